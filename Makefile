@@ -1,0 +1,78 @@
+# Helios build.  Plain GNU make; pkg-config is called once.
+#
+#   make            build build/helios and build/libhelios.a
+#   make run        install missing packages, build, start the daemon
+#   make test       the whole suite (unit, API, integration); ends "N passed, N failed"
+#   make check      the suite under ASan and UBSan
+#   make bench      benchmarks (figures, not assertions)
+#   make fuzz       a long libFuzzer run of the request parser
+
+PKGS    = sqlite3 libmicrohttpd libcurl libgit2 zlib jansson libcrypto \
+          yaml-0.1 libpcre2-8
+CC     ?= cc
+CFLAGS ?= -O2 -g
+CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
+          -Wmissing-prototypes -Wno-unused-parameter \
+          -Isrc -Igen $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+B      ?= build
+
+LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c gen/*.c))
+LIB_OBJ  = $(patsubst %.c,$(B)/%.o,$(LIB_SRC)) $(B)/schema_sql.o
+UNIT_SRC = $(wildcard tests/unit/test_*.c)
+UNIT_BIN = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
+
+all: $(B)/helios $(UNIT_BIN)
+
+$(B)/%.o: %.c $(wildcard src/*.h gen/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+# The SQL migrations are compiled into the binary, in file-name order.
+$(B)/schema_sql.c: $(sort $(wildcard schema/*.sql)) tests/tools/embed.sh
+	@mkdir -p $(B)
+	sh tests/tools/embed.sh $(sort $(wildcard schema/*.sql)) > $@
+
+$(B)/schema_sql.o: $(B)/schema_sql.c
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(B)/libhelios.a: $(LIB_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(B)/helios: $(B)/src/main.o $(B)/libhelios.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(B)/tests/%: tests/unit/%.c $(B)/libhelios.a
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/libhelios.a $(LDLIBS) -lcmocka
+
+deps:
+	@sh tests/tools/deps.sh
+
+run: deps all
+	sh tests/tools/run.sh $(B)/helios
+
+test: all
+	sh tests/run.sh $(B)
+
+check:
+	$(MAKE) B=build-san CC=clang \
+	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
+	  LDFLAGS="-fsanitize=address,undefined" test
+
+bench: all
+	sh tests/bench/run.sh $(B)
+
+fuzz:
+	sh tests/fuzz/run.sh long
+
+install: all
+	install -d $(DESTDIR)/usr/local/bin $(DESTDIR)/usr/local/share/man/man1
+	install -m 755 $(B)/helios $(DESTDIR)/usr/local/bin/helios
+	install -m 644 src/helios.1 $(DESTDIR)/usr/local/share/man/man1/helios.1
+
+clean:
+	rm -rf build build-san build-fuzz
+
+.PHONY: all deps run test check bench fuzz install clean

@@ -1,0 +1,55 @@
+/*
+ * target: where a tree is published.  One small interface, three kinds:
+ *
+ *   dir:PATH or PATH                   pub_dir.c   local directory
+ *   s3://BUCKET/PREFIX?endpoint=&region=&style=
+ *                                      pub_s3.c    S3-compatible storage
+ *   git+file://...#BRANCH, git+https://..., git+ssh://...
+ *                                      pub_git.c   git pages branch
+ *
+ * A target publishes a whole tree, but may skip what it already holds
+ * (immutable objects it has, mutable files whose hash it last wrote).  It
+ * must write in the tree's order so a reader never sees a torn set: after
+ * a failure the old manifest stays and names only files that exist.
+ *
+ * Errors: HL_EIO (and friends) for transient failures, which the publisher
+ * retries with backoff; HL_ECONFLICT when someone else wrote the target
+ * (S3 If-Match 412, a git branch moved by others), and HL_EAUTH for refused
+ * credentials: both stop the target until an operator looks.
+ */
+#ifndef HL_TARGET_H
+#define HL_TARGET_H
+
+#include "err.h"
+#include "tree.h"
+
+struct hl_target;
+
+struct hl_target_ops {
+	const char	*kind;	/* "dir", "s3", "git" */
+	int		(*open)(void **state, const char *url,
+			    struct hl_err *err);
+	int		(*publish)(void *state, const struct hl_tree *tree,
+			    struct hl_err *err);
+	void		(*close)(void *state);
+};
+
+/*
+ * Opens the target named by url, choosing the kind by its scheme.
+ * HL_EINVAL for a URL of no known kind or with bad parameters.
+ */
+int		 hl_target_open(struct hl_target **out, const char *url,
+		    struct hl_err *err);
+int		 hl_target_publish(struct hl_target *t,
+		    const struct hl_tree *tree, struct hl_err *err);
+/* The URL without credentials, for logs, /healthz and the store. */
+const char	*hl_target_name(const struct hl_target *t);
+const char	*hl_target_kind(const struct hl_target *t);
+void		 hl_target_close(struct hl_target *t);
+
+/* Each kind's operations (pub_dir.c, pub_s3.c, pub_git.c). */
+extern const struct hl_target_ops hl_pub_dir_ops;
+extern const struct hl_target_ops hl_pub_s3_ops;
+extern const struct hl_target_ops hl_pub_git_ops;
+
+#endif

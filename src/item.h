@@ -1,0 +1,154 @@
+/*
+ * item: the records Helios keeps (list items, notifications, tokens, audit
+ * events) as plain C structs, and their one JSON shape.
+ *
+ * The same JSON object describes an item in an API response, in a
+ * published lists/<id>.json and in a change file, so a client parses one
+ * shape everywhere.  Worked example (a pattern list):
+ *
+ *   {"id": 17, "type": "watch-keyword", "text_pattern": "spam\\.example",
+ *    "created_at": 1494568775, "created_by": "tripleee",
+ *    "modified_at": 1494568775, "modified_by": "tripleee", "token_id": 3}
+ *
+ * The yaml lists add their own key beside text_pattern ("ip", "asn", or
+ * "ns" as an array of names) and, when set, "comment", "disable", "pass".
+ *
+ * Verbatim items are lines SmokeDetector skips (comments and blank lines in
+ * the plain files); they are kept, in order, only so that an exported file
+ * is byte-identical to the imported one.  They are not part of the JSON.
+ */
+#ifndef HL_ITEM_H
+#define HL_ITEM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+/* Text formats of SmokeDetector's files. */
+enum hl_fmt {
+	HL_FMT_PLAIN,		/* one pattern a line */
+	HL_FMT_TSV,		/* timestamp TAB user TAB pattern */
+	HL_FMT_YAML_CIDR,	/* items: - ip: ... */
+	HL_FMT_YAML_NS,		/* items: - ns: name. | [names.] */
+	HL_FMT_YAML_ASN,	/* items: - asn: 'N' */
+};
+
+int		 hl_fmt_parse(const char *name);	/* -1 if unknown */
+const char	*hl_fmt_name(int fmt);
+/* The JSON key of the value: "pattern", "ip", "ns" or "asn". */
+const char	*hl_fmt_key(int fmt);
+int		 hl_fmt_is_yaml(int fmt);
+
+/* yaml "disable:" as written: absent, "true", or present and empty. */
+enum { HL_DISABLE_NO = 0, HL_DISABLE_TRUE = 1, HL_DISABLE_EMPTY = 2 };
+
+struct hl_item {
+	int64_t	 id;
+	int64_t	 pos;		/* order in the list's file */
+	char	*value;		/* pattern, ip, asn; ns: names joined by ' ' */
+	char	*comment;	/* NULL when none */
+	int	 disabled;	/* HL_DISABLE_* */
+	int	 pass;
+	int	 ns_seq;	/* ns written as a YAML sequence */
+	int	 verbatim;	/* a skipped line kept for round trips */
+	int64_t	 created_at;
+	char	*created_by;
+	int64_t	 modified_at;
+	char	*modified_by;
+	int64_t	 token_id;	/* 0 when not made through the API */
+};
+
+struct hl_list {
+	char	*id;		/* "watch-keyword" */
+	char	*file;		/* "watched_keywords.txt" */
+	int	 fmt;		/* enum hl_fmt */
+	int64_t	 version;	/* version of its last change; 0 if never */
+	int64_t	 count;		/* items, verbatim lines excluded */
+};
+
+struct hl_notif {
+	int64_t	 id;
+	int64_t	 user_id;
+	char	*server;
+	int64_t	 room_id;
+	char	*site;
+	int	 always_ping;
+	int64_t	 created_at;
+	char	*created_by;
+	int64_t	 token_id;
+};
+
+/* Token scopes, a bit set. */
+enum {
+	HL_SCOPE_WRITE = 1 << 0,
+	HL_SCOPE_APPROVE = 1 << 1,
+	HL_SCOPE_ADMIN = 1 << 2,
+};
+/* "admin,write" <-> bits; 0 on success, HL_EINVAL on an unknown name. */
+int	hl_scopes_parse(unsigned *out, const char *s);
+/* Writes e.g. "admin,write" into buf (at least 32 bytes). */
+void	hl_scopes_format(char *buf, size_t len, unsigned scopes);
+
+struct hl_token {
+	int64_t	 id;
+	char	*name;
+	unsigned scopes;
+	int64_t	 created_at;
+	char	*created_by;
+	int64_t	 revoked_at;	/* 0 while valid */
+	int64_t	 last_used_at;
+};
+
+/*
+ * An audit event.  version is its id and the version it created.  record
+ * is the JSON of the item or notification after an add or before a delete.
+ */
+struct hl_event {
+	int64_t	 version;
+	int64_t	 at;
+	char	*op;		/* "add", "delete" */
+	char	*list;		/* list id, or "notifications" */
+	char	*value;
+	char	*record;	/* JSON text */
+	char	*actor;
+	int64_t	 token_id;
+};
+
+/* Who makes a change: a token (id > 0) or a local command (id 0). */
+struct hl_actor {
+	int64_t		 token_id;
+	const char	*name;
+};
+
+void	hl_item_clear(struct hl_item *it);
+void	hl_items_free(struct hl_item *v, size_t n);
+int	hl_item_copy(struct hl_item *dst, const struct hl_item *src);
+void	hl_list_clear(struct hl_list *l);
+void	hl_lists_free(struct hl_list *v, size_t n);
+void	hl_notif_clear(struct hl_notif *n);
+void	hl_notifs_free(struct hl_notif *v, size_t n);
+void	hl_token_clear(struct hl_token *t);
+void	hl_tokens_free(struct hl_token *v, size_t n);
+void	hl_event_clear(struct hl_event *e);
+void	hl_events_free(struct hl_event *v, size_t n);
+
+/*
+ * The JSON shapes described above.  Each returns a new reference, or NULL
+ * when out of memory.
+ */
+json_t	*hl_item_json(const struct hl_item *it, const char *list, int fmt);
+json_t	*hl_notif_json(const struct hl_notif *n);
+json_t	*hl_token_json(const struct hl_token *t);
+json_t	*hl_event_json(const struct hl_event *e);
+
+/*
+ * The duplicate key of a value in a list of format fmt: what two items
+ * must not share.  Patterns compare ASCII-case-insensitively, as
+ * SmokeDetector's own duplicate check does; name servers compare
+ * case-insensitively (DNS does); ips and asns compare exactly.  Returns
+ * a malloc'd string or NULL when out of memory.
+ */
+char	*hl_item_key(int fmt, const char *value);
+
+#endif

@@ -1,0 +1,147 @@
+/*
+ * store: everything Helios keeps, in one SQLite database.
+ *
+ * The schema is in schema/*.sql (applied by hl_store_open).  The database
+ * runs in WAL mode with synchronous=FULL and foreign keys on, so a
+ * function that returns 0 after a change has made it durable: the daemon
+ * acknowledges a write only after that.
+ *
+ * Every change to a list or to the notifications is one transaction that
+ * also appends an audit event; the event's id is the new version, and the
+ * list's version column is set to it (DESIGN.md, Versions).
+ *
+ * A struct hl_store is one connection guarded by a mutex, safe to share
+ * between threads.  The publisher opens a second one to read a consistent
+ * snapshot (hl_store_read_begin/end) while the API keeps writing.
+ *
+ * Out-parameters come first; arrays returned through them are owned by the
+ * caller and freed with the matching hl_*s_free from item.h.  On error the
+ * out-parameters are left empty and the database is unchanged.
+ */
+#ifndef HL_STORE_H
+#define HL_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "item.h"
+
+struct hl_store;
+
+/*
+ * Opens (creating if needed) the database at path and applies pending
+ * migrations.  path may be ":memory:".  HL_EIO on failure.
+ */
+int	hl_store_open(struct hl_store **out, const char *path,
+	    struct hl_err *err);
+void	hl_store_close(struct hl_store *st);
+
+/* The highest version committed (0 for a new database). */
+int64_t	hl_store_version(struct hl_store *st);
+
+/* Lists, in their display order, with counts and versions. */
+int	hl_store_lists(struct hl_list **out, size_t *n, struct hl_store *st,
+	    struct hl_err *err);
+/* One list's description.  HL_ENOTFOUND for an unknown id. */
+int	hl_store_list(struct hl_list *out, struct hl_store *st,
+	    const char *id, struct hl_err *err);
+
+/*
+ * A list's items in file order.  With verbatim 0, the skipped lines kept
+ * for round trips are left out.
+ */
+int	hl_store_items(struct hl_item **out, size_t *n, struct hl_store *st,
+	    const char *list, int verbatim, struct hl_err *err);
+
+/*
+ * Adds in->value (with comment, disabled, pass, ns_seq; provenance from
+ * who and the clock, or from in->created_* when they are set, as an import
+ * does) at the end of list.  On success *out is the stored item and
+ * *version the new version.  HL_EEXISTS when the list already holds the
+ * value (by hl_item_key): *out is then the existing item.  HL_ENOTFOUND
+ * for an unknown list.
+ */
+int	hl_store_item_add(struct hl_item *out, int64_t *version,
+	    struct hl_store *st, const char *list, const struct hl_item *in,
+	    const struct hl_actor *who, struct hl_err *err);
+
+/*
+ * Removes the item whose key matches value.  *out is the removed item.
+ * HL_ENOTFOUND when the list or the value is not there.
+ */
+int	hl_store_item_del(struct hl_item *out, int64_t *version,
+	    struct hl_store *st, const char *list, const char *value,
+	    const struct hl_actor *who, struct hl_err *err);
+
+/*
+ * Adds many items to list in one transaction, skipping those already there
+ * (so importing a file twice changes nothing).  Verbatim items are matched
+ * on their text and their position among equal lines.  *added counts what
+ * was new; *version is the version after (unchanged when nothing was).
+ */
+int	hl_store_import(size_t *added, int64_t *version, struct hl_store *st,
+	    const char *list, const struct hl_item *items, size_t n,
+	    const struct hl_actor *who, struct hl_err *err);
+
+/* Notifications, ordered by id. */
+int	hl_store_notifs(struct hl_notif **out, size_t *n, struct hl_store *st,
+	    struct hl_err *err);
+/* HL_EEXISTS with *out the existing record on a duplicate. */
+int	hl_store_notif_add(struct hl_notif *out, int64_t *version,
+	    struct hl_store *st, const struct hl_notif *in,
+	    const struct hl_actor *who, struct hl_err *err);
+/* Matches on (user_id, server, room_id, site).  HL_ENOTFOUND if absent. */
+int	hl_store_notif_del(struct hl_notif *out, int64_t *version,
+	    struct hl_store *st, const struct hl_notif *key,
+	    const struct hl_actor *who, struct hl_err *err);
+/* Version of the last change to the notifications (0 if never). */
+int64_t	hl_store_notifs_version(struct hl_store *st);
+
+/* Events with version > since, oldest first, at most limit of them. */
+int	hl_store_events(struct hl_event **out, size_t *n, struct hl_store *st,
+	    int64_t since, size_t limit, struct hl_err *err);
+
+/* Tokens.  Only the SHA-256 of a token is ever stored. */
+int	hl_store_token_add(struct hl_token *out, struct hl_store *st,
+	    const char *name, const unsigned char hash[32], unsigned scopes,
+	    const char *created_by, struct hl_err *err);
+/*
+ * The valid token with this hash.  HL_EAUTH when none matches or it was
+ * revoked (the caller can't tell which, by design).
+ */
+int	hl_store_token_find(struct hl_token *out, struct hl_store *st,
+	    const unsigned char hash[32], struct hl_err *err);
+int	hl_store_tokens(struct hl_token **out, size_t *n, struct hl_store *st,
+	    struct hl_err *err);
+/* HL_ENOTFOUND for an unknown or already revoked id. */
+int	hl_store_token_revoke(struct hl_store *st, int64_t id,
+	    struct hl_err *err);
+/* Number of valid tokens with the admin scope. */
+int64_t	hl_store_admin_count(struct hl_store *st);
+
+/* Publication state of a target (by its URL with secrets removed). */
+int	hl_store_target_set(struct hl_store *st, const char *name,
+	    int64_t version, const char *error, struct hl_err *err);
+struct hl_target_state {
+	char	*name;
+	int64_t	 version;
+	int64_t	 published_at;
+	char	*last_error;	/* NULL when the last attempt succeeded */
+};
+int	hl_store_targets(struct hl_target_state **out, size_t *n,
+	    struct hl_store *st, struct hl_err *err);
+void	hl_target_states_free(struct hl_target_state *v, size_t n);
+
+/*
+ * A read transaction, so that several reads see one version: the
+ * publisher's snapshot.  Pairs must not nest.
+ */
+int	hl_store_read_begin(struct hl_store *st, struct hl_err *err);
+void	hl_store_read_end(struct hl_store *st);
+
+/* Writes a consistent copy of the database to path (VACUUM INTO). */
+int	hl_store_backup(struct hl_store *st, const char *path,
+	    struct hl_err *err);
+
+#endif

@@ -1,0 +1,81 @@
+# Shell helpers for the integration tests (cgit style):  . tests/lib.sh
+#
+#   hl_tmp               a fresh temporary directory, removed at exit
+#   hl_port              a free TCP port on 127.0.0.1
+#   hl_daemon_start DIR [ARGS...]
+#                        starts `helios serve` on a free port with DIR/db.sqlite
+#                        and DIR/public; sets HL_URL, HL_PID, HL_ADMIN (token)
+#   hl_daemon_stop       SIGTERM, waits, fails the test on a bad exit
+#   t_ok "sentence" CMD...   runs CMD; prints "ok N - sentence" or "not ok"
+#   t_is "sentence" GOT WANT
+#   t_done               exit status for the script
+set -u
+HELIOS=${HELIOS_BIN:-$PWD/build/helios}
+T_N=0
+T_FAIL=0
+HL_CLEAN=""
+hl_cleanup() {
+	[ -n "${HL_PID:-}" ] && kill "$HL_PID" 2>/dev/null
+	for d in $HL_CLEAN; do rm -rf "$d"; done
+}
+trap hl_cleanup EXIT
+trap 'exit 1' INT TERM
+hl_tmp() {
+	d=$(mktemp -d /tmp/helios-test.XXXXXX)
+	HL_CLEAN="$HL_CLEAN $d"
+	echo "$d"
+}
+hl_port() {
+	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+hl_wait_http() {	# URL: waits up to 10 s for any HTTP answer
+	n=0
+	while ! curl -s -o /dev/null "$1"; do
+		n=$((n + 1)); [ $n -gt 100 ] && return 1; sleep 0.1
+	done
+}
+hl_daemon_start() {
+	HL_DIR=$1; shift
+	HL_PORT=$(hl_port)
+	HL_URL="http://127.0.0.1:$HL_PORT"
+	"$HELIOS" serve --listen "127.0.0.1:$HL_PORT" --db "$HL_DIR/db.sqlite" \
+	    --public "$HL_DIR/public" --admin-token-file "$HL_DIR/admin.token" \
+	    -d "$@" >>"$HL_DIR/daemon.log" 2>&1 &
+	HL_PID=$!
+	hl_wait_http "$HL_URL/healthz" || { cat "$HL_DIR/daemon.log"; return 1; }
+	HL_ADMIN=$(cat "$HL_DIR/admin.token" 2>/dev/null)
+}
+hl_daemon_stop() {
+	[ -n "${HL_PID:-}" ] || return 0
+	kill -TERM "$HL_PID"
+	wait "$HL_PID"
+	rc=$?
+	HL_PID=""
+	return $rc
+}
+t_ok() {
+	name=$1; shift
+	T_N=$((T_N + 1))
+	if "$@" >/tmp/helios-t.$$ 2>&1; then
+		echo "ok $T_N - $name"
+	else
+		echo "not ok $T_N - $name"
+		sed 's/^/#   /' /tmp/helios-t.$$ | head -20
+		T_FAIL=$((T_FAIL + 1))
+	fi
+	rm -f /tmp/helios-t.$$
+}
+t_is() {
+	T_N=$((T_N + 1))
+	if [ "$2" = "$3" ]; then
+		echo "ok $T_N - $1"
+	else
+		echo "not ok $T_N - $1"
+		echo "#   got:  $2" | head -c 2000; echo
+		echo "#   want: $3" | head -c 2000; echo
+		T_FAIL=$((T_FAIL + 1))
+	fi
+}
+t_done() {
+	[ "$T_FAIL" -eq 0 ]
+}
