@@ -1,7 +1,7 @@
 /*
  * store: everything Helios keeps, in one SQLite database.
  *
- * The schema is in schema/*.sql (applied by hl_store_open).  The database
+ * The schema is in the schema/ migrations (applied by hl_store_open).  The database
  * runs in WAL mode with synchronous=FULL and foreign keys on, so a
  * function that returns 0 after a change has made it durable: the daemon
  * acknowledges a write only after that.

@@ -1,0 +1,1249 @@
+/*
+ * store: the SQLite database behind Helios (see store.h for the contract,
+ * the schema/ migrations for the tables).
+ *
+ * One connection, one recursive mutex.  Writes are short transactions
+ * begun with BEGIN IMMEDIATE, so a writer never fails half-way on a lock
+ * upgrade; with journal_mode=WAL and synchronous=FULL, COMMIT returns only
+ * after the WAL is on disk.  The statements on the write path are
+ * prepared once and kept.
+ *
+ * A list change is three statements in one transaction: the item row, the
+ * audit event (whose rowid is the new version) and lists.version.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <sqlite3.h>
+
+#include "migrate.h"
+#include "store.h"
+
+#define NOTIFS_LIST	"notifications"
+
+enum {
+	Q_LIST_FMT,
+	Q_ITEM_BY_KEY,
+	Q_ITEM_NEXT_POS,
+	Q_ITEM_INSERT,
+	Q_ITEM_DELETE,
+	Q_EVENT_INSERT,
+	Q_LIST_SET_VERSION,
+	Q_TOKEN_FIND,
+	Q_N
+};
+
+static const char *const queries[Q_N] = {
+	[Q_LIST_FMT] = "SELECT format FROM lists WHERE id = ?1",
+	[Q_ITEM_BY_KEY] = "SELECT id, pos, value, comment, disabled, pass,"
+	    " ns_seq, verbatim, created_at, created_by, modified_at,"
+	    " modified_by, token_id FROM items"
+	    " WHERE list_id = ?1 AND vkey = ?2",
+	[Q_ITEM_NEXT_POS] = "SELECT COALESCE(MAX(pos) + 1, 0) FROM items"
+	    " WHERE list_id = ?1",
+	[Q_ITEM_INSERT] = "INSERT INTO items (list_id, pos, value, vkey,"
+	    " verbatim, comment, disabled, pass, ns_seq, created_at,"
+	    " created_by, modified_at, modified_by, token_id)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
+	    " ?13, ?14)",
+	[Q_ITEM_DELETE] = "DELETE FROM items WHERE id = ?1",
+	[Q_EVENT_INSERT] = "INSERT INTO events (at, op, list_id, value,"
+	    " record, actor, token_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[Q_LIST_SET_VERSION] = "UPDATE lists SET version = ?2 WHERE id = ?1",
+	[Q_TOKEN_FIND] = "SELECT id, name, scopes, created_at, created_by,"
+	    " revoked_at, last_used_at FROM tokens"
+	    " WHERE hash = ?1 AND revoked_at IS NULL",
+};
+
+struct hl_store {
+	sqlite3		*db;
+	pthread_mutex_t	 mu;
+	sqlite3_stmt	*q[Q_N];
+};
+
+static int
+dberr(struct hl_err *err, struct hl_store *st, const char *what)
+{
+	return hl_err_set(err, HL_EIO, "%s: %s", what, sqlite3_errmsg(st->db));
+}
+
+static int
+exec(struct hl_store *st, const char *sql, struct hl_err *err)
+{
+	char *msg = NULL;
+	int rc;
+
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	rc = hl_err_set(err, HL_EIO, "%.40s: %s", sql, msg ? msg : "?");
+	sqlite3_free(msg);
+	return rc;
+}
+
+/* A cached statement, reset and ready for binding. */
+static sqlite3_stmt *
+q(struct hl_store *st, int which, struct hl_err *err)
+{
+	if (st->q[which] == NULL &&
+	    sqlite3_prepare_v3(st->db, queries[which], -1,
+	    SQLITE_PREPARE_PERSISTENT, &st->q[which], NULL) != SQLITE_OK) {
+		dberr(err, st, "prepare");
+		return NULL;
+	}
+	sqlite3_reset(st->q[which]);
+	sqlite3_clear_bindings(st->q[which]);
+	return st->q[which];
+}
+
+/* A one-off statement; the caller finalizes it. */
+static sqlite3_stmt *
+prep(struct hl_store *st, const char *sql, struct hl_err *err)
+{
+	sqlite3_stmt *s = NULL;
+
+	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+		dberr(err, st, "prepare");
+		return NULL;
+	}
+	return s;
+}
+
+static char *
+col_str(sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	return t ? strdup((const char *)t) : NULL;
+}
+
+static void
+bind_str(sqlite3_stmt *s, int i, const char *v)
+{
+	if (v == NULL)
+		sqlite3_bind_null(s, i);
+	else
+		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
+}
+
+static int64_t
+now(void)
+{
+	return (int64_t)time(NULL);
+}
+
+static int
+migrate(struct hl_store *st, struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	char sql[64];
+	int have, i;
+
+	if ((s = prep(st, "PRAGMA user_version", err)) == NULL)
+		return HL_EIO;
+	have = sqlite3_step(s) == SQLITE_ROW ? sqlite3_column_int(s, 0) : 0;
+	sqlite3_finalize(s);
+	if (have > hl_migrations_n)
+		return hl_err_set(err, HL_EINVAL, "database schema %d is newer"
+		    " than this helios (%d)", have, hl_migrations_n);
+	for (i = have; i < hl_migrations_n; i++) {
+		if (exec(st, "BEGIN IMMEDIATE", err) != 0)
+			return HL_EIO;
+		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", i + 1);
+		if (exec(st, hl_migrations[i].sql, err) != 0 ||
+		    exec(st, sql, err) != 0) {
+			(void)exec(st, "ROLLBACK", NULL);
+			return HL_EIO;
+		}
+		if (exec(st, "COMMIT", err) != 0)
+			return HL_EIO;
+	}
+	return 0;
+}
+
+int
+hl_store_open(struct hl_store **out, const char *path, struct hl_err *err)
+{
+	struct hl_store *st;
+	pthread_mutexattr_t ma;
+	int rc;
+
+	*out = NULL;
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	pthread_mutexattr_init(&ma);
+	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
+	pthread_mutex_init(&st->mu, &ma);
+	pthread_mutexattr_destroy(&ma);
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+		rc = hl_err_set(err, HL_EIO, "open %s: %s", path,
+		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		goto fail;
+	}
+	sqlite3_busy_timeout(st->db, 5000);
+	if ((rc = exec(st, "PRAGMA journal_mode = WAL", err)) != 0 ||
+	    (rc = exec(st, "PRAGMA synchronous = FULL", err)) != 0 ||
+	    (rc = exec(st, "PRAGMA foreign_keys = ON", err)) != 0 ||
+	    (rc = migrate(st, err)) != 0)
+		goto fail;
+	*out = st;
+	return 0;
+fail:
+	hl_store_close(st);
+	return rc;
+}
+
+void
+hl_store_close(struct hl_store *st)
+{
+	int i;
+
+	if (st == NULL)
+		return;
+	for (i = 0; i < Q_N; i++)
+		sqlite3_finalize(st->q[i]);
+	sqlite3_close(st->db);
+	pthread_mutex_destroy(&st->mu);
+	free(st);
+}
+
+static int64_t
+scalar(struct hl_store *st, const char *sql)
+{
+	sqlite3_stmt *s;
+	int64_t v = 0;
+
+	pthread_mutex_lock(&st->mu);
+	if ((s = prep(st, sql, NULL)) != NULL) {
+		if (sqlite3_step(s) == SQLITE_ROW)
+			v = sqlite3_column_int64(s, 0);
+		sqlite3_finalize(s);
+	}
+	pthread_mutex_unlock(&st->mu);
+	return v;
+}
+
+int64_t
+hl_store_version(struct hl_store *st)
+{
+	return scalar(st, "SELECT COALESCE(MAX(version), 0) FROM events");
+}
+
+int64_t
+hl_store_notifs_version(struct hl_store *st)
+{
+	return scalar(st, "SELECT CAST(value AS INTEGER) FROM meta"
+	    " WHERE key = 'notifications_version'");
+}
+
+int64_t
+hl_store_admin_count(struct hl_store *st)
+{
+	return scalar(st, "SELECT count(*) FROM tokens WHERE revoked_at IS"
+	    " NULL AND (',' || scopes || ',') LIKE '%,admin,%'");
+}
+
+#define LIST_COLS "SELECT l.id, l.file, l.format, l.version," \
+	" (SELECT count(*) FROM items i WHERE i.list_id = l.id" \
+	" AND i.verbatim = 0) FROM lists l"
+
+static int
+read_list(struct hl_list *l, sqlite3_stmt *s)
+{
+	memset(l, 0, sizeof(*l));
+	l->id = col_str(s, 0);
+	l->file = col_str(s, 1);
+	l->fmt = hl_fmt_parse((const char *)sqlite3_column_text(s, 2));
+	l->version = sqlite3_column_int64(s, 3);
+	l->count = sqlite3_column_int64(s, 4);
+	return l->id && l->file ? 0 : HL_ENOMEM;
+}
+
+/*
+ * Runs s and collects rows with fill() into a growing array of elements of
+ * size sz.  On error the rows collected so far are freed with clear().
+ */
+static int
+collect(void **out, size_t *n, size_t sz, sqlite3_stmt *s,
+    int (*fill)(void *, sqlite3_stmt *), void (*clear)(void *),
+    struct hl_store *st, struct hl_err *err)
+{
+	char *v = NULL, *p;
+	size_t cap = 0, len = 0, i;
+	int rc;
+
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		if (len == cap) {
+			cap = cap ? cap * 2 : 16;
+			if ((p = realloc(v, cap * sz)) == NULL)
+				goto nomem;
+			v = p;
+		}
+		if (fill(v + len * sz, s) != 0) {
+			len++;
+			goto nomem;
+		}
+		len++;
+	}
+	if (rc != SQLITE_DONE) {
+		rc = dberr(err, st, "read");
+		goto fail;
+	}
+	*out = v;
+	*n = len;
+	return 0;
+nomem:
+	rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+fail:
+	for (i = 0; i < len; i++)
+		clear(v + i * sz);
+	free(v);
+	return rc;
+}
+
+static int fill_list(void *p, sqlite3_stmt *s) { return read_list(p, s); }
+static void clear_list(void *p) { hl_list_clear(p); }
+
+int
+hl_store_lists(struct hl_list **out, size_t *n, struct hl_store *st,
+    struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = HL_EIO;
+
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&st->mu);
+	if ((s = prep(st, LIST_COLS " ORDER BY l.ord", err)) != NULL) {
+		rc = collect((void **)out, n, sizeof(**out), s, fill_list,
+		    clear_list, st, err);
+		sqlite3_finalize(s);
+	}
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+int
+hl_store_list(struct hl_list *out, struct hl_store *st, const char *id,
+    struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = HL_EIO;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&st->mu);
+	if ((s = prep(st, LIST_COLS " WHERE l.id = ?1", err)) != NULL) {
+		bind_str(s, 1, id);
+		rc = sqlite3_step(s);
+		if (rc == SQLITE_ROW)
+			rc = read_list(out, s);
+		else if (rc == SQLITE_DONE)
+			rc = hl_err_set(err, HL_ENOTFOUND, "no list %s", id);
+		else
+			rc = dberr(err, st, "read list");
+		sqlite3_finalize(s);
+	}
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+/* Columns as in Q_ITEM_BY_KEY. */
+static int
+read_item(struct hl_item *it, sqlite3_stmt *s)
+{
+	memset(it, 0, sizeof(*it));
+	it->id = sqlite3_column_int64(s, 0);
+	it->pos = sqlite3_column_int64(s, 1);
+	it->value = col_str(s, 2);
+	it->comment = col_str(s, 3);
+	it->disabled = sqlite3_column_int(s, 4);
+	it->pass = sqlite3_column_int(s, 5);
+	it->ns_seq = sqlite3_column_int(s, 6);
+	it->verbatim = sqlite3_column_int(s, 7);
+	it->created_at = sqlite3_column_int64(s, 8);
+	it->created_by = col_str(s, 9);
+	it->modified_at = sqlite3_column_int64(s, 10);
+	it->modified_by = col_str(s, 11);
+	it->token_id = sqlite3_column_int64(s, 12);
+	return it->value && it->created_by && it->modified_by ? 0 :
+	    HL_ENOMEM;
+}
+
+static int fill_item(void *p, sqlite3_stmt *s) { return read_item(p, s); }
+static void clear_item(void *p) { hl_item_clear(p); }
+
+int
+hl_store_items(struct hl_item **out, size_t *n, struct hl_store *st,
+    const char *list, int verbatim, struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = HL_EIO;
+
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&st->mu);
+	s = prep(st, verbatim ?
+	    "SELECT id, pos, value, comment, disabled, pass, ns_seq, verbatim,"
+	    " created_at, created_by, modified_at, modified_by, token_id"
+	    " FROM items WHERE list_id = ?1 ORDER BY pos" :
+	    "SELECT id, pos, value, comment, disabled, pass, ns_seq, verbatim,"
+	    " created_at, created_by, modified_at, modified_by, token_id"
+	    " FROM items WHERE list_id = ?1 AND verbatim = 0 ORDER BY pos",
+	    err);
+	if (s != NULL) {
+		bind_str(s, 1, list);
+		rc = collect((void **)out, n, sizeof(**out), s, fill_item,
+		    clear_item, st, err);
+		sqlite3_finalize(s);
+	}
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+/* The list's format, or HL_ENOTFOUND. Called with the mutex held. */
+static int
+list_fmt(int *fmt, struct hl_store *st, const char *list, struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = q(st, Q_LIST_FMT, err)) == NULL)
+		return HL_EIO;
+	bind_str(s, 1, list);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*fmt = hl_fmt_parse((const char *)sqlite3_column_text(s, 0));
+		rc = 0;
+	} else if (rc == SQLITE_DONE)
+		rc = hl_err_set(err, HL_ENOTFOUND, "no list %s", list);
+	else
+		rc = dberr(err, st, "read list");
+	sqlite3_reset(s);
+	return rc;
+}
+
+/* Finds the item with key in list: 0, HL_ENOTFOUND or HL_EIO. */
+static int
+item_by_key(struct hl_item *out, struct hl_store *st, const char *list,
+    const char *key, struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = q(st, Q_ITEM_BY_KEY, err)) == NULL)
+		return HL_EIO;
+	bind_str(s, 1, list);
+	bind_str(s, 2, key);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rc = read_item(out, s) == 0 ? 0 :
+		    hl_err_set(err, HL_ENOMEM, "out of memory");
+	else if (rc == SQLITE_DONE)
+		rc = HL_ENOTFOUND;
+	else
+		rc = dberr(err, st, "read item");
+	sqlite3_reset(s);
+	return rc;
+}
+
+/*
+ * Appends the audit event for a change and moves the list's version to
+ * it.  record is the JSON of the item; *version receives the event id.
+ */
+static int
+add_event(int64_t *version, struct hl_store *st, const char *op,
+    const char *list, const char *value, json_t *record,
+    const struct hl_actor *who, struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	char *rec;
+	int rc;
+
+	if (record == NULL ||
+	    (rec = json_dumps(record, JSON_COMPACT | JSON_SORT_KEYS)) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	if ((s = q(st, Q_EVENT_INSERT, err)) == NULL) {
+		free(rec);
+		return HL_EIO;
+	}
+	sqlite3_bind_int64(s, 1, now());
+	bind_str(s, 2, op);
+	bind_str(s, 3, list);
+	bind_str(s, 4, value);
+	bind_str(s, 5, rec);
+	bind_str(s, 6, who->name);
+	if (who->token_id > 0)
+		sqlite3_bind_int64(s, 7, who->token_id);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	free(rec);
+	if (rc != SQLITE_DONE)
+		return dberr(err, st, "write event");
+	*version = sqlite3_last_insert_rowid(st->db);
+	if (strcmp(list, NOTIFS_LIST) == 0) {
+		char sql[96];
+
+		snprintf(sql, sizeof(sql), "UPDATE meta SET value = '%lld'"
+		    " WHERE key = 'notifications_version'",
+		    (long long)*version);
+		return exec(st, sql, err);
+	}
+	if ((s = q(st, Q_LIST_SET_VERSION, err)) == NULL)
+		return HL_EIO;
+	bind_str(s, 1, list);
+	sqlite3_bind_int64(s, 2, *version);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 : dberr(err, st, "write list version");
+}
+
+/*
+ * Inserts one item (the transaction is the caller's).  key is its
+ * duplicate key.  On success *out holds the stored item and *version the
+ * event's version.
+ */
+static int
+insert_item(struct hl_item *out, int64_t *version, struct hl_store *st,
+    const char *list, int fmt, const struct hl_item *in, const char *key,
+    const struct hl_actor *who, struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	struct hl_item it;
+	json_t *rec;
+	int64_t pos, t = now();
+	int rc;
+
+	if ((s = q(st, Q_ITEM_NEXT_POS, err)) == NULL)
+		return HL_EIO;
+	bind_str(s, 1, list);
+	if (sqlite3_step(s) != SQLITE_ROW) {
+		sqlite3_reset(s);
+		return dberr(err, st, "read position");
+	}
+	pos = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+
+	it = *in;
+	it.pos = pos;
+	if (it.created_at == 0)
+		it.created_at = t;
+	if (it.created_by == NULL)
+		it.created_by = (char *)who->name;
+	it.modified_at = it.created_at;
+	it.modified_by = it.created_by;
+	it.token_id = who->token_id;
+
+	if ((s = q(st, Q_ITEM_INSERT, err)) == NULL)
+		return HL_EIO;
+	bind_str(s, 1, list);
+	sqlite3_bind_int64(s, 2, it.pos);
+	bind_str(s, 3, it.value);
+	bind_str(s, 4, key);
+	sqlite3_bind_int(s, 5, it.verbatim);
+	bind_str(s, 6, it.comment);
+	sqlite3_bind_int(s, 7, it.disabled);
+	sqlite3_bind_int(s, 8, it.pass);
+	sqlite3_bind_int(s, 9, it.ns_seq);
+	sqlite3_bind_int64(s, 10, it.created_at);
+	bind_str(s, 11, it.created_by);
+	sqlite3_bind_int64(s, 12, it.modified_at);
+	bind_str(s, 13, it.modified_by);
+	if (it.token_id > 0)
+		sqlite3_bind_int64(s, 14, it.token_id);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return dberr(err, st, "write item");
+	it.id = sqlite3_last_insert_rowid(st->db);
+
+	rec = hl_item_json(&it, list, fmt);
+	rc = add_event(version, st, "add", list, it.value, rec, who, err);
+	json_decref(rec);
+	if (rc != 0 || out == NULL)
+		return rc;
+	return hl_item_copy(out, &it) == 0 ? 0 :
+	    hl_err_set(err, HL_ENOMEM, "out of memory");
+}
+
+static int
+begin(struct hl_store *st, struct hl_err *err)
+{
+	return exec(st, "BEGIN IMMEDIATE", err);
+}
+
+/* Commits, or rolls back when rc says the transaction failed. */
+static int
+finish(struct hl_store *st, int rc, struct hl_err *err)
+{
+	if (rc == 0 && exec(st, "COMMIT", err) == 0)
+		return 0;
+	(void)exec(st, "ROLLBACK", NULL);
+	return rc ? rc : HL_EIO;
+}
+
+int
+hl_store_item_add(struct hl_item *out, int64_t *version, struct hl_store *st,
+    const char *list, const struct hl_item *in, const struct hl_actor *who,
+    struct hl_err *err)
+{
+	char *key = NULL;
+	int fmt, rc;
+
+	memset(out, 0, sizeof(*out));
+	*version = 0;
+	pthread_mutex_lock(&st->mu);
+	if ((rc = list_fmt(&fmt, st, list, err)) != 0)
+		goto out;
+	if ((key = hl_item_key(fmt, in->value)) == NULL) {
+		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = begin(st, err)) != 0)
+		goto out;
+	rc = item_by_key(out, st, list, key, err);
+	if (rc == 0) {
+		(void)exec(st, "ROLLBACK", NULL);
+		rc = hl_err_set(err, HL_EEXISTS, "%s already holds this"
+		    " value (item %lld)", list, (long long)out->id);
+		goto out;
+	}
+	if (rc == HL_ENOTFOUND)
+		rc = insert_item(out, version, st, list, fmt, in, key, who,
+		    err);
+	rc = finish(st, rc, err);
+	if (rc != 0) {
+		hl_item_clear(out);
+		*version = 0;
+	}
+out:
+	pthread_mutex_unlock(&st->mu);
+	free(key);
+	return rc;
+}
+
+int
+hl_store_item_del(struct hl_item *out, int64_t *version, struct hl_store *st,
+    const char *list, const char *value, const struct hl_actor *who,
+    struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	json_t *rec;
+	char *key = NULL;
+	int fmt, rc;
+
+	memset(out, 0, sizeof(*out));
+	*version = 0;
+	pthread_mutex_lock(&st->mu);
+	if ((rc = list_fmt(&fmt, st, list, err)) != 0)
+		goto out;
+	if ((key = hl_item_key(fmt, value)) == NULL) {
+		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = begin(st, err)) != 0)
+		goto out;
+	rc = item_by_key(out, st, list, key, err);
+	if (rc == HL_ENOTFOUND)
+		rc = hl_err_set(err, HL_ENOTFOUND, "%s holds no such value",
+		    list);
+	if (rc == 0 && (s = q(st, Q_ITEM_DELETE, err)) != NULL) {
+		sqlite3_bind_int64(s, 1, out->id);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = dberr(err, st, "delete item");
+		sqlite3_reset(s);
+	} else if (rc == 0)
+		rc = HL_EIO;
+	if (rc == 0) {
+		rec = hl_item_json(out, list, fmt);
+		rc = add_event(version, st, "delete", list, out->value, rec,
+		    who, err);
+		json_decref(rec);
+	}
+	rc = finish(st, rc, err);
+	if (rc != 0) {
+		hl_item_clear(out);
+		*version = 0;
+	}
+out:
+	pthread_mutex_unlock(&st->mu);
+	free(key);
+	return rc;
+}
+
+/*
+ * The key of a verbatim line: its text and how many equal lines came
+ * before it, so a second import of the same file matches the first.
+ */
+static char *
+verbatim_key(const struct hl_item *items, size_t i)
+{
+	size_t j, seen = 0;
+	char *k;
+
+	for (j = 0; j < i; j++)
+		if (items[j].verbatim &&
+		    strcmp(items[j].value, items[i].value) == 0)
+			seen++;
+	if (asprintf(&k, "\x01%zu:%s", seen, items[i].value) < 0)
+		return NULL;
+	return k;
+}
+
+int
+hl_store_import(size_t *added, int64_t *version, struct hl_store *st,
+    const char *list, const struct hl_item *items, size_t n,
+    const struct hl_actor *who, struct hl_err *err)
+{
+	struct hl_item old;
+	char *key;
+	size_t i;
+	int64_t v = 0;
+	int fmt, rc;
+
+	*added = 0;
+	*version = 0;
+	pthread_mutex_lock(&st->mu);
+	if ((rc = list_fmt(&fmt, st, list, err)) != 0 ||
+	    (rc = begin(st, err)) != 0)
+		goto out;
+	for (i = 0; i < n && rc == 0; i++) {
+		key = items[i].verbatim ? verbatim_key(items, i) :
+		    hl_item_key(fmt, items[i].value);
+		if (key == NULL) {
+			rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+			break;
+		}
+		rc = item_by_key(&old, st, list, key, err);
+		if (rc == 0)
+			hl_item_clear(&old);
+		else if (rc == HL_ENOTFOUND) {
+			rc = insert_item(NULL, &v, st, list, fmt, &items[i],
+			    key, who, err);
+			(*added)++;
+		}
+		free(key);
+	}
+	rc = finish(st, rc, err);
+	if (rc != 0)
+		*added = 0;
+	else
+		*version = v;
+out:
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+#define NOTIF_COLS "SELECT id, user_id, server, room_id, site, always_ping," \
+	" created_at, created_by, token_id FROM notifications"
+
+static int
+read_notif(struct hl_notif *n, sqlite3_stmt *s)
+{
+	memset(n, 0, sizeof(*n));
+	n->id = sqlite3_column_int64(s, 0);
+	n->user_id = sqlite3_column_int64(s, 1);
+	n->server = col_str(s, 2);
+	n->room_id = sqlite3_column_int64(s, 3);
+	n->site = col_str(s, 4);
+	n->always_ping = sqlite3_column_int(s, 5);
+	n->created_at = sqlite3_column_int64(s, 6);
+	n->created_by = col_str(s, 7);
+	n->token_id = sqlite3_column_int64(s, 8);
+	return n->server && n->site && n->created_by ? 0 : HL_ENOMEM;
+}
+
+static int fill_notif(void *p, sqlite3_stmt *s) { return read_notif(p, s); }
+static void clear_notif(void *p) { hl_notif_clear(p); }
+
+int
+hl_store_notifs(struct hl_notif **out, size_t *n, struct hl_store *st,
+    struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = HL_EIO;
+
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&st->mu);
+	if ((s = prep(st, NOTIF_COLS " ORDER BY id", err)) != NULL) {
+		rc = collect((void **)out, n, sizeof(**out), s, fill_notif,
+		    clear_notif, st, err);
+		sqlite3_finalize(s);
+	}
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+static int
+notif_find(struct hl_notif *out, struct hl_store *st,
+    const struct hl_notif *key, struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = prep(st, NOTIF_COLS " WHERE user_id = ?1 AND server = ?2"
+	    " AND room_id = ?3 AND site = ?4", err)) == NULL)
+		return HL_EIO;
+	sqlite3_bind_int64(s, 1, key->user_id);
+	bind_str(s, 2, key->server);
+	sqlite3_bind_int64(s, 3, key->room_id);
+	bind_str(s, 4, key->site);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rc = read_notif(out, s) == 0 ? 0 :
+		    hl_err_set(err, HL_ENOMEM, "out of memory");
+	else if (rc == SQLITE_DONE)
+		rc = HL_ENOTFOUND;
+	else
+		rc = dberr(err, st, "read notification");
+	sqlite3_finalize(s);
+	return rc;
+}
+
+static char *
+notif_value(const struct hl_notif *n)
+{
+	char *v;
+
+	if (asprintf(&v, "%lld %s %lld %s", (long long)n->user_id, n->server,
+	    (long long)n->room_id, n->site) < 0)
+		return NULL;
+	return v;
+}
+
+static int
+notif_event(int64_t *version, struct hl_store *st, const char *op,
+    const struct hl_notif *n, const struct hl_actor *who, struct hl_err *err)
+{
+	char *value;
+	json_t *rec;
+	int rc;
+
+	if ((value = notif_value(n)) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	rec = hl_notif_json(n);
+	rc = add_event(version, st, op, NOTIFS_LIST, value, rec, who, err);
+	json_decref(rec);
+	free(value);
+	return rc;
+}
+
+int
+hl_store_notif_add(struct hl_notif *out, int64_t *version,
+    struct hl_store *st, const struct hl_notif *in,
+    const struct hl_actor *who, struct hl_err *err)
+{
+	sqlite3_stmt *s = NULL;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	*version = 0;
+	pthread_mutex_lock(&st->mu);
+	if ((rc = begin(st, err)) != 0)
+		goto out;
+	rc = notif_find(out, st, in, err);
+	if (rc == 0) {
+		(void)exec(st, "ROLLBACK", NULL);
+		rc = hl_err_set(err, HL_EEXISTS, "this notification exists"
+		    " (id %lld)", (long long)out->id);
+		goto out;
+	}
+	if (rc == HL_ENOTFOUND) {
+		rc = 0;
+		s = prep(st, "INSERT INTO notifications (user_id, server,"
+		    " room_id, site, always_ping, created_at, created_by,"
+		    " token_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", err);
+		if (s == NULL)
+			rc = HL_EIO;
+	}
+	if (rc == 0) {
+		sqlite3_bind_int64(s, 1, in->user_id);
+		bind_str(s, 2, in->server);
+		sqlite3_bind_int64(s, 3, in->room_id);
+		bind_str(s, 4, in->site);
+		sqlite3_bind_int(s, 5, in->always_ping ? 1 : 0);
+		sqlite3_bind_int64(s, 6, now());
+		bind_str(s, 7, who->name);
+		if (who->token_id > 0)
+			sqlite3_bind_int64(s, 8, who->token_id);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = dberr(err, st, "write notification");
+	}
+	if (rc == 0)
+		rc = notif_find(out, st, in, err);
+	if (rc == 0)
+		rc = notif_event(version, st, "add", out, who, err);
+	rc = finish(st, rc, err);
+	if (rc != 0) {
+		hl_notif_clear(out);
+		*version = 0;
+	}
+out:
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+int
+hl_store_notif_del(struct hl_notif *out, int64_t *version,
+    struct hl_store *st, const struct hl_notif *key,
+    const struct hl_actor *who, struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	*version = 0;
+	pthread_mutex_lock(&st->mu);
+	if ((rc = begin(st, err)) != 0)
+		goto out;
+	rc = notif_find(out, st, key, err);
+	if (rc == HL_ENOTFOUND)
+		rc = hl_err_set(err, HL_ENOTFOUND, "no such notification");
+	if (rc == 0) {
+		s = prep(st, "DELETE FROM notifications WHERE id = ?1", err);
+		if (s == NULL)
+			rc = HL_EIO;
+		else {
+			sqlite3_bind_int64(s, 1, out->id);
+			if (sqlite3_step(s) != SQLITE_DONE)
+				rc = dberr(err, st, "delete notification");
+			sqlite3_finalize(s);
+		}
+	}
+	if (rc == 0)
+		rc = notif_event(version, st, "delete", out, who, err);
+	rc = finish(st, rc, err);
+	if (rc != 0) {
+		hl_notif_clear(out);
+		*version = 0;
+	}
+out:
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+static int
+read_event(struct hl_event *e, sqlite3_stmt *s)
+{
+	memset(e, 0, sizeof(*e));
+	e->version = sqlite3_column_int64(s, 0);
+	e->at = sqlite3_column_int64(s, 1);
+	e->op = col_str(s, 2);
+	e->list = col_str(s, 3);
+	e->value = col_str(s, 4);
+	e->record = col_str(s, 5);
+	e->actor = col_str(s, 6);
+	e->token_id = sqlite3_column_int64(s, 7);
+	return e->op && e->list && e->value && e->record && e->actor ? 0 :
+	    HL_ENOMEM;
+}
+
+static int fill_event(void *p, sqlite3_stmt *s) { return read_event(p, s); }
+static void clear_event(void *p) { hl_event_clear(p); }
+
+int
+hl_store_events(struct hl_event **out, size_t *n, struct hl_store *st,
+    int64_t since, size_t limit, struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = HL_EIO;
+
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&st->mu);
+	s = prep(st, "SELECT version, at, op, list_id, value, record, actor,"
+	    " token_id FROM events WHERE version > ?1 ORDER BY version"
+	    " LIMIT ?2", err);
+	if (s != NULL) {
+		sqlite3_bind_int64(s, 1, since);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)limit);
+		rc = collect((void **)out, n, sizeof(**out), s, fill_event,
+		    clear_event, st, err);
+		sqlite3_finalize(s);
+	}
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+static int
+read_token(struct hl_token *t, sqlite3_stmt *s)
+{
+	const char *sc;
+
+	memset(t, 0, sizeof(*t));
+	t->id = sqlite3_column_int64(s, 0);
+	t->name = col_str(s, 1);
+	sc = (const char *)sqlite3_column_text(s, 2);
+	if (sc == NULL || hl_scopes_parse(&t->scopes, sc) != 0)
+		t->scopes = 0;
+	t->created_at = sqlite3_column_int64(s, 3);
+	t->created_by = col_str(s, 4);
+	t->revoked_at = sqlite3_column_int64(s, 5);
+	t->last_used_at = sqlite3_column_int64(s, 6);
+	return t->name && t->created_by ? 0 : HL_ENOMEM;
+}
+
+static int fill_token(void *p, sqlite3_stmt *s) { return read_token(p, s); }
+static void clear_token(void *p) { hl_token_clear(p); }
+
+int
+hl_store_token_add(struct hl_token *out, struct hl_store *st,
+    const char *name, const unsigned char hash[32], unsigned scopes,
+    const char *created_by, struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	char sc[64];
+	int rc = 0;
+
+	memset(out, 0, sizeof(*out));
+	hl_scopes_format(sc, sizeof(sc), scopes);
+	pthread_mutex_lock(&st->mu);
+	s = prep(st, "INSERT INTO tokens (name, hash, scopes, created_at,"
+	    " created_by) VALUES (?1, ?2, ?3, ?4, ?5)", err);
+	if (s == NULL) {
+		rc = HL_EIO;
+		goto out;
+	}
+	bind_str(s, 1, name);
+	sqlite3_bind_blob(s, 2, hash, 32, SQLITE_STATIC);
+	bind_str(s, 3, sc);
+	sqlite3_bind_int64(s, 4, now());
+	bind_str(s, 5, created_by);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = dberr(err, st, "write token");
+	sqlite3_finalize(s);
+	if (rc == 0) {
+		out->id = sqlite3_last_insert_rowid(st->db);
+		out->name = strdup(name);
+		out->scopes = scopes;
+		out->created_at = now();
+		out->created_by = strdup(created_by);
+		if (out->name == NULL || out->created_by == NULL) {
+			hl_token_clear(out);
+			rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+		}
+	}
+out:
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+int
+hl_store_token_find(struct hl_token *out, struct hl_store *st,
+    const unsigned char hash[32], struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	char sql[96];
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&st->mu);
+	if ((s = q(st, Q_TOKEN_FIND, err)) == NULL) {
+		rc = HL_EIO;
+		goto out;
+	}
+	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rc = read_token(out, s) == 0 ? 0 :
+		    hl_err_set(err, HL_ENOMEM, "out of memory");
+	else if (rc == SQLITE_DONE)
+		rc = hl_err_set(err, HL_EAUTH, "unknown or revoked token");
+	else
+		rc = dberr(err, st, "read token");
+	sqlite3_reset(s);
+	/*
+	 * Recording last use costs a durable write, so do it at most once a
+	 * minute per token; a failure here must not fail the request.
+	 */
+	if (rc == 0 && now() - out->last_used_at >= 60) {
+		snprintf(sql, sizeof(sql), "UPDATE tokens SET last_used_at ="
+		    " %lld WHERE id = %lld", (long long)now(),
+		    (long long)out->id);
+		(void)exec(st, sql, NULL);
+	}
+out:
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+int
+hl_store_tokens(struct hl_token **out, size_t *n, struct hl_store *st,
+    struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = HL_EIO;
+
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&st->mu);
+	s = prep(st, "SELECT id, name, scopes, created_at, created_by,"
+	    " revoked_at, last_used_at FROM tokens ORDER BY id", err);
+	if (s != NULL) {
+		rc = collect((void **)out, n, sizeof(**out), s, fill_token,
+		    clear_token, st, err);
+		sqlite3_finalize(s);
+	}
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+int
+hl_store_token_revoke(struct hl_store *st, int64_t id, struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	pthread_mutex_lock(&st->mu);
+	s = prep(st, "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND"
+	    " revoked_at IS NULL", err);
+	if (s == NULL) {
+		rc = HL_EIO;
+		goto out;
+	}
+	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 2, now());
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = dberr(err, st, "revoke token");
+	else if (sqlite3_changes(st->db) == 0)
+		rc = hl_err_set(err, HL_ENOTFOUND, "no valid token %lld",
+		    (long long)id);
+	sqlite3_finalize(s);
+out:
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+int
+hl_store_target_set(struct hl_store *st, const char *name, int64_t version,
+    const char *error, struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	pthread_mutex_lock(&st->mu);
+	/* A failure keeps the last published version and time. */
+	s = prep(st, error == NULL ?
+	    "INSERT INTO targets (name, version, published_at, attempted_at,"
+	    " last_error) VALUES (?1, ?2, ?3, ?3, NULL) ON CONFLICT (name)"
+	    " DO UPDATE SET version = ?2, published_at = ?3,"
+	    " attempted_at = ?3, last_error = NULL" :
+	    "INSERT INTO targets (name, attempted_at, last_error)"
+	    " VALUES (?1, ?3, ?4) ON CONFLICT (name) DO UPDATE SET"
+	    " attempted_at = ?3, last_error = ?4", err);
+	if (s == NULL) {
+		rc = HL_EIO;
+		goto out;
+	}
+	bind_str(s, 1, name);
+	sqlite3_bind_int64(s, 2, version);
+	sqlite3_bind_int64(s, 3, now());
+	if (error != NULL)
+		bind_str(s, 4, error);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = dberr(err, st, "write target state");
+	sqlite3_finalize(s);
+out:
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+static int
+fill_target(void *p, sqlite3_stmt *s)
+{
+	struct hl_target_state *t = p;
+
+	memset(t, 0, sizeof(*t));
+	t->name = col_str(s, 0);
+	t->version = sqlite3_column_int64(s, 1);
+	t->published_at = sqlite3_column_int64(s, 2);
+	t->last_error = col_str(s, 3);
+	return t->name ? 0 : HL_ENOMEM;
+}
+
+static void
+clear_target(void *p)
+{
+	struct hl_target_state *t = p;
+
+	free(t->name);
+	free(t->last_error);
+}
+
+void
+hl_target_states_free(struct hl_target_state *v, size_t n)
+{
+	size_t i;
+
+	if (v == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		clear_target(&v[i]);
+	free(v);
+}
+
+int
+hl_store_targets(struct hl_target_state **out, size_t *n,
+    struct hl_store *st, struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = HL_EIO;
+
+	*out = NULL;
+	*n = 0;
+	pthread_mutex_lock(&st->mu);
+	s = prep(st, "SELECT name, version, published_at, last_error"
+	    " FROM targets ORDER BY name", err);
+	if (s != NULL) {
+		rc = collect((void **)out, n, sizeof(**out), s, fill_target,
+		    clear_target, st, err);
+		sqlite3_finalize(s);
+	}
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+int
+hl_store_read_begin(struct hl_store *st, struct hl_err *err)
+{
+	pthread_mutex_lock(&st->mu);
+	/* BEGIN is lazy: the first read fixes the snapshot, so read now. */
+	if (exec(st, "BEGIN", err) != 0 ||
+	    exec(st, "SELECT 1 FROM lists LIMIT 1", err) != 0) {
+		(void)exec(st, "ROLLBACK", NULL);
+		pthread_mutex_unlock(&st->mu);
+		return HL_EIO;
+	}
+	return 0;
+}
+
+void
+hl_store_read_end(struct hl_store *st)
+{
+	(void)exec(st, "COMMIT", NULL);
+	pthread_mutex_unlock(&st->mu);
+}
+
+int
+hl_store_backup(struct hl_store *st, const char *path, struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	pthread_mutex_lock(&st->mu);
+	if ((s = prep(st, "VACUUM INTO ?1", err)) == NULL) {
+		rc = HL_EIO;
+		goto out;
+	}
+	bind_str(s, 1, path);
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = dberr(err, st, "backup");
+	sqlite3_finalize(s);
+out:
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
