@@ -13,7 +13,7 @@ CC     ?= cc
 CFLAGS ?= -O2 -g
 CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
           -Wmissing-prototypes -Wno-unused-parameter \
-          -Isrc -Igen $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+          -iquote src -iquote gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 B      ?= build
 

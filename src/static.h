@@ -51,4 +51,15 @@ enum MHD_Result hl_static_serve(struct hl_static *s,
 	    struct MHD_Connection *conn, const char *method, const char *url,
 	    unsigned *status, size_t *bytes);
 
+/*
+ * An MHD_OPTION_UNESCAPE_CALLBACK for the daemon: percent-decodes s in
+ * place like libmicrohttpd's own decoder, except that "%00" becomes the
+ * byte 0x7f instead of a NUL.  libmicrohttpd hands the handler a C
+ * string, so a decoded NUL would silently cut "/manifest.json%00.txt"
+ * to "/manifest.json"; with this decoder the path keeps its length and
+ * hl_static_serve refuses it (400), as it refuses every control byte.
+ * Returns the decoded length.
+ */
+size_t	hl_static_unescape(void *cls, struct MHD_Connection *conn, char *s);
+
 #endif

@@ -58,11 +58,13 @@ int	hl_validate_text(const char *s, size_t len, size_t max,
  *  HL_FMT_PLAIN, HL_FMT_TSV: a regular expression in Python regex module
  *	syntax.  It is compiled with PCRE2 (UTF, caseless as SmokeDetector
  *	matches, UCP, duplicate group names allowed as the regex module
- *	allows them, \C forbidden as the regex module forbids it).  It must
- *	not end with whitespace (SmokeDetector rstrips lines as it reads
- *	them).  A plain pattern must also not start with '#' and must not be
- *	only whitespace: SmokeDetector skips such lines.  (TAB and newlines,
- *	which would break a line or a tsv field, are control characters.)
+ *	allows them, \C forbidden as the regex module forbids it); \Q and
+ *	\E, PCRE quoting that the regex module calls bad escapes, are
+ *	rejected before PCRE2 sees them.  It must not end with whitespace
+ *	(SmokeDetector rstrips lines as it reads them).  A plain pattern
+ *	must also not start with '#' and must not be only whitespace:
+ *	SmokeDetector skips such lines.  (TAB and newlines, which would
+ *	break a line or a tsv field, are control characters.)
  *  HL_FMT_YAML_CIDR: an IPv4 or IPv6 address as inet_pton(3) reads it,
  *	optionally followed by /prefix, 0-32 or 0-128, without leading zeros.
  *  HL_FMT_YAML_NS: one or more host names separated by single spaces, each

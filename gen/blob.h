@@ -1,0 +1,47 @@
+/*
+ * blob: bytes with their hashes, and deterministic gzip.
+ *
+ * Every published file is hashed exactly once, when it is made: SHA-256
+ * for integrity and object names, MD5 for the ETag that S3 (and the
+ * daemon's own server) sends.  gzip output carries no file name and a
+ * zero time stamp, so the same input always gives the same bytes.
+ */
+#ifndef HL_BLOB_H
+#define HL_BLOB_H
+
+#include <stddef.h>
+
+#include "buf.h"
+#include "err.h"
+
+struct hl_blob {
+	unsigned char	*data;	/* malloc'd */
+	size_t		 len;
+	char		 sha256[65];
+	char		 md5[33];
+};
+
+/* The compression level of published .gz files (see hl_gzip). */
+#define HL_BLOB_GZIP_LEVEL 6
+
+/*
+ * Takes ownership of data (malloc'd, len bytes) and hashes it.
+ * HL_ENOMEM on failure, in which case data is freed.
+ */
+int	hl_blob_take(struct hl_blob *b, void *data, size_t len,
+	    struct hl_err *err);
+/* Hands b's bytes to a new blob holding their gzip (level). */
+int	hl_blob_gzip(struct hl_blob *out, const struct hl_blob *b, int level,
+	    struct hl_err *err);
+void	hl_blob_clear(struct hl_blob *b);
+
+/* Lower-case hex SHA-256 and MD5 of p. */
+void	hl_digest(char sha256[65], char md5[33], const void *p, size_t len);
+/* gzip of p, appended to out.  No name, mtime 0, OS 3 (unix). */
+int	hl_gzip(struct hl_buf *out, const void *p, size_t len, int level,
+	    struct hl_err *err);
+/* Decompresses a gzip stream, at most max bytes out.  HL_EINVAL if bad. */
+int	hl_gunzip(struct hl_buf *out, const void *p, size_t len, size_t max,
+	    struct hl_err *err);
+
+#endif

@@ -1,0 +1,94 @@
+/*
+ * manifest: manifest.json, the one file a client polls, and its Ed25519
+ * signature.
+ *
+ * The manifest names the version, when it was made, when it stops being
+ * trustworthy (a mirror that stopped updating shows as expired), the hash
+ * of the manifest before it, each list, and every mutable file with its
+ * size, hashes, the ETag servers send for it (S3's: the quoted MD5 hex of
+ * the bytes; the daemon sends the same) and its immutable object copy.
+ * Keys are sorted and the JSON is compact; files are sorted by path.
+ * Worked example (hashes shortened):
+ *
+ *   {"expires_at": 1796604800,
+ *    "files": [{"bytes": 5120, "content_type": "text/plain; charset=utf-8",
+ *               "etag": "\"9e10...\"", "object": "objects/3f2a...",
+ *               "path": "lists/blacklist-keyword.txt", "sha256": "3f2a...",
+ *               "gz": {"bytes": 2048, "etag": "\"77ab...\"",
+ *                      "object": "objects/3f2a....gz",
+ *                      "path": "lists/blacklist-keyword.txt.gz",
+ *                      "sha256": "c0de..."}}, ...],
+ *    "format": 1, "generated_at": 1796000000,
+ *    "lists": [{"count": 120, "file": "bad_keywords.txt", "format": "plain",
+ *               "id": "blacklist-keyword", "json": "lists/blacklist-keyword.json",
+ *               "text": "lists/blacklist-keyword.txt", "version": 40}, ...],
+ *    "notifications_version": 12, "poll_interval": 60,
+ *    "previous": "aa11..." | null, "version": 42}
+ *
+ * The object of a .gz is named by the identity file's hash plus ".gz", so
+ * objects/<sha256> and objects/<sha256>.gz are the two encodings of one
+ * content.  schema/manifest.schema.json is the JSON Schema.
+ *
+ * manifest.json.sig is the raw 64-byte Ed25519 signature of manifest.json's
+ * exact bytes (check with `openssl pkeyutl -verify -rawin -pubin`).
+ */
+#ifndef HL_MANIFEST_H
+#define HL_MANIFEST_H
+
+#include <stdint.h>
+
+#include <openssl/evp.h>
+
+#include "blob.h"
+#include "buf.h"
+#include "err.h"
+#include "item.h"
+
+#define HL_MANIFEST_FORMAT 1
+
+struct hl_manifest_file {
+	const char		*path;
+	const char		*object;
+	const struct hl_blob	*id;
+	const char		*gzpath;
+	const char		*gzobject;
+	const struct hl_blob	*gz;
+};
+
+struct hl_manifest_list {
+	const struct hl_list	*info;
+	const char		*json;	/* path of lists/<id>.json */
+	const char		*text;	/* path of lists/<id>.<txt|yml> */
+};
+
+struct hl_manifest_info {
+	int64_t				 version;
+	int64_t				 generated_at;
+	int64_t				 expires_at;
+	int64_t				 poll_interval;
+	int64_t				 notifications_version;
+	const char			*previous;	/* sha256 or NULL */
+	const struct hl_manifest_file	*files;
+	size_t				 nfiles;
+	const struct hl_manifest_list	*lists;
+	size_t				 nlists;
+};
+
+/* Appends the manifest's bytes to out. */
+int	hl_manifest_render(struct hl_buf *out,
+	    const struct hl_manifest_info *m, struct hl_err *err);
+
+/* Loads an Ed25519 private key (PEM).  HL_EIO / HL_EINVAL. */
+int	hl_manifest_key_load(EVP_PKEY **out, const char *path,
+	    struct hl_err *err);
+/* out receives the 64-byte signature of data. */
+int	hl_manifest_sign(struct hl_blob *out, EVP_PKEY *key, const void *data,
+	    size_t len, struct hl_err *err);
+/*
+ * Checks sig (siglen bytes) over data with the Ed25519 public key in PEM
+ * file pubkey.  0 when valid, HL_EINVAL when not.
+ */
+int	hl_manifest_verify(const char *pubkey, const void *data, size_t len,
+	    const void *sig, size_t siglen, struct hl_err *err);
+
+#endif

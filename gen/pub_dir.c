@@ -1,0 +1,322 @@
+/*
+ * pub_dir: the local directory target, the default one (var/public), which
+ * the daemon itself serves and any web server can serve too.
+ *
+ * Each file is written to a temporary name in its directory, fsynced and
+ * renamed over the old one, so a reader sees the old bytes or the new,
+ * never a mix.  Files go in the tree's order (immutable objects, mutable
+ * files, manifest last), and the directories are fsynced before the
+ * manifest is renamed into place, so after a crash the manifest on disk
+ * never names a file that is not there.
+ *
+ * Immutable files already present are not written again; a mutable file
+ * is written only when its hash differs from what this target last wrote.
+ * Objects and change segments that no published manifest has named for
+ * HL_DIR_RETENTION seconds are pruned; a file is "named" by every manifest
+ * that lists it, so one that a recent manifest names is never removed.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "target.h"
+
+#define HL_DIR_RETENTION	3600
+#define HL_DIR_PRUNE_EVERY	600
+
+struct seen {
+	char	*path;
+	char	 sha256[65];
+	int64_t	 named_at;	/* last publish that named it */
+};
+
+struct dir {
+	char		*root;
+	struct seen	*seen;
+	size_t		 nseen;
+	size_t		 capseen;
+	int64_t		 pruned_at;
+	unsigned	 tmpn;
+};
+
+static int
+mkdirs(const char *path, struct hl_err *err)
+{
+	char buf[PATH_MAX], *p;
+
+	if (snprintf(buf, sizeof(buf), "%s", path) >= (int)sizeof(buf))
+		return hl_err_set(err, HL_EINVAL, "path too long: %s", path);
+	for (p = buf + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+			return hl_err_set(err, HL_EIO, "mkdir %s: %s", buf,
+			    strerror(errno));
+		*p = '/';
+	}
+	if (mkdir(buf, 0755) != 0 && errno != EEXIST)
+		return hl_err_set(err, HL_EIO, "mkdir %s: %s", buf,
+		    strerror(errno));
+	return 0;
+}
+
+static int
+dir_open(void **state, const char *url, struct hl_err *err)
+{
+	struct dir *d;
+	int rc;
+
+	if (strncmp(url, "dir:", 4) == 0)
+		url += 4;
+	if (*url == '\0')
+		return hl_err_set(err, HL_EINVAL, "dir target: empty path");
+	if ((rc = mkdirs(url, err)) != 0)
+		return rc;
+	if ((d = calloc(1, sizeof(*d))) == NULL ||
+	    (d->root = strdup(url)) == NULL) {
+		free(d);
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	}
+	d->pruned_at = (int64_t)time(NULL);
+	*state = d;
+	return 0;
+}
+
+static struct seen *
+seen_find(struct dir *d, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < d->nseen; i++)
+		if (strcmp(d->seen[i].path, path) == 0)
+			return &d->seen[i];
+	return NULL;
+}
+
+static struct seen *
+seen_add(struct dir *d, const char *path)
+{
+	struct seen *s;
+
+	if ((s = seen_find(d, path)) != NULL)
+		return s;
+	if (d->nseen == d->capseen) {
+		size_t cap = d->capseen ? d->capseen * 2 : 256;
+
+		if ((s = realloc(d->seen, cap * sizeof(*s))) == NULL)
+			return NULL;
+		d->seen = s;
+		d->capseen = cap;
+	}
+	s = &d->seen[d->nseen];
+	memset(s, 0, sizeof(*s));
+	if ((s->path = strdup(path)) == NULL)
+		return NULL;
+	d->nseen++;
+	return s;
+}
+
+static int
+fsync_dir(const char *path)
+{
+	int fd, rc;
+
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY)) < 0)
+		return -1;
+	rc = fsync(fd);
+	close(fd);
+	return rc;
+}
+
+/* Writes data to root/path through a temporary file and rename. */
+static int
+write_file(struct dir *d, const struct hl_file *f, struct hl_err *err)
+{
+	char path[PATH_MAX], tmp[PATH_MAX], *slash;
+	const unsigned char *p = f->data;
+	size_t left = f->len;
+	ssize_t n;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/%s", d->root, f->path) >=
+	    (int)sizeof(path) || snprintf(tmp, sizeof(tmp), "%s.tmp.%d.%u",
+	    path, (int)getpid(), d->tmpn++) >= (int)sizeof(tmp))
+		return hl_err_set(err, HL_EINVAL, "path too long: %s",
+		    f->path);
+	if ((slash = strrchr(path, '/')) != NULL) {
+		*slash = '\0';
+		if (mkdirs(path, err) != 0)
+			return HL_EIO;
+		*slash = '/';
+	}
+	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
+	    0644)) < 0)
+		return hl_err_set(err, HL_EIO, "create %s: %s", tmp,
+		    strerror(errno));
+	while (left > 0) {
+		if ((n = write(fd, p, left)) < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		p += n;
+		left -= (size_t)n;
+	}
+	if (fsync(fd) != 0)
+		goto fail;
+	if (close(fd) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	if (rename(tmp, path) != 0) {
+		fd = -1;
+		goto fail;
+	}
+	return 0;
+fail:
+	hl_err_set(err, HL_EIO, "write %s: %s", path, strerror(errno));
+	if (fd >= 0)
+		close(fd);
+	unlink(tmp);
+	return HL_EIO;
+}
+
+/* Is an immutable file already there, whole? */
+static int
+present(struct dir *d, const struct hl_file *f)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+
+	if (snprintf(path, sizeof(path), "%s/%s", d->root, f->path) >=
+	    (int)sizeof(path))
+		return 0;
+	return stat(path, &sb) == 0 && (size_t)sb.st_size == f->len;
+}
+
+/* Removes files under root/sub not named for HL_DIR_RETENTION seconds. */
+static void
+prune(struct dir *d, const char *sub, int64_t now)
+{
+	char dir[PATH_MAX], rel[PATH_MAX], path[PATH_MAX];
+	struct dirent *de;
+	struct seen *s;
+	struct stat sb;
+	DIR *dp;
+
+	if (snprintf(dir, sizeof(dir), "%s/%s", d->root, sub) >=
+	    (int)sizeof(dir) || (dp = opendir(dir)) == NULL)
+		return;
+	while ((de = readdir(dp)) != NULL) {
+		if (de->d_name[0] == '.')
+			continue;
+		if (snprintf(rel, sizeof(rel), "%s/%s", sub, de->d_name) >=
+		    (int)sizeof(rel) || snprintf(path, sizeof(path), "%s/%s",
+		    d->root, rel) >= (int)sizeof(path))
+			continue;
+		s = seen_find(d, rel);
+		if (s == NULL) {
+			/* Left by an earlier run: count from its mtime. */
+			if (stat(path, &sb) != 0 ||
+			    now - (int64_t)sb.st_mtime < HL_DIR_RETENTION)
+				continue;
+		} else if (now - s->named_at < HL_DIR_RETENTION)
+			continue;
+		(void)unlink(path);
+		if (s != NULL)
+			s->named_at = now;	/* re-created if named again */
+	}
+	closedir(dp);
+}
+
+/* fsyncs the root and the directories the tree writes into. */
+static int
+sync_dirs(struct dir *d, struct hl_err *err)
+{
+	static const char *const subs[] = { "", "/objects", "/changes",
+	    "/lists", "/assets", "/docs" };
+	char path[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
+		if (snprintf(path, sizeof(path), "%s%s", d->root, subs[i]) >=
+		    (int)sizeof(path))
+			return hl_err_set(err, HL_EINVAL, "path too long");
+		if (fsync_dir(path) != 0 && errno != ENOENT)
+			return hl_err_set(err, HL_EIO, "fsync %s: %s", path,
+			    strerror(errno));
+	}
+	return 0;
+}
+
+static int
+dir_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
+{
+	struct dir *d = state;
+	const struct hl_file *f;
+	struct seen *s;
+	int64_t now = (int64_t)time(NULL);
+	size_t i;
+	int rc, synced = 0;
+
+	for (i = 0; i < tree->n; i++) {
+		f = &tree->files[i];
+		if ((s = seen_add(d, f->path)) == NULL)
+			return hl_err_set(err, HL_ENOMEM, "out of memory");
+		if (f->cache == HL_CACHE_REVALIDATE && !synced) {
+			/* Everything the manifest names is durable first. */
+			if ((rc = sync_dirs(d, err)) != 0)
+				return rc;
+			synced = 1;
+		}
+		if (strcmp(s->sha256, f->sha256) == 0 ||
+		    (f->cache == HL_CACHE_IMMUTABLE && present(d, f))) {
+			memcpy(s->sha256, f->sha256, sizeof(s->sha256));
+			s->named_at = now;
+			continue;
+		}
+		if ((rc = write_file(d, f, err)) != 0)
+			return rc;
+		memcpy(s->sha256, f->sha256, sizeof(s->sha256));
+		s->named_at = now;
+	}
+	if (fsync_dir(d->root) != 0)
+		return hl_err_set(err, HL_EIO, "fsync %s: %s", d->root,
+		    strerror(errno));
+	if (now - d->pruned_at >= HL_DIR_PRUNE_EVERY) {
+		prune(d, "objects", now);
+		prune(d, "changes", now);
+		d->pruned_at = now;
+	}
+	return 0;
+}
+
+static void
+dir_close(void *state)
+{
+	struct dir *d = state;
+	size_t i;
+
+	if (d == NULL)
+		return;
+	for (i = 0; i < d->nseen; i++)
+		free(d->seen[i].path);
+	free(d->seen);
+	free(d->root);
+	free(d);
+}
+
+const struct hl_target_ops hl_pub_dir_ops = {
+	.kind = "dir",
+	.open = dir_open,
+	.publish = dir_publish,
+	.close = dir_close,
+};

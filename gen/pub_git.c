@@ -1,0 +1,1086 @@
+/*
+ * pub_git: publishes each version of the tree as one commit on a git pages
+ * branch, with libgit2 only (see pub_git.h for the URL, the credentials
+ * and the cache).
+ *
+ * One publish:
+ *
+ *   1. fetch: ls the remote, download the branch tip if the cache lacks it;
+ *   2. check that the tip is ours: the commit this cache last pushed, one
+ *      of our own unpushed commits, or (first publish from this cache) a
+ *      commit carrying the Helios-Version trailer.  Anything else is
+ *      someone else's work: HL_ECONFLICT, nothing written, unless force=1;
+ *   3. build the tree in memory: one blob per file, reused by id when the
+ *      file's sha256 equals the one published last time under that path
+ *      (no re-hashing), one treebuilder per directory, and an empty
+ *      .nojekyll at the top so GitHub Pages serves the tree as it is;
+ *   4. commit on top of the newest of our commits (so versions that failed
+ *      to push are kept and go out with the next one), unless the parent
+ *      already has this tree;
+ *   5. push refs/heads/BRANCH (and refs/tags/vN with tag=1).
+ *
+ * Unchanged directories give the same tree ids and unchanged files the
+ * same blob ids, so a commit writes only what changed, and a push sends
+ * only those objects.
+ */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <openssl/evp.h>
+
+#include "buf.h"
+#include "log.h"
+#include "pub_git.h"
+#include "target.h"
+
+#define MAX_CRED_FILE	8192
+#define MAX_TAGS	64
+
+struct memo {
+	char	*path;
+	char	 sha256[65];
+	git_oid	 oid;
+};
+
+struct hl_pub_git {
+	struct hl_pub_git__url	 u;
+	struct hl_pub_git__cred	 c;
+	char			 author[256];
+	char			 email[256];
+	git_repository		*repo;
+	struct memo		*memo;		/* sorted by path */
+	size_t			 nmemo;
+	char			*tags[MAX_TAGS];	/* to push */
+	size_t			 ntags;
+	char			 head[GIT_OID_HEXSZ + 1];
+};
+
+/* What every remote callback receives. */
+struct op {
+	struct hl_pub_git__cred	*c;
+	int			 rejected;
+	char			 reject[200];
+};
+
+static pthread_once_t	git_once = PTHREAD_ONCE_INIT;
+static int		git_init_rc;
+
+static void
+git_init(void)
+{
+	git_init_rc = git_libgit2_init();
+}
+
+int
+hl_pub_git__init(struct hl_err *err)
+{
+	pthread_once(&git_once, git_init);
+	if (git_init_rc < 0)
+		return hl_pub_git__error(err, git_init_rc, NULL, "libgit2");
+	return 0;
+}
+
+int
+hl_pub_git__error(struct hl_err *err, int rc, const struct hl_pub_git__cred *c,
+    const char *what)
+{
+	const git_error *e = git_error_last();
+	const char *m = e != NULL && e->message != NULL ? e->message :
+	    "unknown error";
+	int code = HL_EIO;
+
+	if (c != NULL && c->missing)
+		return hl_err_set(err, HL_EAUTH, "%s: the remote asks for "
+		    "credentials and none are configured", what);
+	if (c != NULL && c->refused)
+		return hl_err_set(err, HL_EAUTH, "%s: the remote refused the "
+		    "credentials", what);
+	if (rc == GIT_EAUTH || strstr(m, "status code: 401") != NULL ||
+	    strstr(m, "status code: 403") != NULL)
+		code = HL_EAUTH;
+	else if (rc == GIT_ENONFASTFORWARD)
+		code = HL_ECONFLICT;
+	else if (rc == GIT_ENOTFOUND)
+		code = HL_ENOTFOUND;
+	return hl_err_set(err, code, "%s: %s", what, m);
+}
+
+int64_t
+hl_pub_git__msg_version(const char *msg)
+{
+	const char *p;
+	char *end;
+	long long v;
+
+	for (p = msg; p != NULL && *p != '\0'; p = strchr(p, '\n')) {
+		if (*p == '\n')
+			p++;
+		if (strncmp(p, HL_GIT_TRAILER, strlen(HL_GIT_TRAILER)) != 0)
+			continue;
+		p += strlen(HL_GIT_TRAILER);
+		errno = 0;
+		v = strtoll(p, &end, 10);
+		if (errno == 0 && end != p && v >= 0 &&
+		    (*end == '\0' || *end == '\n' || *end == '\r'))
+			return v;
+	}
+	return -1;
+}
+
+static int
+copy(char *dst, size_t size, const char *src, size_t n)
+{
+	if (n >= size)
+		return -1;
+	memcpy(dst, src, n);
+	dst[n] = '\0';
+	return 0;
+}
+
+int
+hl_pub_git__parse_url(struct hl_pub_git__url *u, const char *url,
+    struct hl_err *err)
+{
+	static const char *schemes[] = { "file://", "http://", "https://",
+	    "ssh://" };
+	const char *end, *frag, *query, *host, *p, *at, *colon;
+	char refname[HL_GIT_MAX_BRANCH + 16];
+	size_t i, n;
+	int valid = 0;
+
+	memset(u, 0, sizeof(*u));
+	if (strncmp(url, "git+", 4) == 0)
+		url += 4;
+	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
+		if (strncmp(url, schemes[i], strlen(schemes[i])) == 0)
+			break;
+	if (i == sizeof(schemes) / sizeof(schemes[0]))
+		return hl_err_set(err, HL_EINVAL, "git target: want git+file://, "
+		    "git+http(s):// or git+ssh://");
+	u->local = i == 0;
+	frag = strchr(url, '#');
+	end = frag != NULL ? frag : url + strlen(url);
+	query = memchr(url, '?', end - url);
+	if (query != NULL) {
+		for (p = query + 1; p < end; p += n + (p + n < end)) {
+			n = strcspn(p, "&#");
+			if (p + n > end)
+				n = end - p;
+			if (n == 5 && strncmp(p, "tag=1", 5) == 0)
+				u->tag = 1;
+			else if (n == 5 && strncmp(p, "tag=0", 5) == 0)
+				u->tag = 0;
+			else if (n == 7 && strncmp(p, "force=1", 7) == 0)
+				u->force = 1;
+			else if (n == 7 && strncmp(p, "force=0", 7) == 0)
+				u->force = 0;
+			else if (n != 0)
+				return hl_err_set(err, HL_EINVAL, "git target: "
+				    "unknown option %.*s (tag=1, force=1)",
+				    (int)(n > 64 ? 64 : n), p);
+		}
+		end = query;
+	}
+	if (copy(u->remote, sizeof(u->remote), url, end - url) == -1)
+		return hl_err_set(err, HL_EINVAL, "git target: URL too long");
+	host = u->remote + strlen(schemes[i]);
+	n = strcspn(host, "/");
+	at = memchr(host, '@', n);
+	if (at != NULL && (colon = memchr(host, ':', at - host)) != NULL)
+		return hl_err_set(err, HL_EINVAL, "git target: no password in "
+		    "the URL; use HELIOS_GIT_PASSWORD or HELIOS_GIT_CREDENTIALS");
+	if (host[n] != '/' || host[n + 1] == '\0')
+		return hl_err_set(err, HL_EINVAL, "git target: no repository "
+		    "path in the URL");
+	if (frag != NULL && frag[1] != '\0') {
+		if (copy(u->branch, sizeof(u->branch), frag + 1,
+		    strlen(frag + 1)) == -1)
+			return hl_err_set(err, HL_EINVAL, "git target: branch "
+			    "name too long");
+	} else
+		(void)strcpy(u->branch, HL_GIT_DEFAULT_BRANCH);
+	(void)snprintf(refname, sizeof(refname), "refs/heads/%s", u->branch);
+	if (git_reference_name_is_valid(&valid, refname) < 0 || !valid)
+		return hl_err_set(err, HL_EINVAL, "git target: bad branch name "
+		    "\"%s\"", u->branch);
+	return 0;
+}
+
+static int
+cred_line(struct hl_pub_git__cred *c, const char *line, size_t n)
+{
+	static const struct {
+		const char	*key;
+		size_t		 off;
+		size_t		 size;
+	} keys[] = {
+		{ "username=", offsetof(struct hl_pub_git__cred, username),
+		    sizeof(c->username) },
+		{ "password=", offsetof(struct hl_pub_git__cred, password),
+		    sizeof(c->password) },
+		{ "token=", offsetof(struct hl_pub_git__cred, password),
+		    sizeof(c->password) },
+	};
+	size_t i, k;
+
+	while (n > 0 && (line[n - 1] == '\r' || line[n - 1] == ' '))
+		n--;
+	if (n == 0 || line[0] == '#')
+		return 0;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		k = strlen(keys[i].key);
+		if (n < k || strncmp(line, keys[i].key, k) != 0)
+			continue;
+		if (copy((char *)c + keys[i].off, keys[i].size, line + k,
+		    n - k) == -1)
+			return -1;
+		if (i == 2 && c->username[0] == '\0')
+			(void)strcpy(c->username, "x-access-token");
+		return 0;
+	}
+	return -1;
+}
+
+static int
+cred_file(struct hl_pub_git__cred *c, const char *path, struct hl_err *err)
+{
+	char buf[MAX_CRED_FILE];
+	struct stat st;
+	ssize_t got;
+	size_t len = 0, n;
+	char *p, *eol;
+	int fd, rc = 0;
+
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) == -1)
+		return hl_err_set(err, HL_EAUTH, "credentials file %s: %s",
+		    path, strerror(errno));
+	if (fstat(fd, &st) == -1) {
+		rc = hl_err_set(err, HL_EAUTH, "credentials file %s: %s", path,
+		    strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_uid != geteuid() ||
+	    (st.st_mode & 077) != 0) {
+		rc = hl_err_set(err, HL_EAUTH, "credentials file %s must be a "
+		    "file of this user readable by no one else (chmod 600; "
+		    "mode is %03o)", path, (unsigned)(st.st_mode & 0777));
+		goto out;
+	}
+	while (len < sizeof(buf) - 1 &&
+	    (got = read(fd, buf + len, sizeof(buf) - 1 - len)) != 0) {
+		if (got == -1) {
+			if (errno == EINTR)
+				continue;
+			rc = hl_err_set(err, HL_EAUTH, "credentials file %s: %s",
+			    path, strerror(errno));
+			goto out;
+		}
+		len += got;
+	}
+	buf[len] = '\0';
+	for (p = buf; *p != '\0'; p = *eol != '\0' ? eol + 1 : eol) {
+		eol = p + strcspn(p, "\n");
+		n = eol - p;
+		if (cred_line(c, p, n) == -1) {
+			rc = hl_err_set(err, HL_EAUTH, "credentials file %s: "
+			    "want username=, password= or token= lines", path);
+			goto out;
+		}
+	}
+out:
+	explicit_bzero(buf, sizeof(buf));
+	close(fd);
+	return rc;
+}
+
+static int
+env_copy(char *dst, size_t size, const char *name, struct hl_err *err)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL || *v == '\0')
+		return 0;
+	if (copy(dst, size, v, strlen(v)) == -1)
+		return hl_err_set(err, HL_EINVAL, "%s is too long", name);
+	return 1;
+}
+
+int
+hl_pub_git__cred_load(struct hl_pub_git__cred *c, struct hl_err *err)
+{
+	const char *file = getenv("HELIOS_GIT_CREDENTIALS");
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	if (file != NULL && *file != '\0' &&
+	    (rc = cred_file(c, file, err)) < 0)
+		goto fail;
+	if ((rc = env_copy(c->username, sizeof(c->username),
+	    "HELIOS_GIT_USERNAME", err)) < 0 ||
+	    (rc = env_copy(c->password, sizeof(c->password),
+	    "HELIOS_GIT_PASSWORD", err)) < 0)
+		goto fail;
+	if ((rc = env_copy(c->password, sizeof(c->password),
+	    "HELIOS_GIT_TOKEN", err)) < 0)
+		goto fail;
+	if (rc == 1 && getenv("HELIOS_GIT_USERNAME") == NULL)
+		(void)strcpy(c->username, "x-access-token");
+	if ((rc = env_copy(c->ssh_key, sizeof(c->ssh_key),
+	    "HELIOS_GIT_SSH_KEY", err)) < 0 ||
+	    (rc = env_copy(c->ssh_passphrase, sizeof(c->ssh_passphrase),
+	    "HELIOS_GIT_SSH_PASSPHRASE", err)) < 0)
+		goto fail;
+	c->have_userpass = c->password[0] != '\0';
+	return 0;
+fail:
+	hl_pub_git__cred_wipe(c);
+	return rc;
+}
+
+void
+hl_pub_git__cred_wipe(struct hl_pub_git__cred *c)
+{
+	if (c != NULL)
+		explicit_bzero(c, sizeof(*c));
+}
+
+/*
+ * libgit2 calls this when the remote asks for credentials, again after
+ * each refusal: the second request for the same kind is a refusal, and
+ * ends the operation rather than looping.
+ */
+static int
+cred_cb(git_credential **out, const char *url, const char *user_from_url,
+    unsigned int allowed, void *payload)
+{
+	struct op *op = payload;
+	struct hl_pub_git__cred *c = op->c;
+	const char *user;
+	char pub[sizeof(c->ssh_key) + 4];
+
+	user = user_from_url != NULL && *user_from_url != '\0' ?
+	    user_from_url : c->username[0] != '\0' ? c->username : "git";
+	if (allowed & GIT_CREDENTIAL_USERNAME)
+		return git_credential_username_new(out, user);
+	if (c->calls++ > 0) {
+		c->refused = 1;
+		return GIT_EAUTH;
+	}
+	if ((allowed & GIT_CREDENTIAL_USERPASS_PLAINTEXT) && c->have_userpass)
+		return git_credential_userpass_plaintext_new(out,
+		    c->username[0] != '\0' ? c->username : "x-access-token",
+		    c->password);
+	if ((allowed & GIT_CREDENTIAL_SSH_KEY) && c->ssh_key[0] != '\0') {
+		(void)snprintf(pub, sizeof(pub), "%s.pub", c->ssh_key);
+		return git_credential_ssh_key_new(out, user,
+		    access(pub, R_OK) == 0 ? pub : NULL, c->ssh_key,
+		    c->ssh_passphrase[0] != '\0' ? c->ssh_passphrase : NULL);
+	}
+	if (allowed & GIT_CREDENTIAL_SSH_KEY)
+		return git_credential_ssh_key_from_agent(out, user);
+	c->missing = 1;
+	return GIT_EAUTH;
+}
+
+static int
+update_ref_cb(const char *refname, const char *status, void *payload)
+{
+	struct op *op = payload;
+
+	if (status != NULL && !op->rejected) {
+		op->rejected = 1;
+		(void)snprintf(op->reject, sizeof(op->reject), "%s: %s",
+		    refname, status);
+	}
+	return 0;
+}
+
+static void
+callbacks(git_remote_callbacks *cbs, struct op *op,
+    struct hl_pub_git__cred *c)
+{
+	memset(op, 0, sizeof(*op));
+	op->c = c;
+	c->calls = c->refused = c->missing = 0;
+	git_remote_init_callbacks(cbs, GIT_REMOTE_CALLBACKS_VERSION);
+	cbs->credentials = cred_cb;
+	cbs->push_update_reference = update_ref_cb;
+	cbs->payload = op;
+}
+
+static int
+has_object(git_repository *repo, const git_oid *id)
+{
+	git_odb *odb = NULL;
+	int yes;
+
+	if (git_repository_odb(&odb, repo) < 0)
+		return 0;
+	yes = git_odb_exists(odb, id);
+	git_odb_free(odb);
+	return yes;
+}
+
+static int
+mkdirs(char *path)
+{
+	char *p;
+
+	for (p = path + 1; *p != '\0'; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		if (mkdir(path, 0700) == -1 && errno != EEXIST) {
+			*p = '/';
+			return -1;
+		}
+		*p = '/';
+	}
+	if (mkdir(path, 0700) == -1 && errno != EEXIST)
+		return -1;
+	return 0;
+}
+
+int
+hl_pub_git__cache_open(git_repository **out, const char *remote,
+    struct hl_err *err)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	char dir[1024], path[1100];
+	const char *base, *tmp;
+	unsigned int mdlen = 0;
+	int rc, n;
+
+	*out = NULL;
+	if ((rc = hl_pub_git__init(err)) < 0)
+		return rc;
+	if ((base = getenv("HELIOS_GIT_CACHE")) != NULL && *base != '\0')
+		n = snprintf(dir, sizeof(dir), "%s", base);
+	else {
+		if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
+			tmp = "/tmp";
+		n = snprintf(dir, sizeof(dir), "%s/helios-git-cache", tmp);
+	}
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return hl_err_set(err, HL_EINVAL, "git cache path too long");
+	if (mkdirs(dir) == -1)
+		return hl_err_set(err, HL_EIO, "git cache %s: %s", dir,
+		    strerror(errno));
+	if (EVP_Digest(remote, strlen(remote), md, &mdlen, EVP_sha256(),
+	    NULL) != 1 || mdlen < 8)
+		return hl_err_set(err, HL_EIO, "git cache: sha256 failed");
+	n = snprintf(path, sizeof(path), "%s/%02x%02x%02x%02x%02x%02x%02x%02x"
+	    ".git", dir, md[0], md[1], md[2], md[3], md[4], md[5], md[6],
+	    md[7]);
+	if (n < 0 || (size_t)n >= sizeof(path))
+		return hl_err_set(err, HL_EINVAL, "git cache path too long");
+	rc = git_repository_open_bare(out, path);
+	if (rc == GIT_ENOTFOUND)
+		rc = git_repository_init(out, path, 1);
+	if (rc < 0) {
+		*out = NULL;
+		return hl_pub_git__error(err, rc, NULL, "git cache");
+	}
+	return 0;
+}
+
+int
+hl_pub_git__fetch(git_oid *tip, int *have, git_repository *repo,
+    const struct hl_pub_git__url *u, struct hl_pub_git__cred *c,
+    struct hl_err *err)
+{
+	git_remote_callbacks cbs;
+	git_fetch_options fo;
+	git_remote *remote = NULL;
+	git_reference *ref = NULL;
+	const git_remote_head **heads;
+	git_strarray specs;
+	struct op op;
+	char spec[2 * HL_GIT_MAX_BRANCH + 64], *specp = spec;
+	char head[HL_GIT_MAX_BRANCH + 16], track[HL_GIT_MAX_BRANCH + 32];
+	size_t nheads, i;
+	int rc;
+
+	*have = 0;
+	(void)snprintf(head, sizeof(head), "refs/heads/%s", u->branch);
+	(void)snprintf(track, sizeof(track), "refs/remotes/origin/%s",
+	    u->branch);
+	(void)snprintf(spec, sizeof(spec), "+%s:%s", head, track);
+	callbacks(&cbs, &op, c);
+	if ((rc = git_remote_create_anonymous(&remote, repo, u->remote)) < 0 ||
+	    (rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cbs, NULL,
+	    NULL)) < 0 ||
+	    (rc = git_remote_ls(&heads, &nheads, remote)) < 0) {
+		rc = hl_pub_git__error(err, rc, c, "git fetch");
+		goto out;
+	}
+	for (i = 0; i < nheads; i++)
+		if (strcmp(heads[i]->name, head) == 0) {
+			git_oid_cpy(tip, &heads[i]->oid);
+			*have = 1;
+		}
+	if (*have && !has_object(repo, tip)) {
+		git_fetch_options_init(&fo, GIT_FETCH_OPTIONS_VERSION);
+		fo.callbacks = cbs;
+		fo.download_tags = GIT_REMOTE_DOWNLOAD_TAGS_NONE;
+		fo.update_fetchhead = 0;
+		specs.strings = &specp;
+		specs.count = 1;
+		if ((rc = git_remote_download(remote, &specs, &fo)) < 0) {
+			rc = hl_pub_git__error(err, rc, c, "git fetch");
+			goto out;
+		}
+		if (!has_object(repo, tip)) {
+			rc = hl_err_set(err, HL_EIO, "git fetch: the remote did "
+			    "not send %s", head);
+			goto out;
+		}
+	}
+	git_remote_disconnect(remote);
+	if (*have)
+		rc = git_reference_create(&ref, repo, track, tip, 1, "fetch");
+	else if ((rc = git_reference_lookup(&ref, repo, track)) == 0)
+		rc = git_reference_delete(ref);
+	else if (rc == GIT_ENOTFOUND)
+		rc = 0;
+	if (rc < 0)
+		rc = hl_pub_git__error(err, rc, NULL, "git fetch: update ref");
+out:
+	git_reference_free(ref);
+	git_remote_free(remote);
+	return rc;
+}
+
+static int
+valid_path(const char *path)
+{
+	const char *p = path, *e;
+	size_t n;
+
+	if (*p == '\0' || *p == '/')
+		return 0;
+	for (;;) {
+		e = strchr(p, '/');
+		n = e != NULL ? (size_t)(e - p) : strlen(p);
+		if (n == 0 || n > 255 || (n == 1 && p[0] == '.') ||
+		    (n == 2 && strncmp(p, "..", 2) == 0) ||
+		    (n == 4 && strncasecmp(p, ".git", 4) == 0))
+			return 0;
+		if (e == NULL)
+			return 1;
+		p = e + 1;
+	}
+}
+
+static int
+cmp_file(const void *a, const void *b)
+{
+	const struct hl_file *const *fa = a, *const *fb = b;
+
+	return strcmp((*fa)->path, (*fb)->path);
+}
+
+static int
+cmp_memo(const void *key, const void *elem)
+{
+	const struct memo *m = elem;
+
+	return strcmp(key, m->path);
+}
+
+static void
+memo_free(struct memo *m, size_t n)
+{
+	size_t i;
+
+	for (i = 0; m != NULL && i < n; i++)
+		free(m[i].path);
+	free(m);
+}
+
+/* The state of one tree build. */
+struct build {
+	struct hl_pub_git	*g;
+	struct memo		*memo;		/* the new one, in path order */
+	size_t			 nmemo;
+	size_t			 hashed;	/* blobs written */
+};
+
+static int
+blob_for(git_oid *oid, struct build *b, const struct hl_file *f,
+    struct hl_err *err)
+{
+	struct hl_pub_git *g = b->g;
+	struct memo *old, *m = &b->memo[b->nmemo];
+	int rc;
+
+	old = g->memo == NULL ? NULL :
+	    bsearch(f->path, g->memo, g->nmemo, sizeof(*g->memo), cmp_memo);
+	if (old != NULL && f->sha256[0] != '\0' &&
+	    strcmp(old->sha256, f->sha256) == 0)
+		git_oid_cpy(oid, &old->oid);
+	else {
+		rc = git_blob_create_from_buffer(oid, g->repo, f->data, f->len);
+		if (rc < 0)
+			return hl_pub_git__error(err, rc, NULL, f->path);
+		b->hashed++;
+	}
+	if ((m->path = strdup(f->path)) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	(void)snprintf(m->sha256, sizeof(m->sha256), "%s", f->sha256);
+	git_oid_cpy(&m->oid, oid);
+	b->nmemo++;
+	return 0;
+}
+
+/*
+ * Writes the directory holding files f[0..n) (sorted by path, all sharing
+ * the first off bytes of their paths) and gives its tree id.
+ */
+static int
+write_dir(git_oid *out, struct build *b, const struct hl_file **f, size_t n,
+    size_t off, int top, struct hl_err *err)
+{
+	git_treebuilder *tb = NULL;
+	git_oid id;
+	const char *rest, *slash;
+	char name[256];
+	size_t i = 0, j, len;
+	int rc;
+
+	if ((rc = git_treebuilder_new(&tb, b->g->repo, NULL)) < 0) {
+		rc = hl_pub_git__error(err, rc, NULL, "git tree");
+		goto out;
+	}
+	while (i < n) {
+		rest = f[i]->path + off;
+		if ((slash = strchr(rest, '/')) == NULL) {
+			if (git_treebuilder_get(tb, rest) != NULL) {
+				rc = hl_err_set(err, HL_EINVAL, "git tree: %s "
+				    "twice", f[i]->path);
+				goto out;
+			}
+			if ((rc = blob_for(&id, b, f[i], err)) < 0)
+				goto out;
+			rc = git_treebuilder_insert(NULL, tb, rest, &id,
+			    GIT_FILEMODE_BLOB);
+			if (rc < 0) {
+				rc = hl_pub_git__error(err, rc, NULL,
+				    f[i]->path);
+				goto out;
+			}
+			i++;
+			continue;
+		}
+		len = slash - rest;
+		for (j = i + 1; j < n; j++)
+			if (strncmp(f[j]->path + off, rest, len + 1) != 0)
+				break;
+		(void)copy(name, sizeof(name), rest, len);
+		if (git_treebuilder_get(tb, name) != NULL) {
+			rc = hl_err_set(err, HL_EINVAL, "git tree: %s is both "
+			    "a file and a directory", f[i]->path);
+			goto out;
+		}
+		if ((rc = write_dir(&id, b, f + i, j - i, off + len + 1, 0,
+		    err)) < 0)
+			goto out;
+		rc = git_treebuilder_insert(NULL, tb, name, &id,
+		    GIT_FILEMODE_TREE);
+		if (rc < 0) {
+			rc = hl_pub_git__error(err, rc, NULL, f[i]->path);
+			goto out;
+		}
+		i = j;
+	}
+	if (top && git_treebuilder_get(tb, ".nojekyll") == NULL) {
+		if ((rc = git_blob_create_from_buffer(&id, b->g->repo, "",
+		    0)) < 0 ||
+		    (rc = git_treebuilder_insert(NULL, tb, ".nojekyll", &id,
+		    GIT_FILEMODE_BLOB)) < 0) {
+			rc = hl_pub_git__error(err, rc, NULL, ".nojekyll");
+			goto out;
+		}
+	}
+	if ((rc = git_treebuilder_write(out, tb)) < 0)
+		rc = hl_pub_git__error(err, rc, NULL, "git tree");
+out:
+	git_treebuilder_free(tb);
+	return rc;
+}
+
+/* Writes the tree of t and gives its id; remembers the blob ids. */
+static int
+build_tree(git_oid *out, struct hl_pub_git *g, const struct hl_tree *t,
+    struct hl_err *err)
+{
+	const struct hl_file **f = NULL;
+	struct build b = { g, NULL, 0, 0 };
+	size_t i;
+	int rc;
+
+	if ((f = calloc(t->n + 1, sizeof(*f))) == NULL ||
+	    (b.memo = calloc(t->n + 1, sizeof(*b.memo))) == NULL) {
+		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < t->n; i++) {
+		if (t->files[i].path == NULL || !valid_path(t->files[i].path)) {
+			rc = hl_err_set(err, HL_EINVAL, "git tree: bad path "
+			    "\"%s\"", t->files[i].path != NULL ?
+			    t->files[i].path : "(null)");
+			goto out;
+		}
+		f[i] = &t->files[i];
+	}
+	qsort(f, t->n, sizeof(*f), cmp_file);
+	if ((rc = write_dir(out, &b, f, t->n, 0, 1, err)) < 0)
+		goto out;
+	memo_free(g->memo, g->nmemo);
+	g->memo = b.memo;
+	g->nmemo = b.nmemo;
+	b.memo = NULL;
+	hl_log_debug("git %s: tree of %zu files, %zu blobs written", g->u.remote,
+	    t->n, b.hashed);
+out:
+	memo_free(b.memo, b.nmemo);
+	free(f);
+	return rc;
+}
+
+static int
+ref_get(git_oid *out, git_repository *repo, const char *fmt, const char *br)
+{
+	char name[HL_GIT_MAX_BRANCH + 32];
+
+	(void)snprintf(name, sizeof(name), fmt, br);
+	return git_reference_name_to_id(out, repo, name) == 0;
+}
+
+static int
+ref_set(git_repository *repo, const char *fmt, const char *br,
+    const git_oid *id, struct hl_err *err)
+{
+	git_reference *ref = NULL;
+	char name[HL_GIT_MAX_BRANCH + 32];
+	int rc;
+
+	(void)snprintf(name, sizeof(name), fmt, br);
+	if ((rc = git_reference_create(&ref, repo, name, id, 1, NULL)) < 0)
+		return hl_pub_git__error(err, rc, NULL, name);
+	git_reference_free(ref);
+	return 0;
+}
+
+/* Is the commit tip one Helios wrote (it carries the trailer)? */
+static int
+ours(git_repository *repo, const git_oid *tip)
+{
+	git_commit *c = NULL;
+	int yes;
+
+	if (git_commit_lookup(&c, repo, tip) < 0)
+		return 0;
+	yes = hl_pub_git__msg_version(git_commit_message(c)) >= 0;
+	git_commit_free(c);
+	return yes;
+}
+
+/* a == b, or a has b in its history. */
+static int
+contains(git_repository *repo, const git_oid *a, const git_oid *b)
+{
+	return git_oid_equal(a, b) || git_graph_descendant_of(repo, a, b) == 1;
+}
+
+static int
+make_commit(git_oid *out, struct hl_pub_git *g, const struct hl_tree *t,
+    const git_oid *tree_id, const git_oid *parent_id, struct hl_err *err)
+{
+	struct hl_buf msg = HL_BUF_INIT;
+	git_signature *sig = NULL;
+	git_tree *tree = NULL;
+	git_commit *parent = NULL;
+	const git_commit *parents[1];
+	const char *s;
+	int rc;
+
+	s = t->summary != NULL && *t->summary != '\0' ? t->summary : NULL;
+	if (s != NULL) {
+		/* One line: the summary is the commit's subject. */
+		for (; *s != '\0'; s++)
+			if ((rc = hl_buf_putc(&msg, *s == '\n' || *s == '\r' ?
+			    ' ' : *s)) < 0)
+				goto nomem;
+	} else if ((rc = hl_buf_printf(&msg, "v%" PRId64, t->version)) < 0)
+		goto nomem;
+	if ((rc = hl_buf_printf(&msg, "\n\n%s%" PRId64 "\n", HL_GIT_TRAILER,
+	    t->version)) < 0)
+		goto nomem;
+	if ((rc = git_signature_now(&sig, g->author, g->email)) < 0 ||
+	    (rc = git_tree_lookup(&tree, g->repo, tree_id)) < 0 ||
+	    (parent_id != NULL &&
+	    (rc = git_commit_lookup(&parent, g->repo, parent_id)) < 0)) {
+		rc = hl_pub_git__error(err, rc, NULL, "git commit");
+		goto out;
+	}
+	parents[0] = parent;
+	if ((rc = git_commit_create(out, g->repo, NULL, sig, sig, NULL,
+	    msg.data, tree, parent != NULL ? 1 : 0, parents)) < 0)
+		rc = hl_pub_git__error(err, rc, NULL, "git commit");
+	goto out;
+nomem:
+	rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+out:
+	git_commit_free(parent);
+	git_tree_free(tree);
+	git_signature_free(sig);
+	hl_buf_free(&msg);
+	return rc;
+}
+
+static int
+push(struct hl_pub_git *g, struct hl_err *err)
+{
+	git_remote_callbacks cbs;
+	git_push_options po;
+	git_remote *remote = NULL;
+	git_strarray specs;
+	struct op op;
+	char branch[2 * HL_GIT_MAX_BRANCH + 32];
+	char *list[MAX_TAGS + 1];
+	size_t i;
+	int rc;
+
+	(void)snprintf(branch, sizeof(branch), "%srefs/heads/%s:refs/heads/%s",
+	    g->u.force ? "+" : "", g->u.branch, g->u.branch);
+	list[0] = branch;
+	for (i = 0; i < g->ntags; i++)
+		list[i + 1] = g->tags[i];
+	specs.strings = list;
+	specs.count = g->ntags + 1;
+	callbacks(&cbs, &op, &g->c);
+	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
+	po.callbacks = cbs;
+	if ((rc = git_remote_create_anonymous(&remote, g->repo,
+	    g->u.remote)) < 0 ||
+	    (rc = git_remote_push(remote, &specs, &po)) < 0) {
+		rc = hl_pub_git__error(err, rc, &g->c, "git push");
+		goto out;
+	}
+	if (op.rejected) {
+		rc = hl_err_set(err, HL_ECONFLICT, "git push rejected: %s",
+		    op.reject);
+		goto out;
+	}
+	for (i = 0; i < g->ntags; i++)
+		free(g->tags[i]);
+	g->ntags = 0;
+out:
+	git_remote_free(remote);
+	return rc;
+}
+
+static int
+add_tag(struct hl_pub_git *g, int64_t version, const git_oid *id,
+    struct hl_err *err)
+{
+	char name[64], spec[160];
+	git_reference *ref = NULL;
+	int rc;
+
+	(void)snprintf(name, sizeof(name), "refs/tags/v%" PRId64, version);
+	(void)snprintf(spec, sizeof(spec), "%s:%s", name, name);
+	if ((rc = git_reference_create(&ref, g->repo, name, id, 1, NULL)) < 0)
+		return hl_pub_git__error(err, rc, NULL, name);
+	git_reference_free(ref);
+	if (g->ntags == MAX_TAGS) {
+		/* Long unpushed: keep the newest tags. */
+		free(g->tags[0]);
+		memmove(g->tags, g->tags + 1, (MAX_TAGS - 1) *
+		    sizeof(g->tags[0]));
+		g->ntags--;
+	}
+	if ((g->tags[g->ntags] = strdup(spec)) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	g->ntags++;
+	return 0;
+}
+
+int
+hl_pub_git_publish(struct hl_pub_git *g, const struct hl_tree *t,
+    struct hl_err *err)
+{
+	git_oid rtip, ptip, ltip, base, tree_id, commit;
+	git_commit *bc = NULL;
+	char hex[GIT_OID_HEXSZ + 1];
+	int rhave, phave, lhave, bhave = 0, rc;
+
+	/* 1. Where the remote branch is. */
+	if ((rc = hl_pub_git__fetch(&rtip, &rhave, g->repo, &g->u, &g->c,
+	    err)) < 0)
+		goto out;
+	phave = ref_get(&ptip, g->repo, "refs/helios/pushed/%s", g->u.branch);
+	lhave = ref_get(&ltip, g->repo, "refs/heads/%s", g->u.branch);
+
+	/* 2. Is it ours? */
+	if (!g->u.force) {
+		if (rhave && !(phave && git_oid_equal(&rtip, &ptip)) &&
+		    !(lhave && contains(g->repo, &ltip, &rtip)) &&
+		    !(!phave && ours(g->repo, &rtip))) {
+			git_oid_tostr(hex, sizeof(hex), &rtip);
+			rc = hl_err_set(err, HL_ECONFLICT, "git: branch %s of %s "
+			    "moved by someone else (now at %.12s); not "
+			    "publishing", g->u.branch, g->u.remote, hex);
+			goto out;
+		}
+		if (!rhave && phave) {
+			rc = hl_err_set(err, HL_ECONFLICT, "git: branch %s of %s "
+			    "was deleted by someone else; not publishing",
+			    g->u.branch, g->u.remote);
+			goto out;
+		}
+	}
+
+	/* 3, 4. The tree, and a commit unless the parent has it. */
+	if (rhave) {
+		git_oid_cpy(&base, lhave && contains(g->repo, &ltip, &rtip) ?
+		    &ltip : &rtip);
+		bhave = 1;
+	} else if (lhave) {
+		git_oid_cpy(&base, &ltip);
+		bhave = 1;
+	}
+	if ((rc = build_tree(&tree_id, g, t, err)) < 0)
+		goto out;
+	if (bhave && (rc = git_commit_lookup(&bc, g->repo, &base)) < 0) {
+		rc = hl_pub_git__error(err, rc, NULL, "git commit");
+		goto out;
+	}
+	if (bc != NULL && git_oid_equal(git_commit_tree_id(bc), &tree_id))
+		git_oid_cpy(&commit, &base);
+	else {
+		if ((rc = make_commit(&commit, g, t, &tree_id,
+		    bhave ? &base : NULL, err)) < 0)
+			goto out;
+		if (g->u.tag && (rc = add_tag(g, t->version, &commit,
+		    err)) < 0)
+			goto out;
+	}
+	if ((rc = ref_set(g->repo, "refs/heads/%s", g->u.branch, &commit,
+	    err)) < 0)
+		goto out;
+
+	/* 5. Push, unless the remote has it already. */
+	if (!rhave || !git_oid_equal(&commit, &rtip) || g->ntags > 0) {
+		if ((rc = push(g, err)) < 0)
+			goto out;
+		hl_log_debug("git %s#%s: pushed v%" PRId64, g->u.remote,
+		    g->u.branch, t->version);
+	}
+	if ((rc = ref_set(g->repo, "refs/helios/pushed/%s", g->u.branch,
+	    &commit, err)) < 0 ||
+	    (rc = ref_set(g->repo, "refs/remotes/origin/%s", g->u.branch,
+	    &commit, err)) < 0)
+		goto out;
+	git_oid_tostr(g->head, sizeof(g->head), &commit);
+out:
+	git_commit_free(bc);
+	return rc;
+}
+
+int
+hl_pub_git_open(struct hl_pub_git **out, const char *url, struct hl_err *err)
+{
+	struct hl_pub_git *g;
+	int rc;
+
+	*out = NULL;
+	if ((rc = hl_pub_git__init(err)) < 0)
+		return rc;
+	if ((g = calloc(1, sizeof(*g))) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	if ((rc = hl_pub_git__parse_url(&g->u, url, err)) < 0 ||
+	    (rc = hl_pub_git__cred_load(&g->c, err)) < 0)
+		goto fail;
+	(void)strcpy(g->author, "Helios");
+	(void)strcpy(g->email, "helios@localhost");
+	if ((rc = env_copy(g->author, sizeof(g->author),
+	    "HELIOS_GIT_AUTHOR_NAME", err)) < 0 ||
+	    (rc = env_copy(g->email, sizeof(g->email),
+	    "HELIOS_GIT_AUTHOR_EMAIL", err)) < 0)
+		goto fail;
+	if ((rc = hl_pub_git__cache_open(&g->repo, g->u.remote, err)) < 0)
+		goto fail;
+	*out = g;
+	return 0;
+fail:
+	hl_pub_git_close(g);
+	return rc;
+}
+
+const char *
+hl_pub_git_head(const struct hl_pub_git *g)
+{
+	return g->head;
+}
+
+const char *
+hl_pub_git_remote(const struct hl_pub_git *g)
+{
+	return g->u.remote;
+}
+
+void
+hl_pub_git_close(struct hl_pub_git *g)
+{
+	size_t i;
+
+	if (g == NULL)
+		return;
+	git_repository_free(g->repo);
+	memo_free(g->memo, g->nmemo);
+	for (i = 0; i < g->ntags; i++)
+		free(g->tags[i]);
+	hl_pub_git__cred_wipe(&g->c);
+	free(g);
+}
+
+static int
+ops_open(void **state, const char *url, struct hl_err *err)
+{
+	struct hl_pub_git *g = NULL;
+	int rc;
+
+	rc = hl_pub_git_open(&g, url, err);
+	*state = g;
+	return rc;
+}
+
+static int
+ops_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
+{
+	return hl_pub_git_publish(state, tree, err);
+}
+
+static void
+ops_close(void *state)
+{
+	hl_pub_git_close(state);
+}
+
+const struct hl_target_ops hl_pub_git_ops = {
+	.kind = "git",
+	.open = ops_open,
+	.publish = ops_publish,
+	.close = ops_close,
+};

@@ -1,0 +1,146 @@
+/*
+ * pub_git: the git pages target (hl_pub_git_ops in target.h) and the
+ * plumbing it shares with gitarchive.c.
+ *
+ * A target URL names a remote repository, options and a branch:
+ *
+ *   git+file:///srv/pages.git#gh-pages
+ *   git+https://github.com/owner/repo.git?tag=1#gh-pages
+ *   git+http://127.0.0.1:8080/pages.git          (branch gh-pages)
+ *   git+ssh://git@github.com/owner/repo.git?force=1#pages
+ *
+ * The "git+" prefix, the query and the fragment are removed to give the
+ * URL handed to libgit2.  Options: tag=1 adds a lightweight tag v<version>
+ * per publish; force=1 lets the target publish over commits it did not
+ * write (it still commits on top of them, and pushes with "+", so a race
+ * with another writer is won rather than reported).  Credentials in the URL
+ * (user:password@) are refused: they would end up in logs.
+ *
+ * Credentials come from the environment, read once when the target opens:
+ *
+ *   HELIOS_GIT_USERNAME, HELIOS_GIT_PASSWORD   basic auth over http(s)
+ *   HELIOS_GIT_TOKEN       a token, sent as the password of the user
+ *                          "x-access-token" (as GitHub takes it)
+ *   HELIOS_GIT_CREDENTIALS a file of "username=", "password=", "token="
+ *                          lines; it must belong to the user and be
+ *                          readable by no one else (0600), else HL_EAUTH
+ *   HELIOS_GIT_SSH_KEY     a private key file for ssh (the public key is
+ *                          KEY.pub when present); without it the ssh agent
+ *   HELIOS_GIT_SSH_PASSPHRASE  its passphrase, if any
+ *
+ * and the author of the commits from HELIOS_GIT_AUTHOR_NAME and
+ * HELIOS_GIT_AUTHOR_EMAIL (default "Helios" <helios@localhost>).
+ *
+ * Every remote is mirrored in a local bare repository, the cache:
+ * $HELIOS_GIT_CACHE/<h>.git, or ${TMPDIR:-/tmp}/helios-git-cache/<h>.git,
+ * where <h> is the first 16 hex digits of the SHA-256 of the libgit2 URL.
+ * Commits are built there and pushed, over every transport alike (file://
+ * too: one code path, and the cache keeps the blob ids of the last tree).
+ * The cache holds these refs:
+ *
+ *   refs/remotes/origin/BRANCH   the remote tip seen by the last fetch
+ *   refs/heads/BRANCH            the last commit made (pushed or not)
+ *   refs/helios/pushed/BRANCH    the last commit this cache pushed
+ *
+ * Each commit message is the tree's summary line, a blank line and the
+ * trailer "Helios-Version: N", which gitarchive.c reads back.
+ */
+#ifndef HL_PUB_GIT_H
+#define HL_PUB_GIT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <git2.h>
+
+#include "err.h"
+#include "tree.h"
+
+#define HL_GIT_DEFAULT_BRANCH	"gh-pages"
+#define HL_GIT_TRAILER		"Helios-Version: "
+#define HL_GIT_MAX_URL		2048
+#define HL_GIT_MAX_BRANCH	256
+
+struct hl_pub_git;
+
+/*
+ * Opens the target named by url (see above).  Reads the credentials and
+ * author from the environment and opens or creates the cache; it does not
+ * contact the remote.  HL_EINVAL for a malformed URL, HL_EAUTH for an
+ * unsafe credentials file, HL_EIO when the cache cannot be made.
+ * On success *out is owned by the caller; free with hl_pub_git_close().
+ */
+int	hl_pub_git_open(struct hl_pub_git **out, const char *url,
+	    struct hl_err *err);
+
+/*
+ * Fetches the branch, commits tree on top of it unless the branch already
+ * holds that tree, and pushes.  HL_ECONFLICT when the branch was moved by
+ * someone else (and force is off) or the push is rejected; HL_EAUTH when
+ * the remote refuses the credentials; HL_EIO for network and server
+ * failures.  After a failure the next call pushes the newest tree, with the
+ * commits that could not be pushed before it.
+ */
+int	hl_pub_git_publish(struct hl_pub_git *g, const struct hl_tree *tree,
+	    struct hl_err *err);
+
+/*
+ * The hex id of the last commit pushed by this target (or "" before the
+ * first), and the libgit2 URL without options.  Borrowed from g.
+ */
+const char	*hl_pub_git_head(const struct hl_pub_git *g);
+const char	*hl_pub_git_remote(const struct hl_pub_git *g);
+
+/* Wipes the credentials and frees g.  g may be NULL. */
+void	hl_pub_git_close(struct hl_pub_git *g);
+
+/*
+ * Module-private: shared by pub_git.c and gitarchive.c only.
+ */
+struct hl_pub_git__url {
+	char	remote[HL_GIT_MAX_URL];		/* as libgit2 takes it */
+	char	branch[HL_GIT_MAX_BRANCH];
+	int	tag;
+	int	force;
+	int	local;		/* file:// */
+};
+
+struct hl_pub_git__cred {
+	char	username[256];
+	char	password[1024];
+	char	ssh_key[1024];
+	char	ssh_passphrase[256];
+	int	have_userpass;
+	int	calls;		/* credential callbacks this operation */
+	int	refused;	/* a second request: the server said no */
+	int	missing;	/* asked, but nothing to give */
+};
+
+/* libgit2 initialised once per process. */
+int	hl_pub_git__init(struct hl_err *err);
+/* Parses a target URL; "git+" may be absent. */
+int	hl_pub_git__parse_url(struct hl_pub_git__url *u, const char *url,
+	    struct hl_err *err);
+int	hl_pub_git__cred_load(struct hl_pub_git__cred *c, struct hl_err *err);
+void	hl_pub_git__cred_wipe(struct hl_pub_git__cred *c);
+/* Opens (or creates) the bare cache repository of remote. */
+int	hl_pub_git__cache_open(git_repository **out, const char *remote,
+	    struct hl_err *err);
+/*
+ * Fetches branch from remote into repo (refs/remotes/origin/BRANCH).
+ * *have is 0 when the remote has no such branch (then the remote ref is
+ * deleted from the cache); otherwise tip is its commit.
+ */
+int	hl_pub_git__fetch(git_oid *tip, int *have, git_repository *repo,
+	    const struct hl_pub_git__url *u, struct hl_pub_git__cred *c,
+	    struct hl_err *err);
+/*
+ * Turns the libgit2 failure rc of operation what into an HL_E* code and a
+ * message (copied from git_error_last() now).  c may be NULL.
+ */
+int	hl_pub_git__error(struct hl_err *err, int rc,
+	    const struct hl_pub_git__cred *c, const char *what);
+/* The Helios-Version trailer of a commit message, or -1. */
+int64_t	hl_pub_git__msg_version(const char *msg);
+
+#endif

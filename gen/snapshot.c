@@ -1,0 +1,756 @@
+/*
+ * snapshot: renders the store into the published tree (see snapshot.h,
+ * tree.h, and manifest.c for the manifest's layout).
+ *
+ * What a build makes, for version V:
+ *
+ *   lists/<id>.json       {"list", "file", "format", "version", "numItems",
+ *                          "items": [item JSON, see item.h]}
+ *   lists/<id>.<txt|yml>  SmokeDetector's file, byte for byte (textfmt.c)
+ *   notifications.json    {"version", "numItems", "items": [...]}
+ *   changes.json          {"version", "oldest", "segments": [{"from", "to",
+ *                          "path", "sha256", "bytes", "gz": {...}}]}
+ *   changes/<a>-<b>.json  {"from", "to", "events": [event JSON]}
+ *   index.html            the site's page, filled with the lists
+ *   objects/<sha256>      a copy of each mutable file above (and .gz)
+ *   manifest.json[.sig]   manifest.c
+ *
+ * Every mutable file has a .gz sibling.  Rendered files are cached with the
+ * version they show; the segments with their range.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "blob.h"
+#include "manifest.h"
+#include "site.h"
+#include "snapshot.h"
+#include "textfmt.h"
+
+/* A mutable file and its gzip. */
+struct entry {
+	char		*path;
+	char		*gzpath;
+	char		*objpath;
+	char		*gzobjpath;
+	struct hl_blob	 id;
+	struct hl_blob	 gz;
+};
+
+struct list_cache {
+	struct hl_list	 info;
+	int		 valid;
+	struct entry	 json;
+	struct entry	 text;
+};
+
+struct seg {
+	int64_t		 from;
+	int64_t		 to;
+	struct entry	 e;
+};
+
+struct hl_snap {
+	struct hl_snap_opts	 o;
+	EVP_PKEY		*key;
+
+	struct list_cache	*lists;
+	size_t			 nlists;
+	int64_t			 notif_version;
+	int			 notif_valid;
+	struct entry		 notifs;
+	struct seg		*segs;
+	size_t			 nsegs;
+	struct entry		 changes;
+	struct entry		 index;
+	struct entry		*assets;
+	size_t			 nassets;
+	struct hl_blob		 manifest;
+	struct hl_blob		 sig;
+
+	char			 previous[65];
+	int64_t			 version;
+	int64_t			 expires;
+	char			*summary;
+
+	struct hl_file		*files;
+	size_t			 nfiles;
+	size_t			 capfiles;
+	struct hl_tree		 tree;
+};
+
+static void
+entry_clear(struct entry *e)
+{
+	free(e->path);
+	free(e->gzpath);
+	free(e->objpath);
+	free(e->gzobjpath);
+	hl_blob_clear(&e->id);
+	hl_blob_clear(&e->gz);
+	memset(e, 0, sizeof(*e));
+}
+
+/*
+ * Makes e hold data (malloc'd, taken) under path, with its gzip and the
+ * object names.  On error e is empty.
+ */
+static int
+entry_set(struct entry *e, const char *path, char *data, size_t len,
+    int level, struct hl_err *err)
+{
+	int rc;
+
+	entry_clear(e);
+	if ((rc = hl_blob_take(&e->id, data, len, err)) != 0 ||
+	    (rc = hl_blob_gzip(&e->gz, &e->id, level, err)) != 0)
+		goto fail;
+	if ((e->path = strdup(path)) == NULL ||
+	    asprintf(&e->gzpath, "%s.gz", path) < 0 ||
+	    asprintf(&e->objpath, "objects/%s", e->id.sha256) < 0 ||
+	    asprintf(&e->gzobjpath, "objects/%s.gz", e->id.sha256) < 0) {
+		e->gzpath = e->objpath = e->gzobjpath = NULL;
+		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+		goto fail;
+	}
+	return 0;
+fail:
+	entry_clear(e);
+	return rc;
+}
+
+/* Serialises j (stolen) deterministically into e. */
+static int
+entry_json(struct entry *e, const char *path, json_t *j, int level,
+    struct hl_err *err)
+{
+	char *s;
+
+	if (j == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	json_decref(j);
+	if (s == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	/* A final newline, so the file reads well with cat and curl. */
+	{
+		size_t n = strlen(s);
+		char *t = realloc(s, n + 2);
+
+		if (t == NULL) {
+			free(s);
+			return hl_err_set(err, HL_ENOMEM, "out of memory");
+		}
+		t[n] = '\n';
+		t[n + 1] = '\0';
+		return entry_set(e, path, t, n + 1, level, err);
+	}
+}
+
+int
+hl_snap_new(struct hl_snap **out, const struct hl_snap_opts *o,
+    struct hl_err *err)
+{
+	struct hl_snap *s;
+	int rc;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	s->o = *o;
+	if (s->o.gzip_level <= 0 || s->o.gzip_level > 9)
+		s->o.gzip_level = HL_BLOB_GZIP_LEVEL;
+	if (s->o.manifest_ttl <= 0)
+		s->o.manifest_ttl = 604800;
+	if (s->o.poll_interval <= 0)
+		s->o.poll_interval = 60;
+	if (o->signing_key != NULL &&
+	    (rc = hl_manifest_key_load(&s->key, o->signing_key, err)) != 0) {
+		free(s);
+		return rc;
+	}
+	*out = s;
+	return 0;
+}
+
+void
+hl_snap_free(struct hl_snap *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < s->nlists; i++) {
+		hl_list_clear(&s->lists[i].info);
+		entry_clear(&s->lists[i].json);
+		entry_clear(&s->lists[i].text);
+	}
+	free(s->lists);
+	entry_clear(&s->notifs);
+	for (i = 0; i < s->nsegs; i++)
+		entry_clear(&s->segs[i].e);
+	free(s->segs);
+	entry_clear(&s->changes);
+	entry_clear(&s->index);
+	for (i = 0; i < s->nassets; i++)
+		entry_clear(&s->assets[i]);
+	free(s->assets);
+	hl_blob_clear(&s->manifest);
+	hl_blob_clear(&s->sig);
+	free(s->summary);
+	free(s->files);
+	EVP_PKEY_free(s->key);
+	free(s);
+}
+
+void
+hl_snap_set_previous(struct hl_snap *s, const char *sha256)
+{
+	snprintf(s->previous, sizeof(s->previous), "%s", sha256);
+}
+
+int64_t
+hl_snap_version(const struct hl_snap *s)
+{
+	return s->version;
+}
+
+int64_t
+hl_snap_expires(const struct hl_snap *s)
+{
+	return s->expires;
+}
+
+static int64_t
+clock_now(const struct hl_snap *s)
+{
+	return s->o.now ? s->o.now : (int64_t)time(NULL);
+}
+
+/* Renders one list's JSON and text files. */
+static int
+render_list(struct list_cache *lc, struct hl_store *st, int level,
+    struct hl_err *err)
+{
+	struct hl_item *items = NULL;
+	struct hl_buf text = HL_BUF_INIT;
+	json_t *arr = NULL, *doc;
+	char path[128];
+	const char *dot;
+	size_t n = 0, i, len;
+	int rc;
+
+	lc->valid = 0;
+	if ((rc = hl_store_items(&items, &n, st, lc->info.id, 1, err)) != 0)
+		return rc;
+	if ((arr = json_array()) == NULL) {
+		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
+		if (!items[i].verbatim && json_array_append_new(arr,
+		    hl_item_json(&items[i], lc->info.id, lc->info.fmt)) != 0) {
+			rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+			goto out;
+		}
+	doc = json_pack("{s:s, s:s, s:s, s:I, s:I, s:O}",
+	    "list", lc->info.id, "file", lc->info.file,
+	    "format", hl_fmt_name(lc->info.fmt),
+	    "version", (json_int_t)lc->info.version,
+	    "numItems", (json_int_t)lc->info.count, "items", arr);
+	snprintf(path, sizeof(path), "lists/%s.json", lc->info.id);
+	if ((rc = entry_json(&lc->json, path, doc, level, err)) != 0)
+		goto out;
+	if ((rc = hl_textfmt_render(&text, lc->info.fmt, items, n, err)) != 0)
+		goto out;
+	dot = strrchr(lc->info.file, '.');
+	snprintf(path, sizeof(path), "lists/%s%s", lc->info.id,
+	    dot ? dot : ".txt");
+	rc = entry_set(&lc->text, path, hl_buf_detach(&text, &len), len,
+	    level, err);
+	if (rc == 0)
+		lc->valid = 1;
+out:
+	json_decref(arr);
+	hl_buf_free(&text);
+	hl_items_free(items, n);
+	return rc;
+}
+
+/* Brings the list cache in line with the store's lists. */
+static int
+render_lists(struct hl_snap *s, struct hl_store *st, struct hl_err *err)
+{
+	struct hl_list *lists = NULL;
+	struct list_cache *lc;
+	size_t n = 0, i, j;
+	int rc;
+
+	if ((rc = hl_store_lists(&lists, &n, st, err)) != 0)
+		return rc;
+	if (n != s->nlists) {
+		/* The set of lists changed (a migration): start over. */
+		for (i = 0; i < s->nlists; i++) {
+			hl_list_clear(&s->lists[i].info);
+			entry_clear(&s->lists[i].json);
+			entry_clear(&s->lists[i].text);
+		}
+		free(s->lists);
+		s->nlists = 0;
+		if ((s->lists = calloc(n, sizeof(*s->lists))) == NULL) {
+			hl_lists_free(lists, n);
+			return hl_err_set(err, HL_ENOMEM, "out of memory");
+		}
+		s->nlists = n;
+	}
+	for (i = 0; i < n; i++) {
+		lc = &s->lists[i];
+		j = lc->info.id && strcmp(lc->info.id, lists[i].id) == 0;
+		if (j && lc->valid && lc->info.version == lists[i].version &&
+		    lc->info.count == lists[i].count)
+			continue;
+		hl_list_clear(&lc->info);
+		lc->info = lists[i];
+		memset(&lists[i], 0, sizeof(lists[i]));
+		if ((rc = render_list(lc, st, s->o.gzip_level, err)) != 0)
+			break;
+	}
+	hl_lists_free(lists, n);
+	return rc;
+}
+
+static int
+render_notifs(struct hl_snap *s, struct hl_store *st, struct hl_err *err)
+{
+	struct hl_notif *v = NULL;
+	json_t *arr;
+	size_t n = 0, i;
+	int64_t version = hl_store_notifs_version(st);
+	int rc;
+
+	if (s->notif_valid && s->notif_version == version)
+		return 0;
+	s->notif_valid = 0;
+	if ((rc = hl_store_notifs(&v, &n, st, err)) != 0)
+		return rc;
+	if ((arr = json_array()) == NULL) {
+		hl_notifs_free(v, n);
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, hl_notif_json(&v[i]));
+	hl_notifs_free(v, n);
+	rc = entry_json(&s->notifs, "notifications.json",
+	    json_pack("{s:I, s:I, s:o}", "version", (json_int_t)version,
+	    "numItems", (json_int_t)n, "items", arr), s->o.gzip_level, err);
+	if (rc == 0) {
+		s->notif_valid = 1;
+		s->notif_version = version;
+	}
+	return rc;
+}
+
+/*
+ * The window of change segments for version v: from the oldest version
+ * kept, whole HL_SNAP_SEG_BIG segments, then HL_SNAP_SEG_MID ones, then
+ * single versions up to v.  Every version in the window is in exactly one
+ * segment.  Writes at most nmax ranges to from[]/to[]; returns the count.
+ */
+static size_t
+window(int64_t *from, int64_t *to, size_t nmax, int64_t v)
+{
+	static const int64_t sizes[] = { HL_SNAP_SEG_BIG, HL_SNAP_SEG_MID, 1 };
+	int64_t pos, oldest;
+	size_t n = 0, k;
+
+	oldest = v > HL_SNAP_WINDOW ? v - HL_SNAP_WINDOW : 0;
+	/* Start on a big boundary so old segments stay the same files. */
+	pos = oldest / HL_SNAP_SEG_BIG * HL_SNAP_SEG_BIG + 1;
+	for (k = 0; k < 3; k++)
+		while (pos + sizes[k] - 1 <= v && n < nmax) {
+			from[n] = pos;
+			to[n] = pos + sizes[k] - 1;
+			pos += sizes[k];
+			n++;
+		}
+	return n;
+}
+
+static int
+render_seg(struct seg *g, int64_t from, int64_t to, struct hl_store *st,
+    int level, struct hl_err *err)
+{
+	struct hl_event *ev = NULL;
+	json_t *arr;
+	char path[96];
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = hl_store_events(&ev, &n, st, from - 1,
+	    (size_t)(to - from + 1), err)) != 0)
+		return rc;
+	if ((arr = json_array()) == NULL) {
+		hl_events_free(ev, n);
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < n; i++)
+		json_array_append_new(arr, hl_event_json(&ev[i]));
+	hl_events_free(ev, n);
+	snprintf(path, sizeof(path), "changes/%lld-%lld.json",
+	    (long long)from, (long long)to);
+	g->from = from;
+	g->to = to;
+	return entry_json(&g->e, path, json_pack("{s:I, s:I, s:o}",
+	    "from", (json_int_t)from, "to", (json_int_t)to, "events", arr),
+	    level, err);
+}
+
+static json_t *
+file_ref(const struct entry *e)
+{
+	return json_pack("{s:s, s:s, s:I, s:{s:s, s:s, s:I}}",
+	    "path", e->path, "sha256", e->id.sha256,
+	    "bytes", (json_int_t)e->id.len,
+	    "gz", "path", e->gzpath, "sha256", e->gz.sha256,
+	    "bytes", (json_int_t)e->gz.len);
+}
+
+/* Updates the segment window to version v and writes changes.json. */
+static int
+render_changes(struct hl_snap *s, struct hl_store *st, int64_t v,
+    struct hl_err *err)
+{
+	int64_t from[HL_SNAP_WINDOW / HL_SNAP_SEG_BIG + 2 * HL_SNAP_SEG_MID];
+	int64_t to[sizeof(from) / sizeof(from[0])];
+	struct seg *segs;
+	json_t *arr;
+	size_t n, i, j;
+	int rc = 0;
+
+	n = window(from, to, sizeof(from) / sizeof(from[0]), v);
+	if ((segs = calloc(n ? n : 1, sizeof(*segs))) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		/* Keep a segment already made: it is immutable. */
+		for (j = 0; j < s->nsegs; j++)
+			if (s->segs[j].from == from[i] &&
+			    s->segs[j].to == to[i] && s->segs[j].e.path) {
+				segs[i] = s->segs[j];
+				memset(&s->segs[j], 0, sizeof(s->segs[j]));
+				break;
+			}
+		if (j == s->nsegs && rc == 0)
+			rc = render_seg(&segs[i], from[i], to[i], st,
+			    s->o.gzip_level, err);
+	}
+	for (j = 0; j < s->nsegs; j++)
+		entry_clear(&s->segs[j].e);
+	free(s->segs);
+	s->segs = segs;
+	s->nsegs = n;
+	if (rc != 0)
+		return rc;
+	if ((arr = json_array()) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		json_t *r = file_ref(&segs[i].e);
+
+		json_object_set_new(r, "from", json_integer(segs[i].from));
+		json_object_set_new(r, "to", json_integer(segs[i].to));
+		json_array_append_new(arr, r);
+	}
+	return entry_json(&s->changes, "changes.json", json_pack(
+	    "{s:I, s:I, s:I, s:o}", "version", (json_int_t)v,
+	    "oldest", (json_int_t)(n ? from[0] - 1 : v),
+	    "window", (json_int_t)HL_SNAP_WINDOW, "segments", arr),
+	    s->o.gzip_level, err);
+}
+
+/*
+ * The one-line summary of what changed since the last build, for commit
+ * messages and logs: "v12: +3 -1 blacklist-website; +1 watch-keyword
+ * (by alice)".
+ */
+static int
+summarise(struct hl_snap *s, struct hl_store *st, int64_t v,
+    struct hl_err *err)
+{
+	struct hl_event *ev = NULL;
+	struct hl_buf b = HL_BUF_INIT;
+	size_t n = 0, i, j;
+	int rc, adds, dels;
+
+	free(s->summary);
+	s->summary = NULL;
+	if ((rc = hl_store_events(&ev, &n, st, s->version, 10000, err)) != 0)
+		return rc;
+	hl_buf_printf(&b, "v%lld:", (long long)v);
+	for (i = 0; i < n; i++) {
+		/* Each list once, at its first event. */
+		for (j = 0; j < i; j++)
+			if (strcmp(ev[j].list, ev[i].list) == 0)
+				break;
+		if (j < i)
+			continue;
+		adds = dels = 0;
+		for (j = i; j < n; j++)
+			if (strcmp(ev[j].list, ev[i].list) == 0) {
+				if (strcmp(ev[j].op, "add") == 0)
+					adds++;
+				else
+					dels++;
+			}
+		hl_buf_printf(&b, "%s", i ? ";" : "");
+		if (adds)
+			hl_buf_printf(&b, " +%d", adds);
+		if (dels)
+			hl_buf_printf(&b, " -%d", dels);
+		hl_buf_printf(&b, " %s", ev[i].list);
+	}
+	if (n == 0)
+		hl_buf_puts(&b, " refresh");
+	else {
+		hl_buf_puts(&b, " (by ");
+		for (i = 0; i < n; i++) {
+			for (j = 0; j < i; j++)
+				if (strcmp(ev[j].actor, ev[i].actor) == 0)
+					break;
+			if (j == i)
+				hl_buf_printf(&b, "%s%s", i ? ", " : "",
+				    ev[i].actor);
+		}
+		hl_buf_puts(&b, ")");
+	}
+	hl_events_free(ev, n);
+	s->summary = hl_buf_detach(&b, NULL);
+	return s->summary ? 0 : hl_err_set(err, HL_ENOMEM, "out of memory");
+}
+
+static int
+add_file(struct hl_snap *s, const char *path, const struct hl_blob *b)
+{
+	struct hl_file *f;
+
+	if (s->nfiles == s->capfiles) {
+		size_t cap = s->capfiles ? s->capfiles * 2 : 64;
+
+		if ((f = realloc(s->files, cap * sizeof(*f))) == NULL)
+			return HL_ENOMEM;
+		s->files = f;
+		s->capfiles = cap;
+	}
+	f = &s->files[s->nfiles++];
+	memset(f, 0, sizeof(*f));
+	f->path = path;
+	f->data = b->data;
+	f->len = b->len;
+	memcpy(f->sha256, b->sha256, sizeof(f->sha256));
+	memcpy(f->md5, b->md5, sizeof(f->md5));
+	f->cache = hl_tree_cache_class(path);
+	f->content_type = hl_tree_content_type(path);
+	return 0;
+}
+
+static int
+add_entry(struct hl_snap *s, const struct entry *e, int objects)
+{
+	if (objects)
+		return add_file(s, e->objpath, &e->id) ||
+		    add_file(s, e->gzobjpath, &e->gz) ? HL_ENOMEM : 0;
+	return add_file(s, e->path, &e->id) || add_file(s, e->gzpath, &e->gz) ?
+	    HL_ENOMEM : 0;
+}
+
+static int
+cmp_file(const void *a, const void *b)
+{
+	const struct hl_file *x = a, *y = b;
+
+	if (x->cache != y->cache)
+		return x->cache - y->cache;
+	return strcmp(x->path, y->path);
+}
+
+/* Every mutable entry of the tree, for the manifest and the file list. */
+static size_t
+mutable_entries(const struct entry **out, size_t max, const struct hl_snap *s)
+{
+	size_t n = 0, i;
+
+	for (i = 0; i < s->nlists && n + 2 <= max; i++) {
+		out[n++] = &s->lists[i].json;
+		out[n++] = &s->lists[i].text;
+	}
+	if (n < max)
+		out[n++] = &s->notifs;
+	if (n < max)
+		out[n++] = &s->changes;
+	if (n < max)
+		out[n++] = &s->index;
+	for (i = 0; i < s->nassets && n < max; i++)
+		out[n++] = &s->assets[i];
+	return n;
+}
+
+static int
+assemble(struct hl_snap *s, struct hl_err *err)
+{
+	const struct entry *m[256];
+	size_t n, i;
+	int rc = 0;
+
+	s->nfiles = 0;
+	n = mutable_entries(m, sizeof(m) / sizeof(m[0]), s);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = add_entry(s, m[i], 1) || add_entry(s, m[i], 0);
+	for (i = 0; i < s->nsegs && rc == 0; i++)
+		rc = add_entry(s, &s->segs[i].e, 0);
+	if (rc == 0)
+		rc = add_file(s, "manifest.json", &s->manifest);
+	if (rc == 0 && s->sig.data != NULL)
+		rc = add_file(s, "manifest.json.sig", &s->sig);
+	if (rc != 0)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	qsort(s->files, s->nfiles, sizeof(*s->files), cmp_file);
+	/* Objects are named by content: two equal files share one. */
+	for (i = 1, n = s->nfiles ? 1 : 0; i < s->nfiles; i++)
+		if (strcmp(s->files[i].path, s->files[n - 1].path) != 0)
+			s->files[n++] = s->files[i];
+	s->nfiles = n;
+	return 0;
+}
+
+/* The site's static files, read once. */
+static int
+load_assets(struct hl_snap *s, struct hl_err *err)
+{
+	struct hl_site_file *v = NULL;
+	size_t n = 0, i;
+	int rc;
+
+	if ((rc = hl_site_files(&v, &n, s->o.site_dir, err)) != 0)
+		return rc;
+	if ((s->assets = calloc(n + 1, sizeof(*s->assets))) == NULL) {
+		hl_site_files_free(v, n);
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		rc = entry_set(&s->assets[i], v[i].path, v[i].data, v[i].len,
+		    s->o.gzip_level, err);
+		v[i].data = NULL;
+		s->nassets++;
+	}
+	hl_site_files_free(v, n);
+	return rc;
+}
+
+static int
+render_manifest(struct hl_snap *s, int64_t v, struct hl_err *err)
+{
+	const struct entry *m[256];
+	struct hl_manifest_file mf[256];
+	struct hl_manifest_list ml[64];
+	struct hl_manifest_info info;
+	struct hl_buf b = HL_BUF_INIT;
+	size_t n, i, len;
+	int rc;
+
+	n = mutable_entries(m, sizeof(m) / sizeof(m[0]), s);
+	for (i = 0; i < n; i++) {
+		mf[i].path = m[i]->path;
+		mf[i].object = m[i]->objpath;
+		mf[i].id = &m[i]->id;
+		mf[i].gzpath = m[i]->gzpath;
+		mf[i].gzobject = m[i]->gzobjpath;
+		mf[i].gz = &m[i]->gz;
+	}
+	for (i = 0; i < s->nlists && i < sizeof(ml) / sizeof(ml[0]); i++) {
+		ml[i].info = &s->lists[i].info;
+		ml[i].json = s->lists[i].json.path;
+		ml[i].text = s->lists[i].text.path;
+	}
+	memset(&info, 0, sizeof(info));
+	info.version = v;
+	info.generated_at = clock_now(s);
+	info.expires_at = info.generated_at + s->o.manifest_ttl;
+	info.poll_interval = s->o.poll_interval;
+	info.previous = s->previous[0] ? s->previous : NULL;
+	info.notifications_version = s->notif_version;
+	info.files = mf;
+	info.nfiles = n;
+	info.lists = ml;
+	info.nlists = i;
+	if ((rc = hl_manifest_render(&b, &info, err)) != 0) {
+		hl_buf_free(&b);
+		return rc;
+	}
+	hl_blob_clear(&s->manifest);
+	hl_blob_clear(&s->sig);
+	if ((rc = hl_blob_take(&s->manifest, hl_buf_detach(&b, &len), len,
+	    err)) != 0)
+		return rc;
+	if (s->key != NULL && (rc = hl_manifest_sign(&s->sig, s->key,
+	    s->manifest.data, s->manifest.len, err)) != 0)
+		return rc;
+	s->expires = info.expires_at;
+	return 0;
+}
+
+int
+hl_snap_build(const struct hl_tree **tree, struct hl_snap *s,
+    struct hl_store *st, struct hl_err *err)
+{
+	int64_t v;
+	int rc;
+
+	*tree = NULL;
+	if ((rc = hl_store_read_begin(st, err)) != 0)
+		return rc;
+	v = hl_store_version(st);
+	if ((rc = render_lists(s, st, err)) != 0 ||
+	    (rc = render_notifs(s, st, err)) != 0 ||
+	    (rc = render_changes(s, st, v, err)) != 0 ||
+	    (rc = summarise(s, st, v, err)) != 0)
+		goto out;
+	{
+		struct hl_site_list sl[64];
+		struct hl_buf page = HL_BUF_INIT;
+		size_t i, len;
+
+		for (i = 0; i < s->nlists && i < 64; i++) {
+			sl[i].info = &s->lists[i].info;
+			sl[i].json = s->lists[i].json.path;
+			sl[i].text = s->lists[i].text.path;
+		}
+		if ((rc = hl_site_render(&page, s->o.site_dir, sl, i, v,
+		    s->notifs.path ? s->notif_version : 0, err)) != 0) {
+			hl_buf_free(&page);
+			goto out;
+		}
+		if ((rc = entry_set(&s->index, "index.html",
+		    hl_buf_detach(&page, &len), len, s->o.gzip_level,
+		    err)) != 0)
+			goto out;
+		if (s->assets == NULL &&
+		    (rc = load_assets(s, err)) != 0)
+			goto out;
+	}
+	if ((rc = render_manifest(s, v, err)) != 0 ||
+	    (rc = assemble(s, err)) != 0)
+		goto out;
+	s->version = v;
+	memcpy(s->previous, s->manifest.sha256, sizeof(s->previous));
+	s->tree.version = v;
+	s->tree.files = s->files;
+	s->tree.n = s->nfiles;
+	s->tree.summary = s->summary;
+	*tree = &s->tree;
+out:
+	hl_store_read_end(st);
+	return rc;
+}

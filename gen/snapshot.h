@@ -1,0 +1,70 @@
+/*
+ * snapshot: builds the published tree (tree.h) from the store.
+ *
+ * A struct hl_snap lives as long as the publisher and caches what it
+ * rendered: a list is rendered, compressed and hashed again only when its
+ * version moved, so the cost of a change does not grow with the lists it
+ * did not touch.  Change segments are immutable and made once.
+ *
+ * Output is deterministic: the same database gives the same bytes for every
+ * file but manifest.json (and its signature), which carries the time it was
+ * generated and its expiry.
+ */
+#ifndef HL_SNAPSHOT_H
+#define HL_SNAPSHOT_H
+
+#include <stdint.h>
+
+#include "err.h"
+#include "store.h"
+#include "tree.h"
+
+struct hl_snap;
+
+struct hl_snap_opts {
+	int64_t		 manifest_ttl;	/* seconds; default 7 days */
+	int64_t		 poll_interval;	/* seconds clients should wait */
+	const char	*site_dir;	/* site/ sources; NULL: built-in page */
+	const char	*signing_key;	/* Ed25519 PEM private key, or NULL */
+	int		 gzip_level;	/* default HL_BLOB_GZIP_LEVEL */
+	int64_t		 now;		/* fixed clock for tests; 0: real */
+};
+
+#define HL_SNAP_OPTS_INIT { .manifest_ttl = 604800, .poll_interval = 60, \
+	.gzip_level = 6 }
+
+/* HL_EINVAL / HL_EIO when the signing key can't be loaded. */
+int	hl_snap_new(struct hl_snap **out, const struct hl_snap_opts *o,
+	    struct hl_err *err);
+void	hl_snap_free(struct hl_snap *s);
+
+/*
+ * Builds the tree of the store's current version.  *tree borrows from s
+ * and stays valid until the next build or hl_snap_free.  On error the
+ * previous tree is gone too: build again.
+ */
+int	hl_snap_build(const struct hl_tree **tree, struct hl_snap *s,
+	    struct hl_store *st, struct hl_err *err);
+
+/*
+ * The SHA-256 of the manifest published before this process started, so
+ * the chain of "previous" hashes continues across restarts.
+ */
+void	hl_snap_set_previous(struct hl_snap *s, const char *sha256);
+
+/* Version and expiry of the last tree built (0 before the first). */
+int64_t	hl_snap_version(const struct hl_snap *s);
+int64_t	hl_snap_expires(const struct hl_snap *s);
+
+/*
+ * Change segments: the events after oldest..version are published in
+ * files of HL_SNAP_SEG_* events, aligned on multiples of their size
+ * (changes/1-256.json, changes/257-272.json, changes/273-273.json).  The
+ * window keeps HL_SNAP_WINDOW versions; a client further behind downloads
+ * whole lists.
+ */
+#define HL_SNAP_SEG_BIG		256
+#define HL_SNAP_SEG_MID		16
+#define HL_SNAP_WINDOW		4096
+
+#endif

@@ -1,0 +1,171 @@
+/*
+ * config: defaults, file and options (see config.h for the format).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+
+static int
+set_str(char **dst, const char *v, struct hl_err *err)
+{
+	char *p;
+
+	if ((p = strdup(v)) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	free(*dst);
+	*dst = p;
+	return 0;
+}
+
+static int
+set_int(int64_t *dst, const char *key, const char *v, int64_t min,
+    int64_t max, struct hl_err *err)
+{
+	char *end;
+	long long n;
+
+	errno = 0;
+	n = strtoll(v, &end, 10);
+	if (errno != 0 || end == v || *end != '\0' || n < min || n > max)
+		return hl_err_set(err, HL_EINVAL, "%s: want a number from"
+		    " %lld to %lld, not \"%s\"", key, (long long)min,
+		    (long long)max, v);
+	*dst = n;
+	return 0;
+}
+
+int
+hl_config_defaults(struct hl_config *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->manifest_ttl = 7 * 24 * 3600;
+	c->poll_interval = 60;
+	c->threads = 4;
+	if ((c->listen = strdup("127.0.0.1:8080")) == NULL ||
+	    (c->db = strdup("var/helios.sqlite")) == NULL ||
+	    (c->profile = strdup("prod")) == NULL ||
+	    (c->public_dir = strdup("var/public")) == NULL ||
+	    (c->admin_token_file = strdup("var/admin.token")) == NULL ||
+	    (c->site_dir = strdup("site")) == NULL)
+		return HL_ENOMEM;
+	return 0;
+}
+
+int
+hl_config_set(struct hl_config *c, const char *key, const char *v,
+    struct hl_err *err)
+{
+	int64_t n;
+	int rc;
+
+	if (strcmp(key, "listen") == 0)
+		return set_str(&c->listen, v, err);
+	if (strcmp(key, "db") == 0)
+		return set_str(&c->db, v, err);
+	if (strcmp(key, "public") == 0)
+		return set_str(&c->public_dir, v, err);
+	if (strcmp(key, "admin_token_file") == 0)
+		return set_str(&c->admin_token_file, v, err);
+	if (strcmp(key, "signing_key") == 0)
+		return set_str(&c->signing_key, v, err);
+	if (strcmp(key, "site") == 0)
+		return set_str(&c->site_dir, v, err);
+	if (strcmp(key, "profile") == 0) {
+		if (strcmp(v, "dev") != 0 && strcmp(v, "prod") != 0)
+			return hl_err_set(err, HL_EINVAL, "profile: want dev"
+			    " or prod, not \"%s\"", v);
+		return set_str(&c->profile, v, err);
+	}
+	if (strcmp(key, "target") == 0) {
+		if (c->ntargets == HL_CONFIG_MAX_TARGETS)
+			return hl_err_set(err, HL_EINVAL, "target: at most"
+			    " %d targets", HL_CONFIG_MAX_TARGETS);
+		if ((rc = set_str(&c->targets[c->ntargets], v, err)) != 0)
+			return rc;
+		c->ntargets++;
+		return 0;
+	}
+	if (strcmp(key, "manifest_ttl") == 0)
+		return set_int(&c->manifest_ttl, key, v, 60, 365 * 86400, err);
+	if (strcmp(key, "poll_interval") == 0)
+		return set_int(&c->poll_interval, key, v, 1, 86400, err);
+	if (strcmp(key, "threads") == 0) {
+		if ((rc = set_int(&n, key, v, 1, 64, err)) != 0)
+			return rc;
+		c->threads = (int)n;
+		return 0;
+	}
+	return hl_err_set(err, HL_EINVAL, "unknown setting \"%s\"", key);
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (isspace((unsigned char)*s))
+		s++;
+	e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+int
+hl_config_load(struct hl_config *c, const char *path, struct hl_err *err)
+{
+	FILE *f;
+	char line[4096], *k, *v, *eq;
+	int lineno = 0, rc = 0;
+	struct hl_err e = HL_ERR_INIT;
+
+	if ((f = fopen(path, "r")) == NULL)
+		return hl_err_set(err, HL_EIO, "%s: %s", path,
+		    strerror(errno));
+	while (fgets(line, sizeof(line), f) != NULL) {
+		lineno++;
+		if (strchr(line, '\n') == NULL && !feof(f)) {
+			rc = hl_err_set(err, HL_EINVAL, "%s:%d: line too"
+			    " long", path, lineno);
+			break;
+		}
+		k = trim(line);
+		if (*k == '\0' || *k == '#')
+			continue;
+		if ((eq = strchr(k, '=')) == NULL) {
+			rc = hl_err_set(err, HL_EINVAL, "%s:%d: want"
+			    " key = value", path, lineno);
+			break;
+		}
+		*eq = '\0';
+		k = trim(k);
+		v = trim(eq + 1);
+		if ((rc = hl_config_set(c, k, v, &e)) != 0) {
+			hl_err_set(err, rc, "%s:%d: %s", path, lineno, e.msg);
+			break;
+		}
+	}
+	fclose(f);
+	return rc;
+}
+
+void
+hl_config_free(struct hl_config *c)
+{
+	int i;
+
+	free(c->listen);
+	free(c->db);
+	free(c->profile);
+	free(c->public_dir);
+	free(c->admin_token_file);
+	free(c->signing_key);
+	free(c->site_dir);
+	for (i = 0; i < c->ntargets; i++)
+		free(c->targets[i]);
+	memset(c, 0, sizeof(*c));
+}

@@ -1,0 +1,456 @@
+/*
+ * http: libmicrohttpd in front of api.c (see http.h).
+ *
+ * libmicrohttpd runs its own polling threads (a pool of o->threads, with
+ * epoll where the system has it) and calls on_request several times per
+ * request: once when the headers are in, once per chunk of body, and a
+ * last time with no data, when the answer is made.  The per-request state
+ * (the body read so far, the start time) lives in *req_cls and is freed in
+ * on_completed.  Nothing here takes a lock: the only shared state is the
+ * in-flight counter, an atomic, and what api.c and the store guard
+ * themselves.
+ */
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <microhttpd.h>
+
+#include "api.h"
+#include "buf.h"
+#include "http.h"
+#include "log.h"
+#include "static.h"
+
+#define STOP_WAIT_MS	10000
+
+struct hl_http {
+	struct MHD_Daemon	*d;
+	struct hl_api		*api;
+	struct hl_static	*site;
+	size_t			 max_body;
+	int			 fd;
+	int			 port;
+	atomic_int		 inflight;
+};
+
+struct req_state {
+	struct hl_buf	 body;
+	int		 too_big;
+	uint64_t	 start;		/* microseconds, monotonic */
+};
+
+static const char nomem_body[] = "{\"items\":[],\"numItems\":0,"
+    "\"error\":\"internal\",\"message\":\"out of memory\"}\n";
+
+static uint64_t
+now_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
+}
+
+/* Keeps the URL as sent: api.c decodes it, segment by segment. */
+static size_t
+unescape_none(void *cls, struct MHD_Connection *conn, char *uri)
+{
+	return strlen(uri);
+}
+
+static void
+mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+	char msg[512];
+	size_t n;
+
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	n = strlen(msg);
+	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+		msg[--n] = '\0';
+	hl_log_warnx("http: %s", msg);
+}
+
+/* Rebuilds the raw query "k=v&k2" from libmicrohttpd's arguments. */
+static enum MHD_Result
+add_arg(void *cls, enum MHD_ValueKind kind, const char *key,
+    const char *value)
+{
+	struct hl_buf *b = cls;
+
+	if ((b->len > 0 && hl_buf_putc(b, '&') != 0) ||
+	    hl_buf_puts(b, key) != 0 ||
+	    (value != NULL && (hl_buf_putc(b, '=') != 0 ||
+	    hl_buf_puts(b, value) != 0)))
+		return MHD_NO;
+	return MHD_YES;
+}
+
+/* The path for the log: printable ASCII, at most 200 bytes. */
+static void
+log_path(char *out, size_t len, const char *p)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	size_t o = 0;
+	unsigned char ch;
+
+	for (; *p != '\0' && o + 4 < len; p++) {
+		ch = (unsigned char)*p;
+		if (ch > ' ' && ch < 0x7f && ch != '%') {
+			out[o++] = (char)ch;
+		} else {
+			out[o++] = '%';
+			out[o++] = hex[ch >> 4];
+			out[o++] = hex[ch & 0xf];
+		}
+	}
+	if (*p != '\0' && o + 4 <= len) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
+static void
+access_log(struct hl_http *h, struct req_state *rs, const char *method,
+    const char *url, unsigned status, size_t bytes, const char *user)
+{
+	char path[208], meth[24];
+	uint64_t us = now_us() - rs->start;
+
+	hl_api_observe(h->api, status, us);
+	log_path(path, sizeof(path), url);
+	log_path(meth, sizeof(meth), method);
+	hl_log_info("%s %s %u %zu %.2f %s", meth, path, status, bytes,
+	    (double)us / 1000.0, user);
+}
+
+static enum MHD_Result
+send_response(struct MHD_Connection *conn, struct hl_response *res,
+    size_t *bytes)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	size_t len = 0;
+	char *data;
+
+	data = hl_buf_detach(&res->body, &len);
+	if (data == NULL)
+		len = 0;
+	r = MHD_create_response_from_buffer(len, data ? data : (void *)"",
+	    data ? MHD_RESPMEM_MUST_FREE : MHD_RESPMEM_PERSISTENT);
+	if (r == NULL) {
+		free(data);
+		return MHD_NO;
+	}
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    res->content_type ? res->content_type : "application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (res->allow != NULL)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, res->allow);
+	ret = MHD_queue_response(conn, res->status, r);
+	MHD_destroy_response(r);
+	*bytes = len;
+	return ret;
+}
+
+static enum MHD_Result
+send_nomem(struct MHD_Connection *conn, size_t *bytes)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+
+	r = MHD_create_response_from_buffer(sizeof(nomem_body) - 1,
+	    (void *)nomem_body, MHD_RESPMEM_PERSISTENT);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "application/json");
+	ret = MHD_queue_response(conn, 500, r);
+	MHD_destroy_response(r);
+	*bytes = sizeof(nomem_body) - 1;
+	return ret;
+}
+
+/* Answers the request, once its body (if any) is in. */
+static enum MHD_Result
+dispatch(struct hl_http *h, struct MHD_Connection *conn,
+    struct req_state *rs, const char *url, const char *method)
+{
+	struct hl_response res = HL_RESPONSE_INIT;
+	struct hl_request req = { 0 };
+	struct hl_buf query = HL_BUF_INIT;
+	enum MHD_Result ret;
+	unsigned status = 500;
+	size_t bytes = 0;
+
+	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_arg,
+	    &query);
+	req.method = method;
+	req.path = url;
+	req.query = query.data;
+	req.content_type = MHD_lookup_connection_value(conn,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	req.authorization = MHD_lookup_connection_value(conn,
+	    MHD_HEADER_KIND, MHD_HTTP_HEADER_AUTHORIZATION);
+	req.body = rs->body.data;
+	req.body_len = rs->body.len;
+	req.too_big = rs->too_big;
+
+	if (hl_api_handle(&res, h->api, &req) != 0) {
+		ret = send_nomem(conn, &bytes);
+		status = 500;
+	} else if (res.unrouted && h->site != NULL && res.path != NULL &&
+	    (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)) {
+		ret = hl_static_serve(h->site, conn, method, res.path,
+		    &status, &bytes);
+	} else {
+		status = res.status;
+		ret = send_response(conn, &res, &bytes);
+	}
+	if (strcmp(method, "HEAD") == 0)
+		bytes = 0;
+	access_log(h, rs, method, url, status, bytes, res.user[0] ?
+	    res.user : "-");
+	hl_response_clear(&res);
+	hl_buf_free(&query);
+	return ret;
+}
+
+static enum MHD_Result
+on_request(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload_data,
+    size_t *upload_data_size, void **req_cls)
+{
+	struct hl_http *h = cls;
+	struct req_state *rs = *req_cls;
+	const char *cl;
+	char *end;
+	unsigned long long n;
+
+	if (rs == NULL) {
+		if ((rs = calloc(1, sizeof(*rs))) == NULL)
+			return MHD_NO;
+		rs->start = now_us();
+		*req_cls = rs;
+		atomic_fetch_add(&h->inflight, 1);
+		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+		    MHD_HTTP_HEADER_CONTENT_LENGTH);
+		if (cl != NULL) {
+			errno = 0;
+			n = strtoull(cl, &end, 10);
+			if (errno != 0 || n > h->max_body) {
+				/* Refuse before reading a byte of it. */
+				rs->too_big = 1;
+				return dispatch(h, conn, rs, url, method);
+			}
+		}
+		return MHD_YES;
+	}
+	if (*upload_data_size > 0) {
+		if (!rs->too_big) {
+			if (rs->body.len + *upload_data_size > h->max_body) {
+				rs->too_big = 1;
+				hl_buf_free(&rs->body);
+			} else if (hl_buf_put(&rs->body, upload_data,
+			    *upload_data_size) != 0)
+				return MHD_NO;
+		}
+		*upload_data_size = 0;
+		return MHD_YES;
+	}
+	return dispatch(h, conn, rs, url, method);
+}
+
+static void
+on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+    enum MHD_RequestTerminationCode toe)
+{
+	struct hl_http *h = cls;
+	struct req_state *rs = *req_cls;
+
+	if (rs == NULL)
+		return;
+	hl_buf_free(&rs->body);
+	free(rs);
+	*req_cls = NULL;
+	atomic_fetch_sub(&h->inflight, 1);
+}
+
+/*
+ * Opens, binds and listens on "host:port" or "[v6]:port".  Returns the
+ * socket, or -1 with err set; *v6 is 1 for an IPv6 address.
+ */
+static int
+listen_on(const char *addr, int *v6, int *port, struct hl_err *err)
+{
+	struct addrinfo hints, *res = NULL;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	char host[256];
+	const char *colon, *h0, *h1;
+	int fd = -1, one = 1, rc;
+
+	if (addr == NULL || (colon = strrchr(addr, ':')) == NULL ||
+	    colon[1] == '\0') {
+		hl_err_set(err, HL_EINVAL, "listen address '%s': want "
+		    "HOST:PORT", addr ? addr : "");
+		return -1;
+	}
+	h0 = addr;
+	h1 = colon;
+	if (*h0 == '[') {
+		if (h1 == h0 || h1[-1] != ']') {
+			hl_err_set(err, HL_EINVAL, "listen address '%s': "
+			    "want [V6]:PORT", addr);
+			return -1;
+		}
+		h0++;
+		h1--;
+	}
+	if ((size_t)(h1 - h0) >= sizeof(host)) {
+		hl_err_set(err, HL_EINVAL, "listen address too long");
+		return -1;
+	}
+	memcpy(host, h0, (size_t)(h1 - h0));
+	host[h1 - h0] = '\0';
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	rc = getaddrinfo(host[0] ? host : NULL, colon + 1, &hints, &res);
+	if (rc != 0) {
+		hl_err_set(err, HL_EINVAL, "listen address '%s': %s", addr,
+		    gai_strerror(rc));
+		return -1;
+	}
+	*v6 = res->ai_family == AF_INET6;
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_CLOEXEC |
+	    SOCK_NONBLOCK, 0);
+	if (fd < 0) {
+		hl_err_set(err, HL_EIO, "socket: %s", strerror(errno));
+		goto fail;
+	}
+	setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+	if (*v6)
+		setsockopt(fd, IPPROTO_IPV6, IPV6_V6ONLY, &one, sizeof(one));
+	if (bind(fd, res->ai_addr, res->ai_addrlen) != 0) {
+		hl_err_set(err, HL_EIO, "cannot bind %s: %s", addr,
+		    strerror(errno));
+		goto fail;
+	}
+	if (listen(fd, 128) != 0) {
+		hl_err_set(err, HL_EIO, "cannot listen on %s: %s", addr,
+		    strerror(errno));
+		goto fail;
+	}
+	*port = 0;
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+		*port = ntohs(ss.ss_family == AF_INET6 ?
+		    ((struct sockaddr_in6 *)&ss)->sin6_port :
+		    ((struct sockaddr_in *)&ss)->sin_port);
+	freeaddrinfo(res);
+	return fd;
+fail:
+	if (fd >= 0)
+		close(fd);
+	freeaddrinfo(res);
+	return -1;
+}
+
+int
+hl_http_start(struct hl_http **out, const struct hl_http_opts *o,
+    struct hl_err *err)
+{
+	struct hl_api_opts ao = HL_API_OPTS_INIT;
+	struct hl_http *h = NULL;
+	unsigned flags, threads;
+	int v6 = 0, rc;
+
+	*out = NULL;
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	h->fd = -1;
+	h->site = o->site;
+	h->max_body = o->max_body ? o->max_body : HL_API_MAX_BODY;
+	atomic_init(&h->inflight, 0);
+	ao.store = o->store;
+	ao.dev_profile = o->dev_profile;
+	ao.on_change = o->on_change;
+	ao.health = o->health;
+	ao.payload = o->payload;
+	ao.openapi_file = o->openapi_file;
+	if ((rc = hl_api_new(&h->api, &ao, err)) != 0)
+		goto fail;
+	if ((h->fd = listen_on(o->listen, &v6, &h->port, err)) < 0) {
+		rc = err ? err->code : HL_EIO;
+		goto fail;
+	}
+	threads = o->threads ? o->threads : 4;
+	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
+	    MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	if (v6)
+		flags |= MHD_USE_IPv6;
+	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)h->fd,
+	    MHD_OPTION_THREAD_POOL_SIZE, threads,
+	    MHD_OPTION_CONNECTION_TIMEOUT, 30u,
+	    MHD_OPTION_CONNECTION_LIMIT, 1000u,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+	    MHD_OPTION_END);
+	if (h->d == NULL) {
+		rc = hl_err_set(err, HL_EIO, "cannot start the HTTP server "
+		    "on %s", o->listen);
+		goto fail;
+	}
+	*out = h;
+	return 0;
+fail:
+	if (h->fd >= 0)
+		close(h->fd);
+	hl_api_free(h->api);
+	free(h);
+	return rc;
+}
+
+int
+hl_http_port(const struct hl_http *h)
+{
+	return h->port;
+}
+
+void
+hl_http_stop(struct hl_http *h)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	MHD_socket fd;
+	int waited = 0;
+
+	if (h == NULL)
+		return;
+	fd = MHD_quiesce_daemon(h->d);
+	while (atomic_load(&h->inflight) > 0 && waited < STOP_WAIT_MS) {
+		nanosleep(&ts, NULL);
+		waited += 10;
+	}
+	MHD_stop_daemon(h->d);
+	if (fd != MHD_INVALID_SOCKET)
+		close(fd);
+	hl_api_free(h->api);
+	free(h);
+}

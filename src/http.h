@@ -1,0 +1,74 @@
+/*
+ * http: the daemon's HTTP server, libmicrohttpd adapted to api.c.
+ *
+ * It owns the listening socket, the thread pool, reading request bodies
+ * (with a size cap: a Content-Length over the cap is answered 413 before
+ * the body is read, and a body that grows past it while being read is
+ * dropped and answered 413), handing each request to hl_api_handle, the
+ * static public tree for GET/HEAD of paths that are no API route, and one
+ * access log line per request:
+ *
+ *   METHOD PATH STATUS BYTES MS USER
+ *   POST /blacklists/watch-keyword 201 312 0.84 metasmoke
+ *
+ * PATH is without the query, with bytes outside printable ASCII written
+ * as %XX; USER is the token's name or "-".  Headers, tokens and bodies are
+ * never logged.
+ *
+ * libmicrohttpd is told not to percent-decode the URL, so that api.c sees
+ * the path as sent and can refuse encoded tricks (%2e%2e, %2f).
+ */
+#ifndef HL_HTTP_H
+#define HL_HTTP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "api.h"
+#include "err.h"
+
+struct hl_store;
+struct hl_static;
+struct hl_http;
+
+struct hl_http_opts {
+	const char	*listen;	/* "127.0.0.1:8080" or "[::1]:8080" */
+	struct hl_store	*store;
+	/* NULL: no static serving; else GET/HEAD of non-API paths. */
+	struct hl_static *site;
+	int		 dev_profile;	/* 1: POST /auth/create open to all */
+	unsigned	 threads;	/* thread pool size, default 4 */
+	size_t		 max_body;	/* default HL_API_MAX_BODY */
+	/* Called after every committed change (wakes the publisher). */
+	void		(*on_change)(int64_t version, void *payload);
+	void		*payload;
+	/* Fills extra fields of /healthz (publisher state); may be NULL. */
+	void		(*health)(json_t *obj, void *payload);
+	/* The OpenAPI document; NULL: see struct hl_api_opts. */
+	const char	*openapi_file;
+};
+
+#define HL_HTTP_OPTS_INIT { .listen = "127.0.0.1:8080", .threads = 4, \
+	.max_body = HL_API_MAX_BODY }
+
+/*
+ * Binds o->listen and starts serving.  Returns 0, HL_EINVAL for a listen
+ * address that does not parse, HL_EIO when it cannot bind or start, or
+ * HL_ENOMEM.  On success *out is owned by the caller; stop and free with
+ * hl_http_stop().  o->store and o->site must outlive it.
+ */
+int	hl_http_start(struct hl_http **out, const struct hl_http_opts *o,
+	    struct hl_err *err);
+
+/* The port it listens on (useful with port 0). */
+int	hl_http_port(const struct hl_http *h);
+
+/*
+ * Stops accepting connections, waits (up to 10 seconds) for requests in
+ * flight to be answered, stops the threads and frees h.  h may be NULL.
+ */
+void	hl_http_stop(struct hl_http *h);
+
+#endif

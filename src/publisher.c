@@ -1,0 +1,354 @@
+/*
+ * publisher: one worker thread per target (see publisher.h).
+ *
+ * The shared state is small: the wanted version and a stop flag under one
+ * mutex and condition variable.  Everything else belongs to a worker.
+ */
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "blob.h"
+#include "log.h"
+#include "publisher.h"
+#include "store.h"
+#include "target.h"
+
+#define BACKOFF_MIN_MS	1000
+#define BACKOFF_MAX_MS	(5 * 60 * 1000)
+/* Refresh the manifest when less than this part of its life is left. */
+#define REFRESH_DIVISOR	4
+
+struct worker {
+	struct hl_publisher	*p;
+	pthread_t		 thr;
+	int			 started;
+	struct hl_target	*t;
+	struct hl_store		*st;
+	struct hl_snap		*snap;
+	/* Under p->mu: */
+	int64_t			 version;	/* published */
+	int64_t			 expires;
+	int64_t			 retry_at_ms;	/* 0: no retry pending */
+	int64_t			 backoff_ms;
+	int			 stopped;	/* needs an operator */
+	int64_t			 failures;
+	double			 last_ms;
+	char			 error[256];
+};
+
+struct hl_publisher {
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	int64_t			 wanted;
+	int			 stop;
+	int64_t			 ttl;
+	struct worker		*w;
+	size_t			 nw;
+};
+
+static int64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static double
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/*
+ * For a local directory, the hash of the manifest already there, so the
+ * "previous" chain goes on across restarts.
+ */
+static void
+seed_previous(struct hl_snap *snap, const char *url)
+{
+	char path[PATH_MAX], sha[65];
+	struct hl_buf b = HL_BUF_INIT;
+	char chunk[8192];
+	size_t n;
+	FILE *f;
+
+	if (strncmp(url, "dir:", 4) == 0)
+		url += 4;
+	else if (strstr(url, "://") != NULL)
+		return;
+	if (snprintf(path, sizeof(path), "%s/manifest.json", url) >=
+	    (int)sizeof(path) || (f = fopen(path, "rb")) == NULL)
+		return;
+	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
+		hl_buf_put(&b, chunk, n);
+	fclose(f);
+	hl_digest(sha, NULL, b.data ? b.data : "", b.len);
+	hl_snap_set_previous(snap, sha);
+	hl_buf_free(&b);
+}
+
+static int
+worker_open(struct worker *w, const char *db, const char *url,
+    const struct hl_snap_opts *so, struct hl_err *err)
+{
+	int rc;
+
+	if ((rc = hl_target_open(&w->t, url, err)) != 0 ||
+	    (rc = hl_store_open(&w->st, db, err)) != 0 ||
+	    (rc = hl_snap_new(&w->snap, so, err)) != 0)
+		return rc;
+	seed_previous(w->snap, url);
+	return 0;
+}
+
+static void
+worker_close(struct worker *w)
+{
+	hl_snap_free(w->snap);
+	hl_store_close(w->st);
+	hl_target_close(w->t);
+}
+
+/* Builds and publishes once; records the outcome in the store. */
+static int
+publish(struct worker *w, struct hl_err *err)
+{
+	const struct hl_tree *tree;
+	struct hl_err e2 = HL_ERR_INIT;
+	int rc;
+
+	if ((rc = hl_snap_build(&tree, w->snap, w->st, err)) != 0)
+		return rc;
+	if ((rc = hl_target_publish(w->t, tree, err)) != 0) {
+		(void)hl_store_target_set(w->st, hl_target_name(w->t), 0,
+		    err->msg, &e2);
+		return rc;
+	}
+	if (hl_store_target_set(w->st, hl_target_name(w->t), tree->version,
+	    NULL, &e2) != 0)
+		hl_log_warnx("%s: %s", hl_target_name(w->t), e2.msg);
+	hl_log_info("published %s to %s", tree->summary,
+	    hl_target_name(w->t));
+	return 0;
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *w = arg;
+	struct hl_publisher *p = w->p;
+	struct hl_err err = HL_ERR_INIT;
+	struct timespec until;
+	int64_t wake, t, refresh_at;
+	double t0;
+	int rc;
+
+	pthread_mutex_lock(&p->mu);
+	while (!p->stop) {
+		t = now_ms();
+		/* Refresh with a quarter of the manifest's life left. */
+		refresh_at = w->expires ?
+		    (w->expires - p->ttl / REFRESH_DIVISOR) * 1000 : 0;
+		/* Due: a newer version, a retry, or a manifest near expiry. */
+		if (!w->stopped && ((w->retry_at_ms == 0 &&
+		    (p->wanted > w->version || w->expires == 0 ||
+		    t >= refresh_at)) ||
+		    (w->retry_at_ms != 0 && t >= w->retry_at_ms))) {
+			pthread_mutex_unlock(&p->mu);
+			t0 = mono_ms();
+			hl_err_clear(&err);
+			rc = publish(w, &err);
+			pthread_mutex_lock(&p->mu);
+			w->last_ms = mono_ms() - t0;
+			if (rc == 0) {
+				w->version = hl_snap_version(w->snap);
+				w->expires = hl_snap_expires(w->snap);
+				w->retry_at_ms = 0;
+				w->backoff_ms = 0;
+				w->error[0] = '\0';
+				continue;
+			}
+			w->failures++;
+			snprintf(w->error, sizeof(w->error), "%s", err.msg);
+			if (rc == HL_ECONFLICT || rc == HL_EAUTH) {
+				w->stopped = 1;
+				hl_log_warnx("%s: %s; stopped until restart",
+				    hl_target_name(w->t), err.msg);
+				continue;
+			}
+			w->backoff_ms = w->backoff_ms ? w->backoff_ms * 2 :
+			    BACKOFF_MIN_MS;
+			if (w->backoff_ms > BACKOFF_MAX_MS)
+				w->backoff_ms = BACKOFF_MAX_MS;
+			/* Full jitter in the upper half of the interval. */
+			w->retry_at_ms = now_ms() + w->backoff_ms / 2 +
+			    (int64_t)(random() % (w->backoff_ms / 2 + 1));
+			hl_log_warnx("%s: %s; retry in %lld ms",
+			    hl_target_name(w->t), err.msg,
+			    (long long)(w->retry_at_ms - now_ms()));
+			continue;
+		}
+		wake = t + 60000;
+		if (refresh_at != 0 && refresh_at < wake)
+			wake = refresh_at;
+		if (w->retry_at_ms != 0 && w->retry_at_ms < wake)
+			wake = w->retry_at_ms;
+		until.tv_sec = wake / 1000;
+		until.tv_nsec = (wake % 1000) * 1000000;
+		pthread_cond_timedwait(&p->cv, &p->mu, &until);
+	}
+	pthread_mutex_unlock(&p->mu);
+	return NULL;
+}
+
+int
+hl_publisher_start(struct hl_publisher **out,
+    const struct hl_publisher_opts *o, struct hl_err *err)
+{
+	struct hl_publisher *p;
+	size_t i;
+	int rc = 0;
+
+	*out = NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL ||
+	    (p->w = calloc(o->ntargets ? o->ntargets : 1,
+	    sizeof(*p->w))) == NULL) {
+		free(p);
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	}
+	pthread_mutex_init(&p->mu, NULL);
+	pthread_cond_init(&p->cv, NULL);
+	p->ttl = o->snap.manifest_ttl > 0 ? o->snap.manifest_ttl : 604800;
+	p->nw = o->ntargets;
+	for (i = 0; i < p->nw && rc == 0; i++) {
+		p->w[i].p = p;
+		rc = worker_open(&p->w[i], o->db, o->targets[i], &o->snap, err);
+	}
+	for (i = 0; i < p->nw && rc == 0; i++) {
+		if (pthread_create(&p->w[i].thr, NULL, worker_main,
+		    &p->w[i]) != 0)
+			rc = hl_err_set(err, HL_EIO, "cannot start a thread");
+		else
+			p->w[i].started = 1;
+	}
+	if (rc != 0) {
+		hl_publisher_stop(p);
+		return rc;
+	}
+	*out = p;
+	return 0;
+}
+
+void
+hl_publisher_notify(struct hl_publisher *p, int64_t version)
+{
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	if (version > p->wanted)
+		p->wanted = version;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+}
+
+int64_t
+hl_publisher_version(struct hl_publisher *p)
+{
+	int64_t v = INT64_MAX;
+	size_t i;
+
+	if (p == NULL || p->nw == 0)
+		return 0;
+	pthread_mutex_lock(&p->mu);
+	for (i = 0; i < p->nw; i++)
+		if (p->w[i].version < v)
+			v = p->w[i].version;
+	pthread_mutex_unlock(&p->mu);
+	return v;
+}
+
+void
+hl_publisher_health(struct hl_publisher *p, json_t *obj)
+{
+	json_t *arr, *t;
+	struct worker *w;
+	size_t i;
+
+	if (p == NULL || (arr = json_array()) == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	for (i = 0; i < p->nw; i++) {
+		w = &p->w[i];
+		t = json_pack("{s:s, s:s, s:I, s:I, s:b, s:I, s:f}",
+		    "name", hl_target_name(w->t), "kind", hl_target_kind(w->t),
+		    "version", (json_int_t)w->version,
+		    "expires_at", (json_int_t)w->expires,
+		    "stopped", w->stopped, "failures", (json_int_t)w->failures,
+		    "last_publish_ms", w->last_ms);
+		if (t == NULL)
+			continue;
+		json_object_set_new(t, "error", w->error[0] ?
+		    json_string(w->error) : json_null());
+		json_array_append_new(arr, t);
+	}
+	json_object_set_new(obj, "wanted_version", json_integer(p->wanted));
+	pthread_mutex_unlock(&p->mu);
+	json_object_set_new(obj, "targets", arr);
+}
+
+void
+hl_publisher_stop(struct hl_publisher *p)
+{
+	size_t i;
+
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stop = 1;
+	pthread_cond_broadcast(&p->cv);
+	pthread_mutex_unlock(&p->mu);
+	for (i = 0; i < p->nw; i++) {
+		if (p->w[i].started)
+			pthread_join(p->w[i].thr, NULL);
+		worker_close(&p->w[i]);
+	}
+	pthread_cond_destroy(&p->cv);
+	pthread_mutex_destroy(&p->mu);
+	free(p->w);
+	free(p);
+}
+
+int
+hl_publish_once(const struct hl_publisher_opts *o, struct hl_err *err)
+{
+	struct worker w;
+	struct hl_err e = HL_ERR_INIT;
+	size_t i;
+	int rc, first = 0;
+
+	for (i = 0; i < o->ntargets; i++) {
+		memset(&w, 0, sizeof(w));
+		hl_err_clear(&e);
+		rc = worker_open(&w, o->db, o->targets[i], &o->snap, &e);
+		if (rc == 0)
+			rc = publish(&w, &e);
+		if (rc != 0) {
+			hl_log_warnx("%s: %s", o->targets[i], e.msg);
+			if (first == 0) {
+				first = rc;
+				*err = e;
+			}
+		}
+		worker_close(&w);
+	}
+	return first;
+}

@@ -1,0 +1,55 @@
+/*
+ * publisher: keeps every target's published tree at the store's newest
+ * version, in the daemon's background.
+ *
+ * Each target has its own worker thread, store connection and snapshot
+ * cache, so a slow or failing target never holds back another, and the
+ * API never waits for publishing: hl_publisher_notify only records the
+ * wanted version and wakes the workers.  A change that commits while a
+ * tree is being built goes into the next build; a burst of changes
+ * coalesces into one.  A failed publish is retried with exponential
+ * backoff and jitter (1 s doubling to 5 min); HL_ECONFLICT and HL_EAUTH
+ * stop the target until restart, since retrying cannot fix them.  A fresh
+ * manifest is published before the current one expires even when nothing
+ * changed.  Each target's published version is recorded in the store.
+ */
+#ifndef HL_PUBLISHER_H
+#define HL_PUBLISHER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "err.h"
+#include "snapshot.h"
+
+struct hl_publisher;
+
+struct hl_publisher_opts {
+	const char		*db;		/* the store's path */
+	const char *const	*targets;	/* URLs */
+	size_t			 ntargets;
+	struct hl_snap_opts	 snap;
+};
+
+/* Opens every target and starts the workers; each publishes once. */
+int	hl_publisher_start(struct hl_publisher **out,
+	    const struct hl_publisher_opts *o, struct hl_err *err);
+/* Asks for version (or newer) to be published; cheap, never blocks long. */
+void	hl_publisher_notify(struct hl_publisher *p, int64_t version);
+/* Adds {"targets": [{name, kind, version, error, ...}]} to obj. */
+void	hl_publisher_health(struct hl_publisher *p, json_t *obj);
+/* The lowest version every target has published. */
+int64_t	hl_publisher_version(struct hl_publisher *p);
+/* Stops the workers (finishing a publish in progress) and frees p. */
+void	hl_publisher_stop(struct hl_publisher *p);
+
+/*
+ * Builds the store's current tree and publishes it to each target once,
+ * as `helios publish` does.  Returns the first error; every target is
+ * tried.
+ */
+int	hl_publish_once(const struct hl_publisher_opts *o, struct hl_err *err);
+
+#endif

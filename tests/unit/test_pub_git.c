@@ -1,0 +1,746 @@
+/*
+ * test_pub_git: the git pages target (pub_git.c) and the git archive
+ * (gitarchive.c) against real repositories: a bare repository by path,
+ * and smart HTTP with basic auth through nginx, fcgiwrap and
+ * git-http-backend started by tests/tools/git-http.sh on a free port.
+ * Results are checked with the git command-line tool.
+ */
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <git2.h>
+#include <openssl/evp.h>
+
+#include "err.h"
+#include "gitarchive.h"
+#include "pub_git.h"
+#include "target.h"
+#include "tree.h"
+
+#define MAXF	80
+
+struct ttree {
+	struct hl_file	f[MAXF];
+	char		path[MAXF][128];
+	unsigned char	*data[MAXF];
+	size_t		n;
+	char		summary[160];
+	struct hl_tree	t;
+};
+
+static void
+hex(char *out, const unsigned char *md, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		(void)sprintf(out + 2 * i, "%02x", md[i]);
+}
+
+/* Adds or replaces path in tt with a copy of data. */
+static void
+put(struct ttree *tt, const char *path, const void *data, size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen;
+	size_t i;
+
+	for (i = 0; i < tt->n; i++)
+		if (strcmp(tt->path[i], path) == 0)
+			break;
+	assert_true(i < MAXF);
+	if (i == tt->n)
+		tt->n++;
+	free(tt->data[i]);
+	tt->data[i] = malloc(len + 1);
+	assert_non_null(tt->data[i]);
+	memcpy(tt->data[i], data, len);
+	(void)snprintf(tt->path[i], sizeof(tt->path[i]), "%s", path);
+	memset(&tt->f[i], 0, sizeof(tt->f[i]));
+	tt->f[i].path = tt->path[i];
+	tt->f[i].data = tt->data[i];
+	tt->f[i].len = len;
+	assert_int_equal(EVP_Digest(data, len, md, &mdlen, EVP_sha256(),
+	    NULL), 1);
+	hex(tt->f[i].sha256, md, mdlen);
+	assert_int_equal(EVP_Digest(data, len, md, &mdlen, EVP_md5(), NULL),
+	    1);
+	hex(tt->f[i].md5, md, mdlen);
+	tt->f[i].cache = strncmp(path, "objects/", 8) == 0 ?
+	    HL_CACHE_IMMUTABLE : strncmp(path, "manifest", 8) == 0 ?
+	    HL_CACHE_REVALIDATE : HL_CACHE_SHORT;
+	tt->f[i].content_type = "application/octet-stream";
+}
+
+static void
+puts_(struct ttree *tt, const char *path, const char *s)
+{
+	put(tt, path, s, strlen(s));
+}
+
+static const struct hl_tree *
+version(struct ttree *tt, int64_t v)
+{
+	char m[64];
+
+	(void)snprintf(m, sizeof(m), "{\"version\":%" PRId64 "}\n", v);
+	puts_(tt, "manifest.json", m);
+	(void)snprintf(tt->summary, sizeof(tt->summary),
+	    "v%" PRId64 ": +1 watch-keyword (by alice)", v);
+	tt->t.version = v;
+	tt->t.files = tt->f;
+	tt->t.n = tt->n;
+	tt->t.summary = tt->summary;
+	return &tt->t;
+}
+
+static void
+tree_free(struct ttree *tt)
+{
+	size_t i;
+
+	for (i = 0; i < tt->n; i++)
+		free(tt->data[i]);
+	memset(tt, 0, sizeof(*tt));
+}
+
+/* Runs a shell command and gives its stdout without the last newline. */
+static char *
+sh(const char *fmt, ...)
+{
+	char cmd[4096], *out = NULL;
+	size_t len = 0, cap = 0, got;
+	va_list ap;
+	FILE *p;
+	int st;
+
+	va_start(ap, fmt);
+	assert_true(vsnprintf(cmd, sizeof(cmd), fmt, ap) < (int)sizeof(cmd));
+	va_end(ap);
+	p = popen(cmd, "r");
+	assert_non_null(p);
+	for (;;) {
+		if (cap - len < 4096) {
+			cap = cap ? cap * 2 : 8192;
+			out = realloc(out, cap);
+			assert_non_null(out);
+		}
+		if ((got = fread(out + len, 1, cap - len - 1, p)) == 0)
+			break;
+		len += got;
+	}
+	out[len] = '\0';
+	st = pclose(p);
+	if (st != 0)
+		fail_msg("command failed (%d): %s\n%s", st, cmd, out);
+	while (len > 0 && out[len - 1] == '\n')
+		out[--len] = '\0';
+	return out;
+}
+
+static void
+sh_ok(const char *fmt, ...)
+{
+	char cmd[4096];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	assert_true(vsnprintf(cmd, sizeof(cmd), fmt, ap) < (int)sizeof(cmd));
+	va_end(ap);
+	st = system(cmd);
+	if (st != 0)
+		fail_msg("command failed (%d): %s", st, cmd);
+}
+
+static int
+count(const char *dir, const char *rev)
+{
+	char *s = sh("git --git-dir=%s rev-list --count %s", dir, rev);
+	int n = atoi(s);
+
+	free(s);
+	return n;
+}
+
+struct fix {
+	char	dir[64];
+	char	bare[128];
+	char	url[256];
+};
+
+static int
+setup(void **state)
+{
+	struct fix *fx = calloc(1, sizeof(*fx));
+	char cache[128];
+
+	if (fx == NULL)
+		return -1;
+	(void)strcpy(fx->dir, "/tmp/helios-git.XXXXXX");
+	if (mkdtemp(fx->dir) == NULL)
+		return -1;
+	(void)snprintf(fx->bare, sizeof(fx->bare), "%s/pages.git", fx->dir);
+	(void)snprintf(fx->url, sizeof(fx->url), "git+file://%s#gh-pages",
+	    fx->bare);
+	(void)snprintf(cache, sizeof(cache), "%s/cache", fx->dir);
+	setenv("HELIOS_GIT_CACHE", cache, 1);
+	unsetenv("HELIOS_GIT_USERNAME");
+	unsetenv("HELIOS_GIT_PASSWORD");
+	unsetenv("HELIOS_GIT_TOKEN");
+	unsetenv("HELIOS_GIT_CREDENTIALS");
+	sh_ok("git init -q --bare %s", fx->bare);
+	*state = fx;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fix *fx = *state;
+	char cmd[128];
+
+	(void)snprintf(cmd, sizeof(cmd), "rm -rf %s", fx->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(fx);
+	return 0;
+}
+
+static void
+publish_ok(struct hl_pub_git *g, const struct hl_tree *t)
+{
+	struct hl_err err = HL_ERR_INIT;
+	int rc = hl_pub_git_publish(g, t, &err);
+
+	if (rc != 0)
+		fail_msg("publish v%" PRId64 ": %d %s", t->version, rc,
+		    err.msg);
+}
+
+static void
+test_a_publish_to_a_bare_repository_gives_exactly_the_tree(void **state)
+{
+	struct fix *fx = *state;
+	struct hl_err err = HL_ERR_INIT;
+	struct ttree tt = { 0 };
+	void *st = NULL;
+	char *s;
+
+	puts_(&tt, "lists/watch-keyword.txt", "spam\\.example\tbob\n");
+	puts_(&tt, "lists/watch-keyword.json", "{\"items\":[]}\n");
+	puts_(&tt, "objects/ab12", "spam\\.example\tbob\n");
+	puts_(&tt, "changes/1-1.json", "[]\n");
+	puts_(&tt, "index.html", "<!doctype html>\n");
+	assert_int_equal(hl_pub_git_ops.open(&st, fx->url, &err), 0);
+	assert_string_equal(hl_pub_git_ops.kind, "git");
+	assert_int_equal(hl_pub_git_ops.publish(st, version(&tt, 7), &err), 0);
+	hl_pub_git_ops.close(st);
+
+	sh_ok("git clone -q -b gh-pages %s %s/clone", fx->bare, fx->dir);
+	s = sh("git -C %s/clone ls-files | tr '\\n' ' '", fx->dir);
+	assert_string_equal(s, ".nojekyll changes/1-1.json index.html "
+	    "lists/watch-keyword.json lists/watch-keyword.txt manifest.json "
+	    "objects/ab12 ");
+	free(s);
+	s = sh("cat %s/clone/lists/watch-keyword.txt", fx->dir);
+	assert_string_equal(s, "spam\\.example\tbob");
+	free(s);
+	s = sh("git -C %s/clone log -1 --format=%%B", fx->dir);
+	assert_string_equal(s, "v7: +1 watch-keyword (by alice)\n\n"
+	    "Helios-Version: 7");
+	free(s);
+	s = sh("git -C %s/clone log -1 --format='%%an <%%ae>'", fx->dir);
+	assert_string_equal(s, "Helios <helios@localhost>");
+	free(s);
+	assert_int_equal(count(fx->bare, "gh-pages"), 1);
+	tree_free(&tt);
+}
+
+static void
+test_publishing_the_same_tree_twice_makes_no_new_commit(void **state)
+{
+	struct fix *fx = *state;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_pub_git *g = NULL;
+	struct ttree tt = { 0 };
+	char *a, *b;
+
+	setenv("HELIOS_GIT_AUTHOR_NAME", "Pages Bot", 1);
+	setenv("HELIOS_GIT_AUTHOR_EMAIL", "bot@example.org", 1);
+	assert_int_equal(hl_pub_git_open(&g, fx->url, &err), 0);
+	unsetenv("HELIOS_GIT_AUTHOR_NAME");
+	unsetenv("HELIOS_GIT_AUTHOR_EMAIL");
+	puts_(&tt, "lists/blacklist-website.txt", "spam\\.com\n");
+	publish_ok(g, version(&tt, 1));
+	a = sh("git --git-dir=%s rev-parse gh-pages", fx->bare);
+	publish_ok(g, version(&tt, 1));
+	b = sh("git --git-dir=%s rev-parse gh-pages", fx->bare);
+	assert_string_equal(a, b);
+	assert_string_equal(hl_pub_git_head(g), a);
+	free(a);
+	free(b);
+	assert_int_equal(count(fx->bare, "gh-pages"), 1);
+	a = sh("git --git-dir=%s log -1 --format='%%an <%%ae>' gh-pages",
+	    fx->bare);
+	assert_string_equal(a, "Pages Bot <bot@example.org>");
+	free(a);
+	/* A new target on the same branch picks up where the last left. */
+	hl_pub_git_close(g);
+	assert_int_equal(hl_pub_git_open(&g, fx->url, &err), 0);
+	publish_ok(g, version(&tt, 1));
+	assert_int_equal(count(fx->bare, "gh-pages"), 1);
+	puts_(&tt, "lists/blacklist-website.txt", "spam\\.com\nham\\.org\n");
+	publish_ok(g, version(&tt, 2));
+	assert_int_equal(count(fx->bare, "gh-pages"), 2);
+	hl_pub_git_close(g);
+	tree_free(&tt);
+}
+
+static void
+test_a_hundred_versions_read_back_from_the_archive(void **state)
+{
+	struct fix *fx = *state;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_pub_git *g = NULL;
+	struct hl_gitarchive_rev rev, *revs = NULL;
+	struct ttree tt = { 0 };
+	static const int64_t at[] = { 1, 2, 37, 64, 99, 100 };
+	char body[64], want[64], repo[256];
+	unsigned char *data = NULL;
+	size_t len, n, i;
+	int64_t v;
+
+	assert_int_equal(hl_pub_git_open(&g, fx->url, &err), 0);
+	puts_(&tt, "lists/blacklist-website.txt", "fixed\n");
+	for (v = 1; v <= 100; v++) {
+		(void)snprintf(body, sizeof(body), "pattern-%" PRId64 "\n", v);
+		if (v % 10 != 5)	/* v5, v15...: only the manifest */
+			puts_(&tt, "lists/watch-keyword.txt", body);
+		publish_ok(g, version(&tt, v));
+	}
+	hl_pub_git_close(g);
+	assert_int_equal(count(fx->bare, "gh-pages"), 100);
+
+	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
+		v = at[i] % 10 == 5 ? at[i] - 1 : at[i];
+		(void)snprintf(want, sizeof(want), "pattern-%" PRId64 "\n", v);
+		assert_int_equal(hl_gitarchive_read(&data, &len, fx->url, NULL,
+		    "lists/watch-keyword.txt", at[i], 0, &err), 0);
+		assert_int_equal(len, strlen(want));
+		assert_memory_equal(data, want, len);
+		free(data);
+	}
+	/* By path, with the branch given; v105 does not exist yet. */
+	assert_int_equal(hl_gitarchive_read(&data, &len, fx->bare, "gh-pages",
+	    "manifest.json", 105, 0, &err), 0);
+	assert_string_equal((char *)data, "{\"version\":100}\n");
+	free(data);
+	assert_int_equal(hl_gitarchive_read(&data, &len, fx->bare, NULL,
+	    "manifest.json", 0, 0, &err), 0);
+	assert_string_equal((char *)data, "{\"version\":100}\n");
+	free(data);
+	/* A plain clone reads the same. */
+	sh_ok("git clone -q -b gh-pages %s %s/clone", fx->bare, fx->dir);
+	(void)snprintf(repo, sizeof(repo), "%s/clone", fx->dir);
+	assert_int_equal(hl_gitarchive_read(&data, &len, repo, NULL,
+	    "manifest.json", 42, 0, &err), 0);
+	assert_string_equal((char *)data, "{\"version\":42}\n");
+	free(data);
+	/* By time: all in the past, none before 1970. */
+	assert_int_equal(hl_gitarchive_find(&rev, fx->url, NULL, 0,
+	    (int64_t)time(NULL) + 60, &err), 0);
+	assert_int_equal(rev.version, 100);
+	assert_int_equal(hl_gitarchive_find(&rev, fx->url, NULL, 0, 1, &err),
+	    HL_ENOTFOUND);
+	assert_int_equal(hl_gitarchive_find(&rev, fx->url, NULL, 50, 0, &err),
+	    0);
+	assert_int_equal(rev.version, 50);
+	assert_string_equal(rev.summary, "v50: +1 watch-keyword (by alice)");
+	assert_int_equal(strlen(rev.commit), 40);
+	/* Missing file, missing branch. */
+	assert_int_equal(hl_gitarchive_read(&data, &len, fx->url, NULL,
+	    "lists/nope.txt", 10, 0, &err), HL_ENOTFOUND);
+	assert_null(data);
+	assert_int_equal(hl_gitarchive_read(&data, &len, fx->url, "other",
+	    "manifest.json", 10, 0, &err), HL_ENOTFOUND);
+	assert_int_equal(hl_gitarchive_versions(&revs, &n, fx->url, NULL, 0,
+	    &err), 0);
+	assert_int_equal(n, 100);
+	for (i = 0; i < n; i++)
+		assert_int_equal(revs[i].version, 100 - (int64_t)i);
+	free(revs);
+	assert_int_equal(hl_gitarchive_versions(&revs, &n, fx->url, NULL, 3,
+	    &err), 0);
+	assert_int_equal(n, 3);
+	free(revs);
+	tree_free(&tt);
+}
+
+static void
+test_a_branch_moved_by_someone_else_is_a_conflict(void **state)
+{
+	struct fix *fx = *state;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_pub_git *g = NULL, *g2 = NULL;
+	struct ttree tt = { 0 };
+	char *tip, *now, url[300];
+
+	assert_int_equal(hl_pub_git_open(&g, fx->url, &err), 0);
+	puts_(&tt, "lists/blacklist-keyword.txt", "casino\n");
+	publish_ok(g, version(&tt, 1));
+	sh_ok("git clone -q -b gh-pages %s %s/clone && cd %s/clone && "
+	    "echo x > extra.txt && git add extra.txt && git -c user.name=Eve "
+	    "-c user.email=eve@example.org commit -qm 'by hand' && "
+	    "git push -q origin gh-pages", fx->bare, fx->dir, fx->dir);
+	tip = sh("git --git-dir=%s rev-parse gh-pages", fx->bare);
+
+	puts_(&tt, "lists/blacklist-keyword.txt", "casino\npoker\n");
+	assert_int_equal(hl_pub_git_publish(g, version(&tt, 2), &err),
+	    HL_ECONFLICT);
+	assert_non_null(strstr(err.msg, "moved by someone else"));
+	now = sh("git --git-dir=%s rev-parse gh-pages", fx->bare);
+	assert_string_equal(tip, now);
+	free(now);
+	/* It stays stopped: the next try says the same. */
+	assert_int_equal(hl_pub_git_publish(g, version(&tt, 3), &err),
+	    HL_ECONFLICT);
+	/* A fresh cache: a tip without the trailer is not ours either. */
+	setenv("HELIOS_GIT_CACHE", fx->dir, 1);
+	assert_int_equal(hl_pub_git_open(&g2, fx->url, &err), 0);
+	assert_int_equal(hl_pub_git_publish(g2, version(&tt, 3), &err),
+	    HL_ECONFLICT);
+	hl_pub_git_close(g2);
+	now = sh("git --git-dir=%s rev-parse gh-pages", fx->bare);
+	assert_string_equal(tip, now);
+	free(now);
+	free(tip);
+
+	/* force=1 publishes on top of it. */
+	(void)snprintf(url, sizeof(url), "git+file://%s?force=1&tag=1"
+	    "#gh-pages", fx->bare);
+	assert_int_equal(hl_pub_git_open(&g2, url, &err), 0);
+	publish_ok(g2, version(&tt, 4));
+	hl_pub_git_close(g2);
+	assert_int_equal(count(fx->bare, "gh-pages"), 3);
+	now = sh("git --git-dir=%s ls-tree -r --name-only gh-pages | "
+	    "tr '\\n' ' '", fx->bare);
+	assert_string_equal(now, ".nojekyll lists/blacklist-keyword.txt "
+	    "manifest.json ");
+	free(now);
+	now = sh("git --git-dir=%s rev-parse v4^{commit} gh-pages | uniq | "
+	    "wc -l", fx->bare);
+	assert_string_equal(now, "1");
+	free(now);
+	hl_pub_git_close(g);
+	tree_free(&tt);
+}
+
+static void
+test_bad_urls_and_paths_are_refused(void **state)
+{
+	struct fix *fx = *state;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_pub_git *g = NULL;
+	struct hl_pub_git__url u;
+	struct ttree tt = { 0 };
+	static const char *bad[] = {
+		"git+ftp://host/repo.git", "git+https://host", "s3://bucket",
+		"git+https://user:pw@host/repo.git",
+		"git+https://host/repo.git?push=1#gh-pages",
+		"git+https://host/repo.git#bad..branch",
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(hl_pub_git_open(&g, bad[i], &err), HL_EINVAL);
+		assert_null(g);
+	}
+	assert_int_equal(hl_pub_git__parse_url(&u,
+	    "git+https://h.example/o/r.git?tag=1&force=1#pages", &err), 0);
+	assert_string_equal(u.remote, "https://h.example/o/r.git");
+	assert_string_equal(u.branch, "pages");
+	assert_true(u.tag && u.force && !u.local);
+	assert_int_equal(hl_pub_git__parse_url(&u,
+	    "git+ssh://git@h.example/o/r.git", &err), 0);
+	assert_string_equal(u.remote, "ssh://git@h.example/o/r.git");
+	assert_string_equal(u.branch, "gh-pages");
+	assert_true(!u.tag && !u.force);
+
+	assert_int_equal(hl_pub_git_open(&g, fx->url, &err), 0);
+	puts_(&tt, "lists/../x", "no\n");
+	assert_int_equal(hl_pub_git_publish(g, version(&tt, 1), &err),
+	    HL_EINVAL);
+	tree_free(&tt);
+	puts_(&tt, "a", "file\n");
+	puts_(&tt, "a/b", "and dir\n");
+	assert_int_equal(hl_pub_git_publish(g, version(&tt, 1), &err),
+	    HL_EINVAL);
+	tree_free(&tt);
+	puts_(&tt, ".git/config", "no\n");
+	assert_int_equal(hl_pub_git_publish(g, version(&tt, 1), &err),
+	    HL_EINVAL);
+	hl_pub_git_close(g);
+	assert_int_equal(system("git --git-dir=$(ls -d /nonexistent 2>/dev/null) "
+	    "true 2>/dev/null") == 0 || 1, 1);
+	tree_free(&tt);
+}
+
+static void
+test_a_credentials_file_others_can_read_is_refused(void **state)
+{
+	struct fix *fx = *state;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_pub_git__cred c;
+	struct hl_pub_git *g = NULL;
+	char path[160];
+	FILE *f;
+
+	(void)snprintf(path, sizeof(path), "%s/cred", fx->dir);
+	f = fopen(path, "w");
+	assert_non_null(f);
+	fputs("# git pages\nusername=alice\npassword=s3cret\n", f);
+	fclose(f);
+	assert_int_equal(chmod(path, 0644), 0);
+	setenv("HELIOS_GIT_CREDENTIALS", path, 1);
+	assert_int_equal(hl_pub_git_open(&g, fx->url, &err), HL_EAUTH);
+	assert_non_null(strstr(err.msg, "chmod 600"));
+	assert_null(strstr(err.msg, "s3cret"));
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(hl_pub_git__cred_load(&c, &err), 0);
+	assert_string_equal(c.username, "alice");
+	assert_string_equal(c.password, "s3cret");
+	hl_pub_git__cred_wipe(&c);
+	setenv("HELIOS_GIT_TOKEN", "ghp_abc", 1);
+	unsetenv("HELIOS_GIT_CREDENTIALS");
+	assert_int_equal(hl_pub_git__cred_load(&c, &err), 0);
+	assert_string_equal(c.username, "x-access-token");
+	assert_string_equal(c.password, "ghp_abc");
+	hl_pub_git__cred_wipe(&c);
+	unsetenv("HELIOS_GIT_TOKEN");
+}
+
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static const char *
+script(void)
+{
+	const char *d = getenv("HL_SRCDIR");
+	static char path[512];
+
+	(void)snprintf(path, sizeof(path), "%s/tests/tools/git-http.sh",
+	    d != NULL ? d : ".");
+	return path;
+}
+
+/* A tree of about 2 MB: 16 lists of 128 KiB. */
+static void
+big_tree(struct ttree *tt)
+{
+	static char buf[128 * 1024];
+	char path[64];
+	uint32_t x = 12345;
+	size_t i, j;
+
+	for (i = 0; i < 16; i++) {
+		for (j = 0; j < sizeof(buf); j++) {
+			x = x * 1103515245 + 12345;
+			buf[j] = (j % 40 == 39) ? '\n' : 'a' + (x >> 16) % 26;
+		}
+		(void)snprintf(path, sizeof(path), "lists/list-%02zu.txt", i);
+		put(tt, path, buf, sizeof(buf));
+	}
+}
+
+static double
+measure(struct hl_pub_git *g, struct ttree *tt, int64_t *v, int rounds)
+{
+	char line[64];
+	double t0, total = 0;
+	int i;
+
+	for (i = 0; i < rounds; i++) {
+		(*v)++;
+		(void)snprintf(line, sizeof(line), "pattern-%" PRId64 "\n",
+		    *v);
+		puts_(tt, "lists/list-03.txt", line);
+		t0 = now_ms();
+		publish_ok(g, version(tt, *v));
+		total += now_ms() - t0;
+	}
+	return total / rounds;
+}
+
+static void
+test_smart_http_publish_with_auth_and_outages(void **state)
+{
+	struct fix *fx = *state;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_pub_git *g = NULL, *bad = NULL;
+	struct ttree tt = { 0 };
+	char url[256], srv[128], bare[192], *port, *s;
+	unsigned char *data = NULL;
+	size_t len;
+	double ms, ms_file;
+	int64_t v = 0;
+
+	(void)snprintf(srv, sizeof(srv), "%s/http", fx->dir);
+	sh_ok("mkdir -p %s && sh %s start %s alice 's3cret' >/dev/null",
+	    srv, script(), srv);
+	port = sh("cat %s/port", srv);
+	(void)snprintf(bare, sizeof(bare), "%s/root/pages.git", srv);
+	(void)snprintf(url, sizeof(url),
+	    "git+http://127.0.0.1:%s/pages.git#gh-pages", port);
+
+	/* Right password. */
+	setenv("HELIOS_GIT_USERNAME", "alice", 1);
+	setenv("HELIOS_GIT_PASSWORD", "s3cret", 1);
+	assert_int_equal(hl_pub_git_open(&g, url, &err), 0);
+	puts_(&tt, "lists/watch-keyword.txt", "first\n");
+	publish_ok(g, version(&tt, ++v));
+	sh_ok("git clone -q -b gh-pages http://alice:s3cret@127.0.0.1:%s/"
+	    "pages.git %s/clone", port, fx->dir);
+	s = sh("git -C %s/clone ls-files | tr '\\n' ' '", fx->dir);
+	assert_string_equal(s, ".nojekyll lists/watch-keyword.txt "
+	    "manifest.json ");
+	free(s);
+
+	/* Wrong password. */
+	setenv("HELIOS_GIT_PASSWORD", "wrong", 1);
+	assert_int_equal(hl_pub_git_open(&bad, url, &err), 0);
+	assert_int_equal(hl_pub_git_publish(bad, version(&tt, ++v), &err),
+	    HL_EAUTH);
+	assert_null(strstr(err.msg, "wrong"));
+	hl_pub_git_close(bad);
+	/* No credentials at all. */
+	unsetenv("HELIOS_GIT_USERNAME");
+	unsetenv("HELIOS_GIT_PASSWORD");
+	assert_int_equal(hl_pub_git_open(&bad, url, &err), 0);
+	assert_int_equal(hl_pub_git_publish(bad, version(&tt, v), &err),
+	    HL_EAUTH);
+	hl_pub_git_close(bad);
+	assert_int_equal(count(bare, "gh-pages"), 1);
+
+	/* Server down, then up again: the newest version goes out. */
+	sh_ok("sh %s stop %s", script(), srv);
+	puts_(&tt, "lists/watch-keyword.txt", "second\n");
+	assert_int_equal(hl_pub_git_publish(g, version(&tt, ++v), &err),
+	    HL_EIO);
+	puts_(&tt, "lists/watch-keyword.txt", "third\n");
+	assert_int_equal(hl_pub_git_publish(g, version(&tt, ++v), &err),
+	    HL_EIO);
+	sh_ok("sh %s start %s alice 's3cret' >/dev/null", script(), srv);
+	puts_(&tt, "lists/watch-keyword.txt", "fourth\n");
+	publish_ok(g, version(&tt, ++v));
+	s = sh("git --git-dir=%s show gh-pages:lists/watch-keyword.txt", bare);
+	assert_string_equal(s, "fourth");
+	free(s);
+	/*
+	 * A push refused after the fetch (pushing switched off: 403): the
+	 * commit is kept and goes out with the next one.
+	 */
+	sh_ok("git --git-dir=%s config http.receivepack false", bare);
+	puts_(&tt, "lists/watch-keyword.txt", "fifth\n");
+	assert_int_equal(hl_pub_git_publish(g, version(&tt, ++v), &err),
+	    HL_EAUTH);
+	sh_ok("git --git-dir=%s config http.receivepack true", bare);
+	puts_(&tt, "lists/watch-keyword.txt", "sixth\n");
+	publish_ok(g, version(&tt, ++v));
+	s = sh("git --git-dir=%s log --format=%%s gh-pages | tr '\\n' ' '",
+	    bare);
+	assert_string_equal(s, "v7: +1 watch-keyword (by alice) "
+	    "v6: +1 watch-keyword (by alice) v5: +1 watch-keyword (by alice) "
+	    "v1: +1 watch-keyword (by alice) ");
+	free(s);
+
+	/* Read back over http, with a credentials file this time. */
+	s = sh("printf 'username=alice\\npassword=s3cret\\n' > %s/cred && "
+	    "chmod 600 %s/cred && echo %s/cred", fx->dir, fx->dir, fx->dir);
+	setenv("HELIOS_GIT_CREDENTIALS", s, 1);
+	free(s);
+	assert_int_equal(hl_gitarchive_read(&data, &len, url, NULL,
+	    "lists/watch-keyword.txt", 6, 0, &err), 0);
+	assert_string_equal((char *)data, "fifth\n");
+	free(data);
+	assert_int_equal(hl_gitarchive_read(&data, &len, url, NULL,
+	    "lists/watch-keyword.txt", 4, 0, &err), 0);
+	assert_string_equal((char *)data, "first\n");
+	free(data);
+
+	/* Time per publish: 2 MB tree, one file changed. */
+	big_tree(&tt);
+	publish_ok(g, version(&tt, ++v));
+	ms = measure(g, &tt, &v, 20);
+	hl_pub_git_close(g);
+	unsetenv("HELIOS_GIT_CREDENTIALS");
+	{
+		struct hl_pub_git *gf = NULL;
+
+		assert_int_equal(hl_pub_git_open(&gf, fx->url, &err), 0);
+		publish_ok(gf, version(&tt, ++v));
+		ms_file = measure(gf, &tt, &v, 20);
+		hl_pub_git_close(gf);
+	}
+	printf("# commit+push per publish, 2 MB tree, one file changed: "
+	    "%.1f ms over smart HTTP, %.1f ms to a bare repository by path\n",
+	    ms, ms_file);
+	assert_true(ms < 2000);
+	s = sh("git --git-dir=%s rev-list --count gh-pages", bare);
+	assert_string_equal(s, "25");
+	free(s);
+
+	sh_ok("sh %s stop %s", script(), srv);
+	free(port);
+	tree_free(&tt);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_a_publish_to_a_bare_repository_gives_exactly_the_tree,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_publishing_the_same_tree_twice_makes_no_new_commit,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_hundred_versions_read_back_from_the_archive,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_branch_moved_by_someone_else_is_a_conflict,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_bad_urls_and_paths_are_refused, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_credentials_file_others_can_read_is_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_smart_http_publish_with_auth_and_outages,
+		    setup, teardown),
+	};
+	int rc;
+
+	rc = cmocka_run_group_tests(tests, NULL, NULL);
+	git_libgit2_shutdown();
+	return rc;
+}

@@ -1,0 +1,876 @@
+/*
+ * test_static: the built-in static server (src/static.c) behind a real
+ * libmicrohttpd daemon on a free 127.0.0.1 port, driven with libcurl, over
+ * a temporary published tree made here (some files with a .gz sibling,
+ * symlinks that point out of the root, a hidden temp file).
+ */
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <microhttpd.h>
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#include "static.h"
+
+#define OBJ_SHA "0123456789abcdef0123456789abcdef" \
+		"0123456789abcdef0123456789abcdef"
+#define T_FIXED	1577934245	/* Thu, 02 Jan 2020 03:04:05 GMT */
+
+static const char KW_TXT[] = "buy cheap\nfree money\ncasino\n";
+static const char KW_JSON[] = "{\"items\":[\"buy cheap\"],\"numItems\":1}\n";
+static const char MANIFEST[] = "{\"version\":7}\n";
+static const char SECRET[] = "top secret outside the root\n";
+
+static struct {
+	char			 dir[64];	/* holds root/ and outside/ */
+	char			 root[96];
+	struct hl_static	*st;
+	struct MHD_Daemon	*d;
+	unsigned		 port;
+	unsigned		 last_status;
+	size_t			 last_bytes;
+} F;
+
+struct reply {
+	long	code;
+	char	*body;
+	size_t	len;
+	char	hdr[8192];
+	size_t	hlen;
+};
+
+static void
+md5_hex(char out[35], const void *p, size_t n)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int len = 0, i;
+
+	assert_int_equal(EVP_Digest(p, n, md, &len, EVP_md5(), NULL), 1);
+	out[0] = '"';
+	for (i = 0; i < len; i++)
+		sprintf(out + 1 + 2 * i, "%02x", md[i]);
+	out[33] = '"';
+	out[34] = '\0';
+}
+
+/* gzip (RFC 1952, no name, no time) of p into a malloc'ed buffer. */
+static unsigned char *
+gzip_bytes(const void *p, size_t n, size_t *outlen)
+{
+	z_stream z;
+	unsigned char *out;
+	size_t cap = n + 128;
+
+	memset(&z, 0, sizeof(z));
+	assert_int_equal(deflateInit2(&z, 9, Z_DEFLATED, 31, 8,
+	    Z_DEFAULT_STRATEGY), Z_OK);
+	out = malloc(cap);
+	assert_non_null(out);
+	z.next_in = (unsigned char *)(uintptr_t)p;
+	z.avail_in = (uInt)n;
+	z.next_out = out;
+	z.avail_out = (uInt)cap;
+	assert_int_equal(deflate(&z, Z_FINISH), Z_STREAM_END);
+	*outlen = z.total_out;
+	deflateEnd(&z);
+	return out;
+}
+
+static void
+put_file(const char *rel, const void *p, size_t n)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", F.root, rel);
+	f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(p, 1, n, f), n);
+	assert_int_equal(fclose(f), 0);
+}
+
+static void
+put_with_gz(const char *rel, const char *text)
+{
+	char gzrel[256];
+	unsigned char *gz;
+	size_t gzlen;
+
+	put_file(rel, text, strlen(text));
+	gz = gzip_bytes(text, strlen(text), &gzlen);
+	snprintf(gzrel, sizeof(gzrel), "%s.gz", rel);
+	put_file(gzrel, gz, gzlen);
+	free(gz);
+}
+
+static void
+set_mtime(const char *rel, time_t t)
+{
+	struct timespec ts[2] = { { t, 0 }, { t, 0 } };
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", F.root, rel);
+	assert_int_equal(utimensat(AT_FDCWD, path, ts, 0), 0);
+}
+
+static enum MHD_Result
+handler(void *cls, struct MHD_Connection *conn, const char *url,
+    const char *method, const char *version, const char *upload,
+    size_t *upload_size, void **state)
+{
+	unsigned status = 0;
+	size_t bytes = 0;
+	enum MHD_Result r;
+
+	r = hl_static_serve(cls, conn, method, url, &status, &bytes);
+	__atomic_store_n(&F.last_status, status, __ATOMIC_SEQ_CST);
+	__atomic_store_n(&F.last_bytes, bytes, __ATOMIC_SEQ_CST);
+	return r;
+}
+
+static int
+rm_one(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	return remove(p);
+}
+
+static int
+setup(void **state)
+{
+	struct sockaddr_in sa;
+	const union MHD_DaemonInfo *info;
+	struct hl_err err = HL_ERR_INIT;
+	char path[512];
+	unsigned char *gz;
+	size_t gzlen;
+
+	strcpy(F.dir, "/tmp/helios-static.XXXXXX");
+	if (mkdtemp(F.dir) == NULL)
+		return -1;
+	snprintf(F.root, sizeof(F.root), "%s/root", F.dir);
+	mkdir(F.root, 0755);
+	snprintf(path, sizeof(path), "%s/outside", F.dir);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/outside/secret.txt", F.dir);
+	{
+		FILE *f = fopen(path, "w");
+
+		if (f == NULL)
+			return -1;
+		fputs(SECRET, f);
+		fclose(f);
+	}
+	snprintf(path, sizeof(path), "%s/lists", F.root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/changes", F.root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/objects", F.root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/assets", F.root);
+	mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/docs", F.root);
+	mkdir(path, 0755);
+
+	put_with_gz("manifest.json", MANIFEST);
+	put_file("manifest.json.sig", "\x01\x02sig", 5);
+	put_with_gz("lists/watch-keyword.txt", KW_TXT);
+	put_with_gz("lists/watch-keyword.json", KW_JSON);
+	put_file("lists/blacklist-cidr.yml", "- 10.0.0.0/8\n", 13);
+	put_file("lists/watch-number.txt", "AAAA\n", 5);
+	put_with_gz("changes.json", "{\"segments\":[\"1-5\"]}\n");
+	put_with_gz("changes/1-5.json", "{\"events\":[]}\n");
+	put_with_gz("objects/" OBJ_SHA, KW_TXT);
+	put_file("index.html", "<!doctype html><title>root</title>\n", 35);
+	put_file("docs/index.html", "<!doctype html><title>docs</title>\n", 35);
+	put_file("assets/site.css", "body{}\n", 7);
+	put_file("assets/app.js", "void 0;\n", 8);
+	put_file("assets/logo.svg", "<svg/>\n", 7);
+	put_file("empty.txt", "", 0);
+	put_file(".publish.tmp", "half written\n", 13);
+	gz = gzip_bytes("x", 1, &gzlen);
+	put_file("data.bin.gz", gz, gzlen);	/* a .gz with no plain file */
+	free(gz);
+	set_mtime("lists/watch-keyword.txt", T_FIXED);
+	set_mtime("lists/watch-keyword.txt.gz", T_FIXED);
+
+	/* three ways out of the root */
+	snprintf(path, sizeof(path), "%s/evil", F.root);
+	if (symlink("../outside/secret.txt", path) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/evildir", F.root);
+	if (symlink("../outside", path) != 0)
+		return -1;
+	snprintf(path, sizeof(path), "%s/passwd", F.root);
+	if (symlink("/etc/passwd", path) != 0)
+		return -1;
+
+	if (hl_static_new(&F.st, F.root, &err) != 0) {
+		fprintf(stderr, "%s\n", err.msg);
+		return -1;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = 0;
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	F.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
+	    handler, F.st, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
+	    MHD_OPTION_UNESCAPE_CALLBACK, hl_static_unescape, NULL,
+	    MHD_OPTION_END);
+	if (F.d == NULL)
+		return -1;
+	info = MHD_get_daemon_info(F.d, MHD_DAEMON_INFO_BIND_PORT);
+	if (info == NULL || info->port == 0)
+		return -1;
+	F.port = info->port;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	if (F.d != NULL)
+		MHD_stop_daemon(F.d);
+	hl_static_free(F.st);
+	curl_global_cleanup();
+	if (F.dir[0] != '\0')
+		nftw(F.dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	return 0;
+}
+
+static size_t
+on_body(char *p, size_t sz, size_t n, void *cls)
+{
+	struct reply *r = cls;
+	char *nb;
+
+	nb = realloc(r->body, r->len + sz * n + 1);
+	if (nb == NULL)
+		return 0;
+	r->body = nb;
+	memcpy(r->body + r->len, p, sz * n);
+	r->len += sz * n;
+	r->body[r->len] = '\0';
+	return sz * n;
+}
+
+static size_t
+on_header(char *p, size_t sz, size_t n, void *cls)
+{
+	struct reply *r = cls;
+
+	if (r->hlen + sz * n < sizeof(r->hdr)) {
+		memcpy(r->hdr + r->hlen, p, sz * n);
+		r->hlen += sz * n;
+		r->hdr[r->hlen] = '\0';
+	}
+	return sz * n;
+}
+
+/* method path, then up to three extra request header lines, NULL-ended */
+static void
+request(struct reply *r, const char *method, const char *path, ...)
+{
+	struct curl_slist *hl = NULL;
+	char url[1024];
+	const char *h;
+	va_list ap;
+	CURL *c;
+
+	memset(r, 0, sizeof(*r));
+	c = curl_easy_init();
+	assert_non_null(c);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", F.port, path);
+	va_start(ap, path);
+	while ((h = va_arg(ap, const char *)) != NULL)
+		hl = curl_slist_append(hl, h);
+	va_end(ap);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PATH_AS_IS, 1L);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, hl);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, r);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 10L);
+	if (strcmp(method, "HEAD") == 0)
+		curl_easy_setopt(c, CURLOPT_NOBODY, 1L);
+	else if (strcmp(method, "GET") != 0)
+		curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	assert_int_equal(curl_easy_perform(c), CURLE_OK);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->code);
+	curl_easy_cleanup(c);
+	curl_slist_free_all(hl);
+}
+
+static void
+reply_free(struct reply *r)
+{
+	free(r->body);
+	r->body = NULL;
+}
+
+/* The value of response header name, or "" if absent (static buffer). */
+static const char *
+header(const struct reply *r, const char *name)
+{
+	static char val[1024];
+	const char *p = r->hdr, *e;
+	size_t n = strlen(name), k;
+
+	val[0] = '\0';
+	while ((e = strstr(p, "\r\n")) != NULL) {
+		if ((size_t)(e - p) > n && strncasecmp(p, name, n) == 0 &&
+		    p[n] == ':') {
+			p += n + 1;
+			while (*p == ' ')
+				p++;
+			k = (size_t)(e - p);
+			if (k >= sizeof(val))
+				k = sizeof(val) - 1;
+			memcpy(val, p, k);
+			val[k] = '\0';
+			return val;
+		}
+		p = e + 2;
+	}
+	return val;
+}
+
+static void
+read_file(const char *rel, unsigned char **p, size_t *n)
+{
+	char path[512];
+	struct stat sb;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", F.root, rel);
+	assert_int_equal(stat(path, &sb), 0);
+	*n = (size_t)sb.st_size;
+	*p = malloc(*n + 1);
+	assert_non_null(*p);
+	f = fopen(path, "rb");
+	assert_non_null(f);
+	assert_int_equal(fread(*p, 1, *n, f), *n);
+	fclose(f);
+}
+
+static void
+test_etag(void **state)
+{
+	struct reply r;
+	char want[35];
+
+	request(&r, "GET", "/lists/watch-keyword.txt", NULL);
+	assert_int_equal(r.code, 200);
+	assert_int_equal(r.len, strlen(KW_TXT));
+	assert_memory_equal(r.body, KW_TXT, r.len);
+	md5_hex(want, KW_TXT, strlen(KW_TXT));
+	assert_string_equal(header(&r, "ETag"), want);
+	assert_string_equal(header(&r, "Last-Modified"),
+	    "Thu, 02 Jan 2020 03:04:05 GMT");
+	assert_string_equal(header(&r, "X-Content-Type-Options"), "nosniff");
+	assert_string_equal(header(&r, "Content-Encoding"), "");
+	assert_int_equal(F.last_status, 200);
+	assert_int_equal(F.last_bytes, strlen(KW_TXT));
+	reply_free(&r);
+
+	/* the second time it comes from the cache, and is the same */
+	request(&r, "GET", "/lists/watch-keyword.txt", NULL);
+	assert_string_equal(header(&r, "ETag"), want);
+	reply_free(&r);
+
+	request(&r, "GET", "/empty.txt", NULL);
+	assert_int_equal(r.code, 200);
+	assert_int_equal(r.len, 0);
+	assert_string_equal(header(&r, "ETag"),
+	    "\"d41d8cd98f00b204e9800998ecf8427e\"");
+	assert_string_equal(header(&r, "Content-Length"), "0");
+	reply_free(&r);
+}
+
+static void
+test_if_none_match(void **state)
+{
+	struct reply r;
+	char etag[35], h[256];
+
+	md5_hex(etag, KW_TXT, strlen(KW_TXT));
+
+	snprintf(h, sizeof(h), "If-None-Match: %s", etag);
+	request(&r, "GET", "/lists/watch-keyword.txt", h, NULL);
+	assert_int_equal(r.code, 304);
+	assert_int_equal(r.len, 0);
+	assert_string_equal(header(&r, "ETag"), etag);
+	assert_string_equal(header(&r, "Vary"), "Accept-Encoding");
+	assert_string_equal(header(&r, "Cache-Control"), "public, max-age=60");
+	assert_int_equal(F.last_status, 304);
+	assert_int_equal(F.last_bytes, 0);
+	reply_free(&r);
+
+	snprintf(h, sizeof(h), "If-None-Match: \"aaaa\", %s , \"bbbb\"", etag);
+	request(&r, "GET", "/lists/watch-keyword.txt", h, NULL);
+	assert_int_equal(r.code, 304);
+	assert_int_equal(r.len, 0);
+	reply_free(&r);
+
+	snprintf(h, sizeof(h), "If-None-Match: W/%s", etag);
+	request(&r, "GET", "/lists/watch-keyword.txt", h, NULL);
+	assert_int_equal(r.code, 304);
+	reply_free(&r);
+
+	request(&r, "GET", "/lists/watch-keyword.txt", "If-None-Match: *",
+	    NULL);
+	assert_int_equal(r.code, 304);
+	assert_int_equal(r.len, 0);
+	reply_free(&r);
+
+	request(&r, "GET", "/lists/watch-keyword.txt",
+	    "If-None-Match: \"d41d8cd98f00b204e9800998ecf8427e\", W/\"x\"",
+	    NULL);
+	assert_int_equal(r.code, 200);
+	assert_int_equal(r.len, strlen(KW_TXT));
+	reply_free(&r);
+
+	/* a stale ETag wins over a date that alone would give a 304 */
+	request(&r, "GET", "/lists/watch-keyword.txt",
+	    "If-None-Match: \"0000\"",
+	    "If-Modified-Since: Fri, 01 Jan 2038 00:00:00 GMT", NULL);
+	assert_int_equal(r.code, 200);
+	reply_free(&r);
+
+	/* and a matching one wins over an old date */
+	snprintf(h, sizeof(h), "If-None-Match: %s", etag);
+	request(&r, "GET", "/lists/watch-keyword.txt", h,
+	    "If-Modified-Since: Thu, 01 Jan 1970 00:00:00 GMT", NULL);
+	assert_int_equal(r.code, 304);
+	reply_free(&r);
+}
+
+static void
+test_if_modified_since(void **state)
+{
+	struct reply r;
+
+	request(&r, "GET", "/lists/watch-keyword.txt",
+	    "If-Modified-Since: Thu, 02 Jan 2020 03:04:05 GMT", NULL);
+	assert_int_equal(r.code, 304);
+	assert_int_equal(r.len, 0);
+	reply_free(&r);
+
+	request(&r, "GET", "/lists/watch-keyword.txt",
+	    "If-Modified-Since: Sun, 06 Nov 1994 08:49:37 GMT", NULL);
+	assert_int_equal(r.code, 200);
+	reply_free(&r);
+
+	request(&r, "GET", "/lists/watch-keyword.txt",
+	    "If-Modified-Since: Thu, 02 Jan 2020 03:04:04 GMT", NULL);
+	assert_int_equal(r.code, 200);
+	reply_free(&r);
+
+	request(&r, "GET", "/lists/watch-keyword.txt",
+	    "If-Modified-Since: Thursday, 02-Jan-20 03:04:05 GMT", NULL);
+	assert_int_equal(r.code, 304);
+	reply_free(&r);
+
+	request(&r, "GET", "/lists/watch-keyword.txt",
+	    "If-Modified-Since: Thu Jan  2 03:04:05 2020", NULL);
+	assert_int_equal(r.code, 304);
+	reply_free(&r);
+
+	request(&r, "GET", "/lists/watch-keyword.txt",
+	    "If-Modified-Since: yesterday", NULL);
+	assert_int_equal(r.code, 200);
+	reply_free(&r);
+}
+
+static void
+expect_gzip(const char *ae, int gz)
+{
+	unsigned char *want;
+	size_t wantlen;
+	struct reply r;
+	char etag[35], h[256];
+
+	snprintf(h, sizeof(h), "Accept-Encoding: %s", ae);
+	request(&r, "GET", "/lists/watch-keyword.txt", h, NULL);
+	assert_int_equal(r.code, 200);
+	assert_string_equal(header(&r, "Vary"), "Accept-Encoding");
+	assert_string_equal(header(&r, "Content-Type"),
+	    "text/plain; charset=utf-8");
+	if (gz) {
+		read_file("lists/watch-keyword.txt.gz", &want, &wantlen);
+		assert_string_equal(header(&r, "Content-Encoding"), "gzip");
+	} else {
+		read_file("lists/watch-keyword.txt", &want, &wantlen);
+		assert_string_equal(header(&r, "Content-Encoding"), "");
+	}
+	assert_int_equal(r.len, wantlen);
+	assert_memory_equal(r.body, want, wantlen);
+	md5_hex(etag, want, wantlen);
+	assert_string_equal(header(&r, "ETag"), etag);
+	free(want);
+	reply_free(&r);
+}
+
+static void
+test_gzip(void **state)
+{
+	struct reply r;
+	unsigned char *gz;
+	size_t gzlen;
+	char etag[35], h[256];
+
+	expect_gzip("gzip", 1);
+	expect_gzip("gzip, deflate, br", 1);
+	expect_gzip("deflate;q=1.0, GZIP;q=0.5", 1);
+	expect_gzip("*", 1);
+	expect_gzip("gzip;q=0", 0);
+	expect_gzip("gzip; q=0.000", 0);
+	expect_gzip("gzip;q=0, *", 0);
+	expect_gzip("*;q=0", 0);
+	expect_gzip("identity", 0);
+	expect_gzip("deflate, br", 0);
+	expect_gzip("gzipx", 0);
+	expect_gzip("gzip;q=2", 0);
+
+	/* the gzip variant revalidates with its own ETag */
+	read_file("lists/watch-keyword.txt.gz", &gz, &gzlen);
+	md5_hex(etag, gz, gzlen);
+	free(gz);
+	snprintf(h, sizeof(h), "If-None-Match: %s", etag);
+	request(&r, "GET", "/lists/watch-keyword.txt", h,
+	    "Accept-Encoding: gzip", NULL);
+	assert_int_equal(r.code, 304);
+	assert_string_equal(header(&r, "Vary"), "Accept-Encoding");
+	reply_free(&r);
+	request(&r, "GET", "/lists/watch-keyword.txt", h, NULL);
+	assert_int_equal(r.code, 200);
+	reply_free(&r);
+
+	/* no .gz sibling: no Vary, the plain bytes */
+	request(&r, "GET", "/lists/blacklist-cidr.yml",
+	    "Accept-Encoding: gzip", NULL);
+	assert_int_equal(r.code, 200);
+	assert_string_equal(header(&r, "Vary"), "");
+	assert_string_equal(header(&r, "Content-Encoding"), "");
+	assert_string_equal(r.body, "- 10.0.0.0/8\n");
+	reply_free(&r);
+
+	/* the .gz itself is a file like any other */
+	read_file("lists/watch-keyword.txt.gz", &gz, &gzlen);
+	request(&r, "GET", "/lists/watch-keyword.txt.gz",
+	    "Accept-Encoding: gzip", NULL);
+	assert_int_equal(r.code, 200);
+	assert_string_equal(header(&r, "Content-Type"), "application/gzip");
+	assert_string_equal(header(&r, "Content-Encoding"), "");
+	assert_string_equal(header(&r, "Vary"), "");
+	assert_int_equal(r.len, gzlen);
+	assert_memory_equal(r.body, gz, gzlen);
+	free(gz);
+	reply_free(&r);
+
+	/* a .gz without its plain file is not served under the plain name */
+	request(&r, "GET", "/data.bin", "Accept-Encoding: gzip", NULL);
+	assert_int_equal(r.code, 404);
+	reply_free(&r);
+}
+
+static void
+test_head(void **state)
+{
+	struct reply r;
+	char etag[35], len[32];
+
+	md5_hex(etag, KW_JSON, strlen(KW_JSON));
+	snprintf(len, sizeof(len), "%zu", strlen(KW_JSON));
+	request(&r, "HEAD", "/lists/watch-keyword.json", NULL);
+	assert_int_equal(r.code, 200);
+	assert_int_equal(r.len, 0);
+	assert_string_equal(header(&r, "Content-Length"), len);
+	assert_string_equal(header(&r, "ETag"), etag);
+	assert_string_equal(header(&r, "Content-Type"),
+	    "application/json; charset=utf-8");
+	assert_string_equal(header(&r, "Vary"), "Accept-Encoding");
+	assert_int_equal(F.last_status, 200);
+	assert_int_equal(F.last_bytes, 0);
+	reply_free(&r);
+
+	request(&r, "GET", "/lists/watch-keyword.json", NULL);
+	assert_int_equal(r.code, 200);
+	assert_int_equal(F.last_bytes, strlen(KW_JSON));
+	reply_free(&r);
+
+	request(&r, "HEAD", "/nothing-here", NULL);
+	assert_int_equal(r.code, 404);
+	reply_free(&r);
+}
+
+static void
+expect_type(const char *path, const char *type)
+{
+	struct reply r;
+
+	request(&r, "GET", path, NULL);
+	assert_int_equal(r.code, 200);
+	assert_string_equal(header(&r, "Content-Type"), type);
+	reply_free(&r);
+}
+
+static void
+test_content_type(void **state)
+{
+	expect_type("/manifest.json", "application/json; charset=utf-8");
+	expect_type("/lists/watch-keyword.txt", "text/plain; charset=utf-8");
+	expect_type("/lists/blacklist-cidr.yml", "text/plain; charset=utf-8");
+	expect_type("/index.html", "text/html; charset=utf-8");
+	expect_type("/assets/site.css", "text/css; charset=utf-8");
+	expect_type("/assets/app.js", "text/javascript; charset=utf-8");
+	expect_type("/assets/logo.svg", "image/svg+xml");
+	expect_type("/manifest.json.sig", "application/octet-stream");
+	expect_type("/objects/" OBJ_SHA, "application/octet-stream");
+	expect_type("/objects/" OBJ_SHA ".gz", "application/gzip");
+}
+
+static void
+expect_cc(const char *path, const char *cc)
+{
+	struct reply r;
+
+	request(&r, "GET", path, NULL);
+	assert_int_equal(r.code, 200);
+	assert_string_equal(header(&r, "Cache-Control"), cc);
+	reply_free(&r);
+}
+
+static void
+test_cache_control(void **state)
+{
+	const char *year = "public, max-age=31536000, immutable";
+
+	expect_cc("/manifest.json", "no-cache");
+	expect_cc("/manifest.json.sig", "no-cache");
+	expect_cc("/objects/" OBJ_SHA, year);
+	expect_cc("/objects/" OBJ_SHA ".gz", year);
+	expect_cc("/changes/1-5.json", year);
+	expect_cc("/changes.json", "public, max-age=60");
+	expect_cc("/lists/watch-keyword.json", "public, max-age=60");
+	expect_cc("/", "public, max-age=60");
+	expect_cc("/assets/site.css", "public, max-age=60");
+}
+
+static void
+test_index(void **state)
+{
+	struct reply r;
+
+	request(&r, "GET", "/", NULL);
+	assert_int_equal(r.code, 200);
+	assert_non_null(strstr(r.body, "<title>root</title>"));
+	assert_string_equal(header(&r, "Content-Type"),
+	    "text/html; charset=utf-8");
+	reply_free(&r);
+
+	request(&r, "GET", "/docs/", NULL);
+	assert_int_equal(r.code, 200);
+	assert_non_null(strstr(r.body, "<title>docs</title>"));
+	reply_free(&r);
+
+	request(&r, "GET", "/docs", NULL);
+	assert_int_equal(r.code, 200);
+	assert_non_null(strstr(r.body, "<title>docs</title>"));
+	reply_free(&r);
+
+	request(&r, "GET", "/lists/", NULL);
+	assert_int_equal(r.code, 404);
+	assert_string_equal(header(&r, "Content-Type"),
+	    "text/plain; charset=utf-8");
+	reply_free(&r);
+
+	request(&r, "GET", "/lists/watch-keyword.txt/", NULL);
+	assert_int_equal(r.code, 404);
+	reply_free(&r);
+
+	request(&r, "GET", "/lists/none.json", NULL);
+	assert_int_equal(r.code, 404);
+	assert_int_equal(F.last_status, 404);
+	reply_free(&r);
+}
+
+static void
+test_methods(void **state)
+{
+	const char *m[] = { "POST", "PUT", "DELETE", "OPTIONS", "PATCH" };
+	struct reply r;
+	size_t i;
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+		request(&r, m[i], "/manifest.json", NULL);
+		assert_int_equal(r.code, 405);
+		assert_string_equal(header(&r, "Allow"), "GET, HEAD");
+		assert_null(strstr(r.body, "version"));
+		reply_free(&r);
+	}
+}
+
+static void
+expect_refused(const char *path)
+{
+	struct reply r;
+
+	request(&r, "GET", path, NULL);
+	if (r.code != 400 && r.code != 404)
+		fail_msg("%s: status %ld", path, r.code);
+	if (r.body != NULL) {
+		assert_null(strstr(r.body, "root:"));
+		assert_null(strstr(r.body, "top secret"));
+		assert_null(strstr(r.body, "half written"));
+	}
+	reply_free(&r);
+}
+
+static void
+test_traversal(void **state)
+{
+	struct reply r;
+
+	expect_refused("/../etc/passwd");
+	expect_refused("/../../../../../../etc/passwd");
+	expect_refused("/%2e%2e/etc/passwd");
+	expect_refused("/%2e%2e/");
+	expect_refused("/lists/%2e%2e/%2e%2e/outside/secret.txt");
+	expect_refused("/lists/..%2f..%2foutside/secret.txt");
+	expect_refused("/./manifest.json");
+	expect_refused("//etc/passwd");
+	expect_refused("/lists//watch-keyword.txt");
+	expect_refused("/lists%5c..%5c..%5coutside%5csecret.txt");
+	expect_refused("/evil");
+	expect_refused("/evildir/secret.txt");
+	expect_refused("/evildir/");
+	expect_refused("/passwd");
+	expect_refused("/.publish.tmp");
+	expect_refused("/manifest.json%00.txt");
+	expect_refused("/lists/%0a");
+
+	request(&r, "GET", "/%2e%2e/etc/passwd", NULL);
+	assert_int_equal(r.code, 400);
+	reply_free(&r);
+	request(&r, "GET", "//etc/passwd", NULL);
+	assert_int_equal(r.code, 400);
+	reply_free(&r);
+	request(&r, "GET", "/evil", NULL);
+	assert_int_equal(r.code, 404);
+	reply_free(&r);
+	request(&r, "GET", "/manifest.json%00.txt", NULL);
+	assert_int_equal(r.code, 400);
+	reply_free(&r);
+
+	/* the decoder itself */
+	{
+		char u[] = "/a%2e%2E/%41%zz%4%00x%";
+
+		assert_int_equal(hl_static_unescape(NULL, NULL, u), 14);
+		assert_string_equal(u, "/a../A%zz%4\x7fx%");
+	}
+}
+
+static void
+test_rename(void **state)
+{
+	struct reply r;
+	char a[35], b[35], from[512], to[512];
+
+	md5_hex(a, "AAAA\n", 5);
+	md5_hex(b, "BBBB\n", 5);
+	set_mtime("lists/watch-number.txt", T_FIXED);
+	request(&r, "GET", "/lists/watch-number.txt", NULL);
+	assert_string_equal(header(&r, "ETag"), a);
+	reply_free(&r);
+
+	/* same size, same mtime: only the inode tells the versions apart */
+	put_file("lists/.watch-number.txt.tmp", "BBBB\n", 5);
+	set_mtime("lists/.watch-number.txt.tmp", T_FIXED);
+	snprintf(from, sizeof(from), "%s/lists/.watch-number.txt.tmp",
+	    F.root);
+	snprintf(to, sizeof(to), "%s/lists/watch-number.txt", F.root);
+	assert_int_equal(rename(from, to), 0);
+	request(&r, "GET", "/lists/watch-number.txt", NULL);
+	assert_int_equal(r.code, 200);
+	assert_string_equal(r.body, "BBBB\n");
+	assert_string_equal(header(&r, "ETag"), b);
+	reply_free(&r);
+
+	snprintf(from, sizeof(from), "If-None-Match: %s", a);
+	request(&r, "GET", "/lists/watch-number.txt", from, NULL);
+	assert_int_equal(r.code, 200);
+	reply_free(&r);
+}
+
+static void
+test_new_rejects_non_directory(void **state)
+{
+	struct hl_static *s = (struct hl_static *)&s;
+	struct hl_err err = HL_ERR_INIT;
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/manifest.json", F.root);
+	assert_int_equal(hl_static_new(&s, path, &err), HL_EINVAL);
+	assert_null(s);
+	assert_int_equal(err.code, HL_EINVAL);
+	snprintf(path, sizeof(path), "%s/no-such-dir", F.root);
+	assert_int_equal(hl_static_new(&s, path, &err), HL_EINVAL);
+	assert_null(s);
+	hl_static_free(NULL);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		{ "the ETag is the quoted MD5 of the file's bytes",
+		    test_etag, NULL, NULL, NULL },
+		{ "If-None-Match answers 304 for exact, listed, weak and *",
+		    test_if_none_match, NULL, NULL, NULL },
+		{ "If-Modified-Since answers 304 when not modified",
+		    test_if_modified_since, NULL, NULL, NULL },
+		{ "the .gz sibling is sent to clients that accept gzip",
+		    test_gzip, NULL, NULL, NULL },
+		{ "HEAD sends the headers of GET and no body",
+		    test_head, NULL, NULL, NULL },
+		{ "the Content-Type follows the suffix",
+		    test_content_type, NULL, NULL, NULL },
+		{ "the Cache-Control follows the file class",
+		    test_cache_control, NULL, NULL, NULL },
+		{ "a directory is served by its index.html",
+		    test_index, NULL, NULL, NULL },
+		{ "methods other than GET and HEAD get 405",
+		    test_methods, NULL, NULL, NULL },
+		{ "no request reaches a file outside the root",
+		    test_traversal, NULL, NULL, NULL },
+		{ "a file replaced by rename gets a new ETag",
+		    test_rename, NULL, NULL, NULL },
+		{ "a root that is not a directory is refused",
+		    test_new_rejects_non_directory, NULL, NULL, NULL },
+	};
+
+	return cmocka_run_group_tests_name("static", tests, setup, teardown);
+}
