@@ -125,6 +125,7 @@ hl_blob_gzip(struct hl_blob *out, const struct hl_blob *b, int level,
     struct hl_err *err)
 {
 	struct hl_buf z = HL_BUF_INIT;
+	char *data;
 	size_t len;
 	int rc;
 
@@ -133,7 +134,8 @@ hl_blob_gzip(struct hl_blob *out, const struct hl_blob *b, int level,
 		hl_buf_free(&z);
 		return rc;
 	}
-	return hl_blob_take(out, hl_buf_detach(&z, &len), len, err);
+	data = hl_buf_detach(&z, &len);
+	return hl_blob_take(out, data, len, err);
 }
 
 void

@@ -781,6 +781,25 @@ ref_set(git_repository *repo, const char *fmt, const char *br,
 	return 0;
 }
 
+static int
+ref_del(git_repository *repo, const char *fmt, const char *br,
+    struct hl_err *err)
+{
+	git_reference *ref = NULL;
+	char name[HL_GIT_MAX_BRANCH + 32];
+	int rc;
+
+	(void)snprintf(name, sizeof(name), fmt, br);
+	if ((rc = git_reference_lookup(&ref, repo, name)) == GIT_ENOTFOUND)
+		return 0;
+	if (rc == 0)
+		rc = git_reference_delete(ref);
+	git_reference_free(ref);
+	if (rc < 0)
+		return hl_pub_git__error(err, rc, NULL, name);
+	return 0;
+}
+
 /* Is the commit tip one Helios wrote (it carries the trailer)? */
 static int
 ours(git_repository *repo, const git_oid *tip)
@@ -848,14 +867,15 @@ out:
 	return rc;
 }
 
+/*
+ * Pushes the branch (and the tags not pushed yet) over the connection
+ * remote, opened for pushing by the caller.
+ */
 static int
-push(struct hl_pub_git *g, struct hl_err *err)
+push(struct hl_pub_git *g, git_remote *remote, git_push_options *po,
+    struct op *op, struct hl_err *err)
 {
-	git_remote_callbacks cbs;
-	git_push_options po;
-	git_remote *remote = NULL;
 	git_strarray specs;
-	struct op op;
 	char branch[2 * HL_GIT_MAX_BRANCH + 32];
 	char *list[MAX_TAGS + 1];
 	size_t i;
@@ -868,26 +888,51 @@ push(struct hl_pub_git *g, struct hl_err *err)
 		list[i + 1] = g->tags[i];
 	specs.strings = list;
 	specs.count = g->ntags + 1;
-	callbacks(&cbs, &op, &g->c);
-	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
-	po.callbacks = cbs;
-	if ((rc = git_remote_create_anonymous(&remote, g->repo,
-	    g->u.remote)) < 0 ||
-	    (rc = git_remote_push(remote, &specs, &po)) < 0) {
-		rc = hl_pub_git__error(err, rc, &g->c, "git push");
-		goto out;
-	}
-	if (op.rejected) {
-		rc = hl_err_set(err, HL_ECONFLICT, "git push rejected: %s",
-		    op.reject);
-		goto out;
-	}
+	g->c.calls = 0;
+	if ((rc = git_remote_upload(remote, &specs, po)) < 0)
+		return hl_pub_git__error(err, rc, &g->c, "git push");
+	if (op->rejected)
+		return hl_err_set(err, HL_ECONFLICT, "git push rejected: %s",
+		    op->reject);
 	for (i = 0; i < g->ntags; i++)
 		free(g->tags[i]);
 	g->ntags = 0;
-out:
-	git_remote_free(remote);
-	return rc;
+	return 0;
+}
+
+/*
+ * Where the remote branch is, from the connection opened for the push:
+ * one connection (one authentication) per publish in the usual case.  Only
+ * when the tip is a commit the cache lacks is it fetched, over a second
+ * connection.
+ */
+static int
+remote_tip(git_oid *tip, int *have, struct hl_pub_git *g, git_remote *remote,
+    git_remote_callbacks *cbs, struct hl_err *err)
+{
+	const git_remote_head **heads;
+	char head[HL_GIT_MAX_BRANCH + 16];
+	size_t nheads, i;
+	int rc;
+
+	*have = 0;
+	(void)snprintf(head, sizeof(head), "refs/heads/%s", g->u.branch);
+	g->c.calls = 0;
+	if ((rc = git_remote_connect(remote, GIT_DIRECTION_PUSH, cbs, NULL,
+	    NULL)) < 0 ||
+	    (rc = git_remote_ls(&heads, &nheads, remote)) < 0)
+		return hl_pub_git__error(err, rc, &g->c, "git push");
+	for (i = 0; i < nheads; i++)
+		if (strcmp(heads[i]->name, head) == 0) {
+			git_oid_cpy(tip, &heads[i]->oid);
+			*have = 1;
+		}
+	if (*have && !has_object(g->repo, tip))
+		return hl_pub_git__fetch(tip, have, g->repo, &g->u, &g->c, err);
+	if (*have)
+		return ref_set(g->repo, "refs/remotes/origin/%s", g->u.branch,
+		    tip, err);
+	return ref_del(g->repo, "refs/remotes/origin/%s", g->u.branch, err);
 }
 
 static int
@@ -921,13 +966,24 @@ hl_pub_git_publish(struct hl_pub_git *g, const struct hl_tree *t,
     struct hl_err *err)
 {
 	git_oid rtip, ptip, ltip, base, tree_id, commit;
+	git_remote_callbacks cbs;
+	git_push_options po;
+	git_remote *remote = NULL;
 	git_commit *bc = NULL;
+	struct op op;
 	char hex[GIT_OID_HEXSZ + 1];
 	int rhave, phave, lhave, bhave = 0, rc;
 
 	/* 1. Where the remote branch is. */
-	if ((rc = hl_pub_git__fetch(&rtip, &rhave, g->repo, &g->u, &g->c,
-	    err)) < 0)
+	callbacks(&cbs, &op, &g->c);
+	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
+	po.callbacks = cbs;
+	if ((rc = git_remote_create_anonymous(&remote, g->repo,
+	    g->u.remote)) < 0) {
+		rc = hl_pub_git__error(err, rc, NULL, "git remote");
+		goto out;
+	}
+	if ((rc = remote_tip(&rtip, &rhave, g, remote, &cbs, err)) < 0)
 		goto out;
 	phave = ref_get(&ptip, g->repo, "refs/helios/pushed/%s", g->u.branch);
 	lhave = ref_get(&ltip, g->repo, "refs/heads/%s", g->u.branch);
@@ -982,7 +1038,7 @@ hl_pub_git_publish(struct hl_pub_git *g, const struct hl_tree *t,
 
 	/* 5. Push, unless the remote has it already. */
 	if (!rhave || !git_oid_equal(&commit, &rtip) || g->ntags > 0) {
-		if ((rc = push(g, err)) < 0)
+		if ((rc = push(g, remote, &po, &op, err)) < 0)
 			goto out;
 		hl_log_debug("git %s#%s: pushed v%" PRId64, g->u.remote,
 		    g->u.branch, t->version);
@@ -994,6 +1050,9 @@ hl_pub_git_publish(struct hl_pub_git *g, const struct hl_tree *t,
 		goto out;
 	git_oid_tostr(g->head, sizeof(g->head), &commit);
 out:
+	if (remote != NULL)
+		git_remote_disconnect(remote);
+	git_remote_free(remote);
 	git_commit_free(bc);
 	return rc;
 }

@@ -330,18 +330,34 @@ hl_s3url_encode(struct hl_buf *b, const char *s, int keep_slash)
 	return 0;
 }
 
-int
-hl_s3url_bucket_url(struct hl_buf *b, const struct hl_s3url *u)
+/* "http://host:port/BUCKET" or "https://BUCKET.host", no trailing '/'. */
+static int
+base_url(struct hl_buf *b, const struct hl_s3url *u)
 {
 	const char	*h;
 	size_t		 sch;
 
 	if (u->path_style)
-		return hl_buf_printf(b, "%s/%s/", u->endpoint, u->bucket);
+		return hl_buf_printf(b, "%s/%s", u->endpoint, u->bucket);
 	h = strstr(u->endpoint, "://");
 	sch = (size_t)(h - u->endpoint) + 3;
-	return hl_buf_printf(b, "%.*s%s.%s/", (int)sch, u->endpoint,
+	return hl_buf_printf(b, "%.*s%s.%s", (int)sch, u->endpoint,
 	    u->bucket, u->endpoint + sch);
+}
+
+int
+hl_s3url_bucket_url(struct hl_buf *b, const struct hl_s3url *u)
+{
+	int	 rc;
+
+	/*
+	 * Path style names the bucket "/BUCKET", without a final '/':
+	 * servers that rebuild the canonical path from the bucket name
+	 * (s3rver) sign "/BUCKET", and AWS signs the path as sent.
+	 */
+	if ((rc = base_url(b, u)) != 0 || u->path_style)
+		return rc;
+	return hl_buf_putc(b, '/');
 }
 
 int
@@ -350,7 +366,7 @@ hl_s3url_object_url(struct hl_buf *b, const struct hl_s3url *u,
 {
 	int	 rc;
 
-	if ((rc = hl_s3url_bucket_url(b, u)) != 0)
+	if ((rc = base_url(b, u)) != 0 || (rc = hl_buf_putc(b, '/')) != 0)
 		return rc;
 	return hl_s3url_encode(b, key, 1);
 }

@@ -52,8 +52,10 @@ void	hl_s3url_clear(struct hl_s3url *u);
 int	hl_s3url_encode(struct hl_buf *b, const char *s, int keep_slash);
 
 /*
- * Appends the URL of the bucket (ending in '/') or of the object named
- * key (the prefix is not added: key is the whole object key).
+ * Appends the URL of the bucket, to which a query is added for a listing
+ * ("http://h:9000/BUCKET" in path style, "https://BUCKET.h/" in virtual
+ * style), or of the object named key (the prefix is not added: key is
+ * the whole object key).
  */
 int	hl_s3url_bucket_url(struct hl_buf *b, const struct hl_s3url *u);
 int	hl_s3url_object_url(struct hl_buf *b, const struct hl_s3url *u,

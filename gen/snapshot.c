@@ -242,6 +242,7 @@ render_list(struct list_cache *lc, struct hl_store *st, int level,
 	json_t *arr = NULL, *doc;
 	char path[128];
 	const char *dot;
+	char *data;
 	size_t n = 0, i, len;
 	int rc;
 
@@ -271,8 +272,8 @@ render_list(struct list_cache *lc, struct hl_store *st, int level,
 	dot = strrchr(lc->info.file, '.');
 	snprintf(path, sizeof(path), "lists/%s%s", lc->info.id,
 	    dot ? dot : ".txt");
-	rc = entry_set(&lc->text, path, hl_buf_detach(&text, &len), len,
-	    level, err);
+	data = hl_buf_detach(&text, &len);
+	rc = entry_set(&lc->text, path, data, len, level, err);
 	if (rc == 0)
 		lc->valid = 1;
 out:
@@ -657,6 +658,7 @@ render_manifest(struct hl_snap *s, int64_t v, struct hl_err *err)
 	struct hl_manifest_list ml[64];
 	struct hl_manifest_info info;
 	struct hl_buf b = HL_BUF_INIT;
+	char *data;
 	size_t n, i, len;
 	int rc;
 
@@ -691,8 +693,8 @@ render_manifest(struct hl_snap *s, int64_t v, struct hl_err *err)
 	}
 	hl_blob_clear(&s->manifest);
 	hl_blob_clear(&s->sig);
-	if ((rc = hl_blob_take(&s->manifest, hl_buf_detach(&b, &len), len,
-	    err)) != 0)
+	data = hl_buf_detach(&b, &len);
+	if ((rc = hl_blob_take(&s->manifest, data, len, err)) != 0)
 		return rc;
 	if (s->key != NULL && (rc = hl_manifest_sign(&s->sig, s->key,
 	    s->manifest.data, s->manifest.len, err)) != 0)
@@ -720,6 +722,7 @@ hl_snap_build(const struct hl_tree **tree, struct hl_snap *s,
 	{
 		struct hl_site_list sl[64];
 		struct hl_buf page = HL_BUF_INIT;
+		char *data;
 		size_t i, len;
 
 		for (i = 0; i < s->nlists && i < 64; i++) {
@@ -732,9 +735,9 @@ hl_snap_build(const struct hl_tree **tree, struct hl_snap *s,
 			hl_buf_free(&page);
 			goto out;
 		}
-		if ((rc = entry_set(&s->index, "index.html",
-		    hl_buf_detach(&page, &len), len, s->o.gzip_level,
-		    err)) != 0)
+		data = hl_buf_detach(&page, &len);
+		if ((rc = entry_set(&s->index, "index.html", data, len,
+		    s->o.gzip_level, err)) != 0)
 			goto out;
 		if (s->assets == NULL &&
 		    (rc = load_assets(s, err)) != 0)

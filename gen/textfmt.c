@@ -58,6 +58,7 @@
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
+#include <stdio.h>
 #include <yaml.h>
 
 #include "textfmt.h"
@@ -763,17 +764,28 @@ render_lines(struct hl_buf *out, int tsv, const struct hl_item *items,
 }
 
 /*
- * yaml rendering.
+ * yaml rendering: a port of the parts of PyYAML's Emitter (yaml/emitter.py)
+ * that SmokeDetector's files use, not libyaml's emitter.  libyaml's is
+ * close but folds double-quoted scalars differently: PyYAML may break a
+ * long double-quoted line after any escape ("\xE9\" newline), libyaml
+ * only at a space, so a long comment with non-ASCII text would differ.
+ * The structure is fixed (a block mapping of three keys, an indentless
+ * block sequence of block mappings, ns as an indentless sequence), so it
+ * is written directly; scalars go through analyze(), choose the style as
+ * Emitter.choose_scalar_style does and are written by write_plain(),
+ * write_single() and write_double(), each following its PyYAML original
+ * line for line.  Column counts are in characters; with allow_unicode off
+ * every character written is ASCII, so they are bytes too.
  *
- * PyYAML's implicit resolvers (yaml/resolver.py, YAML 1.1): bool, float,
- * int, merge, null, timestamp, value and the "yaml" documentation
- * resolver, as one pattern.  A plain scalar that matches loads as
- * something other than a string, so a string that matches is quoted.
- * PyYAML tries a resolver only if the value's first character is in its
- * list; with the lists joined, FIRST_CHARS, the one pattern decides the
- * same (every alternative can only start with its own resolver's
- * characters, except "" which stands for the empty value alone: a
- * "\n" starts with none of them).
+ * PyYAML's representer quotes a string whose plain form would load as
+ * something else ('3223', 'true', '', '2019-01-01'): is_plain_str() runs
+ * the implicit resolvers of yaml/resolver.py (YAML 1.1: bool, float, int,
+ * merge, null, timestamp, value and the "yaml" documentation resolver) as
+ * one pattern.  PyYAML tries a resolver only if the value's first
+ * character is in its list; with the lists joined, FIRST_CHARS, the one
+ * pattern decides the same (every alternative can only start with its own
+ * resolver's characters, except "" which stands for the empty value
+ * alone: a "\n" starts with none of them).
  */
 #define FIRST_CHARS	"yYnNtTfFoO-+0123456789.<~=!&*"
 static const char resolve_pattern[] =
@@ -801,111 +813,426 @@ static const char resolve_pattern[] =
 	"|!|&|\\*"
 	")$";
 
-struct yemit {
-	yaml_emitter_t		 e;
-	yaml_event_t		 ev;
+#define BEST_WIDTH	80	/* PyYAML's default width */
+
+struct yw {
 	struct hl_buf		*out;
+	int			 rc;		/* the first error */
+	int			 column;
+	int			 indent;	/* of the scalar being written */
+	int			 whitespace;
+	int			 indention;
+	uint32_t		*text;		/* the scalar, decoded */
+	size_t			 len;
+	size_t			 cap;
 	pcre2_code		*re;
 	pcre2_match_data	*md;
-	int			 nomem;
 };
 
-static int
-ye_write(void *data, unsigned char *buffer, size_t size)
+static void
+yw_put(struct yw *w, const char *s, size_t n)
 {
-	struct yemit *y = data;
-
-	if (hl_buf_put(y->out, buffer, size) != 0) {
-		y->nomem = 1;
-		return 0;
-	}
-	return 1;
+	if (w->rc == 0 && hl_buf_put(w->out, s, n) != 0)
+		w->rc = HL_ENOMEM;
+	w->column += (int)n;
 }
 
-/* Would PyYAML write the string s[0..len) as a plain scalar? */
+/* text[start..end), all printable ASCII by then. */
+static void
+yw_run(struct yw *w, size_t start, size_t end)
+{
+	char tmp[256];
+	size_t i, k = 0;
+
+	for (i = start; i < end; i++) {
+		tmp[k++] = (char)w->text[i];
+		if (k == sizeof(tmp)) {
+			yw_put(w, tmp, k);
+			k = 0;
+		}
+	}
+	yw_put(w, tmp, k);
+}
+
+static void
+yw_indicator(struct yw *w, const char *ind, int need_ws, int ws, int indention)
+{
+	if (!w->whitespace && need_ws)
+		yw_put(w, " ", 1);
+	yw_put(w, ind, strlen(ind));
+	w->whitespace = ws;
+	w->indention = w->indention && indention;
+}
+
+static void
+yw_line_break(struct yw *w)
+{
+	yw_put(w, "\n", 1);
+	w->whitespace = 1;
+	w->indention = 1;
+	w->column = 0;
+}
+
+static void
+yw_indent(struct yw *w)
+{
+	static const char spaces[] = "        ";
+
+	if (!w->indention || w->column > w->indent ||
+	    (w->column == w->indent && !w->whitespace))
+		yw_line_break(w);
+	if (w->column < w->indent) {
+		w->whitespace = 1;
+		while (w->column < w->indent)
+			yw_put(w, spaces, (size_t)(w->indent - w->column) <
+			    sizeof(spaces) - 1 ? (size_t)(w->indent -
+			    w->column) : sizeof(spaces) - 1);
+	}
+}
+
+/* Decodes s[0..len) into w->text; HL_EINVAL if it is not UTF-8. */
 static int
-is_plain_str(struct yemit *y, const char *s, size_t len)
+yw_decode(struct yw *w, const char *s, size_t len)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, n = 0, k, need;
+	uint32_t c, min;
+	uint32_t *t;
+
+	if (len + 1 > w->cap) {
+		if ((t = realloc(w->text, (len + 1) * sizeof(*t))) == NULL)
+			return HL_ENOMEM;
+		w->text = t;
+		w->cap = len + 1;
+	}
+	while (i < len) {
+		c = p[i];
+		if (c < 0x80) {
+			w->text[n++] = c;
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf) {
+			need = 1;
+			c &= 0x1f;
+			min = 0x80;
+		} else if (c >= 0xe0 && c <= 0xef) {
+			need = 2;
+			c &= 0x0f;
+			min = 0x800;
+		} else if (c >= 0xf0 && c <= 0xf4) {
+			need = 3;
+			c &= 0x07;
+			min = 0x10000;
+		} else
+			return HL_EINVAL;
+		if (len - i <= need)
+			return HL_EINVAL;
+		for (k = 1; k <= need; k++) {
+			if ((p[i + k] & 0xc0) != 0x80)
+				return HL_EINVAL;
+			c = c << 6 | (p[i + k] & 0x3f);
+		}
+		if (c < min || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
+			return HL_EINVAL;
+		w->text[n++] = c;
+		i += need + 1;
+	}
+	w->len = n;
+	return 0;
+}
+
+static int
+is_break(uint32_t c)
+{
+	return c == '\n' || c == 0x85 || c == 0x2028 || c == 0x2029;
+}
+
+static int
+is_ws(uint32_t c)
+{
+	return c == '\0' || c == ' ' || c == '\t' || c == '\r' || is_break(c);
+}
+
+/*
+ * Emitter.analyze_scalar with allow_unicode off, reduced to what a block
+ * mapping value or block sequence entry needs: may the text be written
+ * plain, may it be single-quoted.
+ */
+static void
+yw_analyze(const struct yw *w, int *plain, int *single)
+{
+	const uint32_t *t = w->text;
+	size_t n = w->len, i;
+	int block_ind = 0, line_breaks = 0, special = 0;
+	int lead_space = 0, lead_break = 0, trail_space = 0, trail_break = 0;
+	int break_space = 0, space_break = 0, prev_space = 0, prev_break = 0;
+	int preceded_ws = 1, followed_ws;
+	uint32_t ch;
+
+	*plain = *single = 1;
+	if (n == 0)
+		return;
+	if (n >= 3 && ((t[0] == '-' && t[1] == '-' && t[2] == '-') ||
+	    (t[0] == '.' && t[1] == '.' && t[2] == '.')))
+		block_ind = 1;
+	followed_ws = n == 1 || is_ws(t[1]);
+	for (i = 0; i < n; i++) {
+		ch = t[i];
+		if (i == 0) {
+			if (ch < 0x80 && strchr("#,[]{}&*!|>'\"%@`", (int)ch))
+				block_ind = 1;
+			if ((ch == '?' || ch == ':') && followed_ws)
+				block_ind = 1;
+			if (ch == '-' && followed_ws)
+				block_ind = 1;
+		} else {
+			if (ch == ':' && followed_ws)
+				block_ind = 1;
+			if (ch == '#' && preceded_ws)
+				block_ind = 1;
+		}
+		if (is_break(ch))
+			line_breaks = 1;
+		if (!(ch == '\n' || (ch >= 0x20 && ch <= 0x7e)))
+			special = 1;
+		if (ch == ' ') {
+			if (i == 0)
+				lead_space = 1;
+			if (i == n - 1)
+				trail_space = 1;
+			if (prev_break)
+				break_space = 1;
+			prev_space = 1;
+			prev_break = 0;
+		} else if (is_break(ch)) {
+			if (i == 0)
+				lead_break = 1;
+			if (i == n - 1)
+				trail_break = 1;
+			if (prev_space)
+				space_break = 1;
+			prev_space = 0;
+			prev_break = 1;
+		} else
+			prev_space = prev_break = 0;
+		preceded_ws = is_ws(ch);
+		followed_ws = i + 2 >= n || is_ws(t[i + 2]);
+	}
+	if (lead_space || lead_break || trail_space || trail_break)
+		*plain = 0;
+	if (break_space || space_break || special)
+		*plain = *single = 0;
+	if (line_breaks || block_ind)
+		*plain = 0;
+}
+
+/* Emitter.write_plain; the text has no line breaks (analyze says so). */
+static void
+yw_plain(struct yw *w)
+{
+	const uint32_t *t = w->text;
+	size_t n = w->len, start = 0, end;
+	int spaces = 0;
+	uint32_t ch;
+
+	if (n == 0)
+		return;
+	if (!w->whitespace)
+		yw_put(w, " ", 1);
+	w->whitespace = w->indention = 0;
+	for (end = 0; end <= n; end++) {
+		ch = end < n ? t[end] : 0;
+		if (spaces) {
+			if (end == n || ch != ' ') {
+				if (start + 1 == end &&
+				    w->column > BEST_WIDTH) {
+					yw_indent(w);
+					w->whitespace = w->indention = 0;
+				} else
+					yw_run(w, start, end);
+				start = end;
+			}
+		} else if (end == n || ch == ' ') {
+			yw_run(w, start, end);
+			start = end;
+		}
+		if (end < n)
+			spaces = ch == ' ';
+	}
+}
+
+/* Emitter.write_single_quoted. */
+static void
+yw_single(struct yw *w)
+{
+	const uint32_t *t = w->text;
+	size_t n = w->len, start = 0, end, k;
+	int spaces = 0, breaks = 0;
+	uint32_t ch;
+
+	yw_indicator(w, "'", 1, 0, 0);
+	for (end = 0; end <= n; end++) {
+		ch = end < n ? t[end] : 0;
+		if (spaces) {
+			if (end == n || ch != ' ') {
+				if (start + 1 == end &&
+				    w->column > BEST_WIDTH && start != 0 &&
+				    end != n)
+					yw_indent(w);
+				else
+					yw_run(w, start, end);
+				start = end;
+			}
+		} else if (breaks) {
+			if (end == n || !is_break(ch)) {
+				/* Only '\n' gets here: others are special. */
+				if (t[start] == '\n')
+					yw_line_break(w);
+				for (k = start; k < end; k++)
+					yw_line_break(w);
+				yw_indent(w);
+				start = end;
+			}
+		} else if (end == n || ch == ' ' || is_break(ch) ||
+		    ch == '\'') {
+			if (start < end) {
+				yw_run(w, start, end);
+				start = end;
+			}
+		}
+		if (end < n && ch == '\'') {
+			yw_put(w, "''", 2);
+			start = end + 1;
+		}
+		if (end < n) {
+			spaces = ch == ' ';
+			breaks = is_break(ch);
+		}
+	}
+	yw_indicator(w, "'", 0, 0, 0);
+}
+
+/* Emitter.write_double_quoted with allow_unicode off. */
+static void
+yw_double(struct yw *w)
+{
+	const uint32_t *t = w->text;
+	size_t n = w->len, start = 0, end;
+	uint32_t ch;
+	char esc[16];
+	const char *rep;
+
+	yw_indicator(w, "\"", 1, 0, 0);
+	for (end = 0; end <= n; end++) {
+		ch = end < n ? t[end] : 0;
+		if (end == n || ch == '"' || ch == '\\' || ch < 0x20 ||
+		    ch > 0x7e) {
+			if (start < end) {
+				yw_run(w, start, end);
+				start = end;
+			}
+			if (end < n) {
+				rep = NULL;
+				switch (ch) {
+				case 0x00: rep = "0"; break;
+				case 0x07: rep = "a"; break;
+				case 0x08: rep = "b"; break;
+				case 0x09: rep = "t"; break;
+				case 0x0a: rep = "n"; break;
+				case 0x0b: rep = "v"; break;
+				case 0x0c: rep = "f"; break;
+				case 0x0d: rep = "r"; break;
+				case 0x1b: rep = "e"; break;
+				case '"': rep = "\""; break;
+				case '\\': rep = "\\"; break;
+				case 0x85: rep = "N"; break;
+				case 0xa0: rep = "_"; break;
+				case 0x2028: rep = "L"; break;
+				case 0x2029: rep = "P"; break;
+				}
+				if (rep != NULL)
+					snprintf(esc, sizeof(esc), "\\%s", rep);
+				else if (ch <= 0xff)
+					snprintf(esc, sizeof(esc), "\\x%02X",
+					    (unsigned)ch);
+				else if (ch <= 0xffff)
+					snprintf(esc, sizeof(esc), "\\u%04X",
+					    (unsigned)ch);
+				else
+					snprintf(esc, sizeof(esc), "\\U%08X",
+					    (unsigned)ch);
+				yw_put(w, esc, strlen(esc));
+				start = end + 1;
+			}
+		}
+		if (end > 0 && end + 1 < n && (ch == ' ' || start >= end) &&
+		    w->column + (int)(end - start) > BEST_WIDTH) {
+			if (start < end) {
+				yw_run(w, start, end);
+				start = end;
+			}
+			yw_put(w, "\\", 1);
+			yw_indent(w);
+			w->whitespace = w->indention = 0;
+			if (t[start] == ' ')
+				yw_put(w, "\\", 1);
+		}
+	}
+	yw_indicator(w, "\"", 0, 0, 0);
+}
+
+/* Would PyYAML write the string s[0..len) plain, given the choice? */
+static int
+is_plain_str(struct yw *w, const char *s, size_t len)
 {
 	if (len > 0 && strchr(FIRST_CHARS, s[0]) == NULL)
 		return 1;
-	return pcre2_match(y->re, (PCRE2_SPTR)s, len, 0, 0, y->md,
+	return pcre2_match(w->re, (PCRE2_SPTR)s, len, 0, 0, w->md,
 	    NULL) < 0;
 }
 
-/* A scalar: a string (quoted as PyYAML would) or, with str 0, verbatim. */
-static int
-ye_scalar(struct yemit *y, const char *s, size_t len, int str)
+/*
+ * A scalar as a mapping value or sequence entry whose continuation lines
+ * are indented by indent: a string (str 1), or "true" / "" standing for a
+ * boolean or a null, which PyYAML writes plain.
+ */
+static void
+yw_scalar(struct yw *w, const char *s, size_t len, int str, int indent)
 {
-	if (len > INT32_MAX)
-		return 0;
-	if (!yaml_scalar_event_initialize(&y->ev, NULL, NULL,
-	    (yaml_char_t *)s, (int)len, str ? is_plain_str(y, s, len) : 1, 1,
-	    str ? YAML_ANY_SCALAR_STYLE : YAML_PLAIN_SCALAR_STYLE))
-		return 0;
-	return yaml_emitter_emit(&y->e, &y->ev);
-}
+	int plain, single, rc;
 
-static int
-ye_key(struct yemit *y, int k)
-{
-	return ye_scalar(y, key_names[k], strlen(key_names[k]), 0);
-}
-
-static int
-ye_mapping(struct yemit *y)
-{
-	return yaml_mapping_start_event_initialize(&y->ev, NULL, NULL, 1,
-	    YAML_BLOCK_MAPPING_STYLE) && yaml_emitter_emit(&y->e, &y->ev);
-}
-
-static int
-ye_sequence(struct yemit *y)
-{
-	return yaml_sequence_start_event_initialize(&y->ev, NULL, NULL, 1,
-	    YAML_BLOCK_SEQUENCE_STYLE) && yaml_emitter_emit(&y->e, &y->ev);
-}
-
-static int
-ye_end(struct yemit *y, int mapping)
-{
-	if (mapping)
-		yaml_mapping_end_event_initialize(&y->ev);
-	else
-		yaml_sequence_end_event_initialize(&y->ev);
-	return yaml_emitter_emit(&y->e, &y->ev);
-}
-
-/* The value of key k of item it; 0 on an emitter error. */
-static int
-ye_value(struct yemit *y, const struct hl_item *it, int k)
-{
-	const char *p, *sp;
-
-	switch (k) {
-	case K_COMMENT:
-		return ye_scalar(y, it->comment, strlen(it->comment), 1);
-	case K_DISABLE:
-		if (it->disabled == HL_DISABLE_EMPTY)
-			return ye_scalar(y, "", 0, 0);
-		return ye_scalar(y, "true", 4, 0);
-	case K_PASS:
-		return ye_scalar(y, "true", 4, 0);
-	case K_NS:
-		if (!it->ns_seq)
-			break;
-		if (!ye_sequence(y))
-			return 0;
-		for (p = it->value; ; p = sp + 1) {
-			if ((sp = strchr(p, ' ')) == NULL)
-				sp = p + strlen(p);
-			if (!ye_scalar(y, p, sp - p, 1))
-				return 0;
-			if (*sp == '\0')
-				break;
-		}
-		return ye_end(y, 0);
+	if (w->rc != 0)
+		return;
+	if ((rc = yw_decode(w, s, len)) != 0) {
+		w->rc = rc;
+		return;
 	}
-	return ye_scalar(y, it->value, strlen(it->value), 1);
+	w->indent = indent;
+	yw_analyze(w, &plain, &single);
+	/* Emitter.choose_scalar_style, in block context, not a key. */
+	if ((!str || is_plain_str(w, s, len)) && plain)
+		yw_plain(w);
+	else if (single)
+		yw_single(w);
+	else
+		yw_double(w);
+}
+
+/* "key:" at the start of a line (after "- " for an item's first key). */
+static void
+yw_key(struct yw *w, const char *prefix, const char *key)
+{
+	yw_put(w, prefix, strlen(prefix));
+	yw_put(w, key, strlen(key));
+	yw_put(w, ":", 1);
+	w->whitespace = w->indention = 0;
+}
+
+static void
+yw_eol(struct yw *w)
+{
+	yw_line_break(w);
 }
 
 /* Is key k written for item it? */
@@ -972,72 +1299,93 @@ check_item(const struct hl_item *it, size_t i, int fmt, struct hl_err *err)
 	return 0;
 }
 
+/* One item: "- key: value" lines in block style. */
+static void
+yw_item(struct yw *w, const struct hl_item *it, int vk)
+{
+	int order[K_N], n, j, k;
+	const char *p, *sp;
+
+	n = key_order(order, it, vk);
+	for (j = 0; j < n; j++) {
+		k = order[j];
+		yw_key(w, j == 0 ? "- " : "  ", key_names[k]);
+		switch (k) {
+		case K_COMMENT:
+			yw_scalar(w, it->comment, strlen(it->comment), 1, 4);
+			break;
+		case K_DISABLE:
+			if (it->disabled == HL_DISABLE_EMPTY)
+				break;
+			/* FALLTHROUGH */
+		case K_PASS:
+			yw_scalar(w, "true", 4, 0, 4);
+			break;
+		default:
+			if (k != K_NS || !it->ns_seq) {
+				yw_scalar(w, it->value, strlen(it->value), 1,
+				    4);
+				break;
+			}
+			for (p = it->value; ; p = sp + 1) {
+				if ((sp = strchr(p, ' ')) == NULL)
+					sp = p + strlen(p);
+				yw_eol(w);
+				yw_put(w, "  -", 3);
+				w->whitespace = 0;
+				yw_scalar(w, p, sp - p, 1, 4);
+				if (*sp == '\0')
+					break;
+			}
+		}
+		yw_eol(w);
+	}
+}
+
 static int
 render_yaml(struct hl_buf *out, int fmt, const struct hl_item *items,
     size_t n, struct hl_err *err)
 {
-	struct yemit y;
+	struct yw w;
 	const char *schema = schema_name(fmt), *ver = HL_TEXTFMT_SCHEMA_VERSION;
 	size_t i, start = out->len;
-	int order[K_N], norder, j, vk, ok, errcode, rc = HL_ENOMEM;
+	PCRE2_SIZE off;
+	int vk, errcode, rc;
 
 	for (i = 0; i < n; i++)
 		if ((rc = check_item(&items[i], i, fmt, err)) != 0)
 			return rc;
-	memset(&y, 0, sizeof(y));
-	y.out = out;
-	y.re = pcre2_compile((PCRE2_SPTR)resolve_pattern,
-	    PCRE2_ZERO_TERMINATED, 0, &errcode, &i, NULL);
-	if (y.re == NULL ||
-	    (y.md = pcre2_match_data_create_from_pattern(y.re, NULL)) == NULL)
-		goto out;
-	if (!yaml_emitter_initialize(&y.e))
-		goto out;
-	yaml_emitter_set_output(&y.e, ye_write, &y);
-	yaml_emitter_set_width(&y.e, 80);
-	yaml_emitter_set_indent(&y.e, 2);
-	yaml_emitter_set_unicode(&y.e, 0);
-	yaml_emitter_set_break(&y.e, YAML_LN_BREAK);
+	memset(&w, 0, sizeof(w));
+	w.out = out;
+	w.whitespace = w.indention = 1;
+	w.re = pcre2_compile((PCRE2_SPTR)resolve_pattern,
+	    PCRE2_ZERO_TERMINATED, 0, &errcode, &off, NULL);
+	if (w.re == NULL ||
+	    (w.md = pcre2_match_data_create_from_pattern(w.re, NULL)) == NULL)
+		w.rc = HL_ENOMEM;
 
 	vk = value_key(fmt);
-	ok = yaml_stream_start_event_initialize(&y.ev, YAML_UTF8_ENCODING) &&
-	    yaml_emitter_emit(&y.e, &y.ev) &&
-	    yaml_document_start_event_initialize(&y.ev, NULL, NULL, NULL,
-	    1) && yaml_emitter_emit(&y.e, &y.ev) &&
-	    ye_mapping(&y) &&
-	    ye_scalar(&y, "Schema", 6, 0) &&
-	    ye_scalar(&y, schema, strlen(schema), 1) &&
-	    ye_scalar(&y, "Schema_version", 14, 0) &&
-	    ye_scalar(&y, ver, strlen(ver), 1) &&
-	    ye_scalar(&y, "items", 5, 0) &&
-	    ye_sequence(&y);
-	for (i = 0; ok && i < n; i++) {
-		norder = key_order(order, &items[i], vk);
-		ok = ye_mapping(&y);
-		for (j = 0; ok && j < norder; j++)
-			ok = ye_key(&y, order[j]) &&
-			    ye_value(&y, &items[i], order[j]);
-		ok = ok && ye_end(&y, 1);
+	yw_key(&w, "", "Schema");
+	yw_scalar(&w, schema, strlen(schema), 1, 2);
+	yw_eol(&w);
+	yw_key(&w, "", "Schema_version");
+	yw_scalar(&w, ver, strlen(ver), 1, 2);
+	yw_eol(&w);
+	yw_key(&w, "", "items");
+	if (n == 0)
+		yw_indicator(&w, "[]", 1, 0, 0);
+	yw_eol(&w);
+	for (i = 0; i < n && w.rc == 0; i++) {
+		yw_item(&w, &items[i], vk);
+		if (w.rc == HL_EINVAL)
+			hl_err_set(err, HL_EINVAL, "item %zu: not UTF-8", i);
 	}
-	ok = ok && ye_end(&y, 0) && ye_end(&y, 1) &&
-	    yaml_document_end_event_initialize(&y.ev, 1) &&
-	    yaml_emitter_emit(&y.e, &y.ev) &&
-	    yaml_stream_end_event_initialize(&y.ev) &&
-	    yaml_emitter_emit(&y.e, &y.ev) &&
-	    yaml_emitter_flush(&y.e);
-	if (ok)
-		rc = 0;
-	else if (y.nomem || y.e.error == YAML_MEMORY_ERROR)
-		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
-	else
-		rc = hl_err_set(err, HL_EINVAL, "yaml emitter: %s",
-		    y.e.problem ? y.e.problem : "failed");
-	yaml_emitter_delete(&y.e);
-out:
+	rc = w.rc;
 	if (rc == HL_ENOMEM)
 		hl_err_set(err, HL_ENOMEM, "out of memory");
-	pcre2_match_data_free(y.md);
-	pcre2_code_free(y.re);
+	free(w.text);
+	pcre2_match_data_free(w.md);
+	pcre2_code_free(w.re);
 	if (rc != 0) {
 		out->len = start;
 		if (out->data != NULL)

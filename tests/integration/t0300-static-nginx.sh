@@ -151,14 +151,14 @@ fetch() {
 
 # hdr FILE NAME: a response header's value
 hdr() {
-	tr -d '\r' <"$1" | sed -n "s/^$2: //Ip" | head -1
+	sed -n "s/^$2: *\([^\r]*\)\r*\$/\1/Ip" "$1"
 }
 
-# the file a URL path stands for
+# file_of PATH: sets F to the file a URL path stands for
 file_of() {
 	case "$1" in
-	*/) echo "$PUB$1index.html" ;;
-	*) echo "$PUB$1" ;;
+	*/) F="$PUB$1index.html" ;;
+	*) F="$PUB$1" ;;
 	esac
 }
 
@@ -167,8 +167,8 @@ same_identity() {
 	for p in $PATHS; do
 		fetch "$SS" "$p" "$T/a" || rc=1
 		fetch "$NG" "$p" "$T/b" || rc=1
-		if ! cmp -s "$T/a" "$T/b" || ! cmp -s "$T/a" "$(file_of "$p")"
-		then
+		file_of "$p"
+		if ! cmp -s "$T/a" "$T/b" || ! cmp -s "$T/a" "$F"; then
 			echo "$p: bodies differ"
 			rc=1
 		fi
@@ -193,8 +193,8 @@ same_gzip() {
 		fetch "$NG" "$p" "$T/b" -H 'Accept-Encoding: gzip' || rc=1
 		decode "$T/a" >"$T/a.d" || rc=1
 		decode "$T/b" >"$T/b.d" || rc=1
-		if ! cmp -s "$T/a.d" "$T/b.d" ||
-		    ! cmp -s "$T/a.d" "$(file_of "$p")"; then
+		file_of "$p"
+		if ! cmp -s "$T/a.d" "$T/b.d" || ! cmp -s "$T/a.d" "$F"; then
 			echo "$p: decoded bodies differ"
 			rc=1
 		fi
@@ -204,7 +204,7 @@ same_gzip() {
 			echo "$p: Content-Encoding '$ea' here, '$eb' in nginx"
 			rc=1
 		fi
-		if [ -f "$(file_of "$p").gz" ] && [ "$ea" != gzip ]; then
+		if [ -f "$F.gz" ] && [ "$ea" != gzip ]; then
 			echo "$p: has a .gz but was not sent gzipped"
 			rc=1
 		fi
@@ -243,7 +243,8 @@ etag_is_md5() {
 	rc=0
 	for p in $PATHS; do
 		fetch "$SS" "$p" "$T/a" || rc=1
-		want="\"$(md5sum <"$(file_of "$p")" | cut -d' ' -f1)\""
+		file_of "$p"
+		want="\"$(md5sum <"$F" | cut -d' ' -f1)\""
 		got=$(hdr "$T/a.h" ETag)
 		[ "$got" = "$want" ] ||
 		    { echo "$p: ETag $got, MD5 $want"; rc=1; }
