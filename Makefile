@@ -11,10 +11,10 @@ PKGS    = sqlite3 libmicrohttpd libcurl libgit2 zlib jansson libcrypto \
           yaml-0.1 libpcre2-8
 CC     ?= cc
 CFLAGS ?= -O2 -g
-CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
           -Wmissing-prototypes -Wno-unused-parameter \
           -iquote src -iquote gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 B      ?= build
 
 LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c gen/*.c))
@@ -50,7 +50,7 @@ $(B)/tests/%: tests/unit/%.c $(B)/libhelios.a
 deps:
 	@sh tests/tools/deps.sh
 
-run: deps all
+run: deps $(B)/helios
 	sh tests/tools/run.sh $(B)/helios
 
 test: all
