@@ -77,6 +77,7 @@ struct hl_snap {
 	int64_t			 version;
 	int64_t			 expires;
 	char			*summary;
+	struct hl_snap_stats	 stats;
 
 	struct hl_file		*files;
 	size_t			 nfiles;
@@ -214,6 +215,12 @@ hl_snap_set_previous(struct hl_snap *s, const char *sha256)
 	snprintf(s->previous, sizeof(s->previous), "%s", sha256);
 }
 
+void
+hl_snap_stats(struct hl_snap_stats *out, const struct hl_snap *s)
+{
+	*out = s->stats;
+}
+
 int64_t
 hl_snap_version(const struct hl_snap *s)
 {
@@ -320,6 +327,9 @@ render_lists(struct hl_snap *s, struct hl_store *st, struct hl_err *err)
 		memset(&lists[i], 0, sizeof(lists[i]));
 		if ((rc = render_list(lc, st, s->o.gzip_level, err)) != 0)
 			break;
+		s->stats.lists_rendered++;
+		s->stats.bytes_compressed += (int64_t)(lc->json.id.len +
+		    lc->text.id.len);
 	}
 	hl_lists_free(lists, n);
 	return rc;
@@ -445,9 +455,11 @@ render_changes(struct hl_snap *s, struct hl_store *st, int64_t v,
 				memset(&s->segs[j], 0, sizeof(s->segs[j]));
 				break;
 			}
-		if (j == s->nsegs && rc == 0)
+		if (j == s->nsegs && rc == 0) {
 			rc = render_seg(&segs[i], from[i], to[i], st,
 			    s->o.gzip_level, err);
+			s->stats.segments_rendered++;
+		}
 	}
 	for (j = 0; j < s->nsegs; j++)
 		entry_clear(&s->segs[j].e);
@@ -707,10 +719,12 @@ int
 hl_snap_build(const struct hl_tree **tree, struct hl_snap *s,
     struct hl_store *st, struct hl_err *err)
 {
+	struct timespec t0, t1;
 	int64_t v;
 	int rc;
 
 	*tree = NULL;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((rc = hl_store_read_begin(st, err)) != 0)
 		return rc;
 	v = hl_store_version(st);
@@ -753,6 +767,10 @@ hl_snap_build(const struct hl_tree **tree, struct hl_snap *s,
 	s->tree.n = s->nfiles;
 	s->tree.summary = s->summary;
 	*tree = &s->tree;
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s->stats.builds++;
+	s->stats.last_build_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
+	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 out:
 	hl_store_read_end(st);
 	return rc;

@@ -52,6 +52,16 @@ int	hl_snap_build(const struct hl_tree **tree, struct hl_snap *s,
  */
 void	hl_snap_set_previous(struct hl_snap *s, const char *sha256);
 
+/* What the builds so far did, for tests and benchmarks. */
+struct hl_snap_stats {
+	int64_t	builds;
+	int64_t	lists_rendered;		/* list renders (json + text) */
+	int64_t	segments_rendered;
+	int64_t	bytes_compressed;	/* input bytes given to gzip */
+	double	last_build_ms;
+};
+void	hl_snap_stats(struct hl_snap_stats *out, const struct hl_snap *s);
+
 /* Version and expiry of the last tree built (0 before the first). */
 int64_t	hl_snap_version(const struct hl_snap *s);
 int64_t	hl_snap_expires(const struct hl_snap *s);
