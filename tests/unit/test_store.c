@@ -1,0 +1,403 @@
+/*
+ * test_store: the SQLite store against real database files.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <sqlite3.h>
+
+#include "store.h"
+
+static const struct hl_actor alice = { 0, "alice" };
+
+struct fixture {
+	char		 path[64];
+	struct hl_store	*st;
+};
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct hl_err err = HL_ERR_INIT;
+	int fd;
+
+	snprintf(f->path, sizeof(f->path), "/tmp/helios-store-XXXXXX");
+	fd = mkstemp(f->path);
+	assert_true(fd >= 0);
+	close(fd);
+	unlink(f->path);
+	assert_int_equal(hl_store_open(&f->st, f->path, &err), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+	char p[80];
+
+	hl_store_close(f->st);
+	unlink(f->path);
+	snprintf(p, sizeof(p), "%s-wal", f->path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", f->path);
+	unlink(p);
+	free(f);
+	return 0;
+}
+
+static int64_t
+add(struct hl_store *st, const char *list, const char *value, int want)
+{
+	struct hl_item in = { 0 }, out;
+	struct hl_err err = HL_ERR_INIT;
+	int64_t v = 0;
+
+	in.value = (char *)value;
+	assert_int_equal(hl_store_item_add(&out, &v, st, list, &in, &alice,
+	    &err), want);
+	hl_item_clear(&out);
+	return v;
+}
+
+static void
+the_eleven_lists_exist_with_their_files_and_formats(void **state)
+{
+	struct fixture *f = *state;
+	struct hl_list *l = NULL;
+	struct hl_err err = HL_ERR_INIT;
+	size_t n = 0;
+
+	assert_int_equal(hl_store_lists(&l, &n, f->st, &err), 0);
+	assert_int_equal(n, 11);
+	assert_string_equal(l[0].id, "blacklist-keyword");
+	assert_string_equal(l[0].file, "bad_keywords.txt");
+	assert_int_equal(l[4].fmt, HL_FMT_TSV);
+	assert_string_equal(l[10].id, "watch-asn");
+	assert_int_equal(l[10].fmt, HL_FMT_YAML_ASN);
+	hl_lists_free(l, n);
+}
+
+static void
+each_change_is_the_next_version_and_moves_its_list(void **state)
+{
+	struct fixture *f = *state;
+	struct hl_list l;
+	struct hl_err err = HL_ERR_INIT;
+
+	assert_int_equal(hl_store_version(f->st), 0);
+	assert_int_equal(add(f->st, "watch-keyword", "a\\.example", 0), 1);
+	assert_int_equal(add(f->st, "blacklist-website", "b\\.example", 0), 2);
+	assert_int_equal(add(f->st, "watch-keyword", "c\\.example", 0), 3);
+	assert_int_equal(hl_store_version(f->st), 3);
+	assert_int_equal(hl_store_list(&l, f->st, "watch-keyword", &err), 0);
+	assert_int_equal(l.version, 3);
+	assert_int_equal(l.count, 2);
+	hl_list_clear(&l);
+	assert_int_equal(hl_store_list(&l, f->st, "blacklist-website", &err),
+	    0);
+	assert_int_equal(l.version, 2);
+	hl_list_clear(&l);
+}
+
+static void
+a_duplicate_is_refused_with_the_existing_item_case_insensitively(void **state)
+{
+	struct fixture *f = *state;
+	struct hl_item in = { 0 }, out;
+	struct hl_err err = HL_ERR_INIT;
+	int64_t v;
+
+	add(f->st, "blacklist-keyword", "Spam\\W?Pills", 0);
+	in.value = "spam\\w?pills";
+	assert_int_equal(hl_store_item_add(&out, &v, f->st,
+	    "blacklist-keyword", &in, &alice, &err), HL_EEXISTS);
+	assert_string_equal(out.value, "Spam\\W?Pills");
+	assert_int_equal(v, 0);
+	hl_item_clear(&out);
+	/* Nothing was written: still one version. */
+	assert_int_equal(hl_store_version(f->st), 1);
+	/* The same value in another list is no duplicate. */
+	add(f->st, "watch-keyword", "spam\\w?pills", 0);
+	/* IPs compare exactly. */
+	add(f->st, "blacklist-cidr", "10.0.0.1", 0);
+	add(f->st, "blacklist-cidr", "10.0.0.1", HL_EEXISTS);
+}
+
+static void
+deleting_returns_the_item_and_writes_an_event(void **state)
+{
+	struct fixture *f = *state;
+	struct hl_item out;
+	struct hl_event *ev = NULL;
+	struct hl_err err = HL_ERR_INIT;
+	size_t n = 0;
+	int64_t v;
+
+	add(f->st, "watch-keyword", "x\\.example", 0);
+	assert_int_equal(hl_store_item_del(&out, &v, f->st, "watch-keyword",
+	    "X\\.EXAMPLE", &alice, &err), 0);
+	assert_string_equal(out.value, "x\\.example");
+	assert_int_equal(v, 2);
+	hl_item_clear(&out);
+	assert_int_equal(hl_store_item_del(&out, &v, f->st, "watch-keyword",
+	    "x\\.example", &alice, &err), HL_ENOTFOUND);
+	assert_int_equal(hl_store_events(&ev, &n, f->st, 0, 10, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(ev[0].op, "add");
+	assert_string_equal(ev[1].op, "delete");
+	assert_string_equal(ev[1].actor, "alice");
+	assert_non_null(strstr(ev[1].record, "x\\\\.example"));
+	hl_events_free(ev, n);
+}
+
+static void
+an_unknown_list_is_not_found_and_changes_nothing(void **state)
+{
+	struct fixture *f = *state;
+
+	add(f->st, "no-such-list", "x", HL_ENOTFOUND);
+	assert_int_equal(hl_store_version(f->st), 0);
+}
+
+static void
+import_keeps_order_and_verbatim_lines_and_is_idempotent(void **state)
+{
+	struct fixture *f = *state;
+	struct hl_item in[4] = { { 0 } }, *out = NULL;
+	struct hl_err err = HL_ERR_INIT;
+	size_t added, n = 0;
+	int64_t v;
+
+	in[0].value = "# a comment";
+	in[0].verbatim = 1;
+	in[1].value = "first";
+	in[2].value = "# a comment";
+	in[2].verbatim = 1;
+	in[3].value = "second";
+	in[3].created_at = 1494568775;
+	in[3].created_by = "tripleee";
+	assert_int_equal(hl_store_import(&added, &v, f->st,
+	    "blacklist-keyword", in, 4, &alice, &err), 0);
+	assert_int_equal(added, 4);
+	assert_int_equal(hl_store_import(&added, &v, f->st,
+	    "blacklist-keyword", in, 4, &alice, &err), 0);
+	assert_int_equal(added, 0);
+	assert_int_equal(hl_store_items(&out, &n, f->st, "blacklist-keyword",
+	    1, &err), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(out[0].value, "# a comment");
+	assert_true(out[0].verbatim);
+	assert_string_equal(out[3].value, "second");
+	assert_int_equal(out[3].created_at, 1494568775);
+	assert_string_equal(out[3].created_by, "tripleee");
+	hl_items_free(out, n);
+	assert_int_equal(hl_store_items(&out, &n, f->st, "blacklist-keyword",
+	    0, &err), 0);
+	assert_int_equal(n, 2);
+	hl_items_free(out, n);
+}
+
+static void
+notifications_are_unique_on_four_fields(void **state)
+{
+	struct fixture *f = *state;
+	struct hl_notif in = { 0 }, out;
+	struct hl_notif *all = NULL;
+	struct hl_err err = HL_ERR_INIT;
+	size_t n = 0;
+	int64_t v;
+
+	in.user_id = 12345;
+	in.server = "stackexchange.com";
+	in.room_id = 11540;
+	in.site = "stackoverflow.com";
+	assert_int_equal(hl_store_notif_add(&out, &v, f->st, &in, &alice,
+	    &err), 0);
+	assert_int_equal(v, 1);
+	hl_notif_clear(&out);
+	in.always_ping = 1;
+	assert_int_equal(hl_store_notif_add(&out, &v, f->st, &in, &alice,
+	    &err), HL_EEXISTS);
+	assert_int_equal(out.always_ping, 0);
+	hl_notif_clear(&out);
+	assert_int_equal(hl_store_notifs_version(f->st), 1);
+	in.site = "superuser.com";
+	assert_int_equal(hl_store_notif_add(&out, &v, f->st, &in, &alice,
+	    &err), 0);
+	hl_notif_clear(&out);
+	assert_int_equal(hl_store_notifs(&all, &n, f->st, &err), 0);
+	assert_int_equal(n, 2);
+	hl_notifs_free(all, n);
+	assert_int_equal(hl_store_notif_del(&out, &v, f->st, &in, &alice,
+	    &err), 0);
+	assert_int_equal(v, 3);
+	hl_notif_clear(&out);
+	assert_int_equal(hl_store_notif_del(&out, &v, f->st, &in, &alice,
+	    &err), HL_ENOTFOUND);
+}
+
+static void
+tokens_are_found_by_hash_until_revoked(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char h[32], other[32];
+	struct hl_token t, *all = NULL;
+	struct hl_err err = HL_ERR_INIT;
+	size_t n = 0;
+
+	memset(h, 7, sizeof(h));
+	memset(other, 8, sizeof(other));
+	assert_int_equal(hl_store_token_add(&t, f->st, "smokey", h,
+	    HL_SCOPE_WRITE, "test", &err), 0);
+	hl_token_clear(&t);
+	assert_int_equal(hl_store_admin_count(f->st), 0);
+	assert_int_equal(hl_store_token_find(&t, f->st, h, &err), 0);
+	assert_string_equal(t.name, "smokey");
+	assert_int_equal(t.scopes, HL_SCOPE_WRITE);
+	assert_int_equal(hl_store_token_revoke(f->st, t.id, &err), 0);
+	assert_int_equal(hl_store_token_revoke(f->st, t.id, &err),
+	    HL_ENOTFOUND);
+	hl_token_clear(&t);
+	assert_int_equal(hl_store_token_find(&t, f->st, h, &err), HL_EAUTH);
+	assert_int_equal(hl_store_token_find(&t, f->st, other, &err),
+	    HL_EAUTH);
+	assert_int_equal(hl_store_tokens(&all, &n, f->st, &err), 0);
+	assert_int_equal(n, 1);
+	assert_true(all[0].revoked_at > 0);
+	hl_tokens_free(all, n);
+}
+
+static void
+only_the_hash_of_a_token_is_stored(void **state)
+{
+	struct fixture *f = *state;
+	unsigned char h[32];
+	struct hl_token t;
+	struct hl_err err = HL_ERR_INIT;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+
+	memset(h, 0xab, sizeof(h));
+	assert_int_equal(hl_store_token_add(&t, f->st, "x", h, HL_SCOPE_ADMIN,
+	    "test", &err), 0);
+	hl_token_clear(&t);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "SELECT hash FROM tokens", -1,
+	    &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_int_equal(sqlite3_column_bytes(s, 0), 32);
+	assert_memory_equal(sqlite3_column_blob(s, 0), h, 32);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+static void
+a_committed_write_is_in_the_file_for_a_new_connection(void **state)
+{
+	struct fixture *f = *state;
+	struct hl_store *st2;
+	struct hl_err err = HL_ERR_INIT;
+	sqlite3 *db;
+	sqlite3_stmt *s;
+
+	add(f->st, "watch-number", "\\+1 555 0100", 0);
+	/* Another connection sees it: it is in the WAL, not only in memory. */
+	assert_int_equal(hl_store_open(&st2, f->path, &err), 0);
+	assert_int_equal(hl_store_version(st2), 1);
+	hl_store_close(st2);
+	assert_int_equal(sqlite3_open(f->path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, "PRAGMA journal_mode", -1, &s,
+	    NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	assert_string_equal((const char *)sqlite3_column_text(s, 0), "wal");
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+}
+
+static void
+reopening_applies_no_migration_twice(void **state)
+{
+	struct fixture *f = *state;
+	struct hl_store *st2;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_list *l = NULL;
+	size_t n = 0;
+
+	add(f->st, "watch-asn", "3223", 0);
+	assert_int_equal(hl_store_open(&st2, f->path, &err), 0);
+	assert_int_equal(hl_store_lists(&l, &n, st2, &err), 0);
+	assert_int_equal(n, 11);
+	hl_lists_free(l, n);
+	assert_int_equal(hl_store_version(st2), 1);
+	hl_store_close(st2);
+}
+
+static void
+target_state_keeps_the_last_good_version_on_failure(void **state)
+{
+	struct fixture *f = *state;
+	struct hl_target_state *t = NULL;
+	struct hl_err err = HL_ERR_INIT;
+	size_t n = 0;
+
+	assert_int_equal(hl_store_target_set(f->st, "dir:x", 7, NULL, &err),
+	    0);
+	assert_int_equal(hl_store_target_set(f->st, "dir:x", 0,
+	    "disk full", &err), 0);
+	assert_int_equal(hl_store_targets(&t, &n, f->st, &err), 0);
+	assert_int_equal(n, 1);
+	assert_int_equal(t[0].version, 7);
+	assert_string_equal(t[0].last_error, "disk full");
+	hl_target_states_free(t, n);
+}
+
+static void
+a_backup_is_a_consistent_database(void **state)
+{
+	struct fixture *f = *state;
+	struct hl_store *st2;
+	struct hl_err err = HL_ERR_INIT;
+	char path[80];
+
+	add(f->st, "watch-keyword", "backed\\.up", 0);
+	snprintf(path, sizeof(path), "%s.bak", f->path);
+	unlink(path);
+	assert_int_equal(hl_store_backup(f->st, path, &err), 0);
+	assert_int_equal(hl_store_open(&st2, path, &err), 0);
+	assert_int_equal(hl_store_version(st2), 1);
+	hl_store_close(st2);
+	unlink(path);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+		T(the_eleven_lists_exist_with_their_files_and_formats),
+		T(each_change_is_the_next_version_and_moves_its_list),
+		T(a_duplicate_is_refused_with_the_existing_item_case_insensitively),
+		T(deleting_returns_the_item_and_writes_an_event),
+		T(an_unknown_list_is_not_found_and_changes_nothing),
+		T(import_keeps_order_and_verbatim_lines_and_is_idempotent),
+		T(notifications_are_unique_on_four_fields),
+		T(tokens_are_found_by_hash_until_revoked),
+		T(only_the_hash_of_a_token_is_stored),
+		T(a_committed_write_is_in_the_file_for_a_new_connection),
+		T(reopening_applies_no_migration_twice),
+		T(target_state_keeps_the_last_good_version_on_failure),
+		T(a_backup_is_a_consistent_database),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
