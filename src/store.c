@@ -58,10 +58,18 @@ static const char *const queries[Q_N] = {
 	    " WHERE hash = ?1 AND revoked_at IS NULL",
 };
 
+struct wop;
+
 struct hl_store {
 	sqlite3		*db;
 	pthread_mutex_t	 mu;
 	sqlite3_stmt	*q[Q_N];
+	/* The group commit queue (see submit()). */
+	pthread_mutex_t	 qmu;
+	pthread_cond_t	 qcv;
+	struct wop	*queue;
+	struct wop	**qtail;
+	int		 committing;
 };
 
 static int
@@ -177,6 +185,9 @@ hl_store_open(struct hl_store **out, const char *path, struct hl_err *err)
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&st->mu, &ma);
 	pthread_mutexattr_destroy(&ma);
+	pthread_mutex_init(&st->qmu, NULL);
+	pthread_cond_init(&st->qcv, NULL);
+	st->qtail = &st->queue;
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		rc = hl_err_set(err, HL_EIO, "open %s: %s", path,
@@ -207,6 +218,8 @@ hl_store_close(struct hl_store *st)
 		sqlite3_finalize(st->q[i]);
 	sqlite3_close(st->db);
 	pthread_mutex_destroy(&st->mu);
+	pthread_mutex_destroy(&st->qmu);
+	pthread_cond_destroy(&st->qcv);
 	free(st);
 }
 
@@ -568,20 +581,136 @@ insert_item(struct hl_item *out, int64_t *version, struct hl_store *st,
 	    hl_err_set(err, HL_ENOMEM, "out of memory");
 }
 
-static int
-begin(struct hl_store *st, struct hl_err *err)
+/*
+ * Group commit.  Every change is a struct wop whose fn runs inside a
+ * transaction under a savepoint of its own.  A writer queues its wop; if
+ * no commit is under way it becomes the leader: it takes every queued wop,
+ * runs them all in one transaction and commits once, so one fsync
+ * acknowledges a whole batch.  Writers that arrive meanwhile wait for the
+ * next batch.  A wop that fails is rolled back to its savepoint alone; if
+ * the COMMIT itself fails, every wop of the batch fails.  Nobody is told
+ * "done" before the COMMIT that made their change durable has returned.
+ */
+struct wop {
+	int			(*fn)(struct wop *, struct hl_store *);
+	void			(*undo)(struct wop *);	/* clears outputs */
+	struct wop		*next;
+	int			 rc;
+	int			 done;
+	struct hl_err		 err;
+	int64_t			 version;
+	const struct hl_actor	*who;
+	const char		*list;
+	const char		*value;
+	const struct hl_item	*in;
+	size_t			 nin;
+	const struct hl_notif	*nin_notif;
+	struct hl_item		*out;
+	struct hl_notif		*nout;
+	size_t			 added;
+};
+
+static void
+run_batch(struct hl_store *st, struct wop *batch)
 {
-	return exec(st, "BEGIN IMMEDIATE", err);
+	struct hl_err e = HL_ERR_INIT;
+	struct wop *w;
+	int rc;
+
+	pthread_mutex_lock(&st->mu);
+	rc = exec(st, "BEGIN IMMEDIATE", &e);
+	for (w = batch; w != NULL; w = w->next) {
+		if (rc != 0) {
+			w->rc = rc;
+			w->err = e;
+			continue;
+		}
+		if (exec(st, "SAVEPOINT w", &w->err) != 0) {
+			w->rc = HL_EIO;
+			continue;
+		}
+		w->rc = w->fn(w, st);
+		if (w->rc != 0)
+			(void)exec(st, "ROLLBACK TO w", NULL);
+		(void)exec(st, "RELEASE w", NULL);
+	}
+	if (rc == 0 && exec(st, "COMMIT", &e) != 0) {
+		(void)exec(st, "ROLLBACK", NULL);
+		for (w = batch; w != NULL; w = w->next)
+			if (w->rc == 0) {
+				w->rc = HL_EIO;
+				w->err = e;
+			}
+	}
+	for (w = batch; w != NULL; w = w->next)
+		if (w->rc != 0 && w->undo != NULL)
+			w->undo(w);
+	pthread_mutex_unlock(&st->mu);
 }
 
-/* Commits, or rolls back when rc says the transaction failed. */
+/* Queues w and returns once its batch is committed (or has failed). */
 static int
-finish(struct hl_store *st, int rc, struct hl_err *err)
+submit(struct hl_store *st, struct wop *w, struct hl_err *err)
 {
-	if (rc == 0 && exec(st, "COMMIT", err) == 0)
-		return 0;
-	(void)exec(st, "ROLLBACK", NULL);
-	return rc ? rc : HL_EIO;
+	struct wop *batch, *next;
+
+	pthread_mutex_lock(&st->qmu);
+	w->next = NULL;
+	*st->qtail = w;
+	st->qtail = &w->next;
+	while (!w->done) {
+		if (st->committing) {
+			pthread_cond_wait(&st->qcv, &st->qmu);
+			continue;
+		}
+		st->committing = 1;
+		batch = st->queue;
+		st->queue = NULL;
+		st->qtail = &st->queue;
+		pthread_mutex_unlock(&st->qmu);
+		run_batch(st, batch);
+		pthread_mutex_lock(&st->qmu);
+		for (; batch != NULL; batch = next) {
+			next = batch->next;
+			batch->done = 1;
+		}
+		st->committing = 0;
+		pthread_cond_broadcast(&st->qcv);
+	}
+	pthread_mutex_unlock(&st->qmu);
+	if (w->rc != 0 && err != NULL)
+		*err = w->err;
+	return w->rc;
+}
+
+static void
+undo_item(struct wop *w)
+{
+	hl_item_clear(w->out);
+	w->version = 0;
+}
+
+static int
+op_item_add(struct wop *w, struct hl_store *st)
+{
+	char *key;
+	int fmt, rc;
+
+	if ((rc = list_fmt(&fmt, st, w->list, &w->err)) != 0)
+		return rc;
+	if ((key = hl_item_key(fmt, w->in->value)) == NULL)
+		return hl_err_set(&w->err, HL_ENOMEM, "out of memory");
+	rc = item_by_key(w->out, st, w->list, key, &w->err);
+	if (rc == 0) {
+		/* The caller gets the existing item: keep it. */
+		w->undo = NULL;
+		rc = hl_err_set(&w->err, HL_EEXISTS, "%s already holds this"
+		    " value (item %lld)", w->list, (long long)w->out->id);
+	} else if (rc == HL_ENOTFOUND)
+		rc = insert_item(w->out, &w->version, st, w->list, fmt, w->in,
+		    key, w->who, &w->err);
+	free(key);
+	return rc;
 }
 
 int
@@ -589,38 +718,46 @@ hl_store_item_add(struct hl_item *out, int64_t *version, struct hl_store *st,
     const char *list, const struct hl_item *in, const struct hl_actor *who,
     struct hl_err *err)
 {
-	char *key = NULL;
-	int fmt, rc;
+	struct wop w = { .fn = op_item_add, .undo = undo_item, .list = list,
+	    .in = in, .who = who, .out = out };
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	*version = 0;
-	pthread_mutex_lock(&st->mu);
-	if ((rc = list_fmt(&fmt, st, list, err)) != 0)
-		goto out;
-	if ((key = hl_item_key(fmt, in->value)) == NULL) {
-		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = begin(st, err)) != 0)
-		goto out;
-	rc = item_by_key(out, st, list, key, err);
-	if (rc == 0) {
-		(void)exec(st, "ROLLBACK", NULL);
-		rc = hl_err_set(err, HL_EEXISTS, "%s already holds this"
-		    " value (item %lld)", list, (long long)out->id);
-		goto out;
-	}
-	if (rc == HL_ENOTFOUND)
-		rc = insert_item(out, version, st, list, fmt, in, key, who,
-		    err);
-	rc = finish(st, rc, err);
-	if (rc != 0) {
-		hl_item_clear(out);
-		*version = 0;
-	}
-out:
-	pthread_mutex_unlock(&st->mu);
+	rc = submit(st, &w, err);
+	*version = rc == 0 ? w.version : 0;
+	return rc;
+}
+
+static int
+op_item_del(struct wop *w, struct hl_store *st)
+{
+	sqlite3_stmt *s;
+	json_t *rec;
+	char *key;
+	int fmt, rc;
+
+	if ((rc = list_fmt(&fmt, st, w->list, &w->err)) != 0)
+		return rc;
+	if ((key = hl_item_key(fmt, w->value)) == NULL)
+		return hl_err_set(&w->err, HL_ENOMEM, "out of memory");
+	rc = item_by_key(w->out, st, w->list, key, &w->err);
 	free(key);
+	if (rc == HL_ENOTFOUND)
+		return hl_err_set(&w->err, HL_ENOTFOUND, "%s holds no such"
+		    " value", w->list);
+	if (rc != 0)
+		return rc;
+	if ((s = q(st, Q_ITEM_DELETE, &w->err)) == NULL)
+		return HL_EIO;
+	sqlite3_bind_int64(s, 1, w->out->id);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return dberr(&w->err, st, "delete item");
+	rec = hl_item_json(w->out, w->list, fmt);
+	rc = add_event(&w->version, st, "delete", w->list, w->out->value, rec,
+	    w->who, &w->err);
+	json_decref(rec);
 	return rc;
 }
 
@@ -629,47 +766,13 @@ hl_store_item_del(struct hl_item *out, int64_t *version, struct hl_store *st,
     const char *list, const char *value, const struct hl_actor *who,
     struct hl_err *err)
 {
-	sqlite3_stmt *s;
-	json_t *rec;
-	char *key = NULL;
-	int fmt, rc;
+	struct wop w = { .fn = op_item_del, .undo = undo_item, .list = list,
+	    .value = value, .who = who, .out = out };
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	*version = 0;
-	pthread_mutex_lock(&st->mu);
-	if ((rc = list_fmt(&fmt, st, list, err)) != 0)
-		goto out;
-	if ((key = hl_item_key(fmt, value)) == NULL) {
-		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
-		goto out;
-	}
-	if ((rc = begin(st, err)) != 0)
-		goto out;
-	rc = item_by_key(out, st, list, key, err);
-	if (rc == HL_ENOTFOUND)
-		rc = hl_err_set(err, HL_ENOTFOUND, "%s holds no such value",
-		    list);
-	if (rc == 0 && (s = q(st, Q_ITEM_DELETE, err)) != NULL) {
-		sqlite3_bind_int64(s, 1, out->id);
-		if (sqlite3_step(s) != SQLITE_DONE)
-			rc = dberr(err, st, "delete item");
-		sqlite3_reset(s);
-	} else if (rc == 0)
-		rc = HL_EIO;
-	if (rc == 0) {
-		rec = hl_item_json(out, list, fmt);
-		rc = add_event(version, st, "delete", list, out->value, rec,
-		    who, err);
-		json_decref(rec);
-	}
-	rc = finish(st, rc, err);
-	if (rc != 0) {
-		hl_item_clear(out);
-		*version = 0;
-	}
-out:
-	pthread_mutex_unlock(&st->mu);
-	free(key);
+	rc = submit(st, &w, err);
+	*version = rc == 0 ? w.version : 0;
 	return rc;
 }
 
@@ -692,47 +795,46 @@ verbatim_key(const struct hl_item *items, size_t i)
 	return k;
 }
 
+static int
+op_import(struct wop *w, struct hl_store *st)
+{
+	struct hl_item old;
+	char *key;
+	size_t i;
+	int fmt, rc;
+
+	if ((rc = list_fmt(&fmt, st, w->list, &w->err)) != 0)
+		return rc;
+	for (i = 0; i < w->nin && rc == 0; i++) {
+		key = w->in[i].verbatim ? verbatim_key(w->in, i) :
+		    hl_item_key(fmt, w->in[i].value);
+		if (key == NULL)
+			return hl_err_set(&w->err, HL_ENOMEM, "out of memory");
+		rc = item_by_key(&old, st, w->list, key, &w->err);
+		if (rc == 0)
+			hl_item_clear(&old);
+		else if (rc == HL_ENOTFOUND) {
+			rc = insert_item(NULL, &w->version, st, w->list, fmt,
+			    &w->in[i], key, w->who, &w->err);
+			w->added++;
+		}
+		free(key);
+	}
+	return rc;
+}
+
 int
 hl_store_import(size_t *added, int64_t *version, struct hl_store *st,
     const char *list, const struct hl_item *items, size_t n,
     const struct hl_actor *who, struct hl_err *err)
 {
-	struct hl_item old;
-	char *key;
-	size_t i;
-	int64_t v = 0;
-	int fmt, rc;
+	struct wop w = { .fn = op_import, .list = list, .in = items,
+	    .nin = n, .who = who };
+	int rc;
 
-	*added = 0;
-	*version = 0;
-	pthread_mutex_lock(&st->mu);
-	if ((rc = list_fmt(&fmt, st, list, err)) != 0 ||
-	    (rc = begin(st, err)) != 0)
-		goto out;
-	for (i = 0; i < n && rc == 0; i++) {
-		key = items[i].verbatim ? verbatim_key(items, i) :
-		    hl_item_key(fmt, items[i].value);
-		if (key == NULL) {
-			rc = hl_err_set(err, HL_ENOMEM, "out of memory");
-			break;
-		}
-		rc = item_by_key(&old, st, list, key, err);
-		if (rc == 0)
-			hl_item_clear(&old);
-		else if (rc == HL_ENOTFOUND) {
-			rc = insert_item(NULL, &v, st, list, fmt, &items[i],
-			    key, who, err);
-			(*added)++;
-		}
-		free(key);
-	}
-	rc = finish(st, rc, err);
-	if (rc != 0)
-		*added = 0;
-	else
-		*version = v;
-out:
-	pthread_mutex_unlock(&st->mu);
+	rc = submit(st, &w, err);
+	*added = rc == 0 ? w.added : 0;
+	*version = rc == 0 ? w.version : 0;
 	return rc;
 }
 
@@ -831,59 +933,90 @@ notif_event(int64_t *version, struct hl_store *st, const char *op,
 	return rc;
 }
 
+static void
+undo_notif(struct wop *w)
+{
+	hl_notif_clear(w->nout);
+	w->version = 0;
+}
+
+static int
+op_notif_add(struct wop *w, struct hl_store *st)
+{
+	sqlite3_stmt *s;
+	const struct hl_notif *in = w->nin_notif;
+	int rc;
+
+	rc = notif_find(w->nout, st, in, &w->err);
+	if (rc == 0) {
+		w->undo = NULL;
+		return hl_err_set(&w->err, HL_EEXISTS, "this notification"
+		    " exists (id %lld)", (long long)w->nout->id);
+	}
+	if (rc != HL_ENOTFOUND)
+		return rc;
+	s = prep(st, "INSERT INTO notifications (user_id, server, room_id,"
+	    " site, always_ping, created_at, created_by, token_id)"
+	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", &w->err);
+	if (s == NULL)
+		return HL_EIO;
+	sqlite3_bind_int64(s, 1, in->user_id);
+	bind_str(s, 2, in->server);
+	sqlite3_bind_int64(s, 3, in->room_id);
+	bind_str(s, 4, in->site);
+	sqlite3_bind_int(s, 5, in->always_ping ? 1 : 0);
+	sqlite3_bind_int64(s, 6, now());
+	bind_str(s, 7, w->who->name);
+	if (w->who->token_id > 0)
+		sqlite3_bind_int64(s, 8, w->who->token_id);
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 :
+	    dberr(&w->err, st, "write notification");
+	sqlite3_finalize(s);
+	if (rc == 0)
+		rc = notif_find(w->nout, st, in, &w->err);
+	if (rc == 0)
+		rc = notif_event(&w->version, st, "add", w->nout, w->who,
+		    &w->err);
+	return rc;
+}
+
 int
 hl_store_notif_add(struct hl_notif *out, int64_t *version,
     struct hl_store *st, const struct hl_notif *in,
     const struct hl_actor *who, struct hl_err *err)
 {
-	sqlite3_stmt *s = NULL;
+	struct wop w = { .fn = op_notif_add, .undo = undo_notif,
+	    .nin_notif = in, .who = who, .nout = out };
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	*version = 0;
-	pthread_mutex_lock(&st->mu);
-	if ((rc = begin(st, err)) != 0)
-		goto out;
-	rc = notif_find(out, st, in, err);
-	if (rc == 0) {
-		(void)exec(st, "ROLLBACK", NULL);
-		rc = hl_err_set(err, HL_EEXISTS, "this notification exists"
-		    " (id %lld)", (long long)out->id);
-		goto out;
-	}
-	if (rc == HL_ENOTFOUND) {
-		rc = 0;
-		s = prep(st, "INSERT INTO notifications (user_id, server,"
-		    " room_id, site, always_ping, created_at, created_by,"
-		    " token_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", err);
-		if (s == NULL)
-			rc = HL_EIO;
-	}
-	if (rc == 0) {
-		sqlite3_bind_int64(s, 1, in->user_id);
-		bind_str(s, 2, in->server);
-		sqlite3_bind_int64(s, 3, in->room_id);
-		bind_str(s, 4, in->site);
-		sqlite3_bind_int(s, 5, in->always_ping ? 1 : 0);
-		sqlite3_bind_int64(s, 6, now());
-		bind_str(s, 7, who->name);
-		if (who->token_id > 0)
-			sqlite3_bind_int64(s, 8, who->token_id);
-		if (sqlite3_step(s) != SQLITE_DONE)
-			rc = dberr(err, st, "write notification");
-	}
-	if (rc == 0)
-		rc = notif_find(out, st, in, err);
-	if (rc == 0)
-		rc = notif_event(version, st, "add", out, who, err);
-	rc = finish(st, rc, err);
-	if (rc != 0) {
-		hl_notif_clear(out);
-		*version = 0;
-	}
-out:
+	rc = submit(st, &w, err);
+	*version = rc == 0 ? w.version : 0;
+	return rc;
+}
+
+static int
+op_notif_del(struct wop *w, struct hl_store *st)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	rc = notif_find(w->nout, st, w->nin_notif, &w->err);
+	if (rc == HL_ENOTFOUND)
+		return hl_err_set(&w->err, HL_ENOTFOUND,
+		    "no such notification");
+	if (rc != 0)
+		return rc;
+	if ((s = prep(st, "DELETE FROM notifications WHERE id = ?1",
+	    &w->err)) == NULL)
+		return HL_EIO;
+	sqlite3_bind_int64(s, 1, w->nout->id);
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 :
+	    dberr(&w->err, st, "delete notification");
 	sqlite3_finalize(s);
-	pthread_mutex_unlock(&st->mu);
+	if (rc == 0)
+		rc = notif_event(&w->version, st, "delete", w->nout, w->who,
+		    &w->err);
 	return rc;
 }
 
@@ -892,37 +1025,13 @@ hl_store_notif_del(struct hl_notif *out, int64_t *version,
     struct hl_store *st, const struct hl_notif *key,
     const struct hl_actor *who, struct hl_err *err)
 {
-	sqlite3_stmt *s;
+	struct wop w = { .fn = op_notif_del, .undo = undo_notif,
+	    .nin_notif = key, .who = who, .nout = out };
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	*version = 0;
-	pthread_mutex_lock(&st->mu);
-	if ((rc = begin(st, err)) != 0)
-		goto out;
-	rc = notif_find(out, st, key, err);
-	if (rc == HL_ENOTFOUND)
-		rc = hl_err_set(err, HL_ENOTFOUND, "no such notification");
-	if (rc == 0) {
-		s = prep(st, "DELETE FROM notifications WHERE id = ?1", err);
-		if (s == NULL)
-			rc = HL_EIO;
-		else {
-			sqlite3_bind_int64(s, 1, out->id);
-			if (sqlite3_step(s) != SQLITE_DONE)
-				rc = dberr(err, st, "delete notification");
-			sqlite3_finalize(s);
-		}
-	}
-	if (rc == 0)
-		rc = notif_event(version, st, "delete", out, who, err);
-	rc = finish(st, rc, err);
-	if (rc != 0) {
-		hl_notif_clear(out);
-		*version = 0;
-	}
-out:
-	pthread_mutex_unlock(&st->mu);
+	rc = submit(st, &w, err);
+	*version = rc == 0 ? w.version : 0;
 	return rc;
 }
 
