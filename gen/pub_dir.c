@@ -2,12 +2,12 @@
  * pub_dir: the local directory target, the default one (var/public), which
  * the daemon itself serves and any web server can serve too.
  *
- * Each file is written to a temporary name in its directory, fsynced and
- * renamed over the old one, so a reader sees the old bytes or the new,
- * never a mix.  Files go in the tree's order (immutable objects, mutable
- * files, manifest last), and the directories are fsynced before the
- * manifest is renamed into place, so after a crash the manifest on disk
- * never names a file that is not there.
+ * Each file is written to a temporary name in its directory and renamed
+ * over the old one, so a reader sees the old bytes or the new, never a
+ * mix.  Files go in the tree's order (immutable objects, mutable files,
+ * manifest last); one syncfs(2) makes them all durable before the manifest
+ * is written, fsynced and renamed into place, so after a crash the manifest
+ * on disk never names a file that is not there whole.
  *
  * Immutable files already present are not written again; a mutable file
  * is written only when its hash differs from what this target last wrote.
@@ -136,9 +136,14 @@ fsync_dir(const char *path)
 	return rc;
 }
 
-/* Writes data to root/path through a temporary file and rename. */
+/*
+ * Writes data to root/path through a temporary file and rename.  With
+ * sync, the file is fsynced before the rename; otherwise the caller makes
+ * it durable later (syncfs before the manifest).
+ */
 static int
-write_file(struct dir *d, const struct hl_file *f, struct hl_err *err)
+write_file(struct dir *d, const struct hl_file *f, int sync,
+    struct hl_err *err)
 {
 	char path[PATH_MAX], tmp[PATH_MAX], *slash;
 	const unsigned char *p = f->data;
@@ -170,7 +175,7 @@ write_file(struct dir *d, const struct hl_file *f, struct hl_err *err)
 		p += n;
 		left -= (size_t)n;
 	}
-	if (fsync(fd) != 0)
+	if (sync && fsync(fd) != 0)
 		goto fail;
 	if (close(fd) != 0) {
 		fd = -1;
@@ -237,23 +242,24 @@ prune(struct dir *d, const char *sub, int64_t now)
 	closedir(dp);
 }
 
-/* fsyncs the root and the directories the tree writes into. */
+/*
+ * Makes every file written so far durable, with their directory entries:
+ * one syncfs(2) of the target's file system costs far less than an fsync
+ * per file and per directory.
+ */
 static int
-sync_dirs(struct dir *d, struct hl_err *err)
+sync_all(struct dir *d, struct hl_err *err)
 {
-	static const char *const subs[] = { "", "/objects", "/changes",
-	    "/lists", "/assets", "/docs" };
-	char path[PATH_MAX];
-	size_t i;
+	int fd, rc;
 
-	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
-		if (snprintf(path, sizeof(path), "%s%s", d->root, subs[i]) >=
-		    (int)sizeof(path))
-			return hl_err_set(err, HL_EINVAL, "path too long");
-		if (fsync_dir(path) != 0 && errno != ENOENT)
-			return hl_err_set(err, HL_EIO, "fsync %s: %s", path,
-			    strerror(errno));
-	}
+	if ((fd = open(d->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return hl_err_set(err, HL_EIO, "open %s: %s", d->root,
+		    strerror(errno));
+	rc = syncfs(fd);
+	close(fd);
+	if (rc != 0)
+		return hl_err_set(err, HL_EIO, "syncfs %s: %s", d->root,
+		    strerror(errno));
 	return 0;
 }
 
@@ -273,7 +279,7 @@ dir_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
 			return hl_err_set(err, HL_ENOMEM, "out of memory");
 		if (f->cache == HL_CACHE_REVALIDATE && !synced) {
 			/* Everything the manifest names is durable first. */
-			if ((rc = sync_dirs(d, err)) != 0)
+			if ((rc = sync_all(d, err)) != 0)
 				return rc;
 			synced = 1;
 		}
@@ -283,7 +289,8 @@ dir_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
 			s->named_at = now;
 			continue;
 		}
-		if ((rc = write_file(d, f, err)) != 0)
+		if ((rc = write_file(d, f, f->cache == HL_CACHE_REVALIDATE,
+		    err)) != 0)
 			return rc;
 		memcpy(s->sha256, f->sha256, sizeof(s->sha256));
 		s->named_at = now;
