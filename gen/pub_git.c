@@ -11,8 +11,8 @@
  *      commit carrying the Helios-Version trailer.  Anything else is
  *      someone else's work: HL_ECONFLICT, nothing written, unless force=1;
  *   3. build the tree in memory: one blob per file, reused by id when the
- *      file's sha256 equals the one published last time under that path
- *      (no re-hashing), one treebuilder per directory, and an empty
+ *      file's sha256 is one the last tree had, under any path (no
+ *      re-hashing), one treebuilder per directory, and an empty
  *      .nojekyll at the top so GitHub Pages serves the tree as it is;
  *   4. commit on top of the newest of our commits (so versions that failed
  *      to push are kept and go out with the next one), unless the parent
@@ -45,10 +45,15 @@
 #define MAX_CRED_FILE	8192
 #define MAX_TAGS	64
 
+/*
+ * Blob ids by content: an open-addressing table keyed by the files'
+ * sha256 (an empty slot has sha256[0] == 0).  The table of the last
+ * publish answers for unchanged files, whatever their path (objects/<h>
+ * is the same blob as the list it copies), so they are not even hashed.
+ */
 struct memo {
-	char	*path;
-	char	 sha256[65];
-	git_oid	 oid;
+	char	sha256[65];
+	git_oid	oid;
 };
 
 struct hl_pub_git {
@@ -57,11 +62,14 @@ struct hl_pub_git {
 	char			 author[256];
 	char			 email[256];
 	git_repository		*repo;
-	struct memo		*memo;		/* sorted by path */
-	size_t			 nmemo;
+	struct memo		*memo;		/* of the last tree */
+	size_t			 nmemo;		/* slots, a power of 2 */
 	char			*tags[MAX_TAGS];	/* to push */
 	size_t			 ntags;
 	char			 head[GIT_OID_HEXSZ + 1];
+	int			 direct;	/* file://: repo is the target */
+	git_oid			 pushed;	/* direct: the last commit */
+	int			 pushed_set;
 };
 
 /* What every remote callback receives. */
@@ -493,6 +501,25 @@ hl_pub_git__cache_open(git_repository **out, const char *remote,
 	return 0;
 }
 
+/*
+ * An anonymous remote.  url.*.insteadOf is not applied: the target URL is
+ * taken as written (and libgit2 1.5 leaks a PCRE2 match block for every
+ * config entry it tests against that pattern).
+ */
+static int
+remote_new(git_remote **out, git_repository *repo, const char *url)
+{
+	git_remote_create_options o;
+
+	if (git_remote_create_options_init(&o,
+	    GIT_REMOTE_CREATE_OPTIONS_VERSION) < 0)
+		return -1;
+	o.repository = repo;
+	o.flags = GIT_REMOTE_CREATE_SKIP_INSTEADOF |
+	    GIT_REMOTE_CREATE_SKIP_DEFAULT_FETCHSPEC;
+	return git_remote_create_with_opts(out, url, &o);
+}
+
 int
 hl_pub_git__fetch(git_oid *tip, int *have, git_repository *repo,
     const struct hl_pub_git__url *u, struct hl_pub_git__cred *c,
@@ -516,7 +543,7 @@ hl_pub_git__fetch(git_oid *tip, int *have, git_repository *repo,
 	    u->branch);
 	(void)snprintf(spec, sizeof(spec), "+%s:%s", head, track);
 	callbacks(&cbs, &op, c);
-	if ((rc = git_remote_create_anonymous(&remote, repo, u->remote)) < 0 ||
+	if ((rc = remote_new(&remote, repo, u->remote)) < 0 ||
 	    (rc = git_remote_connect(remote, GIT_DIRECTION_FETCH, &cbs, NULL,
 	    NULL)) < 0 ||
 	    (rc = git_remote_ls(&heads, &nheads, remote)) < 0) {
@@ -590,27 +617,30 @@ cmp_file(const void *a, const void *b)
 }
 
 static int
-cmp_memo(const void *key, const void *elem)
+is_sha256(const char *h)
 {
-	const struct memo *m = elem;
-
-	return strcmp(key, m->path);
+	return strlen(h) == 64 && strspn(h, "0123456789abcdef") == 64;
 }
 
-static void
-memo_free(struct memo *m, size_t n)
+/* The slot of h in m (n slots): its entry, or the empty slot for it. */
+static struct memo *
+memo_slot(struct memo *m, size_t n, const char *h)
 {
-	size_t i;
+	size_t i = 0;
+	int k;
 
-	for (i = 0; m != NULL && i < n; i++)
-		free(m[i].path);
-	free(m);
+	/* The digest is uniform: its first hex digits make a fine hash. */
+	for (k = 0; k < 15; k++)
+		i = i << 4 | (size_t)(h[k] <= '9' ? h[k] - '0' : h[k] - 'a' + 10);
+	for (i &= n - 1;; i = (i + 1) & (n - 1))
+		if (m[i].sha256[0] == '\0' || strcmp(m[i].sha256, h) == 0)
+			return &m[i];
 }
 
 /* The state of one tree build. */
 struct build {
 	struct hl_pub_git	*g;
-	struct memo		*memo;		/* the new one, in path order */
+	struct memo		*memo;		/* the new table */
 	size_t			 nmemo;
 	size_t			 hashed;	/* blobs written */
 };
@@ -620,13 +650,19 @@ blob_for(git_oid *oid, struct build *b, const struct hl_file *f,
     struct hl_err *err)
 {
 	struct hl_pub_git *g = b->g;
-	struct memo *old, *m = &b->memo[b->nmemo];
+	struct memo *old = NULL, *m = NULL;
 	int rc;
 
-	old = g->memo == NULL ? NULL :
-	    bsearch(f->path, g->memo, g->nmemo, sizeof(*g->memo), cmp_memo);
-	if (old != NULL && f->sha256[0] != '\0' &&
-	    strcmp(old->sha256, f->sha256) == 0)
+	if (is_sha256(f->sha256)) {
+		m = memo_slot(b->memo, b->nmemo, f->sha256);
+		if (m->sha256[0] != '\0') {
+			git_oid_cpy(oid, &m->oid);
+			return 0;
+		}
+		if (g->memo != NULL)
+			old = memo_slot(g->memo, g->nmemo, f->sha256);
+	}
+	if (old != NULL && old->sha256[0] != '\0')
 		git_oid_cpy(oid, &old->oid);
 	else {
 		rc = git_blob_create_from_buffer(oid, g->repo, f->data, f->len);
@@ -634,11 +670,10 @@ blob_for(git_oid *oid, struct build *b, const struct hl_file *f,
 			return hl_pub_git__error(err, rc, NULL, f->path);
 		b->hashed++;
 	}
-	if ((m->path = strdup(f->path)) == NULL)
-		return hl_err_set(err, HL_ENOMEM, "out of memory");
-	(void)snprintf(m->sha256, sizeof(m->sha256), "%s", f->sha256);
-	git_oid_cpy(&m->oid, oid);
-	b->nmemo++;
+	if (m != NULL) {
+		memcpy(m->sha256, f->sha256, sizeof(m->sha256));
+		git_oid_cpy(&m->oid, oid);
+	}
 	return 0;
 }
 
@@ -724,12 +759,14 @@ build_tree(git_oid *out, struct hl_pub_git *g, const struct hl_tree *t,
     struct hl_err *err)
 {
 	const struct hl_file **f = NULL;
-	struct build b = { g, NULL, 0, 0 };
+	struct build b = { g, NULL, 16, 0 };
 	size_t i;
 	int rc;
 
+	while (b.nmemo < 2 * t->n)
+		b.nmemo *= 2;
 	if ((f = calloc(t->n + 1, sizeof(*f))) == NULL ||
-	    (b.memo = calloc(t->n + 1, sizeof(*b.memo))) == NULL) {
+	    (b.memo = calloc(b.nmemo, sizeof(*b.memo))) == NULL) {
 		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
 		goto out;
 	}
@@ -745,14 +782,14 @@ build_tree(git_oid *out, struct hl_pub_git *g, const struct hl_tree *t,
 	qsort(f, t->n, sizeof(*f), cmp_file);
 	if ((rc = write_dir(out, &b, f, t->n, 0, 1, err)) < 0)
 		goto out;
-	memo_free(g->memo, g->nmemo);
+	free(g->memo);
 	g->memo = b.memo;
 	g->nmemo = b.nmemo;
 	b.memo = NULL;
 	hl_log_debug("git %s: tree of %zu files, %zu blobs written", g->u.remote,
 	    t->n, b.hashed);
 out:
-	memo_free(b.memo, b.nmemo);
+	free(b.memo);
 	free(f);
 	return rc;
 }
@@ -961,6 +998,42 @@ add_tag(struct hl_pub_git *g, int64_t version, const git_oid *id,
 	return 0;
 }
 
+/*
+ * Moves the branch of a local target from old (NULL: it did not exist) to
+ * id, unless someone moved it meanwhile.
+ */
+static int
+advance(struct hl_pub_git *g, const git_oid *old, const git_oid *id,
+    struct hl_err *err)
+{
+	git_reference *ref = NULL;
+	char name[HL_GIT_MAX_BRANCH + 16];
+	size_t i;
+	int rc;
+
+	(void)snprintf(name, sizeof(name), "refs/heads/%s", g->u.branch);
+	if (old != NULL && git_oid_equal(old, id))
+		rc = 0;
+	else if (old != NULL && !g->u.force)
+		rc = git_reference_create_matching(&ref, g->repo, name, id, 0,
+		    old, "helios publish");
+	else
+		rc = git_reference_create(&ref, g->repo, name, id, g->u.force,
+		    "helios publish");
+	git_reference_free(ref);
+	if (rc == GIT_EMODIFIED || rc == GIT_EEXISTS)
+		return hl_err_set(err, HL_ECONFLICT, "git: branch %s of %s "
+		    "moved by someone else while publishing", g->u.branch,
+		    g->u.remote);
+	if (rc < 0)
+		return hl_pub_git__error(err, rc, NULL, name);
+	/* The tags were written in place by add_tag(). */
+	for (i = 0; i < g->ntags; i++)
+		free(g->tags[i]);
+	g->ntags = 0;
+	return 0;
+}
+
 int
 hl_pub_git_publish(struct hl_pub_git *g, const struct hl_tree *t,
     struct hl_err *err)
@@ -971,25 +1044,44 @@ hl_pub_git_publish(struct hl_pub_git *g, const struct hl_tree *t,
 	git_remote *remote = NULL;
 	git_commit *bc = NULL;
 	struct op op;
+	struct hl_err saved = HL_ERR_INIT;
 	char hex[GIT_OID_HEXSZ + 1];
-	int rhave, phave, lhave, bhave = 0, rc;
+	int rhave, phave, lhave, bhave = 0, offline, rc;
 
 	/* 1. Where the remote branch is. */
 	callbacks(&cbs, &op, &g->c);
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
 	po.callbacks = cbs;
-	if ((rc = git_remote_create_anonymous(&remote, g->repo,
-	    g->u.remote)) < 0) {
+	if (g->direct) {
+		rhave = ref_get(&rtip, g->repo, "refs/heads/%s", g->u.branch);
+		phave = g->pushed_set;
+		git_oid_cpy(&ptip, &g->pushed);
+		lhave = offline = 0;
+	} else if ((rc = remote_new(&remote, g->repo, g->u.remote)) < 0) {
 		rc = hl_pub_git__error(err, rc, NULL, "git remote");
 		goto out;
+	} else {
+		phave = ref_get(&ptip, g->repo, "refs/helios/pushed/%s",
+		    g->u.branch);
+		lhave = ref_get(&ltip, g->repo, "refs/heads/%s", g->u.branch);
+		offline = remote_tip(&rtip, &rhave, g, remote, &cbs, err);
 	}
-	if ((rc = remote_tip(&rtip, &rhave, g, remote, &cbs, err)) < 0)
-		goto out;
-	phave = ref_get(&ptip, g->repo, "refs/helios/pushed/%s", g->u.branch);
-	lhave = ref_get(&ltip, g->repo, "refs/heads/%s", g->u.branch);
+	if (offline < 0) {
+		/*
+		 * Unreachable or refusing: the version is still committed
+		 * locally on our own last commit, and goes out with the next
+		 * publish that reaches the remote, so the history misses none.
+		 */
+		if (offline != HL_EIO && offline != HL_EAUTH) {
+			rc = offline;
+			goto out;
+		}
+		saved = *err;
+		rhave = 0;
+	}
 
 	/* 2. Is it ours? */
-	if (!g->u.force) {
+	if (!offline && !g->u.force) {
 		if (rhave && !(phave && git_oid_equal(&rtip, &ptip)) &&
 		    !(lhave && contains(g->repo, &ltip, &rtip)) &&
 		    !(!phave && ours(g->repo, &rtip))) {
@@ -1032,9 +1124,23 @@ hl_pub_git_publish(struct hl_pub_git *g, const struct hl_tree *t,
 		    err)) < 0)
 			goto out;
 	}
+	if (g->direct) {
+		if ((rc = advance(g, rhave ? &rtip : NULL, &commit, err)) < 0)
+			goto out;
+		git_oid_cpy(&g->pushed, &commit);
+		g->pushed_set = 1;
+		git_oid_tostr(g->head, sizeof(g->head), &commit);
+		goto out;
+	}
 	if ((rc = ref_set(g->repo, "refs/heads/%s", g->u.branch, &commit,
 	    err)) < 0)
 		goto out;
+
+	if (offline) {
+		*err = saved;
+		rc = offline;
+		goto out;
+	}
 
 	/* 5. Push, unless the remote has it already. */
 	if (!rhave || !git_oid_equal(&commit, &rtip) || g->ntags > 0) {
@@ -1055,6 +1161,35 @@ out:
 	git_remote_free(remote);
 	git_commit_free(bc);
 	return rc;
+}
+
+/*
+ * A file:// target is written in place: objects straight into its
+ * database and the branch moved with a compare-and-swap, with no cache and
+ * no push (a local push would deflate every new object into a pack and
+ * inflate it again to index it: four times the work).  A missing
+ * repository is created bare; a non-bare one is refused, as git refuses to
+ * push to a checked-out branch.
+ */
+static int
+local_open(struct hl_pub_git *g, struct hl_err *err)
+{
+	const char *path = g->u.remote + strlen("file://");
+	struct stat st;
+	int rc;
+
+	g->direct = 1;
+	rc = git_repository_open_bare(&g->repo, path);
+	if (rc == GIT_ENOTFOUND && stat(path, &st) == -1 && errno == ENOENT)
+		rc = git_repository_init(&g->repo, path, 1);
+	else if (rc == GIT_ENOTFOUND)
+		return hl_err_set(err, HL_EINVAL, "git target %s: not a bare "
+		    "repository", path);
+	if (rc < 0) {
+		g->repo = NULL;
+		return hl_pub_git__error(err, rc, NULL, path);
+	}
+	return 0;
 }
 
 int
@@ -1078,7 +1213,11 @@ hl_pub_git_open(struct hl_pub_git **out, const char *url, struct hl_err *err)
 	    (rc = env_copy(g->email, sizeof(g->email),
 	    "HELIOS_GIT_AUTHOR_EMAIL", err)) < 0)
 		goto fail;
-	if ((rc = hl_pub_git__cache_open(&g->repo, g->u.remote, err)) < 0)
+	if (g->u.local)
+		rc = local_open(g, err);
+	else
+		rc = hl_pub_git__cache_open(&g->repo, g->u.remote, err);
+	if (rc < 0)
 		goto fail;
 	*out = g;
 	return 0;
@@ -1107,7 +1246,7 @@ hl_pub_git_close(struct hl_pub_git *g)
 	if (g == NULL)
 		return;
 	git_repository_free(g->repo);
-	memo_free(g->memo, g->nmemo);
+	free(g->memo);
 	for (i = 0; i < g->ntags; i++)
 		free(g->tags[i]);
 	hl_pub_git__cred_wipe(&g->c);

@@ -80,14 +80,20 @@
  *
  * Faults
  * ------
- * Connection failures, timeouts (connect timeout and a stall limit, both
- * timeout_ms), 5xx (503 SlowDown included), 408, 429 and RequestTimeout
+ * Connection failures, timeouts, 5xx (503 SlowDown included), 408, 429 and RequestTimeout
  * are retried with exponential backoff and jitter: try t waits
  * d/2 + random(d/2) with d = backoff_ms * 2^(t-1), capped at 20 s, and a
  * request is tried at most `tries` times in one publish; then HL_EIO.
  * 401 and 403 (SignatureDoesNotMatch, InvalidAccessKeyId, AccessDenied,
  * ...) are HL_EAUTH at once, with no retry.  Other 4xx are HL_EIO without
  * retry.  Messages carry the HTTP status and the S3 error Code.
+ *
+ * Timeouts: connecting may take timeout_ms; a transfer that moves no byte
+ * for timeout_ms (rounded up to seconds; curl averages the speed over a
+ * few seconds, so a stall after a burst is seen about 5 s later) is cut;
+ * and a whole request must end within 3 * timeout_ms plus its body's
+ * length at S3_MIN_RATE (16 kB/s), which also bounds a server that
+ * accepts the body and never answers.
  *
  * Credentials
  * -----------
@@ -129,6 +135,7 @@
 #define S3_MAX_RESP	(32 << 20)	/* bytes of a response body kept */
 #define S3_MAX_BACKOFF	20000		/* ms */
 #define S3_MAX_CREDS	65536		/* bytes of a credentials file */
+#define S3_MIN_RATE	16		/* bytes/ms a body must move at */
 #define S3_EMPTY_SHA256 \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
 
@@ -657,7 +664,7 @@ xfer_start(struct s3 *s, struct xfer *x, struct hl_err *err)
 			    "s3: curl_easy_init failed");
 		h = x->h;
 		stall = (s->u.timeout_ms + 999) / 1000;
-		curl_easy_setopt(h, CURLOPT_URL, x->url); if (getenv("S3DBG")) curl_easy_setopt(h, CURLOPT_VERBOSE, 1L);
+		curl_easy_setopt(h, CURLOPT_URL, x->url);
 		curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 		curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
 		curl_easy_setopt(h, CURLOPT_USERAGENT, "helios");
@@ -668,6 +675,9 @@ xfer_start(struct s3 *s, struct xfer *x, struct hl_err *err)
 		    (long)s->u.timeout_ms);
 		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, stall);
+		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 3L * s->u.timeout_ms +
+		    (long)((x->req == REQ_PUT ? x->f->len : 0) /
+		    S3_MIN_RATE));
 		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 		curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
 		curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);

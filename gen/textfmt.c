@@ -32,33 +32,32 @@
  *     pass: true                         pass = 1
  *   - asn: '3223'                        (yaml_asn: value "3223")
  *
- * Parsing uses libyaml's parser; rendering uses libyaml's emitter, which
- * is a port of PyYAML's and, set up as PyYAML's defaults (width 80,
- * indent 2, allow_unicode off: non-ASCII text is written as "\u00E9"
- * escapes, as yaml.dump does), writes the same bytes: indentless
- * sequences, the same choice between plain, single- and double-quoted
- * scalars, the same line folding.  The one thing the emitter does not do
- * is PyYAML's representer, which quotes a string whose plain form would
- * load as something else ('3223', 'true', '', '2019-01-01'); is_plain_str()
- * below runs PyYAML's implicit resolvers (yaml/resolver.py) for that.
+ * Parsing uses libyaml's parser.  Rendering writes what yaml.dump writes
+ * (width 80, indent 2, allow_unicode off: non-ASCII text comes out as
+ * "\xE9" escapes in double quotes): indentless sequences, PyYAML's choice
+ * between plain, single- and double-quoted scalars, and its line folding.
+ * It is a port of PyYAML's emitter rather than libyaml's, which folds long
+ * double-quoted lines differently (see "yaml rendering" below).
  *
  * Keys come in the order yaml.dump(sort_keys=True) writes them (asn,
  * comment, disable, ip, ns, pass), unless the file had them in another
- * order (a hand edit) and the item records it (HL_ITEM_KEYS).  "disable:"
+ * order (a hand edit) and the item records it (HL_ITEM_KEYS, item->keys:
+ * "comment pass ns"; without it such an item comes back sorted).  "disable:"
  * with no value (a hand edit too: PyYAML writes None as "null") is kept
  * as HL_DISABLE_EMPTY.
  *
  * What is normalised rather than kept: a last line without '\n' gets one;
  * yaml that PyYAML would not have written (flow style, comments, other
- * quoting, "disable: yes", "null") comes back in PyYAML's form.
+ * quoting, "disable: yes", "null") comes back in PyYAML's form.  Values
+ * rendered into yaml must be UTF-8.
  */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define PCRE2_CODE_UNIT_WIDTH 8
 #include <pcre2.h>
-#include <stdio.h>
 #include <yaml.h>
 
 #include "textfmt.h"
@@ -383,8 +382,9 @@ yp_ns(struct yparse *y, struct hl_item *it)
 		return 0;
 	}
 	if (y->ev.type != YAML_SEQUENCE_START_EVENT)
-		return hl_err_set(y->err, HL_EINVAL, "%s:%zu: ns must be a name "
-		    "or a sequence of names", y->filename, yp_line(y));
+		return hl_err_set(y->err, HL_EINVAL,
+		    "%s:%zu: ns must be a name or a sequence of names",
+		    y->filename, yp_line(y));
 	line = yp_line(y);
 	it->ns_seq = 1;
 	for (;;) {
@@ -513,8 +513,9 @@ yp_item(struct yparse *y, struct hl_item *it, int fmt)
 		}
 	}
 	if (!seen[vk])
-		return hl_err_set(y->err, HL_EINVAL, "%s:%zu: an item without %s",
-		    y->filename, line, key_names[vk]);
+		return hl_err_set(y->err, HL_EINVAL,
+		    "%s:%zu: an item without %s", y->filename, line,
+		    key_names[vk]);
 #ifdef HL_ITEM_KEYS
 	return yp_keep_order(it, order, norder);
 #else
@@ -819,7 +820,7 @@ struct yw {
 	struct hl_buf		*out;
 	int			 rc;		/* the first error */
 	int			 column;
-	int			 indent;	/* of the scalar being written */
+	int			 indent;	/* of the scalar written */
 	int			 whitespace;
 	int			 indention;
 	uint32_t		*text;		/* the scalar, decoded */

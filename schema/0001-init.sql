@@ -52,6 +52,7 @@ CREATE TABLE items (
 	disabled	INTEGER NOT NULL DEFAULT 0,
 	pass		INTEGER NOT NULL DEFAULT 0,
 	ns_seq		INTEGER NOT NULL DEFAULT 0,
+	yaml_keys	TEXT,	-- key order of a hand-edited yaml item
 	created_at	INTEGER NOT NULL,
 	created_by	TEXT NOT NULL,
 	modified_at	INTEGER NOT NULL,

@@ -395,6 +395,8 @@ route_match(const struct route *r, const struct ctx *c)
 	const char *p = r->pattern, *e;
 	size_t i = 0, n;
 
+	if (c->nseg > MAX_SEGS)
+		return 0;
 	while (*p != '\0') {
 		e = strchr(p, '/');
 		n = e ? (size_t)(e - p) : strlen(p);
@@ -409,6 +411,32 @@ route_match(const struct route *r, const struct ctx *c)
 			p++;
 	}
 	return i == c->nseg;
+}
+
+/* 1 when s is 1 to max printable ASCII characters. */
+static int
+printable(const char *s, size_t max)
+{
+	size_t i;
+
+	for (i = 0; s[i] != '\0'; i++)
+		if (i >= max || s[i] <= ' ' || s[i] >= 0x7f)
+			return 0;
+	return i > 0;
+}
+
+/* 1 when seg is the first segment of an API route. */
+static int
+api_prefix(const char *seg)
+{
+	size_t i, n = strlen(seg);
+
+	for (i = 0; i < NROUTES; i++)
+		if (strncmp(routes[i].pattern, seg, n) == 0 &&
+		    (routes[i].pattern[n] == '\0' ||
+		    routes[i].pattern[n] == '/'))
+			return 1;
+	return 0;
 }
 
 static unsigned
@@ -1467,6 +1495,11 @@ hl_api_handle(struct hl_response *out, struct hl_api *api,
 			r = &routes[i];
 			break;
 		}
+	if (r == NULL && c.nseg > 0 && api_prefix(c.seg[0])) {
+		/* Under an API route: the API's 404, never a file. */
+		fail(&c, E_NOT_FOUND, "no such resource");
+		goto out;
+	}
 	if (r == NULL) {
 		/* split_path cut c.path up; decode afresh for the caller. */
 		out->unrouted = 1;
@@ -1480,9 +1513,9 @@ hl_api_handle(struct hl_response *out, struct hl_api *api,
 		goto out;
 	}
 	if (!(c.method & r->methods)) {
-		fail(&c, E_METHOD, "%s is not allowed here; allowed: %s",
-		    method_bit(req->method) ? req->method : "this method",
-		    r->allow);
+		fail(&c, E_METHOD, "%s is not allowed on %s; allowed: %s",
+		    printable(req->method, 16) ? req->method : "this method",
+		    req->path, r->allow);
 		out->allow = r->allow;
 		goto out;
 	}

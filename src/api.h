@@ -84,9 +84,10 @@ struct hl_request {
 /*
  * The answer.  body is the bytes to send with content_type.  allow is set
  * (static text) for a 405.  user is the token's name for the access log
- * ("-" when none).  When the path is no API route, unrouted is 1, status
- * is 404 with a JSON body, and path is the decoded path (malloc'd), for a
- * server that also serves static files.
+ * ("-" when none).  When the path is outside the API (its first segment
+ * starts no route: not /blacklists/..., /tokens/..., ...), unrouted is 1,
+ * status is 404 with a JSON body, and path is the decoded path (malloc'd),
+ * for a server that also serves static files.
  */
 struct hl_response {
 	unsigned	 status;

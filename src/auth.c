@@ -101,6 +101,12 @@ hl_auth_check(struct hl_token *out, struct hl_store *st,
 		    "a valid token is required (Authorization header)");
 	hl_auth_token_hash(hash, tok);
 	rc = hl_store_token_find(out, st, hash, err);
+	/*
+	 * The lookup is by hash, so its timing says nothing about the
+	 * secret; the stored hash is still compared in constant time.
+	 */
+	if (rc == 0 && !hl_auth_hash_equal(out->hash, hash))
+		rc = HL_EAUTH;
 	OPENSSL_cleanse(hash, sizeof(hash));
 	if (rc == HL_EAUTH || rc == HL_ENOTFOUND) {
 		hl_token_clear(out);

@@ -13,7 +13,5 @@ pending(const char *name)
 	return 1;
 }
 
-int hl_cmd_verify(int argc, char **argv) { return pending("verify"); }
-int hl_cmd_pull(int argc, char **argv) { return pending("pull"); }
 int hl_cmd_history(int argc, char **argv) { return pending("history"); }
 int hl_cmd_restore(int argc, char **argv) { return pending("restore"); }

@@ -109,6 +109,7 @@ hl_item_clear(struct hl_item *it)
 	free(it->comment);
 	free(it->created_by);
 	free(it->modified_by);
+	free(it->keys);
 	memset(it, 0, sizeof(*it));
 }
 
@@ -138,7 +139,9 @@ hl_item_copy(struct hl_item *dst, const struct hl_item *src)
 {
 	*dst = *src;
 	dst->value = dst->comment = dst->created_by = dst->modified_by = NULL;
+	dst->keys = NULL;
 	if (dup_str(&dst->value, src->value) != 0 ||
+	    dup_str(&dst->keys, src->keys) != 0 ||
 	    dup_str(&dst->comment, src->comment) != 0 ||
 	    dup_str(&dst->created_by, src->created_by) != 0 ||
 	    dup_str(&dst->modified_by, src->modified_by) != 0) {

@@ -40,6 +40,9 @@ const char	*hl_fmt_name(int fmt);
 const char	*hl_fmt_key(int fmt);
 int		 hl_fmt_is_yaml(int fmt);
 
+/* struct hl_item has keys (textfmt.c keeps hand-edited key order). */
+#define HL_ITEM_KEYS 1
+
 /* yaml "disable:" as written: absent, "true", or present and empty. */
 enum { HL_DISABLE_NO = 0, HL_DISABLE_TRUE = 1, HL_DISABLE_EMPTY = 2 };
 
@@ -52,6 +55,8 @@ struct hl_item {
 	int	 pass;
 	int	 ns_seq;	/* ns written as a YAML sequence */
 	int	 verbatim;	/* a skipped line kept for round trips */
+	char	*keys;		/* yaml keys in file order when they are not
+				   sorted ("comment pass ns"), else NULL */
 	int64_t	 created_at;
 	char	*created_by;
 	int64_t	 modified_at;
@@ -98,6 +103,7 @@ struct hl_token {
 	char	*created_by;
 	int64_t	 revoked_at;	/* 0 while valid */
 	int64_t	 last_used_at;
+	unsigned char hash[32];	/* SHA-256 of the secret, as stored */
 };
 
 /*

@@ -408,7 +408,10 @@ http_date(char *out, size_t sz, time_t t)
 {
 	struct tm tm;
 
-	gmtime_r(&t, &tm);
+	if (gmtime_r(&t, &tm) == NULL) {
+		t = 0;
+		gmtime_r(&t, &tm);
+	}
 	snprintf(out, sz, "%s, %02d %s %04d %02d:%02d:%02d GMT",
 	    wdays[tm.tm_wday % 7], tm.tm_mday, months[tm.tm_mon % 12],
 	    tm.tm_year + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec);

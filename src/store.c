@@ -40,21 +40,21 @@ static const char *const queries[Q_N] = {
 	[Q_LIST_FMT] = "SELECT format FROM lists WHERE id = ?1",
 	[Q_ITEM_BY_KEY] = "SELECT id, pos, value, comment, disabled, pass,"
 	    " ns_seq, verbatim, created_at, created_by, modified_at,"
-	    " modified_by, token_id FROM items"
+	    " modified_by, token_id, yaml_keys FROM items"
 	    " WHERE list_id = ?1 AND vkey = ?2",
 	[Q_ITEM_NEXT_POS] = "SELECT COALESCE(MAX(pos) + 1, 0) FROM items"
 	    " WHERE list_id = ?1",
 	[Q_ITEM_INSERT] = "INSERT INTO items (list_id, pos, value, vkey,"
 	    " verbatim, comment, disabled, pass, ns_seq, created_at,"
-	    " created_by, modified_at, modified_by, token_id)"
+	    " created_by, modified_at, modified_by, token_id, yaml_keys)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-	    " ?13, ?14)",
+	    " ?13, ?14, ?15)",
 	[Q_ITEM_DELETE] = "DELETE FROM items WHERE id = ?1",
 	[Q_EVENT_INSERT] = "INSERT INTO events (at, op, list_id, value,"
 	    " record, actor, token_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[Q_LIST_SET_VERSION] = "UPDATE lists SET version = ?2 WHERE id = ?1",
 	[Q_TOKEN_FIND] = "SELECT id, name, scopes, created_at, created_by,"
-	    " revoked_at, last_used_at FROM tokens"
+	    " revoked_at, last_used_at, hash FROM tokens"
 	    " WHERE hash = ?1 AND revoked_at IS NULL",
 };
 
@@ -381,6 +381,7 @@ read_item(struct hl_item *it, sqlite3_stmt *s)
 	it->modified_at = sqlite3_column_int64(s, 10);
 	it->modified_by = col_str(s, 11);
 	it->token_id = sqlite3_column_int64(s, 12);
+	it->keys = col_str(s, 13);
 	return it->value && it->created_by && it->modified_by ? 0 :
 	    HL_ENOMEM;
 }
@@ -400,11 +401,12 @@ hl_store_items(struct hl_item **out, size_t *n, struct hl_store *st,
 	pthread_mutex_lock(&st->mu);
 	s = prep(st, verbatim ?
 	    "SELECT id, pos, value, comment, disabled, pass, ns_seq, verbatim,"
-	    " created_at, created_by, modified_at, modified_by, token_id"
-	    " FROM items WHERE list_id = ?1 ORDER BY pos" :
+	    " created_at, created_by, modified_at, modified_by, token_id,"
+	    " yaml_keys FROM items WHERE list_id = ?1 ORDER BY pos" :
 	    "SELECT id, pos, value, comment, disabled, pass, ns_seq, verbatim,"
-	    " created_at, created_by, modified_at, modified_by, token_id"
-	    " FROM items WHERE list_id = ?1 AND verbatim = 0 ORDER BY pos",
+	    " created_at, created_by, modified_at, modified_by, token_id,"
+	    " yaml_keys FROM items WHERE list_id = ?1 AND verbatim = 0"
+	    " ORDER BY pos",
 	    err);
 	if (s != NULL) {
 		bind_str(s, 1, list);
@@ -566,6 +568,7 @@ insert_item(struct hl_item *out, int64_t *version, struct hl_store *st,
 	bind_str(s, 13, it.modified_by);
 	if (it.token_id > 0)
 		sqlite3_bind_int64(s, 14, it.token_id);
+	bind_str(s, 15, it.keys);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
@@ -1093,6 +1096,8 @@ read_token(struct hl_token *t, sqlite3_stmt *s)
 	t->created_by = col_str(s, 4);
 	t->revoked_at = sqlite3_column_int64(s, 5);
 	t->last_used_at = sqlite3_column_int64(s, 6);
+	if (sqlite3_column_bytes(s, 7) == (int)sizeof(t->hash))
+		memcpy(t->hash, sqlite3_column_blob(s, 7), sizeof(t->hash));
 	return t->name && t->created_by ? 0 : HL_ENOMEM;
 }
 
@@ -1191,7 +1196,7 @@ hl_store_tokens(struct hl_token **out, size_t *n, struct hl_store *st,
 	*n = 0;
 	pthread_mutex_lock(&st->mu);
 	s = prep(st, "SELECT id, name, scopes, created_at, created_by,"
-	    " revoked_at, last_used_at FROM tokens ORDER BY id", err);
+	    " revoked_at, last_used_at, hash FROM tokens ORDER BY id", err);
 	if (s != NULL) {
 		rc = collect((void **)out, n, sizeof(**out), s, fill_token,
 		    clear_token, st, err);

@@ -31,6 +31,7 @@ for t in "$B"/tests/test_*; do
 	CMOCKA_MESSAGE_OUTPUT=TAP run_part "$(basename "$t")" "$t"
 done
 run_part api sh tests/api/run.sh
+run_part fuzz sh tests/fuzz/run.sh short
 for t in tests/integration/t[0-9][0-9][0-9][0-9]-*.sh; do
 	[ -f "$t" ] || continue
 	run_part "$(basename "$t")" sh "$t"

@@ -13,7 +13,8 @@ B=${HELIOS_BUILD:-$PWD/build}
 T=$(hl_tmp)
 PUB=$T/public
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
-PKGS="sqlite3 libmicrohttpd libcurl libgit2 zlib jansson libcrypto yaml-0.1 libpcre2-8"
+PKGS="sqlite3 libmicrohttpd libcurl libgit2 zlib jansson libcrypto yaml-0.1
+    libpcre2-8"
 NG_PID=""
 SS_PID=""
 

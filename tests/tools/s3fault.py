@@ -11,7 +11,8 @@
 #   GET /__fault/set?skip=K&fail=N&status=503&code=SlowDown&mode=error
 #       let K requests through, then fail the next N: mode "error" answers
 #       status with an S3 XML error body carrying code; "drop" closes the
-#       connection without an answer (a server restarted mid-request);
+#       connection in the middle of an answer (a server restarted
+#       mid-request);
 #       "hang" holds the request without answering for up to 30 seconds.
 #   GET /__fault/stats
 #       "requests=R failed=F puts=P maxflight=M" since the last
@@ -113,6 +114,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
         if fault:
             mode, status, code = fault
             if mode == "drop":
+                # Headers promising a body, then the connection closes.
+                self.wfile.write(b"HTTP/1.1 200 OK\r\n"
+                                 b"Content-Length: 1000\r\n\r\nabc")
+                self.wfile.flush()
                 self.close_connection = True
                 return
             if mode == "hang":

@@ -11,7 +11,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
-#include <err.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,13 @@
 #include <microhttpd.h>
 
 #include "static.h"
+
+static void
+die(const char *msg, const char *arg)
+{
+	fprintf(stderr, "static_serve: %s%s\n", msg, arg);
+	exit(1);
+}
 
 static enum MHD_Result
 handler(void *cls, struct MHD_Connection *conn, const char *url,
@@ -51,9 +57,9 @@ main(int argc, char *argv[])
 	}
 	port = strtol(argv[2], &end, 10);
 	if (*end != '\0' || port < 0 || port > 65535)
-		errx(1, "bad port: %s", argv[2]);
+		die("bad port: ", argv[2]);
 	if (hl_static_new(&st, argv[1], &e) != 0)
-		errx(1, "%s", e.msg);
+		die(e.msg, "");
 
 	/* blocked before the daemon starts, so its threads inherit it */
 	sigemptyset(&set);
@@ -71,7 +77,7 @@ main(int argc, char *argv[])
 	    MHD_OPTION_UNESCAPE_CALLBACK, hl_static_unescape, NULL,
 	    MHD_OPTION_END);
 	if (d == NULL)
-		errx(1, "cannot listen on 127.0.0.1:%ld", port);
+		die("cannot listen on 127.0.0.1:", argv[2]);
 	info = MHD_get_daemon_info(d, MHD_DAEMON_INFO_BIND_PORT);
 	printf("port %u\n", info != NULL ? (unsigned)info->port : 0u);
 	fflush(stdout);

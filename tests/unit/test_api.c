@@ -309,6 +309,7 @@ test_bad_input_gets_the_right_status_and_changes_nothing(void **state)
 		{ "GET", "/blacklists/watch-keyword/junk", NULL, NULL, 404,
 		    "not_found" },
 		{ "GET", "/blacklists/", NULL, NULL, 404, "not_found" },
+		{ "DELETE", "/tokens/", NULL, NULL, 404, "not_found" },
 		{ "PUT", "/blacklists/watch-keyword", NULL, NULL, 405,
 		    "method_not_allowed" },
 		{ "GET", "/changes?since=x", NULL, NULL, 400, "invalid" },

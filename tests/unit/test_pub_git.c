@@ -255,6 +255,11 @@ test_a_publish_to_a_bare_repository_gives_exactly_the_tree(void **state)
 	    "lists/watch-keyword.json lists/watch-keyword.txt manifest.json "
 	    "objects/ab12 ");
 	free(s);
+	/* One content, one blob, whatever the path. */
+	s = sh("cd %s/clone && git rev-parse HEAD:objects/ab12 "
+	    "HEAD:lists/watch-keyword.txt | uniq | wc -l", fx->dir);
+	assert_string_equal(s, "1");
+	free(s);
 	s = sh("cat %s/clone/lists/watch-keyword.txt", fx->dir);
 	assert_string_equal(s, "spam\\.example\tbob");
 	free(s);
@@ -597,7 +602,7 @@ test_smart_http_publish_with_auth_and_outages(void **state)
 	struct hl_err err = HL_ERR_INIT;
 	struct hl_pub_git *g = NULL, *bad = NULL;
 	struct ttree tt = { 0 };
-	char url[256], srv[128], bare[192], *port, *s;
+	char url[256], srv[128], bare[192], other[128], cache[128], *port, *s;
 	unsigned char *data = NULL;
 	size_t len;
 	double ms, ms_file;
@@ -624,7 +629,10 @@ test_smart_http_publish_with_auth_and_outages(void **state)
 	    "manifest.json ");
 	free(s);
 
-	/* Wrong password. */
+	/* Wrong password (another cache: another installation). */
+	(void)snprintf(other, sizeof(other), "%s/cache2", fx->dir);
+	(void)snprintf(cache, sizeof(cache), "%s", getenv("HELIOS_GIT_CACHE"));
+	setenv("HELIOS_GIT_CACHE", other, 1);
 	setenv("HELIOS_GIT_PASSWORD", "wrong", 1);
 	assert_int_equal(hl_pub_git_open(&bad, url, &err), 0);
 	assert_int_equal(hl_pub_git_publish(bad, version(&tt, ++v), &err),
@@ -638,6 +646,7 @@ test_smart_http_publish_with_auth_and_outages(void **state)
 	assert_int_equal(hl_pub_git_publish(bad, version(&tt, v), &err),
 	    HL_EAUTH);
 	hl_pub_git_close(bad);
+	setenv("HELIOS_GIT_CACHE", cache, 1);
 	assert_int_equal(count(bare, "gh-pages"), 1);
 
 	/* Server down, then up again: the newest version goes out. */
@@ -655,8 +664,8 @@ test_smart_http_publish_with_auth_and_outages(void **state)
 	assert_string_equal(s, "fourth");
 	free(s);
 	/*
-	 * A push refused after the fetch (pushing switched off: 403): the
-	 * commit is kept and goes out with the next one.
+	 * Pushing switched off (403): the commit is kept and goes out with
+	 * the next one, as the ones made while the server was down did.
 	 */
 	sh_ok("git --git-dir=%s config http.receivepack false", bare);
 	puts_(&tt, "lists/watch-keyword.txt", "fifth\n");
@@ -669,6 +678,7 @@ test_smart_http_publish_with_auth_and_outages(void **state)
 	    bare);
 	assert_string_equal(s, "v7: +1 watch-keyword (by alice) "
 	    "v6: +1 watch-keyword (by alice) v5: +1 watch-keyword (by alice) "
+	    "v4: +1 watch-keyword (by alice) v3: +1 watch-keyword (by alice) "
 	    "v1: +1 watch-keyword (by alice) ");
 	free(s);
 
@@ -683,7 +693,7 @@ test_smart_http_publish_with_auth_and_outages(void **state)
 	free(data);
 	assert_int_equal(hl_gitarchive_read(&data, &len, url, NULL,
 	    "lists/watch-keyword.txt", 4, 0, &err), 0);
-	assert_string_equal((char *)data, "first\n");
+	assert_string_equal((char *)data, "third\n");
 	free(data);
 
 	/* Time per publish: 2 MB tree, one file changed. */
@@ -705,7 +715,7 @@ test_smart_http_publish_with_auth_and_outages(void **state)
 	    ms, ms_file);
 	assert_true(ms < 2000);
 	s = sh("git --git-dir=%s rev-list --count gh-pages", bare);
-	assert_string_equal(s, "25");
+	assert_string_equal(s, "27");
 	free(s);
 
 	sh_ok("sh %s stop %s", script(), srv);

@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -33,7 +34,7 @@
 #include "tree.h"
 
 #define BUCKET	"helios"
-#define MAXF	64
+#define MAXF	128
 
 static char	tmpdir[256];
 static int	s3_port;		/* the shared server */
@@ -470,7 +471,8 @@ test_first_publish_writes_every_file_with_its_headers(void **unused)
 	struct hl_err		 err = HL_ERR_INIT;
 	struct hl_s3_stats	 s;
 	void			*st;
-	char			*out;
+	char			*out, *p, line[512];
+	size_t			 i, n;
 
 	set_creds("S3RVER", "S3RVER");
 	tt_build(&tt, 1, "spam\nham\n", 0);
@@ -484,18 +486,23 @@ test_first_publish_writes_every_file_with_its_headers(void **unused)
 	assert_int_equal(s.retries, 0);
 	check_bucket(&tt, s3_port, "t1");
 
-	/* awscli, an independent client, sees the same keys and bytes. */
+	/*
+	 * awscli, an independent client, sees the same keys (decoded) and
+	 * ETags (the MD5 of the bytes).
+	 */
 	out = run_cmd("aws --endpoint-url http://127.0.0.1:%d --region "
-	    "us-east-1 s3 ls s3://" BUCKET "/t1/ --recursive | wc -l",
-	    s3_port);
+	    "us-east-1 s3api list-objects-v2 --bucket " BUCKET " --prefix t1/ "
+	    "--query 'Contents[].[Key,ETag]' --output text", s3_port);
 	assert_non_null(out);
-	assert_int_equal(atoi(out), (int)tt.t.n);
-	free(out);
-	out = run_cmd("aws --endpoint-url http://127.0.0.1:%d --region "
-	    "us-east-1 s3 cp 's3://" BUCKET "/t1/lists/a+b:c=d \xc3\xa9.txt' -",
-	    s3_port);
-	assert_non_null(out);
-	assert_string_equal(out, "caf\xc3\xa9\tx\n");
+	for (i = 0, n = 0; i < tt.t.n; i++) {
+		snprintf(line, sizeof(line), "t1/%s\t\"%s\"\n",
+		    tt.f[i].path, tt.f[i].md5);
+		if (strstr(out, line) == NULL)
+			fail_msg("awscli does not list %s", line);
+	}
+	for (p = out; (p = strchr(p, '\n')) != NULL; p++)
+		n++;
+	assert_int_equal(n, tt.t.n);
 	free(out);
 	out = run_cmd("aws --endpoint-url http://127.0.0.1:%d --region "
 	    "us-east-1 s3api head-object --bucket " BUCKET " --key "
@@ -689,7 +696,7 @@ test_a_stalled_request_times_out_and_is_retried(void **unused)
 
 	set_creds("S3RVER", "S3RVER");
 	tt_build(&tt, 1, "spam\n", 0);
-	st = target_open(px_port, "t7", "&backoff_ms=10&timeout_ms=1000");
+	st = target_open(px_port, "t7", "&backoff_ms=10&timeout_ms=500");
 	proxy_set("reset");
 	proxy_set("set?skip=1&fail=1&mode=hang");
 	if (hl_pub_s3_ops.publish(st, &tt.t, &err) != 0)
@@ -814,6 +821,125 @@ test_a_target_catches_up_when_its_server_returns(void **unused)
 	tt_free(&c);
 }
 
+/*
+ * SmokeDetector's lists at their real sizes, made of pattern-like lines
+ * with a varying token (so that gzip does not flatter them), each as .txt
+ * or .yml, .json (the items with provenance) and their .gz, with the
+ * immutable copies of all four.
+ */
+static const struct {
+	const char	*id;
+	const char	*ext;
+	size_t		 bytes;
+} real_lists[] = {
+	{ "blacklist-keyword", ".txt", 70000 },
+	{ "blacklist-website", ".txt", 100000 },
+	{ "blacklist-username", ".txt", 15000 },
+	{ "blacklist-number", ".txt", 10000 },
+	{ "watch-keyword", ".txt", 1850000 },
+	{ "watch-number", ".txt", 109000 },
+	{ "blacklist-cidr", ".yml", 1200 },
+	{ "blacklist-ns", ".yml", 40000 },
+	{ "watch-ns", ".yml", 60000 },
+	{ "watch-asn", ".yml", 1200 },
+};
+
+static const char *const real_words[] = {
+	"1700000000\tsome user\t(?i)cheap-pills-", "\\bketo\\W*diet\\b",
+	"buy[\\W_]*+followers", "  - ns: ns1.spam-host-", "casino-bonus-",
+	"(?:1[\\W_]*+)?800[\\W_]*+555", "  - ip: 192.0.2.", "essay-writer",
+};
+
+static void
+real_tree(struct ttree *tt, int v, const char *extra_line)
+{
+	struct hl_buf	 txt = HL_BUF_INIT, json = HL_BUF_INIT;
+	char		 path[512], m[128];
+	size_t		 i, n;
+
+	memset(tt, 0, sizeof(*tt));
+	tt->t.version = v;
+	tt->t.files = tt->f;
+	for (i = 0; i < sizeof(real_lists) / sizeof(real_lists[0]); i++) {
+		hl_buf_reset(&txt);
+		hl_buf_reset(&json);
+		hl_buf_puts(&json, "{\"items\":[");
+		for (n = 1; txt.len < real_lists[i].bytes; n++) {
+			hl_buf_printf(&txt, "%s%zx\n",
+			    real_words[(n * 7 + i) % 8],
+			    (size_t)(n * 2654435761u % 100000));
+			hl_buf_printf(&json, "%s{\"n\":%zu,\"created_by\":"
+			    "\"user%zu\",\"created_at\":\"2024-05-%02zu"
+			    "T10:00:00Z\"}", n > 1 ? "," : "", n,
+			    n % 97, n % 28 + 1);
+		}
+	if (i == 4 && extra_line != NULL)
+			hl_buf_printf(&txt, "%s\n", extra_line);
+		hl_buf_puts(&json, "]}\n");
+		snprintf(path, sizeof(path), "lists/%s%s", real_lists[i].id,
+		    real_lists[i].ext);
+		tt_list(tt, path, txt.data);
+		snprintf(path, sizeof(path), "lists/%s.json", real_lists[i].id);
+		if (i == 4 && extra_line != NULL)
+			hl_buf_printf(&json, " ");
+		tt_list(tt, path, json.data);
+	}
+	snprintf(m, sizeof(m), "{\"version\":%d}\n", v);
+	tt_add(tt, "manifest.json", m, strlen(m));
+	snprintf(m, sizeof(m), "signature of v%d", v);
+	tt_add(tt, "manifest.json.sig", m, strlen(m));
+	qsort(tt->f, tt->t.n, sizeof(tt->f[0]), cmp_file);
+	hl_buf_free(&txt);
+	hl_buf_free(&json);
+}
+
+static void
+test_one_changed_pattern_at_real_size_uploads_one_list(void **unused)
+{
+	struct ttree		 a, b;
+	struct hl_err		 err = HL_ERR_INIT;
+	struct hl_s3_stats	 s0, s1;
+	struct timespec		 t0, t1;
+	uint64_t		 total = 0;
+	void			*st;
+	size_t			 i;
+
+	set_creds("S3RVER", "S3RVER");
+	real_tree(&a, 1, NULL);
+	real_tree(&b, 2, "new\\.spam\\.pattern");
+	for (i = 0; i < b.t.n; i++)
+		total += b.f[i].len;
+	st = target_open(s3_port, "real", "");
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (hl_pub_s3_ops.publish(st, &a.t, &err) != 0)
+		fail_msg("publish: %s", err.msg);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s0 = stats(st);
+	fprintf(stderr, "# real size, first publish: %zu files, %llu bytes, "
+	    "%llu requests, %llu bytes up, %ld ms\n", a.t.n,
+	    (unsigned long long)total, (unsigned long long)s0.requests,
+	    (unsigned long long)s0.bytes_up,
+	    (long)((t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (hl_pub_s3_ops.publish(st, &b.t, &err) != 0)
+		fail_msg("publish: %s", err.msg);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	s1 = stats(st);
+	fprintf(stderr, "# real size, one changed pattern in watch-keyword: "
+	    "%llu requests, %llu bytes up, %ld ms\n",
+	    (unsigned long long)(s1.requests - s0.requests),
+	    (unsigned long long)(s1.bytes_up - s0.bytes_up),
+	    (long)((t1.tv_sec - t0.tv_sec) * 1000 +
+	    (t1.tv_nsec - t0.tv_nsec) / 1000000));
+	/* .txt, .json, their .gz, the four copies, manifest and .sig. */
+	assert_int_equal(s1.requests - s0.requests, 10);
+	assert_int_equal(s1.skipped - s0.skipped, b.t.n - 10);
+	hl_pub_s3_ops.close(st);
+	tt_free(&a);
+	tt_free(&b);
+}
+
 /* ---- fixture ---- */
 
 static int
@@ -875,6 +1001,8 @@ main(void)
 		    test_a_manifest_written_by_another_is_a_conflict),
 		cmocka_unit_test(
 		    test_a_target_catches_up_when_its_server_returns),
+		cmocka_unit_test(
+		    test_one_changed_pattern_at_real_size_uploads_one_list),
 	};
 
 	return cmocka_run_group_tests(tests, setup, teardown);

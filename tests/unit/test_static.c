@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -234,7 +235,7 @@ setup(void **state)
 	F.d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD, 0, NULL, NULL,
 	    handler, F.st, MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
 	    MHD_OPTION_UNESCAPE_CALLBACK, hl_static_unescape, NULL,
-	    MHD_OPTION_END);
+	    MHD_OPTION_THREAD_POOL_SIZE, (unsigned)4, MHD_OPTION_END);
 	if (F.d == NULL)
 		return -1;
 	info = MHD_get_daemon_info(F.d, MHD_DAEMON_INFO_BIND_PORT);
@@ -329,11 +330,11 @@ reply_free(struct reply *r)
 	r->body = NULL;
 }
 
-/* The value of response header name, or "" if absent (static buffer). */
+/* The value of response header name, or "" (a per-thread buffer). */
 static const char *
 header(const struct reply *r, const char *name)
 {
-	static char val[1024];
+	static _Thread_local char val[1024];
 	const char *p = r->hdr, *e;
 	size_t n = strlen(name), k;
 
@@ -825,6 +826,112 @@ test_rename(void **state)
 	reply_free(&r);
 }
 
+/* GET path on handle c; returns the status, the ETag in etag */
+static long
+quick_get(CURL *c, const char *path, char etag[64])
+{
+	struct reply r;
+	char url[256];
+	long code = 0;
+
+	memset(&r, 0, sizeof(r));
+	snprintf(url, sizeof(url), "http://127.0.0.1:%u%s", F.port, path);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &r);
+	curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(c, CURLOPT_HEADERDATA, &r);
+	if (curl_easy_perform(c) == CURLE_OK)
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	snprintf(etag, 64, "%s", header(&r, "ETag"));
+	free(r.body);
+	return code;
+}
+
+#define MANY	1500	/* more files than the cache has slots */
+
+static void
+test_cache_capacity(void **state)
+{
+	char rel[64], path[256], body[32], want[35], got[64];
+	CURL *c;
+	int i, round;
+
+	snprintf(path, sizeof(path), "%s/many", F.root);
+	assert_int_equal(mkdir(path, 0755), 0);
+	for (i = 0; i < MANY; i++) {
+		snprintf(rel, sizeof(rel), "many/f%d.txt", i);
+		snprintf(body, sizeof(body), "file %d\n", i);
+		put_file(rel, body, strlen(body));
+	}
+	c = curl_easy_init();
+	assert_non_null(c);
+	for (round = 0; round < 2; round++)
+		for (i = 0; i < MANY; i += round + 1) {
+			snprintf(path, sizeof(path), "/many/f%d.txt", i);
+			snprintf(body, sizeof(body), "file %d\n", i);
+			md5_hex(want, body, strlen(body));
+			assert_int_equal(quick_get(c, path, got), 200);
+			assert_string_equal(got, want);
+		}
+	curl_easy_cleanup(c);
+}
+
+struct hammer {
+	pthread_t	t;
+	int		n;
+	int		bad;
+};
+
+static void *
+hammer_run(void *arg)
+{
+	static const char *const paths[] = {
+		"/lists/watch-keyword.txt", "/lists/watch-keyword.json",
+		"/manifest.json", "/changes.json", "/empty.txt",
+	};
+	static const char *const bodies[] = {
+		KW_TXT, KW_JSON, MANIFEST, "{\"segments\":[\"1-5\"]}\n", "",
+	};
+	struct hammer *h = arg;
+	char want[35], got[64];
+	CURL *c;
+	int i;
+
+	if ((c = curl_easy_init()) == NULL) {
+		h->bad++;
+		return NULL;
+	}
+	for (i = 0; i < h->n; i++) {
+		size_t k = (size_t)i % 5;
+
+		md5_hex(want, bodies[k], strlen(bodies[k]));
+		if (quick_get(c, paths[k], got) != 200 ||
+		    strcmp(got, want) != 0)
+			h->bad++;
+	}
+	curl_easy_cleanup(c);
+	return NULL;
+}
+
+static void
+test_threads(void **state)
+{
+	struct hammer h[4];
+	int i;
+
+	for (i = 0; i < 4; i++) {
+		h[i].n = 50;
+		h[i].bad = 0;
+		assert_int_equal(pthread_create(&h[i].t, NULL, hammer_run,
+		    &h[i]), 0);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(h[i].t, NULL);
+		assert_int_equal(h[i].bad, 0);
+	}
+}
+
 static void
 test_new_rejects_non_directory(void **state)
 {
@@ -868,6 +975,10 @@ main(void)
 		    test_traversal, NULL, NULL, NULL },
 		{ "a file replaced by rename gets a new ETag",
 		    test_rename, NULL, NULL, NULL },
+		{ "ETags stay right with more files than the cache holds",
+		    test_cache_capacity, NULL, NULL, NULL },
+		{ "parallel requests on several threads get the right ETags",
+		    test_threads, NULL, NULL, NULL },
 		{ "a root that is not a directory is refused",
 		    test_new_rejects_non_directory, NULL, NULL, NULL },
 	};

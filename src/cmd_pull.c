@@ -1,0 +1,266 @@
+/*
+ * cmd_pull: `helios pull`, the command a SmokeDetector instance runs to
+ * keep a directory of its list files in step with a published tree.
+ *
+ * The poll itself is hl_pull_once() (gen/pull.c); this file parses the
+ * options, reports each poll in one line, and runs the --watch loop:
+ * poll at the interval the manifest suggests (or --interval) with +-10%
+ * jitter; after a failure wait 5 s, doubling up to an hour, and never
+ * less than a Retry-After the server sent.
+ *
+ * Exit status (also in --help and helios.1): 0 up to date, 1 usage,
+ * 2 network or server error, 3 integrity (hash, size, gzip), 4 rollback,
+ * 5 expired manifest, 6 bad or missing signature, 7 local file error.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <openssl/pem.h>
+
+#include "cmd.h"
+#include "fetch.h"
+#include "pull.h"
+
+#define BACKOFF_FIRST	5
+#define BACKOFF_MAX	3600
+#define RETRY_AFTER_MAX	86400
+#define DEFAULT_POLL	60
+
+static const char pull_usage[] =
+"usage: helios pull [--watch] [--key PUBKEY] [--state FILE] [--interval SECS]\n"
+"                   [--full] [--stats] [-q] URL DIR\n"
+"\n"
+"Keeps DIR holding SmokeDetector's list files and notifications.json in\n"
+"step with the published tree at URL (a directory, file://, http(s)://).\n"
+"\n"
+"  --watch          keep polling at the manifest's poll_interval\n"
+"  --key PUBKEY     require manifest.json.sig to verify with this Ed25519\n"
+"                   public key (PEM)\n"
+"  --state FILE     the state file (default DIR/.helios-state.json)\n"
+"  --interval SECS  poll every SECS seconds instead (with --watch)\n"
+"  --full           download changed lists whole, never apply changes\n"
+"  --stats          print requests=N bytes=M after each poll\n"
+"  -q               print nothing but errors\n"
+"\n"
+"Exit status:\n"
+"  0  up to date (updated, or nothing changed)\n"
+"  1  usage error\n"
+"  2  network or server error (unreachable, timeout, HTTP 4xx/5xx)\n"
+"  3  integrity error (a hash or size does not match, bad gzip or JSON)\n"
+"  4  rollback: the manifest's version is lower than one already seen\n"
+"  5  the manifest has expired (the mirror stopped updating)\n"
+"  6  manifest.json.sig is missing or does not verify (--key)\n"
+"  7  local error (cannot read or write DIR or the state file)\n"
+"In every error case the files in DIR are left as they were.\n";
+
+static volatile sig_atomic_t stop;
+
+static void
+on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
+
+static void __attribute__((noreturn))
+usage(int status)
+{
+	fputs(pull_usage, status ? stderr : stdout);
+	exit(status);
+}
+
+/* Sleeps secs seconds, or until a signal asks to stop. */
+static void
+nap(double secs)
+{
+	struct timespec ts;
+
+	if (secs <= 0)
+		return;
+	ts.tv_sec = (time_t)secs;
+	ts.tv_nsec = (long)((secs - (double)ts.tv_sec) * 1e9);
+	while (!stop && nanosleep(&ts, &ts) == -1 && errno == EINTR)
+		;
+}
+
+static double
+jitter(double secs)
+{
+	return secs * (0.9 + 0.2 * (double)arc4random_uniform(10001) / 10000);
+}
+
+static int
+key_ok(const char *path)
+{
+	EVP_PKEY *k;
+	FILE *f;
+
+	if ((f = fopen(path, "r")) == NULL) {
+		fprintf(stderr, "helios pull: %s: %s\n", path,
+		    strerror(errno));
+		return 0;
+	}
+	k = PEM_read_PUBKEY(f, NULL, NULL, NULL);
+	fclose(f);
+	if (k == NULL) {
+		fprintf(stderr, "helios pull: %s: not a PEM public key\n",
+		    path);
+		return 0;
+	}
+	EVP_PKEY_free(k);
+	return 1;
+}
+
+static void
+report(const struct hl_pull_report *rep, const struct hl_err *e,
+    const struct hl_fetch_stats *a, const struct hl_fetch_stats *b,
+    int quiet, int stats)
+{
+	if (rep->status != HL_PULL_OK)
+		fprintf(stderr, "helios pull: %s (exit %d)\n", e->msg,
+		    rep->status);
+	else if (quiet)
+		;
+	else if (rep->unchanged)
+		printf("up to date at version %lld\n",
+		    (long long)rep->version);
+	else
+		printf("version %lld -> %lld: %zu list%s patched, %zu file%s"
+		    " downloaded, %zu unchanged\n", (long long)rep->from,
+		    (long long)rep->version, rep->patched,
+		    rep->patched == 1 ? "" : "s", rep->downloaded,
+		    rep->downloaded == 1 ? "" : "s", rep->kept);
+	if (stats)
+		printf("requests=%llu bytes=%llu\n",
+		    (unsigned long long)(b->requests - a->requests),
+		    (unsigned long long)(b->bytes - a->bytes));
+	fflush(stdout);
+}
+
+int
+hl_cmd_pull(int argc, char **argv)
+{
+	enum { O_WATCH = 256, O_KEY, O_STATE, O_INTERVAL, O_FULL, O_STATS };
+	static const struct option longopts[] = {
+		{ "watch", no_argument, NULL, O_WATCH },
+		{ "key", required_argument, NULL, O_KEY },
+		{ "state", required_argument, NULL, O_STATE },
+		{ "interval", required_argument, NULL, O_INTERVAL },
+		{ "full", no_argument, NULL, O_FULL },
+		{ "stats", no_argument, NULL, O_STATS },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	struct hl_pull_opts o = { 0 };
+	struct hl_pull_report rep;
+	struct hl_fetch_stats a, b;
+	struct hl_fetch *f = NULL;
+	struct hl_err e = HL_ERR_INIT;
+	struct sigaction sa;
+	struct stat sb;
+	char *end;
+	double wait, backoff = 0;
+	long interval = 0;
+	int ch, watch = 0, stats = 0, quiet = 0, status;
+
+	optind = 1;
+	while ((ch = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
+		switch (ch) {
+		case O_WATCH:
+			watch = 1;
+			break;
+		case O_KEY:
+			o.pubkey = optarg;
+			break;
+		case O_STATE:
+			o.state = optarg;
+			break;
+		case O_INTERVAL:
+			errno = 0;
+			interval = strtol(optarg, &end, 10);
+			if (errno || *end != '\0' || interval < 1 ||
+			    interval > 86400) {
+				fprintf(stderr, "helios pull: --interval: 1 to"
+				    " 86400 seconds\n");
+				usage(1);
+			}
+			break;
+		case O_FULL:
+			o.no_changes = 1;
+			break;
+		case O_STATS:
+			stats = 1;
+			break;
+		case 'q':
+			quiet = 1;
+			break;
+		case 'h':
+			usage(0);
+		default:
+			usage(1);
+		}
+	}
+	if (argc - optind != 2)
+		usage(1);
+	o.url = argv[optind];
+	o.dir = argv[optind + 1];
+	if (o.pubkey && !key_ok(o.pubkey))
+		return HL_PULL_USAGE;
+	if (stat(o.dir, &sb) == -1 && errno == ENOENT &&
+	    mkdir(o.dir, 0755) == -1) {
+		fprintf(stderr, "helios pull: %s: %s\n", o.dir,
+		    strerror(errno));
+		return HL_PULL_LOCAL;
+	}
+	if (stat(o.dir, &sb) == -1 || !S_ISDIR(sb.st_mode)) {
+		fprintf(stderr, "helios pull: %s: not a directory\n", o.dir);
+		return HL_PULL_LOCAL;
+	}
+	if (hl_fetch_new(&f, o.url, NULL, &e) != 0) {
+		fprintf(stderr, "helios pull: %s\n", e.msg);
+		return HL_PULL_USAGE;
+	}
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	if (watch) {
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	do {
+		hl_err_clear(&e);
+		hl_fetch_stats(&a, f);
+		hl_pull_once(&rep, f, &o, &e);
+		hl_fetch_stats(&b, f);
+		report(&rep, &e, &a, &b, quiet, stats);
+		status = rep.status;
+		if (!watch)
+			break;
+		if (status == HL_PULL_OK) {
+			backoff = 0;
+			wait = interval ? interval : rep.poll_interval > 0 ?
+			    (double)rep.poll_interval : DEFAULT_POLL;
+		} else {
+			backoff = backoff == 0 ? BACKOFF_FIRST :
+			    backoff * 2 > BACKOFF_MAX ? BACKOFF_MAX :
+			    backoff * 2;
+			wait = backoff;
+		}
+		wait = jitter(wait);
+		if (rep.retry_after > wait)
+			wait = rep.retry_after > RETRY_AFTER_MAX ?
+			    RETRY_AFTER_MAX : (double)rep.retry_after;
+		nap(wait);
+	} while (!stop);
+	hl_fetch_free(f);
+	return watch && stop ? 0 : status;
+}

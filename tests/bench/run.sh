@@ -1,0 +1,177 @@
+#!/bin/sh
+# The benchmarks, in one run: sh tests/bench/run.sh [BUILD_DIR]
+#
+# Prints one table per benchmark; it measures and asserts nothing.
+#   1. durable writes: POST latency and writes/s with 1 and 8 clients,
+#      100,000 items in the list (bench_write.c), with the publisher on and
+#      with it off (no target) to tell the store from the generator;
+#   2. the generator: full and incremental builds at 10k, 100k and 1M
+#      items, and gzip levels (bench_gen.c);
+#   3. write-to-visible: from a POST's answer to the new manifest over HTTP,
+#      at real size (the sample files scaled to ~30k items) and at 1M
+#      items (visible.c);
+#   4. static serving: the daemon against nginx on the same tree, with wrk
+#      (static.sh).
+# BENCH_ONLY="write gen visible static" picks sections; the 1M cases are
+# the slow ones (BENCH_BIG=0 leaves them out).  The whole run takes a few
+# minutes on two cores.
+B=${1:-build}
+case $B in
+/*) BA=$B ;;
+*) BA=$PWD/$B ;;
+esac
+HELIOS_BIN=$BA/helios
+export HELIOS_BIN
+. tests/lib.sh
+
+ONLY=${BENCH_ONLY:-write gen visible static}
+BIG=${BENCH_BIG:-1}
+SECS=${BENCH_SECS:-5}
+SAMPLE=${HELIOS_SAMPLE:-$PWD/../shared/data/smokedetector-sample}
+PKGS="sqlite3 libmicrohttpd libcurl libgit2 zlib jansson libcrypto yaml-0.1 libpcre2-8"
+BB=$BA/bench
+W=$(hl_tmp)
+
+want() {
+	case " $ONLY " in *" $1 "*) return 0 ;; esac
+	return 1
+}
+
+# --- build ------------------------------------------------------------------
+make -s B="$B" "$B/helios" "$B/libhelios.a" || exit 1
+mkdir -p "$BB"
+for p in bench_write bench_gen visible; do
+	# shellcheck disable=SC2046
+	${CC:-cc} ${CFLAGS:--O2 -g} -std=c11 -D_GNU_SOURCE -Wall -Wextra \
+	    -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
+	    -Wno-unused-parameter -iquote src -iquote gen \
+	    $(pkg-config --cflags $PKGS) -o "$BB/$p" "tests/bench/$p.c" \
+	    "$BA/libhelios.a" $(pkg-config --libs $PKGS) -lpthread || exit 1
+done
+
+# published_wait: waits until every target has published the store's
+# version (the start-up publish of a big list takes seconds).
+published_wait() {
+	n=0
+	while [ $n -lt 1800 ]; do
+		curl -s "$HL_URL/healthz" | python3 -c '
+import json, sys
+h = json.load(sys.stdin)
+ok = all(t["version"] >= h["version"] for t in h.get("targets", []))
+sys.exit(0 if ok else 1)' && return 0
+		n=$((n + 1))
+		sleep 0.2
+	done
+	echo "# the daemon never published version" >&2
+	return 1
+}
+
+# tsv N PREFIX: N watched-keyword lines
+tsv() {
+	awk -v n="$1" -v p="$2" 'BEGIN {
+		for (i = 0; i < n; i++)
+			printf "%d\t%s\t%s-%d-(?:cheap|best)[\\W_]*+pills\\.example\\.com\n",
+			    1500000000 + i, (i % 2 ? "tripleee" : "Makyen"), p, i
+	}'
+}
+
+t_start=$(date +%s)
+echo "Helios benchmarks ($(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ))"
+
+# --- 1. durable writes --------------------------------------------------------
+if want write; then
+	echo
+	echo "== 1. durable writes: POST /blacklists/watch-keyword, 100,000 items" \
+	    "preloaded, ${SECS} s per row"
+	D=$W/write
+	mkdir -p "$D"
+	tsv 100000 preload >"$D/k.tsv"
+	"$HELIOS" import --db "$D/db.sqlite" --list watch-keyword "$D/k.tsv" \
+	    >/dev/null || exit 1
+	hl_daemon_start "$D" || exit 1
+	published_wait
+	echo "-- publisher on (the local directory target rebuilds after each burst)"
+	"$BB/bench_write" "$HL_URL" "$HL_ADMIN" watch-keyword "$SECS" 1 8
+	hl_daemon_stop
+	hl_daemon_start "$D" --public '' || exit 1
+	echo "-- publisher off (no target): the API and the store alone"
+	"$BB/bench_write" "$HL_URL" "$HL_ADMIN" watch-keyword "$SECS" 1 8
+	hl_daemon_stop
+	echo "(aim: p50 < 2 ms and >= 2,000 writes/s with 8 clients; ratio:" \
+	    "throughput against 1 client)"
+fi
+
+# --- 2. the generator ---------------------------------------------------------
+if want gen; then
+	echo
+	echo "== 2. generator: one list of N items (watch-keyword), full and" \
+	    "incremental builds"
+	mkdir -p "$W/gen"
+	if [ "$BIG" = 1 ]; then
+		"$BB/bench_gen" "$W/gen" 10000 100000 1000000
+	else
+		"$BB/bench_gen" "$W/gen" 10000 100000
+	fi
+	echo "(aim: full build of 1M < 2 s; incremental beside 1M as fast as at 10k)"
+fi
+
+# --- 3. write-to-visible ------------------------------------------------------
+VIS_HDR=$(printf '%-14s %7s %9s %9s %9s %9s %9s %9s %9s' "case" "writes" \
+    "POST p50" "vis p50" "vis p90" "vis p99" "vis max" "polls" \
+    "start s")
+if want visible || want static; then
+	# Real size: the sample files, watched_keywords.txt repeated to ~30k.
+	R=$W/real
+	mkdir -p "$R/in"
+	cp "$SAMPLE"/*.txt "$SAMPLE"/*.yml "$R/in/"
+	awk -F '\t' 'NF == 3 { l[n++] = $0 }
+	    END {
+		for (k = 0; k < 200; k++)
+			for (i = 0; i < n; i++) {
+				if (k == 0) { print l[i]; continue }
+				split(l[i], f, "\t")
+				printf "%s\t%s\t%s|helios-bench-%d-%d\n", \
+				    f[1], f[2], f[3], k, i
+			}
+	    }' "$SAMPLE/watched_keywords.txt" >"$R/in/watched_keywords.txt"
+	"$HELIOS" import --db "$R/db.sqlite" "$R/in" >/dev/null || exit 1
+fi
+if want visible; then
+	echo
+	echo "== 3. write-to-visible: POST answered -> manifest.json over HTTP" \
+	    "names its version (ms)"
+	echo "$VIS_HDR"
+	hl_daemon_start "$R" || exit 1
+	RC=$(curl -s "$HL_URL/blacklists" | python3 -c '
+import json, sys
+print(sum(l.get("count", 0) for l in json.load(sys.stdin)["items"]))' \
+	    2>/dev/null)
+	"$BB/visible" "$HL_URL" "$HL_ADMIN" watch-keyword 200 60 \
+	    "real ${RC:-?}"
+	hl_daemon_stop
+	if [ "$BIG" = 1 ] && [ -f "$W/gen/gen-1000000.db" ]; then
+		D=$W/big
+		mkdir -p "$D"
+		mv "$W/gen/gen-1000000.db" "$D/db.sqlite"
+		hl_daemon_start "$D" || exit 1
+		"$BB/visible" "$HL_URL" "$HL_ADMIN" watch-keyword 20 90 \
+		    "1M one list"
+		hl_daemon_stop
+	fi
+	echo "(POST p50: the write's own latency; polls: manifest GETs per" \
+	    "write, 0.5 ms apart;"
+	echo " start s: the daemon's start-up publish; aim: vis p50 < 10 ms" \
+	    "at real size)"
+fi
+
+# --- 4. static serving --------------------------------------------------------
+if want static; then
+	echo
+	echo "== 4. static serving of the real-size tree: the daemon against" \
+	    "nginx, wrk ${SECS} s each"
+	sh tests/bench/static.sh "$HELIOS" "$R" "$SECS"
+	echo "(aim: the daemon at least half of nginx)"
+fi
+
+echo
+echo "benchmarks done in $(($(date +%s) - t_start)) s"

@@ -1,0 +1,116 @@
+#!/bin/sh
+# t0400: publish SmokeDetector's sample lists to an S3-compatible server
+# (@20minutes/s3rver 5, which checks SigV4 signatures) beside a local
+# directory, and check the bucket as clients would: every object is byte
+# for byte the directory's file, with the right headers, awscli lists the
+# same keys, and helios verify accepts the bucket over HTTP.  After one
+# changed pattern only the changed files go up; wrong credentials fail
+# at once without showing the secret.
+. tests/lib.sh
+
+T=$(hl_tmp)
+DB=$T/db.sqlite
+PUB=$T/public
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
+
+S=${HELIOS_SAMPLES:-}
+if [ -z "$S" ]; then
+	for d in ../shared/data/smokedetector-sample \
+	    /work/shared/data/smokedetector-sample; do
+		[ -f "$d/README.md" ] && { S=$d; break; }
+	done
+fi
+t_ok "the sample files are there" test -f "${S:-/nonexistent}/bad_keywords.txt"
+
+set -- $(sh tests/tools/s3rver.sh start "$T/s3" 0 helios)
+S3_PORT=${1:-0}
+S3_PID=${2:-}
+t_ok "the S3 test server starts" test "$S3_PORT" -gt 0
+# the proxy prints its port on its first line; wait for it
+$PY tests/tools/s3fault.py "$S3_PORT" </dev/null >"$T/proxy.port" \
+    2>"$T/proxy.log" &
+PX_PID=$!
+n=0
+while [ ! -s "$T/proxy.port" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+PX_PORT=$(cat "$T/proxy.port")
+t_ok "the fault proxy starts" test -n "$PX_PORT"
+cleanup_s3() {
+	kill "$PX_PID" 2>/dev/null
+	[ -n "$S3_PID" ] && sh tests/tools/s3rver.sh stop "$S3_PID"
+	hl_cleanup
+}
+trap cleanup_s3 EXIT
+if [ -n "${KEEP:-}" ]; then trap - EXIT; fi
+
+export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER
+unset AWS_SESSION_TOKEN HELIOS_S3_CREDENTIALS
+export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
+BUCKET_URL=http://127.0.0.1:$S3_PORT/helios/pub
+TARGET="s3://helios/pub?endpoint=http://127.0.0.1:$PX_PORT&region=us-east-1"
+AWS="aws --endpoint-url http://127.0.0.1:$S3_PORT --region us-east-1"
+stats() { curl -s "http://127.0.0.1:$PX_PORT/__fault/$1"; }
+
+# same_as_dir: every file under $PUB is the object of the same key
+same_as_dir() {
+	(cd "$PUB" && find . -type f | sed 's|^\./||') | while read -r f; do
+		k=$($PY -c 'import sys, urllib.parse as u; print(u.quote(sys.argv[1]))' "$f")
+		curl -sf "$BUCKET_URL/$k" -o "$T/obj" || { echo "missing $f"; exit 1; }
+		cmp -s "$T/obj" "$PUB/$f" || { echo "differs: $f"; exit 1; }
+	done
+}
+
+"$HELIOS" import --db "$DB" "$S" >/dev/null 2>&1
+t_ok "helios publish writes the directory and the bucket" \
+    "$HELIOS" publish --db "$DB" --target "dir:$PUB" --target "$TARGET"
+t_ok "every file of the directory is in the bucket, byte for byte" \
+    same_as_dir
+t_is "awscli lists as many objects as the directory has files" \
+    "$($AWS s3 ls s3://helios/pub/ --recursive | wc -l)" \
+    "$(find "$PUB" -type f | wc -l)"
+
+# headers: .gz as stored, classes' Cache-Control
+GZ=$(cd "$PUB" && ls lists/*.gz | head -1)
+curl -s -o /dev/null -D "$T/h" -H 'Accept-Encoding: gzip' "$BUCKET_URL/$GZ"
+t_is "a .gz is served as application/gzip" \
+    "$(sed -n 's/^Content-Type: *//ip' "$T/h" | tr -d '\r')" \
+    "application/gzip"
+t_is "a .gz is served without Content-Encoding" \
+    "$(grep -ci '^content-encoding' "$T/h")" "0"
+curl -s -o /dev/null -D "$T/h" "$BUCKET_URL/manifest.json"
+t_is "the manifest must be revalidated" \
+    "$(sed -n 's/^Cache-Control: *//ip' "$T/h" | tr -d '\r')" "no-cache"
+OBJ=$(cd "$PUB" && ls objects/ | head -1)
+curl -s -o /dev/null -D "$T/h" "$BUCKET_URL/objects/$OBJ"
+t_ok "objects are immutable" grep -qi '^cache-control:.*immutable' "$T/h"
+t_ok "helios verify accepts the bucket over HTTP" \
+    "$HELIOS" verify "$BUCKET_URL/"
+
+# one changed pattern: only the files that changed go up
+cp -R "$PUB" "$T/before"
+cp "$S/watched_keywords.txt" "$T/watched_keywords.txt"
+printf '1700000000\tt0400\tt0400-new-pattern\n' >>"$T/watched_keywords.txt"
+"$HELIOS" import --db "$DB" --list watch-keyword "$T/watched_keywords.txt" \
+    >/dev/null 2>&1
+stats reset >/dev/null
+t_ok "helios publish after one changed pattern succeeds" \
+    "$HELIOS" publish --db "$DB" --target "dir:$PUB" --target "$TARGET"
+CHANGED=$(cd "$PUB" && find . -type f | while read -r f; do
+	cmp -s "$f" "$T/before/$f" || echo "$f"; done | wc -l)
+PUTS=$(stats stats | sed -n 's/.*puts=\([0-9]*\).*/\1/p')
+REQS=$(stats stats | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
+echo "# one changed pattern: $CHANGED files changed, $REQS requests," \
+    "$PUTS PUTs, $(find "$PUB" -type f | wc -l) files in the tree"
+t_is "only the changed files are uploaded" "$PUTS" "$CHANGED"
+t_ok "the bucket holds the new tree" same_as_dir
+t_ok "helios verify accepts the new bucket" "$HELIOS" verify "$BUCKET_URL/"
+
+AWS_SECRET_ACCESS_KEY=wrong-t0400-secret "$HELIOS" publish --db "$DB" \
+    --target "$TARGET" >"$T/bad.out" 2>&1
+t_is "a wrong secret makes publish fail" "$?" "1"
+t_ok "the error names SignatureDoesNotMatch" \
+    grep -q SignatureDoesNotMatch "$T/bad.out"
+t_is "the error does not show the secret" \
+    "$(grep -c wrong-t0400-secret "$T/bad.out")" "0"
+
+t_done

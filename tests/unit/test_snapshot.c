@@ -1,0 +1,821 @@
+/*
+ * test_snapshot: the generator (gen/snapshot.c) over a real SQLite store in
+ * a temporary file: the same database gives the same bytes, only what
+ * changed is rendered again, the change segments partition the window,
+ * every .gz decompresses to its identity file, the manifest names every
+ * file with its right hashes and sizes, the tree is in publication order,
+ * and the Ed25519 signature of the manifest verifies.
+ */
+#define _XOPEN_SOURCE 700
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "blob.h"
+#include "manifest.h"
+#include "snapshot.h"
+#include "store.h"
+
+/* A temporary directory with the store in it. */
+struct fx {
+	char		 dir[64];
+	char		 db[128];
+	struct hl_store	*st;
+};
+
+static int
+rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+	struct hl_err err = HL_ERR_INIT;
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/helios-snap.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	snprintf(f->db, sizeof(f->db), "%s/db.sqlite", f->dir);
+	assert_int_equal(hl_store_open(&f->st, f->db, &err), 0);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	hl_store_close(f->st);
+	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+/* Adds n patterns "<prefix>-<i>\.example" to list in one import. */
+static int64_t
+add_many(struct hl_store *st, const char *list, const char *prefix,
+    size_t n)
+{
+	struct hl_item *v = calloc(n, sizeof(*v));
+	struct hl_actor who = { 0, "test" };
+	struct hl_err err = HL_ERR_INIT;
+	char buf[128];
+	size_t i, added = 0;
+	int64_t version = 0;
+
+	assert_non_null(v);
+	for (i = 0; i < n; i++) {
+		snprintf(buf, sizeof(buf), "%s-%zu\\.example", prefix, i);
+		v[i].value = strdup(buf);
+		v[i].pos = (int64_t)i;
+		v[i].created_at = 1500000000 + (int64_t)i;
+		v[i].created_by = strdup("tester");
+		v[i].modified_at = v[i].created_at;
+		v[i].modified_by = strdup("tester");
+	}
+	assert_int_equal(hl_store_import(&added, &version, st, list, v, n,
+	    &who, &err), 0);
+	assert_int_equal(added, n);
+	hl_items_free(v, n);
+	return version;
+}
+
+/* Adds one pattern through the ordinary path (one version). */
+static int64_t
+add_one(struct hl_store *st, const char *list, const char *value)
+{
+	struct hl_item in, out;
+	struct hl_actor who = { 0, "test" };
+	struct hl_err err = HL_ERR_INIT;
+	int64_t version = 0;
+
+	memset(&in, 0, sizeof(in));
+	memset(&out, 0, sizeof(out));
+	in.value = (char *)value;
+	assert_int_equal(hl_store_item_add(&out, &version, st, list, &in,
+	    &who, &err), 0);
+	hl_item_clear(&out);
+	return version;
+}
+
+static const struct hl_file *
+find(const struct hl_tree *t, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < t->n; i++)
+		if (strcmp(t->files[i].path, path) == 0)
+			return &t->files[i];
+	return NULL;
+}
+
+static int
+ends_with(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	return n >= m && strcmp(s + n - m, suffix) == 0;
+}
+
+static json_t *
+parse(const struct hl_file *f)
+{
+	json_error_t je;
+	json_t *j;
+
+	assert_non_null(f);
+	j = json_loadb((const char *)f->data, f->len, 0, &je);
+	if (j == NULL)
+		fail_msg("%s: %s", f->path, je.text);
+	return j;
+}
+
+/* A copy of every file of a tree: path and bytes. */
+struct copy {
+	char		*path;
+	unsigned char	*data;
+	size_t		 len;
+};
+
+static struct copy *
+copy_tree(const struct hl_tree *t)
+{
+	struct copy *c = calloc(t->n + 1, sizeof(*c));
+	size_t i;
+
+	assert_non_null(c);
+	for (i = 0; i < t->n; i++) {
+		c[i].path = strdup(t->files[i].path);
+		c[i].len = t->files[i].len;
+		c[i].data = malloc(c[i].len + 1);
+		assert_non_null(c[i].data);
+		memcpy(c[i].data, t->files[i].data, c[i].len);
+	}
+	return c;
+}
+
+static void
+copy_free(struct copy *c)
+{
+	size_t i;
+
+	for (i = 0; c[i].path != NULL; i++) {
+		free(c[i].path);
+		free(c[i].data);
+	}
+	free(c);
+}
+
+/* Copies the database file (after a checkpoint on close) to path. */
+static void
+copy_db(struct fx *f, const char *to)
+{
+	struct hl_err err = HL_ERR_INIT;
+	char buf[65536];
+	FILE *in, *out;
+	size_t n;
+
+	hl_store_close(f->st);
+	f->st = NULL;
+	assert_non_null(in = fopen(f->db, "rb"));
+	assert_non_null(out = fopen(to, "wb"));
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+	assert_int_equal(hl_store_open(&f->st, f->db, &err), 0);
+}
+
+/*
+ * Two builds from equal databases: every file has the same bytes but the
+ * manifest (which carries the time); with a fixed clock the manifest too.
+ */
+static void
+test_same_database_gives_same_bytes(void **state)
+{
+	struct fx *f = *state;
+	struct hl_snap_opts o = HL_SNAP_OPTS_INIT;
+	struct hl_snap *a, *b;
+	struct hl_store *st2;
+	struct hl_err err = HL_ERR_INIT;
+	const struct hl_tree *ta, *tb;
+	const struct hl_file *fb;
+	struct copy *ca;
+	char db2[160];
+	size_t i;
+
+	add_many(f->st, "blacklist-keyword", "kw", 50);
+	add_many(f->st, "watch-keyword", "wk", 30);
+	add_one(f->st, "blacklist-website", "one\\.example");
+	snprintf(db2, sizeof(db2), "%s/copy.sqlite", f->dir);
+	copy_db(f, db2);
+	assert_int_equal(hl_store_open(&st2, db2, &err), 0);
+
+	o.now = 0;
+	assert_int_equal(hl_snap_new(&a, &o, &err), 0);
+	assert_int_equal(hl_snap_new(&b, &o, &err), 0);
+	assert_int_equal(hl_snap_build(&ta, a, f->st, &err), 0);
+	/* The second build is a second later, to show the clock matters. */
+	sleep(1);
+	assert_int_equal(hl_snap_build(&tb, b, st2, &err), 0);
+	assert_int_equal(ta->n, tb->n);
+	assert_int_equal(ta->version, tb->version);
+	for (i = 0; i < ta->n; i++) {
+		assert_string_equal(ta->files[i].path, tb->files[i].path);
+		if (strncmp(ta->files[i].path, "manifest.json", 13) == 0)
+			continue;
+		if (ta->files[i].len != tb->files[i].len ||
+		    memcmp(ta->files[i].data, tb->files[i].data,
+		    ta->files[i].len) != 0)
+			fail_msg("%s differs between equal databases",
+			    ta->files[i].path);
+		assert_string_equal(ta->files[i].sha256, tb->files[i].sha256);
+	}
+	fb = find(tb, "manifest.json");
+	assert_non_null(fb);
+	assert_memory_not_equal(find(ta, "manifest.json")->data, fb->data,
+	    fb->len < find(ta, "manifest.json")->len ? fb->len :
+	    find(ta, "manifest.json")->len);
+	hl_snap_free(a);
+	hl_snap_free(b);
+
+	/* A fixed clock: the manifest is equal too, byte for byte. */
+	o.now = 1800000000;
+	assert_int_equal(hl_snap_new(&a, &o, &err), 0);
+	assert_int_equal(hl_snap_new(&b, &o, &err), 0);
+	assert_int_equal(hl_snap_build(&ta, a, f->st, &err), 0);
+	ca = copy_tree(ta);
+	assert_int_equal(hl_snap_build(&tb, b, st2, &err), 0);
+	for (i = 0; i < tb->n; i++) {
+		assert_non_null(ca[i].path);
+		assert_string_equal(ca[i].path, tb->files[i].path);
+		if (ca[i].len != tb->files[i].len ||
+		    memcmp(ca[i].data, tb->files[i].data, ca[i].len) != 0)
+			fail_msg("%s differs with a fixed clock", ca[i].path);
+	}
+	assert_null(ca[i].path);
+	copy_free(ca);
+	hl_snap_free(a);
+	hl_snap_free(b);
+	hl_store_close(st2);
+}
+
+/* gzip output has no name and no time, and decompresses to the file. */
+static void
+test_gzip_files_decompress_to_their_identity_bytes(void **state)
+{
+	struct fx *f = *state;
+	struct hl_snap_opts o = HL_SNAP_OPTS_INIT;
+	struct hl_snap *s;
+	struct hl_err err = HL_ERR_INIT;
+	const struct hl_tree *t;
+	const struct hl_file *g, *id;
+	struct hl_buf b = HL_BUF_INIT;
+	char path[512];
+	size_t i, ngz = 0;
+
+	add_many(f->st, "blacklist-keyword", "kw", 2000);
+	add_one(f->st, "watch-ns", "ns1.example.");
+	assert_int_equal(hl_snap_new(&s, &o, &err), 0);
+	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	for (i = 0; i < t->n; i++) {
+		g = &t->files[i];
+		if (!ends_with(g->path, ".gz"))
+			continue;
+		ngz++;
+		snprintf(path, sizeof(path), "%.*s",
+		    (int)(strlen(g->path) - 3), g->path);
+		if ((id = find(t, path)) == NULL)
+			fail_msg("%s has no identity file %s", g->path, path);
+		assert_true(g->len >= 18);
+		assert_int_equal(g->data[0], 0x1f);
+		assert_int_equal(g->data[1], 0x8b);
+		/* No FNAME or other flags, and a zero MTIME. */
+		assert_int_equal(g->data[3], 0);
+		assert_int_equal(g->data[4] | g->data[5] | g->data[6] |
+		    g->data[7], 0);
+		hl_buf_reset(&b);
+		if (hl_gunzip(&b, g->data, g->len, 64 << 20, &err) != 0)
+			fail_msg("%s: %s", g->path, err.msg);
+		if (b.len != id->len || memcmp(b.data, id->data, b.len) != 0)
+			fail_msg("%s does not decompress to %s", g->path,
+			    id->path);
+	}
+	/* Every mutable file and its object have a .gz. */
+	for (i = 0; i < t->n; i++) {
+		if (ends_with(t->files[i].path, ".gz") ||
+		    strncmp(t->files[i].path, "manifest.json", 13) == 0)
+			continue;
+		snprintf(path, sizeof(path), "%s.gz", t->files[i].path);
+		if (find(t, path) == NULL)
+			fail_msg("%s has no .gz", t->files[i].path);
+	}
+	assert_true(ngz > 20);
+	/* A truncated stream is an error, not a short file. */
+	g = find(t, "lists/blacklist-keyword.txt.gz");
+	assert_non_null(g);
+	hl_buf_reset(&b);
+	assert_int_equal(hl_gunzip(&b, g->data, g->len - 9, 64 << 20, &err),
+	    HL_EINVAL);
+	hl_buf_free(&b);
+	hl_snap_free(s);
+}
+
+/* Checks one manifest file record against the tree. */
+static void
+check_ref(const struct hl_tree *t, json_t *r, int gz)
+{
+	const char *path, *object, *sha, *etag;
+	const struct hl_file *fp, *fo;
+	char want_sha[65], want_md5[33], want_etag[40], objname[128];
+	json_int_t bytes;
+
+	assert_int_equal(json_unpack(r, "{s:s, s:s, s:s, s:I, s:s}",
+	    "path", &path, "object", &object, "sha256", &sha, "bytes", &bytes,
+	    "etag", &etag), 0);
+	if ((fp = find(t, path)) == NULL)
+		fail_msg("the manifest names %s, not in the tree", path);
+	if ((fo = find(t, object)) == NULL)
+		fail_msg("the manifest names %s, not in the tree", object);
+	hl_digest(want_sha, want_md5, fp->data, fp->len);
+	snprintf(want_etag, sizeof(want_etag), "\"%s\"", want_md5);
+	assert_string_equal(sha, want_sha);
+	assert_string_equal(fp->sha256, want_sha);
+	assert_string_equal(fp->md5, want_md5);
+	assert_int_equal((size_t)bytes, fp->len);
+	assert_string_equal(etag, want_etag);
+	/* The object holds the same bytes. */
+	assert_int_equal(fo->len, fp->len);
+	assert_memory_equal(fo->data, fp->data, fp->len);
+	assert_string_equal(fo->sha256, want_sha);
+	if (!gz) {
+		snprintf(objname, sizeof(objname), "objects/%s", want_sha);
+		assert_string_equal(object, objname);
+		assert_string_equal(json_string_value(json_object_get(r,
+		    "content_type")), hl_tree_content_type(path));
+	}
+}
+
+/*
+ * Every file the manifest names is in the tree with its sha256, size and
+ * MD5 ETag, and its object too; the lists it names exist.
+ */
+static void
+test_manifest_names_every_file_with_its_hashes(void **state)
+{
+	struct fx *f = *state;
+	struct hl_snap_opts o = HL_SNAP_OPTS_INIT;
+	struct hl_snap *s;
+	struct hl_err err = HL_ERR_INIT;
+	const struct hl_tree *t;
+	json_t *m, *files, *lists, *r, *gz;
+	const char *gzpath, *path, *gzobj, *obj;
+	char sha1[65], want[128];
+	size_t i, nmut = 0;
+	json_int_t version, gen, exp;
+
+	add_many(f->st, "watch-keyword", "wk", 40);
+	add_one(f->st, "blacklist-cidr", "192.0.2.1");
+	o.now = 1800000000;
+	o.manifest_ttl = 3600;
+	assert_int_equal(hl_snap_new(&s, &o, &err), 0);
+	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	m = parse(find(t, "manifest.json"));
+	assert_int_equal(json_unpack(m, "{s:I, s:I, s:I, s:o, s:o}",
+	    "version", &version, "generated_at", &gen, "expires_at", &exp,
+	    "files", &files, "lists", &lists), 0);
+	assert_int_equal(version, t->version);
+	assert_int_equal(version, hl_store_version(f->st));
+	assert_int_equal(gen, 1800000000);
+	assert_int_equal(exp, 1800000000 + 3600);
+	assert_int_equal(hl_snap_expires(s), exp);
+	assert_true(json_is_null(json_object_get(m, "previous")));
+	assert_true(json_array_size(files) > 0);
+	json_array_foreach(files, i, r) {
+		check_ref(t, r, 0);
+		gz = json_object_get(r, "gz");
+		assert_non_null(gz);
+		check_ref(t, gz, 1);
+		path = json_string_value(json_object_get(r, "path"));
+		obj = json_string_value(json_object_get(r, "object"));
+		gzpath = json_string_value(json_object_get(gz, "path"));
+		gzobj = json_string_value(json_object_get(gz, "object"));
+		snprintf(want, sizeof(want), "%s.gz", path);
+		assert_string_equal(gzpath, want);
+		snprintf(want, sizeof(want), "%s.gz", obj);
+		assert_string_equal(gzobj, want);
+	}
+	/* Every mutable file of the tree is named. */
+	for (i = 0; i < t->n; i++) {
+		size_t k;
+		int named = 0;
+
+		if (t->files[i].cache != HL_CACHE_SHORT)
+			continue;
+		nmut++;
+		json_array_foreach(files, k, r) {
+			if (strcmp(json_string_value(json_object_get(r,
+			    "path")), t->files[i].path) == 0 ||
+			    strcmp(json_string_value(json_object_get(
+			    json_object_get(r, "gz"), "path")),
+			    t->files[i].path) == 0)
+				named = 1;
+		}
+		if (!named)
+			fail_msg("%s is in the tree, not in the manifest",
+			    t->files[i].path);
+	}
+	assert_int_equal(nmut, 2 * json_array_size(files));
+	assert_true(json_array_size(lists) >= 11);
+	json_array_foreach(lists, i, r) {
+		json_t *doc;
+
+		assert_non_null(find(t, json_string_value(json_object_get(r,
+		    "json"))));
+		assert_non_null(find(t, json_string_value(json_object_get(r,
+		    "text"))));
+		doc = parse(find(t, json_string_value(json_object_get(r,
+		    "json"))));
+		assert_int_equal(json_integer_value(json_object_get(doc,
+		    "numItems")), json_integer_value(json_object_get(r,
+		    "count")));
+		assert_int_equal(json_array_size(json_object_get(doc,
+		    "items")), json_integer_value(json_object_get(r,
+		    "count")));
+		assert_string_equal(json_string_value(json_object_get(doc,
+		    "list")), json_string_value(json_object_get(r, "id")));
+		json_decref(doc);
+	}
+	snprintf(sha1, sizeof(sha1), "%s", find(t, "manifest.json")->sha256);
+	json_decref(m);
+
+	/* The next manifest names this one as its previous. */
+	add_one(f->st, "watch-keyword", "next\\.example");
+	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	m = parse(find(t, "manifest.json"));
+	assert_string_equal(json_string_value(json_object_get(m, "previous")),
+	    sha1);
+	json_decref(m);
+	hl_snap_free(s);
+}
+
+/*
+ * Publication order: every immutable file, then the short-lived ones, then
+ * the manifest last (followed only by its own signature).
+ */
+static void
+test_tree_is_in_publication_order(void **state)
+{
+	struct fx *f = *state;
+	struct hl_snap_opts o = HL_SNAP_OPTS_INIT;
+	struct hl_snap *s;
+	struct hl_err err = HL_ERR_INIT;
+	const struct hl_tree *t;
+	const struct hl_file *x;
+	size_t i, j;
+
+	add_many(f->st, "blacklist-number", "n", 20);
+	assert_int_equal(hl_snap_new(&s, &o, &err), 0);
+	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	assert_true(t->n > 4);
+	for (i = 0; i < t->n; i++) {
+		x = &t->files[i];
+		assert_int_equal(x->cache, hl_tree_cache_class(x->path));
+		if (i > 0 && t->files[i - 1].cache > x->cache)
+			fail_msg("%s (class %d) after %s (class %d)", x->path,
+			    x->cache, t->files[i - 1].path,
+			    t->files[i - 1].cache);
+		if (strncmp(x->path, "objects/", 8) == 0 ||
+		    strncmp(x->path, "changes/", 8) == 0)
+			assert_int_equal(x->cache, HL_CACHE_IMMUTABLE);
+		for (j = 0; j < i; j++)
+			if (strcmp(t->files[j].path, x->path) == 0)
+				fail_msg("%s is twice in the tree", x->path);
+	}
+	assert_string_equal(t->files[t->n - 1].path, "manifest.json");
+	assert_int_equal(t->files[t->n - 1].cache, HL_CACHE_REVALIDATE);
+	assert_int_equal(t->files[0].cache, HL_CACHE_IMMUTABLE);
+	hl_snap_free(s);
+}
+
+/*
+ * A change to one list renders that list alone; a build with no change
+ * renders nothing; the work of a change does not grow with the lists it
+ * did not touch.
+ */
+static void
+test_only_changed_lists_are_rendered(void **state)
+{
+	struct fx *f = *state;
+	struct hl_snap_opts o = HL_SNAP_OPTS_INIT;
+	struct hl_snap *s;
+	struct hl_snap_stats a, b;
+	struct hl_err err = HL_ERR_INIT;
+	const struct hl_tree *t;
+	struct copy *c;
+	size_t i, nlists;
+	json_t *m;
+
+	add_many(f->st, "blacklist-keyword", "big", 5000);
+	add_many(f->st, "watch-number", "wn", 10);
+	assert_int_equal(hl_snap_new(&s, &o, &err), 0);
+	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	m = parse(find(t, "manifest.json"));
+	nlists = json_array_size(json_object_get(m, "lists"));
+	json_decref(m);
+	hl_snap_stats(&a, s);
+	assert_int_equal(a.builds, 1);
+	assert_int_equal(a.lists_rendered, (int64_t)nlists);
+	c = copy_tree(t);
+
+	/* Nothing changed: nothing is rendered, the files are the same. */
+	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	hl_snap_stats(&b, s);
+	assert_int_equal(b.builds, 2);
+	assert_int_equal(b.lists_rendered, a.lists_rendered);
+	assert_int_equal(b.segments_rendered, a.segments_rendered);
+	assert_int_equal(b.bytes_compressed, a.bytes_compressed);
+	for (i = 0; i < t->n; i++) {
+		assert_string_equal(c[i].path, t->files[i].path);
+		if (strncmp(c[i].path, "manifest.json", 13) != 0 &&
+		    (c[i].len != t->files[i].len || memcmp(c[i].data,
+		    t->files[i].data, c[i].len) != 0))
+			fail_msg("%s changed with no change", c[i].path);
+	}
+	copy_free(c);
+
+	/* One small list changes: it alone is rendered. */
+	add_one(f->st, "watch-number", "12345");
+	a = b;
+	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	hl_snap_stats(&b, s);
+	assert_int_equal(b.lists_rendered - a.lists_rendered, 1);
+	/* ... and far less than the big list is compressed again. */
+	assert_true(b.bytes_compressed - a.bytes_compressed <
+	    (int64_t)find(t, "lists/blacklist-keyword.txt")->len);
+	assert_non_null(strstr((const char *)find(t,
+	    "lists/watch-number.txt")->data, "12345"));
+
+	/* The big list changes: it alone is rendered. */
+	add_one(f->st, "blacklist-keyword", "late\\.example");
+	a = b;
+	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	hl_snap_stats(&b, s);
+	assert_int_equal(b.lists_rendered - a.lists_rendered, 1);
+	assert_non_null(strstr((const char *)find(t,
+	    "lists/blacklist-keyword.txt")->data, "late\\.example"));
+	hl_snap_free(s);
+}
+
+/* Reads changes.json and checks its segments against version v. */
+static void
+check_window(const struct hl_tree *t, int64_t v, int64_t *oldest_out)
+{
+	json_t *c, *segs, *r, *doc, *ev, *e;
+	json_int_t oldest, version, from, to, bytes;
+	const char *path, *sha;
+	const struct hl_file *sf;
+	int64_t next;
+	size_t i, k;
+
+	c = parse(find(t, "changes.json"));
+	assert_int_equal(json_unpack(c, "{s:I, s:I, s:o}", "version",
+	    &version, "oldest", &oldest, "segments", &segs), 0);
+	assert_int_equal(version, v);
+	assert_true(oldest <= (v > HL_SNAP_WINDOW ? v - HL_SNAP_WINDOW : 0));
+	assert_true(oldest >= 0);
+	next = oldest + 1;
+	json_array_foreach(segs, i, r) {
+		assert_int_equal(json_unpack(r, "{s:I, s:I, s:s, s:s, s:I}",
+		    "from", &from, "to", &to, "path", &path, "sha256", &sha,
+		    "bytes", &bytes), 0);
+		if (from != next)
+			fail_msg("segment %lld-%lld, expected it to start at"
+			    " %lld", (long long)from, (long long)to,
+			    (long long)next);
+		assert_true(to >= from);
+		/* Sizes are 256, 16 or 1, aligned on their size. */
+		assert_true(to - from + 1 == HL_SNAP_SEG_BIG ||
+		    to - from + 1 == HL_SNAP_SEG_MID || to == from);
+		assert_int_equal((from - 1) % (to - from + 1), 0);
+		if ((sf = find(t, path)) == NULL)
+			fail_msg("changes.json names %s, not in the tree",
+			    path);
+		assert_string_equal(sf->sha256, sha);
+		assert_int_equal(sf->len, (size_t)bytes);
+		assert_int_equal(sf->cache, HL_CACHE_IMMUTABLE);
+		doc = parse(sf);
+		assert_int_equal(json_integer_value(json_object_get(doc,
+		    "from")), from);
+		assert_int_equal(json_integer_value(json_object_get(doc,
+		    "to")), to);
+		ev = json_object_get(doc, "events");
+		assert_int_equal(json_array_size(ev), (size_t)(to - from + 1));
+		json_array_foreach(ev, k, e)
+			assert_int_equal(json_integer_value(json_object_get(e,
+			    "version")), from + (json_int_t)k);
+		json_decref(doc);
+		next = to + 1;
+	}
+	assert_int_equal(next - 1, v);
+	*oldest_out = oldest;
+	json_decref(c);
+}
+
+/*
+ * After 300 versions: 1-256, 257-272, 273-288, then 289..300 one by one;
+ * the segments partition (oldest, version]; the ones made already are not
+ * made again.
+ */
+static void
+test_change_segments_partition_the_window(void **state)
+{
+	struct fx *f = *state;
+	struct hl_snap_opts o = HL_SNAP_OPTS_INIT;
+	struct hl_snap *s;
+	struct hl_snap_stats a, b;
+	struct hl_err err = HL_ERR_INIT;
+	const struct hl_tree *t;
+	json_t *c, *segs;
+	char first[65];
+	int64_t v, oldest;
+	size_t i;
+
+	v = add_many(f->st, "blacklist-keyword", "seg", 300);
+	assert_int_equal(v, 300);
+	assert_int_equal(hl_snap_new(&s, &o, &err), 0);
+	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	check_window(t, 300, &oldest);
+	assert_int_equal(oldest, 0);
+	c = parse(find(t, "changes.json"));
+	segs = json_object_get(c, "segments");
+	assert_int_equal(json_array_size(segs), 3 + 12);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    segs, 0), "path")), "changes/1-256.json");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    segs, 1), "path")), "changes/257-272.json");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    segs, 2), "path")), "changes/273-288.json");
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    segs, 3), "path")), "changes/289-289.json");
+	for (i = 3; i < 15; i++)
+		assert_int_equal(json_integer_value(json_object_get(
+		    json_array_get(segs, i), "from")), 289 + (int64_t)i - 3);
+	json_decref(c);
+	snprintf(first, sizeof(first), "%s",
+	    find(t, "changes/1-256.json")->sha256);
+	hl_snap_stats(&a, s);
+	assert_int_equal(a.segments_rendered, 15);
+
+	/* One more version: one new segment, no other made again. */
+	add_one(f->st, "watch-keyword", "v301\\.example");
+	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	check_window(t, 301, &oldest);
+	hl_snap_stats(&b, s);
+	assert_int_equal(b.segments_rendered - a.segments_rendered, 1);
+	assert_string_equal(find(t, "changes/1-256.json")->sha256, first);
+
+	/* Up to 304: 289-304 replaces the single ones. */
+	add_one(f->st, "watch-keyword", "v302\\.example");
+	add_one(f->st, "watch-keyword", "v303\\.example");
+	add_one(f->st, "watch-keyword", "v304\\.example");
+	a = b;
+	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	check_window(t, 304, &oldest);
+	hl_snap_stats(&b, s);
+	assert_int_equal(b.segments_rendered - a.segments_rendered, 1);
+	assert_non_null(find(t, "changes/289-304.json"));
+	assert_null(find(t, "changes/289-289.json"));
+
+	/* Beyond the window: the oldest segments slide out. */
+	v = add_many(f->st, "watch-number", "w", HL_SNAP_WINDOW + 500);
+	a = b;
+	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	check_window(t, v, &oldest);
+	assert_true(oldest > 0);
+	assert_null(find(t, "changes/1-256.json"));
+	hl_snap_stats(&b, s);
+	/* Made once more: only the segments not there before. */
+	assert_true(b.segments_rendered - a.segments_rendered <=
+	    (v - 304) / HL_SNAP_SEG_BIG + 2 * HL_SNAP_SEG_MID);
+	hl_snap_free(s);
+}
+
+/* Runs a shell command; fails the test on a non-zero status. */
+static void
+sh(const char *fmt, ...)
+{
+	char cmd[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if (system(cmd) != 0)
+		fail_msg("failed: %s", cmd);
+}
+
+/*
+ * With an Ed25519 key from openssl, manifest.json.sig verifies over the
+ * manifest's bytes, and not once one byte of either changes.
+ */
+static void
+test_signed_manifest_verifies(void **state)
+{
+	struct fx *f = *state;
+	struct hl_snap_opts o = HL_SNAP_OPTS_INIT;
+	struct hl_snap *s;
+	struct hl_err err = HL_ERR_INIT;
+	const struct hl_tree *t;
+	const struct hl_file *m, *sig;
+	char key[160], pub[160], rsa[160];
+	unsigned char *copy, sigcopy[64];
+
+	snprintf(key, sizeof(key), "%s/key.pem", f->dir);
+	snprintf(pub, sizeof(pub), "%s/pub.pem", f->dir);
+	snprintf(rsa, sizeof(rsa), "%s/rsa.pem", f->dir);
+	sh("openssl genpkey -algorithm ed25519 -out %s 2>/dev/null", key);
+	sh("openssl pkey -in %s -pubout -out %s 2>/dev/null", key, pub);
+	add_one(f->st, "watch-keyword", "signed\\.example");
+	o.signing_key = key;
+	assert_int_equal(hl_snap_new(&s, &o, &err), 0);
+	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	m = find(t, "manifest.json");
+	sig = find(t, "manifest.json.sig");
+	assert_non_null(m);
+	assert_non_null(sig);
+	assert_int_equal(sig->len, 64);
+	assert_int_equal(sig->cache, HL_CACHE_REVALIDATE);
+	/* The signature comes with the manifest, after everything else. */
+	assert_string_equal(t->files[t->n - 1].path, "manifest.json.sig");
+	assert_string_equal(t->files[t->n - 2].path, "manifest.json");
+	if (hl_manifest_verify(pub, m->data, m->len, sig->data, sig->len,
+	    &err) != 0)
+		fail_msg("the signature does not verify: %s", err.msg);
+
+	copy = malloc(m->len);
+	assert_non_null(copy);
+	memcpy(copy, m->data, m->len);
+	copy[m->len / 2] ^= 0x01;
+	assert_int_equal(hl_manifest_verify(pub, copy, m->len, sig->data,
+	    sig->len, &err), HL_EINVAL);
+	free(copy);
+	memcpy(sigcopy, sig->data, 64);
+	sigcopy[10] ^= 0x80;
+	assert_int_equal(hl_manifest_verify(pub, m->data, m->len, sigcopy,
+	    64, &err), HL_EINVAL);
+	hl_snap_free(s);
+
+	/* Not an Ed25519 key: refused when the generator starts. */
+	sh("openssl genpkey -algorithm rsa -pkeyopt rsa_keygen_bits:1024"
+	    " -out %s 2>/dev/null", rsa);
+	o.signing_key = rsa;
+	s = NULL;
+	assert_int_equal(hl_snap_new(&s, &o, &err), HL_EINVAL);
+	assert_null(s);
+	o.signing_key = "/nonexistent/key.pem";
+	assert_int_equal(hl_snap_new(&s, &o, &err), HL_EIO);
+	assert_null(s);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+		    test_same_database_gives_same_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_gzip_files_decompress_to_their_identity_bytes,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_manifest_names_every_file_with_its_hashes,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_tree_is_in_publication_order, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_only_changed_lists_are_rendered, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_change_segments_partition_the_window, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_signed_manifest_verifies, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
