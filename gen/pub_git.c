@@ -5,8 +5,10 @@
  *
  * One publish:
  *
- *   1. fetch: ls the remote, download the branch tip if the cache lacks it;
- *   2. check that the tip is ours: the commit this cache last pushed, one
+ *   1. where is the branch: the refs the remote advertises on the push
+ *      connection (the tip is fetched only if the cache lacks it), or the
+ *      ref itself for a file:// target written in place;
+ *   2. check that the tip is ours: the commit this target last pushed, one
  *      of our own unpushed commits, or (first publish from this cache) a
  *      commit carrying the Helios-Version trailer.  Anything else is
  *      someone else's work: HL_ECONFLICT, nothing written, unless force=1;
@@ -14,10 +16,11 @@
  *      file's sha256 is one the last tree had, under any path (no
  *      re-hashing), one treebuilder per directory, and an empty
  *      .nojekyll at the top so GitHub Pages serves the tree as it is;
- *   4. commit on top of the newest of our commits (so versions that failed
- *      to push are kept and go out with the next one), unless the parent
- *      already has this tree;
- *   5. push refs/heads/BRANCH (and refs/tags/vN with tag=1).
+ *   4. commit on top of the newest of our commits (so versions that could
+ *      not be pushed are kept and go out with the next one), unless the
+ *      parent already has this tree;
+ *   5. push refs/heads/BRANCH (and refs/tags/vN with tag=1), or for a
+ *      file:// target move the branch by compare-and-swap.
  *
  * Unchanged directories give the same tree ids and unchanged files the
  * same blob ids, so a commit writes only what changed, and a push sends
@@ -1015,7 +1018,7 @@ advance(struct hl_pub_git *g, const git_oid *old, const git_oid *id,
 	if (old != NULL && git_oid_equal(old, id))
 		rc = 0;
 	else if (old != NULL && !g->u.force)
-		rc = git_reference_create_matching(&ref, g->repo, name, id, 0,
+		rc = git_reference_create_matching(&ref, g->repo, name, id, 1,
 		    old, "helios publish");
 	else
 		rc = git_reference_create(&ref, g->repo, name, id, g->u.force,

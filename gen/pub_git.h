@@ -31,16 +31,25 @@
  * and the author of the commits from HELIOS_GIT_AUTHOR_NAME and
  * HELIOS_GIT_AUTHOR_EMAIL (default "Helios" <helios@localhost>).
  *
- * Every remote is mirrored in a local bare repository, the cache:
- * $HELIOS_GIT_CACHE/<h>.git, or ${TMPDIR:-/tmp}/helios-git-cache/<h>.git,
- * where <h> is the first 16 hex digits of the SHA-256 of the libgit2 URL.
- * Commits are built there and pushed, over every transport alike (file://
- * too: one code path, and the cache keeps the blob ids of the last tree).
- * The cache holds these refs:
+ * A file:// target is written in place: blobs, trees and the commit go
+ * straight into that (bare) repository, created if missing, and the
+ * branch moves by compare-and-swap.  No cache, no push: a local push would
+ * deflate every new object into a pack and inflate it again to index it.
  *
- *   refs/remotes/origin/BRANCH   the remote tip seen by the last fetch
+ * Every other remote is mirrored in a local bare repository, the cache:
+ * $HELIOS_GIT_CACHE/<h>.git, or ${TMPDIR:-/tmp}/helios-git-cache/<h>.git,
+ * where <h> is the first 16 hex digits of the SHA-256 of the libgit2 URL
+ * (the daemon passes its var/git-cache).  Commits are built there and
+ * pushed.  Targets of one URL share its cache: one process at a time
+ * should publish to a URL.  The cache holds these refs:
+ *
+ *   refs/remotes/origin/BRANCH   the remote tip seen last
  *   refs/heads/BRANCH            the last commit made (pushed or not)
  *   refs/helios/pushed/BRANCH    the last commit this cache pushed
+ *
+ * One connection per publish in the usual case: the refs the remote
+ * advertises for the push tell where its branch is; only when that tip is
+ * a commit the cache lacks is it fetched first.
  *
  * Each commit message is the tree's summary line, a blank line and the
  * trailer "Helios-Version: N", which gitarchive.c reads back.
@@ -65,8 +74,9 @@ struct hl_pub_git;
 
 /*
  * Opens the target named by url (see above).  Reads the credentials and
- * author from the environment and opens or creates the cache; it does not
- * contact the remote.  HL_EINVAL for a malformed URL, HL_EAUTH for an
+ * author from the environment and opens or creates the cache (or the local
+ * repository); it does not contact the remote.  HL_EINVAL for a malformed
+ * URL or a file:// path that is not a bare repository, HL_EAUTH for an
  * unsafe credentials file, HL_EIO when the cache cannot be made.
  * On success *out is owned by the caller; free with hl_pub_git_close().
  */
@@ -74,12 +84,15 @@ int	hl_pub_git_open(struct hl_pub_git **out, const char *url,
 	    struct hl_err *err);
 
 /*
- * Fetches the branch, commits tree on top of it unless the branch already
- * holds that tree, and pushes.  HL_ECONFLICT when the branch was moved by
- * someone else (and force is off) or the push is rejected; HL_EAUTH when
- * the remote refuses the credentials; HL_EIO for network and server
- * failures.  After a failure the next call pushes the newest tree, with the
- * commits that could not be pushed before it.
+ * Looks up the branch, commits tree on top of it unless the branch
+ * already holds that tree, and pushes.  HL_ECONFLICT when the branch was
+ * moved by someone else (and force is off) or the push is rejected;
+ * HL_EAUTH when the remote refuses the credentials (or forbids the push);
+ * HL_EIO for network and server failures.  On HL_EIO and HL_EAUTH the
+ * version is still committed in the cache on top of the last one, and the
+ * next call that reaches the remote pushes them all: the history misses no
+ * version that was handed over.  HL_EINVAL for a tree with a bad path
+ * (absolute, "..", ".git", a file that is also a directory).
  */
 int	hl_pub_git_publish(struct hl_pub_git *g, const struct hl_tree *tree,
 	    struct hl_err *err);
@@ -127,7 +140,8 @@ void	hl_pub_git__cred_wipe(struct hl_pub_git__cred *c);
 int	hl_pub_git__cache_open(git_repository **out, const char *remote,
 	    struct hl_err *err);
 /*
- * Fetches branch from remote into repo (refs/remotes/origin/BRANCH).
+ * Fetches branch from remote into repo (refs/remotes/origin/BRANCH),
+ * downloading only when repo lacks the tip.
  * *have is 0 when the remote has no such branch (then the remote ref is
  * deleted from the cache); otherwise tip is its commit.
  */

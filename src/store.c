@@ -242,7 +242,12 @@ scalar(struct hl_store *st, const char *sql)
 int64_t
 hl_store_version(struct hl_store *st)
 {
-	return scalar(st, "SELECT COALESCE(MAX(version), 0) FROM events");
+	/*
+	 * The sequence, not MAX(version): after a restore from an archive the
+	 * versions go on from the archive's, with no events behind them.
+	 */
+	return scalar(st, "SELECT COALESCE((SELECT seq FROM sqlite_sequence"
+	    " WHERE name = 'events'), 0)");
 }
 
 int64_t
@@ -839,6 +844,144 @@ hl_store_import(size_t *added, int64_t *version, struct hl_store *st,
 	*added = rc == 0 ? w.added : 0;
 	*version = rc == 0 ? w.version : 0;
 	return rc;
+}
+
+static int
+op_restore_list(struct wop *w, struct hl_store *st)
+{
+	const struct hl_item *it;
+	sqlite3_stmt *s;
+	char *key;
+	size_t i;
+	int fmt, rc;
+
+	if ((rc = list_fmt(&fmt, st, w->list, &w->err)) != 0)
+		return rc;
+	if ((s = prep(st, "SELECT 1 FROM items WHERE list_id = ?1",
+	    &w->err)) == NULL)
+		return HL_EIO;
+	bind_str(s, 1, w->list);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	if (rc == SQLITE_ROW)
+		return hl_err_set(&w->err, HL_ECONFLICT, "%s is not empty",
+		    w->list);
+	for (i = 0, rc = 0; i < w->nin && rc == 0; i++) {
+		it = &w->in[i];
+		key = it->verbatim ? verbatim_key(w->in, i) :
+		    hl_item_key(fmt, it->value);
+		if (key == NULL || (s = q(st, Q_ITEM_INSERT, &w->err)) == NULL) {
+			free(key);
+			return key ? HL_EIO :
+			    hl_err_set(&w->err, HL_ENOMEM, "out of memory");
+		}
+		bind_str(s, 1, w->list);
+		sqlite3_bind_int64(s, 2, (sqlite3_int64)i);
+		bind_str(s, 3, it->value);
+		bind_str(s, 4, key);
+		sqlite3_bind_int(s, 5, it->verbatim);
+		bind_str(s, 6, it->comment);
+		sqlite3_bind_int(s, 7, it->disabled);
+		sqlite3_bind_int(s, 8, it->pass);
+		sqlite3_bind_int(s, 9, it->ns_seq);
+		sqlite3_bind_int64(s, 10, it->created_at);
+		bind_str(s, 11, it->created_by ? it->created_by : "restore");
+		sqlite3_bind_int64(s, 12, it->modified_at ? it->modified_at :
+		    it->created_at);
+		bind_str(s, 13, it->modified_by ? it->modified_by :
+		    it->created_by ? it->created_by : "restore");
+		bind_str(s, 15, it->keys);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = dberr(&w->err, st, "restore item");
+		sqlite3_reset(s);
+		free(key);
+	}
+	if (rc == 0 && (s = q(st, Q_LIST_SET_VERSION, &w->err)) != NULL) {
+		bind_str(s, 1, w->list);
+		sqlite3_bind_int64(s, 2, w->version);
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = dberr(&w->err, st, "restore list version");
+		sqlite3_reset(s);
+	}
+	return rc;
+}
+
+int
+hl_store_restore_list(struct hl_store *st, const char *list,
+    const struct hl_item *items, size_t n, int64_t version,
+    struct hl_err *err)
+{
+	struct wop w = { .fn = op_restore_list, .list = list, .in = items,
+	    .nin = n, .version = version };
+
+	return submit(st, &w, err);
+}
+
+static int
+op_restore_notifs(struct wop *w, struct hl_store *st)
+{
+	const struct hl_notif *n;
+	sqlite3_stmt *s;
+	char sql[96];
+	size_t i;
+	int rc = 0;
+
+	s = prep(st, "INSERT INTO notifications (user_id, server, room_id,"
+	    " site, always_ping, created_at, created_by) VALUES (?1, ?2, ?3,"
+	    " ?4, ?5, ?6, ?7)", &w->err);
+	if (s == NULL)
+		return HL_EIO;
+	for (i = 0; i < w->nin && rc == 0; i++) {
+		n = &w->nin_notif[i];
+		sqlite3_reset(s);
+		sqlite3_bind_int64(s, 1, n->user_id);
+		bind_str(s, 2, n->server);
+		sqlite3_bind_int64(s, 3, n->room_id);
+		bind_str(s, 4, n->site);
+		sqlite3_bind_int(s, 5, n->always_ping ? 1 : 0);
+		sqlite3_bind_int64(s, 6, n->created_at);
+		bind_str(s, 7, n->created_by ? n->created_by : "restore");
+		if (sqlite3_step(s) != SQLITE_DONE)
+			rc = dberr(&w->err, st, "restore notification");
+	}
+	sqlite3_finalize(s);
+	snprintf(sql, sizeof(sql), "UPDATE meta SET value = '%lld'"
+	    " WHERE key = 'notifications_version'", (long long)w->version);
+	return rc ? rc : exec(st, sql, &w->err);
+}
+
+int
+hl_store_restore_notifs(struct hl_store *st, const struct hl_notif *v,
+    size_t n, int64_t version, struct hl_err *err)
+{
+	struct wop w = { .fn = op_restore_notifs, .nin_notif = v, .nin = n,
+	    .version = version };
+
+	return submit(st, &w, err);
+}
+
+static int
+op_restore_version(struct wop *w, struct hl_store *st)
+{
+	char sql[160];
+
+	if (hl_store_version(st) > w->version)
+		return hl_err_set(&w->err, HL_ECONFLICT, "the database is at"
+		    " a later version than %lld", (long long)w->version);
+	/* AUTOINCREMENT continues after the highest sqlite_sequence seq. */
+	snprintf(sql, sizeof(sql), "DELETE FROM sqlite_sequence WHERE name ="
+	    " 'events'; INSERT INTO sqlite_sequence (name, seq) VALUES"
+	    " ('events', %lld)", (long long)w->version);
+	return exec(st, sql, &w->err);
+}
+
+int
+hl_store_restore_version(struct hl_store *st, int64_t version,
+    struct hl_err *err)
+{
+	struct wop w = { .fn = op_restore_version, .version = version };
+
+	return submit(st, &w, err);
 }
 
 #define NOTIF_COLS "SELECT id, user_id, server, room_id, site, always_ping," \

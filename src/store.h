@@ -84,6 +84,26 @@ int	hl_store_import(size_t *added, int64_t *version, struct hl_store *st,
 	    const char *list, const struct hl_item *items, size_t n,
 	    const struct hl_actor *who, struct hl_err *err);
 
+/*
+ * Restoring from a published archive (helios restore): writes items as
+ * they were published, with their provenance and without audit events,
+ * and sets the list's version.  token_id is not restored (the tokens are
+ * not in the archive).  The database must not hold the list's items yet:
+ * HL_ECONFLICT otherwise.
+ */
+int	hl_store_restore_list(struct hl_store *st, const char *list,
+	    const struct hl_item *items, size_t n, int64_t version,
+	    struct hl_err *err);
+int	hl_store_restore_notifs(struct hl_store *st,
+	    const struct hl_notif *v, size_t n, int64_t version,
+	    struct hl_err *err);
+/*
+ * Makes the next change get version + 1.  HL_ECONFLICT if the database
+ * is already past version.
+ */
+int	hl_store_restore_version(struct hl_store *st, int64_t version,
+	    struct hl_err *err);
+
 /* Notifications, ordered by id. */
 int	hl_store_notifs(struct hl_notif **out, size_t *n, struct hl_store *st,
 	    struct hl_err *err);

@@ -26,6 +26,11 @@ if [ -z "$S" ]; then
 	done
 fi
 t_ok "the sample files are there" test -f "${S:-/nonexistent}/bad_keywords.txt"
+t_ok "helios is built" test -x "$HELIOS"
+if [ "$T_FAIL" -ne 0 ]; then
+	t_done
+	exit 1
+fi
 
 # version DB: the store's version
 version() {

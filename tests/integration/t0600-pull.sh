@@ -1,0 +1,303 @@
+#!/bin/sh
+# t0600: helios pull keeps a directory of SmokeDetector files in step with
+# a published tree, served by the daemon and by nginx, and keeps the old
+# files when anything about a new version is wrong.
+. tests/lib.sh
+
+SAMPLES=${HELIOS_SAMPLES:-/work/shared/data/smokedetector-sample}
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+T=$(hl_tmp)
+D=$T/d
+NG_PID=""
+ST_PID=""
+stop_servers() {
+	[ -n "$NG_PID" ] && kill "$NG_PID" 2>/dev/null && wait "$NG_PID"
+	[ -n "$ST_PID" ] && kill "$ST_PID" 2>/dev/null && wait "$ST_PID"
+	NG_PID=""
+	ST_PID=""
+}
+trap 'stop_servers; hl_cleanup' EXIT
+
+version_of() {	# FILE: the version in a manifest or state file
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$1"
+}
+wait_version() {	# V: waits until the daemon has published version V
+	n=0
+	while [ "$(version_of "$D/public/manifest.json" 2>/dev/null)" != "$1" ]
+	do
+		n=$((n + 1)); [ $n -gt 100 ] && return 1; sleep 0.1
+	done
+}
+post() {	# LIST PATTERN
+	curl -s -o /dev/null -w '%{http_code}' -X POST \
+	    -H 'Content-Type: application/json' \
+	    -H "Authorization: Bearer $HL_ADMIN" \
+	    -d "{\"pattern\": \"$2\"}" "$HL_URL/blacklists/$1"
+}
+same_as_export() {	# DIR: every exported file is there, byte for byte
+	rm -rf "$T/exp"
+	"$HELIOS" export --db "$D/db.sqlite" "$T/exp" >/dev/null || return 1
+	for f in "$T/exp"/*; do
+		cmp "$f" "$1/$(basename "$f")" || return 1
+	done
+	test -f "$1/notifications.json"
+}
+dirsum() {	# DIR: one hash of every file in it, state included
+	(cd "$1" && cat $(ls -A | sort) | sha256sum)
+}
+log_lines() {	# the nginx access log's length
+	wc -l <"$T/nginx/access.log"
+}
+
+mkdir -p "$D" "$T/nginx"
+"$HELIOS" import --db "$D/db.sqlite" "$SAMPLES" >"$T/import.log" 2>&1
+hl_daemon_start "$D" || exit 1
+n=0
+while ! [ -f "$D/public/manifest.json" ] && [ $n -lt 100 ]; do
+	sleep 0.1; n=$((n + 1))
+done
+V0=$(version_of "$D/public/manifest.json")
+cp -a "$D/public" "$T/old"
+
+# nginx serves the daemon's directory on one port and a copy that the
+# test breaks in various ways on another.
+NG_PORT=$(hl_port)
+EV_PORT=$(hl_port)
+NG_USER=""
+[ "$(id -u)" = 0 ] && NG_USER="user root;"
+cat >"$T/nginx/nginx.conf" <<EOF
+$NG_USER
+worker_processes 1;
+error_log $T/nginx/error.log;
+pid $T/nginx/nginx.pid;
+events { worker_connections 64; }
+http {
+	log_format t '\$request_method \$uri \$status \$body_bytes_sent';
+	access_log $T/nginx/access.log t;
+	client_body_temp_path $T/nginx/body;
+	proxy_temp_path $T/nginx/proxy;
+	fastcgi_temp_path $T/nginx/fastcgi;
+	uwsgi_temp_path $T/nginx/uwsgi;
+	scgi_temp_path $T/nginx/scgi;
+	types {
+		application/json json;
+		text/plain txt yml;
+		application/gzip gz;
+	}
+	default_type application/octet-stream;
+	gzip on;
+	gzip_types application/json text/plain;
+	server {
+		listen 127.0.0.1:$NG_PORT;
+		root $D/public;
+		gzip_static on;
+	}
+	server {
+		listen 127.0.0.1:$EV_PORT;
+		root $T/evil;
+		access_log off;
+	}
+}
+EOF
+"$NGINX" -p "$T/nginx" -e "$T/nginx/error.log" -c "$T/nginx/nginx.conf" \
+    -g 'daemon off;' >"$T/nginx/stdout" 2>&1 &
+NG_PID=$!
+NG="http://127.0.0.1:$NG_PORT"
+EV="http://127.0.0.1:$EV_PORT"
+t_ok "nginx serves the daemon's published tree" hl_wait_http "$NG/manifest.json"
+
+# --- first pulls ---------------------------------------------------------
+t_ok "a first pull from the daemon succeeds" \
+    "$HELIOS" pull -q "$HL_URL" "$T/a"
+t_ok "the files pulled from the daemon are byte-identical to helios export" \
+    same_as_export "$T/a"
+t_ok "a first pull from nginx succeeds" "$HELIOS" pull -q "$NG" "$T/n"
+t_ok "the files pulled from nginx are byte-identical to helios export" \
+    same_as_export "$T/n"
+t_ok "a first pull from the directory itself succeeds" \
+    "$HELIOS" pull -q "file://$D/public" "$T/f"
+t_ok "the files pulled from the directory are byte-identical to helios export" \
+    same_as_export "$T/f"
+t_is "the state file records the version" \
+    "$(version_of "$T/n/.helios-state.json")" "$V0"
+
+# --- an unchanged poll ---------------------------------------------------
+t_is "an unchanged poll of the daemon is one request with no body" \
+    "$("$HELIOS" pull -q --stats "$HL_URL" "$T/a")" "requests=1 bytes=0"
+before=$(log_lines)
+"$HELIOS" pull -q "$NG" "$T/n"
+t_is "an unchanged poll of nginx is one request, answered 304 with no body" \
+    "$(tail -n +$((before + 1)) "$T/nginx/access.log")" \
+    "GET /manifest.json 304 0"
+
+# --- one change ----------------------------------------------------------
+t_is "a pattern is added through the API" \
+    "$(post watch-keyword 'helios-pull-test-one\.example')" 201
+V1=$((V0 + 1))
+t_ok "the daemon publishes the next version" wait_version "$V1"
+before=$(log_lines)
+"$HELIOS" pull --stats "$NG" "$T/n" >"$T/out" 2>&1
+t_ok "the poll after one change patches one list from nginx" \
+    grep -q "1 list patched, 0 files downloaded" "$T/out"
+tail -n +$((before + 1)) "$T/nginx/access.log" >"$T/poll.log"
+cobj=$(python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1]))
+f = [f for f in m["files"] if f["path"] == "changes.json"][0]
+print(f["gz"]["object"])' "$D/public/manifest.json")
+t_is "it fetched only the manifest, changes.json and change files" \
+    "$(awk '{print $2}' "$T/poll.log" | grep -v -e '^/manifest.json$' \
+    -e "^/$cobj\$" -e '^/changes/' | tr '\n' ' ')" ""
+t_ok "the patched files are byte-identical to helios export" \
+    same_as_export "$T/n"
+bytes=$(sed -n 's/.*bytes=//p' "$T/out")
+t_ok "one change costs under 10 KB ($bytes bytes)" test "$bytes" -lt 10240
+"$HELIOS" pull --stats "$HL_URL" "$T/a" >"$T/out" 2>&1
+t_ok "the poll after one change patches one list from the daemon" \
+    grep -q "1 list patched, 0 files downloaded" "$T/out"
+t_ok "the files pulled from the daemon are byte-identical to helios export" \
+    same_as_export "$T/a"
+"$HELIOS" pull -q "file://$D/public" "$T/f"
+t_ok "a change pulled from the directory gives the same files" \
+    same_as_export "$T/f"
+
+# --- a new version that is wrong in some way: the old files stay ----------
+post blacklist-website 'helios-pull-test-two\.example' >/dev/null
+V2=$((V1 + 1))
+wait_version "$V2"
+cp -r "$T/n" "$T/c"	# a client at version V1
+SUM=$(dirsum "$T/c")
+fresh_evil() {
+	rm -rf "$T/evil"
+	cp -a "$D/public" "$T/evil"
+}
+list_ref() {	# LIST KEY: a path the manifest names for the list's text
+	python3 -c '
+import json, sys
+m = json.load(open(sys.argv[1] + "/manifest.json"))
+l = [l for l in m["lists"] if l["id"] == sys.argv[2]][0]
+f = [f for f in m["files"] if f["path"] == l["text"]][0]
+print({"path": f["path"], "object": f["object"], "gzpath": f["gz"]["path"],
+    "gzobject": f["gz"]["object"]}[sys.argv[3]])' "$T/evil" "$1" "$2"
+}
+flip() {	# FILE: changes one byte in the middle
+	python3 -c '
+import sys
+b = bytearray(open(sys.argv[1], "rb").read())
+b[len(b) // 2] ^= 0x01
+open(sys.argv[1], "wb").write(b)' "$1"
+}
+expect() {	# SENTENCE CODE ARGS...: pull exits CODE, DIR keeps its files
+	sentence=$1 code=$2; shift 2
+	"$HELIOS" pull "$@" "$T/c" >"$T/out" 2>&1
+	rc=$?
+	t_is "$sentence exits $code" "$rc" "$code"
+	[ "$rc" = "$code" ] || sed 's/^/#   /' "$T/out" | head -3
+	t_is "$sentence leaves the old files and state" "$(dirsum "$T/c")" \
+	    "$SUM"
+}
+
+fresh_evil
+for k in path object gzpath gzobject; do
+	flip "$T/evil/$(list_ref blacklist-website $k)"
+done
+expect "a list whose hash does not match" 3 --full "$EV"
+t_ok "the message names the list" grep -q "blacklist-website" "$T/out"
+
+fresh_evil
+seg=$(ls "$T/evil/changes" | grep "^$V2-$V2.json.gz\$")
+printf '{"from":%s,"to":%s,"events":[]}' "$V2" "$V2" |
+    gzip -n >"$T/evil/changes/$seg"
+expect "a change segment whose hash does not match" 3 "$EV"
+
+fresh_evil
+for k in gzpath gzobject; do
+	f="$T/evil/$(list_ref blacklist-website $k)"
+	head -c $(($(wc -c <"$f") / 2)) "$f" >"$f.cut" && mv "$f.cut" "$f"
+done
+expect "a truncated gzip" 3 --full "$EV"
+
+DOWN=$(hl_port)
+expect "a server that is down" 2 "http://127.0.0.1:$DOWN"
+
+ST_PORT=$(hl_port)
+python3 tests/tools/http_status.py "$ST_PORT" 500 >"$T/status.log" 2>&1 &
+ST_PID=$!
+hl_wait_http "http://127.0.0.1:$ST_PORT/"
+expect "a server that answers 500" 2 "http://127.0.0.1:$ST_PORT"
+t_ok "the message gives the status" grep -q "HTTP 500" "$T/out"
+stop_servers
+"$NGINX" -p "$T/nginx" -e "$T/nginx/error.log" -c "$T/nginx/nginx.conf" \
+    -g 'daemon off;' >"$T/nginx/stdout" 2>&1 &
+NG_PID=$!
+hl_wait_http "$NG/manifest.json"
+
+rm -rf "$T/evil"
+cp -a "$T/old" "$T/evil"
+expect "a manifest older than the version already seen" 4 "$EV"
+t_ok "the message says the version went back" grep -q "older than" "$T/out"
+
+fresh_evil
+python3 -c '
+import json, sys
+p = sys.argv[1] + "/manifest.json"
+m = json.load(open(p))
+m["expires_at"] = m["generated_at"] - 3600
+open(p, "w").write(json.dumps(m, sort_keys=True, separators=(",", ":")))
+' "$T/evil"
+expect "an expired manifest" 5 "$EV"
+t_ok "the message says it expired" grep -q "expired" "$T/out"
+
+fresh_evil
+openssl genpkey -algorithm ed25519 2>/dev/null |
+    openssl pkey -pubout -out "$T/key.pub" 2>/dev/null
+expect "an unsigned manifest when a key is required" 6 --key "$T/key.pub" \
+    "$EV"
+
+fresh_evil
+"$HELIOS" pull --stats "$EV" "$T/c" >"$T/out" 2>&1
+t_ok "the same client then pulls the good tree" \
+    grep -q "1 list patched" "$T/out"
+t_ok "and its files are byte-identical to helios export" \
+    same_as_export "$T/c"
+
+# --- 100 changes, --watch, and the Python example client -----------------
+i=0
+while [ $i -lt 100 ]; do
+	post blacklist-username "helios-hundred-$i" >/dev/null
+	i=$((i + 1))
+done
+t_ok "the daemon publishes 100 more versions" wait_version $((V2 + 100))
+"$HELIOS" pull --stats "$NG" "$T/n" >"$T/out" 2>&1
+t_ok "the poll after 100 changes patches the lists" \
+    grep -q "2 lists patched, 0 files downloaded" "$T/out"
+t_ok "the files after 100 changes are byte-identical to helios export" \
+    same_as_export "$T/n"
+
+"$HELIOS" pull -q --watch --interval 1 "$NG" "$T/n" >"$T/watch.log" 2>&1 &
+W_PID=$!
+post watch-number '555-0100-helios' >/dev/null
+V3=$((V2 + 101))
+n=0
+while [ "$(version_of "$T/n/.helios-state.json")" != "$V3" ] && [ $n -lt 50 ]
+do
+	sleep 0.1; n=$((n + 1))
+done
+t_is "pull --watch picks up a change within seconds" \
+    "$(version_of "$T/n/.helios-state.json")" "$V3"
+kill -TERM "$W_PID"
+wait "$W_PID"
+t_is "pull --watch exits 0 on SIGTERM" "$?" 0
+
+t_ok "the Python example client pulls the tree from nginx" \
+    python3 site/docs/client.py "$NG" "$T/py"
+t_ok "its files are byte-identical to helios export" same_as_export "$T/py"
+before=$(log_lines)
+python3 site/docs/client.py "$NG" "$T/py" >/dev/null
+t_is "its unchanged poll is one request answered 304" \
+    "$(tail -n +$((before + 1)) "$T/nginx/access.log")" \
+    "GET /manifest.json 304 0"
+
+stop_servers
+hl_daemon_stop
+t_done
