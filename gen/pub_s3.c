@@ -80,10 +80,11 @@
  *
  * Faults
  * ------
- * Connection failures, timeouts, 5xx (503 SlowDown included), 408, 429 and RequestTimeout
- * are retried with exponential backoff and jitter: try t waits
- * d/2 + random(d/2) with d = backoff_ms * 2^(t-1), capped at 20 s, and a
- * request is tried at most `tries` times in one publish; then HL_EIO.
+ * Connection failures, timeouts, 5xx (503 SlowDown included), 408, 429
+ * and RequestTimeout are retried with exponential backoff and jitter:
+ * after try t the wait is d/2 + random(d/2) with d = backoff_ms *
+ * 2^(t-1), capped at 20 s, and a request is tried at most `tries` times
+ * in one publish; then HL_EIO.
  * 401 and 403 (SignatureDoesNotMatch, InvalidAccessKeyId, AccessDenied,
  * ...) are HL_EAUTH at once, with no retry.  Other 4xx are HL_EIO without
  * retry.  Messages carry the HTTP status and the S3 error Code.
@@ -134,7 +135,7 @@
 #define S3_MAX_FLIGHT	8		/* transfers in flight */
 #define S3_MAX_RESP	(32 << 20)	/* bytes of a response body kept */
 #define S3_MAX_BACKOFF	20000		/* ms */
-#define S3_MAX_CREDS	65536		/* bytes of a credentials file */
+#define S3_MAX_CREDS	65536		/* bytes of credentials file */
 #define S3_MIN_RATE	16		/* bytes/ms a body must move at */
 #define S3_EMPTY_SHA256 \
 	"e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
@@ -158,7 +159,7 @@ struct s3 {
 	char			*token;
 	char			 sigv4[96];
 	CURLM			*multi;
-	struct held		 held;	/* path (without prefix) -> md5 */
+	struct held		 held;	/* path (no prefix) -> md5 */
 	int			 listed;
 	char			 manifest_etag[80];
 	int			 no_if_match;
@@ -171,7 +172,7 @@ enum { REQ_PUT, REQ_LIST };
 struct xfer {
 	int			 req;
 	const struct hl_file	*f;	/* REQ_PUT */
-	char			*key;	/* full object key, or "" for a list */
+	char			*key;	/* object key (PUT) */
 	char			*url;
 	struct curl_slist	*hdrs;
 	CURL			*h;
@@ -180,7 +181,7 @@ struct xfer {
 	int64_t			 due;	/* ms, monotonic clock */
 	struct hl_buf		 resp;
 	int			 resp_over;
-	int			 more;	/* a list page said IsTruncated */
+	int			 more;	/* list page IsTruncated */
 	char			 etag[80];
 };
 

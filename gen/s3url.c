@@ -140,7 +140,8 @@ hl_s3url_parse(struct hl_s3url *out, const char *url, struct hl_err *err)
 	struct hl_s3url	 u;
 	struct hl_buf	 nb = HL_BUF_INIT;
 	const char	*p, *q, *slash, *amp, *eq;
-	char		*name = NULL, *val = NULL, *pre = NULL, *style = NULL;
+	char		*name = NULL, *val = NULL, *pre = NULL;
+	char		*style = NULL;
 	size_t		 n;
 	int		 rc = HL_ENOMEM;
 

@@ -23,12 +23,12 @@ struct hl_s3url {
 	char	*bucket;
 	char	*prefix;	/* "" or "a/b/" (decoded) */
 	char	*region;
-	char	*endpoint;	/* "http://127.0.0.1:9000", no trailing '/' */
+	char	*endpoint;	/* "http://127.0.0.1:9000", no final / */
 	int	 path_style;
-	int	 tries;		/* tries per request within a publish */
-	int	 backoff_ms;	/* first retry delay, doubled each time */
+	int	 tries;		/* tries per request in a publish */
+	int	 backoff_ms;	/* first retry delay, then doubled */
 	int	 timeout_ms;	/* connect timeout and stall limit */
-	char	*name;		/* canonical URL, for logs; holds no secret */
+	char	*name;		/* canonical URL, for logs */
 };
 
 #define HL_S3URL_TRIES		4

@@ -184,7 +184,8 @@ hl_site_files(struct hl_site_file **out, size_t *n, const char *site_dir,
 		hl_site_files_free(v, cnt);
 		return rc;
 	}
-	qsort(v, cnt, sizeof(*v), cmp_files);
+	if (cnt > 1)
+		qsort(v, cnt, sizeof(*v), cmp_files);
 	*out = v;
 	*n = cnt;
 	return 0;

@@ -35,18 +35,25 @@ hl_tree_content_type(const char *path)
 		return "application/gzip";
 	if (ends_with(path, ".json"))
 		return "application/json; charset=utf-8";
-	if (ends_with(path, ".txt") || ends_with(path, ".yml"))
+	if (ends_with(path, ".txt") || ends_with(path, ".yml") ||
+	    ends_with(path, ".yaml") || ends_with(path, ".py"))
 		return "text/plain; charset=utf-8";
 	if (ends_with(path, ".html"))
 		return "text/html; charset=utf-8";
 	if (ends_with(path, ".css"))
 		return "text/css; charset=utf-8";
-	if (ends_with(path, ".js"))
+	if (ends_with(path, ".js") || ends_with(path, ".mjs"))
 		return "text/javascript; charset=utf-8";
+	if (ends_with(path, ".map"))
+		return "application/json; charset=utf-8";
 	if (ends_with(path, ".svg"))
 		return "image/svg+xml";
-	if (ends_with(path, ".py"))
-		return "text/plain; charset=utf-8";
+	if (ends_with(path, ".png"))
+		return "image/png";
+	if (ends_with(path, ".ico"))
+		return "image/x-icon";
+	if (ends_with(path, ".woff2"))
+		return "font/woff2";
 	return "application/octet-stream";
 }
 
@@ -56,7 +63,8 @@ hl_tree_cache_class(const char *path)
 	if (strncmp(path, "objects/", 8) == 0 ||
 	    strncmp(path, "changes/", 8) == 0)
 		return HL_CACHE_IMMUTABLE;
-	if (strncmp(path, "manifest.json", 13) == 0)
+	if (strcmp(path, "manifest.json") == 0 ||
+	    strncmp(path, "manifest.json.", 14) == 0)
 		return HL_CACHE_REVALIDATE;
 	return HL_CACHE_SHORT;
 }

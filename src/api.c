@@ -427,13 +427,17 @@ printable(const char *s, size_t max)
 
 /* 1 when seg is the first segment of an API route. */
 static int
-api_prefix(const char *seg)
+api_prefix(const char *seg, size_t nseg)
 {
 	size_t i, n = strlen(seg);
 
+	/*
+	 * A deeper path is the API's only where some route goes deeper:
+	 * /blacklists/a/b is, /changes/1-16.json (a published file) is not.
+	 */
 	for (i = 0; i < NROUTES; i++)
 		if (strncmp(routes[i].pattern, seg, n) == 0 &&
-		    (routes[i].pattern[n] == '\0' ||
+		    ((routes[i].pattern[n] == '\0' && nseg == 1) ||
 		    routes[i].pattern[n] == '/'))
 			return 1;
 	return 0;
@@ -1495,7 +1499,7 @@ hl_api_handle(struct hl_response *out, struct hl_api *api,
 			r = &routes[i];
 			break;
 		}
-	if (r == NULL && c.nseg > 0 && api_prefix(c.seg[0])) {
+	if (r == NULL && c.nseg > 0 && api_prefix(c.seg[0], c.nseg)) {
 		/* Under an API route: the API's 404, never a file. */
 		fail(&c, E_NOT_FOUND, "no such resource");
 		goto out;

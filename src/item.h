@@ -15,7 +15,9 @@
  *
  * Verbatim items are lines SmokeDetector skips (comments and blank lines in
  * the plain files); they are kept, in order, only so that an exported file
- * is byte-identical to the imported one.  They are not part of the JSON.
+ * is byte-identical to the imported one.  They are not in lists/<id>.json;
+ * the change event that adds one (an import) carries "verbatim": true in
+ * its record, and a client that applies changes appends its line as is.
  */
 #ifndef HL_ITEM_H
 #define HL_ITEM_H

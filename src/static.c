@@ -52,16 +52,13 @@
 #include <openssl/evp.h>
 
 #include "static.h"
+#include "tree.h"
 
 #define HL_STATIC_MAX_PATH	1024		/* longest relative path */
 #define HL_STATIC_SLOTS		1024		/* power of two */
 #define HL_STATIC_PROBE		8
 #define HL_STATIC_READ		(64 * 1024)
 #define HL_STATIC_ETAG_LEN	35		/* '"' + 32 hex + '"' + NUL */
-
-#define CC_REVALIDATE	"no-cache"
-#define CC_IMMUTABLE	"public, max-age=31536000, immutable"
-#define CC_SHORT	"public, max-age=60"
 
 struct etag_entry {
 	char		*path;		/* NULL: empty slot */
@@ -106,26 +103,6 @@ static const char *const months[] = {
 	"Jul", "Aug", "Sep", "Oct", "Nov", "Dec"
 };
 
-static const struct {
-	const char	*suffix;
-	const char	*type;
-} types[] = {
-	{ ".json",	"application/json; charset=utf-8" },
-	{ ".txt",	"text/plain; charset=utf-8" },
-	{ ".yml",	"text/plain; charset=utf-8" },
-	{ ".yaml",	"text/plain; charset=utf-8" },
-	{ ".html",	"text/html; charset=utf-8" },
-	{ ".css",	"text/css; charset=utf-8" },
-	{ ".js",	"text/javascript; charset=utf-8" },
-	{ ".mjs",	"text/javascript; charset=utf-8" },
-	{ ".map",	"application/json; charset=utf-8" },
-	{ ".svg",	"image/svg+xml" },
-	{ ".png",	"image/png" },
-	{ ".ico",	"image/x-icon" },
-	{ ".woff2",	"font/woff2" },
-	{ ".sig",	"application/octet-stream" },
-	{ ".gz",	"application/gzip" },
-};
 
 static uint64_t
 hash_path(const char *p)
@@ -627,31 +604,17 @@ not_modified(struct MHD_Connection *conn, const struct rep *r)
 	return r->st.st_mtime <= t;
 }
 
+/* Types and cache classes come from tree.c, as for every other target. */
 static const char *
 content_type(const char *rel)
 {
-	const char *base, *dot;
-	size_t i;
-
-	base = strrchr(rel, '/');
-	base = base != NULL ? base + 1 : rel;
-	if ((dot = strrchr(base, '.')) != NULL)
-		for (i = 0; i < sizeof(types) / sizeof(types[0]); i++)
-			if (strcmp(dot, types[i].suffix) == 0)
-				return types[i].type;
-	return "application/octet-stream";
+	return hl_tree_content_type(rel);
 }
 
 static const char *
 cache_control(const char *rel)
 {
-	if (strcmp(rel, "manifest.json") == 0 ||
-	    strncmp(rel, "manifest.json.", 14) == 0)
-		return CC_REVALIDATE;
-	if (strncmp(rel, "objects/", 8) == 0 ||
-	    strncmp(rel, "changes/", 8) == 0)
-		return CC_IMMUTABLE;
-	return CC_SHORT;
+	return hl_tree_cache_control(hl_tree_cache_class(rel));
 }
 
 static int

@@ -25,8 +25,11 @@ hl_tmp() {
 	HL_CLEAN="$HL_CLEAN $d"
 	echo "$d"
 }
+# Debian's python3 starts faster than a version manager's shim.
+PY=python3
+[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 hl_port() {
-	python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
 }
 hl_wait_http() {	# URL: waits up to 10 s for any HTTP answer
 	n=0

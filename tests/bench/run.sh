@@ -48,6 +48,9 @@ for p in bench_write bench_gen visible; do
 	    $(pkg-config --cflags $PKGS) -o "$BB/$p" "tests/bench/$p.c" \
 	    "$BA/libhelios.a" $(pkg-config --libs $PKGS) -lpthread || exit 1
 done
+# A private copy of the binary: a rebuild during the run must not touch it.
+cp "$BA/helios" "$W/helios" || exit 1
+HELIOS=$W/helios
 
 # published_wait: waits until every target has published the store's
 # version (the start-up publish of a big list takes seconds).

@@ -21,7 +21,8 @@ if [ -z "$S" ]; then
 		[ -f "$d/README.md" ] && { S=$d; break; }
 	done
 fi
-t_ok "the sample files are there" test -f "${S:-/nonexistent}/bad_keywords.txt"
+t_ok "the sample files are there" \
+    test -f "${S:-/nonexistent}/bad_keywords.txt"
 
 set -- $(sh tests/tools/s3rver.sh start "$T/s3" 0 helios)
 S3_PORT=${1:-0}
@@ -32,7 +33,10 @@ $PY tests/tools/s3fault.py "$S3_PORT" </dev/null >"$T/proxy.port" \
     2>"$T/proxy.log" &
 PX_PID=$!
 n=0
-while [ ! -s "$T/proxy.port" ] && [ $n -lt 100 ]; do sleep 0.1; n=$((n + 1)); done
+while [ ! -s "$T/proxy.port" ] && [ $n -lt 100 ]; do
+	sleep 0.1
+	n=$((n + 1))
+done
 PX_PORT=$(cat "$T/proxy.port")
 t_ok "the fault proxy starts" test -n "$PX_PORT"
 cleanup_s3() {
@@ -56,8 +60,10 @@ stats() { curl -s "http://127.0.0.1:$PX_PORT/__fault/$1"; }
 same_as_dir() {
 	(cd "$PUB" && find . -type f | sed 's|^\./||' | grep -v '^manifest') |
 	    while read -r f; do
-		k=$($PY -c 'import sys, urllib.parse as u; print(u.quote(sys.argv[1]))' "$f")
-		curl -sf "$BUCKET_URL/$k" -o "$T/obj" || { echo "missing $f"; exit 1; }
+		k=$($PY -c 'import sys, urllib.parse as u
+print(u.quote(sys.argv[1]))' "$f")
+		curl -sf "$BUCKET_URL/$k" -o "$T/obj" ||
+		    { echo "missing $f"; exit 1; }
 		cmp -s "$T/obj" "$PUB/$f" || { echo "differs: $f"; exit 1; }
 	done
 }
@@ -103,11 +109,13 @@ PUTS=$(stats stats | sed -n 's/.*puts=\([0-9]*\).*/\1/p')
 REQS=$(stats stats | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
 echo "# one changed pattern: $CHANGED files changed, $REQS requests," \
     "$PUTS PUTs, $(find "$PUB" -type f | wc -l) files in the tree"
+t_ok "the changed pattern changed some files" test "$CHANGED" -gt 0
 t_is "only the changed files are uploaded" "$PUTS" "$CHANGED"
 t_ok "the bucket holds the new tree" same_as_dir
 mver() { $PY -c 'import json, sys; print(json.load(sys.stdin)["version"])'; }
 t_is "the bucket's manifest names the new version" \
-    "$(curl -s "$BUCKET_URL/manifest.json" | mver)" "$(mver <"$PUB/manifest.json")"
+    "$(curl -s "$BUCKET_URL/manifest.json" | mver)" \
+    "$(mver <"$PUB/manifest.json")"
 t_ok "helios verify accepts the new bucket" "$HELIOS" verify "$BUCKET_URL/"
 
 AWS_SECRET_ACCESS_KEY=wrong-t0400-secret "$HELIOS" publish --db "$DB" \

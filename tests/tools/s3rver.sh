@@ -45,7 +45,8 @@ require(process.argv[1]).parseAsync(['node', 's3rver',
 	pid=$!
 	n=0
 	while :; do
-		p=$(sed -n 's/^S3rver listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' \
+		p=$(sed -n \
+		    's/^S3rver listening on 127\.0\.0\.1:\([0-9]*\)$/\1/p' \
 		    "$log")
 		[ -n "$p" ] && break
 		if ! kill -0 "$pid" 2>/dev/null || [ $n -gt 200 ]; then

@@ -41,6 +41,7 @@ static int	s3_port;		/* the shared server */
 static int	s3_pid;
 static int	px_port;		/* the fault proxy in front of it */
 static int	px_pid;
+static int	second_pid;		/* a server stopped, restarted */
 
 /* ---- helpers: processes and commands ---- */
 
@@ -510,7 +511,8 @@ test_first_publish_writes_every_file_with_its_headers(void **unused)
 	    "'[ContentType,CacheControl,ContentEncoding]' --output text",
 	    s3_port);
 	assert_non_null(out);
-	assert_string_equal(out, "application/gzip\tpublic, max-age=60\tNone\n");
+	assert_string_equal(out,
+	    "application/gzip\tpublic, max-age=60\tNone\n");
 	free(out);
 
 	hl_pub_s3_ops.close(st);
@@ -518,7 +520,7 @@ test_first_publish_writes_every_file_with_its_headers(void **unused)
 }
 
 static void
-test_a_changed_list_uploads_only_its_files_and_the_manifest(void **unused)
+test_one_changed_list_uploads_its_files_and_manifest(void **unused)
 {
 	struct ttree		 a, b;
 	struct hl_err		 err = HL_ERR_INIT;
@@ -793,6 +795,7 @@ test_a_target_catches_up_when_its_server_returns(void **unused)
 	snprintf(dir, sizeof(dir), "%s/second", tmpdir);
 	port = server_start(dir, 0, &pid);
 	assert_true(port > 0);
+	second_pid = pid;
 	tt_build(&a, 1, "spam\n", 0);
 	tt_build(&b, 2, "spam\neggs\n", 0);
 	tt_build(&c, 3, "spam\neggs\nham\n", 0);
@@ -801,6 +804,7 @@ test_a_target_catches_up_when_its_server_returns(void **unused)
 		fail_msg("publish: %s", err.msg);
 
 	server_stop(pid);
+	second_pid = 0;
 	s0 = stats(st);
 	assert_int_equal(hl_pub_s3_ops.publish(st, &b.t, &err), HL_EIO);
 	assert_non_null(strstr(err.msg, "3 tries"));
@@ -810,11 +814,13 @@ test_a_target_catches_up_when_its_server_returns(void **unused)
 	assert_true(s1.requests - s0.requests <= 3 * 4);
 
 	p2 = server_start(dir, port, &pid);
+	second_pid = pid;
 	assert_int_equal(p2, port);
 	if (hl_pub_s3_ops.publish(st, &c.t, &err) != 0)
 		fail_msg("publish: %s", err.msg);
 	check_bucket(&c, port, "t10");
 	server_stop(pid);
+	second_pid = 0;
 	hl_pub_s3_ops.close(st);
 	tt_free(&a);
 	tt_free(&b);
@@ -907,8 +913,8 @@ test_one_changed_pattern_at_real_size_uploads_one_list(void **unused)
 	set_creds("S3RVER", "S3RVER");
 	real_tree(&a, 1, NULL);
 	real_tree(&b, 2, "new\\.spam\\.pattern");
-	for (i = 0; i < b.t.n; i++)
-		total += b.f[i].len;
+	for (i = 0; i < a.t.n; i++)
+		total += a.f[i].len;
 	st = target_open(s3_port, "real", "");
 	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if (hl_pub_s3_ops.publish(st, &a.t, &err) != 0)
@@ -974,6 +980,8 @@ teardown(void **unused)
 		kill(px_pid, SIGTERM);
 	if (s3_pid > 0)
 		server_stop(s3_pid);
+	if (second_pid > 0)
+		server_stop(second_pid);
 	if (tmpdir[0] != '\0')
 		free(run_cmd("rm -rf %s", tmpdir));
 	curl_global_cleanup();
@@ -988,7 +996,7 @@ main(void)
 		cmocka_unit_test(
 		    test_first_publish_writes_every_file_with_its_headers),
 		cmocka_unit_test(
-		    test_a_changed_list_uploads_only_its_files_and_the_manifest),
+		    test_one_changed_list_uploads_its_files_and_manifest),
 		cmocka_unit_test(test_no_more_than_eight_uploads_run_at_once),
 		cmocka_unit_test(
 		    test_a_wrong_secret_is_an_auth_error_without_retries),
