@@ -93,7 +93,7 @@ hl_cmd_history(int argc, char **argv)
 	int c, json = 0;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': at = optarg; break;
 		case 'r': repo = optarg; break;

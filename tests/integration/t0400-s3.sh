@@ -103,8 +103,10 @@ printf '1700000000\tt0400\tt0400-new-pattern\n' >>"$T/watched_keywords.txt"
 stats reset >/dev/null
 t_ok "helios publish after one changed pattern succeeds" \
     "$HELIOS" publish --db "$DB" --target "dir:$PUB" --target "$TARGET"
-CHANGED=$(cd "$PUB" && find . -type f | while read -r f; do
-	cmp -s "$f" "$T/before/$f" || echo "$f"; done | wc -l)
+(cd "$PUB" && find . -type f | sort | while read -r f; do
+	cmp -s "$f" "$T/before/$f" || echo "$f"; done) >"$T/changed"
+CHANGED=$(wc -l <"$T/changed")
+sed 's/^/# changed: /' "$T/changed"
 PUTS=$(stats stats | sed -n 's/.*puts=\([0-9]*\).*/\1/p')
 REQS=$(stats stats | sed -n 's/.*requests=\([0-9]*\).*/\1/p')
 echo "# one changed pattern: $CHANGED files changed, $REQS requests," \

@@ -1,0 +1,80 @@
+#!/bin/sh
+# The git pages target end to end: publish to a bare repository by path,
+# clone it, read past versions back with `helios history`, and rebuild a
+# database from the archive with `helios restore --from-git`.
+. tests/lib.sh
+S=${HELIOS_SAMPLES:-}
+for d in "$S" ../shared/data/smokedetector-sample /work/shared/data/smokedetector-sample; do
+	[ -n "$d" ] && [ -d "$d" ] && { S=$d; break; }
+done
+D=$(hl_tmp)
+git init -q --bare "$D/pages.git"
+G="git+file://$D/pages.git#gh-pages"
+export HELIOS_GIT_CACHE="$D/cache"
+
+"$HELIOS" import --db "$D/db.sqlite" "$S" >/dev/null
+t_ok "helios publish writes a first version to the pages branch" \
+    "$HELIOS" publish --db "$D/db.sqlite" --target "$G"
+git clone -q -b gh-pages "$D/pages.git" "$D/clone"
+t_ok "a plain git clone of the branch has .nojekyll and the manifest" \
+    test -f "$D/clone/.nojekyll" -a -f "$D/clone/manifest.json"
+t_ok "helios verify passes on the clone" "$HELIOS" verify "$D/clone"
+t_ok "the clone's watch-keyword file is the sample file" \
+    cmp "$D/clone/lists/watch-keyword.txt" "$S/watched_keywords.txt"
+
+# The daemon publishes each change to the public dir and to git.
+hl_daemon_start "$D" --target "$G" || exit 1
+health_git() {
+	curl -s "$HL_URL/healthz" | $PY -c '
+import json, sys
+for t in json.load(sys.stdin)["targets"]:
+    if t["kind"] == "git": print(t["version"])'
+}
+wait_git() {	# waits until the git target has published version $1
+	n=0
+	while [ "$(health_git)" -lt "$1" ] 2>/dev/null; do
+		n=$((n + 1)); [ $n -gt 300 ] && return 1; sleep 0.05
+	done
+}
+versions=""
+i=1
+while [ $i -le 12 ]; do
+	body=$(curl -s -X POST -H "Authorization: Bearer $HL_ADMIN" \
+	    -H 'Content-Type: application/json' \
+	    -d "{\"pattern\":\"history-$i\\\\.example\"}" \
+	    "$HL_URL/blacklists/watch-keyword")
+	v=$(printf "%s" "$body" | $PY -c 'import json,sys; print(json.load(sys.stdin)["version"])')
+	wait_git "$v" || break
+	# What the list was at v, as the daemon's own tree shows it now.
+	curl -s "$HL_URL/lists/watch-keyword.txt" >"$D/expect.$v"
+	versions="$versions $v"
+	i=$((i + 1))
+done
+t_is "twelve changes were published to git" "$(echo $versions | wc -w)" 12
+ok=0
+for v in $(echo $versions | tr ' ' '\n' | sed -n '1p;5p;12p'); do
+	"$HELIOS" history watch-keyword --at "$v" --repo "$D/pages.git" \
+	    >"$D/got.$v" 2>/dev/null && cmp -s "$D/got.$v" "$D/expect.$v" &&
+	    ok=$((ok + 1))
+done
+t_is "helios history reads three past versions back exactly" "$ok" 3
+first=$(echo $versions | cut -d' ' -f1)
+"$HELIOS" history watch-keyword --at "$first" --repo "$G" >"$D/got.url" 2>/dev/null
+t_ok "helios history takes the target's URL as well" \
+    cmp "$D/got.url" "$D/expect.$first"
+log=$(git --git-dir="$D/pages.git" log -1 --format=%B gh-pages)
+t_ok "each commit message names the version and the change" \
+    sh -c "echo '$log' | grep -q '^v[0-9]*: +1 watch-keyword (by admin)'"
+t_ok "SIGTERM stops the daemon with status 0" hl_daemon_stop
+
+t_ok "helios restore builds a new database from the archive" \
+    "$HELIOS" restore --from-git "$D/pages.git" --db "$D/restored.sqlite"
+"$HELIOS" export --db "$D/db.sqlite" "$D/exp1" >/dev/null
+"$HELIOS" export --db "$D/restored.sqlite" "$D/exp2" >/dev/null
+t_ok "a restore then an export gives the same files" diff -r "$D/exp1" "$D/exp2"
+t_is "the restored database is at the archive's version" \
+    "$("$HELIOS" migrate --db "$D/restored.sqlite" | sed 's/.*version //')" \
+    "$("$HELIOS" migrate --db "$D/db.sqlite" | sed 's/.*version //')"
+t_ok "restoring over a database that holds data is refused" \
+    sh -c "! '$HELIOS' restore --from-git '$D/pages.git' --db '$D/db.sqlite' 2>/dev/null"
+t_done
