@@ -90,7 +90,7 @@ hl_config_set(struct hl_config *c, const char *key, const char *v,
 		return 0;
 	}
 	if (strcmp(key, "manifest_ttl") == 0)
-		return set_int(&c->manifest_ttl, key, v, 60, 365 * 86400, err);
+		return set_int(&c->manifest_ttl, key, v, 4, 365 * 86400, err);
 	if (strcmp(key, "poll_interval") == 0)
 		return set_int(&c->poll_interval, key, v, 1, 86400, err);
 	if (strcmp(key, "threads") == 0) {

@@ -96,9 +96,11 @@ cfg_set(struct hl_config *c, const char *key, const char *v)
 /*
  * Parses the options of a subcommand.  --config is applied first, so the
  * command line overrides the file.  Returns the index of the first operand.
+ * Options may follow operands, unless optstring starts with '+' (import,
+ * whose --list takes two arguments).
  */
 static int
-parse_opts(struct opts *o, int argc, char **argv)
+parse_opts_mode(struct opts *o, int argc, char **argv, const char *optstring)
 {
 	struct hl_err e = HL_ERR_INIT;
 	int c, i;
@@ -111,7 +113,8 @@ parse_opts(struct opts *o, int argc, char **argv)
 		    hl_config_load(&o->cfg, argv[i + 1], &e) != 0)
 			errx(1, "%s", e.msg);
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+dhv", long_opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, optstring, long_opts,
+	    NULL)) != -1) {
 		switch (c) {
 		case OPT_CONFIG:
 			break;
@@ -145,6 +148,12 @@ parse_opts(struct opts *o, int argc, char **argv)
 		}
 	}
 	return optind;
+}
+
+static int
+parse_opts(struct opts *o, int argc, char **argv)
+{
+	return parse_opts_mode(o, argc, argv, "dhv");
 }
 
 /* Creates the directory that will hold path (as `mkdir -p dirname`). */
@@ -538,7 +547,7 @@ cmd_import(int argc, char **argv)
 	DIR *d;
 	int ind, k;
 
-	ind = parse_opts(&o, argc, argv);
+	ind = parse_opts_mode(&o, argc, argv, "+dhv");
 	if (ind == argc && o.nlists == 0)
 		usage(1);
 	st = open_store(o.cfg.db);
