@@ -19,6 +19,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "auth.h"
 #include "cmd.h"
 #include "config.h"
@@ -688,6 +690,9 @@ main(int argc, char **argv)
 {
 	size_t i;
 
+	/* Before any thread: curl's global init is not thread-safe. */
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		errx(1, "curl_global_init failed");
 	if (argc < 2)
 		usage(1);
 	if (strcmp(argv[1], "-h") == 0 || strcmp(argv[1], "--help") == 0 ||
