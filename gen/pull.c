@@ -44,7 +44,9 @@ struct local {
 struct state {
 	char	*url;
 	char	*etag;
+	char	*key;		/* sha256 of the public key that checked it */
 	int64_t	 version;
+	int64_t	 expires_at;
 	int64_t	 poll_interval;
 	json_t	*lists;		/* {"id": {"file","sha256","version"}} */
 	json_t	*notifs;	/* {"file","sha256"} or NULL */
@@ -531,6 +533,7 @@ state_clear(struct state *s)
 {
 	free(s->url);
 	free(s->etag);
+	free(s->key);
 	json_decref(s->lists);
 	json_decref(s->notifs);
 	memset(s, 0, sizeof(*s));
@@ -560,7 +563,9 @@ state_load(struct state *s, const char *path, struct hl_err *err)
 	}
 	s->url = str_dup(doc, "url");
 	s->etag = str_dup(doc, "etag");
+	s->key = str_dup(doc, "key_sha256");
 	s->version = int_or(doc, "version", 0);
+	s->expires_at = int_or(doc, "expires_at", 0);
 	s->poll_interval = int_or(doc, "poll_interval", 0);
 	if (json_is_object(v = json_object_get(doc, "lists")))
 		s->lists = json_incref(v);
@@ -811,7 +816,7 @@ patch_list(struct local *l, json_t *events, struct hl_err *err)
 
 static int
 state_write(const char *path, const struct hl_pull_opts *o,
-    const char *etag, const struct hl_pull_manifest *m,
+    const char *etag, const char *key, const struct hl_pull_manifest *m,
     const char *msha, struct local *loc, size_t nloc, struct hl_err *err)
 {
 	json_t *doc, *lists, *x;
@@ -826,6 +831,7 @@ state_write(const char *path, const struct hl_pull_opts *o,
 	json_object_set_new(doc, "format", json_integer(1));
 	json_object_set_new(doc, "url", json_string(o->url ? o->url : ""));
 	json_object_set_new(doc, "etag", json_string(etag ? etag : ""));
+	json_object_set_new(doc, "key_sha256", json_string(key));
 	json_object_set_new(doc, "version", json_integer(m->version));
 	json_object_set_new(doc, "expires_at", json_integer(m->expires_at));
 	json_object_set_new(doc, "poll_interval",
@@ -877,6 +883,7 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 	struct local *loc = NULL;
 	json_t *events = NULL;
 	char *statepath = NULL, *path = NULL, msha[65], md5[33];
+	char keysha[65] = "";
 	const char *ssha, *inm = NULL;
 	int64_t now = o->now ? o->now : (int64_t)time(NULL), budget = 0;
 	size_t nloc = 0, i, ntodo = 0;
@@ -900,10 +907,22 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 	}
 	rep->from = rep->version = s.version;
 	rep->poll_interval = s.poll_interval;
+	if (o->pubkey) {
+		struct hl_buf kb = HL_BUF_INIT;
+
+		if ((rc = read_all(&kb, o->pubkey, 65536, err)) != 0) {
+			rc = fail(rep, HL_PULL_LOCAL, rc);
+			goto out;
+		}
+		hl_digest(keysha, md5, kb.data ? kb.data : "", kb.len);
+		hl_buf_free(&kb);
+	}
 
 	/* The ETag is worth sending only if DIR still holds what it names. */
+	/* ... and if it was checked with the key required now, if any. */
 	if (s.etag && *s.etag && s.url && o->url &&
-	    strcmp(s.url, o->url) == 0 && json_object_size(s.lists) > 0) {
+	    strcmp(s.url, o->url) == 0 && json_object_size(s.lists) > 0 &&
+	    (!o->pubkey || (s.key && strcmp(s.key, keysha) == 0))) {
 		const char *id, *file, *sha;
 		struct local tmp;
 		json_t *v;
@@ -944,6 +963,15 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 		goto out;
 	}
 	if (res.status == 304) {
+		/* A frozen mirror may answer 304 for ever: check the expiry. */
+		if (s.expires_at > 0 && s.expires_at < now) {
+			rc = fail(rep, HL_PULL_EXPIRED, hl_err_set(err,
+			    HL_EINVAL, "manifest version %lld (unchanged)"
+			    " expired %lld seconds ago: the mirror has stopped"
+			    " updating", (long long)s.version,
+			    (long long)(now - s.expires_at)));
+			goto out;
+		}
 		rep->unchanged = 1;
 		goto out;
 	}
@@ -1088,8 +1116,8 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 		}
 	}
 	sync_dir(o->dir);
-	if ((rc = state_write(statepath, o, res.etag, &m, msha, loc, nloc,
-	    err)) != 0) {
+	if ((rc = state_write(statepath, o, res.etag, keysha, &m, msha, loc,
+	    nloc, err)) != 0) {
 		rc = fail(rep, HL_PULL_LOCAL, rc);
 		goto out;
 	}

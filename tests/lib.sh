@@ -6,6 +6,7 @@
 #                        starts `helios serve` on a free port with DIR/db.sqlite
 #                        and DIR/public; sets HL_URL, HL_PID, HL_ADMIN (token)
 #   hl_daemon_stop       SIGTERM, waits, fails the test on a bad exit
+#   hl_samples           the directory of SmokeDetector's sample files
 #   t_ok "sentence" CMD...   runs CMD; prints "ok N - sentence" or "not ok"
 #   t_is "sentence" GOT WANT
 #   t_done               exit status for the script
@@ -30,6 +31,13 @@ PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 hl_port() {
 	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+hl_samples() {	# the directory of SmokeDetector sample files
+	for d in "${HELIOS_SAMPLES:-}" ../shared/data/smokedetector-sample \
+	    /work/shared/data/smokedetector-sample; do
+		[ -n "$d" ] && [ -d "$d" ] && { echo "$d"; return 0; }
+	done
+	return 1
 }
 hl_wait_http() {	# URL: waits up to 10 s for any HTTP answer
 	n=0

@@ -169,7 +169,7 @@ struct row {
 	double	incr_cpu;
 	double	incr_p90;
 	double	incr_max;
-	int64_t	incr_lists;	/* list renders per incremental build */
+	int64_t	incr_lists;	/* list renders per incr. build */
 	double	import_s;
 };
 

@@ -11,8 +11,9 @@
 #      at real size (the sample files scaled to ~30k items) and at 1M
 #      items (visible.c);
 #   4. static serving: the daemon against nginx on the same tree, with wrk
-#      (static.sh).
-# BENCH_ONLY="write gen visible static" picks sections; the 1M cases are
+#      (static.sh);
+#   5. what a client's poll costs (pull.sh), when that script is present.
+# BENCH_ONLY="write gen visible static pull" picks sections; the 1M cases are
 # the slow ones (BENCH_BIG=0 leaves them out).  The whole run takes a few
 # minutes on two cores.
 B=${1:-build}
@@ -24,11 +25,12 @@ HELIOS_BIN=$BA/helios
 export HELIOS_BIN
 . tests/lib.sh
 
-ONLY=${BENCH_ONLY:-write gen visible static}
+ONLY=${BENCH_ONLY:-write gen visible static pull}
 BIG=${BENCH_BIG:-1}
 SECS=${BENCH_SECS:-5}
-SAMPLE=${HELIOS_SAMPLE:-$PWD/../shared/data/smokedetector-sample}
-PKGS="sqlite3 libmicrohttpd libcurl libgit2 zlib jansson libcrypto yaml-0.1 libpcre2-8"
+SAMPLE=$(hl_samples 2>/dev/null || echo ../shared/data/smokedetector-sample)
+PKGS="sqlite3 libmicrohttpd libcurl libgit2 zlib jansson libcrypto yaml-0.1
+    libpcre2-8"
 BB=$BA/bench
 W=$(hl_tmp)
 
@@ -72,9 +74,10 @@ sys.exit(0 if ok else 1)' && return 0
 # tsv N PREFIX: N watched-keyword lines
 tsv() {
 	awk -v n="$1" -v p="$2" 'BEGIN {
+		f = "%d\t%s\t%s-%d-(?:cheap|best)\\W*+pills\\.example\\.com\n"
 		for (i = 0; i < n; i++)
-			printf "%d\t%s\t%s-%d-(?:cheap|best)[\\W_]*+pills\\.example\\.com\n",
-			    1500000000 + i, (i % 2 ? "tripleee" : "Makyen"), p, i
+			printf f, 1500000000 + i,
+			    (i % 2 ? "tripleee" : "Makyen"), p, i
 	}'
 }
 
@@ -84,8 +87,8 @@ echo "Helios benchmarks ($(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ))"
 # --- 1. durable writes --------------------------------------------------------
 if want write; then
 	echo
-	echo "== 1. durable writes: POST /blacklists/watch-keyword, 100,000 items" \
-	    "preloaded, ${SECS} s per row"
+	echo "== 1. durable writes: POST /blacklists/watch-keyword," \
+	    "100,000 items preloaded, ${SECS} s per row"
 	D=$W/write
 	mkdir -p "$D"
 	tsv 100000 preload >"$D/k.tsv"
@@ -93,7 +96,8 @@ if want write; then
 	    >/dev/null || exit 1
 	hl_daemon_start "$D" || exit 1
 	published_wait
-	echo "-- publisher on (the local directory target rebuilds after each burst)"
+	echo "-- publisher on (the local directory target rebuilds after" \
+	    "each burst)"
 	"$BB/bench_write" "$HL_URL" "$HL_ADMIN" watch-keyword "$SECS" 1 8
 	hl_daemon_stop
 	hl_daemon_start "$D" --public '' || exit 1
@@ -115,7 +119,8 @@ if want gen; then
 	else
 		"$BB/bench_gen" "$W/gen" 10000 100000
 	fi
-	echo "(aim: full build of 1M < 2 s; incremental beside 1M as fast as at 10k)"
+	echo "(aim: full build of 1M < 2 s; incremental beside 1M as fast" \
+	    "as at 10k)"
 fi
 
 # --- 3. write-to-visible ------------------------------------------------------
@@ -141,8 +146,8 @@ if want visible || want static; then
 fi
 if want visible; then
 	echo
-	echo "== 3. write-to-visible: POST answered -> manifest.json over HTTP" \
-	    "names its version (ms)"
+	echo "== 3. write-to-visible: POST answered -> manifest.json over" \
+	    "HTTP names its version (ms)"
 	echo "$VIS_HDR"
 	hl_daemon_start "$R" || exit 1
 	RC=$(curl -s "$HL_URL/blacklists" | python3 -c '
@@ -155,7 +160,9 @@ print(sum(l.get("count", 0) for l in json.load(sys.stdin)["items"]))' \
 	if [ "$BIG" = 1 ] && [ -f "$W/gen/gen-1000000.db" ]; then
 		D=$W/big
 		mkdir -p "$D"
-		mv "$W/gen/gen-1000000.db" "$D/db.sqlite"
+		for f in "$W/gen/gen-1000000.db"*; do	# with -wal, -shm
+			mv "$f" "$D/db.sqlite${f#"$W/gen/gen-1000000.db"}"
+		done
 		hl_daemon_start "$D" || exit 1
 		"$BB/visible" "$HL_URL" "$HL_ADMIN" watch-keyword 20 90 \
 		    "1M one list"
@@ -174,6 +181,13 @@ if want static; then
 	    "nginx, wrk ${SECS} s each"
 	sh tests/bench/static.sh "$HELIOS" "$R" "$SECS"
 	echo "(aim: the daemon at least half of nginx)"
+fi
+
+# --- 5. client polls ---------------------------------------------------------
+if want pull && [ -f tests/bench/pull.sh ]; then
+	echo
+	echo "== 5. helios pull: requests and bytes per poll"
+	sh tests/bench/pull.sh "$B"
 fi
 
 echo

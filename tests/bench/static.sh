@@ -135,8 +135,8 @@ for c in manifest small large; do
 			ng_rate=$1
 			vs="1.00"
 		else
-			vs=$(awk -v a="$1" -v b="$ng_rate" \
-			    'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+			vs=$(awk -v a="$1" -v b="$ng_rate" 'BEGIN {
+			    if (b > 0) printf "%.2f", a / b; else print "-" }')
 		fi
 		printf '%-12s %-8s %-14s %12s %9s %9s %7s %7sx\n' "$NAME" $s \
 		    "$CK" "$1" "$2" "$3" "$4" "$vs"

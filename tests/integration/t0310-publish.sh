@@ -14,17 +14,8 @@ DB=$T/db.sqlite
 PUB=$T/public
 SCHEMA=schema
 AJV="node tests/tools/ajv-validate.js"
-# pyenv's shim costs seconds a call on a busy machine: the system's first
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 
-S=${HELIOS_SAMPLES:-}
-if [ -z "$S" ]; then
-	for d in ../shared/data/smokedetector-sample \
-	    /work/shared/data/smokedetector-sample; do
-		[ -f "$d/README.md" ] && { S=$d; break; }
-	done
-fi
+S=$(hl_samples)
 t_ok "the sample files are there" test -f "${S:-/nonexistent}/bad_keywords.txt"
 t_ok "helios is built" test -x "$HELIOS"
 if [ "$T_FAIL" -ne 0 ]; then

@@ -11,16 +11,8 @@
 T=$(hl_tmp)
 DB=$T/db.sqlite
 PUB=$T/public
-PY=python3
-[ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 
-S=${HELIOS_SAMPLES:-}
-if [ -z "$S" ]; then
-	for d in ../shared/data/smokedetector-sample \
-	    /work/shared/data/smokedetector-sample; do
-		[ -f "$d/README.md" ] && { S=$d; break; }
-	done
-fi
+S=$(hl_samples)
 t_ok "the sample files are there" \
     test -f "${S:-/nonexistent}/bad_keywords.txt"
 

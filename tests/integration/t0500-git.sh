@@ -3,10 +3,7 @@
 # clone it, read past versions back with `helios history`, and rebuild a
 # database from the archive with `helios restore --from-git`.
 . tests/lib.sh
-S=${HELIOS_SAMPLES:-}
-for d in "$S" ../shared/data/smokedetector-sample /work/shared/data/smokedetector-sample; do
-	[ -n "$d" ] && [ -d "$d" ] && { S=$d; break; }
-done
+S=$(hl_samples)
 D=$(hl_tmp)
 git init -q --bare "$D/pages.git"
 G="git+file://$D/pages.git#gh-pages"

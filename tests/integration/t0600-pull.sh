@@ -11,15 +11,18 @@ D=$T/d
 NG_PID=""
 ST_PID=""
 stop_servers() {
-	[ -n "$NG_PID" ] && kill "$NG_PID" 2>/dev/null && wait "$NG_PID"
-	[ -n "$ST_PID" ] && kill "$ST_PID" 2>/dev/null && wait "$ST_PID"
+	{
+	[ -n "$NG_PID" ] && kill "$NG_PID" && wait "$NG_PID"
+	[ -n "$ST_PID" ] && kill "$ST_PID" && wait "$ST_PID"
+	} 2>/dev/null
 	NG_PID=""
 	ST_PID=""
 }
 trap 'stop_servers; hl_cleanup' EXIT
 
 version_of() {	# FILE: the version in a manifest or state file
-	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$1"
+	jq -r .version "$1" 2>/dev/null ||
+	    python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$1"
 }
 wait_version() {	# V: waits until the daemon has published version V
 	n=0
@@ -29,6 +32,7 @@ wait_version() {	# V: waits until the daemon has published version V
 	done
 }
 post() {	# LIST PATTERN
+	set -- "$1" "$(printf '%s' "$2" | sed 's/\\/\\\\/g')"
 	curl -s -o /dev/null -w '%{http_code}' -X POST \
 	    -H 'Content-Type: application/json' \
 	    -H "Authorization: Bearer $HL_ADMIN" \
@@ -140,11 +144,8 @@ before=$(log_lines)
 t_ok "the poll after one change patches one list from nginx" \
     grep -q "1 list patched, 0 files downloaded" "$T/out"
 tail -n +$((before + 1)) "$T/nginx/access.log" >"$T/poll.log"
-cobj=$(python3 -c '
-import json, sys
-m = json.load(open(sys.argv[1]))
-f = [f for f in m["files"] if f["path"] == "changes.json"][0]
-print(f["gz"]["object"])' "$D/public/manifest.json")
+cobj=$(jq -r '.files[] | select(.path == "changes.json") | .gz.object' \
+    "$D/public/manifest.json")
 t_is "it fetched only the manifest, changes.json and change files" \
     "$(awk '{print $2}' "$T/poll.log" | grep -v -e '^/manifest.json$' \
     -e "^/$cobj\$" -e '^/changes/' | tr '\n' ' ')" ""
@@ -165,30 +166,29 @@ t_ok "a change pulled from the directory gives the same files" \
 post blacklist-website 'helios-pull-test-two\.example' >/dev/null
 V2=$((V1 + 1))
 wait_version "$V2"
-cp -r "$T/n" "$T/c"	# a client at version V1
-SUM=$(dirsum "$T/c")
+cp -r "$T/n" "$T/c0"	# a client at version V1
+SUM=$(dirsum "$T/c0")
 fresh_evil() {
 	rm -rf "$T/evil"
 	cp -a "$D/public" "$T/evil"
 }
-list_ref() {	# LIST KEY: a path the manifest names for the list's text
-	python3 -c '
-import json, sys
-m = json.load(open(sys.argv[1] + "/manifest.json"))
-l = [l for l in m["lists"] if l["id"] == sys.argv[2]][0]
-f = [f for f in m["files"] if f["path"] == l["text"]][0]
-print({"path": f["path"], "object": f["object"], "gzpath": f["gz"]["path"],
-    "gzobject": f["gz"]["object"]}[sys.argv[3]])' "$T/evil" "$1" "$2"
+list_ref() {	# LIST: the paths the manifest names for the list's text
+	jq -r --arg id "$1" '(.lists[] | select(.id == $id) | .text) as $t |
+	    .files[] | select(.path == $t) |
+	    .path, .object, .gz.path, .gz.object' "$T/evil/manifest.json"
 }
-flip() {	# FILE: changes one byte in the middle
+flip() {	# FILE...: changes one byte in the middle of each
 	python3 -c '
 import sys
-b = bytearray(open(sys.argv[1], "rb").read())
-b[len(b) // 2] ^= 0x01
-open(sys.argv[1], "wb").write(b)' "$1"
+for p in sys.argv[1:]:
+    b = bytearray(open(p, "rb").read())
+    b[len(b) // 2] ^= 0x01
+    open(p, "wb").write(b)' "$@"
 }
 expect() {	# SENTENCE CODE ARGS...: pull exits CODE, DIR keeps its files
 	sentence=$1 code=$2; shift 2
+	rm -rf "$T/c"
+	cp -a "$T/c0" "$T/c"
 	"$HELIOS" pull "$@" "$T/c" >"$T/out" 2>&1
 	rc=$?
 	t_is "$sentence exits $code" "$rc" "$code"
@@ -198,21 +198,20 @@ expect() {	# SENTENCE CODE ARGS...: pull exits CODE, DIR keeps its files
 }
 
 fresh_evil
-for k in path object gzpath gzobject; do
-	flip "$T/evil/$(list_ref blacklist-website $k)"
-done
+flip $(list_ref blacklist-website | sed "s|^|$T/evil/|")
 expect "a list whose hash does not match" 3 --full "$EV"
 t_ok "the message names the list" grep -q "blacklist-website" "$T/out"
 
 fresh_evil
-seg=$(ls "$T/evil/changes" | grep "^$V2-$V2.json.gz\$")
-printf '{"from":%s,"to":%s,"events":[]}' "$V2" "$V2" |
-    gzip -n >"$T/evil/changes/$seg"
+seg=$(jq -r ".segments[] | select(.from <= $V2 and .to >= $V2) | .gz.path" \
+    "$T/evil/changes.json")
+gunzip -c "$T/evil/$seg" | sed 's/helios-pull-test-two/helios-pull-test-2/' |
+    gzip -n >"$T/evil/$seg.new"
+mv "$T/evil/$seg.new" "$T/evil/$seg"
 expect "a change segment whose hash does not match" 3 "$EV"
 
 fresh_evil
-for k in gzpath gzobject; do
-	f="$T/evil/$(list_ref blacklist-website $k)"
+for f in $(list_ref blacklist-website | sed -n "3,4s|^|$T/evil/|p"); do
 	head -c $(($(wc -c <"$f") / 2)) "$f" >"$f.cut" && mv "$f.cut" "$f"
 done
 expect "a truncated gzip" 3 --full "$EV"
@@ -238,13 +237,8 @@ expect "a manifest older than the version already seen" 4 "$EV"
 t_ok "the message says the version went back" grep -q "older than" "$T/out"
 
 fresh_evil
-python3 -c '
-import json, sys
-p = sys.argv[1] + "/manifest.json"
-m = json.load(open(p))
-m["expires_at"] = m["generated_at"] - 3600
-open(p, "w").write(json.dumps(m, sort_keys=True, separators=(",", ":")))
-' "$T/evil"
+jq -c '.expires_at = .generated_at - 3600' "$D/public/manifest.json" \
+    >"$T/evil/manifest.json"
 expect "an expired manifest" 5 "$EV"
 t_ok "the message says it expired" grep -q "expired" "$T/out"
 
@@ -255,6 +249,8 @@ expect "an unsigned manifest when a key is required" 6 --key "$T/key.pub" \
     "$EV"
 
 fresh_evil
+rm -rf "$T/c"
+cp -a "$T/c0" "$T/c"
 "$HELIOS" pull --stats "$EV" "$T/c" >"$T/out" 2>&1
 t_ok "the same client then pulls the good tree" \
     grep -q "1 list patched" "$T/out"
@@ -269,8 +265,8 @@ while [ $i -lt 100 ]; do
 done
 t_ok "the daemon publishes 100 more versions" wait_version $((V2 + 100))
 "$HELIOS" pull --stats "$NG" "$T/n" >"$T/out" 2>&1
-t_ok "the poll after 100 changes patches the lists" \
-    grep -q "2 lists patched, 0 files downloaded" "$T/out"
+t_ok "the poll after 100 changes leaves the other lists alone" \
+    grep -q "9 unchanged" "$T/out"
 t_ok "the files after 100 changes are byte-identical to helios export" \
     same_as_export "$T/n"
 
@@ -295,6 +291,16 @@ t_ok "its files are byte-identical to helios export" same_as_export "$T/py"
 before=$(log_lines)
 python3 site/docs/client.py "$NG" "$T/py" >/dev/null
 t_is "its unchanged poll is one request answered 304" \
+    "$(tail -n +$((before + 1)) "$T/nginx/access.log")" \
+    "GET /manifest.json 304 0"
+
+# A frozen mirror keeps answering 304: the expiry the state kept tells.
+cp -a "$T/n" "$T/x"
+jq '.expires_at = 1000' "$T/n/.helios-state.json" >"$T/x/.helios-state.json"
+before=$(log_lines)
+"$HELIOS" pull "$NG" "$T/x" >"$T/out" 2>&1
+t_is "an unchanged manifest past its expiry exits 5" "$?" 5
+t_is "and it took one request answered 304" \
     "$(tail -n +$((before + 1)) "$T/nginx/access.log")" \
     "GET /manifest.json 304 0"
 
