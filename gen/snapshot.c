@@ -71,6 +71,7 @@ struct hl_snap {
 	struct entry		*assets;
 	size_t			 nassets;
 	struct hl_blob		 manifest;
+	struct hl_blob		 manifest_gz;
 	struct hl_blob		 sig;
 
 	char			 previous[65];
@@ -202,6 +203,7 @@ hl_snap_free(struct hl_snap *s)
 		entry_clear(&s->assets[i]);
 	free(s->assets);
 	hl_blob_clear(&s->manifest);
+	hl_blob_clear(&s->manifest_gz);
 	hl_blob_clear(&s->sig);
 	free(s->summary);
 	free(s->files);
@@ -579,13 +581,21 @@ add_entry(struct hl_snap *s, const struct entry *e, int objects)
 	    HL_ENOMEM : 0;
 }
 
+/*
+ * Publication order: by class, then by path, except that manifest.json
+ * itself comes last of all, after its .gz and .sig.
+ */
 static int
 cmp_file(const void *a, const void *b)
 {
 	const struct hl_file *x = a, *y = b;
+	int xm = strcmp(x->path, "manifest.json") == 0;
+	int ym = strcmp(y->path, "manifest.json") == 0;
 
 	if (x->cache != y->cache)
 		return x->cache - y->cache;
+	if (xm != ym)
+		return xm - ym;
 	return strcmp(x->path, y->path);
 }
 
@@ -625,6 +635,8 @@ assemble(struct hl_snap *s, struct hl_err *err)
 		rc = add_entry(s, &s->segs[i].e, 0);
 	if (rc == 0)
 		rc = add_file(s, "manifest.json", &s->manifest);
+	if (rc == 0)
+		rc = add_file(s, "manifest.json.gz", &s->manifest_gz);
 	if (rc == 0 && s->sig.data != NULL)
 		rc = add_file(s, "manifest.json.sig", &s->sig);
 	if (rc != 0)
@@ -704,9 +716,12 @@ render_manifest(struct hl_snap *s, int64_t v, struct hl_err *err)
 		return rc;
 	}
 	hl_blob_clear(&s->manifest);
+	hl_blob_clear(&s->manifest_gz);
 	hl_blob_clear(&s->sig);
 	data = hl_buf_detach(&b, &len);
-	if ((rc = hl_blob_take(&s->manifest, data, len, err)) != 0)
+	if ((rc = hl_blob_take(&s->manifest, data, len, err)) != 0 ||
+	    (rc = hl_blob_gzip(&s->manifest_gz, &s->manifest,
+	    s->o.gzip_level, err)) != 0)
 		return rc;
 	if (s->key != NULL && (rc = hl_manifest_sign(&s->sig, s->key,
 	    s->manifest.data, s->manifest.len, err)) != 0)

@@ -5,6 +5,7 @@
  * Every target writes the same files (DESIGN.md, "The published tree"):
  *
  *   manifest.json              mutable, revalidated on every poll, last
+ *   manifest.json.gz           its gzip (not named in the manifest)
  *   manifest.json.sig          Ed25519 signature of manifest.json (optional)
  *   lists/<id>.json[.gz]       mutable, short cache
  *   lists/<id>.<txt|yml>[.gz]  mutable, short cache

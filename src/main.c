@@ -45,7 +45,8 @@ static const char synopsis[] =
 "       helios import [--db PATH] [--list ID FILE]... [FILE|DIR]...\n"
 "       helios export [--db PATH] DIR\n"
 "       helios backup [--db PATH] FILE\n"
-"       helios pull [--watch] [--key PUBKEY] URL DIR\n"
+"       helios pull [--watch] [--key PUBKEY] [--state FILE]\n"
+"                   [--interval SECS] [--full] [--stats] [-q] URL DIR\n"
 "       helios history ID [--at VERSION|DATE] --repo PATH|URL [--branch B]\n"
 "       helios restore --from-git PATH|URL [--branch B] [--db PATH]\n";
 

@@ -18,7 +18,7 @@
 
 B=${1:-build}
 HELIOS=${HELIOS_BIN:-$PWD/$B/helios}
-SAMPLES=${HELIOS_SAMPLES:-/work/shared/data/smokedetector-sample}
+SAMPLES=$(hl_samples)
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 T=$(hl_tmp)
 D=$T/d

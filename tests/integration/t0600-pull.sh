@@ -4,7 +4,7 @@
 # files when anything about a new version is wrong.
 . tests/lib.sh
 
-SAMPLES=${HELIOS_SAMPLES:-/work/shared/data/smokedetector-sample}
+SAMPLES=$(hl_samples)
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 T=$(hl_tmp)
 D=$T/d

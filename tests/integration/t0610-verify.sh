@@ -3,7 +3,7 @@
 # HTTP, and names every file that does not match its manifest.
 . tests/lib.sh
 
-SAMPLES=${HELIOS_SAMPLES:-/work/shared/data/smokedetector-sample}
+SAMPLES=$(hl_samples)
 T=$(hl_tmp)
 PUB=$T/public
 

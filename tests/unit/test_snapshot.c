@@ -477,7 +477,7 @@ test_manifest_names_every_file_with_its_hashes(void **state)
 
 /*
  * Publication order: every immutable file, then the short-lived ones, then
- * the manifest last (followed only by its own signature).
+ * the manifest last (after its own .gz and signature).
  */
 static void
 test_tree_is_in_publication_order(void **state)
@@ -762,9 +762,9 @@ test_signed_manifest_verifies(void **state)
 	assert_non_null(sig);
 	assert_int_equal(sig->len, 64);
 	assert_int_equal(sig->cache, HL_CACHE_REVALIDATE);
-	/* The signature comes with the manifest, after everything else. */
-	assert_string_equal(t->files[t->n - 1].path, "manifest.json.sig");
-	assert_string_equal(t->files[t->n - 2].path, "manifest.json");
+	/* The signature goes up just before the manifest, which is last. */
+	assert_string_equal(t->files[t->n - 1].path, "manifest.json");
+	assert_string_equal(t->files[t->n - 2].path, "manifest.json.sig");
 	if (hl_manifest_verify(pub, m->data, m->len, sig->data, sig->len,
 	    &err) != 0)
 		fail_msg("the signature does not verify: %s", err.msg);
