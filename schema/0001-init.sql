@@ -2,13 +2,16 @@
 -- hl_store_open; PRAGMA user_version counts the migrations applied.
 
 -- The lists: data, not code.  format names the text format of
--- SmokeDetector's file; version is that of the list's last change.
+-- SmokeDetector's file; version is that of the list's last change; count
+-- is the number of its items (verbatim lines excluded), kept in the same
+-- transaction as each change so that reading it costs nothing.
 CREATE TABLE lists (
 	id	TEXT PRIMARY KEY,
 	file	TEXT NOT NULL UNIQUE,
 	format	TEXT NOT NULL CHECK (format IN
 		    ('plain', 'tsv', 'yaml_cidr', 'yaml_ns', 'yaml_asn')),
 	version	INTEGER NOT NULL DEFAULT 0,
+	count	INTEGER NOT NULL DEFAULT 0,
 	ord	INTEGER NOT NULL
 );
 INSERT INTO lists (id, file, format, ord) VALUES

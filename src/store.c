@@ -52,7 +52,8 @@ static const char *const queries[Q_N] = {
 	[Q_ITEM_DELETE] = "DELETE FROM items WHERE id = ?1",
 	[Q_EVENT_INSERT] = "INSERT INTO events (at, op, list_id, value,"
 	    " record, actor, token_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[Q_LIST_SET_VERSION] = "UPDATE lists SET version = ?2 WHERE id = ?1",
+	[Q_LIST_SET_VERSION] = "UPDATE lists SET version = ?2,"
+	    " count = count + ?3 WHERE id = ?1",
 	[Q_TOKEN_FIND] = "SELECT id, name, scopes, created_at, created_by,"
 	    " revoked_at, last_used_at, hash FROM tokens"
 	    " WHERE hash = ?1 AND revoked_at IS NULL",
@@ -264,9 +265,8 @@ hl_store_admin_count(struct hl_store *st)
 	    " NULL AND (',' || scopes || ',') LIKE '%,admin,%'");
 }
 
-#define LIST_COLS "SELECT l.id, l.file, l.format, l.version," \
-	" (SELECT count(*) FROM items i WHERE i.list_id = l.id" \
-	" AND i.verbatim = 0) FROM lists l"
+#define LIST_COLS "SELECT l.id, l.file, l.format, l.version, l.count" \
+	" FROM lists l"
 
 static int
 read_list(struct hl_list *l, sqlite3_stmt *s)
@@ -475,7 +475,7 @@ item_by_key(struct hl_item *out, struct hl_store *st, const char *list,
  */
 static int
 add_event(int64_t *version, struct hl_store *st, const char *op,
-    const char *list, const char *value, json_t *record,
+    const char *list, const char *value, json_t *record, int delta,
     const struct hl_actor *who, struct hl_err *err)
 {
 	sqlite3_stmt *s;
@@ -515,6 +515,7 @@ add_event(int64_t *version, struct hl_store *st, const char *op,
 		return HL_EIO;
 	bind_str(s, 1, list);
 	sqlite3_bind_int64(s, 2, *version);
+	sqlite3_bind_int(s, 3, delta);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	return rc == SQLITE_DONE ? 0 : dberr(err, st, "write list version");
@@ -581,7 +582,8 @@ insert_item(struct hl_item *out, int64_t *version, struct hl_store *st,
 	it.id = sqlite3_last_insert_rowid(st->db);
 
 	rec = hl_item_json(&it, list, fmt);
-	rc = add_event(version, st, "add", list, it.value, rec, who, err);
+	rc = add_event(version, st, "add", list, it.value, rec,
+	    it.verbatim ? 0 : 1, who, err);
 	json_decref(rec);
 	if (rc != 0 || out == NULL)
 		return rc;
@@ -764,7 +766,7 @@ op_item_del(struct wop *w, struct hl_store *st)
 		return dberr(&w->err, st, "delete item");
 	rec = hl_item_json(w->out, w->list, fmt);
 	rc = add_event(&w->version, st, "delete", w->list, w->out->value, rec,
-	    w->who, &w->err);
+	    -1, w->who, &w->err);
 	json_decref(rec);
 	return rc;
 }
@@ -853,7 +855,7 @@ op_restore_list(struct wop *w, struct hl_store *st)
 	sqlite3_stmt *s;
 	char *key;
 	size_t i;
-	int fmt, rc;
+	int fmt, rc, count;
 
 	if ((rc = list_fmt(&fmt, st, w->list, &w->err)) != 0)
 		return rc;
@@ -896,9 +898,12 @@ op_restore_list(struct wop *w, struct hl_store *st)
 		sqlite3_reset(s);
 		free(key);
 	}
+	for (i = 0, count = 0; i < w->nin; i++)
+		count += !w->in[i].verbatim;
 	if (rc == 0 && (s = q(st, Q_LIST_SET_VERSION, &w->err)) != NULL) {
 		bind_str(s, 1, w->list);
 		sqlite3_bind_int64(s, 2, w->version);
+		sqlite3_bind_int(s, 3, count);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			rc = dberr(&w->err, st, "restore list version");
 		sqlite3_reset(s);
@@ -1073,7 +1078,7 @@ notif_event(int64_t *version, struct hl_store *st, const char *op,
 	if ((value = notif_value(n)) == NULL)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	rec = hl_notif_json(n);
-	rc = add_event(version, st, op, NOTIFS_LIST, value, rec, who, err);
+	rc = add_event(version, st, op, NOTIFS_LIST, value, rec, 0, who, err);
 	json_decref(rec);
 	free(value);
 	return rc;

@@ -151,6 +151,15 @@ deleting_returns_the_item_and_writes_an_event(void **state)
 	hl_item_clear(&out);
 	assert_int_equal(hl_store_item_del(&out, &v, f->st, "watch-keyword",
 	    "x\\.example", &alice, &err), HL_ENOTFOUND);
+	{
+		struct hl_list l;
+
+		assert_int_equal(hl_store_list(&l, f->st, "watch-keyword",
+		    &err), 0);
+		assert_int_equal(l.count, 0);
+		assert_int_equal(l.version, 2);
+		hl_list_clear(&l);
+	}
 	assert_int_equal(hl_store_events(&ev, &n, f->st, 0, 10, &err), 0);
 	assert_int_equal(n, 2);
 	assert_string_equal(ev[0].op, "add");
