@@ -109,6 +109,8 @@ entry_set(struct entry *e, const char *path, char *data, size_t len,
 	int rc;
 
 	entry_clear(e);
+	if (len > HL_BLOB_GZIP_BIG && level > HL_BLOB_GZIP_BIG_LEVEL)
+		level = HL_BLOB_GZIP_BIG_LEVEL;
 	if ((rc = hl_blob_take(&e->id, data, len, err)) != 0 ||
 	    (rc = hl_blob_gzip(&e->gz, &e->id, level, err)) != 0)
 		goto fail;
@@ -135,7 +137,7 @@ entry_json(struct entry *e, const char *path, json_t *j, int level,
 
 	if (j == NULL)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
-	s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS | JSON_ENSURE_ASCII);
+	s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(j);
 	if (s == NULL)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
@@ -241,40 +243,81 @@ clock_now(const struct hl_snap *s)
 	return s->o.now ? s->o.now : (int64_t)time(NULL);
 }
 
-/* Renders one list's JSON and text files. */
+/*
+ * The document of list l without its items, split where the items go:
+ * jansson writes (and escapes) everything but the item array, whose items
+ * are streamed in between by hl_item_json_write.
+ */
+static int
+list_doc_ends(char **head, char **tail, const struct hl_list *l)
+{
+	json_t *h, *t;
+
+	*head = *tail = NULL;
+	h = json_pack("{s:s, s:s}", "file", l->file,
+	    "format", hl_fmt_name(l->fmt));
+	t = json_pack("{s:s, s:I, s:I}", "list", l->id,
+	    "numItems", (json_int_t)l->count,
+	    "version", (json_int_t)l->version);
+	if (h != NULL && t != NULL) {
+		*head = json_dumps(h, JSON_COMPACT | JSON_SORT_KEYS);
+		*tail = json_dumps(t, JSON_COMPACT | JSON_SORT_KEYS);
+	}
+	json_decref(h);
+	json_decref(t);
+	if (*head == NULL || *tail == NULL) {
+		free(*head);
+		free(*tail);
+		return HL_ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * Renders one list's JSON and text files.  The JSON is the same bytes as
+ * json_dumps of the whole document with sorted keys would give ("file",
+ * "format", "items", "list", "numItems", "version"), written in one pass.
+ */
 static int
 render_list(struct list_cache *lc, struct hl_store *st, int level,
     struct hl_err *err)
 {
 	struct hl_item *items = NULL;
-	struct hl_buf text = HL_BUF_INIT;
-	json_t *arr = NULL, *doc;
-	char path[128];
+	struct hl_buf text = HL_BUF_INIT, json = HL_BUF_INIT;
+	char path[128], *head = NULL, *tail = NULL, *data;
 	const char *dot;
-	char *data;
-	size_t n = 0, i, len;
+	size_t n = 0, i, len, k = 0;
 	int rc;
 
 	lc->valid = 0;
 	if ((rc = hl_store_items(&items, &n, st, lc->info.id, 1, err)) != 0)
 		return rc;
-	if ((arr = json_array()) == NULL) {
+	if (list_doc_ends(&head, &tail, &lc->info) != 0) {
 		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
 		goto out;
 	}
-	for (i = 0; i < n; i++)
-		if (!items[i].verbatim && json_array_append_new(arr,
-		    hl_item_json(&items[i], lc->info.id, lc->info.fmt)) != 0) {
-			rc = hl_err_set(err, HL_ENOMEM, "out of memory");
-			goto out;
-		}
-	doc = json_pack("{s:s, s:s, s:s, s:I, s:I, s:O}",
-	    "list", lc->info.id, "file", lc->info.file,
-	    "format", hl_fmt_name(lc->info.fmt),
-	    "version", (json_int_t)lc->info.version,
-	    "numItems", (json_int_t)lc->info.count, "items", arr);
+	/* head is {"file":..,"format":..} and tail {"list":..}: splice. */
+	rc = hl_buf_put(&json, head, strlen(head) - 1) ||
+	    hl_buf_puts(&json, ",\"items\":[");
+	for (i = 0; i < n && rc == 0; i++) {
+		if (items[i].verbatim)
+			continue;
+		if (k++ > 0)
+			rc = hl_buf_putc(&json, ',');
+		if (rc == 0)
+			rc = hl_item_json_write(&json, &items[i], lc->info.id,
+			    lc->info.fmt);
+	}
+	if (rc == 0)
+		rc = hl_buf_puts(&json, "],") ||
+		    hl_buf_puts(&json, tail + 1) || hl_buf_putc(&json, '\n');
+	if (rc != 0) {
+		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+		goto out;
+	}
 	snprintf(path, sizeof(path), "lists/%s.json", lc->info.id);
-	if ((rc = entry_json(&lc->json, path, doc, level, err)) != 0)
+	data = hl_buf_detach(&json, &len);
+	if ((rc = entry_set(&lc->json, path, data, len, level, err)) != 0)
 		goto out;
 	if ((rc = hl_textfmt_render(&text, lc->info.fmt, items, n, err)) != 0)
 		goto out;
@@ -286,7 +329,9 @@ render_list(struct list_cache *lc, struct hl_store *st, int level,
 	if (rc == 0)
 		lc->valid = 1;
 out:
-	json_decref(arr);
+	free(head);
+	free(tail);
+	hl_buf_free(&json);
 	hl_buf_free(&text);
 	hl_items_free(items, n);
 	return rc;

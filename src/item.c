@@ -355,6 +355,157 @@ hl_event_json(const struct hl_event *e)
 	return o;
 }
 
+/*
+ * A JSON string as jansson writes it without JSON_ENSURE_ASCII: UTF-8 as
+ * is; '"' and '\\' escaped; \b \f \n \r \t by name; other control
+ * characters as \u00XX with upper-case hex.
+ */
+static void
+put_jstrn(struct hl_buf *b, const char *s, size_t n)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	const char *run = s, *end = s + n;
+	unsigned char c;
+
+	hl_buf_putc(b, '"');
+	for (; s < end; s++) {
+		c = (unsigned char)*s;
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		hl_buf_put(b, run, (size_t)(s - run));
+		run = s + 1;
+		hl_buf_putc(b, '\\');
+		switch (c) {
+		case '"': hl_buf_putc(b, '"'); break;
+		case '\\': hl_buf_putc(b, '\\'); break;
+		case '\b': hl_buf_putc(b, 'b'); break;
+		case '\f': hl_buf_putc(b, 'f'); break;
+		case '\n': hl_buf_putc(b, 'n'); break;
+		case '\r': hl_buf_putc(b, 'r'); break;
+		case '\t': hl_buf_putc(b, 't'); break;
+		default:
+			hl_buf_puts(b, "u00");
+			hl_buf_putc(b, hex[c >> 4]);
+			hl_buf_putc(b, hex[c & 15]);
+		}
+	}
+	hl_buf_put(b, run, (size_t)(s - run));
+	hl_buf_putc(b, '"');
+}
+
+static void
+put_jstr(struct hl_buf *b, const char *s)
+{
+	put_jstrn(b, s, strlen(s));
+}
+
+static size_t
+slen(const char *s)
+{
+	return s ? strlen(s) : 0;
+}
+
+/* One "key": value member, with the comma before all but the first. */
+static void
+put_key(struct hl_buf *b, int *first, const char *key)
+{
+	if (!*first)
+		hl_buf_putc(b, ',');
+	*first = 0;
+	put_jstr(b, key);
+	hl_buf_putc(b, ':');
+}
+
+static void
+put_int(struct hl_buf *b, int *first, const char *key, int64_t v)
+{
+	put_key(b, first, key);
+	hl_buf_printf(b, "%lld", (long long)v);
+}
+
+static void
+put_str(struct hl_buf *b, int *first, const char *key, const char *v)
+{
+	put_key(b, first, key);
+	put_jstr(b, v);
+}
+
+/* A string member, or null (as json_pack's "s?" writes a NULL). */
+static void
+put_nstr(struct hl_buf *b, int *first, const char *key, const char *v)
+{
+	if (v != NULL)
+		put_str(b, first, key, v);
+	else {
+		put_key(b, first, key);
+		hl_buf_puts(b, "null");
+	}
+}
+
+int
+hl_item_json_write(struct hl_buf *b, const struct hl_item *it,
+    const char *list, int fmt)
+{
+	const char *p, *e;
+	size_t bound;
+	int first = 1, firstns = 1;
+
+	/*
+	 * Room for the worst case (every byte escaped as \u00XX) up front,
+	 * so that no append below can fail half-way.
+	 */
+	bound = 512 + 6 * (2 * slen(it->value) + slen(it->comment) +
+	    slen(it->created_by) + slen(it->modified_by) + slen(list));
+	if (hl_buf_grow(b, bound) != 0)
+		return HL_ENOMEM;
+	hl_buf_putc(b, '{');
+	/* The members in sorted order, as hl_item_json has them. */
+	if (fmt == HL_FMT_YAML_ASN)
+		put_str(b, &first, "asn", it->value);
+	if (it->comment != NULL)
+		put_str(b, &first, "comment", it->comment);
+	put_int(b, &first, "created_at", it->created_at);
+	put_nstr(b, &first, "created_by", it->created_by);
+	if (it->disabled) {
+		put_key(b, &first, "disable");
+		hl_buf_puts(b, "true");
+	}
+	put_int(b, &first, "id", it->id);
+	if (fmt == HL_FMT_YAML_CIDR)
+		put_str(b, &first, "ip", it->value);
+	put_int(b, &first, "modified_at", it->modified_at);
+	put_nstr(b, &first, "modified_by", it->modified_by);
+	if (fmt == HL_FMT_YAML_NS) {
+		put_key(b, &first, "ns");
+		hl_buf_putc(b, '[');
+		for (p = it->value; *p != '\0'; p = *e ? e + 1 : e) {
+			if ((e = strchr(p, ' ')) == NULL)
+				e = p + strlen(p);
+			if (e == p)
+				continue;
+			if (!firstns)
+				hl_buf_putc(b, ',');
+			firstns = 0;
+			put_jstrn(b, p, (size_t)(e - p));
+		}
+		hl_buf_putc(b, ']');
+	}
+	if (it->pass) {
+		put_key(b, &first, "pass");
+		hl_buf_puts(b, "true");
+	}
+	put_str(b, &first, "text_pattern", it->value);
+	if (it->token_id > 0)
+		put_int(b, &first, "token_id", it->token_id);
+	put_str(b, &first, "type", list);
+	if (it->verbatim) {
+		put_key(b, &first, "verbatim");
+		hl_buf_puts(b, "true");
+	}
+	hl_buf_putc(b, '}');
+	return 0;
+}
+
 char *
 hl_item_key(int fmt, const char *value)
 {

@@ -27,6 +27,8 @@
 
 #include <jansson.h>
 
+#include "buf.h"
+
 /* Text formats of SmokeDetector's files. */
 enum hl_fmt {
 	HL_FMT_PLAIN,		/* one pattern a line */
@@ -149,6 +151,16 @@ json_t	*hl_item_json(const struct hl_item *it, const char *list, int fmt);
 json_t	*hl_notif_json(const struct hl_notif *n);
 json_t	*hl_token_json(const struct hl_token *t);
 json_t	*hl_event_json(const struct hl_event *e);
+
+/*
+ * Appends exactly the bytes of json_dumps(hl_item_json(it, list, fmt),
+ * JSON_COMPACT | JSON_SORT_KEYS) to b, without building the JSON tree: the
+ * generator writes lists of a million items with it.  Strings must be
+ * valid UTF-8 (the store only holds validated text).  HL_ENOMEM on
+ * allocation failure.
+ */
+int	hl_item_json_write(struct hl_buf *b, const struct hl_item *it,
+	    const char *list, int fmt);
 
 /*
  * The duplicate key of a value in a list of format fmt: what two items

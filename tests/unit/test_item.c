@@ -1,0 +1,118 @@
+/*
+ * test_item: record helpers, and the streaming item JSON writer against
+ * jansson's own output for the same item.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "err.h"
+#include "item.h"
+
+/* hl_item_json_write must give exactly jansson's bytes. */
+static void
+same_as_jansson(const struct hl_item *it, const char *list, int fmt)
+{
+	struct hl_buf b = HL_BUF_INIT;
+	json_t *j;
+	char *want;
+
+	j = hl_item_json(it, list, fmt);
+	assert_non_null(j);
+	want = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_non_null(want);
+	assert_int_equal(hl_item_json_write(&b, it, list, fmt), 0);
+	if (strcmp(b.data, want) != 0)
+		fail_msg("streamed %s\n  jansson %s", b.data, want);
+	free(want);
+	json_decref(j);
+	hl_buf_free(&b);
+}
+
+static void
+the_streamed_json_of_an_item_is_jansson_s_byte_for_byte(void **state)
+{
+	static const char *const values[] = {
+		"spam\\.example", "quote\" and back\\slash", "tab\there",
+		"ctl\x01\x1f\x7f", "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80",
+		"/slash/", "", "\xd9\x81\xd9\x86 \xd8\xa8\xdb\x8c\xd8\xa7\xd9\x86",
+	};
+	static const int fmts[] = { HL_FMT_PLAIN, HL_FMT_TSV,
+	    HL_FMT_YAML_CIDR, HL_FMT_YAML_NS, HL_FMT_YAML_ASN };
+	struct hl_item it;
+	size_t i, k;
+
+	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++)
+		for (k = 0; k < sizeof(fmts) / sizeof(fmts[0]); k++) {
+			memset(&it, 0, sizeof(it));
+			it.id = (int64_t)i * 1000 + 7;
+			it.value = (char *)values[i];
+			it.created_at = 1494568775;
+			it.modified_at = 1796000000;
+			it.created_by = (char *)"tripleee";
+			it.modified_by = (char *)"K.D\xe1\xb4\x80\xe1\xb4\xa0\xc9\xaa\x73";
+			same_as_jansson(&it, "watch-keyword", fmts[k]);
+			it.comment = (char *)"FPs; \"do not\" watch\n";
+			it.disabled = (int)(i % 3);
+			it.pass = (int)(i % 2);
+			it.token_id = (int64_t)i;
+			it.verbatim = i == 3;
+			it.created_by = i == 2 ? NULL : it.created_by;
+			same_as_jansson(&it, "blacklist-ns", fmts[k]);
+		}
+	memset(&it, 0, sizeof(it));
+	it.value = (char *)"ns1.example.com. ns2.example.com.";
+	same_as_jansson(&it, "watch-ns", HL_FMT_YAML_NS);
+}
+
+static void
+scopes_round_trip_and_unknown_names_are_refused(void **state)
+{
+	unsigned s;
+	char buf[64];
+
+	assert_int_equal(hl_scopes_parse(&s, "write,admin"), 0);
+	assert_int_equal(s, HL_SCOPE_WRITE | HL_SCOPE_ADMIN);
+	hl_scopes_format(buf, sizeof(buf), s);
+	assert_string_equal(buf, "admin,write");
+	assert_int_equal(hl_scopes_parse(&s, "write,root"), HL_EINVAL);
+	assert_int_equal(hl_scopes_parse(&s, ""), 0);
+	assert_int_equal(s, 0);
+}
+
+static void
+duplicate_keys_fold_ascii_case_for_patterns_and_names_only(void **state)
+{
+	char *k;
+
+	k = hl_item_key(HL_FMT_PLAIN, "Spam\\W?PILLS \xc3\x89");
+	assert_string_equal(k, "spam\\w?pills \xc3\x89");
+	free(k);
+	k = hl_item_key(HL_FMT_YAML_NS, "NS1.Example.COM.");
+	assert_string_equal(k, "ns1.example.com.");
+	free(k);
+	k = hl_item_key(HL_FMT_YAML_CIDR, "2001:DB8::1");
+	assert_string_equal(k, "2001:DB8::1");
+	free(k);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+		    the_streamed_json_of_an_item_is_jansson_s_byte_for_byte),
+		cmocka_unit_test(
+		    scopes_round_trip_and_unknown_names_are_refused),
+		cmocka_unit_test(
+		    duplicate_keys_fold_ascii_case_for_patterns_and_names_only),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
