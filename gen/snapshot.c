@@ -19,6 +19,7 @@
  * version they show; the segments with their range.
  */
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -98,6 +99,26 @@ entry_clear(struct entry *e)
 	memset(e, 0, sizeof(*e));
 }
 
+/* Files this large are hashed on one core while gzip runs on another. */
+#define PARALLEL_MIN	(1024 * 1024)
+
+struct gz_job {
+	const struct hl_blob	*in;
+	struct hl_blob		*out;
+	int			 level;
+	int			 rc;
+	struct hl_err		 err;
+};
+
+static void *
+gz_thread(void *arg)
+{
+	struct gz_job *j = arg;
+
+	j->rc = hl_blob_gzip(j->out, j->in, j->level, &j->err);
+	return NULL;
+}
+
 /*
  * Makes e hold data (malloc'd, taken) under path, with its gzip and the
  * object names.  On error e is empty.
@@ -106,14 +127,35 @@ static int
 entry_set(struct entry *e, const char *path, char *data, size_t len,
     int level, struct hl_err *err)
 {
+	struct gz_job job;
+	pthread_t thr;
 	int rc;
 
 	entry_clear(e);
+	if (data == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	if (len > HL_BLOB_GZIP_BIG && level > HL_BLOB_GZIP_BIG_LEVEL)
 		level = HL_BLOB_GZIP_BIG_LEVEL;
-	if ((rc = hl_blob_take(&e->id, data, len, err)) != 0 ||
-	    (rc = hl_blob_gzip(&e->gz, &e->id, level, err)) != 0)
+	/* gzip reads only the bytes; the hashes fill in beside it. */
+	e->id.data = (unsigned char *)data;
+	e->id.len = len;
+	memset(&job, 0, sizeof(job));
+	job.in = &e->id;
+	job.out = &e->gz;
+	job.level = level;
+	if (len >= PARALLEL_MIN && pthread_create(&thr, NULL, gz_thread,
+	    &job) == 0) {
+		hl_digest(e->id.sha256, e->id.md5, data, len);
+		pthread_join(thr, NULL);
+	} else {
+		hl_digest(e->id.sha256, e->id.md5, data, len);
+		gz_thread(&job);
+	}
+	if ((rc = job.rc) != 0) {
+		if (err != NULL)
+			*err = job.err;
 		goto fail;
+	}
 	if ((e->path = strdup(path)) == NULL ||
 	    asprintf(&e->gzpath, "%s.gz", path) < 0 ||
 	    asprintf(&e->objpath, "objects/%s", e->id.sha256) < 0 ||
@@ -293,6 +335,11 @@ render_list(struct list_cache *lc, struct hl_store *st, int level,
 	if ((rc = hl_store_items(&items, &n, st, lc->info.id, 1, err)) != 0)
 		return rc;
 	if (list_doc_ends(&head, &tail, &lc->info) != 0) {
+		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* One allocation for the usual item (about 200 bytes of JSON). */
+	if (hl_buf_grow(&json, 256 * n + 1024) != 0) {
 		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
 		goto out;
 	}

@@ -405,22 +405,40 @@ slen(const char *s)
 	return s ? strlen(s) : 0;
 }
 
-/* One "key": value member, with the comma before all but the first. */
+/*
+ * One "key": value member, with the comma before all but the first.  The
+ * keys are this file's own constants, which need no escaping.
+ */
 static void
 put_key(struct hl_buf *b, int *first, const char *key)
 {
+	char tmp[32];
+	size_t n = strlen(key), k = 0;
+
 	if (!*first)
-		hl_buf_putc(b, ',');
+		tmp[k++] = ',';
 	*first = 0;
-	put_jstr(b, key);
-	hl_buf_putc(b, ':');
+	tmp[k++] = '"';
+	memcpy(tmp + k, key, n);
+	k += n;
+	tmp[k++] = '"';
+	tmp[k++] = ':';
+	hl_buf_put(b, tmp, k);
 }
 
 static void
 put_int(struct hl_buf *b, int *first, const char *key, int64_t v)
 {
+	char tmp[24], *p = tmp + sizeof(tmp);
+	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+
 	put_key(b, first, key);
-	hl_buf_printf(b, "%lld", (long long)v);
+	do
+		*--p = (char)('0' + u % 10);
+	while ((u /= 10) != 0);
+	if (v < 0)
+		*--p = '-';
+	hl_buf_put(b, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
 static void
