@@ -12,8 +12,10 @@
 #      items (visible.c);
 #   4. static serving: the daemon against nginx on the same tree, with wrk
 #      (static.sh);
-#   5. what a client's poll costs (pull.sh), when that script is present.
-# BENCH_ONLY="write gen visible static pull" picks sections; the 1M cases are
+#   5. what a client's poll costs (pull.sh), when that script is present;
+#   6. the git pages target: publish time over smart HTTP and repository
+#      growth per 1,000 changes (git.sh).
+# BENCH_ONLY="write gen visible static pull git" picks sections; the 1M cases are
 # the slow ones (BENCH_BIG=0 leaves them out).  The whole run takes a few
 # minutes on two cores.
 B=${1:-build}
@@ -25,7 +27,7 @@ HELIOS_BIN=$BA/helios
 export HELIOS_BIN
 . tests/lib.sh
 
-ONLY=${BENCH_ONLY:-write gen visible static pull}
+ONLY=${BENCH_ONLY:-write gen visible static pull git}
 BIG=${BENCH_BIG:-1}
 SECS=${BENCH_SECS:-5}
 SAMPLE=$(hl_samples 2>/dev/null || echo ../shared/data/smokedetector-sample)
@@ -127,7 +129,7 @@ fi
 VIS_HDR=$(printf '%-14s %7s %9s %9s %9s %9s %9s %9s %9s' "case" "writes" \
     "POST p50" "vis p50" "vis p90" "vis p99" "vis max" "polls" \
     "start s")
-if want visible || want static; then
+if want visible || want static || want git; then
 	# Real size: the sample files, watched_keywords.txt repeated to ~30k.
 	R=$W/real
 	mkdir -p "$R/in"
@@ -181,6 +183,15 @@ if want static; then
 	    "nginx, wrk ${SECS} s each"
 	sh tests/bench/static.sh "$HELIOS" "$R" "$SECS"
 	echo "(aim: the daemon at least half of nginx)"
+fi
+
+# --- 6. git pages target ------------------------------------------------------
+if want git; then
+	echo
+	echo "== 6. git pages target at real size"
+	sh tests/bench/git.sh "$HELIOS" "$R"
+	echo "(aim: under 100 ms per publish; growth proportional to the" \
+	    "changes, not to the lists)"
 fi
 
 # --- 5. client polls ---------------------------------------------------------

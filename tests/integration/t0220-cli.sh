@@ -72,12 +72,19 @@ t_ok "a fresh manifest is published before the old one expires, with no change" 
     test "$exp2" -gt "$exp1"
 t_ok "SIGTERM stops the daemon with status 0" hl_daemon_stop
 
-# The shutdown path frees everything: valgrind finds no leak.
-if command -v valgrind >/dev/null; then
+# The shutdown path frees everything: valgrind finds no leak.  A sanitizer
+# build can't run under valgrind; there LeakSanitizer checks the same exit.
+VG="valgrind --leak-check=full --errors-for-leak-kinds=definite
+    --error-exitcode=9 --log-file=$D/vg.log"
+WHO=valgrind
+if nm "$HELIOS" 2>/dev/null | grep -q __asan_init; then
+	VG=""
+	WHO=LeakSanitizer
+	: >"$D/vg.log"
+fi
+if [ -z "$VG" ] || command -v valgrind >/dev/null; then
 	port=$(hl_port)
-	valgrind --leak-check=full --errors-for-leak-kinds=definite \
-	    --error-exitcode=9 --log-file="$D/vg.log" \
-	    "$HELIOS" serve --listen "127.0.0.1:$port" --db "$D/vg.sqlite" \
+	$VG "$HELIOS" serve --listen "127.0.0.1:$port" --db "$D/vg.sqlite" \
 	    --public "$D/vg-public" --admin-token-file "$D/vg.token" -d \
 	    >"$D/vg.out" 2>&1 &
 	HL_PID=$!
@@ -87,7 +94,7 @@ if command -v valgrind >/dev/null; then
 	    "http://127.0.0.1:$port/blacklists/watch-keyword" >/dev/null
 	curl -s "http://127.0.0.1:$port/manifest.json" >/dev/null
 	sleep 1
-	t_ok "valgrind finds no leak and no error when the daemon stops on SIGTERM" \
+	t_ok "$WHO finds no leak and no error when the daemon stops on SIGTERM" \
 	    hl_daemon_stop
 	grep -E 'definitely lost|ERROR SUMMARY' "$D/vg.log" | sed 's/^/# /'
 else
