@@ -19,6 +19,8 @@
 
 #define BACKOFF_MIN_MS	1000
 #define BACKOFF_MAX_MS	(5 * 60 * 1000)
+/* How often a worker checks the store for changes made by others. */
+#define EXTERNAL_POLL_MS 2000
 /* Refresh the manifest when less than this part of its life is left. */
 #define REFRESH_DIVISOR	4
 
@@ -148,7 +150,7 @@ worker_main(void *arg)
 	struct hl_publisher *p = w->p;
 	struct hl_err err = HL_ERR_INIT;
 	struct timespec until;
-	int64_t wake, t, refresh_at;
+	int64_t wake, t, refresh_at, v;
 	double t0;
 	int rc;
 
@@ -197,14 +199,24 @@ worker_main(void *arg)
 			    (long long)(w->retry_at_ms - now_ms()));
 			continue;
 		}
-		wake = t + 60000;
+		wake = t + EXTERNAL_POLL_MS;
 		if (refresh_at != 0 && refresh_at < wake)
 			wake = refresh_at;
 		if (w->retry_at_ms != 0 && w->retry_at_ms < wake)
 			wake = w->retry_at_ms;
 		until.tv_sec = wake / 1000;
 		until.tv_nsec = (wake % 1000) * 1000000;
-		pthread_cond_timedwait(&p->cv, &p->mu, &until);
+		if (pthread_cond_timedwait(&p->cv, &p->mu, &until) != 0) {
+			/*
+			 * Changes made by another process (helios import
+			 * beside a running daemon) notify no one: look.
+			 */
+			pthread_mutex_unlock(&p->mu);
+			v = hl_store_version(w->st);
+			pthread_mutex_lock(&p->mu);
+			if (v > p->wanted)
+				p->wanted = v;
+		}
 	}
 	pthread_mutex_unlock(&p->mu);
 	return NULL;

@@ -7,7 +7,8 @@
  * API never waits for publishing: hl_publisher_notify only records the
  * wanted version and wakes the workers.  A change that commits while a
  * tree is being built goes into the next build; a burst of changes
- * coalesces into one.  A failed publish is retried with exponential
+ * coalesces into one.  Changes made by another process (helios import
+ * beside the daemon) are noticed within two seconds.  A failed publish is retried with exponential
  * backoff and jitter (1 s doubling to 5 min); HL_ECONFLICT and HL_EAUTH
  * stop the target until restart, since retrying cannot fix them.  A fresh
  * manifest is published before the current one expires even when nothing

@@ -65,6 +65,15 @@ t_is "the dev profile lets anyone mint a token, as the proof of concept did" "$c
 t_ok "the first admin token is printed once, and never reaches the log" sh -c \
     "grep -q \"\$(cat '$D/conf.token')\" '$D/conf.out' &&
      ! grep -q \"\$(cat '$D/conf.token')\" '$D/conf.log'"
+S=$(hl_samples)
+"$HELIOS" import --db "$D/conf.sqlite" "$S/bad_keywords.txt" >/dev/null
+n=0
+while ! grep -q 'blacklist-keyword' "$D/conf-public/changes.json" 2>/dev/null &&
+    [ $n -lt 100 ]; do
+	sleep 0.1; n=$((n + 1))
+done
+t_ok "an import beside the running daemon is published within seconds" \
+    cmp "$D/conf-public/lists/blacklist-keyword.txt" "$S/bad_keywords.txt"
 exp1=$($PY -c "import json; print(json.load(open('$D/conf-public/manifest.json'))['expires_at'])")
 sleep 4
 exp2=$($PY -c "import json; print(json.load(open('$D/conf-public/manifest.json'))['expires_at'])")

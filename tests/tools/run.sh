@@ -14,7 +14,8 @@ helios: starting on http://127.0.0.1:8080/
               -H 'Content-Type: application/json' \\
               -d '{"pattern":"spam\\\\.example"}' \\
               http://127.0.0.1:8080/blacklists/watch-keyword
-         $BIN import var/ SMOKEDETECTOR_CHECKOUT/   (to load real lists)
+         $BIN import --db var/helios.sqlite PATH/TO/SmokeDetector/
+                                   (loads its list files; published in 2 s)
   manual: man src/helios.1
 MSG
 exec "$BIN" serve --listen 127.0.0.1:8080 --db var/helios.sqlite \
