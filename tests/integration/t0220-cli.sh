@@ -68,8 +68,8 @@ t_ok "the first admin token is printed once, and never reaches the log" sh -c \
 S=$(hl_samples)
 "$HELIOS" import --db "$D/conf.sqlite" "$S/bad_keywords.txt" >/dev/null
 n=0
-while ! grep -q 'blacklist-keyword' "$D/conf-public/changes.json" 2>/dev/null &&
-    [ $n -lt 100 ]; do
+while ! cmp -s "$D/conf-public/lists/blacklist-keyword.txt" \
+    "$S/bad_keywords.txt" && [ $n -lt 100 ]; do
 	sleep 0.1; n=$((n + 1))
 done
 t_ok "an import beside the running daemon is published within seconds" \
