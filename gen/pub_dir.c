@@ -10,7 +10,9 @@
  * on disk never names a file that is not there whole.
  *
  * Immutable files already present are not written again; a mutable file
- * is written only when its hash differs from what this target last wrote.
+ * is written only when its hash differs from what this target last wrote,
+ * and then as a hard link to its object copy (objects/<sha256>), which
+ * holds the same bytes, so each new content is written to disk once.
  * Objects and change segments that no published manifest has named for
  * HL_DIR_RETENTION seconds are pruned; a file is "named" by every manifest
  * that lists it, so one that a recent manifest names is never removed.
@@ -263,6 +265,45 @@ sync_all(struct dir *d, struct hl_err *err)
 	return 0;
 }
 
+/*
+ * A mutable file whose bytes are those of an object of the same tree is
+ * made a hard link to that object, so the bytes are written (and synced)
+ * once, not twice.  Returns 0 when linked, -1 when the caller should
+ * write the file instead (no such object, or a file system without links).
+ */
+static int
+link_object(struct dir *d, const struct hl_tree *tree, const struct hl_file *f)
+{
+	char obj[PATH_MAX], path[PATH_MAX], tmp[PATH_MAX];
+	size_t i;
+
+	for (i = 0; i < tree->n; i++)
+		if (tree->files[i].cache == HL_CACHE_IMMUTABLE &&
+		    tree->files[i].len == f->len &&
+		    strcmp(tree->files[i].sha256, f->sha256) == 0)
+			break;
+	if (i == tree->n ||
+	    snprintf(obj, sizeof(obj), "%s/%s", d->root,
+	    tree->files[i].path) >= (int)sizeof(obj) ||
+	    snprintf(path, sizeof(path), "%s/%s", d->root, f->path) >=
+	    (int)sizeof(path) ||
+	    snprintf(tmp, sizeof(tmp), "%s.tmp.%d.%u", path, (int)getpid(),
+	    d->tmpn++) >= (int)sizeof(tmp))
+		return -1;
+	if (link(obj, tmp) != 0)
+		return -1;
+	if (rename(tmp, path) != 0) {
+		unlink(tmp);
+		return -1;
+	}
+	/*
+	 * When path already was a link to obj, rename(2) leaves both names
+	 * in place and succeeds: remove the temporary name.
+	 */
+	(void)unlink(tmp);
+	return 0;
+}
+
 static int
 dir_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
 {
@@ -289,7 +330,9 @@ dir_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
 			s->named_at = now;
 			continue;
 		}
-		if ((rc = write_file(d, f, f->cache == HL_CACHE_REVALIDATE,
+		if ((f->cache != HL_CACHE_SHORT ||
+		    link_object(d, tree, f) != 0) &&
+		    (rc = write_file(d, f, f->cache == HL_CACHE_REVALIDATE,
 		    err)) != 0)
 			return rc;
 		memcpy(s->sha256, f->sha256, sizeof(s->sha256));

@@ -14,6 +14,7 @@ cp "$R/db.sqlite" "$W/db.sqlite"
 
 # 1. publish latency over smart HTTP: each POST waits for the git target.
 G=$W/git
+mkdir -p "$G"
 port=$(sh tests/tools/git-http.sh start "$G" bench secret) || exit 1
 export HELIOS_GIT_USERNAME=bench HELIOS_GIT_PASSWORD=secret
 export HELIOS_GIT_CACHE="$W/cache"

@@ -221,6 +221,9 @@ t_is "and the database is unchanged" "$(version "$DB")" "$V1"
 
 # --- a corrupted tree ---------------------------------------------------
 f=$(cd "$PUB" && ls lists/*.txt | head -1)
+sha=$(sha256sum "$PUB/$f" | cut -d' ' -f1)
+t_is "a list file and its object copy are one file on disk (written once)" \
+    "$(stat -c %i "$PUB/$f")" "$(stat -c %i "$PUB/objects/$sha")"
 printf 'x' >>"$PUB/$f"
 t_ok "helios verify refuses a tree with a changed file" \
     sh -c "! '$HELIOS' verify '$PUB' >/dev/null 2>&1"

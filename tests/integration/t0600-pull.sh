@@ -178,12 +178,14 @@ list_ref() {	# LIST: the paths the manifest names for the list's text
 	    .path, .object, .gz.path, .gz.object' "$T/evil/manifest.json"
 }
 flip() {	# FILE...: changes one byte in the middle of each
+	# (a new file each: a list and its object may share an inode)
 	python3 -c '
-import sys
+import os, sys
 for p in sys.argv[1:]:
     b = bytearray(open(p, "rb").read())
     b[len(b) // 2] ^= 0x01
-    open(p, "wb").write(b)' "$@"
+    open(p + ".new", "wb").write(b)
+    os.replace(p + ".new", p)' "$@"
 }
 expect() {	# SENTENCE CODE ARGS...: pull exits CODE, DIR keeps its files
 	sentence=$1 code=$2; shift 2
