@@ -14,8 +14,10 @@
  * and then as a hard link to its object copy (objects/<sha256>), which
  * holds the same bytes, so each new content is written to disk once.
  * Objects and change segments that no published manifest has named for
- * HL_DIR_RETENTION seconds are pruned; a file is "named" by every manifest
- * that lists it, so one that a recent manifest names is never removed.
+ * the retention time (HL_DIR_RETENTION seconds, or HELIOS_RETENTION from
+ * the environment) are pruned, at most every sixth of that time; a file is
+ * "named" by every manifest that lists it, so one that a recent manifest
+ * names is never removed.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -30,8 +32,7 @@
 
 #include "target.h"
 
-#define HL_DIR_RETENTION	3600
-#define HL_DIR_PRUNE_EVERY	600
+#define HL_DIR_RETENTION	3600	/* default; HELIOS_RETENTION overrides */
 
 struct seen {
 	char	*path;
@@ -45,6 +46,7 @@ struct dir {
 	size_t		 nseen;
 	size_t		 capseen;
 	int64_t		 pruned_at;
+	int64_t		 retention;
 	unsigned	 tmpn;
 };
 
@@ -74,6 +76,8 @@ static int
 dir_open(void **state, const char *url, struct hl_err *err)
 {
 	struct dir *d;
+	const char *env;
+	char *end;
 	int rc;
 
 	if (strncmp(url, "dir:", 4) == 0)
@@ -88,6 +92,16 @@ dir_open(void **state, const char *url, struct hl_err *err)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	}
 	d->pruned_at = (int64_t)time(NULL);
+	d->retention = HL_DIR_RETENTION;
+	if ((env = getenv("HELIOS_RETENTION")) != NULL) {
+		d->retention = strtoll(env, &end, 10);
+		if (*env == '\0' || *end != '\0' || d->retention < 1) {
+			free(d->root);
+			free(d);
+			return hl_err_set(err, HL_EINVAL, "HELIOS_RETENTION:"
+			    " want a number of seconds, not \"%s\"", env);
+		}
+	}
 	*state = d;
 	return 0;
 }
@@ -209,7 +223,7 @@ present(struct dir *d, const struct hl_file *f)
 	return stat(path, &sb) == 0 && (size_t)sb.st_size == f->len;
 }
 
-/* Removes files under root/sub not named for HL_DIR_RETENTION seconds. */
+/* Removes files under root/sub not named for the retention time. */
 static void
 prune(struct dir *d, const char *sub, int64_t now)
 {
@@ -233,9 +247,9 @@ prune(struct dir *d, const char *sub, int64_t now)
 		if (s == NULL) {
 			/* Left by an earlier run: count from its mtime. */
 			if (stat(path, &sb) != 0 ||
-			    now - (int64_t)sb.st_mtime < HL_DIR_RETENTION)
+			    now - (int64_t)sb.st_mtime < d->retention)
 				continue;
-		} else if (now - s->named_at < HL_DIR_RETENTION)
+		} else if (now - s->named_at < d->retention)
 			continue;
 		(void)unlink(path);
 		if (s != NULL)
@@ -341,7 +355,7 @@ dir_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
 	if (fsync_dir(d->root) != 0)
 		return hl_err_set(err, HL_EIO, "fsync %s: %s", d->root,
 		    strerror(errno));
-	if (now - d->pruned_at >= HL_DIR_PRUNE_EVERY) {
+	if (now - d->pruned_at >= d->retention / 6) {
 		prune(d, "objects", now);
 		prune(d, "changes", now);
 		d->pruned_at = now;
