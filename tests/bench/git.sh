@@ -68,7 +68,7 @@ n=0
 while [ "$(git --git-dir="$B" rev-list --count gh-pages 2>/dev/null || echo 0)" -lt 1 ]; do
 	n=$((n + 1)); [ $n -gt 600 ] && break; sleep 0.2
 done
-git --git-dir="$B" gc -q --aggressive 2>/dev/null
+git --git-dir="$B" gc -q 2>/dev/null
 size0=$(du -sb "$B" | cut -f1)
 c0=$(git --git-dir="$B" rev-list --count gh-pages)
 $PY - "$HL_URL" "$HL_ADMIN" <<'PY'
@@ -87,7 +87,7 @@ while True:
     time.sleep(0.2)
 PY
 hl_daemon_stop
-git --git-dir="$B" gc -q --aggressive 2>/dev/null
+git --git-dir="$B" gc -q 2>/dev/null
 size1=$(du -sb "$B" | cut -f1)
 c1=$(git --git-dir="$B" rev-list --count gh-pages)
 echo
