@@ -85,6 +85,16 @@ curl -s -o /dev/null -D "$T/h" "$BUCKET_URL/objects/$OBJ"
 t_ok "objects are immutable" grep -qi '^cache-control:.*immutable' "$T/h"
 t_ok "helios verify accepts the bucket over HTTP" \
     "$HELIOS" verify "$BUCKET_URL/"
+t_ok "helios pull syncs a directory from the bucket" \
+    "$HELIOS" pull -q "$BUCKET_URL/" "$T/pulled"
+"$HELIOS" export --db "$DB" "$T/exported" >/dev/null
+same_as_export() {
+	for f in "$T"/exported/*; do
+		cmp -s "$f" "$T/pulled/$(basename "$f")" ||
+		    { echo "differs: $(basename "$f")"; return 1; }
+	done
+}
+t_ok "the pulled files are byte-identical to helios export" same_as_export
 
 # one changed pattern: only the files that changed go up
 cp -R "$PUB" "$T/before"
@@ -111,6 +121,11 @@ t_is "the bucket's manifest names the new version" \
     "$(curl -s "$BUCKET_URL/manifest.json" | mver)" \
     "$(mver <"$PUB/manifest.json")"
 t_ok "helios verify accepts the new bucket" "$HELIOS" verify "$BUCKET_URL/"
+t_ok "a second pull from the bucket takes the change" \
+    "$HELIOS" pull -q "$BUCKET_URL/" "$T/pulled"
+rm -rf "$T/exported"
+"$HELIOS" export --db "$DB" "$T/exported" >/dev/null
+t_ok "and the pulled files are again those of helios export" same_as_export
 
 AWS_SECRET_ACCESS_KEY=wrong-t0400-secret "$HELIOS" publish --db "$DB" \
     --target "$TARGET" >"$T/bad.out" 2>&1
