@@ -18,19 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "buf.h"
 #include "s3url.h"
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 /* A malloc'ed, NUL-terminated copy of s[0..n) with %XX decoded. */
 static char *
@@ -43,10 +33,10 @@ decode(const char *s, size_t n)
 		return NULL;
 	for (i = 0, p = d; i < n; i++) {
 		if (s[i] == '%' && i + 2 < n &&
-		    hexval((unsigned char)s[i + 1]) >= 0 &&
-		    hexval((unsigned char)s[i + 2]) >= 0) {
-			*p++ = (char)(hexval((unsigned char)s[i + 1]) * 16 +
-			    hexval((unsigned char)s[i + 2]));
+		    hl_hexval((unsigned char)s[i + 1]) >= 0 &&
+		    hl_hexval((unsigned char)s[i + 2]) >= 0) {
+			*p++ = (char)(hl_hexval((unsigned char)s[i + 1]) * 16 +
+			    hl_hexval((unsigned char)s[i + 2]));
 			i += 2;
 		} else
 			*p++ = s[i];

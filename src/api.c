@@ -29,6 +29,7 @@
 
 #include <jansson.h>
 
+#include "buf.h"
 #include "api.h"
 #include "auth.h"
 #include "item.h"
@@ -252,17 +253,6 @@ fail_hl(struct ctx *c, const struct hl_err *err, int code)
 
 /* Input: the path. */
 
-static int
-hexval(int ch)
-{
-	if (ch >= '0' && ch <= '9')
-		return ch - '0';
-	if (ch >= 'a' && ch <= 'f')
-		return ch - 'a' + 10;
-	if (ch >= 'A' && ch <= 'F')
-		return ch - 'A' + 10;
-	return -1;
-}
 
 /*
  * Percent-decodes n bytes of s into the buffer; plus: '+' is a space (in
@@ -279,8 +269,8 @@ pct_decode(struct hl_buf *b, const char *s, size_t n, int plus)
 		if (ch == '%') {
 			if (i + 2 >= n)
 				return HL_EINVAL;
-			if ((hi = hexval((unsigned char)s[i + 1])) < 0 ||
-			    (lo = hexval((unsigned char)s[i + 2])) < 0)
+			if ((hi = hl_hexval((unsigned char)s[i + 1])) < 0 ||
+			    (lo = hl_hexval((unsigned char)s[i + 2])) < 0)
 				return HL_EINVAL;
 			ch = hi << 4 | lo;
 			i += 2;

@@ -105,3 +105,15 @@ hl_buf_free(struct hl_buf *b)
 	b->data = NULL;
 	b->len = b->cap = 0;
 }
+
+int
+hl_hexval(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}

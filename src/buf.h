@@ -31,4 +31,7 @@ void	hl_buf_reset(struct hl_buf *b);
 char	*hl_buf_detach(struct hl_buf *b, size_t *len);
 void	hl_buf_free(struct hl_buf *b);
 
+/* The value of a hex digit (either case), or -1: for %XX decoders. */
+int	hl_hexval(int c);
+
 #endif

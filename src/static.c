@@ -51,6 +51,7 @@
 
 #include <openssl/evp.h>
 
+#include "buf.h"
 #include "static.h"
 #include "tree.h"
 
@@ -672,17 +673,6 @@ send_error(struct MHD_Connection *conn, const char *method, unsigned code,
 	return ret;
 }
 
-static int
-hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
 
 size_t
 hl_static_unescape(void *cls, struct MHD_Connection *conn, char *s)
@@ -691,8 +681,8 @@ hl_static_unescape(void *cls, struct MHD_Connection *conn, char *s)
 	int hi, lo;
 
 	while (*r != '\0') {
-		if (r[0] == '%' && (hi = hexval((unsigned char)r[1])) >= 0 &&
-		    (lo = hexval((unsigned char)r[2])) >= 0) {
+		if (r[0] == '%' && (hi = hl_hexval((unsigned char)r[1])) >= 0 &&
+		    (lo = hl_hexval((unsigned char)r[2])) >= 0) {
 			*w = (char)(hi << 4 | lo);
 			if (*w == '\0')
 				*w = 0x7f;
