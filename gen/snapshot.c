@@ -315,71 +315,119 @@ list_doc_ends(char **head, char **tail, const struct hl_list *l)
 	return 0;
 }
 
+/* The text file of a list, made on a thread of its own (render_list). */
+struct text_job {
+	struct list_cache	*lc;
+	const struct hl_item	*items;
+	size_t			 n;
+	int			 level;
+	int			 rc;
+	struct hl_err		 err;
+};
+
+static void *
+text_thread(void *arg)
+{
+	struct text_job *j = arg;
+	struct hl_buf text = HL_BUF_INIT;
+	const char *dot;
+	char path[128], *data;
+	size_t len;
+
+	j->rc = hl_textfmt_render(&text, j->lc->info.fmt, j->items, j->n,
+	    &j->err);
+	if (j->rc == 0) {
+		dot = strrchr(j->lc->info.file, '.');
+		snprintf(path, sizeof(path), "lists/%s%s", j->lc->info.id,
+		    dot ? dot : ".txt");
+		data = hl_buf_detach(&text, &len);
+		j->rc = entry_set(&j->lc->text, path, data, len, j->level,
+		    &j->err);
+	}
+	hl_buf_free(&text);
+	return NULL;
+}
+
+/* The JSON of a list into json (see render_list).  HL_ENOMEM. */
+static int
+list_json(struct hl_buf *json, const struct list_cache *lc,
+    const struct hl_item *items, size_t n)
+{
+	char *head = NULL, *tail = NULL;
+	size_t i, k = 0;
+	int rc;
+
+	if (list_doc_ends(&head, &tail, &lc->info) != 0)
+		return HL_ENOMEM;
+	/* One allocation for the usual item (about 200 bytes of JSON). */
+	rc = hl_buf_grow(json, 256 * n + 1024);
+	/* head is {"file":..,"format":..} and tail {"list":..}: splice. */
+	if (rc == 0)
+		rc = hl_buf_put(json, head, strlen(head) - 1) ||
+		    hl_buf_puts(json, ",\"items\":[");
+	for (i = 0; i < n && rc == 0; i++) {
+		if (items[i].verbatim)
+			continue;
+		if (k++ > 0)
+			rc = hl_buf_putc(json, ',');
+		if (rc == 0)
+			rc = hl_item_json_write(json, &items[i], lc->info.id,
+			    lc->info.fmt);
+	}
+	if (rc == 0)
+		rc = hl_buf_puts(json, "],") ||
+		    hl_buf_puts(json, tail + 1) || hl_buf_putc(json, '\n');
+	free(head);
+	free(tail);
+	return rc ? HL_ENOMEM : 0;
+}
+
 /*
- * Renders one list's JSON and text files.  The JSON is the same bytes as
- * json_dumps of the whole document with sorted keys would give ("file",
- * "format", "items", "list", "numItems", "version"), written in one pass.
+ * Renders one list's JSON and text files, the text on a second thread.
+ * The JSON is the same bytes as json_dumps of the whole document with
+ * sorted keys would give ("file", "format", "items", "list", "numItems",
+ * "version"), written in one pass without a JSON tree.
  */
 static int
 render_list(struct list_cache *lc, struct hl_store *st, int level,
     struct hl_err *err)
 {
 	struct hl_item *items = NULL;
-	struct hl_buf text = HL_BUF_INIT, json = HL_BUF_INIT;
-	char path[128], *head = NULL, *tail = NULL, *data;
-	const char *dot;
-	size_t n = 0, i, len, k = 0;
-	int rc;
+	struct hl_buf json = HL_BUF_INIT;
+	struct text_job tj;
+	pthread_t thr;
+	char path[128], *data;
+	size_t n = 0, len;
+	int rc, threaded;
 
 	lc->valid = 0;
 	if ((rc = hl_store_items(&items, &n, st, lc->info.id, 1, err)) != 0)
 		return rc;
-	if (list_doc_ends(&head, &tail, &lc->info) != 0) {
+	memset(&tj, 0, sizeof(tj));
+	tj.lc = lc;
+	tj.items = items;
+	tj.n = n;
+	tj.level = level;
+	threaded = pthread_create(&thr, NULL, text_thread, &tj) == 0;
+	if (list_json(&json, lc, items, n) != 0)
 		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
-		goto out;
+	else {
+		snprintf(path, sizeof(path), "lists/%s.json", lc->info.id);
+		data = hl_buf_detach(&json, &len);
+		rc = entry_set(&lc->json, path, data, len, level, err);
 	}
-	/* One allocation for the usual item (about 200 bytes of JSON). */
-	if (hl_buf_grow(&json, 256 * n + 1024) != 0) {
-		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
-		goto out;
+	if (threaded)
+		pthread_join(thr, NULL);
+	else
+		text_thread(&tj);
+	if (rc == 0 && tj.rc != 0) {
+		rc = tj.rc;
+		if (err != NULL)
+			*err = tj.err;
 	}
-	/* head is {"file":..,"format":..} and tail {"list":..}: splice. */
-	rc = hl_buf_put(&json, head, strlen(head) - 1) ||
-	    hl_buf_puts(&json, ",\"items\":[");
-	for (i = 0; i < n && rc == 0; i++) {
-		if (items[i].verbatim)
-			continue;
-		if (k++ > 0)
-			rc = hl_buf_putc(&json, ',');
-		if (rc == 0)
-			rc = hl_item_json_write(&json, &items[i], lc->info.id,
-			    lc->info.fmt);
-	}
-	if (rc == 0)
-		rc = hl_buf_puts(&json, "],") ||
-		    hl_buf_puts(&json, tail + 1) || hl_buf_putc(&json, '\n');
-	if (rc != 0) {
-		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
-		goto out;
-	}
-	snprintf(path, sizeof(path), "lists/%s.json", lc->info.id);
-	data = hl_buf_detach(&json, &len);
-	if ((rc = entry_set(&lc->json, path, data, len, level, err)) != 0)
-		goto out;
-	if ((rc = hl_textfmt_render(&text, lc->info.fmt, items, n, err)) != 0)
-		goto out;
-	dot = strrchr(lc->info.file, '.');
-	snprintf(path, sizeof(path), "lists/%s%s", lc->info.id,
-	    dot ? dot : ".txt");
-	data = hl_buf_detach(&text, &len);
-	rc = entry_set(&lc->text, path, data, len, level, err);
 	if (rc == 0)
 		lc->valid = 1;
-out:
-	free(head);
-	free(tail);
 	hl_buf_free(&json);
-	hl_buf_free(&text);
 	hl_items_free(items, n);
 	return rc;
 }

@@ -198,6 +198,8 @@ hl_store_open(struct hl_store **out, const char *path, struct hl_err *err)
 	sqlite3_busy_timeout(st->db, 5000);
 	if ((rc = exec(st, "PRAGMA journal_mode = WAL", err)) != 0 ||
 	    (rc = exec(st, "PRAGMA synchronous = FULL", err)) != 0 ||
+	    /* 32 MiB of pages: a real-size list stays in memory. */
+	    (rc = exec(st, "PRAGMA cache_size = -32768", err)) != 0 ||
 	    (rc = exec(st, "PRAGMA foreign_keys = ON", err)) != 0 ||
 	    (rc = migrate(st, err)) != 0)
 		goto fail;
