@@ -74,6 +74,10 @@ hl_config_set(struct hl_config *c, const char *key, const char *v,
 		return set_str(&c->signing_key, v, err);
 	if (strcmp(key, "site") == 0)
 		return set_str(&c->site_dir, v, err);
+	if (strcmp(key, "git_author_name") == 0)
+		return set_str(&c->git_author_name, v, err);
+	if (strcmp(key, "git_author_email") == 0)
+		return set_str(&c->git_author_email, v, err);
 	if (strcmp(key, "profile") == 0) {
 		if (strcmp(v, "dev") != 0 && strcmp(v, "prod") != 0)
 			return hl_err_set(err, HL_EINVAL, "profile: want dev"
@@ -165,6 +169,8 @@ hl_config_free(struct hl_config *c)
 	free(c->admin_token_file);
 	free(c->signing_key);
 	free(c->site_dir);
+	free(c->git_author_name);
+	free(c->git_author_email);
 	for (i = 0; i < c->ntargets; i++)
 		free(c->targets[i]);
 	memset(c, 0, sizeof(*c));

@@ -15,6 +15,8 @@
  *   target = git+https://git.example.net/org/lists.git#gh-pages
  *   manifest_ttl = 604800
  *   signing_key = /etc/helios/manifest.key
+ *   git_author_name = Helios
+ *   git_author_email = helios@example.net
  */
 #ifndef HL_CONFIG_H
 #define HL_CONFIG_H
@@ -35,6 +37,8 @@ struct hl_config {
 	char	*admin_token_file;	/* first admin token written here */
 	char	*signing_key;		/* Ed25519 private key (PEM), optional */
 	char	*site_dir;		/* the site/ sources */
+	char	*git_author_name;	/* commits of git targets */
+	char	*git_author_email;
 	int64_t	 manifest_ttl;		/* seconds until a manifest expires */
 	int64_t	 poll_interval;		/* seconds clients should wait */
 	int	 threads;		/* HTTP worker threads */

@@ -276,9 +276,23 @@ all_targets(const char **out, char *dirbuf, size_t dirlen,
 	return n;
 }
 
+/*
+ * The git targets take their author from the environment (pub_git.h);
+ * the config file's settings go there, the environment's own win.
+ */
+static void
+git_author(const struct hl_config *c)
+{
+	if (c->git_author_name != NULL)
+		setenv("HELIOS_GIT_AUTHOR_NAME", c->git_author_name, 0);
+	if (c->git_author_email != NULL)
+		setenv("HELIOS_GIT_AUTHOR_EMAIL", c->git_author_email, 0);
+}
+
 static void
 snap_opts(struct hl_snap_opts *s, const struct hl_config *c)
 {
+	git_author(c);
 	struct hl_snap_opts init = HL_SNAP_OPTS_INIT;
 
 	*s = init;

@@ -10,8 +10,14 @@ G="git+file://$D/pages.git#gh-pages"
 export HELIOS_GIT_CACHE="$D/cache"
 
 "$HELIOS" import --db "$D/db.sqlite" "$S" >/dev/null
+printf 'git_author_name = Pages Bot\ngit_author_email = pages@example.net\n' \
+    >"$D/helios.conf"
 t_ok "helios publish writes a first version to the pages branch" \
-    "$HELIOS" publish --db "$D/db.sqlite" --target "$G"
+    "$HELIOS" publish --config "$D/helios.conf" --db "$D/db.sqlite" \
+    --target "$G"
+t_is "the commit's author comes from the config file" \
+    "$(git --git-dir="$D/pages.git" log -1 --format='%an <%ae>' gh-pages)" \
+    "Pages Bot <pages@example.net>"
 git clone -q -b gh-pages "$D/pages.git" "$D/clone"
 t_ok "a plain git clone of the branch has .nojekyll and the manifest" \
     test -f "$D/clone/.nojekyll" -a -f "$D/clone/manifest.json"
