@@ -7,6 +7,7 @@
 #                        and DIR/public; sets HL_URL, HL_PID, HL_ADMIN (token)
 #   hl_daemon_stop       SIGTERM, waits, fails the test on a bad exit
 #   hl_samples           the directory of SmokeDetector's sample files
+#   hl_nginx_start DIR BODY   nginx serving what BODY says; sets NG_PID
 #   t_ok "sentence" CMD...   runs CMD; prints "ok N - sentence" or "not ok"
 #   t_is "sentence" GOT WANT
 #   t_done               exit status for the script
@@ -17,6 +18,7 @@ T_FAIL=0
 HL_CLEAN=""
 hl_cleanup() {
 	[ -n "${HL_PID:-}" ] && kill "$HL_PID" 2>/dev/null
+	for p in ${HL_PIDS:-}; do kill "$p" 2>/dev/null; done
 	for d in $HL_CLEAN; do rm -rf "$d"; done
 }
 trap hl_cleanup EXIT
@@ -31,6 +33,36 @@ PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 hl_port() {
 	$PY -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+# hl_nginx_start DIR BODY [WORKERS]: starts nginx as a child of the test,
+# with its config, logs and temporary files in DIR and BODY the directives
+# inside http { } (its server blocks).  Sets NG_PID; stopped at exit.
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+hl_nginx_start() {
+	ng=$1
+	mkdir -p "$ng"
+	ng_user=""
+	[ "$(id -u)" = 0 ] && ng_user="user root;"
+	cat >"$ng/nginx.conf" <<NGINX_CONF
+$ng_user
+worker_processes ${3:-1};
+error_log $ng/error.log;
+pid $ng/nginx.pid;
+events { worker_connections 1024; }
+http {
+	client_body_temp_path $ng/body;
+	proxy_temp_path $ng/proxy;
+	fastcgi_temp_path $ng/fastcgi;
+	uwsgi_temp_path $ng/uwsgi;
+	scgi_temp_path $ng/scgi;
+	default_type application/octet-stream;
+$2
+}
+NGINX_CONF
+	"$NGINX" -p "$ng" -e "$ng/error.log" -c "$ng/nginx.conf" \
+	    -g 'daemon off;' >"$ng/stdout" 2>&1 &
+	NG_PID=$!
+	HL_PIDS="${HL_PIDS:-} $NG_PID"
 }
 hl_samples() {	# the directory of SmokeDetector sample files
 	for d in "${HELIOS_SAMPLES:-}" ../shared/data/smokedetector-sample \

@@ -12,7 +12,6 @@
 B=${HELIOS_BUILD:-$PWD/build}
 T=$(hl_tmp)
 PUB=$T/public
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 PKGS="sqlite3 libmicrohttpd libcurl libgit2 zlib jansson libcrypto yaml-0.1
     libpcre2-8"
 NG_PID=""
@@ -83,23 +82,9 @@ t_ok "the static test server builds against libhelios.a" \
     tests/tools/static_serve.c "$B/libhelios.a" \
     $(pkg-config --libs $PKGS) -lpthread
 
-mkdir -p "$T/nginx"
 NG_PORT=$(hl_port)
-NG_USER=""
-[ "$(id -u)" = 0 ] && NG_USER="user root;"
-cat >"$T/nginx/nginx.conf" <<EOF
-$NG_USER
-worker_processes 1;
-error_log $T/nginx/error.log;
-pid $T/nginx/nginx.pid;
-events { worker_connections 64; }
-http {
+hl_nginx_start "$T/nginx" "
 	access_log off;
-	client_body_temp_path $T/nginx/body;
-	proxy_temp_path $T/nginx/proxy;
-	fastcgi_temp_path $T/nginx/fastcgi;
-	uwsgi_temp_path $T/nginx/uwsgi;
-	scgi_temp_path $T/nginx/scgi;
 	types {
 		application/json json;
 		text/plain txt yml;
@@ -108,18 +93,12 @@ http {
 		text/javascript js;
 		application/gzip gz;
 	}
-	default_type application/octet-stream;
 	server {
 		listen 127.0.0.1:$NG_PORT;
 		root $PUB;
 		gzip_static on;
 		etag on;
-	}
-}
-EOF
-"$NGINX" -p "$T/nginx" -e "$T/nginx/error.log" -c "$T/nginx/nginx.conf" \
-    -g 'daemon off;' >"$T/nginx/stdout" 2>&1 &
-NG_PID=$!
+	}"
 NG="http://127.0.0.1:$NG_PORT"
 t_ok "nginx starts on a free port" hl_wait_http "$NG/"
 [ -s "$T/nginx/error.log" ] && sed 's/^/# nginx: /' "$T/nginx/error.log"

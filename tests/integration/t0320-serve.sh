@@ -13,7 +13,6 @@
 
 T=$(hl_tmp)
 PUB=$T/public
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 PY=python3
 [ -x /usr/bin/python3 ] && PY=/usr/bin/python3
 NG_PID=""
@@ -504,34 +503,14 @@ t_ok "Cache-Control: manifest no-cache, lists a minute, objects immutable" \
 t_ok "no path leaves the published directory" check escape "$HL_URL"
 
 # --- nginx on the same directory ----------------------------------------
-mkdir -p "$T/nginx"
 NG_PORT=$(hl_port)
-NG_USER=""
-[ "$(id -u)" = 0 ] && NG_USER="user root;"
-cat >"$T/nginx/nginx.conf" <<EOF
-$NG_USER
-worker_processes 1;
-error_log $T/nginx/error.log;
-pid $T/nginx/nginx.pid;
-events { worker_connections 64; }
-http {
+hl_nginx_start "$T/nginx" "
 	access_log off;
-	client_body_temp_path $T/nginx/body;
-	proxy_temp_path $T/nginx/proxy;
-	fastcgi_temp_path $T/nginx/fastcgi;
-	uwsgi_temp_path $T/nginx/uwsgi;
-	scgi_temp_path $T/nginx/scgi;
-	default_type application/octet-stream;
 	server {
 		listen 127.0.0.1:$NG_PORT;
 		root $PUB;
 		gzip_static on;
-	}
-}
-EOF
-"$NGINX" -p "$T/nginx" -e "$T/nginx/error.log" -c "$T/nginx/nginx.conf" \
-    -g 'daemon off;' >"$T/nginx/stdout" 2>&1 &
-NG_PID=$!
+	}"
 t_ok "nginx starts on a free port" hl_wait_http "http://127.0.0.1:$NG_PORT/"
 t_ok "nginx sends the same bodies as the daemon, identity and gzip" \
     check nginx "$HL_URL" "http://127.0.0.1:$NG_PORT"

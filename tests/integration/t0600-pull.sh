@@ -5,7 +5,6 @@
 . tests/lib.sh
 
 SAMPLES=$(hl_samples)
-NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 T=$(hl_tmp)
 D=$T/d
 NG_PID=""
@@ -67,28 +66,14 @@ cp -a "$D/public" "$T/old"
 # test breaks in various ways on another.
 NG_PORT=$(hl_port)
 EV_PORT=$(hl_port)
-NG_USER=""
-[ "$(id -u)" = 0 ] && NG_USER="user root;"
-cat >"$T/nginx/nginx.conf" <<EOF
-$NG_USER
-worker_processes 1;
-error_log $T/nginx/error.log;
-pid $T/nginx/nginx.pid;
-events { worker_connections 64; }
-http {
+hl_nginx_start "$T/nginx" "
 	log_format t '\$request_method \$uri \$status \$body_bytes_sent';
 	access_log $T/nginx/access.log t;
-	client_body_temp_path $T/nginx/body;
-	proxy_temp_path $T/nginx/proxy;
-	fastcgi_temp_path $T/nginx/fastcgi;
-	uwsgi_temp_path $T/nginx/uwsgi;
-	scgi_temp_path $T/nginx/scgi;
 	types {
 		application/json json;
 		text/plain txt yml;
 		application/gzip gz;
 	}
-	default_type application/octet-stream;
 	gzip on;
 	gzip_types application/json text/plain;
 	server {
@@ -100,12 +85,7 @@ http {
 		listen 127.0.0.1:$EV_PORT;
 		root $T/evil;
 		access_log off;
-	}
-}
-EOF
-"$NGINX" -p "$T/nginx" -e "$T/nginx/error.log" -c "$T/nginx/nginx.conf" \
-    -g 'daemon off;' >"$T/nginx/stdout" 2>&1 &
-NG_PID=$!
+	}"
 NG="http://127.0.0.1:$NG_PORT"
 EV="http://127.0.0.1:$EV_PORT"
 t_ok "nginx serves the daemon's published tree" hl_wait_http "$NG/manifest.json"
