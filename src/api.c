@@ -1280,6 +1280,71 @@ h_healthz(struct ctx *c)
 	reply(c, 200, NULL, NULL, "ok", extra);
 }
 
+/* A Prometheus label value: backslash, quote and newline escaped. */
+static int
+put_label(struct hl_buf *b, const char *v)
+{
+	int rc = 0;
+
+	for (; *v != '\0' && rc == 0; v++)
+		rc = *v == '\\' ? hl_buf_puts(b, "\\\\") :
+		    *v == '"' ? hl_buf_puts(b, "\\\"") :
+		    *v == '\n' ? hl_buf_puts(b, "\\n") : hl_buf_putc(b, *v);
+	return rc;
+}
+
+/*
+ * The publisher's targets, taken from the same callback as /healthz, as
+ * gauges and counters labelled by target.
+ */
+static int
+target_metrics(struct hl_buf *b, struct hl_api *api)
+{
+	static const struct {
+		const char *key, *name, *type, *help;
+		double scale;
+	} m[] = {
+		{ "version", "helios_target_version", "gauge",
+		    "The version a target last published.", 1 },
+		{ "failures", "helios_target_failures_total", "counter",
+		    "Failed publishes to a target.", 1 },
+		{ "last_publish_ms", "helios_target_publish_seconds", "gauge",
+		    "How long the target's last publish took.", 1e-3 },
+		{ "expires_at", "helios_target_manifest_expiry_seconds",
+		    "gauge", "When the target's manifest expires (Unix time).",
+		    1 },
+		{ "stopped", "helios_target_stopped", "gauge",
+		    "1 when a target is stopped until an operator restarts.",
+		    1 },
+	};
+	json_t *obj, *targets, *t, *v;
+	size_t i, k;
+	int rc = 0;
+
+	if (api->health == NULL || (obj = json_object()) == NULL)
+		return 0;
+	api->health(obj, api->payload);
+	targets = json_object_get(obj, "targets");
+	for (k = 0; k < sizeof(m) / sizeof(m[0]) && rc == 0; k++) {
+		rc |= hl_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n",
+		    m[k].name, m[k].help, m[k].name, m[k].type);
+		json_array_foreach(targets, i, t) {
+			v = json_object_get(t, m[k].key);
+			rc |= hl_buf_printf(b, "%s{target=\"", m[k].name);
+			rc |= put_label(b, json_string_value(json_object_get(t,
+			    "name")) ? json_string_value(json_object_get(t,
+			    "name")) : "");
+			rc |= hl_buf_printf(b, "\",kind=\"%s\"} %.15g\n",
+			    json_string_value(json_object_get(t, "kind")) ?
+			    json_string_value(json_object_get(t, "kind")) : "",
+			    (json_is_true(v) ? 1.0 : json_number_value(v)) *
+			    m[k].scale);
+		}
+	}
+	json_decref(obj);
+	return rc;
+}
+
 static void
 h_metrics(struct ctx *c)
 {
@@ -1321,6 +1386,7 @@ h_metrics(struct ctx *c)
 	rc |= hl_buf_printf(b, "# HELP helios_version The highest committed "
 	    "version.\n# TYPE helios_version gauge\nhelios_version %"
 	    PRId64 "\n", hl_store_version(api->st));
+	rc |= target_metrics(b, api);
 	if (rc != 0) {
 		c->nomem = 1;
 		return;

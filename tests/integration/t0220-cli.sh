@@ -74,6 +74,10 @@ while ! cmp -s "$D/conf-public/lists/blacklist-keyword.txt" \
 done
 t_ok "an import beside the running daemon is published within seconds" \
     cmp "$D/conf-public/lists/blacklist-keyword.txt" "$S/bad_keywords.txt"
+mv=$($PY -c "import json; print(json.load(open('$D/conf-public/manifest.json'))['version'])")
+t_ok "/metrics gives each target's published version" sh -c \
+    "curl -s http://127.0.0.1:$port/metrics |
+     grep -qx 'helios_target_version{target=\"dir:$D/conf-public\",kind=\"dir\"} $mv'"
 exp1=$($PY -c "import json; print(json.load(open('$D/conf-public/manifest.json'))['expires_at'])")
 sleep 4
 exp2=$($PY -c "import json; print(json.load(open('$D/conf-public/manifest.json'))['expires_at'])")
