@@ -48,6 +48,7 @@ struct list_cache {
 	int		 valid;
 	struct entry	 json;
 	struct entry	 text;
+	size_t		 json_body;	/* bytes of json up to its last item */
 };
 
 struct seg {
@@ -348,9 +349,12 @@ text_thread(void *arg)
 	return NULL;
 }
 
-/* The JSON of a list into json (see render_list).  HL_ENOMEM. */
+/*
+ * The JSON of a list into json (see render_list); *body is where the
+ * items end (before "],"), for appends.  HL_ENOMEM.
+ */
 static int
-list_json(struct hl_buf *json, const struct list_cache *lc,
+list_json(struct hl_buf *json, size_t *body, const struct list_cache *lc,
     const struct hl_item *items, size_t n)
 {
 	char *head = NULL, *tail = NULL;
@@ -374,6 +378,7 @@ list_json(struct hl_buf *json, const struct list_cache *lc,
 			rc = hl_item_json_write(json, &items[i], lc->info.id,
 			    lc->info.fmt);
 	}
+	*body = json->len;
 	if (rc == 0)
 		rc = hl_buf_puts(json, "],") ||
 		    hl_buf_puts(json, tail + 1) || hl_buf_putc(json, '\n');
@@ -409,7 +414,7 @@ render_list(struct list_cache *lc, struct hl_store *st, int level,
 	tj.n = n;
 	tj.level = level;
 	threaded = pthread_create(&thr, NULL, text_thread, &tj) == 0;
-	if (list_json(&json, lc, items, n) != 0)
+	if (list_json(&json, &lc->json_body, lc, items, n) != 0)
 		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
 	else {
 		snprintf(path, sizeof(path), "lists/%s.json", lc->info.id);
@@ -428,6 +433,129 @@ render_list(struct list_cache *lc, struct hl_store *st, int level,
 	if (rc == 0)
 		lc->valid = 1;
 	hl_buf_free(&json);
+	hl_items_free(items, n);
+	return rc;
+}
+
+/*
+ * The events that brought list l from version `from` to l->version, when
+ * they are all additions of ordinary items (not verbatim lines): the usual
+ * change, a new pattern.  Returns 0 with the new items in *out, or -1 when
+ * the list must be rendered in full (any delete, too many events, an
+ * import of comment lines, a count that does not add up).
+ */
+static int
+appended_items(struct hl_item **out, size_t *nout, struct hl_store *st,
+    const struct hl_list *l, int64_t from, int64_t count_before)
+{
+	struct hl_event *ev = NULL;
+	struct hl_item *v = NULL;
+	json_t *r;
+	size_t n = 0, i, k = 0;
+	int ok = 1;
+
+	*out = NULL;
+	*nout = 0;
+	if (l->version - from > 256 ||
+	    hl_store_events(&ev, &n, st, from, 256, NULL) != 0)
+		return -1;
+	if ((v = calloc(n + 1, sizeof(*v))) == NULL)
+		ok = 0;
+	for (i = 0; ok && i < n && ev[i].version <= l->version; i++) {
+		if (strcmp(ev[i].list, l->id) != 0)
+			continue;
+		r = json_loads(ev[i].record, 0, NULL);
+		ok = r != NULL && strcmp(ev[i].op, "add") == 0 &&
+		    !json_is_true(json_object_get(r, "verbatim")) &&
+		    json_is_string(json_object_get(r, "text_pattern"));
+		if (ok) {
+			v[k].id = json_integer_value(json_object_get(r, "id"));
+			v[k].value = strdup(json_string_value(
+			    json_object_get(r, "text_pattern")));
+			v[k].created_at = json_integer_value(
+			    json_object_get(r, "created_at"));
+			v[k].modified_at = json_integer_value(
+			    json_object_get(r, "modified_at"));
+			if (json_is_string(json_object_get(r, "created_by")))
+				v[k].created_by = strdup(json_string_value(
+				    json_object_get(r, "created_by")));
+			if (json_is_string(json_object_get(r, "modified_by")))
+				v[k].modified_by = strdup(json_string_value(
+				    json_object_get(r, "modified_by")));
+			v[k].token_id = json_integer_value(
+			    json_object_get(r, "token_id"));
+			ok = v[k].value != NULL;
+			k++;
+		}
+		json_decref(r);
+	}
+	/* Every event up to the list's version was read, and they add up. */
+	ok = ok && k > 0 && count_before + (int64_t)k == l->count &&
+	    !(n == 256 && ev[n - 1].version < l->version);
+	hl_events_free(ev, n);
+	if (!ok) {
+		hl_items_free(v, k);
+		return -1;
+	}
+	*out = v;
+	*nout = k;
+	return 0;
+}
+
+/*
+ * Appends items to an already rendered plain or tsv list: the JSON keeps
+ * its bytes up to the last item and gets the new items and a new tail,
+ * the text file gets their lines.  Exactly the bytes a full render of the
+ * list would give (test_snapshot checks).  -1: render in full instead.
+ */
+static int
+append_list(struct list_cache *lc, const struct hl_list *now,
+    struct hl_store *st, int level, struct hl_err *err)
+{
+	struct hl_item *items = NULL;
+	struct hl_buf json = HL_BUF_INIT, text = HL_BUF_INIT;
+	char *head = NULL, *tail = NULL, *data;
+	char jpath[128], tpath[128];
+	size_t n = 0, i, len, body;
+	int rc = -1;
+
+	if (!lc->valid || (now->fmt != HL_FMT_PLAIN &&
+	    now->fmt != HL_FMT_TSV) || lc->json_body == 0 ||
+	    appended_items(&items, &n, st, now, lc->info.version,
+	    lc->info.count) != 0)
+		return -1;
+	snprintf(jpath, sizeof(jpath), "%s", lc->json.path);
+	snprintf(tpath, sizeof(tpath), "%s", lc->text.path);
+	if (list_doc_ends(&head, &tail, now) != 0 ||
+	    hl_buf_grow(&json, lc->json.id.len + 512 * n) != 0 ||
+	    hl_buf_put(&json, lc->json.id.data, lc->json_body) != 0)
+		goto out;
+	for (i = 0; i < n; i++)
+		if ((lc->info.count + (int64_t)i > 0 &&
+		    hl_buf_putc(&json, ',') != 0) ||
+		    hl_item_json_write(&json, &items[i], now->id,
+		    now->fmt) != 0)
+			goto out;
+	body = json.len;
+	if (hl_buf_puts(&json, "],") || hl_buf_puts(&json, tail + 1) ||
+	    hl_buf_putc(&json, '\n') ||
+	    hl_buf_put(&text, lc->text.id.data, lc->text.id.len) != 0 ||
+	    hl_textfmt_render(&text, now->fmt, items, n, err) != 0)
+		goto out;
+	data = hl_buf_detach(&json, &len);
+	if ((rc = entry_set(&lc->json, jpath, data, len, level, err)) == 0) {
+		data = hl_buf_detach(&text, &len);
+		rc = entry_set(&lc->text, tpath, data, len, level, err);
+	}
+	if (rc == 0)
+		lc->json_body = body;
+	else
+		lc->valid = 0;
+out:
+	free(head);
+	free(tail);
+	hl_buf_free(&json);
+	hl_buf_free(&text);
 	hl_items_free(items, n);
 	return rc;
 }
@@ -464,6 +592,14 @@ render_lists(struct hl_snap *s, struct hl_store *st, struct hl_err *err)
 		if (j && lc->valid && lc->info.version == lists[i].version &&
 		    lc->info.count == lists[i].count)
 			continue;
+		if (j && append_list(lc, &lists[i], st, s->o.gzip_level,
+		    NULL) == 0) {
+			hl_list_clear(&lc->info);
+			lc->info = lists[i];
+			memset(&lists[i], 0, sizeof(lists[i]));
+			s->stats.lists_appended++;
+			continue;
+		}
 		hl_list_clear(&lc->info);
 		lc->info = lists[i];
 		memset(&lists[i], 0, sizeof(lists[i]));

@@ -56,6 +56,8 @@ void	hl_snap_set_previous(struct hl_snap *s, const char *sha256);
 struct hl_snap_stats {
 	int64_t	builds;
 	int64_t	lists_rendered;		/* list renders (json + text) */
+	int64_t	lists_appended;		/* lists brought up to date by
+					   appending new items */
 	int64_t	segments_rendered;
 	int64_t	bytes_compressed;	/* input bytes given to gzip */
 	double	last_build_ms;

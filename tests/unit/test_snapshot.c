@@ -560,24 +560,26 @@ test_only_changed_lists_are_rendered(void **state)
 	}
 	copy_free(c);
 
-	/* One small list changes: it alone is rendered. */
+	/* One small list changes: it alone is brought up to date. */
 	add_one(f->st, "watch-number", "12345");
 	a = b;
 	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
 	hl_snap_stats(&b, s);
-	assert_int_equal(b.lists_rendered - a.lists_rendered, 1);
+	assert_int_equal(b.lists_rendered - a.lists_rendered +
+	    b.lists_appended - a.lists_appended, 1);
 	/* ... and far less than the big list is compressed again. */
 	assert_true(b.bytes_compressed - a.bytes_compressed <
 	    (int64_t)find(t, "lists/blacklist-keyword.txt")->len);
 	assert_non_null(strstr((const char *)find(t,
 	    "lists/watch-number.txt")->data, "12345"));
 
-	/* The big list changes: it alone is rendered. */
+	/* The big list changes: it alone is brought up to date. */
 	add_one(f->st, "blacklist-keyword", "late\\.example");
 	a = b;
 	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
 	hl_snap_stats(&b, s);
-	assert_int_equal(b.lists_rendered - a.lists_rendered, 1);
+	assert_int_equal(b.lists_rendered - a.lists_rendered +
+	    b.lists_appended - a.lists_appended, 1);
 	assert_non_null(strstr((const char *)find(t,
 	    "lists/blacklist-keyword.txt")->data, "late\\.example"));
 	hl_snap_free(s);
@@ -794,6 +796,81 @@ test_signed_manifest_verifies(void **state)
 	assert_null(s);
 }
 
+/* Every file but the manifest is the same in trees a and b. */
+static void
+same_files(const struct hl_tree *a, const struct copy *b, size_t nb)
+{
+	size_t i;
+
+	assert_int_equal(a->n, nb);
+	for (i = 0; i < nb; i++) {
+		assert_string_equal(a->files[i].path, b[i].path);
+		if (strncmp(b[i].path, "manifest.json", 13) == 0)
+			continue;
+		if (a->files[i].len != b[i].len ||
+		    memcmp(a->files[i].data, b[i].data, b[i].len) != 0)
+			fail_msg("%s differs from a full render", b[i].path);
+	}
+}
+
+/*
+ * New items appended to a rendered list give exactly the bytes of a full
+ * render, for plain and tsv lists, from empty and non-empty lists, one or
+ * several at a time; a delete falls back to a full render.
+ */
+static void
+test_appends_give_the_bytes_of_a_full_render(void **state)
+{
+	struct fx *f = *state;
+	struct hl_snap_opts o = HL_SNAP_OPTS_INIT;
+	struct hl_snap *warm, *cold;
+	struct hl_snap_stats a, b;
+	struct hl_item gone;
+	struct hl_actor who = { 0, "test" };
+	struct hl_err err = HL_ERR_INIT;
+	const struct hl_tree *t, *u;
+	struct copy *c;
+	char val[64];
+	int64_t v;
+	int round;
+
+	o.now = 1796000000;
+	add_many(f->st, "blacklist-keyword", "base", 300);
+	assert_int_equal(hl_snap_new(&warm, &o, &err), 0);
+	assert_int_equal(hl_snap_build(&t, warm, f->st, &err), 0);
+	for (round = 0; round < 4; round++) {
+		snprintf(val, sizeof(val), "append-%d\\.example", round);
+		add_one(f->st, "blacklist-keyword", round == 2 ?
+		    "caf\xc3\xa9 \"q\" \\d+" : val);
+		if (round == 0)
+			add_one(f->st, "watch-keyword", "first\\.ever");
+		if (round == 1) {
+			add_one(f->st, "watch-keyword", "second\\.one");
+			add_one(f->st, "watch-keyword", "third\\.one");
+		}
+		if (round == 3)
+			assert_int_equal(hl_store_item_del(&gone, &v, f->st,
+			    "blacklist-keyword", "base-7\\.example", &who,
+			    &err), 0);
+		if (round == 3)
+			hl_item_clear(&gone);
+		hl_snap_stats(&a, warm);
+		assert_int_equal(hl_snap_build(&t, warm, f->st, &err), 0);
+		hl_snap_stats(&b, warm);
+		if (round < 3)
+			assert_true(b.lists_appended > a.lists_appended);
+		else
+			assert_true(b.lists_rendered > a.lists_rendered);
+		c = copy_tree(t);
+		assert_int_equal(hl_snap_new(&cold, &o, &err), 0);
+		assert_int_equal(hl_snap_build(&u, cold, f->st, &err), 0);
+		same_files(u, c, t->n);
+		hl_snap_free(cold);
+		copy_free(c);
+	}
+	hl_snap_free(warm);
+}
+
 int
 main(void)
 {
@@ -815,6 +892,9 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_signed_manifest_verifies, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_appends_give_the_bytes_of_a_full_render, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
