@@ -1,6 +1,7 @@
 /*
  * blob: hashing and gzip for published files (see blob.h).
  */
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -145,4 +146,245 @@ hl_blob_clear(struct hl_blob *b)
 		return;
 	free(b->data);
 	memset(b, 0, sizeof(*b));
+}
+
+void
+hl_blob_memo_clear(struct hl_blob_memo *m)
+{
+	size_t i;
+
+	if (m == NULL)
+		return;
+	EVP_MD_CTX_free(m->sha);
+	EVP_MD_CTX_free(m->md5);
+	for (i = 0; i < m->n; i++)
+		free(m->z[i]);
+	free(m->z);
+	free(m->zlen);
+	free(m->crc);
+	memset(m, 0, sizeof(*m));
+}
+
+/* One chunk as raw deflate; a full flush unless it is the last. */
+static int
+deflate_chunk(unsigned char **out, size_t *outlen, const unsigned char *p,
+    size_t len, int level, int last)
+{
+	z_stream z;
+	unsigned char *buf;
+	size_t cap;
+	int rc;
+
+	memset(&z, 0, sizeof(z));
+	if (deflateInit2(&z, level, Z_DEFLATED, -15, 8,
+	    Z_DEFAULT_STRATEGY) != Z_OK)
+		return HL_ENOMEM;
+	cap = deflateBound(&z, len) + 16;
+	if ((buf = malloc(cap)) == NULL) {
+		deflateEnd(&z);
+		return HL_ENOMEM;
+	}
+	z.next_in = (Bytef *)(uintptr_t)p;
+	z.avail_in = (uInt)len;
+	z.next_out = buf;
+	z.avail_out = (uInt)cap;
+	rc = deflate(&z, last ? Z_FINISH : Z_FULL_FLUSH);
+	if ((last && rc != Z_STREAM_END) || (!last && rc != Z_OK) ||
+	    z.avail_in != 0) {
+		deflateEnd(&z);
+		free(buf);
+		return HL_EIO;
+	}
+	*out = buf;
+	*outlen = cap - z.avail_out;
+	deflateEnd(&z);
+	return 0;
+}
+
+struct zjob {
+	const unsigned char	*data;
+	size_t			 len;
+	size_t			 first;	/* chunk index to start at */
+	size_t			 nchunks;
+	int			 level;
+	unsigned char		**z;
+	size_t			*zlen;
+	unsigned long		*crc;
+	int			 rc;
+};
+
+static void *
+zjob_run(void *arg)
+{
+	struct zjob *j = arg;
+	size_t k, off, n;
+
+	for (k = j->first; k < j->nchunks && j->rc == 0; k++) {
+		off = k * HL_BLOB_CHUNK;
+		n = j->len - off < HL_BLOB_CHUNK ? j->len - off : HL_BLOB_CHUNK;
+		j->crc[k] = crc32(0L, j->data + off, (uInt)n);
+		j->rc = deflate_chunk(&j->z[k], &j->zlen[k], j->data + off, n,
+		    j->level, k == j->nchunks - 1);
+	}
+	return NULL;
+}
+
+static void
+put_le32(unsigned char *p, unsigned long v)
+{
+	p[0] = (unsigned char)(v & 0xff);
+	p[1] = (unsigned char)((v >> 8) & 0xff);
+	p[2] = (unsigned char)((v >> 16) & 0xff);
+	p[3] = (unsigned char)((v >> 24) & 0xff);
+}
+
+int
+hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
+    struct hl_blob_memo *memo, void *data, size_t len, size_t keep,
+    int level, struct hl_err *err)
+{
+	static const unsigned char header[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0,
+	    0, 0, 3 };
+	struct hl_blob_memo old, m;
+	struct hl_buf out = HL_BUF_INIT;
+	struct zjob job;
+	EVP_MD_CTX *sha = NULL, *md5 = NULL;
+	unsigned char d[EVP_MAX_MD_SIZE], trailer[8];
+	const unsigned char *p = data;
+	unsigned long crc = 0;
+	size_t nchunks, reuse, hashed, k, gzlen;
+	pthread_t thr;
+	unsigned int dn;
+	int rc = HL_ENOMEM, threaded;
+	char *gzdata;
+
+	memset(id, 0, sizeof(*id));
+	memset(gz, 0, sizeof(*gz));
+	memset(&m, 0, sizeof(m));
+	memset(&old, 0, sizeof(old));
+	if (memo != NULL) {
+		old = *memo;
+		memset(memo, 0, sizeof(*memo));
+	}
+	if (data == NULL)
+		goto fail;
+	nchunks = len == 0 ? 1 : (len + HL_BLOB_CHUNK - 1) / HL_BLOB_CHUNK;
+	/* Whole chunks of the old file that are still whole and unchanged. */
+	reuse = old.level == level && old.at <= keep && old.at < len ?
+	    old.at / HL_BLOB_CHUNK : 0;
+	if (reuse > nchunks - 1)
+		reuse = nchunks - 1;
+	m.level = level;
+	m.n = nchunks;
+	if ((m.z = calloc(nchunks, sizeof(*m.z))) == NULL ||
+	    (m.zlen = calloc(nchunks, sizeof(*m.zlen))) == NULL ||
+	    (m.crc = calloc(nchunks, sizeof(*m.crc))) == NULL)
+		goto fail;
+	for (k = 0; k < reuse; k++) {
+		m.z[k] = old.z[k];
+		m.zlen[k] = old.zlen[k];
+		m.crc[k] = old.crc[k];
+		old.z[k] = NULL;
+	}
+	/* Compress the rest on another core while this one hashes. */
+	memset(&job, 0, sizeof(job));
+	job.data = p;
+	job.len = len;
+	job.first = reuse;
+	job.nchunks = nchunks;
+	job.level = level;
+	job.z = m.z;
+	job.zlen = m.zlen;
+	job.crc = m.crc;
+	threaded = len - reuse * HL_BLOB_CHUNK >= HL_BLOB_CHUNK &&
+	    pthread_create(&thr, NULL, zjob_run, &job) == 0;
+	if (!threaded)
+		zjob_run(&job);
+
+	/* Hashes: from the old state when it covers an unchanged prefix. */
+	if ((sha = EVP_MD_CTX_new()) == NULL || (md5 = EVP_MD_CTX_new()) ==
+	    NULL)
+		rc = HL_ENOMEM;
+	else if (reuse > 0 && old.at == reuse * HL_BLOB_CHUNK &&
+	    EVP_MD_CTX_copy_ex(sha, old.sha) == 1 &&
+	    EVP_MD_CTX_copy_ex(md5, old.md5) == 1) {
+		hashed = old.at;
+		rc = 0;
+	} else {
+		hashed = 0;
+		rc = EVP_DigestInit_ex(sha, EVP_sha256(), NULL) == 1 &&
+		    EVP_DigestInit_ex(md5, EVP_md5(), NULL) == 1 ? 0 : HL_EIO;
+	}
+	/* Keep the states at the start of the last chunk, for next time. */
+	m.at = (nchunks - 1) * HL_BLOB_CHUNK;
+	if (rc == 0 && hashed < m.at)
+		rc = EVP_DigestUpdate(sha, p + hashed, m.at - hashed) == 1 &&
+		    EVP_DigestUpdate(md5, p + hashed, m.at - hashed) == 1 ?
+		    0 : HL_EIO;
+	if (rc == 0 && ((m.sha = EVP_MD_CTX_new()) == NULL ||
+	    (m.md5 = EVP_MD_CTX_new()) == NULL ||
+	    EVP_MD_CTX_copy_ex(m.sha, sha) != 1 ||
+	    EVP_MD_CTX_copy_ex(m.md5, md5) != 1))
+		rc = HL_ENOMEM;
+	if (rc == 0 && (EVP_DigestUpdate(sha, p + m.at, len - m.at) != 1 ||
+	    EVP_DigestUpdate(md5, p + m.at, len - m.at) != 1))
+		rc = HL_EIO;
+	if (rc == 0) {
+		EVP_DigestFinal_ex(sha, d, &dn);
+		hex(id->sha256, d, dn);
+		EVP_DigestFinal_ex(md5, d, &dn);
+		hex(id->md5, d, dn);
+	}
+	if (threaded)
+		pthread_join(thr, NULL);
+	if (rc == 0 && job.rc != 0)
+		rc = job.rc;
+	if (rc != 0)
+		goto fail;
+
+	/* header, chunks, CRC-32 and length of the whole input */
+	gzlen = sizeof(header) + sizeof(trailer);
+	for (k = 0; k < nchunks; k++) {
+		gzlen += m.zlen[k];
+		crc = k == 0 ? m.crc[0] : crc32_combine(crc, m.crc[k],
+		    (z_off_t)(k == nchunks - 1 ? len - k * HL_BLOB_CHUNK :
+		    HL_BLOB_CHUNK));
+	}
+	if (hl_buf_grow(&out, gzlen) != 0) {
+		rc = HL_ENOMEM;
+		goto fail;
+	}
+	hl_buf_put(&out, header, sizeof(header));
+	for (k = 0; k < nchunks; k++)
+		hl_buf_put(&out, m.z[k], m.zlen[k]);
+	put_le32(trailer, crc);
+	put_le32(trailer + 4, (unsigned long)(len & 0xffffffffu));
+	hl_buf_put(&out, trailer, sizeof(trailer));
+	gzdata = hl_buf_detach(&out, &gzlen);
+	id->data = data;
+	id->len = len;
+	gz->data = (unsigned char *)gzdata;
+	gz->len = gzlen;
+	hl_digest(gz->sha256, gz->md5, gzdata, gzlen);
+	/* Only whole chunks before the last are worth keeping. */
+	free(m.z[nchunks - 1]);
+	m.z[nchunks - 1] = NULL;
+	m.n = nchunks - 1;
+	if (memo != NULL)
+		*memo = m;
+	else
+		hl_blob_memo_clear(&m);
+	EVP_MD_CTX_free(sha);
+	EVP_MD_CTX_free(md5);
+	hl_blob_memo_clear(&old);
+	return 0;
+fail:
+	EVP_MD_CTX_free(sha);
+	EVP_MD_CTX_free(md5);
+	hl_blob_memo_clear(&m);
+	hl_blob_memo_clear(&old);
+	hl_buf_free(&out);
+	free(data);
+	return hl_err_set(err, rc ? rc : HL_ENOMEM, "hashing or compressing"
+	    " a file failed");
 }

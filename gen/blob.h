@@ -48,6 +48,39 @@ int	hl_blob_gzip(struct hl_blob *out, const struct hl_blob *b, int level,
 	    struct hl_err *err);
 void	hl_blob_clear(struct hl_blob *b);
 
+/*
+ * Published files are compressed in independent chunks of HL_BLOB_CHUNK
+ * input bytes (raw deflate, each chunk but the last ended with a full
+ * flush, as pigz does), one gzip member with one CRC: any gunzip reads it.
+ * Because chunks do not refer to each other, a file that grew at its end
+ * reuses the compressed chunks, CRCs and hash states of its unchanged
+ * prefix: a new pattern costs the last chunk, not the whole list.
+ */
+#define HL_BLOB_CHUNK	(256 * 1024)
+
+struct hl_blob_memo {
+	size_t		 at;	/* bytes covered: whole chunks, never the last */
+	int		 level;
+	void		*sha;	/* EVP_MD_CTX after `at` bytes */
+	void		*md5;
+	unsigned char	**z;	/* compressed chunk k, zlen[k] bytes */
+	size_t		*zlen;
+	unsigned long	*crc;	/* crc32 of chunk k's input */
+	size_t		 n;
+};
+
+/*
+ * Makes id (taking data, len bytes) and gz, its chunked gzip.  When memo
+ * holds the state of an earlier file whose first keep bytes equal data's,
+ * the chunks and hash states below keep are reused; memo is then updated
+ * for the next call.  memo may be NULL.  On error id and gz are empty
+ * (data is freed) and memo is cleared.
+ */
+int	hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
+	    struct hl_blob_memo *memo, void *data, size_t len, size_t keep,
+	    int level, struct hl_err *err);
+void	hl_blob_memo_clear(struct hl_blob_memo *m);
+
 /* Lower-case hex SHA-256 and MD5 of p. */
 void	hl_digest(char sha256[65], char md5[33], const void *p, size_t len);
 /* gzip of p, appended to out.  No name, mtime 0, OS 3 (unix). */

@@ -41,6 +41,7 @@ struct entry {
 	char		*gzobjpath;
 	struct hl_blob	 id;
 	struct hl_blob	 gz;
+	struct hl_blob_memo memo;
 };
 
 struct list_cache {
@@ -88,9 +89,12 @@ struct hl_snap {
 	struct hl_tree		 tree;
 };
 
+/* Empties e, keeping its memo (what a later append can reuse). */
 static void
-entry_clear(struct entry *e)
+entry_reset(struct entry *e)
 {
+	struct hl_blob_memo memo = e->memo;
+
 	free(e->path);
 	free(e->gzpath);
 	free(e->objpath);
@@ -98,65 +102,34 @@ entry_clear(struct entry *e)
 	hl_blob_clear(&e->id);
 	hl_blob_clear(&e->gz);
 	memset(e, 0, sizeof(*e));
+	e->memo = memo;
 }
 
-/* Files this large are hashed on one core while gzip runs on another. */
-#define PARALLEL_MIN	(1024 * 1024)
-
-struct gz_job {
-	const struct hl_blob	*in;
-	struct hl_blob		*out;
-	int			 level;
-	int			 rc;
-	struct hl_err		 err;
-};
-
-static void *
-gz_thread(void *arg)
+static void
+entry_clear(struct entry *e)
 {
-	struct gz_job *j = arg;
-
-	j->rc = hl_blob_gzip(j->out, j->in, j->level, &j->err);
-	return NULL;
+	entry_reset(e);
+	hl_blob_memo_clear(&e->memo);
 }
 
 /*
  * Makes e hold data (malloc'd, taken) under path, with its gzip and the
- * object names.  On error e is empty.
+ * object names.  keep: how many leading bytes are those of e's previous
+ * content (an append), which the chunked gzip and the hashes reuse; 0
+ * when unknown.  On error e is empty.
  */
 static int
 entry_set(struct entry *e, const char *path, char *data, size_t len,
-    int level, struct hl_err *err)
+    int level, size_t keep, struct hl_err *err)
 {
-	struct gz_job job;
-	pthread_t thr;
 	int rc;
 
-	entry_clear(e);
-	if (data == NULL)
-		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	entry_reset(e);
 	if (len > HL_BLOB_GZIP_BIG && level > HL_BLOB_GZIP_BIG_LEVEL)
 		level = HL_BLOB_GZIP_BIG_LEVEL;
-	/* gzip reads only the bytes; the hashes fill in beside it. */
-	e->id.data = (unsigned char *)data;
-	e->id.len = len;
-	memset(&job, 0, sizeof(job));
-	job.in = &e->id;
-	job.out = &e->gz;
-	job.level = level;
-	if (len >= PARALLEL_MIN && pthread_create(&thr, NULL, gz_thread,
-	    &job) == 0) {
-		hl_digest(e->id.sha256, e->id.md5, data, len);
-		pthread_join(thr, NULL);
-	} else {
-		hl_digest(e->id.sha256, e->id.md5, data, len);
-		gz_thread(&job);
-	}
-	if ((rc = job.rc) != 0) {
-		if (err != NULL)
-			*err = job.err;
+	if ((rc = hl_blob_make(&e->id, &e->gz, &e->memo, data, len, keep,
+	    level, err)) != 0)
 		goto fail;
-	}
 	if ((e->path = strdup(path)) == NULL ||
 	    asprintf(&e->gzpath, "%s.gz", path) < 0 ||
 	    asprintf(&e->objpath, "objects/%s", e->id.sha256) < 0 ||
@@ -195,7 +168,7 @@ entry_json(struct entry *e, const char *path, json_t *j, int level,
 		}
 		t[n] = '\n';
 		t[n + 1] = '\0';
-		return entry_set(e, path, t, n + 1, level, err);
+		return entry_set(e, path, t, n + 1, level, 0, err);
 	}
 }
 
@@ -342,7 +315,7 @@ text_thread(void *arg)
 		snprintf(path, sizeof(path), "lists/%s%s", j->lc->info.id,
 		    dot ? dot : ".txt");
 		data = hl_buf_detach(&text, &len);
-		j->rc = entry_set(&j->lc->text, path, data, len, j->level,
+		j->rc = entry_set(&j->lc->text, path, data, len, j->level, 0,
 		    &j->err);
 	}
 	hl_buf_free(&text);
@@ -419,7 +392,7 @@ render_list(struct list_cache *lc, struct hl_store *st, int level,
 	else {
 		snprintf(path, sizeof(path), "lists/%s.json", lc->info.id);
 		data = hl_buf_detach(&json, &len);
-		rc = entry_set(&lc->json, path, data, len, level, err);
+		rc = entry_set(&lc->json, path, data, len, level, 0, err);
 	}
 	if (threaded)
 		pthread_join(thr, NULL);
@@ -516,7 +489,7 @@ append_list(struct list_cache *lc, const struct hl_list *now,
 	struct hl_buf json = HL_BUF_INIT, text = HL_BUF_INIT;
 	char *head = NULL, *tail = NULL, *data;
 	char jpath[128], tpath[128];
-	size_t n = 0, i, len, body;
+	size_t n = 0, i, len, body, keep;
 	int rc = -1;
 
 	if (!lc->valid || (now->fmt != HL_FMT_PLAIN &&
@@ -543,9 +516,11 @@ append_list(struct list_cache *lc, const struct hl_list *now,
 	    hl_textfmt_render(&text, now->fmt, items, n, err) != 0)
 		goto out;
 	data = hl_buf_detach(&json, &len);
-	if ((rc = entry_set(&lc->json, jpath, data, len, level, err)) == 0) {
+	keep = lc->text.id.len;
+	if ((rc = entry_set(&lc->json, jpath, data, len, level,
+	    lc->json_body, err)) == 0) {
 		data = hl_buf_detach(&text, &len);
-		rc = entry_set(&lc->text, tpath, data, len, level, err);
+		rc = entry_set(&lc->text, tpath, data, len, level, keep, err);
 	}
 	if (rc == 0)
 		lc->json_body = body;
@@ -942,7 +917,7 @@ load_assets(struct hl_snap *s, struct hl_err *err)
 	}
 	for (i = 0; i < n && rc == 0; i++) {
 		rc = entry_set(&s->assets[i], v[i].path, v[i].data, v[i].len,
-		    s->o.gzip_level, err);
+		    s->o.gzip_level, 0, err);
 		v[i].data = NULL;
 		s->nassets++;
 	}
@@ -1042,7 +1017,7 @@ hl_snap_build(const struct hl_tree **tree, struct hl_snap *s,
 		}
 		data = hl_buf_detach(&page, &len);
 		if ((rc = entry_set(&s->index, "index.html", data, len,
-		    s->o.gzip_level, err)) != 0)
+		    s->o.gzip_level, 0, err)) != 0)
 			goto out;
 		if (s->assets == NULL &&
 		    (rc = load_assets(s, err)) != 0)
