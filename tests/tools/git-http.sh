@@ -40,7 +40,9 @@ start() {
 	done
 	[ -x "$BACKEND" ] || { echo "git-http.sh: no $BACKEND" >&2; exit 1; }
 	PATH=$PATH:/usr/sbin
-	DIR=$(cd "$DIR" && pwd)
+	# An absolute DIR, made if missing: never fall back to "/".
+	mkdir -p "$DIR" && DIR=$(cd "$DIR" && pwd) && [ -n "$DIR" ] &&
+	    [ "$DIR" != / ] || { echo "git-http.sh: bad DIR" >&2; exit 1; }
 	mkdir -p "$DIR/root" "$DIR/tmp" "$DIR/logs"
 	if [ ! -d "$DIR/root/pages.git" ]; then
 		git init -q --bare "$DIR/root/pages.git" || exit 1
