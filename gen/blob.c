@@ -121,24 +121,6 @@ out:
 	return rc;
 }
 
-int
-hl_blob_gzip(struct hl_blob *out, const struct hl_blob *b, int level,
-    struct hl_err *err)
-{
-	struct hl_buf z = HL_BUF_INIT;
-	char *data;
-	size_t len;
-	int rc;
-
-	memset(out, 0, sizeof(*out));
-	if ((rc = hl_gzip(&z, b->data, b->len, level, err)) != 0) {
-		hl_buf_free(&z);
-		return rc;
-	}
-	data = hl_buf_detach(&z, &len);
-	return hl_blob_take(out, data, len, err);
-}
-
 void
 hl_blob_clear(struct hl_blob *b)
 {

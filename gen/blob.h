@@ -43,9 +43,6 @@ struct hl_blob {
  */
 int	hl_blob_take(struct hl_blob *b, void *data, size_t len,
 	    struct hl_err *err);
-/* Hands b's bytes to a new blob holding their gzip (level). */
-int	hl_blob_gzip(struct hl_blob *out, const struct hl_blob *b, int level,
-	    struct hl_err *err);
 void	hl_blob_clear(struct hl_blob *b);
 
 /*

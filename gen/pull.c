@@ -627,31 +627,13 @@ local_read(struct local *l, const char *dir, struct hl_err *err)
 static int
 event_item(struct hl_item *it, json_t *ev, int fmt)
 {
-	json_t *rec = json_object_get(ev, "record"), *v, *ns;
+	json_t *rec = json_object_get(ev, "record"), *ns;
 	const char *value;
 	size_t i;
 
-	memset(it, 0, sizeof(*it));
-	if (!json_is_object(rec))
+	if (hl_item_from_json(it, rec) != 0)
 		return -1;
-	v = json_object_get(rec, "text_pattern");
-	if (!json_is_string(v))
-		v = json_object_get(ev, "value");
-	if (!json_is_string(v))
-		return -1;
-	value = json_string_value(v);
-	if ((it->value = strdup(value)) == NULL)
-		return -1;
-	it->created_at = int_or(rec, "created_at", 0);
-	it->modified_at = int_or(rec, "modified_at", 0);
-	it->created_by = str_dup(rec, "created_by");
-	it->modified_by = str_dup(rec, "modified_by");
-	it->comment = str_dup(rec, "comment");
-	it->id = int_or(rec, "id", 0);
-	it->token_id = int_or(rec, "token_id", 0);
-	if (json_is_true(json_object_get(rec, "disable")))
-		it->disabled = HL_DISABLE_TRUE;
-	it->pass = json_is_true(json_object_get(rec, "pass"));
+	value = it->value;
 	if (fmt == HL_FMT_YAML_NS) {
 		ns = json_object_get(rec, "ns");
 		it->ns_seq = json_is_array(ns) && json_array_size(ns) > 1;

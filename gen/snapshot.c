@@ -438,29 +438,11 @@ appended_items(struct hl_item **out, size_t *nout, struct hl_store *st,
 		if (strcmp(ev[i].list, l->id) != 0)
 			continue;
 		r = json_loads(ev[i].record, 0, NULL);
-		ok = r != NULL && strcmp(ev[i].op, "add") == 0 &&
-		    !json_is_true(json_object_get(r, "verbatim")) &&
-		    json_is_string(json_object_get(r, "text_pattern"));
-		if (ok) {
-			v[k].id = json_integer_value(json_object_get(r, "id"));
-			v[k].value = strdup(json_string_value(
-			    json_object_get(r, "text_pattern")));
-			v[k].created_at = json_integer_value(
-			    json_object_get(r, "created_at"));
-			v[k].modified_at = json_integer_value(
-			    json_object_get(r, "modified_at"));
-			if (json_is_string(json_object_get(r, "created_by")))
-				v[k].created_by = strdup(json_string_value(
-				    json_object_get(r, "created_by")));
-			if (json_is_string(json_object_get(r, "modified_by")))
-				v[k].modified_by = strdup(json_string_value(
-				    json_object_get(r, "modified_by")));
-			v[k].token_id = json_integer_value(
-			    json_object_get(r, "token_id"));
-			ok = v[k].value != NULL;
-			k++;
-		}
+		ok = strcmp(ev[i].op, "add") == 0 &&
+		    hl_item_from_json(&v[k], r) == 0;
 		json_decref(r);
+		if (ok && v[k++].verbatim)
+			ok = 0;
 	}
 	/* Every event up to the list's version was read, and they add up. */
 	ok = ok && k > 0 && count_before + (int64_t)k == l->count &&
@@ -970,9 +952,8 @@ render_manifest(struct hl_snap *s, int64_t v, struct hl_err *err)
 	hl_blob_clear(&s->manifest_gz);
 	hl_blob_clear(&s->sig);
 	data = hl_buf_detach(&b, &len);
-	if ((rc = hl_blob_take(&s->manifest, data, len, err)) != 0 ||
-	    (rc = hl_blob_gzip(&s->manifest_gz, &s->manifest,
-	    s->o.gzip_level, err)) != 0)
+	if ((rc = hl_blob_make(&s->manifest, &s->manifest_gz, NULL, data, len,
+	    0, s->o.gzip_level, err)) != 0)
 		return rc;
 	if (s->key != NULL && (rc = hl_manifest_sign(&s->sig, s->key,
 	    s->manifest.data, s->manifest.len, err)) != 0)

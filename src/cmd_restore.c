@@ -61,18 +61,13 @@ cmp_prov(const void *a, const void *b)
 	    ((const struct prov *)b)->key);
 }
 
-static char *
-dup_or_null(json_t *s)
-{
-	return json_is_string(s) ? strdup(json_string_value(s)) : NULL;
-}
-
 /* Gives items the provenance that the list's JSON records for them. */
 static void
 add_provenance(struct hl_item *items, size_t n, json_t *doc, int fmt)
 {
 	json_t *arr = json_object_get(doc, "items"), *r;
 	struct prov *pv, key, *hit;
+	struct hl_item rec;
 	size_t np, i;
 
 	np = json_array_size(arr);
@@ -93,18 +88,16 @@ add_provenance(struct hl_item *items, size_t n, json_t *doc, int fmt)
 		hit = key.key ? bsearch(&key, pv, np, sizeof(*pv), cmp_prov) :
 		    NULL;
 		free(key.key);
-		if (hit == NULL)
+		if (hit == NULL || hl_item_from_json(&rec, hit->rec) != 0)
 			continue;
-		items[i].created_at = json_integer_value(
-		    json_object_get(hit->rec, "created_at"));
-		items[i].modified_at = json_integer_value(
-		    json_object_get(hit->rec, "modified_at"));
+		items[i].created_at = rec.created_at;
+		items[i].modified_at = rec.modified_at;
 		free(items[i].created_by);
 		free(items[i].modified_by);
-		items[i].created_by = dup_or_null(json_object_get(hit->rec,
-		    "created_by"));
-		items[i].modified_by = dup_or_null(json_object_get(hit->rec,
-		    "modified_by"));
+		items[i].created_by = rec.created_by;
+		items[i].modified_by = rec.modified_by;
+		rec.created_by = rec.modified_by = NULL;
+		hl_item_clear(&rec);
 	}
 	for (i = 0; i < np; i++)
 		free(pv[i].key);

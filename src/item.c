@@ -524,6 +524,44 @@ hl_item_json_write(struct hl_buf *b, const struct hl_item *it,
 	return 0;
 }
 
+static int
+dup_member(char **dst, json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+
+	*dst = NULL;
+	if (!json_is_string(v))
+		return 0;
+	return (*dst = strdup(json_string_value(v))) == NULL ? HL_ENOMEM : 0;
+}
+
+int
+hl_item_from_json(struct hl_item *out, json_t *rec)
+{
+	memset(out, 0, sizeof(*out));
+	if (!json_is_object(rec) ||
+	    !json_is_string(json_object_get(rec, "text_pattern")))
+		return HL_EINVAL;
+	out->id = json_integer_value(json_object_get(rec, "id"));
+	out->created_at = json_integer_value(json_object_get(rec,
+	    "created_at"));
+	out->modified_at = json_integer_value(json_object_get(rec,
+	    "modified_at"));
+	out->token_id = json_integer_value(json_object_get(rec, "token_id"));
+	out->disabled = json_is_true(json_object_get(rec, "disable")) ?
+	    HL_DISABLE_TRUE : HL_DISABLE_NO;
+	out->pass = json_is_true(json_object_get(rec, "pass"));
+	out->verbatim = json_is_true(json_object_get(rec, "verbatim"));
+	if (dup_member(&out->value, rec, "text_pattern") != 0 ||
+	    dup_member(&out->comment, rec, "comment") != 0 ||
+	    dup_member(&out->created_by, rec, "created_by") != 0 ||
+	    dup_member(&out->modified_by, rec, "modified_by") != 0) {
+		hl_item_clear(out);
+		return HL_ENOMEM;
+	}
+	return 0;
+}
+
 char *
 hl_item_key(int fmt, const char *value)
 {

@@ -153,6 +153,15 @@ json_t	*hl_token_json(const struct hl_token *t);
 json_t	*hl_event_json(const struct hl_event *e);
 
 /*
+ * The inverse of hl_item_json: fills *out from an item's JSON object
+ * (a published list's item, a change event's record).  The value comes
+ * from "text_pattern"; ns_seq and the yaml key order are not in the JSON
+ * and stay 0/NULL.  HL_EINVAL when rec is not an item (no text_pattern),
+ * HL_ENOMEM; on error *out is empty.
+ */
+int	hl_item_from_json(struct hl_item *out, json_t *rec);
+
+/*
  * Appends exactly the bytes of json_dumps(hl_item_json(it, list, fmt),
  * JSON_COMPACT | JSON_SORT_KEYS) to b, without building the JSON tree: the
  * generator writes lists of a million items with it.  Strings must be

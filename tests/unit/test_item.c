@@ -71,6 +71,46 @@ the_streamed_json_of_an_item_is_jansson_s_byte_for_byte(void **state)
 	same_as_jansson(&it, "watch-ns", HL_FMT_YAML_NS);
 }
 
+/* hl_item_from_json reads back what hl_item_json wrote. */
+static void
+an_item_reads_back_from_its_json(void **state)
+{
+	struct hl_item it, back;
+	json_t *j;
+
+	memset(&it, 0, sizeof(it));
+	it.id = 42;
+	it.value = (char *)"ns1.example. ns2.example.";
+	it.comment = (char *)"a \"comment\"";
+	it.created_at = 1494568775;
+	it.created_by = (char *)"tripleee";
+	it.modified_at = 1796000000;
+	it.modified_by = (char *)"Makyen";
+	it.token_id = 3;
+	it.disabled = HL_DISABLE_TRUE;
+	it.pass = 1;
+	j = hl_item_json(&it, "watch-ns", HL_FMT_YAML_NS);
+	assert_int_equal(hl_item_from_json(&back, j), 0);
+	assert_int_equal(back.id, 42);
+	assert_string_equal(back.value, it.value);
+	assert_string_equal(back.comment, it.comment);
+	assert_int_equal(back.created_at, it.created_at);
+	assert_string_equal(back.created_by, it.created_by);
+	assert_int_equal(back.modified_at, it.modified_at);
+	assert_string_equal(back.modified_by, it.modified_by);
+	assert_int_equal(back.token_id, 3);
+	assert_int_equal(back.disabled, HL_DISABLE_TRUE);
+	assert_int_equal(back.pass, 1);
+	assert_int_equal(back.verbatim, 0);
+	hl_item_clear(&back);
+	json_decref(j);
+	/* A notification record is no item. */
+	j = json_pack("{s:I, s:s}", "user_id", (json_int_t)1, "site", "so");
+	assert_int_equal(hl_item_from_json(&back, j), HL_EINVAL);
+	assert_null(back.value);
+	json_decref(j);
+}
+
 static void
 scopes_round_trip_and_unknown_names_are_refused(void **state)
 {
@@ -108,6 +148,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
 		    the_streamed_json_of_an_item_is_jansson_s_byte_for_byte),
+		cmocka_unit_test(an_item_reads_back_from_its_json),
 		cmocka_unit_test(
 		    scopes_round_trip_and_unknown_names_are_refused),
 		cmocka_unit_test(
