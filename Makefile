@@ -1,8 +1,10 @@
 # Helios build.  Plain GNU make; pkg-config is called once.
 #
-#   make            build build/helios and build/libhelios.a
+#   make            build build/helios and build/libhelios.a (build packages only)
 #   make run        install missing packages, build, start the daemon
-#   make test       the whole suite (unit, API, integration); ends "N passed, N failed"
+#   make test       install missing test packages and npm modules, build, run
+#                   the whole suite (unit, API, integration); ends
+#                   "N passed, N failed"
 #   make check      the suite under ASan and UBSan
 #   make bench      benchmarks (figures, not assertions)
 #   make fuzz       a long libFuzzer run of the request parser
@@ -13,18 +15,25 @@ CC     ?= cc
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
           -Wmissing-prototypes -Wno-unused-parameter \
-          -iquote src -iquote gen $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+          $(INC) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
 B      ?= build
 
-LIB_SRC  = $(filter-out src/main.c,$(wildcard src/*.c gen/*.c))
+# The layers, lowest first (each folder's README says what it may include;
+# tests/tools/layers.sh checks it): base, store, generator, targets, the
+# daemon and CLI; the client apart, on the base alone.
+DIRS     = src/base src/store gen gen/targets src src/client
+INC      = $(foreach d,$(DIRS),-iquote $(d))
+HDRS     = $(foreach d,$(DIRS),$(wildcard $(d)/*.h))
+
+LIB_SRC  = $(filter-out src/main.c,$(foreach d,$(DIRS),$(wildcard $(d)/*.c)))
 LIB_OBJ  = $(patsubst %.c,$(B)/%.o,$(LIB_SRC)) $(B)/schema_sql.o
 UNIT_SRC = $(wildcard tests/unit/test_*.c)
 UNIT_BIN = $(patsubst tests/unit/%.c,$(B)/tests/%,$(UNIT_SRC))
 
-all: $(B)/helios $(UNIT_BIN)
+all: $(B)/helios
 
-$(B)/%.o: %.c $(wildcard src/*.h gen/*.h)
+$(B)/%.o: %.c $(HDRS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
@@ -50,18 +59,32 @@ $(B)/tests/%: tests/unit/%.c $(B)/libhelios.a
 deps:
 	@sh tests/tools/deps.sh
 
-run: deps $(B)/helios
+# What the suite needs beyond the build: test servers and tools (Debian),
+# and the npm modules of package-lock.json.
+test-deps:
+	@sh tests/tools/deps.sh test
+
+run: deps
+	$(MAKE) $(B)/helios
 	sh tests/tools/run.sh $(B)/helios
 
-test: all
+units: $(B)/helios $(UNIT_BIN)
+
+test: test-deps
+	$(MAKE) units
 	sh tests/run.sh $(B)
+
+# The compiler flags for code built outside this file (benchmarks, fuzzing).
+print-inc:
+	@echo $(INC)
 
 check:
 	$(MAKE) B=build-san CC=clang \
 	  CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all" \
 	  LDFLAGS="-fsanitize=address,undefined" test
 
-bench: all
+bench: test-deps
+	$(MAKE) units
 	sh tests/bench/run.sh $(B)
 
 fuzz:
@@ -75,4 +98,4 @@ install: all
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all deps run test check bench fuzz install clean
+.PHONY: all deps test-deps units run test print-inc check bench fuzz install clean

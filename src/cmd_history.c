@@ -1,7 +1,7 @@
 /*
  * cmd_history: `helios history ID [--at VERSION|DATE] --repo PATH|URL
  * [--branch B] [--json]` prints a list as it was published at a past
- * version, read from the git pages archive (gen/gitarchive.h).
+ * version, read from the git pages archive (gen/targets/gitarchive.h).
  *
  * The list's file name comes from that version's manifest, so a list is
  * found even if its text format changed since.  DATE is YYYY-MM-DD or

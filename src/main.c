@@ -22,6 +22,7 @@
 #include <curl/curl.h>
 
 #include "auth.h"
+#include "client.h"
 #include "cmd.h"
 #include "config.h"
 #include "http.h"

@@ -8,7 +8,7 @@
  * whichever target it reads.  A file with a precompressed "<path>.gz"
  * sibling is sent gzipped to clients that accept it (Content-Encoding:
  * gzip, Vary: Accept-Encoding; the gzip variant has the ETag of the .gz
- * bytes).  Cache-Control follows the file class of gen/tree.h.
+ * bytes).  Cache-Control follows the file class of base/tree.h.
  *
  * The MD5 is computed once per file version and cached by (path, device,
  * inode, size, mtime): the publishers replace files by rename, so a new

@@ -1,10 +1,12 @@
 #!/bin/sh
-# Installs the Debian packages Helios builds and runs with, when missing.
-# As root it runs apt-get; as another user it names the packages and the
-# command to run.  `make run` and .ci/run call this.
+# Installs what Helios needs that is missing.  As root it runs apt-get; as
+# another user it names the packages and the command to run, and stops.
+# `make run` calls it for the build, `make test` (and so .ci/run) for the
+# suite.
 #
 #   sh tests/tools/deps.sh          build and run dependencies
-#   sh tests/tools/deps.sh test     also the test servers and tools
+#   sh tests/tools/deps.sh test     also the test servers and tools, and the
+#                                   npm modules of package-lock.json
 set -e
 BUILD="build-essential pkg-config libsqlite3-dev libmicrohttpd-dev
 libcurl4-openssl-dev libgit2-dev zlib1g-dev libjansson-dev libssl-dev
@@ -14,6 +16,8 @@ python3 python3-requests nodejs npm curl valgrind wrk sqlite3 openssl jq
 chromium"
 want=$BUILD
 [ "${1:-}" = test ] && want="$BUILD $TEST"
+# HL_DEPS_EXTRA: more package names, for the test of this script itself.
+want="$want ${HL_DEPS_EXTRA:-}"
 missing=""
 for p in $want; do
 	# Tools that may come from outside Debian's packages (a node
@@ -26,7 +30,19 @@ for p in $want; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null |
 	    grep -q 'install ok installed' || missing="$missing $p"
 done
-[ -z "$missing" ] && exit 0
+# npm modules: installed (npm ci) when node_modules is missing or older
+# than package-lock.json.  Needs no root: they go into ./node_modules.
+npm_modules() {
+	[ "${1:-}" = test ] || return 0
+	stamp=node_modules/.package-lock.json
+	[ -f "$stamp" ] && [ ! package-lock.json -nt "$stamp" ] && return 0
+	echo "installing npm modules (npm ci)"
+	npm ci --no-audit --no-fund --loglevel=error >/dev/null
+}
+if [ -z "$missing" ]; then
+	npm_modules "${1:-}"
+	exit 0
+fi
 if [ "$(id -u)" -ne 0 ]; then
 	echo "helios needs these Debian packages:$missing" >&2
 	echo "install them with: sudo apt-get install -y$missing" >&2
@@ -37,3 +53,4 @@ export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 # shellcheck disable=SC2086
 apt-get install -y -qq --no-install-recommends $missing >/dev/null
+npm_modules "${1:-}"

@@ -1,9 +1,9 @@
 /*
  * cmd_verify: `helios verify`, which checks a published tree as a client
- * would see it, from a directory or over HTTP (gen/fetch.h).
+ * would see it, from a directory or over HTTP (fetch.h).
  *
  * Checked, with one line on stderr for each thing that is wrong:
- *   - manifest.json parses (gen/pull.c) and, with --key, manifest.json.sig
+ *   - manifest.json parses (pull.c) and, with --key, manifest.json.sig
  *     verifies; the manifest has not expired;
  *   - every file the manifest names exists with its size and SHA-256, and
  *     so does its object copy;
@@ -28,7 +28,7 @@
 #include <jansson.h>
 
 #include "blob.h"
-#include "cmd.h"
+#include "client.h"
 #include "fetch.h"
 #include "manifest.h"
 #include "pull.h"

@@ -2,7 +2,7 @@
  * cmd_pull: `helios pull`, the command a SmokeDetector instance runs to
  * keep a directory of its list files in step with a published tree.
  *
- * The poll itself is hl_pull_once() (gen/pull.c); this file parses the
+ * The poll itself is hl_pull_once() (pull.c); this file parses the
  * options, reports each poll in one line, and runs the --watch loop:
  * poll at the interval the manifest suggests (or --interval) with +-10%
  * jitter; after a failure wait 5 s, doubling up to an hour, and never
@@ -25,7 +25,7 @@
 
 #include <openssl/pem.h>
 
-#include "cmd.h"
+#include "client.h"
 #include "fetch.h"
 #include "pull.h"
 
