@@ -964,11 +964,14 @@ same_item(const struct hl_item *old, const struct hl_item *in, int fmt)
 	    old->ns_seq == in->ns_seq && str_eq(old->keys, in->keys);
 }
 
-/* One line of a dry run's difference: "+ LINE: text" or "- text". */
+/*
+ * One line of a dry run's difference: "+ LINE: value" or "- value" (a
+ * value of several lines is cut after its first, with " ...").
+ */
 static void
 diff_line(struct wop *w, char op, const struct hl_item *it)
 {
-	const char *t = it->src ? it->src : it->value;
+	const char *t = it->value;
 	size_t len = strcspn(t, "\n");
 	char tmp[32];
 
