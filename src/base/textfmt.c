@@ -4,8 +4,9 @@
  * importer parses SmokeDetector's files with it.
  *
  * plain (bad_keywords.txt, blacklisted_websites.txt, ...): one regex a
- * line.  SmokeDetector skips a line that is empty after rstrip() or whose
- * first byte is '#'; such lines are kept as verbatim items:
+ * line, its value rstrip()ped as SmokeDetector reads it.  SmokeDetector
+ * skips a line that is empty after rstrip() or whose first byte is '#';
+ * such lines are kept as verbatim items:
  *
  *   # documentation: the (?!negative match) syntax ...   verbatim
  *   writing(?<!(?:code|script)\Wwriting) services?        value
@@ -46,10 +47,29 @@
  * with no value (a hand edit too: PyYAML writes None as "null") is kept
  * as HL_DISABLE_EMPTY.
  *
- * What is normalised rather than kept: a last line without '\n' gets one;
- * yaml that PyYAML would not have written (flow style, comments, other
- * quoting, "disable: yes", "null") comes back in PyYAML's form.  Values
- * rendered into yaml must be UTF-8.
+ * Nothing read is lost.  Each item keeps, in src, the exact text it was
+ * read from whenever rendering it would not give that text back: a folded
+ * block scalar ("comment: >" and indented lines), a comment longer than 80
+ * columns on one line, "- ns: " with a trailing space, other quoting, a
+ * tsv or plain line with trailing white space, a last line without '\n'.
+ * An item with src is written back as src; one without (every item the
+ * API made, and every item PyYAML would have written the same) is rendered
+ * as described above.  So an untouched file renders to its own bytes, and
+ * a change through the API rewrites only the lines of its item.
+ *
+ * In yaml files the lines between items (comments, blank lines) and after
+ * the last one become verbatim items (HL_VERBATIM_LINE), one a line; a
+ * header other than yaml.dump's (a comment before "Schema:", other
+ * quoting) is one HL_VERBATIM_HEAD item, written instead of the usual
+ * header ("items: []" and "items:" follow whether items remain).  An item
+ * spans its lines from its "- " to the end of its last value, so a comment
+ * inside an item, or after its value on the same line, is in its src.  A
+ * file whose items do not stand on lines of their own (flow style) is
+ * read into items alone and comes back in PyYAML's form.
+ *
+ * tsv lines that SmokeDetector's TSVDictParser logs and skips (not three
+ * fields after rstrip) or skips silently (a pattern starting with '#') are
+ * kept as HL_VERBATIM_SKIPPED items; the importer reports them.
  */
 #include <stdint.h>
 #include <stdio.h>
