@@ -1038,18 +1038,27 @@ mirror_remove(struct wop *w, struct hl_store *st, int fmt,
 	return rc;
 }
 
-/* Moves item id to position pos (a mirror follows the file's order). */
+/*
+ * Moves a stored item to position pos and points it at the copy it
+ * repeats (a mirror follows the file's order, and the first copy may have
+ * been replaced).
+ */
 static int
-set_pos(struct hl_store *st, int64_t id, int64_t pos, struct hl_err *err)
+set_place(struct hl_store *st, const struct hl_item *it, int64_t pos,
+    int64_t dup_of, struct hl_err *err)
 {
 	sqlite3_stmt *s;
 	int rc;
 
-	if ((s = prep(st, "UPDATE items SET pos = ?2 WHERE id = ?1",
-	    err)) == NULL)
+	if (it->pos == pos && it->dup_of == dup_of)
+		return 0;
+	if ((s = prep(st, "UPDATE items SET pos = ?2, dup_of = ?3"
+	    " WHERE id = ?1", err)) == NULL)
 		return HL_EIO;
-	sqlite3_bind_int64(s, 1, id);
+	sqlite3_bind_int64(s, 1, it->id);
 	sqlite3_bind_int64(s, 2, pos);
+	if (dup_of > 0)
+		sqlite3_bind_int64(s, 3, dup_of);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	return rc == SQLITE_DONE ? 0 : dberr(err, st, "move item");
@@ -1089,8 +1098,9 @@ op_import(struct wop *w, struct hl_store *st)
 			w->removed++;
 			w->version = v;
 			found = 0;
-		} else if (found && w->mirror && old.pos != (int64_t)i)
-			rc = set_pos(st, old.id, (int64_t)i, &w->err);
+		} else if (found && w->mirror)
+			rc = set_place(st, &old, (int64_t)i,
+			    first[i] != i ? ids[first[i]] : 0, &w->err);
 		if (found)
 			ids[i] = old.id;
 		hl_item_clear(&old);

@@ -349,6 +349,42 @@ a_mirror_removes_what_the_file_lost_and_a_dry_run_changes_nothing(
 }
 
 static void
+a_mirror_that_replaces_a_first_copy_keeps_its_copies_linked(void **state)
+{
+	struct fixture *f = *state;
+	struct hl_item in[2] = { { 0 } }, *out = NULL, it;
+	struct hl_store_mirror m = { 0 };
+	struct hl_err err = HL_ERR_INIT;
+	size_t added, n = 0;
+	int64_t v;
+
+	in[0].value = "192.0.2.9";
+	in[0].comment = "first";
+	in[1].value = "192.0.2.9";
+	assert_int_equal(hl_store_import(&added, &v, f->st, "watch-cidr",
+	    in, 2, &alice, &err), 0);
+	/* The first copy's comment changed in the file. */
+	in[0].comment = "changed";
+	assert_int_equal(hl_store_mirror(&m, f->st, "watch-cidr", in, 2,
+	    &alice, &err), 0);
+	assert_int_equal(m.added, 1);
+	assert_int_equal(m.removed, 1);
+	assert_int_equal(hl_store_items(&out, &n, f->st, "watch-cidr", 0,
+	    &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(out[0].comment, "changed");
+	assert_int_equal(out[1].dup_of, out[0].id);
+	hl_items_free(out, n);
+	assert_int_equal(hl_store_item_del(&it, &v, f->st, "watch-cidr",
+	    "192.0.2.9", &alice, &err), 0);
+	hl_item_clear(&it);
+	assert_int_equal(hl_store_items(&out, &n, f->st, "watch-cidr", 1,
+	    &err), 0);
+	assert_int_equal(n, 0);
+	hl_items_free(out, n);
+}
+
+static void
 notifications_are_unique_on_four_fields(void **state)
 {
 	struct fixture *f = *state;
@@ -534,6 +570,7 @@ main(void)
 		T(duplicates_are_kept_in_place_counted_once_and_deleted_together),
 		T(duplicates_follow_each_format_s_rule),
 		T(a_mirror_removes_what_the_file_lost_and_a_dry_run_changes_nothing),
+		T(a_mirror_that_replaces_a_first_copy_keeps_its_copies_linked),
 		T(notifications_are_unique_on_four_fields),
 		T(tokens_are_found_by_hash_until_revoked),
 		T(only_the_hash_of_a_token_is_stored),
