@@ -474,8 +474,11 @@ append_list(struct list_cache *lc, const struct hl_list *now,
 	size_t n = 0, i, len, body, keep;
 	int rc = -1;
 
+	/* A file kept cut short (no last '\n') is rendered in full. */
 	if (!lc->valid || (now->fmt != HL_FMT_PLAIN &&
 	    now->fmt != HL_FMT_TSV) || lc->json_body == 0 ||
+	    (lc->text.id.len > 0 &&
+	    lc->text.id.data[lc->text.id.len - 1] != '\n') ||
 	    appended_items(&items, &n, st, now, lc->info.version,
 	    lc->info.count) != 0)
 		return -1;

@@ -43,7 +43,8 @@ static const char synopsis[] =
 "       helios token revoke ID [--db PATH]\n"
 "       helios publish [--config FILE] [--db PATH] [--target URL]...\n"
 "       helios verify [--key PUBKEY] DIR|URL\n"
-"       helios import [--db PATH] [--list ID FILE]... [FILE|DIR]...\n"
+"       helios import [--db PATH] [--mirror [--dry-run]] [--strict]\n"
+"                     [--list ID FILE]... [FILE|DIR]...\n"
 "       helios export [--db PATH] DIR\n"
 "       helios backup [--db PATH] FILE\n"
 "       helios pull [--watch] [--key PUBKEY] [--state FILE]\n"
@@ -61,7 +62,8 @@ usage(int status)
 /* Options shared by the store-using subcommands. */
 enum {
 	OPT_CONFIG = 256, OPT_LISTEN, OPT_DB, OPT_PROFILE, OPT_PUBLIC,
-	OPT_TARGET, OPT_ADMIN_FILE, OPT_SCOPE, OPT_LIST,
+	OPT_TARGET, OPT_ADMIN_FILE, OPT_SCOPE, OPT_LIST, OPT_MIRROR,
+	OPT_DRY_RUN, OPT_STRICT,
 };
 
 static const struct option long_opts[] = {
@@ -74,6 +76,9 @@ static const struct option long_opts[] = {
 	{ "admin-token-file", required_argument, NULL, OPT_ADMIN_FILE },
 	{ "scope", required_argument, NULL, OPT_SCOPE },
 	{ "list", required_argument, NULL, OPT_LIST },
+	{ "mirror", no_argument, NULL, OPT_MIRROR },
+	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
+	{ "strict", no_argument, NULL, OPT_STRICT },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -86,6 +91,9 @@ struct opts {
 	char			*lists[64];	/* --list ID FILE pairs */
 	char			*list_files[64];
 	int			 nlists;
+	int			 mirror;	/* import */
+	int			 dry_run;
+	int			 strict;
 };
 
 static void
@@ -138,6 +146,15 @@ parse_opts_mode(struct opts *o, int argc, char **argv, const char *optstring)
 				usage(1);
 			o->lists[o->nlists] = optarg;
 			o->list_files[o->nlists++] = argv[optind++];
+			break;
+		case OPT_MIRROR:
+			o->mirror = 1;
+			break;
+		case OPT_DRY_RUN:
+			o->dry_run = 1;
+			break;
+		case OPT_STRICT:
+			o->strict = 1;
 			break;
 		case 'd':
 			o->debug = 1;
@@ -500,17 +517,34 @@ struct import_file {
 	char		*path;
 	struct hl_item	*items;
 	size_t		 n;
+	size_t		 dups;		/* copies of an earlier item */
+	size_t		 skipped;	/* lines SmokeDetector's parser skips */
 };
 
-/* Parses and checks one file; exits with file:line on any error. */
+/* At most 60 bytes of an item's first line, for a report. */
+static int
+quote_len(const char *s)
+{
+	size_t n = strcspn(s, "\n");
+
+	return (int)(n > 60 ? 60 : n);
+}
+
+/*
+ * Parses and checks one file with the rules the API applies; exits with
+ * file:line on any error.  Lines SmokeDetector's parser skips and
+ * duplicates are kept, and reported on stderr; with strict a skipped line
+ * is an error.
+ */
 static void
-import_parse(struct import_file *f, struct hl_store *st)
+import_parse(struct import_file *f, struct hl_store *st, int strict)
 {
 	struct hl_buf b = HL_BUF_INIT;
 	struct hl_list l;
 	struct hl_err e = HL_ERR_INIT;
+	struct hl_item *it;
 	char *note = NULL;
-	size_t i;
+	size_t i, *first;
 
 	if (hl_store_list(&l, st, f->list, &e) != 0)
 		errx(1, "%s: %s", f->path, e.msg);
@@ -520,16 +554,38 @@ import_parse(struct import_file *f, struct hl_store *st)
 	    b.len, f->path, &e) != 0)
 		errx(1, "%s", e.msg);
 	for (i = 0; i < f->n; i++) {
-		if (f->items[i].verbatim)
+		it = &f->items[i];
+		if (it->verbatim == HL_VERBATIM_SKIPPED) {
+			if (strict)
+				errx(1, "%s:%zu: SmokeDetector's parser skips "
+				    "this line (--strict): %.*s", f->path,
+				    it->line, quote_len(it->value), it->value);
+			warnx("%s:%zu: kept, but SmokeDetector's parser skips "
+			    "this line: %.*s", f->path, it->line,
+			    quote_len(it->value), it->value);
+			f->skipped++;
+		}
+		if (it->verbatim)
 			continue;
-		if (hl_validate_list_value(&note, l.id, l.fmt, f->items[i].value,
-		    &e) != 0)
-			errx(1, "%s: %s %lld: %s", f->path,
-			    hl_fmt_is_yaml(l.fmt) ? "item" : "line",
-			    (long long)f->items[i].pos + 1, e.msg);
+		if (hl_validate_list_value(&note, l.id, l.fmt, it->value,
+		    &e) != 0 || hl_validate_comment(it->comment, &e) != 0)
+			errx(1, "%s:%zu: %s", f->path, it->line, e.msg);
 		free(note);
 		note = NULL;
 	}
+	if ((first = calloc(f->n + 1, sizeof(*first))) == NULL ||
+	    hl_items_dups(first, f->items, f->n, l.fmt) != 0)
+		errx(1, "out of memory");
+	for (i = 0; i < f->n; i++) {
+		if (first[i] == i)
+			continue;
+		it = &f->items[i];
+		warnx("%s:%zu: kept, a duplicate of line %zu: %.*s", f->path,
+		    it->line, f->items[first[i]].line, quote_len(it->value),
+		    it->value);
+		f->dups++;
+	}
+	free(first);
 	hl_buf_free(&b);
 	hl_list_clear(&l);
 }
@@ -555,6 +611,8 @@ cmd_import(int argc, char **argv)
 	struct hl_store *st;
 	struct hl_list *lists = NULL;
 	struct import_file files[128];
+	struct hl_store_mirror m;
+	struct hl_buf diff = HL_BUF_INIT;
 	struct hl_actor who = { 0, "import" };
 	struct hl_err e = HL_ERR_INIT;
 	struct dirent *de;
@@ -566,8 +624,9 @@ cmd_import(int argc, char **argv)
 	int ind, k;
 
 	ind = parse_opts_mode(&o, argc, argv, "+dhv");
-	if (ind == argc && o.nlists == 0)
+	if ((ind == argc && o.nlists == 0) || (o.dry_run && !o.mirror))
 		usage(1);
+	memset(&m, 0, sizeof(m));
 	st = open_store(o.cfg.db);
 	if (hl_store_lists(&lists, &nl, st, &e) != 0)
 		errx(1, "%s", e.msg);
@@ -601,17 +660,38 @@ cmd_import(int argc, char **argv)
 	}
 	/* Everything is parsed and checked before anything is written. */
 	for (i = 0; i < nf; i++)
-		import_parse(&files[i], st);
+		import_parse(&files[i], st, o.strict);
 	for (i = 0; i < nf; i++) {
-		if (hl_store_import(&added, &version, st, files[i].list,
-		    files[i].items, files[i].n, &who, &e) != 0)
+		m.dry_run = o.dry_run;
+		m.diff = &diff;
+		hl_buf_reset(&diff);
+		if (o.mirror) {
+			if (hl_store_mirror(&m, st, files[i].list,
+			    files[i].items, files[i].n, &who, &e) != 0)
+				errx(1, "%s: %s", files[i].path, e.msg);
+			added = m.added;
+		} else if (hl_store_import(&added, &version, st,
+		    files[i].list, files[i].items, files[i].n, &who,
+		    &e) != 0)
 			errx(1, "%s: %s", files[i].path, e.msg);
-		printf("%s: %zu of %zu lines new in %s\n", files[i].path,
-		    added, files[i].n, files[i].list);
+		if (o.dry_run && diff.len > 0)
+			printf("%s (%s):\n%s", files[i].path, files[i].list,
+			    diff.data);
+		printf("%s: %zu of %zu lines %snew in %s", files[i].path,
+		    added, files[i].n, o.dry_run ? "would be " : "",
+		    files[i].list);
+		if (o.mirror)
+			printf(", %zu %sremoved", m.removed,
+			    o.dry_run ? "would be " : "");
+		if (files[i].dups > 0 || files[i].skipped > 0)
+			printf(" (%zu duplicates, %zu lines SmokeDetector "
+			    "skips: kept)", files[i].dups, files[i].skipped);
+		printf("\n");
 		hl_items_free(files[i].items, files[i].n);
 		free(files[i].list);
 		free(files[i].path);
 	}
+	hl_buf_free(&diff);
 	hl_lists_free(lists, nl);
 	hl_store_close(st);
 	hl_config_free(&o.cfg);

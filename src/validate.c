@@ -211,6 +211,9 @@ check_line(int fmt, const char *s, size_t len, struct hl_err *err)
 	if (fmt == HL_FMT_PLAIN && s[0] == '#')
 		return hl_err_set(err, HL_EINVAL, "starts with '#': "
 		    "SmokeDetector would skip the line as a comment");
+	if (fmt == HL_FMT_TSV && s[0] == '#')
+		return hl_err_set(err, HL_EINVAL, "starts with '#': "
+		    "SmokeDetector's tsv parser skips such a pattern");
 	for (i = 0; i < len; i += n) {
 		if (utf8_decode(p + i, len - i, &cp, &n, &why) == -1)
 			return hl_err_set(err, HL_EINVAL,
@@ -413,6 +416,23 @@ escape_standin(int kind, const char *p, size_t n, size_t i, int inclass,
 	if ((c == 'm' || c == 'M') && !inclass) {
 		(void)snprintf(rep, replen, "\\b");
 		return 2;
+	}
+	/*
+	 * \L<name>: one of the strings of the named list passed to
+	 * regex.compile() (SmokeDetector passes city=...); an atom.
+	 */
+	if (c == 'L' && !inclass && i + 3 < n && p[i + 2] == '<' &&
+	    ((p[i + 3] >= 'A' && p[i + 3] <= 'Z') ||
+	    (p[i + 3] >= 'a' && p[i + 3] <= 'z') || p[i + 3] == '_')) {
+		for (j = i + 3; j < n && p[j] != '>'; j++)
+			if (!((p[j] >= 'A' && p[j] <= 'Z') ||
+			    (p[j] >= 'a' && p[j] <= 'z') ||
+			    (p[j] >= '0' && p[j] <= '9') || p[j] == '_'))
+				return 0;
+		if (j >= n)
+			return 0;
+		(void)snprintf(rep, replen, "(?:\\x{FFFD})");
+		return j + 1 - i;
 	}
 	return 0;
 }
@@ -711,66 +731,58 @@ out:
 	return rc;
 }
 
+/*
+ * SmokeDetector's YAMLParserCIDR._validate(): a dotted IPv4 address,
+ * octets 0-255 without leading zeros, the first not 0:
+ *   ^(?!0)(?&octet)(?:\.(?&octet)){3}$
+ */
 static int
 check_cidr(const char *v, struct hl_err *err)
 {
-	char addr[INET6_ADDRSTRLEN];
-	unsigned char bin[16];
-	const char *slash, *q;
-	size_t alen;
-	unsigned long prefix = 0;
-	int v6;
+	const char *p = v;
+	unsigned long octet;
+	size_t k, d;
 
-	slash = strchr(v, '/');
-	alen = slash != NULL ? (size_t)(slash - v) : strlen(v);
-	v6 = memchr(v, ':', alen) != NULL;
-	if (alen == 0)
-		return hl_err_set(err, HL_EINVAL, "no address before '/'");
-	if (alen >= sizeof(addr))
-		return hl_err_set(err, HL_EINVAL, "not an IP address: "
-		    "%zu bytes before the prefix is too long", alen);
-	memcpy(addr, v, alen);
-	addr[alen] = '\0';
-	if (inet_pton(v6 ? AF_INET6 : AF_INET, addr, bin) != 1)
-		return hl_err_set(err, HL_EINVAL, "not an %s address: %s",
-		    v6 ? "IPv6" : "IPv4", addr);
-	if (slash == NULL)
-		return 0;
-	q = slash + 1;
-	if (*q == '\0')
-		return hl_err_set(err, HL_EINVAL,
-		    "no prefix length after '/' at byte offset %zu", alen);
-	if (q[0] == '0' && q[1] != '\0')
-		return hl_err_set(err, HL_EINVAL, "prefix length %s has a "
-		    "leading zero", q);
-	for (; *q != '\0'; q++) {
-		if (*q < '0' || *q > '9')
-			return hl_err_set(err, HL_EINVAL, "prefix length: "
-			    "'%c' at byte offset %zu is not a digit", *q,
-			    (size_t)(q - v));
-		prefix = prefix * 10 + (unsigned long)(*q - '0');
-		if (prefix > 128)
-			break;
+	if (v[0] == '0')
+		return hl_err_set(err, HL_EINVAL, "not an IP address as "
+		    "SmokeDetector takes one: it starts with 0");
+	for (k = 0; k < 4; k++) {
+		for (d = 0, octet = 0; p[d] >= '0' && p[d] <= '9' && d < 4; d++)
+			octet = octet * 10 + (unsigned long)(p[d] - '0');
+		if (d == 0 || d > 3 || octet > 255 || (d > 1 && p[0] == '0'))
+			return hl_err_set(err, HL_EINVAL, "not an IP address "
+			    "as SmokeDetector takes one (four decimal octets "
+			    "0-255 without leading zeros, no prefix length): "
+			    "octet %zu at byte offset %zu", k + 1,
+			    (size_t)(p - v));
+		p += d;
+		if (k < 3 && *p != '.')
+			return hl_err_set(err, HL_EINVAL, "not an IP address "
+			    "as SmokeDetector takes one: expected '.' at byte "
+			    "offset %zu", (size_t)(p - v));
+		if (k < 3)
+			p++;
 	}
-	if (prefix > (v6 ? 128u : 32u))
-		return hl_err_set(err, HL_EINVAL, "prefix length %s is over "
-		    "%d for an %s address", slash + 1, v6 ? 128 : 32,
-		    v6 ? "IPv6" : "IPv4");
+	if (*p != '\0')
+		return hl_err_set(err, HL_EINVAL, "not an IP address as "
+		    "SmokeDetector takes one: '%c' at byte offset %zu (a "
+		    "prefix length or anything after the address is "
+		    "refused)", *p, (size_t)(p - v));
 	return 0;
 }
 
+/* SmokeDetector's host rule: ^([a-z0-9][-a-z0-9]*\.){2,}$ */
 static int
 host_char(int c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-	    (c >= '0' && c <= '9') || c == '-' || c == '_';
+	return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-';
 }
 
 /* One name of an ns value: p[0..len), at byte offset off of the value. */
 static int
 check_host(const char *p, size_t len, size_t off, struct hl_err *err)
 {
-	size_t i, start;
+	size_t i, start, labels = 0;
 	int c;
 
 	if (p[len - 1] != '.')
@@ -793,12 +805,17 @@ check_host(const char *p, size_t len, size_t off, struct hl_err *err)
 				return hl_err_set(err, HL_EINVAL, "label at "
 				    "byte offset %zu is %zu bytes long, over "
 				    "63", off + start, i - start);
-			if (p[start] == '-' || p[i - 1] == '-')
+			if (p[start] == '-')
 				return hl_err_set(err, HL_EINVAL, "label at "
-				    "byte offset %zu starts or ends with a "
-				    "hyphen", off + start);
+				    "byte offset %zu starts with a hyphen",
+				    off + start);
+			labels++;
 			start = i + 1;
 		} else if (!host_char(c)) {
+			if (c >= 'A' && c <= 'Z')
+				return hl_err_set(err, HL_EINVAL, "'%c' at "
+				    "byte offset %zu: SmokeDetector takes host "
+				    "names in lower case", c, off + i);
 			if (c >= 0x80)
 				return hl_err_set(err, HL_EINVAL, "non-ASCII "
 				    "byte 0x%02x at byte offset %zu: write "
@@ -809,6 +826,10 @@ check_host(const char *p, size_t len, size_t off, struct hl_err *err)
 			    off + i);
 		}
 	}
+	if (labels < 2)
+		return hl_err_set(err, HL_EINVAL, "name server \"%.*s\" at "
+		    "byte offset %zu has one label; SmokeDetector takes two "
+		    "or more (\"example.com.\")", (int)len, p, off);
 	return 0;
 }
 
@@ -853,9 +874,14 @@ check_asn(const char *v, struct hl_err *err)
 	if (v[0] == '0' && i > 1)
 		return hl_err_set(err, HL_EINVAL, "AS number %s has a "
 		    "leading zero", v);
-	if (n == 0 || i > 10 || n > UINT32_MAX)
+	/* SmokeDetector's YAMLParserASN._validate(). */
+	if (n == 0 || i > 10 || n >= 4200000000u)
 		return hl_err_set(err, HL_EINVAL, "AS number %s is out of "
-		    "range 1-4294967295", v);
+		    "range 1-4199999999", v);
+	if (n == 23456 || (n >= 64496 && n <= 131071))
+		return hl_err_set(err, HL_EINVAL, "AS number %s is not a "
+		    "public AS number (23456 and 64496-131071 are reserved)",
+		    v);
 	return 0;
 }
 
@@ -924,11 +950,27 @@ int
 hl_validate_comment(const char *s, struct hl_err *err)
 {
 	struct hl_err e = HL_ERR_INIT;
-	int rc;
+	const char *p, *nl;
+	size_t len;
+	int rc = 0;
 
 	if (s == NULL)
 		return 0;
-	rc = hl_validate_text(s, strlen(s), HL_VALIDATE_MAX_COMMENT, &e);
+	len = strlen(s);
+	if (len == 0)
+		rc = hl_err_set(&e, HL_EINVAL, "empty");
+	else if (len > HL_VALIDATE_MAX_COMMENT)
+		rc = hl_err_set(&e, HL_ETOOBIG, "%zu bytes, over %d", len,
+		    HL_VALIDATE_MAX_COMMENT);
+	/* Line breaks are text in a yaml comment (a block scalar). */
+	for (p = s; rc == 0 && *p != '\0'; p = *nl ? nl + 1 : nl) {
+		nl = strchr(p, '\n');
+		if (nl == NULL)
+			nl = p + strlen(p);
+		if (nl > p && (rc = hl_validate_text(p, (size_t)(nl - p),
+		    HL_VALIDATE_MAX_COMMENT, &e)) != 0)
+			break;
+	}
 	if (rc == 0)
 		return 0;
 	return hl_err_set(err, rc, "comment: %s", e.msg);

@@ -13,7 +13,8 @@
  * as, the Python regex module.  Where a pattern fails under PCRE2 only
  * because it uses something the regex module has and PCRE2 lacks
  * (variable-length lookbehind, the (?w) (?V1) (?a) ... flags, \p{InBlock}
- * and other property names, \N{NAME}, \uXXXX, \m and \M), the construct
+ * and other property names, \N{NAME}, \uXXXX, \m and \M, the named lists
+ * \L<name> that SmokeDetector fills with city=), the construct
  * is replaced with a PCRE2 equivalent of the same shape and the rest of
  * the pattern is compiled again; the value is accepted with a note that
  * says what could not be checked.
@@ -61,19 +62,19 @@ int	hl_validate_text(const char *s, size_t len, size_t max,
  *	allows them, \C forbidden as the regex module forbids it); \Q and
  *	\E, PCRE quoting that the regex module calls bad escapes, are
  *	rejected before PCRE2 sees them.  It must not end with whitespace
- *	(SmokeDetector rstrips lines as it reads them).  A plain pattern
- *	must also not start with '#' and must not be only whitespace:
- *	SmokeDetector skips such lines.  (TAB and newlines, which would
+ *	(SmokeDetector rstrips lines as it reads them), start with '#' (its
+ *	plain parser skips such a line, its tsv parser such a pattern) or
+ *	be only whitespace.  (TAB and newlines, which would
  *	break a line or a tsv field, are control characters.)
- *  HL_FMT_YAML_CIDR: an IPv4 or IPv6 address as inet_pton(3) reads it,
- *	optionally followed by /prefix, 0-32 or 0-128, without leading zeros.
+ * The yaml values follow SmokeDetector's own _validate() (blacklists.py):
+ *  HL_FMT_YAML_CIDR: a dotted IPv4 address, four octets 0-255 without
+ *	leading zeros, the first not 0, no prefix length.
  *  HL_FMT_YAML_NS: one or more host names separated by single spaces, each
- *	ending with a dot as SmokeDetector's files write them
- *	("ns1.example.com."): labels of 1-63 letters, digits, hyphens or
- *	underscores, not starting or ending with a hyphen, at most 253 bytes
- *	without the final dot.
- *  HL_FMT_YAML_ASN: a decimal number 1..4294967295, no sign, no leading
- *	zeros, no "AS" prefix.
+ *	matching ^([a-z0-9][-a-z0-9]*\.){2,}$ (lower case, two labels or
+ *	more, ending with a dot: "ns1.example.com."), labels at most 63
+ *	bytes, at most 253 bytes without the final dot.
+ *  HL_FMT_YAML_ASN: a public AS number: decimal, 1..4199999999, not 23456
+ *	nor 64496..131071; no sign, no leading zeros, no "AS" prefix.
  *
  * note may be NULL.  Otherwise *note is set to NULL, or, when a pattern
  * is accepted although PCRE2 could not check all of it (see the top of
@@ -99,9 +100,11 @@ int	hl_validate_list_value(char **note, const char *list, int fmt,
 	    const char *value, struct hl_err *err);
 
 /*
- * Checks the comment of a yaml item: hl_validate_text with
- * HL_VALIDATE_MAX_COMMENT (so no newlines either).  NULL means "no
- * comment" and is accepted.  Returns 0, HL_EINVAL or HL_ETOOBIG, with a
+ * Checks the comment of a yaml item: at most HL_VALIDATE_MAX_COMMENT
+ * bytes, and each of its lines passes hl_validate_text: line breaks ('\n')
+ * are allowed, as a yaml block scalar gives them (a folded comment ends
+ * in one), other control characters are not.  NULL means "no comment" and
+ * is accepted.  Returns 0, HL_EINVAL or HL_ETOOBIG, with a
  * message starting "comment: ".
  */
 int	hl_validate_comment(const char *s, struct hl_err *err);

@@ -110,6 +110,7 @@ hl_item_clear(struct hl_item *it)
 	free(it->created_by);
 	free(it->modified_by);
 	free(it->keys);
+	free(it->src);
 	memset(it, 0, sizeof(*it));
 }
 
@@ -139,8 +140,9 @@ hl_item_copy(struct hl_item *dst, const struct hl_item *src)
 {
 	*dst = *src;
 	dst->value = dst->comment = dst->created_by = dst->modified_by = NULL;
-	dst->keys = NULL;
+	dst->keys = dst->src = NULL;
 	if (dup_str(&dst->value, src->value) != 0 ||
+	    dup_str(&dst->src, src->src) != 0 ||
 	    dup_str(&dst->keys, src->keys) != 0 ||
 	    dup_str(&dst->comment, src->comment) != 0 ||
 	    dup_str(&dst->created_by, src->created_by) != 0 ||
@@ -294,6 +296,15 @@ hl_item_json(const struct hl_item *it, const char *list, int fmt)
 		json_object_set_new(o, "pass", json_true());
 	if (it->verbatim)
 		json_object_set_new(o, "verbatim", json_true());
+	if (it->verbatim == HL_VERBATIM_HEAD)
+		json_object_set_new(o, "head", json_true());
+	if (it->verbatim == HL_VERBATIM_SKIPPED)
+		json_object_set_new(o, "skipped", json_true());
+	if (it->src != NULL)
+		json_object_set_new(o, "src", json_string(it->src));
+	if (it->dup_of > 0)
+		json_object_set_new(o, "dup_of",
+		    json_integer((json_int_t)it->dup_of));
 	return o;
 }
 
@@ -473,7 +484,8 @@ hl_item_json_write(struct hl_buf *b, const struct hl_item *it,
 	 * so that no append below can fail half-way.
 	 */
 	bound = 512 + 6 * (2 * slen(it->value) + slen(it->comment) +
-	    slen(it->created_by) + slen(it->modified_by) + slen(list));
+	    slen(it->created_by) + slen(it->modified_by) + slen(list) +
+	    slen(it->src));
 	if (hl_buf_grow(b, bound) != 0)
 		return HL_ENOMEM;
 	hl_buf_putc(b, '{');
@@ -486,6 +498,12 @@ hl_item_json_write(struct hl_buf *b, const struct hl_item *it,
 	put_nstr(b, &first, "created_by", it->created_by);
 	if (it->disabled) {
 		put_key(b, &first, "disable");
+		hl_buf_puts(b, "true");
+	}
+	if (it->dup_of > 0)
+		put_int(b, &first, "dup_of", it->dup_of);
+	if (it->verbatim == HL_VERBATIM_HEAD) {
+		put_key(b, &first, "head");
 		hl_buf_puts(b, "true");
 	}
 	put_int(b, &first, "id", it->id);
@@ -512,6 +530,12 @@ hl_item_json_write(struct hl_buf *b, const struct hl_item *it,
 		put_key(b, &first, "pass");
 		hl_buf_puts(b, "true");
 	}
+	if (it->verbatim == HL_VERBATIM_SKIPPED) {
+		put_key(b, &first, "skipped");
+		hl_buf_puts(b, "true");
+	}
+	if (it->src != NULL)
+		put_str(b, &first, "src", it->src);
 	put_str(b, &first, "text_pattern", it->value);
 	if (it->token_id > 0)
 		put_int(b, &first, "token_id", it->token_id);
@@ -552,7 +576,13 @@ hl_item_from_json(struct hl_item *out, json_t *rec)
 	    HL_DISABLE_TRUE : HL_DISABLE_NO;
 	out->pass = json_is_true(json_object_get(rec, "pass"));
 	out->verbatim = json_is_true(json_object_get(rec, "verbatim"));
+	if (out->verbatim && json_is_true(json_object_get(rec, "head")))
+		out->verbatim = HL_VERBATIM_HEAD;
+	if (out->verbatim && json_is_true(json_object_get(rec, "skipped")))
+		out->verbatim = HL_VERBATIM_SKIPPED;
+	out->dup_of = json_integer_value(json_object_get(rec, "dup_of"));
 	if (dup_member(&out->value, rec, "text_pattern") != 0 ||
+	    dup_member(&out->src, rec, "src") != 0 ||
 	    dup_member(&out->comment, rec, "comment") != 0 ||
 	    dup_member(&out->created_by, rec, "created_by") != 0 ||
 	    dup_member(&out->modified_by, rec, "modified_by") != 0) {
@@ -571,8 +601,6 @@ hl_item_key(int fmt, const char *value)
 		return NULL;
 	switch (fmt) {
 	case HL_FMT_PLAIN:
-	case HL_FMT_TSV:
-	case HL_FMT_YAML_NS:
 		for (p = k; *p != '\0'; p++)
 			*p = (char)tolower((unsigned char)*p);
 		break;
@@ -580,4 +608,54 @@ hl_item_key(int fmt, const char *value)
 		break;
 	}
 	return k;
+}
+
+struct keyed {
+	char	*key;
+	size_t	 i;
+};
+
+static int
+keyed_cmp(const void *a, const void *b)
+{
+	const struct keyed *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c != 0 ? c : (x->i > y->i) - (x->i < y->i);
+}
+
+int
+hl_items_dups(size_t *first, const struct hl_item *v, size_t n, int fmt)
+{
+	struct keyed *k;
+	size_t i, m = 0, j;
+	int rc = 0;
+
+	for (i = 0; i < n; i++)
+		first[i] = i;
+	if (n == 0)
+		return 0;
+	if ((k = calloc(n, sizeof(*k))) == NULL)
+		return HL_ENOMEM;
+	for (i = 0; i < n; i++) {
+		if (v[i].verbatim || v[i].value == NULL)
+			continue;
+		if ((k[m].key = hl_item_key(fmt, v[i].value)) == NULL) {
+			rc = HL_ENOMEM;
+			goto out;
+		}
+		k[m++].i = i;
+	}
+	qsort(k, m, sizeof(*k), keyed_cmp);
+	for (i = 1, j = 0; i < m; i++) {
+		if (strcmp(k[i].key, k[j].key) == 0)
+			first[k[i].i] = k[j].i;
+		else
+			j = i;
+	}
+out:
+	for (i = 0; i < m; i++)
+		free(k[i].key);
+	free(k);
+	return rc;
 }

@@ -14,10 +14,20 @@
  * "ns" as an array of names) and, when set, "comment", "disable", "pass".
  *
  * Verbatim items are lines SmokeDetector skips (comments and blank lines in
- * the plain files); they are kept, in order, only so that an exported file
+ * the plain files, comments between yaml items, tsv lines its parser logs
+ * and skips); they are kept, in order, only so that an exported file
  * is byte-identical to the imported one.  They are not in lists/<id>.json;
  * the change event that adds one (an import) carries "verbatim": true in
- * its record, and a client that applies changes appends its line as is.
+ * its record (and "skipped": true for a line SmokeDetector's parser
+ * rejects, "head": true for a yaml file's own header), and a client that
+ * applies changes appends its line as is.
+ *
+ * An item read from a file whose text is not what Helios would render for
+ * it (a folded yaml block scalar, a hand-wrapped comment, trailing
+ * spaces) keeps that text in src and is written back as it was read, in
+ * the JSON as "src".  A duplicate (a value an earlier item of the list
+ * already holds, as the format's own rule compares them) stays where it
+ * stands, with "dup_of": the id of the first; it is not counted.
  */
 #ifndef HL_ITEM_H
 #define HL_ITEM_H
@@ -47,6 +57,21 @@ int		 hl_fmt_is_yaml(int fmt);
 /* struct hl_item has keys (textfmt.c keeps hand-edited key order). */
 #define HL_ITEM_KEYS 1
 
+/* struct hl_item has src, dup_of and line. */
+#define HL_ITEM_SRC 1
+
+/* Kinds of verbatim items. */
+enum {
+	HL_VERBATIM_NO = 0,
+	HL_VERBATIM_LINE = 1,	/* a line SmokeDetector skips by design */
+	HL_VERBATIM_HEAD = 2,	/* a yaml file's header (Schema ... items:),
+				   when it is not the one Helios writes */
+	HL_VERBATIM_SKIPPED = 3,/* a line SmokeDetector's parser logs and
+				   skips (a tsv line without three fields) or
+				   skips silently (a tsv pattern starting with
+				   '#'): kept, and reported by the import */
+};
+
 /* yaml "disable:" as written: absent, "true", or present and empty. */
 enum { HL_DISABLE_NO = 0, HL_DISABLE_TRUE = 1, HL_DISABLE_EMPTY = 2 };
 
@@ -58,7 +83,13 @@ struct hl_item {
 	int	 disabled;	/* HL_DISABLE_* */
 	int	 pass;
 	int	 ns_seq;	/* ns written as a YAML sequence */
-	int	 verbatim;	/* a skipped line kept for round trips */
+	int	 verbatim;	/* HL_VERBATIM_*: kept for round trips */
+	char	*src;		/* the exact text read (lines without their
+				   last '\n'), when rendering would not give
+				   it back; else NULL */
+	int64_t	 dup_of;	/* id of the item this one repeats, or 0 */
+	size_t	 line;		/* 1-based line in the file read; 0 if not
+				   read from a file (not stored) */
 	char	*keys;		/* yaml keys in file order when they are not
 				   sorted ("comment pass ns"), else NULL */
 	int64_t	 created_at;
@@ -173,11 +204,22 @@ int	hl_item_json_write(struct hl_buf *b, const struct hl_item *it,
 
 /*
  * The duplicate key of a value in a list of format fmt: what two items
- * must not share.  Patterns compare ASCII-case-insensitively, as
- * SmokeDetector's own duplicate check does; name servers compare
- * case-insensitively (DNS does); ips and asns compare exactly.  Returns
- * a malloc'd string or NULL when out of memory.
+ * must not share, as SmokeDetector's own duplicate checks compare them
+ * (blacklists.py): plain patterns case-insensitively (its
+ * BasicListParser.exists() lowers both sides; Helios folds ASCII), tsv
+ * patterns exactly (TSVDictParser.exists()), yaml keys (ip, ns, asn)
+ * exactly (YAMLParserCIDR.add()).  Returns a malloc'd string or NULL when
+ * out of memory.
  */
 char	*hl_item_key(int fmt, const char *value);
+
+/*
+ * The duplicates among v[0..n) (a file as read, in order): first[i] is
+ * the index of the first item holding the same key as v[i] (by
+ * hl_item_key), i itself when v[i] is the first or verbatim.  O(n log n).
+ * HL_ENOMEM.
+ */
+int	hl_items_dups(size_t *first, const struct hl_item *v, size_t n,
+	    int fmt);
 
 #endif

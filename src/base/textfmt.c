@@ -4,8 +4,9 @@
  * importer parses SmokeDetector's files with it.
  *
  * plain (bad_keywords.txt, blacklisted_websites.txt, ...): one regex a
- * line.  SmokeDetector skips a line that is empty after rstrip() or whose
- * first byte is '#'; such lines are kept as verbatim items:
+ * line, its value rstrip()ped as SmokeDetector reads it.  SmokeDetector
+ * skips a line that is empty after rstrip() or whose first byte is '#';
+ * such lines are kept as verbatim items:
  *
  *   # documentation: the (?!negative match) syntax ...   verbatim
  *   writing(?<!(?:code|script)\Wwriting) services?        value
@@ -46,10 +47,29 @@
  * with no value (a hand edit too: PyYAML writes None as "null") is kept
  * as HL_DISABLE_EMPTY.
  *
- * What is normalised rather than kept: a last line without '\n' gets one;
- * yaml that PyYAML would not have written (flow style, comments, other
- * quoting, "disable: yes", "null") comes back in PyYAML's form.  Values
- * rendered into yaml must be UTF-8.
+ * Nothing read is lost.  Each item keeps, in src, the exact text it was
+ * read from whenever rendering it would not give that text back: a folded
+ * block scalar ("comment: >" and indented lines), a comment longer than 80
+ * columns on one line, "- ns: " with a trailing space, other quoting, a
+ * tsv or plain line with trailing white space, a last line without '\n'.
+ * An item with src is written back as src; one without (every item the
+ * API made, and every item PyYAML would have written the same) is rendered
+ * as described above.  So an untouched file renders to its own bytes, and
+ * a change through the API rewrites only the lines of its item.
+ *
+ * In yaml files the lines between items (comments, blank lines) and after
+ * the last one become verbatim items (HL_VERBATIM_LINE), one a line; a
+ * header other than yaml.dump's (a comment before "Schema:", other
+ * quoting) is one HL_VERBATIM_HEAD item, written instead of the usual
+ * header ("items: []" and "items:" follow whether items remain).  An item
+ * spans its lines from its "- " to the end of its last value, so a comment
+ * inside an item, or after its value on the same line, is in its src.  A
+ * file whose items do not stand on lines of their own (flow style) is
+ * read into items alone and comes back in PyYAML's form.
+ *
+ * tsv lines that SmokeDetector's TSVDictParser logs and skips (not three
+ * fields after rstrip) or skips silently (a pattern starting with '#') are
+ * kept as HL_VERBATIM_SKIPPED items; the importer reports them.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -192,13 +212,78 @@ memdup0(const char *s, size_t len)
 	return p;
 }
 
+/* Python's str.rstrip() for ASCII: the length of s[0..len) without it. */
+static size_t
+rstrip_len(const char *s, size_t len)
+{
+	while (len > 0 && (s[len - 1] == ' ' || (s[len - 1] >= '\t' &&
+	    s[len - 1] <= '\r') || (s[len - 1] >= 0x1c && s[len - 1] <= 0x1f)))
+		len--;
+	return len;
+}
+
+/*
+ * Keeps the exact text of a line (with its '\n' when it has one) in
+ * it->src when rendering the item would not give it back: want is what
+ * rendering gives, without the '\n'.
+ */
+static int
+keep_src(struct hl_item *it, const char *line, size_t ll, int nl,
+    const char *want, size_t wl)
+{
+	if (nl && wl == ll && memcmp(want, line, ll) == 0)
+		return 0;
+	return (it->src = memdup0(line, ll + (nl ? 1 : 0))) == NULL ?
+	    HL_ENOMEM : 0;
+}
+
+/* One tsv line that is not a comment into it; 0, HL_EINVAL, HL_ENOMEM. */
+static int
+tsv_line(struct hl_item *it, const char *p, size_t ll, int nl,
+    const char *filename, size_t lineno, struct hl_err *err)
+{
+	const char *t1, *t2, *e;
+	char num[24], *want;
+	size_t rl, wl;
+	int rc;
+
+	/* TSVDictParser: line.rstrip().split('\t') must give 3 fields. */
+	rl = rstrip_len(p, ll);
+	e = p + rl;
+	t1 = memchr(p, '\t', rl);
+	t2 = t1 ? memchr(t1 + 1, '\t', e - t1 - 1) : NULL;
+	if (t2 == NULL || memchr(t2 + 1, '\t', e - t2 - 1) != NULL ||
+	    t2 + 1 == e || t2[1] == '#') {
+		it->verbatim = HL_VERBATIM_SKIPPED;
+		if ((it->value = memdup0(p, ll)) == NULL)
+			return HL_ENOMEM;
+		return nl ? 0 : keep_src(it, p, ll, nl, "", 0);
+	}
+	if (parse_int64(&it->created_at, p, t1 - p) != 0)
+		return hl_err_set(err, HL_EINVAL,
+		    "%s:%zu: the timestamp \"%.*s\" is not a decimal "
+		    "integer", filename, lineno,
+		    (int)(t1 - p > 40 ? 40 : t1 - p), p);
+	if ((it->created_by = memdup0(t1 + 1, t2 - t1 - 1)) == NULL ||
+	    (it->value = memdup0(t2 + 1, e - t2 - 1)) == NULL)
+		return HL_ENOMEM;
+	snprintf(num, sizeof(num), "%lld", (long long)it->created_at);
+	if (asprintf(&want, "%s\t%s\t%s", num, it->created_by,
+	    it->value) < 0)
+		return HL_ENOMEM;
+	wl = strlen(want);
+	rc = keep_src(it, p, ll, nl, want, wl);
+	free(want);
+	return rc;
+}
+
 static int
 parse_lines(struct hl_item **out, size_t *n, int tsv, const char *data,
     size_t len, const char *filename, struct hl_err *err)
 {
 	struct hl_item *items = NULL, *it;
-	const char *p, *end, *nl, *t1, *t2, *zero;
-	size_t nlines = 0, i = 0, line;
+	const char *p, *end, *nl, *zero;
+	size_t nlines = 0, i = 0, line, vl;
 	int rc = HL_ENOMEM;
 
 	if (len == 0)
@@ -226,41 +311,26 @@ parse_lines(struct hl_item **out, size_t *n, int tsv, const char *data,
 		ll = nl - p;
 		it = &items[i];
 		it->pos = (int64_t)i;
+		it->line = i + 1;
 		if (tsv ? tsv_skipped(p, ll) : plain_skipped(p, ll)) {
-			it->verbatim = 1;
-			if ((it->value = memdup0(p, ll)) == NULL)
+			it->verbatim = HL_VERBATIM_LINE;
+			if ((it->value = memdup0(p, ll)) == NULL ||
+			    keep_src(it, p, ll, nl < end, p, ll) != 0)
 				goto fail;
 			continue;
 		}
 		if (!tsv) {
-			if ((it->value = memdup0(p, ll)) == NULL)
+			/* BasicListParser: the line, rstripped. */
+			vl = rstrip_len(p, ll);
+			if ((it->value = memdup0(p, vl)) == NULL ||
+			    keep_src(it, p, ll, nl < end, p, vl) != 0)
 				goto fail;
 			continue;
 		}
-		t1 = memchr(p, '\t', ll);
-		t2 = t1 ? memchr(t1 + 1, '\t', nl - t1 - 1) : NULL;
-		if (t2 == NULL || memchr(t2 + 1, '\t', nl - t2 - 1) != NULL) {
-			size_t f = 1;
-			const char *q;
-
-			for (q = p; (q = memchr(q, '\t', nl - q)) != NULL; q++)
-				f++;
-			rc = hl_err_set(err, HL_EINVAL,
-			    "%s:%zu: expected 3 tab-separated fields "
-			    "(timestamp, user, pattern), found %zu",
-			    filename, i + 1, f);
+		if ((rc = tsv_line(it, p, ll, nl < end, filename, i + 1,
+		    err)) != 0)
 			goto fail;
-		}
-		if (parse_int64(&it->created_at, p, t1 - p) != 0) {
-			rc = hl_err_set(err, HL_EINVAL,
-			    "%s:%zu: the timestamp \"%.*s\" is not a decimal "
-			    "integer", filename, i + 1,
-			    (int)(t1 - p > 40 ? 40 : t1 - p), p);
-			goto fail;
-		}
-		if ((it->created_by = memdup0(t1 + 1, t2 - t1 - 1)) == NULL ||
-		    (it->value = memdup0(t2 + 1, nl - t2 - 1)) == NULL)
-			goto fail;
+		rc = HL_ENOMEM;
 	}
 	*out = items;
 	*n = nlines;
@@ -281,6 +351,15 @@ struct yparse {
 	int		 have;		/* ev holds an event to delete */
 	const char	*filename;
 	struct hl_err	*err;
+	/* Where the last scalar read ends (0-based line and column). */
+	size_t		 end_line;
+	size_t		 end_col;
+};
+
+/* The lines of an item in the file, [first, last), 0-based. */
+struct yspan {
+	size_t	first;
+	size_t	last;
 };
 
 static int
@@ -305,6 +384,13 @@ yp_next(struct yparse *y)
 		    y->filename, y->p.problem_mark.line + 1, what);
 	}
 	y->have = 1;
+	if (y->ev.type == YAML_SCALAR_EVENT &&
+	    (y->ev.end_mark.line > y->end_line ||
+	    (y->ev.end_mark.line == y->end_line &&
+	    y->ev.end_mark.column > y->end_col))) {
+		y->end_line = y->ev.end_mark.line;
+		y->end_col = y->ev.end_mark.column;
+	}
 	if (y->ev.type == YAML_ALIAS_EVENT)
 		return hl_err_set(y->err, HL_EINVAL,
 		    "%s:%zu: aliases are not supported", y->filename,
@@ -524,11 +610,13 @@ yp_item(struct yparse *y, struct hl_item *it, int fmt)
 #endif
 }
 
-/* items: the current event is its value. */
+/* items: the current event is its value.  spans[i] gets item i's lines. */
 static int
-yp_items(struct yparse *y, struct hl_item **items, size_t *n, int fmt)
+yp_items(struct yparse *y, struct hl_item **items, size_t *n, int fmt,
+    struct yspan **spans)
 {
 	struct hl_item *v;
+	struct yspan *sp;
 	size_t cap = 0;
 	int rc;
 
@@ -546,15 +634,28 @@ yp_items(struct yparse *y, struct hl_item **items, size_t *n, int fmt)
 			if ((v = realloc(*items, cap * sizeof(*v))) == NULL)
 				return HL_ENOMEM;
 			*items = v;
+			if ((sp = realloc(*spans, cap * sizeof(*sp))) == NULL)
+				return HL_ENOMEM;
+			*spans = sp;
 		}
 		v = &(*items)[*n];
 		memset(v, 0, sizeof(*v));
 		v->pos = (int64_t)*n;
+		v->line = yp_line(y);
+		sp = &(*spans)[*n];
+		sp->first = y->ev.start_mark.line;
+		y->end_line = y->ev.start_mark.line;
+		y->end_col = y->ev.start_mark.column;
 		(*n)++;
 		if ((rc = yp_item(y, v, fmt)) != 0)
 			return rc;
+		/* A scalar ending at column 0 ends on the line before. */
+		sp->last = y->end_col == 0 ? y->end_line : y->end_line + 1;
 	}
 }
+
+static int yaml_keep_text(struct hl_item **, size_t *, int, struct hl_item *,
+    size_t, const struct yspan *, size_t, const char *, size_t);
 
 static int
 parse_yaml(struct hl_item **out, size_t *n, int fmt, const char *data,
@@ -562,8 +663,9 @@ parse_yaml(struct hl_item **out, size_t *n, int fmt, const char *data,
 {
 	struct yparse y;
 	struct hl_item *items = NULL;
+	struct yspan *spans = NULL;
 	size_t nitems = 0;
-	size_t line;
+	size_t line, items_line = 0;
 	int seen[3] = { 0 }, rc, i;
 	const char *const top[3] = { "Schema", "Schema_version", "items" };
 
@@ -605,8 +707,10 @@ parse_yaml(struct hl_item **out, size_t *n, int fmt, const char *data,
 		}
 		seen[i] = 1;
 		if (i == 2) {
+			items_line = y.ev.start_mark.line;
 			if ((rc = yp_next(&y)) != 0 ||
-			    (rc = yp_items(&y, &items, &nitems, fmt)) != 0)
+			    (rc = yp_items(&y, &items, &nitems, fmt,
+			    &spans)) != 0)
 				goto out;
 			continue;
 		}
@@ -641,11 +745,12 @@ parse_yaml(struct hl_item **out, size_t *n, int fmt, const char *data,
 		    "%s:%zu: more than one document", filename, yp_line(&y));
 		goto out;
 	}
-	*out = items;
-	*n = nitems;
+	rc = yaml_keep_text(out, n, fmt, items, nitems, spans, items_line,
+	    data, len);
 	items = NULL;
 	nitems = 0;
 out:
+	free(spans);
 	if (rc == HL_ENOMEM)
 		hl_err_set(err, HL_ENOMEM, "%s: out of memory", filename);
 	if (y.have)
@@ -722,6 +827,10 @@ render_lines(struct hl_buf *out, int tsv, const struct hl_item *items,
 		if (it->value == NULL)
 			return hl_err_set(err, HL_EINVAL,
 			    "item %zu has no value", i);
+		if (it->src != NULL) {
+			total += strlen(it->src) + 1;
+			continue;
+		}
 		vl = strcspn(it->value, tsv && !it->verbatim ? "\n\t" : "\n");
 		if (it->value[vl] != '\0')
 			return hl_err_set(err, HL_EINVAL, "item %zu: a %s in "
@@ -744,6 +853,16 @@ render_lines(struct hl_buf *out, int tsv, const struct hl_item *items,
 	p = out->data + out->len;
 	for (i = 0; i < n; i++) {
 		it = &items[i];
+		if (it->src != NULL) {
+			/* The text read, as read; a line cut short at the
+			   end of a file gets its '\n' once it is not last. */
+			vl = strlen(it->src);
+			memcpy(p, it->src, vl);
+			p += vl;
+			if ((vl == 0 || it->src[vl - 1] != '\n') && i + 1 < n)
+				*p++ = '\n';
+			continue;
+		}
 		if (tsv && !it->verbatim) {
 			p = put_int64(p, it->created_at);
 			*p++ = '\t';
@@ -1285,9 +1404,9 @@ check_item(const struct hl_item *it, size_t i, int fmt, struct hl_err *err)
 {
 	const char *p;
 
-	if (it->verbatim)
-		return hl_err_set(err, HL_EINVAL, "item %zu: a yaml list "
-		    "has no verbatim lines", i);
+	if (it->verbatim || it->src != NULL)
+		return it->value == NULL ? hl_err_set(err, HL_EINVAL,
+		    "item %zu has no value", i) : 0;
 	if (it->value == NULL || it->value[0] == '\0')
 		return hl_err_set(err, HL_EINVAL, "item %zu has no value", i);
 	if (fmt == HL_FMT_YAML_NS && it->ns_seq)
@@ -1343,50 +1462,140 @@ yw_item(struct yw *w, const struct hl_item *it, int vk)
 	}
 }
 
+/* Sets w up to append to out; HL_ENOMEM. */
+static int
+yw_init(struct yw *w, struct hl_buf *out)
+{
+	PCRE2_SIZE off;
+	int errcode;
+
+	memset(w, 0, sizeof(*w));
+	w->out = out;
+	w->whitespace = w->indention = 1;
+	w->re = pcre2_compile((PCRE2_SPTR)resolve_pattern,
+	    PCRE2_ZERO_TERMINATED, 0, &errcode, &off, NULL);
+	if (w->re == NULL ||
+	    (w->md = pcre2_match_data_create_from_pattern(w->re, NULL)) == NULL)
+		w->rc = HL_ENOMEM;
+	return w->rc;
+}
+
+static void
+yw_fini(struct yw *w)
+{
+	free(w->text);
+	pcre2_match_data_free(w->md);
+	pcre2_code_free(w->re);
+}
+
+/* Text written as is; the next item starts at the start of a line. */
+static void
+yw_text(struct yw *w, const char *s, size_t len)
+{
+	yw_put(w, s, len);
+	w->column = 0;
+	w->whitespace = w->indention = 1;
+}
+
+/* The header yaml.dump writes: "Schema: ...\n...items:\n" (or "items: []"). */
+static int
+std_header(char *buf, size_t len, int fmt, int empty)
+{
+	int k;
+
+	k = snprintf(buf, len, "Schema: %s\nSchema_version: '%s'\nitems:%s\n",
+	    schema_name(fmt), HL_TEXTFMT_SCHEMA_VERSION, empty ? " []" : "");
+	return k < 0 || (size_t)k >= len ? -1 : k;
+}
+
+/*
+ * A header kept from a file, written with its items key fitting the
+ * items: "items: []" when the file had none and now has some is written
+ * "items:", and "items:" as "items: []" when none are left.
+ */
+static void
+yw_head(struct yw *w, const struct hl_item *it, int empty)
+{
+	const char *t = it->src ? it->src : it->value;
+	size_t len = strlen(t), body = len, ls;
+
+	if (body > 0 && t[body - 1] == '\n')
+		body--;
+	for (ls = body; ls > 0 && t[ls - 1] != '\n'; ls--)
+		;
+	if (!empty && body - ls == 9 && memcmp(t + ls, "items: []", 9) == 0) {
+		yw_text(w, t, ls);
+		yw_text(w, "items:\n", 7);
+		return;
+	}
+	if (empty && body - ls == 6 && memcmp(t + ls, "items:", 6) == 0) {
+		yw_text(w, t, ls);
+		yw_text(w, "items: []\n", 10);
+		return;
+	}
+	yw_text(w, t, it->src ? len : body);
+	if (it->src == NULL)
+		yw_text(w, "\n", 1);
+}
+
+/*
+ * Item i of n: its kept text, its line if verbatim, or "- key: value"
+ * lines.  A kept text without its last '\n' (the end of a file cut
+ * short) gets one unless it is still the last item.
+ */
+static void
+yw_any(struct yw *w, const struct hl_item *items, size_t i, size_t n,
+    int vk, int empty)
+{
+	const struct hl_item *it = &items[i];
+	size_t len;
+
+	if (it->verbatim == HL_VERBATIM_HEAD)
+		yw_head(w, it, empty);
+	else if (it->src != NULL) {
+		len = strlen(it->src);
+		yw_text(w, it->src, len);
+		if ((len == 0 || it->src[len - 1] != '\n') && i + 1 < n)
+			yw_text(w, "\n", 1);
+	} else if (it->verbatim) {
+		yw_text(w, it->value, strlen(it->value));
+		yw_text(w, "\n", 1);
+	} else
+		yw_item(w, it, vk);
+}
+
 static int
 render_yaml(struct hl_buf *out, int fmt, const struct hl_item *items,
     size_t n, struct hl_err *err)
 {
 	struct yw w;
-	const char *schema = schema_name(fmt), *ver = HL_TEXTFMT_SCHEMA_VERSION;
-	size_t i, start = out->len;
-	PCRE2_SIZE off;
-	int vk, errcode, rc;
+	char head[128];
+	size_t i, start = out->len, nreal = 0, nhead = 0;
+	int vk, rc, k;
 
-	for (i = 0; i < n; i++)
+	for (i = 0; i < n; i++) {
 		if ((rc = check_item(&items[i], i, fmt, err)) != 0)
 			return rc;
-	memset(&w, 0, sizeof(w));
-	w.out = out;
-	w.whitespace = w.indention = 1;
-	w.re = pcre2_compile((PCRE2_SPTR)resolve_pattern,
-	    PCRE2_ZERO_TERMINATED, 0, &errcode, &off, NULL);
-	if (w.re == NULL ||
-	    (w.md = pcre2_match_data_create_from_pattern(w.re, NULL)) == NULL)
-		w.rc = HL_ENOMEM;
-
+		nreal += !items[i].verbatim;
+		nhead += items[i].verbatim == HL_VERBATIM_HEAD;
+	}
+	yw_init(&w, out);
 	vk = value_key(fmt);
-	yw_key(&w, "", "Schema");
-	yw_scalar(&w, schema, strlen(schema), 1, 2);
-	yw_eol(&w);
-	yw_key(&w, "", "Schema_version");
-	yw_scalar(&w, ver, strlen(ver), 1, 2);
-	yw_eol(&w);
-	yw_key(&w, "", "items");
-	if (n == 0)
-		yw_indicator(&w, "[]", 1, 0, 0);
-	yw_eol(&w);
+	if (nhead == 0) {
+		if ((k = std_header(head, sizeof(head), fmt, nreal == 0)) < 0)
+			w.rc = HL_ENOMEM;
+		else
+			yw_text(&w, head, (size_t)k);
+	}
 	for (i = 0; i < n && w.rc == 0; i++) {
-		yw_item(&w, &items[i], vk);
+		yw_any(&w, items, i, n, vk, nreal == 0);
 		if (w.rc == HL_EINVAL)
 			hl_err_set(err, HL_EINVAL, "item %zu: not UTF-8", i);
 	}
 	rc = w.rc;
 	if (rc == HL_ENOMEM)
 		hl_err_set(err, HL_ENOMEM, "out of memory");
-	free(w.text);
-	pcre2_match_data_free(w.md);
-	pcre2_code_free(w.re);
+	yw_fini(&w);
 	if (rc != 0) {
 		out->len = start;
 		if (out->data != NULL)
@@ -1409,4 +1618,134 @@ hl_textfmt_render(struct hl_buf *out, int fmt, const struct hl_item *items,
 		return render_yaml(out, fmt, items, n, err);
 	}
 	return hl_err_set(err, HL_EINVAL, "unknown format %d", fmt);
+}
+
+/*
+ * After a yaml file is parsed: the items' own lines (spans) kept where
+ * rendering would not give them back, the header kept when it is not the
+ * one yaml.dump writes, and every line between items (comments, blank
+ * lines) kept as a verbatim item.  When the items do not stand on lines of
+ * their own (flow style), the file is normalised as before: items alone.
+ * Takes items (n of them); *out gets the result.  HL_ENOMEM.
+ */
+static int
+yaml_keep_text(struct hl_item **out, size_t *nout, int fmt,
+    struct hl_item *items, size_t n, const struct yspan *spans,
+    size_t items_line, const char *data, size_t len)
+{
+	struct hl_item *v = NULL, *it;
+	struct hl_buf b = HL_BUF_INIT;
+	struct yw w;
+	size_t *ls = NULL, nl = 0, i, k, m = 0, from, to, p;
+	char head[128];
+	int ok, rc = HL_ENOMEM, hl;
+
+	memset(&w, 0, sizeof(w));
+	/* Line starts; ls[nl] is len. */
+	for (p = 0; p < len; p++)
+		nl += data[p] == '\n';
+	if (len > 0 && data[len - 1] != '\n')
+		nl++;
+	if ((ls = malloc((nl + 1) * sizeof(*ls))) == NULL)
+		goto out;
+	for (p = 0, k = 0; k < nl; k++) {
+		ls[k] = p;
+		while (p < len && data[p] != '\n')
+			p++;
+		p++;
+	}
+	ls[nl] = len;
+
+	ok = n == 0 || spans[0].first > items_line;
+	for (i = 0; i < n && ok; i++) {
+		from = spans[i].first;
+		to = spans[i].last;
+		p = ls[from < nl ? from : nl];
+		while (p < len && data[p] == ' ')
+			p++;
+		ok = to > from && to <= nl && p < len && data[p] == '-' &&
+		    (i == 0 || from >= spans[i - 1].last);
+	}
+	if (!ok || nl == 0) {
+		*out = items;
+		*nout = n;
+		items = NULL;
+		rc = 0;
+		goto out;
+	}
+	/* At most one item a line, plus the header. */
+	if ((v = calloc(nl + 1, sizeof(*v))) == NULL ||
+	    yw_init(&w, &b) != 0)
+		goto out;
+
+	from = n > 0 ? spans[0].first : nl;
+	hl = std_header(head, sizeof(head), fmt, n == 0);
+	if (hl < 0 || (size_t)hl != ls[from] ||
+	    memcmp(head, data, (size_t)hl) != 0) {
+		it = &v[m++];
+		it->verbatim = HL_VERBATIM_HEAD;
+		it->line = 1;
+		to = ls[from];
+		if (to > 0 && data[to - 1] == '\n')
+			to--;
+		if ((it->value = memdup0(data, to)) == NULL)
+			goto out;
+		if (ls[from] == to && (it->src = memdup0(data, to)) == NULL)
+			goto out;
+	}
+	for (i = 0; i <= n; i++) {
+		if (i < n) {
+			it = &v[m++];
+			*it = items[i];
+			memset(&items[i], 0, sizeof(items[i]));
+			from = spans[i].first;
+			to = spans[i].last;
+			hl_buf_reset(&b);
+			yw_text(&w, "", 0);
+			yw_item(&w, it, value_key(fmt));
+			if (w.rc == HL_ENOMEM)
+				goto out;
+			w.rc = 0;
+			if (b.len != ls[to] - ls[from] ||
+			    memcmp(b.data, data + ls[from], b.len) != 0) {
+				it->src = memdup0(data + ls[from],
+				    ls[to] - ls[from]);
+				if (it->src == NULL)
+					goto out;
+			}
+		}
+		/* The lines up to the next item, or to the end. */
+		from = i < n ? spans[i].last : nl;
+		to = i + 1 < n ? spans[i + 1].first : nl;
+		if (i == n)
+			break;
+		for (k = from; k < to; k++) {
+			size_t ll = ls[k + 1] - ls[k];
+			int has_nl = ll > 0 && data[ls[k] + ll - 1] == '\n';
+
+			it = &v[m++];
+			it->verbatim = HL_VERBATIM_LINE;
+			it->line = k + 1;
+			if ((it->value = memdup0(data + ls[k],
+			    ll - (has_nl ? 1 : 0))) == NULL)
+				goto out;
+			if (!has_nl && (it->src = memdup0(data + ls[k],
+			    ll)) == NULL)
+				goto out;
+		}
+	}
+	for (i = 0; i < m; i++)
+		v[i].pos = (int64_t)i;
+	*out = v;
+	*nout = m;
+	v = NULL;
+	m = 0;
+	rc = 0;
+out:
+	yw_fini(&w);
+	hl_buf_free(&b);
+	free(ls);
+	hl_items_free(v, m);
+	hl_items_free(items, n);
+	return rc;
 }

@@ -40,15 +40,16 @@ static const char *const queries[Q_N] = {
 	[Q_LIST_FMT] = "SELECT format FROM lists WHERE id = ?1",
 	[Q_ITEM_BY_KEY] = "SELECT id, pos, value, comment, disabled, pass,"
 	    " ns_seq, verbatim, created_at, created_by, modified_at,"
-	    " modified_by, token_id, yaml_keys FROM items"
+	    " modified_by, token_id, yaml_keys, src, dup_of FROM items"
 	    " WHERE list_id = ?1 AND vkey = ?2",
 	[Q_ITEM_NEXT_POS] = "SELECT COALESCE(MAX(pos) + 1, 0) FROM items"
 	    " WHERE list_id = ?1",
 	[Q_ITEM_INSERT] = "INSERT INTO items (list_id, pos, value, vkey,"
 	    " verbatim, comment, disabled, pass, ns_seq, created_at,"
-	    " created_by, modified_at, modified_by, token_id, yaml_keys)"
+	    " created_by, modified_at, modified_by, token_id, yaml_keys,"
+	    " src, dup_of)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-	    " ?13, ?14, ?15)",
+	    " ?13, ?14, ?15, ?16, ?17)",
 	[Q_ITEM_DELETE] = "DELETE FROM items WHERE id = ?1",
 	[Q_EVENT_INSERT] = "INSERT INTO events (at, op, list_id, value,"
 	    " record, actor, token_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -389,6 +390,8 @@ read_item(struct hl_item *it, sqlite3_stmt *s)
 	it->modified_by = col_str(s, 11);
 	it->token_id = sqlite3_column_int64(s, 12);
 	it->keys = col_str(s, 13);
+	it->src = col_str(s, 14);
+	it->dup_of = sqlite3_column_int64(s, 15);
 	return it->value && it->created_by && it->modified_by ? 0 :
 	    HL_ENOMEM;
 }
@@ -409,11 +412,12 @@ hl_store_items(struct hl_item **out, size_t *n, struct hl_store *st,
 	s = prep(st, verbatim ?
 	    "SELECT id, pos, value, comment, disabled, pass, ns_seq, verbatim,"
 	    " created_at, created_by, modified_at, modified_by, token_id,"
-	    " yaml_keys FROM items WHERE list_id = ?1 ORDER BY pos" :
+	    " yaml_keys, src, dup_of FROM items WHERE list_id = ?1"
+	    " ORDER BY pos, id" :
 	    "SELECT id, pos, value, comment, disabled, pass, ns_seq, verbatim,"
 	    " created_at, created_by, modified_at, modified_by, token_id,"
-	    " yaml_keys FROM items WHERE list_id = ?1 AND verbatim = 0"
-	    " ORDER BY pos",
+	    " yaml_keys, src, dup_of FROM items WHERE list_id = ?1"
+	    " AND verbatim = 0 ORDER BY pos, id",
 	    err);
 	if (s != NULL) {
 		bind_str(s, 1, list);
@@ -525,29 +529,32 @@ add_event(int64_t *version, struct hl_store *st, const char *op,
 
 /*
  * Inserts one item (the transaction is the caller's).  key is its
- * duplicate key.  On success *out holds the stored item and *version the
+ * duplicate key; at is its position, or -1 for the end of the list.  On
+ * success *out (when not NULL) holds the stored item and *version the
  * event's version.
  */
 static int
 insert_item(struct hl_item *out, int64_t *version, struct hl_store *st,
     const char *list, int fmt, const struct hl_item *in, const char *key,
-    const struct hl_actor *who, struct hl_err *err)
+    int64_t at, int64_t *idp, const struct hl_actor *who, struct hl_err *err)
 {
 	sqlite3_stmt *s;
 	struct hl_item it;
 	json_t *rec;
-	int64_t pos, t = now();
+	int64_t pos = at, t = now();
 	int rc;
 
-	if ((s = q(st, Q_ITEM_NEXT_POS, err)) == NULL)
-		return HL_EIO;
-	bind_str(s, 1, list);
-	if (sqlite3_step(s) != SQLITE_ROW) {
+	if (pos < 0) {
+		if ((s = q(st, Q_ITEM_NEXT_POS, err)) == NULL)
+			return HL_EIO;
+		bind_str(s, 1, list);
+		if (sqlite3_step(s) != SQLITE_ROW) {
+			sqlite3_reset(s);
+			return dberr(err, st, "read position");
+		}
+		pos = sqlite3_column_int64(s, 0);
 		sqlite3_reset(s);
-		return dberr(err, st, "read position");
 	}
-	pos = sqlite3_column_int64(s, 0);
-	sqlite3_reset(s);
 
 	it = *in;
 	it.pos = pos;
@@ -577,20 +584,53 @@ insert_item(struct hl_item *out, int64_t *version, struct hl_store *st,
 	if (it.token_id > 0)
 		sqlite3_bind_int64(s, 14, it.token_id);
 	bind_str(s, 15, it.keys);
+	bind_str(s, 16, it.src);
+	if (it.dup_of > 0)
+		sqlite3_bind_int64(s, 17, it.dup_of);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return dberr(err, st, "write item");
 	it.id = sqlite3_last_insert_rowid(st->db);
+	if (idp != NULL)
+		*idp = it.id;
 
 	rec = hl_item_json(&it, list, fmt);
 	rc = add_event(version, st, "add", list, it.value, rec,
-	    it.verbatim ? 0 : 1, who, err);
+	    it.verbatim || it.dup_of > 0 ? 0 : 1, who, err);
 	json_decref(rec);
 	if (rc != 0 || out == NULL)
 		return rc;
 	return hl_item_copy(out, &it) == 0 ? 0 :
 	    hl_err_set(err, HL_ENOMEM, "out of memory");
+}
+
+/*
+ * Deletes the stored item it (the transaction is the caller's) with its
+ * audit event.  Duplicates are not counted, so their delete leaves the
+ * count alone.
+ */
+static int
+delete_item(int64_t *version, struct hl_store *st, const char *list,
+    int fmt, const struct hl_item *it, const struct hl_actor *who,
+    struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	json_t *rec;
+	int rc;
+
+	if ((s = q(st, Q_ITEM_DELETE, err)) == NULL)
+		return HL_EIO;
+	sqlite3_bind_int64(s, 1, it->id);
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	if (rc != SQLITE_DONE)
+		return dberr(err, st, "delete item");
+	rec = hl_item_json(it, list, fmt);
+	rc = add_event(version, st, "delete", list, it->value, rec,
+	    it->verbatim || it->dup_of > 0 ? 0 : -1, who, err);
+	json_decref(rec);
+	return rc;
 }
 
 /*
@@ -620,6 +660,11 @@ struct wop {
 	struct hl_item		*out;
 	struct hl_notif		*nout;
 	size_t			 added;
+	size_t			 removed;
+	int			 mirror;	/* import: remove what the file
+						   does not hold */
+	int			 dry_run;	/* import: roll back */
+	struct hl_buf		*diff;		/* import: what changes */
 };
 
 static void
@@ -720,7 +765,7 @@ op_item_add(struct wop *w, struct hl_store *st)
 		    " value (item %lld)", w->list, (long long)w->out->id);
 	} else if (rc == HL_ENOTFOUND)
 		rc = insert_item(w->out, &w->version, st, w->list, fmt, w->in,
-		    key, w->who, &w->err);
+		    key, -1, NULL, w->who, &w->err);
 	free(key);
 	return rc;
 }
@@ -740,11 +785,37 @@ hl_store_item_add(struct hl_item *out, int64_t *version, struct hl_store *st,
 	return rc;
 }
 
+/* The items of list that repeat item id (dup_of), in file order. */
+static int
+dups_of(struct hl_item **out, size_t *n, struct hl_store *st,
+    const char *list, int64_t id, struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	if ((s = prep(st, "SELECT id, pos, value, comment, disabled, pass,"
+	    " ns_seq, verbatim, created_at, created_by, modified_at,"
+	    " modified_by, token_id, yaml_keys, src, dup_of FROM items"
+	    " WHERE list_id = ?1 AND dup_of = ?2 ORDER BY pos, id",
+	    err)) == NULL)
+		return HL_EIO;
+	bind_str(s, 1, list);
+	sqlite3_bind_int64(s, 2, id);
+	rc = collect((void **)out, n, sizeof(**out), s, fill_item,
+	    clear_item, st, err);
+	sqlite3_finalize(s);
+	return rc;
+}
+
+/* Deletes the item of key and every copy of it. */
 static int
 op_item_del(struct wop *w, struct hl_store *st)
 {
-	sqlite3_stmt *s;
-	json_t *rec;
+	struct hl_item *dups = NULL;
+	size_t ndups = 0, i;
+	int64_t v;
 	char *key;
 	int fmt, rc;
 
@@ -759,17 +830,16 @@ op_item_del(struct wop *w, struct hl_store *st)
 		    " value", w->list);
 	if (rc != 0)
 		return rc;
-	if ((s = q(st, Q_ITEM_DELETE, &w->err)) == NULL)
-		return HL_EIO;
-	sqlite3_bind_int64(s, 1, w->out->id);
-	rc = sqlite3_step(s);
-	sqlite3_reset(s);
-	if (rc != SQLITE_DONE)
-		return dberr(&w->err, st, "delete item");
-	rec = hl_item_json(w->out, w->list, fmt);
-	rc = add_event(&w->version, st, "delete", w->list, w->out->value, rec,
-	    -1, w->who, &w->err);
-	json_decref(rec);
+	if ((rc = dups_of(&dups, &ndups, st, w->list, w->out->id,
+	    &w->err)) != 0)
+		return rc;
+	for (i = 0; i < ndups && rc == 0; i++)
+		rc = delete_item(&v, st, w->list, fmt, &dups[i], w->who,
+		    &w->err);
+	hl_items_free(dups, ndups);
+	if (rc == 0)
+		rc = delete_item(&w->version, st, w->list, fmt, w->out,
+		    w->who, &w->err);
 	return rc;
 }
 
@@ -807,31 +877,251 @@ verbatim_key(const struct hl_item *items, size_t i)
 	return k;
 }
 
+/*
+ * The keys of a file's items (see hl_items_dups): the first copy of a
+ * value has its hl_item_key, a later one "\x02<n>:<key>", a verbatim line
+ * its verbatim_key.  On success *out is an array of n malloc'd strings.
+ */
+static int
+file_keys(char ***out, size_t **firstp, const struct hl_item *in, size_t n,
+    int fmt)
+{
+	char **keys = NULL, *k;
+	size_t *first = NULL, *seen = NULL, i;
+	int rc = HL_ENOMEM;
+
+	*out = NULL;
+	*firstp = NULL;
+	if ((keys = calloc(n + 1, sizeof(*keys))) == NULL ||
+	    (first = calloc(n + 1, sizeof(*first))) == NULL ||
+	    (seen = calloc(n + 1, sizeof(*seen))) == NULL ||
+	    hl_items_dups(first, in, n, fmt) != 0)
+		goto out;
+	for (i = 0; i < n; i++) {
+		if (in[i].verbatim)
+			keys[i] = verbatim_key(in, i);
+		else if (first[i] == i)
+			keys[i] = hl_item_key(fmt, in[i].value);
+		else {
+			if ((k = hl_item_key(fmt, in[i].value)) == NULL)
+				goto out;
+			if (asprintf(&keys[i], "\x02%zu:%s",
+			    ++seen[first[i]], k) < 0)
+				keys[i] = NULL;
+			free(k);
+		}
+		if (keys[i] == NULL)
+			goto out;
+	}
+	*out = keys;
+	*firstp = first;
+	keys = NULL;
+	first = NULL;
+	rc = 0;
+out:
+	if (keys != NULL)
+		for (i = 0; i < n; i++)
+			free(keys[i]);
+	free(keys);
+	free(first);
+	free(seen);
+	return rc;
+}
+
+static void
+free_keys(char **keys, size_t n)
+{
+	size_t i;
+
+	if (keys == NULL)
+		return;
+	for (i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+}
+
+static int
+str_eq(const char *a, const char *b)
+{
+	return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+/* Would the stored item old be written as the file's item in is? */
+static int
+same_item(const struct hl_item *old, const struct hl_item *in, int fmt)
+{
+	if (!str_eq(old->value, in->value) || !str_eq(old->src, in->src) ||
+	    old->verbatim != in->verbatim)
+		return 0;
+	if (fmt == HL_FMT_TSV && !in->verbatim &&
+	    (old->created_at != in->created_at ||
+	    !str_eq(old->created_by, in->created_by)))
+		return 0;
+	if (!hl_fmt_is_yaml(fmt) || in->src != NULL)
+		return 1;
+	return str_eq(old->comment, in->comment) &&
+	    old->disabled == in->disabled && old->pass == in->pass &&
+	    old->ns_seq == in->ns_seq && str_eq(old->keys, in->keys);
+}
+
+/*
+ * One line of a dry run's difference: "+ LINE: value" or "- value" (a
+ * value of several lines is cut after its first, with " ...").
+ */
+static void
+diff_line(struct wop *w, char op, const struct hl_item *it)
+{
+	const char *t = it->value;
+	size_t len = strcspn(t, "\n");
+	char tmp[32];
+
+	if (w->diff == NULL)
+		return;
+	if (op == '+' && it->line > 0)
+		snprintf(tmp, sizeof(tmp), "+ %zu: ", it->line);
+	else
+		snprintf(tmp, sizeof(tmp), "%c ", op);
+	if (hl_buf_puts(w->diff, tmp) != 0 || hl_buf_put(w->diff, t,
+	    len) != 0 || hl_buf_puts(w->diff, t[len] != '\0' &&
+	    t[len + 1] != '\0' ? " ...\n" : "\n") != 0)
+		w->diff = NULL;
+}
+
+static int
+cmp_id(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* Mirror: deletes the items of the list that the file does not hold. */
+static int
+mirror_remove(struct wop *w, struct hl_store *st, int fmt,
+    const int64_t *ids, size_t n)
+{
+	struct hl_item *cur = NULL;
+	int64_t *sorted = NULL, v;
+	size_t ncur = 0, i;
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((sorted = malloc((n + 1) * sizeof(*sorted))) == NULL)
+		return hl_err_set(&w->err, HL_ENOMEM, "out of memory");
+	memcpy(sorted, ids, n * sizeof(*sorted));
+	qsort(sorted, n, sizeof(*sorted), cmp_id);
+	if ((s = prep(st, "SELECT id, pos, value, comment, disabled, pass,"
+	    " ns_seq, verbatim, created_at, created_by, modified_at,"
+	    " modified_by, token_id, yaml_keys, src, dup_of FROM items"
+	    " WHERE list_id = ?1 ORDER BY pos, id", &w->err)) == NULL) {
+		free(sorted);
+		return HL_EIO;
+	}
+	bind_str(s, 1, w->list);
+	rc = collect((void **)&cur, &ncur, sizeof(*cur), s, fill_item,
+	    clear_item, st, &w->err);
+	sqlite3_finalize(s);
+	for (i = 0; i < ncur && rc == 0; i++) {
+		if (bsearch(&cur[i].id, sorted, n, sizeof(*sorted),
+		    cmp_id) != NULL)
+			continue;
+		diff_line(w, '-', &cur[i]);
+		rc = delete_item(&v, st, w->list, fmt, &cur[i], w->who,
+		    &w->err);
+		if (rc == 0) {
+			w->version = v;
+			w->removed++;
+		}
+	}
+	hl_items_free(cur, ncur);
+	free(sorted);
+	return rc;
+}
+
+/*
+ * Moves a stored item to position pos and points it at the copy it
+ * repeats (a mirror follows the file's order, and the first copy may have
+ * been replaced).
+ */
+static int
+set_place(struct hl_store *st, const struct hl_item *it, int64_t pos,
+    int64_t dup_of, struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if (it->pos == pos && it->dup_of == dup_of)
+		return 0;
+	if ((s = prep(st, "UPDATE items SET pos = ?2, dup_of = ?3"
+	    " WHERE id = ?1", err)) == NULL)
+		return HL_EIO;
+	sqlite3_bind_int64(s, 1, it->id);
+	sqlite3_bind_int64(s, 2, pos);
+	if (dup_of > 0)
+		sqlite3_bind_int64(s, 3, dup_of);
+	rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? 0 : dberr(err, st, "move item");
+}
+
+/* The code a dry run returns to have its savepoint rolled back. */
+#define DRY_RUN_DONE	1
+
 static int
 op_import(struct wop *w, struct hl_store *st)
 {
-	struct hl_item old;
-	char *key;
-	size_t i;
-	int fmt, rc;
+	struct hl_item old, it;
+	char **keys = NULL;
+	size_t *first = NULL, i;
+	int64_t *ids = NULL, v;
+	int fmt, rc, found;
 
 	if ((rc = list_fmt(&fmt, st, w->list, &w->err)) != 0)
 		return rc;
-	for (i = 0; i < w->nin && rc == 0; i++) {
-		key = w->in[i].verbatim ? verbatim_key(w->in, i) :
-		    hl_item_key(fmt, w->in[i].value);
-		if (key == NULL)
-			return hl_err_set(&w->err, HL_ENOMEM, "out of memory");
-		rc = item_by_key(&old, st, w->list, key, &w->err);
-		if (rc == 0)
-			hl_item_clear(&old);
-		else if (rc == HL_ENOTFOUND) {
-			rc = insert_item(NULL, &w->version, st, w->list, fmt,
-			    &w->in[i], key, w->who, &w->err);
-			w->added++;
-		}
-		free(key);
+	if (file_keys(&keys, &first, w->in, w->nin, fmt) != 0 ||
+	    (ids = calloc(w->nin + 1, sizeof(*ids))) == NULL) {
+		rc = hl_err_set(&w->err, HL_ENOMEM, "out of memory");
+		goto out;
 	}
+	for (i = 0; i < w->nin && rc == 0; i++) {
+		memset(&old, 0, sizeof(old));
+		rc = item_by_key(&old, st, w->list, keys[i], &w->err);
+		if (rc != 0 && rc != HL_ENOTFOUND)
+			break;
+		found = rc == 0;
+		rc = 0;
+		if (found && w->mirror && !same_item(&old, &w->in[i], fmt)) {
+			/* Changed in the file: the old one goes. */
+			diff_line(w, '-', &old);
+			rc = delete_item(&v, st, w->list, fmt, &old, w->who,
+			    &w->err);
+			w->removed++;
+			w->version = v;
+			found = 0;
+		} else if (found && w->mirror)
+			rc = set_place(st, &old, (int64_t)i,
+			    first[i] != i ? ids[first[i]] : 0, &w->err);
+		if (found)
+			ids[i] = old.id;
+		hl_item_clear(&old);
+		if (found || rc != 0)
+			continue;
+		it = w->in[i];
+		it.dup_of = first[i] != i ? ids[first[i]] : 0;
+		diff_line(w, '+', &it);
+		rc = insert_item(NULL, &w->version, st, w->list, fmt, &it,
+		    keys[i], w->mirror ? (int64_t)i : -1, &ids[i], w->who,
+		    &w->err);
+		w->added++;
+	}
+	if (rc == 0 && w->mirror)
+		rc = mirror_remove(w, st, fmt, ids, w->nin);
+	if (rc == 0 && w->dry_run)
+		rc = DRY_RUN_DONE;
+out:
+	free_keys(keys, w->nin);
+	free(first);
+	free(ids);
 	return rc;
 }
 
@@ -850,13 +1140,33 @@ hl_store_import(size_t *added, int64_t *version, struct hl_store *st,
 	return rc;
 }
 
+int
+hl_store_mirror(struct hl_store_mirror *m, struct hl_store *st,
+    const char *list, const struct hl_item *items, size_t n,
+    const struct hl_actor *who, struct hl_err *err)
+{
+	struct wop w = { .fn = op_import, .list = list, .in = items,
+	    .nin = n, .who = who, .mirror = 1, .dry_run = m->dry_run,
+	    .diff = m->diff };
+	int rc;
+
+	rc = submit(st, &w, err);
+	if (rc == DRY_RUN_DONE)
+		rc = 0;
+	m->added = rc == 0 ? w.added : 0;
+	m->removed = rc == 0 ? w.removed : 0;
+	m->version = rc == 0 && !m->dry_run ? w.version : 0;
+	return rc;
+}
+
 static int
 op_restore_list(struct wop *w, struct hl_store *st)
 {
 	const struct hl_item *it;
 	sqlite3_stmt *s;
-	char *key;
-	size_t i;
+	char **keys = NULL;
+	size_t i, *first = NULL;
+	int64_t *ids = NULL;
 	int fmt, rc, count;
 
 	if ((rc = list_fmt(&fmt, st, w->list, &w->err)) != 0)
@@ -870,19 +1180,22 @@ op_restore_list(struct wop *w, struct hl_store *st)
 	if (rc == SQLITE_ROW)
 		return hl_err_set(&w->err, HL_ECONFLICT, "%s is not empty",
 		    w->list);
+	if (file_keys(&keys, &first, w->in, w->nin, fmt) != 0 ||
+	    (ids = calloc(w->nin + 1, sizeof(*ids))) == NULL) {
+		free_keys(keys, w->nin);
+		free(first);
+		return hl_err_set(&w->err, HL_ENOMEM, "out of memory");
+	}
 	for (i = 0, rc = 0; i < w->nin && rc == 0; i++) {
 		it = &w->in[i];
-		key = it->verbatim ? verbatim_key(w->in, i) :
-		    hl_item_key(fmt, it->value);
-		if (key == NULL || (s = q(st, Q_ITEM_INSERT, &w->err)) == NULL) {
-			free(key);
-			return key ? HL_EIO :
-			    hl_err_set(&w->err, HL_ENOMEM, "out of memory");
+		if ((s = q(st, Q_ITEM_INSERT, &w->err)) == NULL) {
+			rc = HL_EIO;
+			break;
 		}
 		bind_str(s, 1, w->list);
 		sqlite3_bind_int64(s, 2, (sqlite3_int64)i);
 		bind_str(s, 3, it->value);
-		bind_str(s, 4, key);
+		bind_str(s, 4, keys[i]);
 		sqlite3_bind_int(s, 5, it->verbatim);
 		bind_str(s, 6, it->comment);
 		sqlite3_bind_int(s, 7, it->disabled);
@@ -895,13 +1208,20 @@ op_restore_list(struct wop *w, struct hl_store *st)
 		bind_str(s, 13, it->modified_by ? it->modified_by :
 		    it->created_by ? it->created_by : "restore");
 		bind_str(s, 15, it->keys);
+		bind_str(s, 16, it->src);
+		/* The ids are new: a copy points at its first's new id. */
+		if (first[i] != i)
+			sqlite3_bind_int64(s, 17, ids[first[i]]);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			rc = dberr(&w->err, st, "restore item");
+		ids[i] = sqlite3_last_insert_rowid(st->db);
 		sqlite3_reset(s);
-		free(key);
 	}
 	for (i = 0, count = 0; i < w->nin; i++)
-		count += !w->in[i].verbatim;
+		count += !w->in[i].verbatim && first[i] == i;
+	free_keys(keys, w->nin);
+	free(first);
+	free(ids);
 	if (rc == 0 && (s = q(st, Q_LIST_SET_VERSION, &w->err)) != NULL) {
 		bind_str(s, 1, w->list);
 		sqlite3_bind_int64(s, 2, w->version);

@@ -77,10 +77,34 @@ int	hl_store_item_del(struct hl_item *out, int64_t *version,
 /*
  * Adds many items to list in one transaction, skipping those already there
  * (so importing a file twice changes nothing).  Verbatim items are matched
- * on their text and their position among equal lines.  *added counts what
- * was new; *version is the version after (unchanged when nothing was).
+ * on their text and their position among equal lines.  A duplicate (a
+ * value an earlier item of items holds, by hl_item_key) is kept in its
+ * place with dup_of set to the first copy's id and is not counted; it is
+ * matched on its key and the number of copies before it.  *added counts
+ * what was new; *version is the version after (unchanged when nothing
+ * was).
  */
 int	hl_store_import(size_t *added, int64_t *version, struct hl_store *st,
+	    const char *list, const struct hl_item *items, size_t n,
+	    const struct hl_actor *who, struct hl_err *err);
+
+/* hl_store_mirror's options and results. */
+struct hl_store_mirror {
+	int		 dry_run;	/* in: change nothing */
+	struct hl_buf	*diff;		/* in, may be NULL: gets "+ LINE:
+					   text" and "- text" lines */
+	size_t		 added;		/* out */
+	size_t		 removed;	/* out */
+	int64_t		 version;	/* out: 0 if nothing changed */
+};
+
+/*
+ * As hl_store_import, then makes the list equal items: every stored item
+ * the file does not hold (by key), or holds in another form, is deleted
+ * with an audit event, and items take the file's order.  With dry_run
+ * the transaction is rolled back and only the difference is reported.
+ */
+int	hl_store_mirror(struct hl_store_mirror *m, struct hl_store *st,
 	    const char *list, const struct hl_item *items, size_t n,
 	    const struct hl_actor *who, struct hl_err *err);
 

@@ -6,13 +6,13 @@ STATUS  201
 EXPECT  {"items":[{"ns":["ns1.api-0018.example.","ns2.api-0018.example."],"comment":"a pair","...":true}],"numItems":1,"message":"$STR","version":"$INT"}
 REQUEST POST /blacklists/watch-asn
 AUTH    $WRITER
-BODY    {"asn":64518,"disable":true}
+BODY    {"asn":45018,"disable":true}
 STATUS  201
-EXPECT  {"items":[{"asn":"64518","disable":true,"...":true}],"numItems":1,"message":"$STR","version":"$INT"}
+EXPECT  {"items":[{"asn":"45018","disable":true,"...":true}],"numItems":1,"message":"$STR","version":"$INT"}
 REQUEST POST /blacklists/blacklist-cidr
 AUTH    $WRITER
-BODY    {"ip":"198.51.100.0/24","pass":true}
+BODY    {"ip":"198.51.100.18","pass":true}
 STATUS  201
-REQUEST DELETE /blacklists/blacklist-cidr?ip=198.51.100.0%2F24
+REQUEST DELETE /blacklists/blacklist-cidr?ip=198.51.100.18
 AUTH    $WRITER
 STATUS  200

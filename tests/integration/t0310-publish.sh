@@ -212,9 +212,11 @@ t_ok "it names the file and the line" \
 t_is "and nothing is imported, from any file" "$(version "$T/bad.sqlite")" 0
 
 printf '1494568775\ttripleee\n' >"$T/bad/watched_numbers.txt"
-"$HELIOS" import --db "$DB" "$T/bad/watched_numbers.txt" >"$T/bad2.out" 2>&1
+"$HELIOS" import --strict --db "$DB" "$T/bad/watched_numbers.txt" \
+    >"$T/bad2.out" 2>&1
 rc=$?
-t_ok "a tsv line with two fields fails the import" test $rc -ne 0
+t_ok "with --strict, a tsv line with two fields fails the import" \
+    test $rc -ne 0
 t_ok "it names the file and line 1" \
     grep -E 'watched_numbers\.txt(: line |:)1([^0-9]|$)' "$T/bad2.out"
 t_is "and the database is unchanged" "$(version "$DB")" "$V1"

@@ -65,6 +65,11 @@ the_streamed_json_of_an_item_is_jansson_s_byte_for_byte(void **state)
 			it.verbatim = i == 3;
 			it.created_by = i == 2 ? NULL : it.created_by;
 			same_as_jansson(&it, "blacklist-ns", fmts[k]);
+			/* The kept text, a duplicate, the verbatim kinds. */
+			it.src = (char *)"- comment: >\n    folded\n  ns: a.b.\n";
+			it.dup_of = (int64_t)i + 1;
+			it.verbatim = (int)(i % 4);
+			same_as_jansson(&it, "blacklist-ns", fmts[k]);
 		}
 	memset(&it, 0, sizeof(it));
 	it.value = (char *)"ns1.example.com. ns2.example.com.";
@@ -102,6 +107,29 @@ an_item_reads_back_from_its_json(void **state)
 	assert_int_equal(back.disabled, HL_DISABLE_TRUE);
 	assert_int_equal(back.pass, 1);
 	assert_int_equal(back.verbatim, 0);
+	assert_null(back.src);
+	assert_int_equal(back.dup_of, 0);
+	hl_item_clear(&back);
+	json_decref(j);
+	/* The kept text, the duplicate mark and the verbatim kind too. */
+	it.src = (char *)"- ns: \n  - ns1.example.\n  - ns2.example.\n";
+	it.dup_of = 7;
+	j = hl_item_json(&it, "watch-ns", HL_FMT_YAML_NS);
+	assert_int_equal(hl_item_from_json(&back, j), 0);
+	assert_string_equal(back.src, it.src);
+	assert_int_equal(back.dup_of, 7);
+	hl_item_clear(&back);
+	json_decref(j);
+	it.verbatim = HL_VERBATIM_SKIPPED;
+	j = hl_item_json(&it, "watch-keyword", HL_FMT_TSV);
+	assert_int_equal(hl_item_from_json(&back, j), 0);
+	assert_int_equal(back.verbatim, HL_VERBATIM_SKIPPED);
+	hl_item_clear(&back);
+	json_decref(j);
+	it.verbatim = HL_VERBATIM_HEAD;
+	j = hl_item_json(&it, "watch-ns", HL_FMT_YAML_NS);
+	assert_int_equal(hl_item_from_json(&back, j), 0);
+	assert_int_equal(back.verbatim, HL_VERBATIM_HEAD);
 	hl_item_clear(&back);
 	json_decref(j);
 	/* A notification record is no item. */
@@ -127,15 +155,20 @@ scopes_round_trip_and_unknown_names_are_refused(void **state)
 }
 
 static void
-duplicate_keys_fold_ascii_case_for_patterns_and_names_only(void **state)
+duplicate_keys_follow_each_format_s_own_rule(void **state)
 {
 	char *k;
 
+	/* BasicListParser.exists() lowers both sides. */
 	k = hl_item_key(HL_FMT_PLAIN, "Spam\\W?PILLS \xc3\x89");
 	assert_string_equal(k, "spam\\w?pills \xc3\x89");
 	free(k);
+	/* TSVDictParser.exists() and the yaml add() compare exactly. */
+	k = hl_item_key(HL_FMT_TSV, "(?-i:AbC)");
+	assert_string_equal(k, "(?-i:AbC)");
+	free(k);
 	k = hl_item_key(HL_FMT_YAML_NS, "NS1.Example.COM.");
-	assert_string_equal(k, "ns1.example.com.");
+	assert_string_equal(k, "NS1.Example.COM.");
 	free(k);
 	k = hl_item_key(HL_FMT_YAML_CIDR, "2001:DB8::1");
 	assert_string_equal(k, "2001:DB8::1");
@@ -152,7 +185,7 @@ main(void)
 		cmocka_unit_test(
 		    scopes_round_trip_and_unknown_names_are_refused),
 		cmocka_unit_test(
-		    duplicate_keys_fold_ascii_case_for_patterns_and_names_only),
+		    duplicate_keys_follow_each_format_s_own_rule),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

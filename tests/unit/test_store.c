@@ -144,8 +144,11 @@ deleting_returns_the_item_and_writes_an_event(void **state)
 	int64_t v;
 
 	add(f->st, "watch-keyword", "x\\.example", 0);
+	/* tsv values compare exactly, as SmokeDetector's remove() does. */
 	assert_int_equal(hl_store_item_del(&out, &v, f->st, "watch-keyword",
-	    "X\\.EXAMPLE", &alice, &err), 0);
+	    "X\\.EXAMPLE", &alice, &err), HL_ENOTFOUND);
+	assert_int_equal(hl_store_item_del(&out, &v, f->st, "watch-keyword",
+	    "x\\.example", &alice, &err), 0);
 	assert_string_equal(out.value, "x\\.example");
 	assert_int_equal(v, 2);
 	hl_item_clear(&out);
@@ -213,6 +216,171 @@ import_keeps_order_and_verbatim_lines_and_is_idempotent(void **state)
 	assert_int_equal(hl_store_items(&out, &n, f->st, "blacklist-keyword",
 	    0, &err), 0);
 	assert_int_equal(n, 2);
+	hl_items_free(out, n);
+}
+
+static void
+duplicates_are_kept_in_place_counted_once_and_deleted_together(void **state)
+{
+	struct fixture *f = *state;
+	struct hl_item in[4] = { { 0 } }, *out = NULL, it, got;
+	struct hl_list l;
+	struct hl_err err = HL_ERR_INIT;
+	size_t added, n = 0;
+	int64_t v;
+
+	/* blacklisted_cidrs.yml with the same ip twice. */
+	in[0].value = "192.0.2.1";
+	in[1].value = "192.0.2.2";
+	in[2].value = "192.0.2.1";
+	in[2].comment = "again";
+	in[3].value = "192.0.2.3";
+	assert_int_equal(hl_store_import(&added, &v, f->st, "blacklist-cidr",
+	    in, 4, &alice, &err), 0);
+	assert_int_equal(added, 4);
+	assert_int_equal(hl_store_list(&l, f->st, "blacklist-cidr", &err), 0);
+	assert_int_equal(l.count, 3);
+	hl_list_clear(&l);
+	assert_int_equal(hl_store_items(&out, &n, f->st, "blacklist-cidr", 0,
+	    &err), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(out[0].dup_of, 0);
+	assert_int_equal(out[2].dup_of, out[0].id);
+	assert_string_equal(out[2].comment, "again");
+	hl_items_free(out, n);
+	/* Importing again matches the copy too. */
+	assert_int_equal(hl_store_import(&added, &v, f->st, "blacklist-cidr",
+	    in, 4, &alice, &err), 0);
+	assert_int_equal(added, 0);
+	/* The API refuses a new one... */
+	memset(&it, 0, sizeof(it));
+	it.value = "192.0.2.1";
+	assert_int_equal(hl_store_item_add(&got, &v, f->st,
+	    "blacklist-cidr", &it, &alice, &err), HL_EEXISTS);
+	hl_item_clear(&got);
+	/* ...and a delete removes every copy. */
+	assert_int_equal(hl_store_item_del(&it, &v, f->st, "blacklist-cidr",
+	    "192.0.2.1", &alice, &err), 0);
+	hl_item_clear(&it);
+	assert_int_equal(hl_store_items(&out, &n, f->st, "blacklist-cidr", 1,
+	    &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(out[0].value, "192.0.2.2");
+	assert_string_equal(out[1].value, "192.0.2.3");
+	hl_items_free(out, n);
+	assert_int_equal(hl_store_list(&l, f->st, "blacklist-cidr", &err), 0);
+	assert_int_equal(l.count, 2);
+	hl_list_clear(&l);
+}
+
+static void
+duplicates_follow_each_format_s_rule(void **state)
+{
+	struct fixture *f = *state;
+	struct hl_item in[2] = { { 0 } }, *out = NULL;
+	struct hl_err err = HL_ERR_INIT;
+	size_t added, n = 0;
+	int64_t v;
+
+	in[0].value = "(?-i:AbC)";
+	in[1].value = "(?-i:aBc)";
+	assert_int_equal(hl_store_import(&added, &v, f->st, "watch-keyword",
+	    in, 2, &alice, &err), 0);
+	assert_int_equal(hl_store_import(&added, &v, f->st,
+	    "blacklist-keyword", in, 2, &alice, &err), 0);
+	assert_int_equal(hl_store_items(&out, &n, f->st, "watch-keyword", 0,
+	    &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(out[1].dup_of, 0);
+	hl_items_free(out, n);
+	assert_int_equal(hl_store_items(&out, &n, f->st, "blacklist-keyword",
+	    0, &err), 0);
+	assert_int_equal(n, 2);
+	assert_int_equal(out[1].dup_of, out[0].id);
+	hl_items_free(out, n);
+}
+
+static void
+a_mirror_removes_what_the_file_lost_and_a_dry_run_changes_nothing(
+    void **state)
+{
+	struct fixture *f = *state;
+	struct hl_item in[3] = { { 0 } }, *out = NULL;
+	struct hl_store_mirror m = { 0 };
+	struct hl_buf diff = HL_BUF_INIT;
+	struct hl_err err = HL_ERR_INIT;
+	size_t added, n = 0;
+	int64_t v, before;
+
+	in[0].value = "one";
+	in[1].value = "two";
+	in[2].value = "three";
+	assert_int_equal(hl_store_import(&added, &v, f->st,
+	    "blacklist-keyword", in, 3, &alice, &err), 0);
+	/* The file loses "two" and gains "four" at its start. */
+	in[1].value = "three";
+	in[2].value = "one";
+	in[0].value = "four";
+	in[0].line = 1;
+	before = hl_store_version(f->st);
+	m.dry_run = 1;
+	m.diff = &diff;
+	assert_int_equal(hl_store_mirror(&m, f->st, "blacklist-keyword", in,
+	    3, &alice, &err), 0);
+	assert_int_equal(m.added, 1);
+	assert_int_equal(m.removed, 1);
+	assert_int_equal(m.version, 0);
+	assert_string_equal(diff.data, "+ 1: four\n- two\n");
+	assert_int_equal(hl_store_version(f->st), before);
+	memset(&m, 0, sizeof(m));
+	assert_int_equal(hl_store_mirror(&m, f->st, "blacklist-keyword", in,
+	    3, &alice, &err), 0);
+	assert_int_equal(m.removed, 1);
+	assert_int_equal(hl_store_version(f->st), before + 2);
+	assert_int_equal(hl_store_items(&out, &n, f->st, "blacklist-keyword",
+	    1, &err), 0);
+	assert_int_equal(n, 3);
+	/* The file's order. */
+	assert_string_equal(out[0].value, "four");
+	assert_string_equal(out[1].value, "three");
+	assert_string_equal(out[2].value, "one");
+	hl_items_free(out, n);
+	hl_buf_free(&diff);
+}
+
+static void
+a_mirror_that_replaces_a_first_copy_keeps_its_copies_linked(void **state)
+{
+	struct fixture *f = *state;
+	struct hl_item in[2] = { { 0 } }, *out = NULL, it;
+	struct hl_store_mirror m = { 0 };
+	struct hl_err err = HL_ERR_INIT;
+	size_t added, n = 0;
+	int64_t v;
+
+	in[0].value = "192.0.2.9";
+	in[0].comment = "first";
+	in[1].value = "192.0.2.9";
+	assert_int_equal(hl_store_import(&added, &v, f->st, "watch-cidr",
+	    in, 2, &alice, &err), 0);
+	/* The first copy's comment changed in the file. */
+	in[0].comment = "changed";
+	assert_int_equal(hl_store_mirror(&m, f->st, "watch-cidr", in, 2,
+	    &alice, &err), 0);
+	assert_int_equal(m.added, 1);
+	assert_int_equal(m.removed, 1);
+	assert_int_equal(hl_store_items(&out, &n, f->st, "watch-cidr", 0,
+	    &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(out[0].comment, "changed");
+	assert_int_equal(out[1].dup_of, out[0].id);
+	hl_items_free(out, n);
+	assert_int_equal(hl_store_item_del(&it, &v, f->st, "watch-cidr",
+	    "192.0.2.9", &alice, &err), 0);
+	hl_item_clear(&it);
+	assert_int_equal(hl_store_items(&out, &n, f->st, "watch-cidr", 1,
+	    &err), 0);
+	assert_int_equal(n, 0);
 	hl_items_free(out, n);
 }
 
@@ -399,6 +567,10 @@ main(void)
 		T(deleting_returns_the_item_and_writes_an_event),
 		T(an_unknown_list_is_not_found_and_changes_nothing),
 		T(import_keeps_order_and_verbatim_lines_and_is_idempotent),
+		T(duplicates_are_kept_in_place_counted_once_and_deleted_together),
+		T(duplicates_follow_each_format_s_rule),
+		T(a_mirror_removes_what_the_file_lost_and_a_dry_run_changes_nothing),
+		T(a_mirror_that_replaces_a_first_copy_keeps_its_copies_linked),
 		T(notifications_are_unique_on_four_fields),
 		T(tokens_are_found_by_hash_until_revoked),
 		T(only_the_hash_of_a_token_is_stored),
