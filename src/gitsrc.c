@@ -149,6 +149,20 @@ hl_gitsrc_lines(size_t *n, const struct hl_gitsrc *g, const char *path)
 	return NULL;
 }
 
+const char *
+hl_gitsrc_file(size_t *len, const struct hl_gitsrc *g, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < g->ntr; i++)
+		if (strcmp(g->tr[i].path, path) == 0 && g->tr[i].have) {
+			*len = g->tr[i].len;
+			return g->tr[i].data;
+		}
+	*len = 0;
+	return NULL;
+}
+
 /* Splits data into lines (a last line without '\n' counts). */
 static int
 split(struct hl_gitsrc_line **out, size_t *n, const char *data, size_t len,
@@ -276,6 +290,8 @@ advance(struct track *t, char *data, size_t len, size_t ci,
 		if (!used[i])
 			rm[k++] = od[i];
 	free(used);
+	ch->old_data = t->data ? t->data : "";
+	ch->old_len = t->len;
 	*old_data = t->data;
 	*old_lines = t->lines;
 	t->data = data;
@@ -352,6 +368,38 @@ blob_read(char **out, size_t *len, git_repository *repo, const git_oid *id,
 	*len = n;
 	git_blob_free(b);
 	return 0;
+}
+
+int
+hl_gitsrc_read(char **data, size_t *len, struct hl_gitsrc *g, const char *id,
+    const char *path, struct hl_err *err)
+{
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *e = NULL;
+	git_oid oid;
+	int rc;
+
+	*data = NULL;
+	*len = 0;
+	if (git_oid_fromstr(&oid, id) != 0 ||
+	    git_commit_lookup(&c, g->repo, &oid) != 0 ||
+	    git_commit_tree(&tree, c) != 0) {
+		rc = giterr(err, HL_ENOTFOUND, id);
+		goto out;
+	}
+	if (git_tree_entry_bypath(&e, tree, path) != 0 ||
+	    git_tree_entry_type(e) != GIT_OBJECT_BLOB) {
+		rc = hl_err_set(err, HL_ENOTFOUND, "%s: not in %.12s", path,
+		    id);
+		goto out;
+	}
+	rc = blob_read(data, len, g->repo, git_tree_entry_id(e), err);
+out:
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	git_commit_free(c);
+	return rc;
 }
 
 /* The changes commit c makes to the tracked paths, through the callback. */

@@ -613,7 +613,7 @@ cmd_import(int argc, char **argv)
 	struct import_file files[128];
 	struct hl_store_mirror m;
 	struct hl_buf diff = HL_BUF_INIT;
-	struct hl_actor who = { 0, "import" };
+	struct hl_actor who = { .name = "import" };
 	struct hl_err e = HL_ERR_INIT;
 	struct dirent *de;
 	struct stat sb;
