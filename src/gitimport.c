@@ -373,22 +373,30 @@ emit(struct hl_gitimport *gi, char op, const struct delta *d, size_t ci,
 	return gi->cb(&ev, gi->payload);
 }
 
-/* Counts the commit's deltas: removals, then additions, then events. */
+/*
+ * Counts the commit's deltas (dv[0..nrem) removals, the rest additions),
+ * then reports the values whose last copy went, then the new ones.
+ */
 static int
 apply(struct hl_gitimport *gi, size_t nrem, size_t ci,
     const struct hl_gitsrc_commit *c)
 {
 	struct entry *e;
+	unsigned char *is_new;
 	char *k;
 	size_t i, len;
 	int rc = 0;
 
+	if ((is_new = calloc(gi->ndv + 1, 1)) == NULL)
+		return hl_err_set(gi->err, HL_ENOMEM, "out of memory");
 	for (i = 0; i < gi->ndv; i++) {
 		if ((k = table_key(&len, gi->dv[i].p->list,
 		    gi->dv[i].key)) == NULL ||
-		    (e = intern(gi, k, len)) == NULL)
+		    (e = intern(gi, k, len)) == NULL) {
+			free(is_new);
 			return hl_err_set(gi->err, HL_ENOMEM,
 			    "out of memory");
+		}
 		if (i < nrem) {
 			if (e->count > 0 && --e->count == 0)
 				e->removed_by = ci;
@@ -401,16 +409,15 @@ apply(struct hl_gitimport *gi, size_t nrem, size_t ci,
 			continue;
 		}
 		e->origin = ci;
-		e->removed_by = SIZE_MAX;
-		if ((rc = emit(gi, 'a', &gi->dv[i], ci, c)) != 0)
-			return rc;
+		is_new[i] = 1;
 	}
 	/* Values whose last copy this commit took away (once each). */
 	for (i = 0; i < nrem && rc == 0; i++) {
 		if ((k = table_key(&len, gi->dv[i].p->list,
-		    gi->dv[i].key)) == NULL)
-			return hl_err_set(gi->err, HL_ENOMEM,
-			    "out of memory");
+		    gi->dv[i].key)) == NULL) {
+			rc = hl_err_set(gi->err, HL_ENOMEM, "out of memory");
+			break;
+		}
 		e = lookup(gi, k, len);
 		free(k);
 		if (e == NULL || e->count != 0 || e->removed_by != ci)
@@ -418,6 +425,10 @@ apply(struct hl_gitimport *gi, size_t nrem, size_t ci,
 		e->removed_by = SIZE_MAX;
 		rc = emit(gi, 'd', &gi->dv[i], ci, c);
 	}
+	for (i = nrem; i < gi->ndv && rc == 0; i++)
+		if (is_new[i])
+			rc = emit(gi, 'a', &gi->dv[i], ci, c);
+	free(is_new);
 	return rc;
 }
 

@@ -623,6 +623,9 @@ cmd_import(int argc, char **argv)
 	DIR *d;
 	int ind, k;
 
+	for (k = 1; k < argc; k++)
+		if (strcmp(argv[k], "--git") == 0)
+			return hl_cmd_import_git(argc, argv);
 	ind = parse_opts_mode(&o, argc, argv, "+dhv");
 	if ((ind == argc && o.nlists == 0) || (o.dry_run && !o.mirror))
 		usage(1);
