@@ -57,6 +57,14 @@ hl_gitsrc_open(struct hl_gitsrc **out, const char *path, struct hl_err *err)
 
 	*out = NULL;
 	git_libgit2_init();
+	/*
+	 * A walk reads every version of every list file: don't hash each
+	 * object again on reading (git verifies packs when it receives
+	 * them), and keep recent delta bases, as consecutive versions of a
+	 * file are deltas of each other.
+	 */
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)512 << 20);
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	if (git_repository_open_ext(&g->repo, path,
@@ -163,20 +171,59 @@ hl_gitsrc_file(size_t *len, const struct hl_gitsrc *g, const char *path)
 	return NULL;
 }
 
-/* Splits data into lines (a last line without '\n' counts). */
+/*
+ * Splits data into lines (a last line without '\n' counts), attributed to
+ * commit.  The first nold lines of old (from the buffer old_data) that lie
+ * wholly inside the bytes data shares with old_data are taken over as they
+ * are, moved to data, keeping their commits: a commit that appends to a
+ * large file costs a comparison of the two buffers, not a new split.
+ */
 static int
 split(struct hl_gitsrc_line **out, size_t *n, const char *data, size_t len,
-    size_t commit)
+    size_t commit, const struct hl_gitsrc_line *old, size_t nold,
+    const char *old_data, size_t old_len)
 {
 	struct hl_gitsrc_line *v;
 	const char *p = data, *end = data + len, *nl;
-	size_t k = 0, cap = 0;
+	size_t k = 0, cap, same = 0, keep = 0, lo, hi;
 
-	for (nl = p; nl < end; nl++)
-		cap += *nl == '\n';
-	cap += 1;
+	/* The bytes both buffers share, compared a block at a time. */
+	if (old != NULL) {
+		size_t lim = len < old_len ? len : old_len;
+
+		while (same + 4096 <= lim &&
+		    memcmp(data + same, old_data + same, 4096) == 0)
+			same += 4096;
+		while (same < lim && data[same] == old_data[same])
+			same++;
+		/* Old lines ending (with their '\n') inside them. */
+		lo = 0;
+		hi = nold;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			size_t endoff = (size_t)(old[mid].text - old_data) +
+			    old[mid].len + 1;
+
+			if (endoff <= same)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		keep = lo;
+	}
+	cap = keep + 1;
+	for (nl = data + (keep ? (size_t)(old[keep - 1].text - old_data) +
+	    old[keep - 1].len + 1 : 0); nl < end &&
+	    (nl = memchr(nl, '\n', (size_t)(end - nl))) != NULL; nl++)
+		cap++;
 	if ((v = calloc(cap, sizeof(*v))) == NULL)
 		return -1;
+	for (k = 0; k < keep; k++) {
+		v[k] = old[k];
+		v[k].text = data + (old[k].text - old_data);
+	}
+	if (keep > 0)
+		p = v[keep - 1].text + v[keep - 1].len + 1;
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		v[k].text = p;
@@ -269,7 +316,7 @@ advance(struct track *t, char *data, size_t len, size_t ci,
 	unsigned char *add = NULL, *used = NULL;
 	size_t nn, no = t->nlines, pre = 0, suf = 0, i, k;
 
-	if (split(&nw, &nn, data, len, ci) != 0 ||
+	if (split(&nw, &nn, data, len, ci, od, no, t->data, t->len) != 0 ||
 	    (add = calloc(nn + 1, 1)) == NULL ||
 	    (used = calloc(no + 1, 1)) == NULL ||
 	    (rm = calloc(no + 1, sizeof(*rm))) == NULL)
@@ -493,7 +540,7 @@ start_at(struct hl_gitsrc *g, const git_oid *id, struct hl_err *err)
 			if ((rc = blob_read(&t->data, &t->len, g->repo,
 			    &t->oid, err)) == 0 && split(&t->lines,
 			    &t->nlines, t->data, t->len,
-			    HL_GITSRC_BEFORE) != 0)
+			    HL_GITSRC_BEFORE, NULL, 0, NULL, 0) != 0)
 				rc = hl_err_set(err, HL_ENOMEM,
 				    "out of memory");
 		}
