@@ -124,6 +124,16 @@ for f in $files; do
 	t_ok "after the replay $f equals the file at the revision" \
 	    cmp "$D/want.$f" "$D/h/$f"
 done
+# helios history --db answers for dates before the migration.
+"$HELIOS" history blacklist-keyword --db "$D/h.db" \
+    --at 2020-09-13T13:00:00Z >"$D/past" 2>/dev/null
+t_is "history at a date before the migration: the list of that day" \
+    "$(tr '\n' '|' <"$D/past")" "buy pills|cheap loans|casino|"
+"$HELIOS" history watch-cidr --db "$D/h.db" --json --at 7 \
+    >"$D/past.json" 2>/dev/null || true
+t_ok "history --at a version gives its items as JSON" \
+    $PY -c "import json,sys; d=json.load(open('$D/past.json'))
+assert [i['ip'] for i in d['items']] == ['10.0.0.1', '10.0.0.2'], d"
 t_ok "a replay into a database that holds data is refused" \
     sh -c "! '$HELIOS' import --db '$D/h.db' --git '$R' --history \
     $ALIAS 2>/dev/null"
