@@ -45,11 +45,14 @@ static const char synopsis[] =
 "       helios verify [--key PUBKEY] DIR|URL\n"
 "       helios import [--db PATH] [--mirror [--dry-run]] [--strict]\n"
 "                     [--list ID FILE]... [FILE|DIR]...\n"
+"       helios import --git PATH [--rev REV] [--history | --sync]\n"
+"                     [--alias FILE=LIST:FORMAT]... [--dry-run] [--db PATH]\n"
 "       helios export [--db PATH] DIR\n"
 "       helios backup [--db PATH] FILE\n"
 "       helios pull [--watch] [--key PUBKEY] [--state FILE]\n"
 "                   [--interval SECS] [--full] [--stats] [-q] URL DIR\n"
 "       helios history ID [--at VERSION|DATE] --repo PATH|URL [--branch B]\n"
+"       helios history ID [--at VERSION|DATE] --db PATH [--json]\n"
 "       helios restore --from-git PATH|URL [--branch B] [--db PATH]\n";
 
 static void __attribute__((noreturn))
