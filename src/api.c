@@ -696,7 +696,7 @@ need_auth(struct ctx *c, unsigned need)
 static struct hl_actor
 actor(const struct ctx *c)
 {
-	struct hl_actor a = { 0, "anonymous" };
+	struct hl_actor a = { .name = "anonymous" };
 
 	if (c->authed) {
 		a.token_id = c->tok.id;

@@ -9,5 +9,6 @@
 
 int	hl_cmd_history(int argc, char **argv);	/* cmd_history.c */
 int	hl_cmd_restore(int argc, char **argv);	/* cmd_restore.c */
+int	hl_cmd_import_git(int argc, char **argv);	/* cmd_import_git.c */
 
 #endif

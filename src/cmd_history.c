@@ -3,6 +3,12 @@
  * [--branch B] [--json]` prints a list as it was published at a past
  * version, read from the git pages archive (gen/targets/gitarchive.h).
  *
+ * With --db PATH instead of --repo, the list is rebuilt from the audit
+ * log: every add and delete up to the version or date, in order.  After
+ * `helios import --git --history` the log begins with SmokeDetector's own
+ * past, so this answers for dates before the migration too; the file is
+ * rendered from the values (without the comment lines of the time).
+ *
  * The list's file name comes from that version's manifest, so a list is
  * found even if its text format changed since.  DATE is YYYY-MM-DD or
  * YYYY-MM-DDTHH:MM:SSZ (UTC): the newest version published by then.
@@ -18,6 +24,106 @@
 
 #include "cmd.h"
 #include "gitarchive.h"
+#include "store.h"
+#include "textfmt.h"
+
+/* The list as the audit log has it at version (0: any) or date when. */
+static int
+from_events(const char *db, const char *id, int64_t version, int64_t when,
+    int json)
+{
+	struct hl_store *st = NULL;
+	struct hl_list l;
+	struct hl_event *ev = NULL;
+	struct hl_item *v = NULL;
+	struct hl_buf out = HL_BUF_INIT;
+	struct hl_err e = HL_ERR_INIT;
+	size_t n = 0, cap = 0, nev, i, j;
+	int64_t since = 0, last = 0;
+	json_t *rec, *index = json_object(), *at;
+	char *key;
+	int done = 0;
+
+	if (hl_store_open(&st, db, &e) != 0 ||
+	    hl_store_list(&l, st, id, &e) != 0)
+		errx(1, "%s", e.msg);
+	while (!done) {
+		if (hl_store_events(&ev, &nev, st, since, 1000, &e) != 0)
+			errx(1, "%s", e.msg);
+		for (i = 0; i < nev && !done; i++) {
+			since = ev[i].version;
+			if ((version > 0 && ev[i].version > version) ||
+			    (when > 0 && ev[i].at > when)) {
+				done = 1;
+				break;
+			}
+			if (strcmp(ev[i].list, id) != 0)
+				continue;
+			last = ev[i].version;
+			if ((key = hl_item_key(l.fmt, ev[i].value)) == NULL)
+				errx(1, "out of memory");
+			at = json_object_get(index, key);
+			if (strcmp(ev[i].op, "delete") == 0) {
+				if (at != NULL) {	/* compacted below */
+					hl_item_clear(&v[json_integer_value(
+					    at)]);
+					json_object_del(index, key);
+				}
+				free(key);
+				continue;
+			}
+			if (at != NULL) {
+				free(key);
+				continue;
+			}
+			if (n == cap) {
+				cap = cap ? 2 * cap : 256;
+				if ((v = realloc(v, cap * sizeof(*v))) == NULL)
+					errx(1, "out of memory");
+			}
+			if ((rec = json_loads(ev[i].record, 0, NULL)) == NULL ||
+			    hl_item_from_json(&v[n], rec) != 0)
+				errx(1, "event %lld: unreadable record",
+				    (long long)ev[i].version);
+			json_decref(rec);
+			json_object_set_new(index, key, json_integer(
+			    (json_int_t)n));
+			free(key);
+			n++;
+		}
+		hl_events_free(ev, nev);
+		if (nev < 1000)
+			done = 1;
+	}
+	/* Drop the deleted (cleared) items, keeping the order. */
+	for (i = j = 0; i < n; i++)
+		if (v[i].value != NULL)
+			v[j++] = v[i];
+	n = j;
+	json_decref(index);
+	if (json) {
+		json_t *a = json_array();
+
+		for (i = 0; i < n; i++)
+			json_array_append_new(a, hl_item_json(&v[i], id, l.fmt));
+		rec = json_pack("{s:s, s:I, s:o}", "list", id, "version",
+		    (json_int_t)last, "items", a);
+		json_dumpf(rec, stdout, JSON_INDENT(1) | JSON_SORT_KEYS);
+		putchar('\n');
+		json_decref(rec);
+	} else {
+		if (hl_textfmt_render(&out, l.fmt, v, n, &e) != 0)
+			errx(1, "%s", e.msg);
+		fwrite(out.data ? out.data : "", 1, out.len, stdout);
+	}
+	fprintf(stderr, "helios: %s from the audit log, as of version %lld"
+	    " (%zu items)\n", id, (long long)last, n);
+	hl_buf_free(&out);
+	hl_items_free(v, n);
+	hl_list_clear(&l);
+	hl_store_close(st);
+	return fflush(stdout) == 0 ? 0 : 1;
+}
 
 /* VERSION or DATE into one of the two bounds; 0 on success. */
 static int
@@ -78,6 +184,7 @@ hl_cmd_history(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "at", required_argument, NULL, 'a' },
 		{ "repo", required_argument, NULL, 'r' },
+		{ "db", required_argument, NULL, 'D' },
 		{ "branch", required_argument, NULL, 'b' },
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
@@ -85,7 +192,7 @@ hl_cmd_history(int argc, char **argv)
 	};
 	struct hl_gitarchive_rev rev;
 	struct hl_err e = HL_ERR_INIT;
-	const char *repo = NULL, *branch = NULL, *at = NULL;
+	const char *repo = NULL, *branch = NULL, *at = NULL, *db = NULL;
 	unsigned char *man = NULL, *data = NULL;
 	size_t mlen, len;
 	int64_t version = 0, when = 0;
@@ -97,24 +204,28 @@ hl_cmd_history(int argc, char **argv)
 		switch (c) {
 		case 'a': at = optarg; break;
 		case 'r': repo = optarg; break;
+		case 'D': db = optarg; break;
 		case 'b': branch = optarg; break;
 		case 'j': json = 1; break;
 		case 'h':
 			printf("usage: helios history ID [--at VERSION|DATE]"
-			    " --repo PATH|URL [--branch B] [--json]\n");
+			    " --repo PATH|URL | --db PATH [--branch B]"
+			    " [--json]\n");
 			return 0;
 		default:
 			return 1;
 		}
 	}
-	if (optind != argc - 1 || repo == NULL) {
+	if (optind != argc - 1 || (repo == NULL) == (db == NULL)) {
 		fprintf(stderr, "usage: helios history ID [--at VERSION|DATE]"
-		    " --repo PATH|URL [--branch B] [--json]\n");
+		    " --repo PATH|URL | --db PATH [--branch B] [--json]\n");
 		return 1;
 	}
 	if (at != NULL && parse_at(&version, &when, at) != 0)
 		errx(1, "--at: want a version number or a date (YYYY-MM-DD),"
 		    " not \"%s\"", at);
+	if (db != NULL)
+		return from_events(db, argv[optind], version, when, json);
 	if (hl_gitarchive_find(&rev, repo, branch, version, when, &e) != 0)
 		errx(1, "%s", e.msg);
 	if (hl_gitarchive_read(&man, &mlen, repo, branch, "manifest.json",

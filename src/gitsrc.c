@@ -57,6 +57,14 @@ hl_gitsrc_open(struct hl_gitsrc **out, const char *path, struct hl_err *err)
 
 	*out = NULL;
 	git_libgit2_init();
+	/*
+	 * A walk reads every version of every list file: don't hash each
+	 * object again on reading (git verifies packs when it receives
+	 * them), and keep recent delta bases, as consecutive versions of a
+	 * file are deltas of each other.
+	 */
+	git_libgit2_opts(GIT_OPT_ENABLE_STRICT_HASH_VERIFICATION, 0);
+	git_libgit2_opts(GIT_OPT_SET_CACHE_MAX_SIZE, (ssize_t)512 << 20);
 	if ((g = calloc(1, sizeof(*g))) == NULL)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	if (git_repository_open_ext(&g->repo, path,
@@ -149,20 +157,73 @@ hl_gitsrc_lines(size_t *n, const struct hl_gitsrc *g, const char *path)
 	return NULL;
 }
 
-/* Splits data into lines (a last line without '\n' counts). */
+const char *
+hl_gitsrc_file(size_t *len, const struct hl_gitsrc *g, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < g->ntr; i++)
+		if (strcmp(g->tr[i].path, path) == 0 && g->tr[i].have) {
+			*len = g->tr[i].len;
+			return g->tr[i].data;
+		}
+	*len = 0;
+	return NULL;
+}
+
+/*
+ * Splits data into lines (a last line without '\n' counts), attributed to
+ * commit.  The first nold lines of old (from the buffer old_data) that lie
+ * wholly inside the bytes data shares with old_data are taken over as they
+ * are, moved to data, keeping their commits: a commit that appends to a
+ * large file costs a comparison of the two buffers, not a new split.
+ */
 static int
 split(struct hl_gitsrc_line **out, size_t *n, const char *data, size_t len,
-    size_t commit)
+    size_t commit, const struct hl_gitsrc_line *old, size_t nold,
+    const char *old_data, size_t old_len)
 {
 	struct hl_gitsrc_line *v;
 	const char *p = data, *end = data + len, *nl;
-	size_t k = 0, cap = 0;
+	size_t k = 0, cap, same = 0, keep = 0, lo, hi;
 
-	for (nl = p; nl < end; nl++)
-		cap += *nl == '\n';
-	cap += 1;
+	/* The bytes both buffers share, compared a block at a time. */
+	if (old != NULL) {
+		size_t lim = len < old_len ? len : old_len;
+
+		while (same + 4096 <= lim &&
+		    memcmp(data + same, old_data + same, 4096) == 0)
+			same += 4096;
+		while (same < lim && data[same] == old_data[same])
+			same++;
+		/* Old lines ending (with their '\n') inside them. */
+		lo = 0;
+		hi = nold;
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			size_t endoff = (size_t)(old[mid].text - old_data) +
+			    old[mid].len + 1;
+
+			if (endoff <= same)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		keep = lo;
+	}
+	cap = keep + 1;
+	for (nl = data + (keep ? (size_t)(old[keep - 1].text - old_data) +
+	    old[keep - 1].len + 1 : 0); nl < end &&
+	    (nl = memchr(nl, '\n', (size_t)(end - nl))) != NULL; nl++)
+		cap++;
 	if ((v = calloc(cap, sizeof(*v))) == NULL)
 		return -1;
+	for (k = 0; k < keep; k++) {
+		v[k] = old[k];
+		v[k].text = data + (old[k].text - old_data);
+	}
+	if (keep > 0)
+		p = v[keep - 1].text + v[keep - 1].len + 1;
 	while (p < end) {
 		nl = memchr(p, '\n', (size_t)(end - p));
 		v[k].text = p;
@@ -255,7 +316,7 @@ advance(struct track *t, char *data, size_t len, size_t ci,
 	unsigned char *add = NULL, *used = NULL;
 	size_t nn, no = t->nlines, pre = 0, suf = 0, i, k;
 
-	if (split(&nw, &nn, data, len, ci) != 0 ||
+	if (split(&nw, &nn, data, len, ci, od, no, t->data, t->len) != 0 ||
 	    (add = calloc(nn + 1, 1)) == NULL ||
 	    (used = calloc(no + 1, 1)) == NULL ||
 	    (rm = calloc(no + 1, sizeof(*rm))) == NULL)
@@ -276,6 +337,8 @@ advance(struct track *t, char *data, size_t len, size_t ci,
 		if (!used[i])
 			rm[k++] = od[i];
 	free(used);
+	ch->old_data = t->data ? t->data : "";
+	ch->old_len = t->len;
 	*old_data = t->data;
 	*old_lines = t->lines;
 	t->data = data;
@@ -352,6 +415,38 @@ blob_read(char **out, size_t *len, git_repository *repo, const git_oid *id,
 	*len = n;
 	git_blob_free(b);
 	return 0;
+}
+
+int
+hl_gitsrc_read(char **data, size_t *len, struct hl_gitsrc *g, const char *id,
+    const char *path, struct hl_err *err)
+{
+	git_commit *c = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *e = NULL;
+	git_oid oid;
+	int rc;
+
+	*data = NULL;
+	*len = 0;
+	if (git_oid_fromstr(&oid, id) != 0 ||
+	    git_commit_lookup(&c, g->repo, &oid) != 0 ||
+	    git_commit_tree(&tree, c) != 0) {
+		rc = giterr(err, HL_ENOTFOUND, id);
+		goto out;
+	}
+	if (git_tree_entry_bypath(&e, tree, path) != 0 ||
+	    git_tree_entry_type(e) != GIT_OBJECT_BLOB) {
+		rc = hl_err_set(err, HL_ENOTFOUND, "%s: not in %.12s", path,
+		    id);
+		goto out;
+	}
+	rc = blob_read(data, len, g->repo, git_tree_entry_id(e), err);
+out:
+	git_tree_entry_free(e);
+	git_tree_free(tree);
+	git_commit_free(c);
+	return rc;
 }
 
 /* The changes commit c makes to the tracked paths, through the callback. */
@@ -445,7 +540,7 @@ start_at(struct hl_gitsrc *g, const git_oid *id, struct hl_err *err)
 			if ((rc = blob_read(&t->data, &t->len, g->repo,
 			    &t->oid, err)) == 0 && split(&t->lines,
 			    &t->nlines, t->data, t->len,
-			    HL_GITSRC_BEFORE) != 0)
+			    HL_GITSRC_BEFORE, NULL, 0, NULL, 0) != 0)
 				rc = hl_err_set(err, HL_ENOMEM,
 				    "out of memory");
 		}

@@ -49,7 +49,9 @@ struct hl_gitsrc_change {
 	const char	*path;
 	int		 existed;	/* the path was there before */
 	int		 exists;	/* and is there after */
-	/* The file after the commit (empty when it was removed). */
+	/* The file before and after the commit (empty when absent). */
+	const char	*old_data;
+	size_t		 old_len;
 	const char	*data;
 	size_t		 len;
 	/*
@@ -92,6 +94,20 @@ int	hl_gitsrc_resolve(char out[41], struct hl_gitsrc *g, const char *rev,
 int	hl_gitsrc_walk(struct hl_gitsrc *g, const char *since,
 	    const char *rev, const char *const *paths, size_t n,
 	    hl_gitsrc_cb cb, void *payload, struct hl_err *err);
+
+/*
+ * Reads path as it is at commit id (hex) into a malloc'd, NUL-terminated
+ * buffer.  HL_ENOTFOUND when the commit has no such file.
+ */
+int	hl_gitsrc_read(char **data, size_t *len, struct hl_gitsrc *g,
+	    const char *id, const char *path, struct hl_err *err);
+
+/*
+ * After a walk: the bytes of path as of its last commit, or NULL when it
+ * was absent.  Borrowed, valid until the next walk or hl_gitsrc_close.
+ */
+const char *hl_gitsrc_file(size_t *len, const struct hl_gitsrc *g,
+	    const char *path);
 
 /* The walk's ci-th commit (valid until hl_gitsrc_close). */
 const struct hl_gitsrc_commit *hl_gitsrc_commit_at(const struct hl_gitsrc *g,

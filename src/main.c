@@ -45,11 +45,14 @@ static const char synopsis[] =
 "       helios verify [--key PUBKEY] DIR|URL\n"
 "       helios import [--db PATH] [--mirror [--dry-run]] [--strict]\n"
 "                     [--list ID FILE]... [FILE|DIR]...\n"
+"       helios import --git PATH [--rev REV] [--history | --sync]\n"
+"                     [--alias FILE=LIST:FORMAT]... [--dry-run] [--db PATH]\n"
 "       helios export [--db PATH] DIR\n"
 "       helios backup [--db PATH] FILE\n"
 "       helios pull [--watch] [--key PUBKEY] [--state FILE]\n"
 "                   [--interval SECS] [--full] [--stats] [-q] URL DIR\n"
 "       helios history ID [--at VERSION|DATE] --repo PATH|URL [--branch B]\n"
+"       helios history ID [--at VERSION|DATE] --db PATH [--json]\n"
 "       helios restore --from-git PATH|URL [--branch B] [--db PATH]\n";
 
 static void __attribute__((noreturn))
@@ -613,7 +616,7 @@ cmd_import(int argc, char **argv)
 	struct import_file files[128];
 	struct hl_store_mirror m;
 	struct hl_buf diff = HL_BUF_INIT;
-	struct hl_actor who = { 0, "import" };
+	struct hl_actor who = { .name = "import" };
 	struct hl_err e = HL_ERR_INIT;
 	struct dirent *de;
 	struct stat sb;
@@ -623,6 +626,9 @@ cmd_import(int argc, char **argv)
 	DIR *d;
 	int ind, k;
 
+	for (k = 1; k < argc; k++)
+		if (strcmp(argv[k], "--git") == 0)
+			return hl_cmd_import_git(argc, argv);
 	ind = parse_opts_mode(&o, argc, argv, "+dhv");
 	if ((ind == argc && o.nlists == 0) || (o.dry_run && !o.mirror))
 		usage(1);

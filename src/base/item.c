@@ -111,6 +111,7 @@ hl_item_clear(struct hl_item *it)
 	free(it->modified_by);
 	free(it->keys);
 	free(it->src);
+	free(it->origin);
 	memset(it, 0, sizeof(*it));
 }
 
@@ -140,8 +141,9 @@ hl_item_copy(struct hl_item *dst, const struct hl_item *src)
 {
 	*dst = *src;
 	dst->value = dst->comment = dst->created_by = dst->modified_by = NULL;
-	dst->keys = dst->src = NULL;
+	dst->keys = dst->src = dst->origin = NULL;
 	if (dup_str(&dst->value, src->value) != 0 ||
+	    dup_str(&dst->origin, src->origin) != 0 ||
 	    dup_str(&dst->src, src->src) != 0 ||
 	    dup_str(&dst->keys, src->keys) != 0 ||
 	    dup_str(&dst->comment, src->comment) != 0 ||
@@ -296,6 +298,9 @@ hl_item_json(const struct hl_item *it, const char *list, int fmt)
 		json_object_set_new(o, "pass", json_true());
 	if (it->verbatim)
 		json_object_set_new(o, "verbatim", json_true());
+	if (it->origin != NULL)
+		json_object_set_new(o, "origin", json_loads(it->origin, 0,
+		    NULL));
 	if (it->verbatim == HL_VERBATIM_HEAD)
 		json_object_set_new(o, "head", json_true());
 	if (it->verbatim == HL_VERBATIM_SKIPPED)
@@ -485,7 +490,7 @@ hl_item_json_write(struct hl_buf *b, const struct hl_item *it,
 	 */
 	bound = 512 + 6 * (2 * slen(it->value) + slen(it->comment) +
 	    slen(it->created_by) + slen(it->modified_by) + slen(list) +
-	    slen(it->src));
+	    slen(it->src)) + slen(it->origin);
 	if (hl_buf_grow(b, bound) != 0)
 		return HL_ENOMEM;
 	hl_buf_putc(b, '{');
@@ -525,6 +530,11 @@ hl_item_json_write(struct hl_buf *b, const struct hl_item *it,
 			put_jstrn(b, p, (size_t)(e - p));
 		}
 		hl_buf_putc(b, ']');
+	}
+	if (it->origin != NULL) {
+		/* Stored as compact JSON with sorted keys: copied as is. */
+		put_key(b, &first, "origin");
+		hl_buf_puts(b, it->origin);
 	}
 	if (it->pass) {
 		put_key(b, &first, "pass");
@@ -586,6 +596,12 @@ hl_item_from_json(struct hl_item *out, json_t *rec)
 	    dup_member(&out->comment, rec, "comment") != 0 ||
 	    dup_member(&out->created_by, rec, "created_by") != 0 ||
 	    dup_member(&out->modified_by, rec, "modified_by") != 0) {
+		hl_item_clear(out);
+		return HL_ENOMEM;
+	}
+	if (json_is_object(json_object_get(rec, "origin")) &&
+	    (out->origin = json_dumps(json_object_get(rec, "origin"),
+	    JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
 		hl_item_clear(out);
 		return HL_ENOMEM;
 	}

@@ -90,6 +90,9 @@ struct hl_item {
 	int64_t	 dup_of;	/* id of the item this one repeats, or 0 */
 	size_t	 line;		/* 1-based line in the file read; 0 if not
 				   read from a file (not stored) */
+	char	*origin;	/* JSON of the git commit that added it
+				   (helios import --git): compact, sorted
+				   keys; else NULL */
 	char	*keys;		/* yaml keys in file order when they are not
 				   sorted ("comment pass ns"), else NULL */
 	int64_t	 created_at;
@@ -160,6 +163,8 @@ struct hl_event {
 struct hl_actor {
 	int64_t		 token_id;
 	const char	*name;
+	int64_t		 at;		/* when the change was made; 0: now
+					   (a replayed git commit's time) */
 };
 
 void	hl_item_clear(struct hl_item *it);

@@ -40,16 +40,16 @@ static const char *const queries[Q_N] = {
 	[Q_LIST_FMT] = "SELECT format FROM lists WHERE id = ?1",
 	[Q_ITEM_BY_KEY] = "SELECT id, pos, value, comment, disabled, pass,"
 	    " ns_seq, verbatim, created_at, created_by, modified_at,"
-	    " modified_by, token_id, yaml_keys, src, dup_of FROM items"
+	    " modified_by, token_id, yaml_keys, src, dup_of, origin FROM items"
 	    " WHERE list_id = ?1 AND vkey = ?2",
 	[Q_ITEM_NEXT_POS] = "SELECT COALESCE(MAX(pos) + 1, 0) FROM items"
 	    " WHERE list_id = ?1",
 	[Q_ITEM_INSERT] = "INSERT INTO items (list_id, pos, value, vkey,"
 	    " verbatim, comment, disabled, pass, ns_seq, created_at,"
 	    " created_by, modified_at, modified_by, token_id, yaml_keys,"
-	    " src, dup_of)"
+	    " src, dup_of, origin)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-	    " ?13, ?14, ?15, ?16, ?17)",
+	    " ?13, ?14, ?15, ?16, ?17, ?18)",
 	[Q_ITEM_DELETE] = "DELETE FROM items WHERE id = ?1",
 	[Q_EVENT_INSERT] = "INSERT INTO events (at, op, list_id, value,"
 	    " record, actor, token_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
@@ -392,6 +392,7 @@ read_item(struct hl_item *it, sqlite3_stmt *s)
 	it->keys = col_str(s, 13);
 	it->src = col_str(s, 14);
 	it->dup_of = sqlite3_column_int64(s, 15);
+	it->origin = col_str(s, 16);
 	return it->value && it->created_by && it->modified_by ? 0 :
 	    HL_ENOMEM;
 }
@@ -412,11 +413,11 @@ hl_store_items(struct hl_item **out, size_t *n, struct hl_store *st,
 	s = prep(st, verbatim ?
 	    "SELECT id, pos, value, comment, disabled, pass, ns_seq, verbatim,"
 	    " created_at, created_by, modified_at, modified_by, token_id,"
-	    " yaml_keys, src, dup_of FROM items WHERE list_id = ?1"
+	    " yaml_keys, src, dup_of, origin FROM items WHERE list_id = ?1"
 	    " ORDER BY pos, id" :
 	    "SELECT id, pos, value, comment, disabled, pass, ns_seq, verbatim,"
 	    " created_at, created_by, modified_at, modified_by, token_id,"
-	    " yaml_keys, src, dup_of FROM items WHERE list_id = ?1"
+	    " yaml_keys, src, dup_of, origin FROM items WHERE list_id = ?1"
 	    " AND verbatim = 0 ORDER BY pos, id",
 	    err);
 	if (s != NULL) {
@@ -495,7 +496,7 @@ add_event(int64_t *version, struct hl_store *st, const char *op,
 		free(rec);
 		return HL_EIO;
 	}
-	sqlite3_bind_int64(s, 1, now());
+	sqlite3_bind_int64(s, 1, who->at ? who->at : now());
 	bind_str(s, 2, op);
 	bind_str(s, 3, list);
 	bind_str(s, 4, value);
@@ -541,7 +542,7 @@ insert_item(struct hl_item *out, int64_t *version, struct hl_store *st,
 	sqlite3_stmt *s;
 	struct hl_item it;
 	json_t *rec;
-	int64_t pos = at, t = now();
+	int64_t pos = at, t = who->at ? who->at : now();
 	int rc;
 
 	if (pos < 0) {
@@ -585,6 +586,7 @@ insert_item(struct hl_item *out, int64_t *version, struct hl_store *st,
 		sqlite3_bind_int64(s, 14, it.token_id);
 	bind_str(s, 15, it.keys);
 	bind_str(s, 16, it.src);
+	bind_str(s, 18, it.origin);
 	if (it.dup_of > 0)
 		sqlite3_bind_int64(s, 17, it.dup_of);
 	rc = sqlite3_step(s);
@@ -665,6 +667,10 @@ struct wop {
 						   does not hold */
 	int			 dry_run;	/* import: roll back */
 	struct hl_buf		*diff;		/* import: what changes */
+	struct hl_store_change	*changes;	/* apply */
+	size_t			 nchanges;
+	const char		*meta_key;	/* apply: also set */
+	const char		*meta_value;
 };
 
 static void
@@ -747,26 +753,46 @@ undo_item(struct wop *w)
 	w->version = 0;
 }
 
+/*
+ * Adds in to list unless a value of the same key is there (HL_EEXISTS,
+ * *out then the existing item).  The transaction is the caller's.
+ */
 static int
-op_item_add(struct wop *w, struct hl_store *st)
+add_one(struct hl_item *out, int64_t *version, struct hl_store *st,
+    const char *list, const struct hl_item *in, const struct hl_actor *who,
+    struct hl_err *err)
 {
+	struct hl_item old;
 	char *key;
 	int fmt, rc;
 
-	if ((rc = list_fmt(&fmt, st, w->list, &w->err)) != 0)
+	if ((rc = list_fmt(&fmt, st, list, err)) != 0)
 		return rc;
-	if ((key = hl_item_key(fmt, w->in->value)) == NULL)
-		return hl_err_set(&w->err, HL_ENOMEM, "out of memory");
-	rc = item_by_key(w->out, st, w->list, key, &w->err);
-	if (rc == 0) {
-		/* The caller gets the existing item: keep it. */
-		w->undo = NULL;
-		rc = hl_err_set(&w->err, HL_EEXISTS, "%s already holds this"
-		    " value (item %lld)", w->list, (long long)w->out->id);
-	} else if (rc == HL_ENOTFOUND)
-		rc = insert_item(w->out, &w->version, st, w->list, fmt, w->in,
-		    key, -1, NULL, w->who, &w->err);
+	if ((key = hl_item_key(fmt, in->value)) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	memset(&old, 0, sizeof(old));
+	rc = item_by_key(out ? out : &old, st, list, key, err);
+	if (rc == 0)
+		rc = hl_err_set(err, HL_EEXISTS, "%s already holds this"
+		    " value (item %lld)", list,
+		    (long long)(out ? out : &old)->id);
+	else if (rc == HL_ENOTFOUND)
+		rc = insert_item(out, version, st, list, fmt, in, key, -1,
+		    NULL, who, err);
+	hl_item_clear(&old);
 	free(key);
+	return rc;
+}
+
+static int
+op_item_add(struct wop *w, struct hl_store *st)
+{
+	int rc;
+
+	rc = add_one(w->out, &w->version, st, w->list, w->in, w->who,
+	    &w->err);
+	if (rc == HL_EEXISTS)
+		w->undo = NULL;	/* the caller gets the existing item */
 	return rc;
 }
 
@@ -797,7 +823,7 @@ dups_of(struct hl_item **out, size_t *n, struct hl_store *st,
 	*n = 0;
 	if ((s = prep(st, "SELECT id, pos, value, comment, disabled, pass,"
 	    " ns_seq, verbatim, created_at, created_by, modified_at,"
-	    " modified_by, token_id, yaml_keys, src, dup_of FROM items"
+	    " modified_by, token_id, yaml_keys, src, dup_of, origin FROM items"
 	    " WHERE list_id = ?1 AND dup_of = ?2 ORDER BY pos, id",
 	    err)) == NULL)
 		return HL_EIO;
@@ -809,9 +835,14 @@ dups_of(struct hl_item **out, size_t *n, struct hl_store *st,
 	return rc;
 }
 
-/* Deletes the item of key and every copy of it. */
+/*
+ * Deletes the item of value's key in list and every copy of it (*out the
+ * item).  HL_ENOTFOUND when absent.  The transaction is the caller's.
+ */
 static int
-op_item_del(struct wop *w, struct hl_store *st)
+del_one(struct hl_item *out, int64_t *version, struct hl_store *st,
+    const char *list, const char *value, const struct hl_actor *who,
+    struct hl_err *err)
 {
 	struct hl_item *dups = NULL;
 	size_t ndups = 0, i;
@@ -819,28 +850,32 @@ op_item_del(struct wop *w, struct hl_store *st)
 	char *key;
 	int fmt, rc;
 
-	if ((rc = list_fmt(&fmt, st, w->list, &w->err)) != 0)
+	if ((rc = list_fmt(&fmt, st, list, err)) != 0)
 		return rc;
-	if ((key = hl_item_key(fmt, w->value)) == NULL)
-		return hl_err_set(&w->err, HL_ENOMEM, "out of memory");
-	rc = item_by_key(w->out, st, w->list, key, &w->err);
+	if ((key = hl_item_key(fmt, value)) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	rc = item_by_key(out, st, list, key, err);
 	free(key);
 	if (rc == HL_ENOTFOUND)
-		return hl_err_set(&w->err, HL_ENOTFOUND, "%s holds no such"
-		    " value", w->list);
+		return hl_err_set(err, HL_ENOTFOUND, "%s holds no such"
+		    " value", list);
 	if (rc != 0)
 		return rc;
-	if ((rc = dups_of(&dups, &ndups, st, w->list, w->out->id,
-	    &w->err)) != 0)
+	if ((rc = dups_of(&dups, &ndups, st, list, out->id, err)) != 0)
 		return rc;
 	for (i = 0; i < ndups && rc == 0; i++)
-		rc = delete_item(&v, st, w->list, fmt, &dups[i], w->who,
-		    &w->err);
+		rc = delete_item(&v, st, list, fmt, &dups[i], who, err);
 	hl_items_free(dups, ndups);
 	if (rc == 0)
-		rc = delete_item(&w->version, st, w->list, fmt, w->out,
-		    w->who, &w->err);
+		rc = delete_item(version, st, list, fmt, out, who, err);
 	return rc;
+}
+
+static int
+op_item_del(struct wop *w, struct hl_store *st)
+{
+	return del_one(w->out, &w->version, st, w->list, w->value, w->who,
+	    &w->err);
 }
 
 int
@@ -855,6 +890,99 @@ hl_store_item_del(struct hl_item *out, int64_t *version, struct hl_store *st,
 	memset(out, 0, sizeof(*out));
 	rc = submit(st, &w, err);
 	*version = rc == 0 ? w.version : 0;
+	return rc;
+}
+
+/*
+ * A batch of changes in one transaction (hl_store_apply): an add that
+ * finds its value there, or a delete that does not, is not an error of
+ * the batch; it is recorded in the change's rc.  The meta value, when
+ * given, is written in the same transaction.
+ */
+static int
+op_apply(struct wop *w, struct hl_store *st)
+{
+	struct hl_store_change *c;
+	struct hl_item it;
+	struct hl_err e;
+	sqlite3_stmt *s;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < w->nchanges && rc == 0; i++) {
+		c = &w->changes[i];
+		memset(&it, 0, sizeof(it));
+		e.code = 0;
+		if ((rc = exec(st, "SAVEPOINT c", &w->err)) != 0)
+			break;
+		c->rc = c->op == 'a' ?
+		    add_one(NULL, &w->version, st, c->list, c->item, &c->who,
+		    &e) : del_one(&it, &w->version, st, c->list,
+		    c->item->value, &c->who, &e);
+		hl_item_clear(&it);
+		if (c->rc != 0)
+			(void)exec(st, "ROLLBACK TO c", NULL);
+		(void)exec(st, "RELEASE c", NULL);
+		if (c->rc == 0)
+			w->added++;
+		else if (c->rc != HL_EEXISTS && c->rc != HL_ENOTFOUND) {
+			w->err = e;
+			rc = c->rc;
+		}
+	}
+	if (rc == 0 && w->meta_key != NULL) {
+		if ((s = prep(st, "INSERT OR REPLACE INTO meta (key, value)"
+		    " VALUES (?1, ?2)", &w->err)) == NULL)
+			return HL_EIO;
+		bind_str(s, 1, w->meta_key);
+		bind_str(s, 2, w->meta_value);
+		rc = sqlite3_step(s) == SQLITE_DONE ? 0 :
+		    dberr(&w->err, st, "write meta");
+		sqlite3_finalize(s);
+	}
+	return rc;
+}
+
+int
+hl_store_apply(size_t *applied, int64_t *version, struct hl_store *st,
+    struct hl_store_change *v, size_t n, const char *meta_key,
+    const char *meta_value, struct hl_err *err)
+{
+	struct wop w = { .fn = op_apply, .changes = v, .nchanges = n,
+	    .meta_key = meta_key, .meta_value = meta_value };
+	int rc;
+
+	rc = submit(st, &w, err);
+	*applied = rc == 0 ? w.added : 0;
+	*version = rc == 0 ? w.version : 0;
+	return rc;
+}
+
+int
+hl_store_meta(char **out, struct hl_store *st, const char *key,
+    struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	*out = NULL;
+	pthread_mutex_lock(&st->mu);
+	if ((s = prep(st, "SELECT value FROM meta WHERE key = ?1",
+	    err)) == NULL) {
+		pthread_mutex_unlock(&st->mu);
+		return HL_EIO;
+	}
+	bind_str(s, 1, key);
+	rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		rc = (*out = col_str(s, 0)) ? 0 :
+		    hl_err_set(err, HL_ENOMEM, "out of memory");
+	else if (rc == SQLITE_DONE)
+		rc = hl_err_set(err, HL_ENOTFOUND, "no %s", key);
+	else
+		rc = dberr(err, st, "read meta");
+	sqlite3_finalize(s);
+	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
 
@@ -1012,7 +1140,7 @@ mirror_remove(struct wop *w, struct hl_store *st, int fmt,
 	qsort(sorted, n, sizeof(*sorted), cmp_id);
 	if ((s = prep(st, "SELECT id, pos, value, comment, disabled, pass,"
 	    " ns_seq, verbatim, created_at, created_by, modified_at,"
-	    " modified_by, token_id, yaml_keys, src, dup_of FROM items"
+	    " modified_by, token_id, yaml_keys, src, dup_of, origin FROM items"
 	    " WHERE list_id = ?1 ORDER BY pos, id", &w->err)) == NULL) {
 		free(sorted);
 		return HL_EIO;
@@ -1209,6 +1337,7 @@ op_restore_list(struct wop *w, struct hl_store *st)
 		    it->created_by ? it->created_by : "restore");
 		bind_str(s, 15, it->keys);
 		bind_str(s, 16, it->src);
+		bind_str(s, 18, it->origin);
 		/* The ids are new: a copy points at its first's new id. */
 		if (first[i] != i)
 			sqlite3_bind_int64(s, 17, ids[first[i]]);

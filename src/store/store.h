@@ -88,6 +88,35 @@ int	hl_store_import(size_t *added, int64_t *version, struct hl_store *st,
 	    const char *list, const struct hl_item *items, size_t n,
 	    const struct hl_actor *who, struct hl_err *err);
 
+/*
+ * One change of a batch: op 'a' adds item to list, 'd' deletes the item
+ * of item->value (and its copies), each as its own audit event by who (at
+ * who.at when set).  rc is set on return: 0, HL_EEXISTS (an add whose
+ * value is there) or HL_ENOTFOUND (a delete whose value is not); neither
+ * fails the batch.
+ */
+struct hl_store_change {
+	char			 op;
+	const char		*list;
+	const struct hl_item	*item;
+	struct hl_actor		 who;
+	int			 rc;
+};
+
+/*
+ * Applies v[0..n) in one transaction, and sets meta key meta_key to
+ * meta_value (when not NULL) in the same one.  *applied counts the changes
+ * made, *version is the version after (0 when none).  On an error the
+ * store is unchanged.
+ */
+int	hl_store_apply(size_t *applied, int64_t *version, struct hl_store *st,
+	    struct hl_store_change *v, size_t n, const char *meta_key,
+	    const char *meta_value, struct hl_err *err);
+
+/* A meta value (*out malloc'd).  HL_ENOTFOUND when it was never set. */
+int	hl_store_meta(char **out, struct hl_store *st, const char *key,
+	    struct hl_err *err);
+
 /* hl_store_mirror's options and results. */
 struct hl_store_mirror {
 	int		 dry_run;	/* in: change nothing */

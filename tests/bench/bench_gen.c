@@ -82,7 +82,7 @@ static void
 populate(struct hl_store *st, size_t n)
 {
 	struct hl_item *v;
-	struct hl_actor who = { 0, "bench" };
+	struct hl_actor who = { .name = "bench" };
 	struct hl_list l;
 	struct hl_err e = HL_ERR_INIT;
 	char val[96];
@@ -181,7 +181,7 @@ measure(struct row *r, const char *dir, size_t n, int runs)
 	const struct hl_tree *t;
 	struct hl_snap_stats a, b;
 	struct hl_item in, out;
-	struct hl_actor who = { 0, "bench" };
+	struct hl_actor who = { .name = "bench" };
 	struct hl_err e = HL_ERR_INIT;
 	char path[4096], val[96];
 	double v[INCR_RUNS], c[INCR_RUNS], t0, c0;

@@ -14,8 +14,10 @@
 #      (static.sh);
 #   5. what a client's poll costs (pull.sh), when that script is present;
 #   6. the git pages target: publish time over smart HTTP and repository
-#      growth per 1,000 changes (git.sh).
-# BENCH_ONLY="write gen visible static pull git" picks sections; the 1M cases are
+#      growth per 1,000 changes (git.sh);
+#   7. migration: replaying 20,000 list commits of a SmokeDetector-like
+#      repository (gitimport.sh).
+# BENCH_ONLY="write gen visible static pull git gitimport" picks sections; the 1M cases are
 # the slow ones (BENCH_BIG=0 leaves them out).  The whole run takes a few
 # minutes on two cores.
 B=${1:-build}
@@ -27,7 +29,7 @@ HELIOS_BIN=$BA/helios
 export HELIOS_BIN
 . tests/lib.sh
 
-ONLY=${BENCH_ONLY:-write gen visible static pull git}
+ONLY=${BENCH_ONLY:-write gen visible static pull git gitimport}
 BIG=${BENCH_BIG:-1}
 SECS=${BENCH_SECS:-5}
 SAMPLE=$(hl_samples 2>/dev/null || echo ../shared/data/smokedetector-sample)
@@ -199,6 +201,14 @@ if want pull && [ -f tests/bench/pull.sh ]; then
 	echo
 	echo "== 5. helios pull: requests and bytes per poll"
 	sh tests/bench/pull.sh "$B"
+fi
+
+# --- 7. migration from git ----------------------------------------------------
+if want gitimport; then
+	echo
+	echo "== 7. helios import --git --history"
+	sh tests/bench/gitimport.sh "$HELIOS" "$BB" "${BENCH_GIT_COMMITS:-20000}"
+	echo "(aim: 20,000 list commits in under a minute)"
 fi
 
 echo

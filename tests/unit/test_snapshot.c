@@ -73,7 +73,7 @@ add_many(struct hl_store *st, const char *list, const char *prefix,
     size_t n)
 {
 	struct hl_item *v = calloc(n, sizeof(*v));
-	struct hl_actor who = { 0, "test" };
+	struct hl_actor who = { .name = "test" };
 	struct hl_err err = HL_ERR_INIT;
 	char buf[128];
 	size_t i, added = 0;
@@ -101,7 +101,7 @@ static int64_t
 add_one(struct hl_store *st, const char *list, const char *value)
 {
 	struct hl_item in, out;
-	struct hl_actor who = { 0, "test" };
+	struct hl_actor who = { .name = "test" };
 	struct hl_err err = HL_ERR_INIT;
 	int64_t version = 0;
 
@@ -826,7 +826,7 @@ test_appends_give_the_bytes_of_a_full_render(void **state)
 	struct hl_snap *warm, *cold;
 	struct hl_snap_stats a, b;
 	struct hl_item gone;
-	struct hl_actor who = { 0, "test" };
+	struct hl_actor who = { .name = "test" };
 	struct hl_err err = HL_ERR_INIT;
 	const struct hl_tree *t, *u;
 	struct copy *c;

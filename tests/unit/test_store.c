@@ -15,7 +15,7 @@
 
 #include "store.h"
 
-static const struct hl_actor alice = { 0, "alice" };
+static const struct hl_actor alice = { .name = "alice" };
 
 struct fixture {
 	char		 path[64];
