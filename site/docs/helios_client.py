@@ -639,15 +639,17 @@ class ListSync(object):
             st.get("version")) else 0
 
         # The ETag is worth sending only while the directory holds what
-        # the state says (the written files, or the held local edits).
+        # the state says: the written files, or (unless forced) the held
+        # local edits.
         etag = None
         if st.get("etag") and st.get("url") == self.url and slists and \
                 st.get("key_sha256", "") == self._key_sha:
             etag = st["etag"]
             for lid, rec in slists.items():
-                if lid not in local or not isinstance(rec, dict) or \
-                        local[lid][1] not in (rec.get("sha256"),
-                                              rec.get("held")):
+                sha = local[lid][1] if lid in local else None
+                if sha is None or not isinstance(rec, dict) or \
+                        (sha != rec.get("sha256") and
+                         (force or sha != rec.get("held"))):
                     etag = None
                     break
         status, mdata, headers = self._get("manifest.json", MAX_MANIFEST,
