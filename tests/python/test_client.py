@@ -536,7 +536,7 @@ class Test3API(unittest.TestCase):
         self.assertEqual(cm.exception.status, 0)
 
     def test_4_notifications(self):
-        """create, list and delete a notification"""
+        """create, list and delete a notification; the client reads notifications.json"""
         uid = 900000 + os.getpid() % 10000
         r = api().create_notification(uid, "stackexchange.com", 11540,
                                       "%s.example" % RUN, always_ping=True)
@@ -549,6 +549,12 @@ class Test3API(unittest.TestCase):
             api().create_notification(uid, "stackexchange.com", 11540,
                                       "%s.example" % RUN)
         self.assertEqual(cm.exception.error, "duplicate")
+        write(r)
+        s = hc.ListSync(E["NG_URL"], A)
+        self.assertTrue(s.sync().notifications_changed)
+        pub = [n for n in s.notifications() if n["user_id"] == uid]
+        self.assertEqual([n["site"] for n in pub], ["%s.example" % RUN])
+        self.assertFalse(s.sync().notifications_changed)
         self.assertEqual(api().delete_notification(
             uid, "stackexchange.com", 11540, "%s.example" % RUN).status, 200)
 
