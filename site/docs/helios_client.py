@@ -168,12 +168,14 @@ class APIError(HeliosError):
     """An API call failed.  status: HTTP status (0 if no answer);
     error: the API's machine code ("duplicate", "unauthorized", ...);
     message: its message; items: the records it sent (a 409 names the
-    existing one); body: the whole parsed answer, or None."""
+    existing one); body: the whole parsed answer, or None; retry_after:
+    seconds the server asked to wait (429, 503), or None."""
 
-    def __init__(self, status, error, message, body=None):
+    def __init__(self, status, error, message, body=None, retry_after=None):
         HeliosError.__init__(self, "HTTP %d %s: %s" % (status, error,
                                                        message))
         self.status = status
+        self.retry_after = retry_after
         self.error = error
         self.message = message
         self.body = body
@@ -507,7 +509,7 @@ class ListSync(object):
             resp = self._opener.open(req, timeout=self.timeout)
         except urllib.error.HTTPError as e:
             e.close()
-            if e.code == 304:
+            if e.code == 304 and etag:
                 return 304, b"", _lower_keys(e.headers)
             if e.code == 404:
                 return 404, b"", {}
@@ -583,7 +585,8 @@ class ListSync(object):
 
     def _lock(self):
         try:
-            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT, 0o644)
+            fd = os.open(self.lock_path, os.O_RDWR | os.O_CREAT |
+                         getattr(os, "O_NOFOLLOW", 0), 0o644)
         except OSError as e:
             raise LocalError("%s: %s" % (self.lock_path, e))
         if fcntl is not None:
@@ -763,6 +766,14 @@ class ListSync(object):
         cf = m.files.get("changes.json")
         if not cands or cf is None:
             return {}
+        try:
+            return self._patch_from(m, todo, local, cands, cf, since)
+        except NetworkError as e:
+            if e.http_status == 404:
+                return {}   # no changes where named: download instead
+            raise
+
+    def _patch_from(self, m, todo, local, cands, cf, since):
         budget = sum((todo[lid].gz or todo[lid].id).bytes for lid in cands)
         cdoc = _json(self._fetch(cf), "changes.json")
         segs = []
@@ -975,7 +986,8 @@ class HeliosAPI(object):
         if status >= 300 or "error" in parsed:
             raise APIError(status, str(parsed.get("error", "http_%d"
                                                   % status)),
-                           str(parsed.get("message", "")), parsed)
+                           str(parsed.get("message", "")), parsed,
+                           _retry_after(resp.headers.get("Retry-After")))
         return APIResponse(status, parsed)
 
     @staticmethod

@@ -273,6 +273,14 @@ class Test1Sync(unittest.TestCase):
         self.assertEqual(r.downloaded, ["watched_nses.yml"])
         self.assertEqual(differs_from_pull(A), [])
 
+    def test_085_file_url(self):
+        """a tree read from a directory (file://) gives the same files"""
+        d = os.path.join(WORK, "file")
+        os.makedirs(d)
+        r = hc.ListSync("file://" + E["PUB_DIR"], d).sync()
+        self.assertEqual(sorted(r.downloaded), NAMES)
+        self.assertEqual(differs_from_pull(d), [])
+
     @unittest.skipUnless(HAVE_CRYPTO, "cryptography is not installed")
     def test_09_signature(self):
         """with the publisher's public key the signed manifest verifies"""
@@ -479,6 +487,28 @@ class Test2Mirror(unittest.TestCase):
                     f["gz"]["bytes"] = 10
         edit_manifest(t, shrink)
         self.expect(hc.IntegrityError, t, match="longer than 10 bytes")
+
+    def test_75_no_changes(self):
+        """a mirror without its change files: the changed list is downloaded"""
+        write(api().create_blacklist("watch-keyword",
+                                     "helios-%s-nochanges" % RUN))
+        t = evil_copy("nochanges")
+
+        def hide(m):
+            for f in m["files"]:
+                if f["path"] == "changes.json":
+                    f["object"] = f["gz"]["object"] = None
+                    f["gz"]["path"] = "gone/changes.json.gz"
+        edit_manifest(t, hide)
+        d = client_copy("nochanges")
+        srv = Server(t)
+        try:
+            r = hc.ListSync(srv.url, d).sync()
+        finally:
+            srv.close()
+        self.assertEqual(r.patched, [])
+        self.assertIn("watched_keywords.txt", r.downloaded)
+        self.assertEqual(differs_from_pull(d), [])
 
     @unittest.skipUnless(HAVE_CRYPTO, "cryptography is not installed")
     def test_8_tampered_signed(self):
