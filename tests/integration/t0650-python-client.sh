@@ -73,6 +73,8 @@ hl_nginx_start "$T/nginx" "
 NG="http://127.0.0.1:$NG_PORT"
 t_ok "nginx serves the daemon's signed tree" hl_wait_http "$NG/manifest.json"
 
+# site/docs is published as it is: no __pycache__ there.
+export PYTHONDONTWRITEBYTECODE=1
 export HELIOS HL_URL NG_URL="$NG" NG_LOG="$T/nginx/access.log" \
     PUB_DIR="$D/public" OLD_DIR="$T/old" KEY_PUB="$T/sign.pub" \
     OTHER_PUB="$T/other.pub" WRITE_TOKEN WORK="$T/work" \
@@ -112,4 +114,5 @@ kill "$NG_PID"
 wait "$NG_PID" 2>/dev/null
 NG_PID=""
 t_ok "the daemon stops cleanly" hl_daemon_stop
+t_ok "no __pycache__ was left in site/docs" test ! -e site/docs/__pycache__
 t_done

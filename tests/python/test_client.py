@@ -28,6 +28,9 @@ except ImportError:  # pragma: no cover
     hs = None
 
 E = os.environ
+# No __pycache__ in site/docs: everything there is published.
+sys.dont_write_bytecode = True
+os.environ["PYTHONDONTWRITEBYTECODE"] = "1"
 sys.path.insert(0, E["CLIENT_DIR"])
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import helios_client as hc  # noqa: E402
