@@ -35,7 +35,9 @@ Reading (no token, from any mirror of the published tree):
   written only after all new bytes are downloaded and checked, through a
   temporary file, fsync and rename.  A list file edited locally since the
   client last wrote it is kept (and reported in result.held) unless
-  sync(force=True).  Downloads and decompression are capped at the sizes
+  sync(force=True); a file it has never written (no state yet, as in a
+  first sync into a checkout) is replaced.  notifications.json is not
+  written: sync.notifications() returns its records, checked.  Downloads and decompression are capped at the sizes
   the manifest names (and at most MAX_FILE bytes).
 
 Writing (a token, to the daemon's API):
