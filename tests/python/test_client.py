@@ -406,6 +406,18 @@ class Test2Mirror(unittest.TestCase):
                     l["text"] = "../../findspam.py"
         edit_manifest(t, outside)
         self.expect(hc.IntegrityError, t, match="watch-keyword")
+        t = evil_copy("path2")
+
+        def entry_outside(m):
+            for l in m["lists"]:
+                if l["id"] == "watch-keyword":
+                    l["text"] = "../findspam.py"
+                    f = [f for f in m["files"] if f["path"] == "lists/"
+                         "watch-keyword.txt"][0]
+                    m["files"].append(dict(f, path="../findspam.py",
+                                           object="../findspam.py"))
+        edit_manifest(t, entry_outside)
+        self.expect(hc.IntegrityError, t, match="lacks a valid path")
 
     def test_3_rollback(self):
         """a manifest older than the version already seen is refused"""
@@ -433,7 +445,8 @@ class Test2Mirror(unittest.TestCase):
             os.unlink(os.path.join(t, p))  # may be a hard link
             with open(os.path.join(t, p), "wb") as out:
                 out.write(bytes(b))
-        self.expect(hc.IntegrityError, t, match="blacklist-website",
+        # refused on the compressed bytes, before inflating them
+        self.expect(hc.IntegrityError, t, match=f["gz"]["path"] + ": sha256",
                     use_changes=False)
 
     def test_6_gzip_bomb(self):
