@@ -22,12 +22,17 @@ Reading (no token, from any mirror of the published tree):
   It writes only these names, for these list ids, whatever the mirror
   says (a manifest cannot make it write findspam.py):
 
-      blacklist-keyword   bad_keywords.txt        watch-keyword  watched_keywords.txt
-      blacklist-website   blacklisted_websites.txt watch-number  watched_numbers.txt
-      blacklist-username  blacklisted_usernames.txt watch-cidr   watched_cidrs.yml
-      blacklist-number    blacklisted_numbers.txt  watch-ns      watched_nses.yml
-      blacklist-cidr      blacklisted_cidrs.yml    watch-asn     watched_asns.yml
+      blacklist-keyword   bad_keywords.txt
+      blacklist-website   blacklisted_websites.txt
+      blacklist-username  blacklisted_usernames.txt
+      blacklist-number    blacklisted_numbers.txt
+      watch-keyword       watched_keywords.txt
+      watch-number        watched_numbers.txt
+      blacklist-cidr      blacklisted_cidrs.yml
+      watch-cidr          watched_cidrs.yml
       blacklist-ns        blacklisted_nses.yml
+      watch-ns            watched_nses.yml
+      watch-asn           watched_asns.yml
 
   plus its own state file and lock file (.helios-client.json and
   .helios-client.lock, or the paths given), and short-lived temporary
@@ -37,8 +42,9 @@ Reading (no token, from any mirror of the published tree):
   client last wrote it is kept (and reported in result.held) unless
   sync(force=True); a file it has never written (no state yet, as in a
   first sync into a checkout) is replaced.  notifications.json is not
-  written: sync.notifications() returns its records, checked.  Downloads and decompression are capped at the sizes
-  the manifest names (and at most MAX_FILE bytes).
+  written: sync.notifications() returns its records, checked.  Downloads
+  and decompression are capped at the sizes the manifest names (and at
+  most MAX_FILE bytes).
 
 Writing (a token, to the daemon's API):
 
@@ -930,7 +936,8 @@ class APIResponse(dict):
         return self.status == 202
 
     @property
-    def items(self):
+    def records(self):
+        """The answer's "items" (dict.items() stays the dict method)."""
         return self.get("items", [])
 
 

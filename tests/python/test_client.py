@@ -630,7 +630,9 @@ class Test3API(unittest.TestCase):
         finally:
             srv.close()
         self.assertTrue(r.is_proposal)
-        self.assertEqual((r.status, r.items[0]["state"]), (202, "open"))
+        self.assertEqual((r.status, r.records[0]["state"]), (202, "open"))
+        self.assertEqual(sorted(k for k, _ in r.items()),
+                         ["items", "message", "numItems"])
 
 
 CHAT = [
