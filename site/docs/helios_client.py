@@ -925,7 +925,7 @@ def _apply_events(data, fmt, lid, events):
 class APIResponse(dict):
     """The parsed JSON answer of an API call, with its HTTP status.
     is_proposal: the server answered 202 Accepted, the change waits for
-    review (items then hold the proposal) rather than being published."""
+    review (records then hold the proposal) rather than being published."""
 
     def __init__(self, status, body):
         dict.__init__(self, body)
