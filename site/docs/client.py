@@ -3,8 +3,8 @@
 
     python3 client.py URL DIR
 
-Writes SmokeDetector's list files (the names the manifest gives) and
-notifications.json into DIR, downloading only files whose SHA-256 changed,
+Writes SmokeDetector's list files (its own names for the known list ids,
+never a name from the mirror) and notifications.json into DIR, downloading only files whose SHA-256 changed,
 and remembers the manifest's ETag and version in DIR/.client-state.json.
 It follows the protocol in protocol.html, without the optional change
 segments: a changed list is downloaded whole (its .gz, a few KB).
@@ -24,6 +24,19 @@ import time
 import requests
 
 STATE = ".client-state.json"
+KNOWN = {
+    "blacklist-keyword": "bad_keywords.txt",
+    "blacklist-website": "blacklisted_websites.txt",
+    "blacklist-username": "blacklisted_usernames.txt",
+    "blacklist-number": "blacklisted_numbers.txt",
+    "watch-keyword": "watched_keywords.txt",
+    "watch-number": "watched_numbers.txt",
+    "blacklist-cidr": "blacklisted_cidrs.yml",
+    "watch-cidr": "watched_cidrs.yml",
+    "blacklist-ns": "blacklisted_nses.yml",
+    "watch-ns": "watched_nses.yml",
+    "watch-asn": "watched_asns.yml",
+}
 
 
 class Refused(Exception):
@@ -113,7 +126,9 @@ def poll(base, outdir):
         raise Refused(5, "manifest version %d has expired" % m["version"])
 
     by_path = {f["path"]: f for f in m["files"]}
-    wanted = {l["file"]: by_path[l["text"]] for l in m["lists"]}
+    # Only SmokeDetector's names, never one the mirror makes up.
+    wanted = {KNOWN[l["id"]]: by_path[l["text"]] for l in m["lists"]
+              if l.get("id") in KNOWN}
     wanted["notifications.json"] = by_path["notifications.json"]
     new = {}
     for name, entry in sorted(wanted.items()):
