@@ -36,7 +36,8 @@ hl_tree_content_type(const char *path)
 	if (ends_with(path, ".json"))
 		return "application/json; charset=utf-8";
 	if (ends_with(path, ".txt") || ends_with(path, ".yml") ||
-	    ends_with(path, ".yaml") || ends_with(path, ".py"))
+	    ends_with(path, ".yaml") || ends_with(path, ".py") ||
+	    ends_with(path, ".md"))
 		return "text/plain; charset=utf-8";
 	if (ends_with(path, ".html"))
 		return "text/html; charset=utf-8";
