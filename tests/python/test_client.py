@@ -232,7 +232,7 @@ class Test1Sync(unittest.TestCase):
     def test_05_yaml_downloads(self):
         """a changed yaml list is downloaded whole and checked"""
         write(api().create_blacklist("watch-asn",
-                                     asn=64000 + os.getpid() % 1000))
+                                     asn=200000 + os.getpid() % 100000))
         r = hc.ListSync(E["NG_URL"], A).sync()
         self.assertEqual((r.patched, r.downloaded), ([], ["watched_asns.yml"]))
         self.assertEqual(differs_from_pull(A), [])
