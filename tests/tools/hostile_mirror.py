@@ -1,0 +1,192 @@
+#!/usr/bin/env python3
+"""A mirror that attacks helios pull, for tests/integration/t0620.
+
+    python3 tests/tools/hostile_mirror.py PORT [BOMB_MIB]
+
+Listens on 127.0.0.1:PORT.  The first path component picks the attack, so
+one server serves them all: http://127.0.0.1:PORT/<mode>/manifest.json.
+Every manifest is well formed and unexpired; what is wrong is what a
+client must not trust:
+
+  good        one list, bad_keywords.txt, nothing wrong (the control case)
+  name        blacklist-keyword's file is "findspam.py", hashes consistent
+  dup         two lists name the same file
+  dupid       one list id twice
+  unknown     a good list and an unknown id "x-files" naming findspam.py
+  objpath     the list's object path climbs out of the tree
+  huge        the list claims 4e9 bytes and its body never ends
+  endless     the list claims 1 MB and its body never ends
+  bomb        BOMB_MIB MiB of zeros as a gzip of a few KB per MiB, with
+              consistent hashes and sizes
+  bomb-lie    the same gzip, claiming to inflate to 1000 bytes
+  big         a 48 MiB list of random bytes, no gzip, consistent hashes
+  man-endless manifest.json itself never ends
+  man-bomb    manifest.json sent as Content-Encoding: gzip of zeros
+
+Each request's path is printed to stdout, one a line.
+"""
+import gzip
+import hashlib
+import json
+import os
+import sys
+import time
+import zlib
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+BOMB_MIB = int(sys.argv[2]) if len(sys.argv) > 2 else 256
+CHUNK = 1 << 20
+
+
+def sha(b):
+    return hashlib.sha256(b).hexdigest()
+
+
+def make_bomb(mib):
+    """gzip of mib MiB of zeros, its sha256 and the zeros' sha256."""
+    z = zlib.compressobj(9, zlib.DEFLATED, 31)
+    h = hashlib.sha256()
+    zero = bytes(CHUNK)
+    parts = []
+    for _ in range(mib):
+        h.update(zero)
+        parts.append(z.compress(zero))
+    parts.append(z.flush())
+    gz = b"".join(parts)
+    return gz, h.hexdigest(), mib * CHUNK
+
+
+GOOD = b"spam-from-the-hostile-mirror\\.example\n"
+PWNED = b"print('pwned')\n"
+BOMB = None
+BIG = None
+
+
+def entry(path, data=None, gz=True, claim=None):
+    """A manifest file entry for data (or for a claimed sha and size)."""
+    if claim is not None:
+        e = {"path": path, "sha256": claim[0], "bytes": claim[1]}
+        if gz:
+            e["gz"] = {"path": path + ".gz", "sha256": claim[2],
+                       "bytes": claim[3]}
+        return e
+    e = {"path": path, "sha256": sha(data), "bytes": len(data)}
+    if gz:
+        g = gzip.compress(data, mtime=0)
+        e["gz"] = {"path": path + ".gz", "sha256": sha(g), "bytes": len(g)}
+    return e
+
+
+def lst(lid, fname, text, fmt="plain"):
+    return {"id": lid, "file": fname, "format": fmt, "text": text,
+            "json": text.replace(".txt", ".json"), "version": 1, "count": 1}
+
+
+def manifest(mode):
+    T = "lists/blacklist-keyword.txt"
+    W = "lists/blacklist-website.txt"
+    files = [entry(T, GOOD)]
+    lists = [lst("blacklist-keyword", "bad_keywords.txt", T)]
+    if mode == "name":
+        files = [entry(T, PWNED)]
+        lists = [lst("blacklist-keyword", "findspam.py", T)]
+    elif mode == "dup":
+        files.append(entry(W, PWNED))
+        lists.append(lst("blacklist-website", "bad_keywords.txt", W))
+    elif mode == "dupid":
+        files.append(entry(W, PWNED))
+        lists.append(lst("blacklist-keyword", "bad_keywords.txt", W))
+    elif mode == "unknown":
+        X = "lists/x-files.txt"
+        files.append(entry(X, PWNED))
+        lists.append(lst("x-files", "findspam.py", X))
+    elif mode == "objpath":
+        files[0]["object"] = "../../../../etc/passwd"
+    elif mode == "huge":
+        files = [entry(T, claim=("0" * 64, 4000000000, "0" * 64,
+                                 4000000000))]
+    elif mode == "endless":
+        files = [entry(T, claim=("0" * 64, 2000000, "0" * 64, 1000000))]
+    elif mode == "bomb":
+        gz, idsha, n = BOMB
+        files = [entry(T, claim=(idsha, n, sha(gz), len(gz)))]
+    elif mode == "bomb-lie":
+        gz, idsha, n = BOMB
+        files = [entry(T, claim=(sha(bytes(1000)), 1000, sha(gz),
+                                 len(gz)))]
+    elif mode == "big":
+        files = [entry(T, BIG, gz=False)]
+    now = int(time.time())
+    return json.dumps({"format": 1, "version": 7, "generated_at": now,
+                       "expires_at": now + 3600, "poll_interval": 60,
+                       "previous": None, "files": files,
+                       "lists": lists}).encode()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.0"
+
+    def endless(self, chunk):
+        """Writes chunk for ever, with no Content-Length."""
+        self.send_response(200)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.end_headers()
+        try:
+            while True:
+                self.wfile.write(chunk)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def send(self, body, ctype="application/octet-stream", enc=None):
+        self.send_response(200)
+        self.send_header("Content-Type", ctype)
+        if enc:
+            self.send_header("Content-Encoding", enc)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
+    def do_GET(self):
+        print(self.path, flush=True)
+        parts = self.path.lstrip("/").split("/", 1)
+        if len(parts) != 2:
+            self.send_error(404)
+            return
+        mode, rest = parts
+        if rest == "manifest.json":
+            if mode == "man-endless":
+                self.endless(b'{"files": [' * 4096)
+            elif mode == "man-bomb":
+                self.send(BOMB[0], "application/json", "gzip")
+            else:
+                self.send(manifest(mode), "application/json")
+            return
+        if not rest.startswith("lists/"):
+            self.send_error(404)
+            return
+        if mode in ("huge", "endless"):
+            self.endless(os.urandom(65536))
+        elif mode in ("bomb", "bomb-lie"):
+            self.send(BOMB[0])
+        elif mode == "big":
+            self.send(BIG)
+        else:
+            data = PWNED if (mode == "name" or "website" in rest or
+                             "x-files" in rest) else GOOD
+            self.send(gzip.compress(data, mtime=0)
+                      if rest.endswith(".gz") else data)
+
+    def log_message(self, *args):
+        pass
+
+
+if __name__ == "__main__":
+    BOMB = make_bomb(BOMB_MIB)
+    BIG = os.urandom(48 << 20)
+    srv = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
+    srv.daemon_threads = True
+    print("ready", flush=True)
+    srv.serve_forever()
