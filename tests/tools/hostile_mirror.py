@@ -15,11 +15,12 @@ client must not trust:
   unknown     a good list and an unknown id "x-files" naming findspam.py
   objpath     the list's object path climbs out of the tree
   huge        the list claims 4e9 bytes and its body never ends
-  endless     the list claims 1 MB and its body never ends
+  endless     the list claims 1 MB and its body, a valid gzip stream of
+              random bytes, never ends
   bomb        BOMB_MIB MiB of zeros as a gzip of a few KB per MiB, with
               consistent hashes and sizes
   bomb-lie    the same gzip, claiming to inflate to 1000 bytes
-  big         a 48 MiB list of random bytes, no gzip, consistent hashes
+  big         a 60 MiB list of random bytes, no gzip, consistent hashes
   man-endless manifest.json itself never ends
   man-bomb    manifest.json sent as Content-Encoding: gzip of zeros
 
@@ -137,6 +138,20 @@ class Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             pass
 
+    def endless_gzip(self):
+        """A gzip stream that never ends, each piece flushed."""
+        z = zlib.compressobj(1, zlib.DEFLATED, 31)
+        chunk = os.urandom(65536)
+        self.send_response(200)
+        self.send_header("Content-Type", "application/gzip")
+        self.end_headers()
+        try:
+            while True:
+                self.wfile.write(z.compress(chunk) +
+                                 z.flush(zlib.Z_SYNC_FLUSH))
+        except (BrokenPipeError, ConnectionResetError):
+            pass
+
     def send(self, body, ctype="application/octet-stream", enc=None):
         self.send_response(200)
         self.send_header("Content-Type", ctype)
@@ -167,8 +182,10 @@ class Handler(BaseHTTPRequestHandler):
         if not rest.startswith("lists/"):
             self.send_error(404)
             return
-        if mode in ("huge", "endless"):
+        if mode == "huge":
             self.endless(os.urandom(65536))
+        elif mode == "endless":
+            self.endless_gzip()
         elif mode in ("bomb", "bomb-lie"):
             self.send(BOMB[0])
         elif mode == "big":
@@ -185,7 +202,7 @@ class Handler(BaseHTTPRequestHandler):
 
 if __name__ == "__main__":
     BOMB = make_bomb(BOMB_MIB)
-    BIG = os.urandom(48 << 20)
+    BIG = os.urandom(60 << 20)
     srv = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), Handler)
     srv.daemon_threads = True
     print("ready", flush=True)
