@@ -239,6 +239,55 @@ t_ok "the same client then pulls the good tree" \
 t_ok "and its files are byte-identical to helios export" \
     same_as_export "$T/c"
 
+# --- files pull did not write are kept (exit 9) unless --force ----------
+# SmokeDetector still appends to its files: the list that changed in V2.
+fresh_evil
+rm -rf "$T/c"
+cp -a "$T/c0" "$T/c"
+printf 'appended-by-smokedetector\\.example\n' >>"$T/c/blacklisted_websites.txt"
+cp "$T/c/blacklisted_websites.txt" "$T/kept"
+"$HELIOS" pull "$EV" "$T/c" >"$T/out" 2>&1
+t_is "a pull over a list SmokeDetector appended to exits 9" "$?" 9
+t_ok "the message names the file and --force" grep -q \
+    "blacklisted_websites.txt is not what helios pull last wrote.*--force" \
+    "$T/out"
+t_ok "the appended line is kept" cmp "$T/kept" "$T/c/blacklisted_websites.txt"
+t_is "the state still says version V1" \
+    "$(version_of "$T/c/.helios-state.json")" "$V1"
+"$HELIOS" pull -q --force "$EV" "$T/c" >"$T/out" 2>&1
+t_is "--force replaces the edited list" "$?" 0
+t_ok "and the files are byte-identical to helios export" same_as_export "$T/c"
+
+# A damaged file (one byte changed) looks like an edit: bytes alone cannot
+# tell them apart, so it is kept too, and --force is the repair.
+rm -rf "$T/c"
+cp -a "$T/c0" "$T/c"
+flip "$T/c/bad_keywords.txt"
+cp "$T/c/bad_keywords.txt" "$T/kept"
+"$HELIOS" pull "$EV" "$T/c" >"$T/out" 2>&1
+t_is "a pull over a damaged list that did not change upstream exits 9" "$?" 9
+t_ok "the damaged file is kept as it is" cmp "$T/kept" "$T/c/bad_keywords.txt"
+"$HELIOS" pull -q --force "$EV" "$T/c" >"$T/out" 2>&1
+t_is "--force repairs it" "$?" 0
+t_ok "and the files are byte-identical to helios export" same_as_export "$T/c"
+rm "$T/c/watched_nses.yml"
+"$HELIOS" pull -q "$EV" "$T/c" >"$T/out" 2>&1
+t_is "a deleted list is written again without --force" "$?" 0
+t_ok "and the files are byte-identical to helios export" same_as_export "$T/c"
+
+# A first pull into a SmokeDetector checkout: its files were there first.
+rm -rf "$T/co"
+mkdir "$T/co"
+cp "$SAMPLES"/*.txt "$SAMPLES"/*.yml "$T/co/"
+(cd "$T/co" && cat $(ls | sort) | sha256sum) >"$T/co.sum"
+"$HELIOS" pull "$EV" "$T/co" >"$T/out" 2>&1
+t_is "a first pull into a checkout whose lists differ exits 9" "$?" 9
+t_is "and leaves the checkout's files as they were" \
+    "$(cd "$T/co" && cat $(ls | sort) | sha256sum)" "$(cat "$T/co.sum")"
+"$HELIOS" pull -q --force "$EV" "$T/co" >"$T/out" 2>&1
+t_is "with --force it takes them over" "$?" 0
+t_ok "and the files are byte-identical to helios export" same_as_export "$T/co"
+
 # --- 100 changes, --watch, and the Python example client -----------------
 i=0
 while [ $i -lt 100 ]; do
