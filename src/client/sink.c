@@ -113,6 +113,9 @@ hl_sink_write(void *payload, const void *p, size_t n, struct hl_err *err)
 	size_t made;
 	int zrc, rc;
 
+	if (s->zend && n > 0)
+		return hl_err_set(err, HL_EINVAL, "bytes after the end of"
+		    " the gzip stream");
 	if (n > s->rawmax - s->rawn)
 		return hl_err_set(err, HL_ETOOBIG, "longer than %llu bytes",
 		    (unsigned long long)s->rawmax);
@@ -122,9 +125,6 @@ hl_sink_write(void *payload, const void *p, size_t n, struct hl_err *err)
 		return emit(s, NULL, p, n, err);
 	if (n == 0)
 		return 0;
-	if (s->zend)
-		return hl_err_set(err, HL_EINVAL, "bytes after the end of"
-		    " the gzip stream");
 	while (n > 0) {
 		size_t piece = n > UINT_MAX ? UINT_MAX : n;
 
