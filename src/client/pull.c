@@ -10,6 +10,7 @@
  * this file's: the list table below, notifications.json, the state, the
  * lock and the temporary files.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -635,6 +636,27 @@ hl_pull_parse_size(uint64_t *out, const char *s)
 	return 0;
 }
 
+/*
+ * Removes the temporary files a pull that crashed left in DIR.  Only
+ * called with the lock held, so none of them is in use.
+ */
+static void
+remove_stale_tmp(const char *dir)
+{
+	struct dirent *de;
+	DIR *d;
+	int dfd;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	dfd = dirfd(d);
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, HL_PULL_TMP_PREFIX,
+		    strlen(HL_PULL_TMP_PREFIX)) == 0)
+			(void)unlinkat(dfd, de->d_name, 0);
+	closedir(d);
+}
+
 int
 hl_pull_lock(int *fd, const char *dir, struct hl_err *err)
 {
@@ -655,7 +677,8 @@ hl_pull_lock(int *fd, const char *dir, struct hl_err *err)
 		    " pull is running in this directory" : strerror(errno));
 		close(*fd);
 		*fd = -1;
-	}
+	} else
+		remove_stale_tmp(dir);
 	free(path);
 	return rc;
 }

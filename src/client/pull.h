@@ -204,8 +204,9 @@ int	hl_pull_parse_size(uint64_t *out, const char *s);
 
 /*
  * Takes DIR's lock: DIR/.helios-lock, made if missing (never through a
- * symlink), held with flock(2) until hl_pull_unlock or exit.  HL_EBUSY
- * when another process holds it, HL_EIO otherwise.
+ * symlink), held with flock(2) until hl_pull_unlock or exit, then
+ * removes the temporary files a crashed pull left.  HL_EBUSY when
+ * another process holds it, HL_EIO otherwise.
  */
 int	hl_pull_lock(int *fd, const char *dir, struct hl_err *err);
 void	hl_pull_unlock(int fd);

@@ -275,6 +275,33 @@ rm "$T/c/watched_nses.yml"
 t_is "a deleted list is written again without --force" "$?" 0
 t_ok "and the files are byte-identical to helios export" same_as_export "$T/c"
 
+# A crash between replacing the files and writing the state: the state
+# written before the renames names both hashes ("was"), so a file at
+# either is pull's own; one at neither is not.
+Z=0000000000000000000000000000000000000000000000000000000000000000
+rm -rf "$T/c"
+cp -a "$T/c0" "$T/c"
+w=$(sha256sum <"$T/c/blacklisted_websites.txt" | cut -d' ' -f1)
+jq --arg z "$Z" --arg w "$w" \
+    '.lists["blacklist-website"].sha256 = $z |
+     .lists["blacklist-website"].was = $w' \
+    "$T/c0/.helios-state.json" >"$T/c/.helios-state.json"
+printf 'stale\n' >"$T/c/.helios-tmp.AbC123"
+"$HELIOS" pull -q "$EV" "$T/c" >"$T/out" 2>&1
+t_is "after a crash, a file at the hash the state kept as \"was\" is pull's" \
+    "$?" 0
+t_ok "and the files are byte-identical to helios export" same_as_export "$T/c"
+t_ok "a temporary file a crashed pull left is removed" \
+    test ! -e "$T/c/.helios-tmp.AbC123"
+t_ok "the state names no \"was\" once the files are in place" \
+    sh -c "! grep -q '\"was\"' '$T/c/.helios-state.json'"
+rm -rf "$T/c"
+cp -a "$T/c0" "$T/c"
+jq --arg z "$Z" '.lists["blacklist-website"].sha256 = $z' \
+    "$T/c0/.helios-state.json" >"$T/c/.helios-state.json"
+"$HELIOS" pull -q "$EV" "$T/c" >"$T/out" 2>&1
+t_is "without it, the same file is not pull's: exit 9" "$?" 9
+
 # A first pull into a SmokeDetector checkout: its files were there first.
 rm -rf "$T/co"
 mkdir "$T/co"
