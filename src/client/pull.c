@@ -233,6 +233,23 @@ file_name_ok(const char *p)
 	return 1;
 }
 
+/*
+ * The JSON values a text can hold at most: one more than its ',', ':',
+ * '{' and '[' bytes (counted inside strings too, which only overcounts).
+ * jansson takes some 40 to 250 bytes a value, so bytes alone do not bound
+ * memory: 1 MiB of "{}," is 350,000 objects, about 90 MB.  Text from the
+ * network is counted before it is parsed.
+ */
+static size_t
+json_values(const char *p, size_t len)
+{
+	size_t i, n = 1;
+
+	for (i = 0; i < len; i++)
+		n += p[i] == ',' || p[i] == ':' || p[i] == '{' || p[i] == '[';
+	return n;
+}
+
 static void
 ref_clear(struct hl_pull_ref *r)
 {
@@ -389,6 +406,9 @@ hl_pull_manifest_parse(struct hl_pull_manifest *m, const void *data,
 	int rc = 0;
 
 	memset(m, 0, sizeof(*m));
+	if (json_values(data, len) > HL_PULL_MAX_VALUES)
+		return hl_err_set(err, HL_ETOOBIG, "manifest.json: more than"
+		    " %d JSON values", HL_PULL_MAX_VALUES);
 	if ((doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je)) ==
 	    NULL)
 		return hl_err_set(err, HL_EINVAL, "manifest.json: line %d: %s",
@@ -504,6 +524,9 @@ hl_pull_changes_parse(struct hl_pull_changes *c, const void *data,
 	int rc = 0;
 
 	memset(c, 0, sizeof(*c));
+	if (json_values(data, len) > HL_PULL_MAX_VALUES)
+		return hl_err_set(err, HL_ETOOBIG, "changes.json: more than"
+		    " %d JSON values", HL_PULL_MAX_VALUES);
 	if ((doc = json_loadb(data, len, 0, &je)) == NULL)
 		return hl_err_set(err, HL_EINVAL, "changes.json: line %d: %s",
 		    je.line, je.text);
@@ -981,7 +1004,7 @@ fetch_events(json_t *events, struct hl_fetch *f,
 	json_error_t je;
 	json_t *doc = NULL, *ev, *arr;
 	int64_t next = from + 1, cost = 0, size = 0, ver;
-	size_t i, first = 0, last = 0, j;
+	size_t i, first = 0, last = 0, j, values = 0;
 	int rc = 0, covered = 0;
 
 	if ((cf = hl_pull_manifest_file(m, "changes.json")) == NULL ||
@@ -989,8 +1012,11 @@ fetch_events(json_t *events, struct hl_fetch *f,
 		return 0;
 	if ((rc = hl_pull_fetch_file(-1, &b, f, cf, HL_PULL_MAX_CHANGES,
 	    err)) != 0 ||
-	    (rc = hl_pull_changes_parse(&c, b.data, b.len, err)) != 0)
+	    (rc = hl_pull_changes_parse(&c, b.data, b.len, err)) != 0) {
+		if (rc == HL_ETOOBIG)
+			rc = 0;		/* not covered: download instead */
 		goto out;
+	}
 	/* Find a run of segments from..to without a gap. */
 	for (i = 0; i < c.nsegs && c.segs[i].to < next; i++)
 		;
@@ -1012,6 +1038,10 @@ fetch_events(json_t *events, struct hl_fetch *f,
 		if ((rc = hl_pull_fetch_file(-1, &b, f, &c.segs[i].f,
 		    HL_PULL_MAX_SEGMENT, err)) != 0)
 			goto out;
+		/* Events are kept until patched: their count is capped. */
+		values += json_values(b.data ? b.data : "", b.len);
+		if (values > HL_PULL_MAX_EVENT_VALUES)
+			goto out;	/* not covered: download instead */
 		json_decref(doc);
 		if ((doc = json_loadb(b.data, b.len, 0, &je)) == NULL ||
 		    !json_is_array(arr = json_object_get(doc, "events"))) {
@@ -1314,7 +1344,7 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 	if ((rc = hl_pull_manifest_parse(&m, res.body.data, res.body.len,
 	    err)) != 0) {
 		rc = fail(rep, rc == HL_ENOMEM ? HL_PULL_LOCAL :
-		    HL_PULL_INTEGRITY, rc);
+		    rc == HL_ETOOBIG ? HL_PULL_TOOBIG : HL_PULL_INTEGRITY, rc);
 		goto out;
 	}
 	rep->poll_interval = m.poll_interval;

@@ -106,6 +106,15 @@ enum hl_pull_status {
 #define HL_PULL_MAX_SEGMENT	((size_t)1 << 20)	/* one segment */
 #define HL_PULL_MAX_EVENTS	((size_t)4 << 20)	/* segments per poll */
 #define HL_PULL_MAX_SIZE	((uint64_t)64 << 20)	/* --max-size */
+/*
+ * Parsed JSON costs memory by the value, not by the byte (an empty
+ * object is some 250 bytes in jansson), so what is parsed is capped in
+ * values too: manifest.json and changes.json (about 900 and 500 today),
+ * and the segments of one poll (about 30 values an event; a full window
+ * of 4096 events is 123,000).
+ */
+#define HL_PULL_MAX_VALUES	20000
+#define HL_PULL_MAX_EVENT_VALUES	150000
 
 /* One file of the tree: where it is, its object copy, and its hashes. */
 struct hl_pull_ref {

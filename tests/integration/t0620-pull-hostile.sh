@@ -123,6 +123,13 @@ t_is "a manifest.json sent as a gzip bomb (Content-Encoding) exits 8" \
     "$rc" 8
 t_ok "peak RSS stays under 64 MB ($rss KB)" rss_ok
 
+pull "$T/mf" "$M/man-flood"
+t_is "a manifest of 1 MiB padded with 350,000 empty objects exits 8" \
+    "$rc" 8
+t_ok "the message says it holds too many JSON values" \
+    grep -q "more than 20000 JSON values" "$T/out"
+t_ok "peak RSS stays under 64 MB ($rss KB)" rss_ok
+
 # --- symlinks in DIR are not followed ----------------------------------
 mkdir -p "$T/ln"
 printf 'mine\n' >"$T/outside"

@@ -23,6 +23,8 @@ client must not trust:
   big         a 60 MiB list of random bytes, no gzip, consistent hashes
   man-endless manifest.json itself never ends
   man-bomb    manifest.json sent as Content-Encoding: gzip of zeros
+  man-flood   a good manifest padded to just under 1 MiB with an array
+              of empty objects, cheap to send, dear to parse
 
 Each request's path is printed to stdout, one a line.
 """
@@ -118,10 +120,14 @@ def manifest(mode):
     elif mode == "big":
         files = [entry(T, BIG, gz=False)]
     now = int(time.time())
-    return json.dumps({"format": 1, "version": 7, "generated_at": now,
-                       "expires_at": now + 3600, "poll_interval": 60,
-                       "previous": None, "files": files,
-                       "lists": lists}).encode()
+    m = json.dumps({"format": 1, "version": 7, "generated_at": now,
+                    "expires_at": now + 3600, "poll_interval": 60,
+                    "previous": None, "files": files,
+                    "lists": lists}).encode()
+    if mode == "man-flood":
+        n = ((1 << 20) - len(m) - 64) // 3
+        m = m[:-1] + b', "x": [' + b"{}," * n + b"{}]}"
+    return m
 
 
 class Handler(BaseHTTPRequestHandler):
