@@ -130,6 +130,20 @@ t_ok "the message says it holds too many JSON values" \
     grep -q "more than 20000 JSON values" "$T/out"
 t_ok "peak RSS stays under 64 MB ($rss KB)" rss_ok
 
+# A client at version 7 that would patch its list from change segments.
+pull "$T/seg" "$M/good"
+cp -a "$T/seg" "$T/seg2"
+pull "$T/seg" "$M/seg-path"
+t_is "a change segment whose path climbs out of the tree exits 3" "$rc" 3
+t_is "and the list is as it was" "$(cat "$T/seg/bad_keywords.txt")" "$GOOD"
+pull "$T/seg2" "$M/seg-flood"
+t_is "a change segment padded with 349,000 empty objects is not parsed:" \
+    "$rc" 0
+t_ok "the list is downloaded whole instead" \
+    grep -q "0 lists patched, 1 file downloaded" "$T/out"
+t_ok "peak RSS stays under 64 MB ($rss KB)" rss_ok
+rm -rf "$T/seg2"
+
 # --- symlinks in DIR are not followed ----------------------------------
 mkdir -p "$T/ln"
 printf 'mine\n' >"$T/outside"

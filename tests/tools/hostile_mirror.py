@@ -23,6 +23,9 @@ client must not trust:
   big         a 60 MiB list of random bytes, no gzip, consistent hashes
   man-endless manifest.json itself never ends
   man-bomb    manifest.json sent as Content-Encoding: gzip of zeros
+  seg-path    version 8, whose changes.json names a segment out of the tree
+  seg-flood   version 8: a 60 MiB list, and a change segment of 1 MiB
+              padded with empty objects (for a client at version 7)
   man-flood   a good manifest padded to just under 1 MiB with an array
               of empty objects, cheap to send, dear to parse
 
@@ -63,6 +66,19 @@ GOOD = b"spam-from-the-hostile-mirror\\.example\n"
 PWNED = b"print('pwned')\n"
 BOMB = None
 BIG = None
+SEG_FLOOD = b'{"from": 8, "to": 8, "events": [' + b"{}," * 349000 + b"{}]}"
+
+
+def changes(mode):
+    """changes.json of version 8: one segment, 8-8."""
+    if mode == "seg-path":
+        seg = {"path": "changes/../../../../etc/passwd",
+               "sha256": sha(b"x"), "bytes": 1, "from": 8, "to": 8}
+    else:
+        seg = entry("changes/8-8.json", SEG_FLOOD, gz=False)
+        seg.update({"from": 8, "to": 8})
+    return json.dumps({"version": 8, "oldest": 1,
+                       "segments": [seg]}).encode()
 
 
 def entry(path, data=None, gz=True, claim=None):
@@ -119,8 +135,13 @@ def manifest(mode):
                                  len(gz)))]
     elif mode == "big":
         files = [entry(T, BIG, gz=False)]
+    elif mode in ("seg-path", "seg-flood"):
+        files = [entry("changes.json", changes(mode), gz=False),
+                 entry(T, BIG if mode == "seg-flood" else PWNED,
+                       gz=False)]
     now = int(time.time())
-    m = json.dumps({"format": 1, "version": 7, "generated_at": now,
+    version = 8 if mode.startswith("seg-") else 7
+    m = json.dumps({"format": 1, "version": version, "generated_at": now,
                     "expires_at": now + 3600, "poll_interval": 60,
                     "previous": None, "files": files,
                     "lists": lists}).encode()
@@ -185,6 +206,12 @@ class Handler(BaseHTTPRequestHandler):
             else:
                 self.send(manifest(mode), "application/json")
             return
+        if rest == "changes.json" and mode.startswith("seg-"):
+            self.send(changes(mode), "application/json")
+            return
+        if rest == "changes/8-8.json" and mode == "seg-flood":
+            self.send(SEG_FLOOD, "application/json")
+            return
         if not rest.startswith("lists/"):
             self.send_error(404)
             return
@@ -194,7 +221,7 @@ class Handler(BaseHTTPRequestHandler):
             self.endless_gzip()
         elif mode in ("bomb", "bomb-lie"):
             self.send(BOMB[0])
-        elif mode == "big":
+        elif mode in ("big", "seg-flood"):
             self.send(BIG)
         else:
             data = PWNED if (mode == "name" or "website" in rest or
