@@ -1014,7 +1014,7 @@ fetch_events(json_t *events, struct hl_fetch *f,
 	    err)) != 0 ||
 	    (rc = hl_pull_changes_parse(&c, b.data, b.len, err)) != 0) {
 		if (rc == HL_ETOOBIG)
-			rc = 0;		/* not covered: download instead */
+			rc = 0;	/* not covered: download instead */
 		goto out;
 	}
 	/* Find a run of segments from..to without a gap. */

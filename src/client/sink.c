@@ -138,8 +138,9 @@ hl_sink_write(void *payload, const void *p, size_t n, struct hl_err *err)
 			zrc = inflate(&s->z, Z_NO_FLUSH);
 			if (zrc != Z_OK && zrc != Z_STREAM_END &&
 			    zrc != Z_BUF_ERROR)
-				return hl_err_set(err, HL_EINVAL, "bad gzip: %s",
-				    s->z.msg ? s->z.msg : "corrupt data");
+				return hl_err_set(err, HL_EINVAL,
+				    "bad gzip: %s", s->z.msg ? s->z.msg :
+				    "corrupt data");
 			made = SINK_OUT - s->z.avail_out;
 			if (made > 0 && (rc = emit(s, s->outsha, s->tmp, made,
 			    err)) != 0)

@@ -357,7 +357,8 @@ main(void)
 		TEST("manifests a client must not trust are refused",
 		    bad_manifests_are_refused),
 		TEST("a good manifest names the files this client knows, and"
-		    " none for an unknown list", a_good_manifest_names_the_known_files),
+		    " none for an unknown list",
+		    a_good_manifest_names_the_known_files),
 		TEST("the eleven SmokeDetector lists have fixed names",
 		    the_eleven_lists_have_fixed_names),
 		TEST("change segments whose paths leave the tree are refused",
