@@ -42,7 +42,7 @@ static const char synopsis[] =
 "       helios token list [--db PATH]\n"
 "       helios token revoke ID [--db PATH]\n"
 "       helios publish [--config FILE] [--db PATH] [--target URL]...\n"
-"       helios verify [--key PUBKEY] DIR|URL\n"
+"       helios verify [--key PUBKEY] [--max-size BYTES] DIR|URL\n"
 "       helios import [--db PATH] [--mirror [--dry-run]] [--strict]\n"
 "                     [--list ID FILE]... [FILE|DIR]...\n"
 "       helios import --git PATH [--rev REV] [--history | --sync]\n"
@@ -50,7 +50,8 @@ static const char synopsis[] =
 "       helios export [--db PATH] DIR\n"
 "       helios backup [--db PATH] FILE\n"
 "       helios pull [--watch] [--key PUBKEY] [--state FILE]\n"
-"                   [--interval SECS] [--full] [--stats] [-q] URL DIR\n"
+"                   [--interval SECS] [--full] [--force] [--max-size BYTES]\n"
+"                   [--stats] [-q] URL DIR\n"
 "       helios history ID [--at VERSION|DATE] --repo PATH|URL [--branch B]\n"
 "       helios history ID [--at VERSION|DATE] --db PATH [--json]\n"
 "       helios restore --from-git PATH|URL [--branch B] [--db PATH]\n";

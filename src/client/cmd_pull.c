@@ -8,9 +8,14 @@
  * jitter; after a failure wait 5 s, doubling up to an hour, and never
  * less than a Retry-After the server sent.
  *
+ * The whole run, --watch included, holds DIR's lock (hl_pull_lock): two
+ * pulls never write one directory at once.
+ *
  * Exit status (also in --help and helios.1): 0 up to date, 1 usage,
  * 2 network or server error, 3 integrity (hash, size, gzip), 4 rollback,
- * 5 expired manifest, 6 bad or missing signature, 7 local file error.
+ * 5 expired manifest, 6 bad or missing signature, 7 local file error,
+ * 8 a file over --max-size, 9 DIR holds files pull did not write (local
+ * edits, kept), 10 another pull holds DIR's lock.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -36,7 +41,8 @@
 
 static const char pull_usage[] =
 "usage: helios pull [--watch] [--key PUBKEY] [--state FILE] [--interval SECS]\n"
-"                   [--full] [--stats] [-q] URL DIR\n"
+"                   [--full] [--force] [--max-size BYTES] [--stats] [-q]\n"
+"                   URL DIR\n"
 "\n"
 "Keeps DIR holding SmokeDetector's list files and notifications.json in\n"
 "step with the published tree at URL (a directory, file://, http(s)://).\n"
@@ -47,6 +53,10 @@ static const char pull_usage[] =
 "  --state FILE     the state file (default DIR/.helios-state.json)\n"
 "  --interval SECS  poll every SECS seconds instead (with --watch)\n"
 "  --full           download changed lists whole, never apply changes\n"
+"  --force          replace files in DIR that pull did not write (local\n"
+"                   edits, damage, files there before the first pull)\n"
+"  --max-size BYTES refuse a file larger than this (suffix k, M or G;\n"
+"                   default 64M)\n"
 "  --stats          print requests=N bytes=M after each poll\n"
 "  -q               print nothing but errors\n"
 "\n"
@@ -59,7 +69,13 @@ static const char pull_usage[] =
 "  5  the manifest has expired (the mirror stopped updating)\n"
 "  6  manifest.json.sig is missing or does not verify (--key)\n"
 "  7  local error (cannot read or write DIR or the state file)\n"
-"In every error case the files in DIR are left as they were.\n";
+"  8  a file is larger than --max-size (or manifest.json over 1 MiB)\n"
+"  9  a file in DIR is not what pull last wrote (edited, appended to,\n"
+"     damaged, or there before the first pull): kept; see --force\n"
+"  10 another helios pull is running in DIR\n"
+"In every error case the files in DIR are left as they were.  Pull writes\n"
+"only SmokeDetector's list files, notifications.json, .helios-state.json\n"
+"and .helios-lock in DIR; lists it does not know are skipped.\n";
 
 static volatile sig_atomic_t stop;
 
@@ -124,6 +140,14 @@ report(const struct hl_pull_report *rep, const struct hl_err *e,
     const struct hl_fetch_stats *a, const struct hl_fetch_stats *b,
     int quiet, int stats)
 {
+	if (rep->skipped > 0)
+		fprintf(stderr, "helios pull: warning: skipped %zu list%s this"
+		    " client does not know: %s\n", rep->skipped,
+		    rep->skipped == 1 ? "" : "s", rep->skipped_ids);
+	if (rep->status == HL_PULL_OK && rep->replaced > 0)
+		fprintf(stderr, "helios pull: --force: replaced %zu file%s"
+		    " that pull had not written\n", rep->replaced,
+		    rep->replaced == 1 ? "" : "s");
 	if (rep->status != HL_PULL_OK)
 		fprintf(stderr, "helios pull: %s (exit %d)\n", e->msg,
 		    rep->status);
@@ -148,7 +172,8 @@ report(const struct hl_pull_report *rep, const struct hl_err *e,
 int
 hl_cmd_pull(int argc, char **argv)
 {
-	enum { O_WATCH = 256, O_KEY, O_STATE, O_INTERVAL, O_FULL, O_STATS };
+	enum { O_WATCH = 256, O_KEY, O_STATE, O_INTERVAL, O_FULL, O_STATS,
+	    O_FORCE, O_MAX_SIZE };
 	static const struct option longopts[] = {
 		{ "watch", no_argument, NULL, O_WATCH },
 		{ "key", required_argument, NULL, O_KEY },
@@ -156,6 +181,8 @@ hl_cmd_pull(int argc, char **argv)
 		{ "interval", required_argument, NULL, O_INTERVAL },
 		{ "full", no_argument, NULL, O_FULL },
 		{ "stats", no_argument, NULL, O_STATS },
+		{ "force", no_argument, NULL, O_FORCE },
+		{ "max-size", required_argument, NULL, O_MAX_SIZE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -169,7 +196,7 @@ hl_cmd_pull(int argc, char **argv)
 	char *end;
 	double wait, backoff = 0;
 	long interval = 0;
-	int ch, watch = 0, stats = 0, quiet = 0, status;
+	int ch, watch = 0, stats = 0, quiet = 0, status, lock = -1, rc;
 
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "hq", longopts, NULL)) != -1) {
@@ -199,6 +226,17 @@ hl_cmd_pull(int argc, char **argv)
 		case O_STATS:
 			stats = 1;
 			break;
+		case O_FORCE:
+			o.force = 1;
+			break;
+		case O_MAX_SIZE:
+			if (hl_pull_parse_size(&o.max_size, optarg) != 0) {
+				fprintf(stderr, "helios pull: --max-size: a"
+				    " size such as 67108864, 64M or 1G, at"
+				    " most 1T\n");
+				usage(1);
+			}
+			break;
 		case 'q':
 			quiet = 1;
 			break;
@@ -227,6 +265,12 @@ hl_cmd_pull(int argc, char **argv)
 	if (hl_fetch_new(&f, o.url, NULL, &e) != 0) {
 		fprintf(stderr, "helios pull: %s\n", e.msg);
 		return HL_PULL_USAGE;
+	}
+	if ((rc = hl_pull_lock(&lock, o.dir, &e)) != 0) {
+		fprintf(stderr, "helios pull: %s (exit %d)\n", e.msg,
+		    rc == HL_EBUSY ? HL_PULL_LOCKED : HL_PULL_LOCAL);
+		hl_fetch_free(f);
+		return rc == HL_EBUSY ? HL_PULL_LOCKED : HL_PULL_LOCAL;
 	}
 
 	memset(&sa, 0, sizeof(sa));
@@ -261,6 +305,7 @@ hl_cmd_pull(int argc, char **argv)
 			    RETRY_AFTER_MAX : (double)rep.retry_after;
 		nap(wait);
 	} while (!stop);
+	hl_pull_unlock(lock);
 	hl_fetch_free(f);
 	return watch && stop ? 0 : status;
 }

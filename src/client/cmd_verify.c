@@ -27,18 +27,20 @@
 
 #include <jansson.h>
 
-#include "blob.h"
 #include "client.h"
 #include "fetch.h"
 #include "manifest.h"
 #include "pull.h"
+#include "sink.h"
 
 static const char verify_usage[] =
-"usage: helios verify [--key PUBKEY] DIR|URL\n"
+"usage: helios verify [--key PUBKEY] [--max-size BYTES] DIR|URL\n"
 "\n"
 "Checks that every file the manifest of the tree at DIR or URL names is\n"
 "there with its size and SHA-256, that each .gz decompresses to its file,\n"
 "that the object copies match, and that every change segment matches.\n"
+"Files are streamed, never held whole; one the manifest says is larger\n"
+"than --max-size (default 64M; suffix k, M or G) is reported as bad.\n"
 "\n"
 "Exit status: 0 the tree is whole; 1 usage error; 2 the manifest cannot\n"
 "be read; 3 a file is missing or does not match; 5 the manifest has\n"
@@ -46,6 +48,7 @@ static const char verify_usage[] =
 
 struct vctx {
 	struct hl_fetch	*f;
+	uint64_t	 max;	/* --max-size */
 	size_t		 checked;
 	size_t		 bad;
 };
@@ -68,86 +71,90 @@ bad(struct vctx *v, const char *fmt, ...)
 }
 
 /*
- * Fetches path and checks it against sha256 and bytes.  On success the
- * bytes are left in out (when out is not NULL) and 0 is returned.
+ * Streams path through a sink and checks it against r, and when id is not
+ * NULL (r is its .gz) checks what it inflates to against id.  Nothing is
+ * held unless out is not NULL (small files: changes.json, segments), in
+ * which case out receives the identity bytes.  0 when all matches.
  */
 static int
 check(struct vctx *v, struct hl_buf *out, const char *path,
-    const char *sha256, int64_t bytes)
+    const struct hl_pull_ref *r, const struct hl_pull_ref *id)
 {
 	struct hl_fetch_res res = HL_FETCH_RES_INIT;
 	struct hl_err e = HL_ERR_INIT;
-	char sha[65], md5[33];
+	struct hl_sink *sk = NULL;
+	char raw[65], idsha[65];
+	uint64_t rawn = 0, idn = 0;
 	int rc;
 
 	v->checked++;
-	rc = hl_fetch_get(&res, v->f, path, NULL, (size_t)bytes, 0, &e);
-	if (rc == HL_ETOOBIG)
-		bad(v, "%s: longer than %lld bytes", path, (long long)bytes);
+	if (out != NULL)
+		hl_buf_reset(out);
+	if ((uint64_t)r->bytes > v->max || (id && (uint64_t)id->bytes >
+	    v->max)) {
+		bad(v, "%s: the manifest says %lld bytes, over the limit of"
+		    " %llu (--max-size)", path, (long long)(id &&
+		    (uint64_t)id->bytes > v->max ? id->bytes : r->bytes),
+		    (unsigned long long)v->max);
+		return -1;
+	}
+	if ((rc = hl_sink_new(&sk, id != NULL, (uint64_t)r->bytes,
+	    id ? (uint64_t)id->bytes : 0, -1, out, &e)) != 0) {
+		bad(v, "%s: %s", path, e.msg);
+		return rc;
+	}
+	rc = hl_fetch_stream(&res, v->f, path, NULL, (size_t)r->bytes, 0,
+	    hl_sink_write, sk, &e);
+	if (rc == 0)
+		rc = hl_sink_finish(sk, raw, &rawn, idsha, &idn, &e);
+	if (rc == HL_ETOOBIG && strstr(e.msg, "decompresses") == NULL)
+		bad(v, "%s: longer than %lld bytes", path, (long long)r->bytes);
 	else if (rc == HL_ENOTFOUND)
 		bad(v, "%s: missing", path);
 	else if (rc != 0)
-		bad(v, "%s", e.msg);
-	if (rc != 0)
-		goto out;
-	hl_digest(sha, md5, res.body.data ? res.body.data : "", res.body.len);
-	if ((int64_t)res.body.len != bytes) {
-		bad(v, "%s: %zu bytes, expected %lld", path, res.body.len,
-		    (long long)bytes);
+		bad(v, "%s: %s", path, e.msg);
+	else if (rawn != (uint64_t)r->bytes) {
+		bad(v, "%s: %llu bytes, expected %lld", path,
+		    (unsigned long long)rawn, (long long)r->bytes);
 		rc = -1;
-	} else if (strcmp(sha, sha256) != 0) {
-		bad(v, "%s: sha256 %s, expected %s", path, sha, sha256);
+	} else if (strcmp(raw, r->sha256) != 0) {
+		bad(v, "%s: sha256 %s, expected %s", path, raw, r->sha256);
 		rc = -1;
-	} else if (out != NULL) {
-		hl_buf_free(out);
-		*out = res.body;
-		memset(&res.body, 0, sizeof(res.body));
+	} else if (id && (idn != (uint64_t)id->bytes ||
+	    strcmp(idsha, id->sha256) != 0)) {
+		bad(v, "%s: decompresses to sha256 %s (%llu bytes), not %s"
+		    " (%s)", path, idsha, (unsigned long long)idn,
+		    id->sha256, id->path);
+		rc = -1;
 	}
-out:
-	hl_buf_free(&res.body);
+	hl_sink_free(sk);
+	if (rc != 0 && out != NULL)
+		hl_buf_reset(out);
 	return rc;
 }
 
-/* Checks a .gz's bytes decompress to the identity file. */
+/*
+ * Checks one file entry, its object and its gz; the identity in *id when
+ * id is not NULL (then the file must be under cap bytes).
+ */
 static void
-check_gunzip(struct vctx *v, const struct hl_buf *gz, const char *path,
-    const struct hl_pull_ref *id)
+check_file(struct vctx *v, struct hl_buf *id, const struct hl_pull_file *pf,
+    size_t cap)
 {
-	struct hl_buf out = HL_BUF_INIT;
-	struct hl_err e = HL_ERR_INIT;
-	char sha[65], md5[33];
-
-	if (hl_gunzip(&out, gz->data, gz->len, (size_t)id->bytes, &e) != 0)
-		bad(v, "%s: %s", path, e.msg);
-	else {
-		hl_digest(sha, md5, out.data ? out.data : "", out.len);
-		if ((int64_t)out.len != id->bytes ||
-		    strcmp(sha, id->sha256) != 0)
-			bad(v, "%s: decompresses to sha256 %s (%zu bytes),"
-			    " not %s (%s)", path, sha, out.len, id->sha256,
-			    id->path);
+	if (id != NULL && (uint64_t)pf->id.bytes > cap) {
+		v->checked++;
+		bad(v, "%s: %lld bytes, over the cap of %zu", pf->id.path,
+		    (long long)pf->id.bytes, cap);
+		id = NULL;
 	}
-	hl_buf_free(&out);
-}
-
-/* Checks one file entry, its object and its gz; the identity in *id. */
-static void
-check_file(struct vctx *v, struct hl_buf *id, const struct hl_pull_file *pf)
-{
-	struct hl_buf gz = HL_BUF_INIT;
-
-	check(v, id, pf->id.path, pf->id.sha256, pf->id.bytes);
+	check(v, id, pf->id.path, &pf->id, NULL);
 	if (pf->id.object)
-		check(v, NULL, pf->id.object, pf->id.sha256, pf->id.bytes);
+		check(v, NULL, pf->id.object, &pf->id, NULL);
 	if (pf->has_gz) {
-		if (check(v, &gz, pf->gz.path, pf->gz.sha256,
-		    pf->gz.bytes) == 0)
-			check_gunzip(v, &gz, pf->gz.path, &pf->id);
-		if (pf->gz.object && check(v, &gz, pf->gz.object,
-		    pf->gz.sha256, pf->gz.bytes) == 0)
-			check_gunzip(v, &gz, pf->gz.object, &pf->id);
+		check(v, NULL, pf->gz.path, &pf->gz, &pf->id);
+		if (pf->gz.object)
+			check(v, NULL, pf->gz.object, &pf->gz, &pf->id);
 	}
-	hl_buf_free(&gz);
 }
 
 static void
@@ -157,7 +164,7 @@ check_segment(struct vctx *v, const struct hl_pull_seg *g)
 	json_t *doc;
 	json_int_t from, to;
 
-	check_file(v, &b, &g->f);
+	check_file(v, &b, &g->f, HL_PULL_MAX_SEGMENT);
 	if (b.data == NULL)
 		goto out;
 	doc = json_loadb(b.data, b.len, 0, NULL);
@@ -179,6 +186,7 @@ hl_cmd_verify(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		{ "key", required_argument, NULL, 'k' },
+		{ "max-size", required_argument, NULL, 'm' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -194,11 +202,20 @@ hl_cmd_verify(int argc, char **argv)
 	size_t i, nseg = 0;
 	int ch, status = 0, expired = 0;
 
+	v.max = HL_PULL_MAX_SIZE;
 	optind = 1;
 	while ((ch = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'k':
 			key = optarg;
+			break;
+		case 'm':
+			if (hl_pull_parse_size(&v.max, optarg) != 0) {
+				fprintf(stderr, "helios verify: --max-size: a"
+				    " size such as 64M\n");
+				fputs(verify_usage, stderr);
+				return 1;
+			}
 			break;
 		case 'h':
 			fputs(verify_usage, stdout);
@@ -250,9 +267,10 @@ hl_cmd_verify(int argc, char **argv)
 			bad(&v, "list %s: %s is not among the files",
 			    m.lists[i].id, m.lists[i].json);
 	for (i = 0; i < m.nfiles; i++)
-		check_file(&v, &b, &m.files[i]);
+		check_file(&v, NULL, &m.files[i], 0);
 	if ((pf = hl_pull_manifest_file(&m, "changes.json")) != NULL &&
-	    check(&v, &b, pf->id.path, pf->id.sha256, pf->id.bytes) == 0) {
+	    (uint64_t)pf->id.bytes <= HL_PULL_MAX_CHANGES &&
+	    check(&v, &b, pf->id.path, &pf->id, NULL) == 0) {
 		if (hl_pull_changes_parse(&c, b.data, b.len, &e) != 0)
 			bad(&v, "%s", e.msg);
 		for (i = 0; i < c.nsegs; i++)

@@ -13,8 +13,8 @@
 #include <unistd.h>
 
 #include <curl/curl.h>
+#include <openssl/evp.h>
 
-#include "blob.h"
 #include "fetch.h"
 
 struct hl_fetch {
@@ -28,10 +28,28 @@ struct hl_fetch {
 /* What the curl callbacks fill in during one request. */
 struct xfer {
 	struct hl_fetch_res	*res;
+	CURL			*curl;
 	size_t			 max;
+	size_t			 got;	/* bytes of the 200 body so far */
+	size_t			 dropped;	/* of another answer's body */
+	int			 cut;	/* stopped reading an error page */
+	hl_fetch_sink_fn	 sink;
+	void			*payload;
+	struct hl_err		*err;
 	int			 over;
-	int			 nomem;
+	int			 sink_rc;	/* the sink's error, 0 if none */
 };
+
+/* The sink of hl_fetch_get: appends to res->body. */
+static int
+to_buf(void *payload, const void *p, size_t n, struct hl_err *err)
+{
+	struct hl_fetch_res *res = payload;
+
+	if (hl_buf_put(&res->body, p, n) != 0)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	return 0;
+}
 
 static int
 prefix(const char *s, const char *p)
@@ -163,24 +181,69 @@ hl_fetch_retry_after(const char *value, int64_t now)
 	return (int64_t)t > now ? (long)((int64_t)t - now) : 0;
 }
 
-/* Reads dir/path, answering If-None-Match like a server would. */
+/*
+ * Reads fd from its start into md5 and, when sink is not NULL, into sink,
+ * at most max bytes.  *len receives the size read.
+ */
+static int
+read_pass(int fd, const char *full, size_t max, EVP_MD_CTX *md5,
+    hl_fetch_sink_fn sink, void *payload, size_t *len, struct hl_err *err)
+{
+	unsigned char tmp[65536];
+	ssize_t r;
+	int rc;
+
+	*len = 0;
+	if (lseek(fd, 0, SEEK_SET) == -1 ||
+	    EVP_DigestInit_ex(md5, EVP_md5(), NULL) != 1)
+		return hl_err_set(err, HL_EIO, "%s: %s", full,
+		    strerror(errno));
+	for (;;) {
+		r = read(fd, tmp, sizeof(tmp));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1)
+			return hl_err_set(err, HL_EIO, "%s: %s", full,
+			    strerror(errno));
+		if (r == 0)
+			return 0;
+		if ((size_t)r > max - *len)
+			return hl_err_set(err, HL_ETOOBIG, "%s: over %zu bytes",
+			    full, max);
+		*len += (size_t)r;
+		EVP_DigestUpdate(md5, tmp, (size_t)r);
+		if (sink != NULL && (rc = sink(payload, tmp, (size_t)r,
+		    err)) != 0)
+			return rc;
+	}
+}
+
+/*
+ * Reads dir/path, answering If-None-Match like a server would.  With an
+ * If-None-Match, a first pass hashes the file and the second, only when
+ * it differs, hands it to sink: nothing is held in memory either way.
+ */
 static int
 get_local(struct hl_fetch_res *res, struct hl_fetch *f, const char *path,
-    const char *inm, size_t max, struct hl_err *err)
+    const char *inm, size_t max, hl_fetch_sink_fn sink, void *payload,
+    struct hl_err *err)
 {
+	static const char hex[] = "0123456789abcdef";
+	EVP_MD_CTX *md5 = NULL;
 	struct stat sb;
-	char *full = NULL, sha[65], md5[33];
-	ssize_t r;
-	size_t got = 0;
-	int fd = -1, rc = 0;
+	unsigned char d[16];
+	char *full = NULL;
+	size_t len = 0, i;
+	int fd = -1, rc = 0, e;
 
 	if (asprintf(&full, "%s/%s", f->base, path) < 0)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
-	if ((fd = open(full, O_RDONLY | O_CLOEXEC)) == -1 ||
+	if ((fd = open(full, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1 ||
 	    fstat(fd, &sb) == -1) {
-		rc = hl_err_set(err, errno == ENOENT ? HL_ENOTFOUND : HL_EIO,
-		    "%s: %s", full, strerror(errno));
-		res->status = errno == ENOENT ? 404 : 0;
+		e = errno;
+		rc = hl_err_set(err, e == ENOENT ? HL_ENOTFOUND : HL_EIO,
+		    "%s: %s", full, strerror(e));
+		res->status = e == ENOENT ? 404 : 0;
 		goto out;
 	}
 	if (!S_ISREG(sb.st_mode)) {
@@ -188,53 +251,39 @@ get_local(struct hl_fetch_res *res, struct hl_fetch *f, const char *path,
 		res->status = 404;
 		goto out;
 	}
-	if ((size_t)sb.st_size > max) {
+	if ((uint64_t)sb.st_size > (uint64_t)max) {
 		rc = hl_err_set(err, HL_ETOOBIG, "%s: over %zu bytes", full,
 		    max);
 		goto out;
 	}
-	if (hl_buf_grow(&res->body, (size_t)sb.st_size + 1) != 0) {
+	if ((md5 = EVP_MD_CTX_new()) == NULL) {
 		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
 		goto out;
 	}
-	while (got <= max) {
-		if (hl_buf_grow(&res->body, 4096) != 0) {
-			rc = hl_err_set(err, HL_ENOMEM, "out of memory");
-			goto out;
-		}
-		r = read(fd, res->body.data + res->body.len,
-		    res->body.cap - res->body.len - 1);
-		if (r == -1 && errno == EINTR)
-			continue;
-		if (r == -1) {
-			rc = hl_err_set(err, HL_EIO, "%s: %s", full,
-			    strerror(errno));
-			goto out;
-		}
-		if (r == 0)
-			break;
-		res->body.len += (size_t)r;
-		res->body.data[res->body.len] = '\0';
-		got += (size_t)r;
-	}
-	if (got > max) {
-		rc = hl_err_set(err, HL_ETOOBIG, "%s: over %zu bytes", full,
-		    max);
+	rc = read_pass(fd, full, max, md5, inm ? NULL : sink, payload, &len,
+	    err);
+	if (rc != 0)
 		goto out;
+	EVP_DigestFinal_ex(md5, d, NULL);
+	res->etag[0] = '"';
+	for (i = 0; i < 16; i++) {
+		res->etag[1 + 2 * i] = hex[d[i] >> 4];
+		res->etag[2 + 2 * i] = hex[d[i] & 15];
 	}
-	hl_digest(sha, md5, res->body.data ? res->body.data : "",
-	    res->body.len);
-	snprintf(res->etag, sizeof(res->etag), "\"%s\"", md5);
+	res->etag[33] = '"';
+	res->etag[34] = '\0';
 	res->status = 200;
 	if (inm != NULL && strcmp(inm, res->etag) == 0) {
-		hl_buf_reset(&res->body);
 		res->status = 304;
 		f->st.not_modified++;
-	} else
-		f->st.bytes += res->body.len;
+		goto out;
+	}
+	if (inm != NULL && (rc = read_pass(fd, full, max, md5, sink, payload,
+	    &len, err)) != 0)
+		goto out;
+	f->st.bytes += len;
 out:
-	if (rc != 0)
-		hl_buf_reset(&res->body);
+	EVP_MD_CTX_free(md5);
 	if (fd != -1)
 		close(fd);
 	free(full);
@@ -245,16 +294,26 @@ static size_t
 on_body(char *p, size_t size, size_t n, void *arg)
 {
 	struct xfer *x = arg;
+	long status = 0;
 
 	n *= size;
-	if (x->res->body.len + n > x->max) {
+	/* Only a 200's body is the file; an error page is dropped. */
+	curl_easy_getinfo(x->curl, CURLINFO_RESPONSE_CODE, &status);
+	if (status != 200) {
+		x->dropped += n;
+		if (x->dropped > HL_FETCH_MAX_ERROR_BODY) {
+			x->cut = 1;	/* enough: the status says it all */
+			return 0;
+		}
+		return n;
+	}
+	if (n > x->max - x->got) {
 		x->over = 1;
 		return 0;
 	}
-	if (hl_buf_put(&x->res->body, p, n) != 0) {
-		x->nomem = 1;
+	x->got += n;
+	if ((x->sink_rc = x->sink(x->payload, p, n, x->err)) != 0)
 		return 0;
-	}
 	return n;
 }
 
@@ -286,7 +345,8 @@ on_header(char *p, size_t size, size_t n, void *arg)
 		/* A new response (after a redirect): forget the last one. */
 		x->res->etag[0] = '\0';
 		x->res->retry_after = -1;
-		hl_buf_reset(&x->res->body);
+		x->got = 0;
+		x->dropped = 0;
 	} else if (n > 5 && strncasecmp(p, "etag:", 5) == 0)
 		header_value(x->res->etag, sizeof(x->res->etag), p + 5,
 		    n - 5);
@@ -321,11 +381,13 @@ make_url(struct hl_buf *u, const char *base, const char *path)
 
 static int
 get_http(struct hl_fetch_res *res, struct hl_fetch *f, const char *path,
-    const char *inm, size_t max, unsigned flags, struct hl_err *err)
+    const char *inm, size_t max, unsigned flags, hl_fetch_sink_fn sink,
+    void *payload, struct hl_err *err)
 {
 	struct hl_buf url = HL_BUF_INIT;
 	struct curl_slist *hdrs = NULL, *h;
-	struct xfer x = { res, max, 0, 0 };
+	struct xfer x = { res, f->curl, max, 0, 0, 0, sink, payload, err, 0,
+	    0 };
 	char line[200];
 	curl_off_t got = 0;
 	CURLcode cc;
@@ -372,7 +434,6 @@ get_http(struct hl_fetch_res *res, struct hl_fetch *f, const char *path,
 	curl_easy_setopt(f->curl, CURLOPT_LOW_SPEED_LIMIT,
 	    f->o.low_speed_bytes);
 	curl_easy_setopt(f->curl, CURLOPT_LOW_SPEED_TIME, f->o.low_speed_secs);
-	curl_easy_setopt(f->curl, CURLOPT_MAXFILESIZE_LARGE, (curl_off_t)max);
 	if (flags & HL_FETCH_GZIP)
 		curl_easy_setopt(f->curl, CURLOPT_ACCEPT_ENCODING, "gzip");
 	if (f->o.user_agent)
@@ -384,24 +445,23 @@ get_http(struct hl_fetch_res *res, struct hl_fetch *f, const char *path,
 	curl_easy_getinfo(f->curl, CURLINFO_SIZE_DOWNLOAD_T, &got);
 	res->status = status;
 	f->st.bytes += (uint64_t)got;
-	if (x.nomem) {
-		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+	if (x.sink_rc != 0) {
+		rc = x.sink_rc;	/* the sink said why */
 		goto out;
 	}
-	if (x.over || cc == CURLE_FILESIZE_EXCEEDED) {
+	if (x.over) {
 		rc = hl_err_set(err, HL_ETOOBIG, "%s: over %zu bytes",
 		    url.data, max);
 		goto out;
 	}
-	if (cc != CURLE_OK) {
+	if (cc != CURLE_OK && !(x.cut && cc == CURLE_WRITE_ERROR)) {
 		rc = hl_err_set(err, HL_EIO, "%s: %s", url.data,
 		    curl_easy_strerror(cc));
 		goto out;
 	}
-	if (status == 304) {
+	if (status == 304)
 		f->st.not_modified++;
-		hl_buf_reset(&res->body);
-	} else if (status == 404 || status == 410)
+	else if (status == 404 || status == 410)
 		rc = hl_err_set(err, HL_ENOTFOUND, "%s: HTTP %ld", url.data,
 		    status);
 	else if (status == 429 || status == 503)
@@ -410,18 +470,16 @@ get_http(struct hl_fetch_res *res, struct hl_fetch *f, const char *path,
 	else if (status != 200)
 		rc = hl_err_set(err, HL_EIO, "%s: HTTP %ld", url.data, status);
 out:
-	if (rc != 0)
-		hl_buf_reset(&res->body);
 	curl_slist_free_all(hdrs);
 	hl_buf_free(&url);
 	return rc;
 }
 
 int
-hl_fetch_get(struct hl_fetch_res *res, struct hl_fetch *f, const char *path,
-    const char *inm, size_t max, unsigned flags, struct hl_err *err)
+hl_fetch_stream(struct hl_fetch_res *res, struct hl_fetch *f,
+    const char *path, const char *inm, size_t max, unsigned flags,
+    hl_fetch_sink_fn sink, void *payload, struct hl_err *err)
 {
-	hl_buf_reset(&res->body);
 	res->status = 0;
 	res->etag[0] = '\0';
 	res->retry_after = -1;
@@ -430,7 +488,21 @@ hl_fetch_get(struct hl_fetch_res *res, struct hl_fetch *f, const char *path,
 	if (!path_ok(path))
 		return hl_err_set(err, HL_EINVAL, "bad path \"%s\"", path);
 	if (f->http)
-		return get_http(res, f, path, inm, max, flags, err);
+		return get_http(res, f, path, inm, max, flags, sink, payload,
+		    err);
 	f->st.requests++;
-	return get_local(res, f, path, inm, max, err);
+	return get_local(res, f, path, inm, max, sink, payload, err);
+}
+
+int
+hl_fetch_get(struct hl_fetch_res *res, struct hl_fetch *f, const char *path,
+    const char *inm, size_t max, unsigned flags, struct hl_err *err)
+{
+	int rc;
+
+	hl_buf_reset(&res->body);
+	rc = hl_fetch_stream(res, f, path, inm, max, flags, to_buf, res, err);
+	if (rc != 0 || res->status == 304)
+		hl_buf_reset(&res->body);
+	return rc;
 }

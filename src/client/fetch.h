@@ -10,7 +10,8 @@
  *
  * HTTP goes through one libcurl easy handle, so a poll reuses its
  * connection.  Every request has a connect timeout, a total timeout, a
- * low-speed abort and a cap on the body it will accept; redirects are
+ * low-speed abort and a cap on the body it will accept (an error page
+ * is not the body: it is dropped, and cut short past 64 KiB); redirects are
  * followed (at most HL_FETCH_MAX_REDIRS, http and https only).
  *
  * Compression: by default no Accept-Encoding is sent, so a body arrives
@@ -26,6 +27,11 @@
  * A conditional GET (If-None-Match) that gets 304 returns with status 304
  * and an empty body.  A local directory answers the same way: its ETag
  * is the quoted MD5 hex of the file, the one the daemon and S3 send.
+ *
+ * A body is handed to a sink as it arrives (hl_fetch_stream), so a
+ * download can go to disk through a hash and an inflater without being
+ * held; hl_fetch_get is the same with a sink that keeps it in memory,
+ * for the small files (the manifest, its signature).
  *
  * Every request, local or not, is counted with the bytes of its body as
  * received (compressed bytes for a .gz), so benchmarks can report what a
@@ -43,6 +49,8 @@
 #define HL_FETCH_MAX_REDIRS	5
 /* Default cap on a body: the largest list is a few MB. */
 #define HL_FETCH_MAX_BODY	((size_t)256 << 20)
+/* What is read of an error page (404, 500...) before it is cut short. */
+#define HL_FETCH_MAX_ERROR_BODY	((size_t)64 << 10)
 
 struct hl_fetch_opts {
 	long	connect_timeout_ms;
@@ -104,6 +112,26 @@ int	hl_fetch_is_http(const struct hl_fetch *f);
 int	hl_fetch_get(struct hl_fetch_res *res, struct hl_fetch *f,
 	    const char *path, const char *inm, size_t max, unsigned flags,
 	    struct hl_err *err);
+
+/*
+ * Where hl_fetch_stream hands a body: called with each piece as it
+ * arrives, in order.  Returns 0 to go on, or a negative HL_E* code (with
+ * err set) to stop the request; hl_fetch_stream then returns that code.
+ */
+typedef int (*hl_fetch_sink_fn)(void *payload, const void *p, size_t n,
+    struct hl_err *err);
+
+/*
+ * As hl_fetch_get, but the body of a 200 goes to sink as it arrives and
+ * is never held whole: memory does not grow with what the server sends.
+ * The bodies of other answers (error pages) are read, counted against
+ * max and dropped.  res->body is not touched.  A sink that fails stops
+ * the request with its own code; the sink may have seen part of the body
+ * whatever the outcome.
+ */
+int	hl_fetch_stream(struct hl_fetch_res *res, struct hl_fetch *f,
+	    const char *path, const char *inm, size_t max, unsigned flags,
+	    hl_fetch_sink_fn sink, void *payload, struct hl_err *err);
 
 /* Counters since hl_fetch_new. */
 void	hl_fetch_stats(struct hl_fetch_stats *out, const struct hl_fetch *f);

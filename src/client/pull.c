@@ -4,14 +4,19 @@
  * site/docs/protocol.html for the protocol as a client sees it).
  *
  * The manifest and changes.json are read with jansson into the structs of
- * pull.h; everything the poll will write is held in memory and checked
- * before the first rename.
+ * pull.h.  Everything the poll will write goes to a temporary file in DIR
+ * (streamed through sink.c, or rendered from a patched list) and is
+ * checked before the first rename.  Every name written in DIR is one of
+ * this file's: the list table below, notifications.json, the state, the
+ * lock and the temporary files.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -22,23 +27,47 @@
 #include "item.h"
 #include "manifest.h"
 #include "pull.h"
+#include "sink.h"
 #include "textfmt.h"
 
-/* A list file read from DIR, or about to be written there. */
+/*
+ * The lists this client writes, and the only names it writes them under:
+ * SmokeDetector's files (the table of DESIGN.md and schema/0001-init.sql).
+ */
+static const struct {
+	const char	*id;
+	const char	*file;
+	int		 fmt;
+} known[] = {
+	{ "blacklist-keyword", "bad_keywords.txt", HL_FMT_PLAIN },
+	{ "blacklist-website", "blacklisted_websites.txt", HL_FMT_PLAIN },
+	{ "blacklist-username", "blacklisted_usernames.txt", HL_FMT_PLAIN },
+	{ "blacklist-number", "blacklisted_numbers.txt", HL_FMT_PLAIN },
+	{ "watch-keyword", "watched_keywords.txt", HL_FMT_TSV },
+	{ "watch-number", "watched_numbers.txt", HL_FMT_TSV },
+	{ "blacklist-cidr", "blacklisted_cidrs.yml", HL_FMT_YAML_CIDR },
+	{ "watch-cidr", "watched_cidrs.yml", HL_FMT_YAML_CIDR },
+	{ "blacklist-ns", "blacklisted_nses.yml", HL_FMT_YAML_NS },
+	{ "watch-ns", "watched_nses.yml", HL_FMT_YAML_NS },
+	{ "watch-asn", "watched_asns.yml", HL_FMT_YAML_ASN },
+};
+
+/* A file of DIR that the poll compares, and may replace. */
 struct local {
 	const struct hl_pull_list	*list;	/* NULL for notifications */
 	const struct hl_pull_file	*pf;	/* its manifest entry */
-	const char			*file;
-	struct hl_buf			 cur;	/* bytes in DIR now */
+	const char			*file;	/* its name in DIR (ours) */
 	int				 exists;
-	char				 sha256[65];
-	int				 at_state;	/* cur is the state's */
+	int				 regular;	/* not a link, fifo... */
+	char				 sha256[65];	/* of DIR/file now */
+	int				 ours;	/* pull last wrote these bytes */
+	int				 at_state;	/* ...at the state's version */
 	int				 todo;
-	int				 ready;	/* next holds the new bytes */
-	struct hl_buf			 next;	/* bytes to write */
+	int				 ready;	/* tmp holds the new bytes */
+	char				*tmp;	/* DIR/.helios-tmp.XXXXXX */
+	struct hl_buf			 cur;	/* DIR/file, when patching */
 	struct hl_item			*items;	/* parsed cur, when patching */
 	size_t				 nitems;
-	int				 patch_failed;
 };
 
 struct state {
@@ -204,6 +233,23 @@ file_name_ok(const char *p)
 	return 1;
 }
 
+/*
+ * The JSON values a text can hold at most: one more than its ',', ':',
+ * '{' and '[' bytes (counted inside strings too, which only overcounts).
+ * jansson takes some 40 to 250 bytes a value, so bytes alone do not bound
+ * memory: 1 MiB of "{}," is 350,000 objects, about 90 MB.  Text from the
+ * network is counted before it is parsed.
+ */
+static size_t
+json_values(const char *p, size_t len)
+{
+	size_t i, n = 1;
+
+	for (i = 0; i < len; i++)
+		n += p[i] == ',' || p[i] == ':' || p[i] == '{' || p[i] == '[';
+	return n;
+}
+
 static void
 ref_clear(struct hl_pull_ref *r)
 {
@@ -302,6 +348,53 @@ hl_pull_manifest_clear(struct hl_pull_manifest *m)
 	memset(m, 0, sizeof(*m));
 }
 
+const char *
+hl_pull_known_file(const char *id, int *fmt)
+{
+	size_t i;
+
+	for (i = 0; id != NULL && i < sizeof(known) / sizeof(known[0]); i++)
+		if (strcmp(known[i].id, id) == 0) {
+			if (fmt != NULL)
+				*fmt = known[i].fmt;
+			return known[i].file;
+		}
+	return NULL;
+}
+
+/*
+ * Checks the last list of m (l) against the table and the lists before
+ * it: a known id names its own file and format; no id twice; no file
+ * for two lists.
+ */
+static int
+list_check(struct hl_pull_manifest *m, struct hl_pull_list *l,
+    struct hl_err *err)
+{
+	size_t j;
+	int fmt = -1;
+
+	if ((l->local = hl_pull_known_file(l->id, &fmt)) != NULL &&
+	    (strcmp(l->local, l->file) != 0 || fmt != l->fmt))
+		return hl_err_set(err, HL_EINVAL, "manifest.json: list %s"
+		    " names file %s (%s); this client writes it as %s (%s)",
+		    l->id, l->file, hl_fmt_name(l->fmt), l->local,
+		    hl_fmt_name(fmt));
+	if (strcmp(l->file, HL_PULL_NOTIFS_FILE) == 0)
+		return hl_err_set(err, HL_EINVAL, "manifest.json: list %s"
+		    " names file %s", l->id, l->file);
+	for (j = 0; j + 1 < m->nlists; j++) {
+		if (strcmp(m->lists[j].id, l->id) == 0)
+			return hl_err_set(err, HL_EINVAL, "manifest.json:"
+			    " list %s appears twice", l->id);
+		if (strcmp(m->lists[j].file, l->file) == 0)
+			return hl_err_set(err, HL_EINVAL, "manifest.json:"
+			    " lists %s and %s both name file %s",
+			    m->lists[j].id, l->id, l->file);
+	}
+	return 0;
+}
+
 int
 hl_pull_manifest_parse(struct hl_pull_manifest *m, const void *data,
     size_t len, struct hl_err *err)
@@ -313,6 +406,9 @@ hl_pull_manifest_parse(struct hl_pull_manifest *m, const void *data,
 	int rc = 0;
 
 	memset(m, 0, sizeof(*m));
+	if (json_values(data, len) > HL_PULL_MAX_VALUES)
+		return hl_err_set(err, HL_ETOOBIG, "manifest.json: more than"
+		    " %d JSON values", HL_PULL_MAX_VALUES);
 	if ((doc = json_loadb(data, len, JSON_REJECT_DUPLICATES, &je)) ==
 	    NULL)
 		return hl_err_set(err, HL_EINVAL, "manifest.json: line %d: %s",
@@ -372,6 +468,8 @@ hl_pull_manifest_parse(struct hl_pull_manifest *m, const void *data,
 			    " %zu: bad id, file, text or format", i);
 			goto out;
 		}
+		if ((rc = list_check(m, l, err)) != 0)
+			goto out;
 		if (hl_pull_manifest_file(m, l->text) == NULL) {
 			rc = hl_err_set(err, HL_EINVAL, "manifest.json: list"
 			    " %s: %s is not among the files", l->id, l->text);
@@ -426,6 +524,9 @@ hl_pull_changes_parse(struct hl_pull_changes *c, const void *data,
 	int rc = 0;
 
 	memset(c, 0, sizeof(*c));
+	if (json_values(data, len) > HL_PULL_MAX_VALUES)
+		return hl_err_set(err, HL_ETOOBIG, "changes.json: more than"
+		    " %d JSON values", HL_PULL_MAX_VALUES);
 	if ((doc = json_loadb(data, len, 0, &je)) == NULL)
 		return hl_err_set(err, HL_EINVAL, "changes.json: line %d: %s",
 		    je.line, je.text);
@@ -461,71 +562,155 @@ out:
 	return rc;
 }
 
-/* GETs the first of paths[] that exists, at most max bytes. */
+/* One try at one path of pf: a fresh sink, the stream, the checks. */
 static int
-get_first(struct hl_fetch_res *res, struct hl_fetch *f,
-    const char *const *paths, size_t max, struct hl_err *err)
+fetch_one(int fd, struct hl_buf *buf, struct hl_fetch *f,
+    const struct hl_pull_file *pf, const char *path, struct hl_err *err)
 {
-	size_t i;
-	int rc = HL_ENOTFOUND;
+	struct hl_fetch_res res = HL_FETCH_RES_INIT;
+	const struct hl_pull_ref *r = pf->has_gz ? &pf->gz : &pf->id;
+	struct hl_sink *sk = NULL;
+	char raw[65], out[65], msg[sizeof(err->msg)];
+	uint64_t rawn = 0, outn = 0;
+	int rc;
 
-	for (i = 0; i < 2 && rc == HL_ENOTFOUND; i++)
-		if (paths[i] != NULL)
-			rc = hl_fetch_get(res, f, paths[i], NULL, max, 0,
-			    err);
+	if (fd != -1 && (ftruncate(fd, 0) == -1 ||
+	    lseek(fd, 0, SEEK_SET) == -1))
+		return hl_err_set(err, HL_EIO, "temporary file: %s",
+		    strerror(errno));
+	if (buf != NULL)
+		hl_buf_reset(buf);
+	/* The sink stops a body, or what it inflates to, at its claim. */
+	if ((rc = hl_sink_new(&sk, pf->has_gz, (uint64_t)r->bytes,
+	    (uint64_t)pf->id.bytes, fd, buf, err)) != 0)
+		return rc;
+	rc = hl_fetch_stream(&res, f, path, NULL, (size_t)r->bytes, 0,
+	    hl_sink_write, sk, err);
+	if (rc == 0)
+		rc = hl_sink_finish(sk, raw, &rawn, out, &outn, err);
+	if (rc == HL_ETOOBIG || rc == HL_EINVAL) {
+		snprintf(msg, sizeof(msg), "%s", err ? err->msg : "");
+		rc = hl_err_set(err, HL_EINVAL, "%s: %s%s", r->path, msg,
+		    rc == HL_ETOOBIG ? ", more than the manifest names" : "");
+	} else if (rc == 0 && (rawn != (uint64_t)r->bytes ||
+	    strcmp(raw, r->sha256) != 0))
+		rc = hl_err_set(err, HL_EINVAL, "%s: sha256 %s (%llu bytes),"
+		    " the manifest names %.12s... (%lld bytes)", r->path, raw,
+		    (unsigned long long)rawn, r->sha256,
+		    (long long)r->bytes);
+	else if (rc == 0 && (outn != (uint64_t)pf->id.bytes ||
+	    strcmp(out, pf->id.sha256) != 0))
+		rc = hl_err_set(err, HL_EINVAL, "%s: decompresses to sha256"
+		    " %s (%llu bytes), the manifest names %.12s... (%lld"
+		    " bytes)", r->path, out, (unsigned long long)outn,
+		    pf->id.sha256, (long long)pf->id.bytes);
+	hl_sink_free(sk);
 	return rc;
 }
 
 int
-hl_pull_fetch_file(struct hl_buf *out, struct hl_fetch *f,
-    const struct hl_pull_file *pf, struct hl_err *err)
+hl_pull_fetch_file(int fd, struct hl_buf *buf, struct hl_fetch *f,
+    const struct hl_pull_file *pf, uint64_t max, struct hl_err *err)
 {
-	struct hl_fetch_res res = HL_FETCH_RES_INIT;
 	const struct hl_pull_ref *r = pf->has_gz ? &pf->gz : &pf->id;
 	const char *paths[2] = { r->object ? r->object : r->path,
 	    r->object ? r->path : NULL };
-	char sha[65], md5[33];
-	int rc;
+	size_t i;
+	int rc = HL_ENOTFOUND;
 
-	hl_buf_reset(out);
-	rc = get_first(&res, f, paths, (size_t)r->bytes, err);
-	if (rc == HL_ETOOBIG) {
-		rc = hl_err_set(err, HL_EINVAL, "%s: longer than the %lld"
-		    " bytes the manifest names", r->path,
-		    (long long)r->bytes);
-		goto out;
-	}
-	if (rc != 0)
-		goto out;
-	hl_digest(sha, md5, res.body.data ? res.body.data : "", res.body.len);
-	if ((int64_t)res.body.len != r->bytes || strcmp(sha, r->sha256)) {
-		rc = hl_err_set(err, HL_EINVAL, "%s: sha256 %s (%zu bytes),"
-		    " the manifest names %.12s... (%lld bytes)", r->path,
-		    sha, res.body.len, r->sha256, (long long)r->bytes);
-		goto out;
-	}
-	if (!pf->has_gz) {
-		*out = res.body;
-		memset(&res.body, 0, sizeof(res.body));
-		goto out;
-	}
-	if ((rc = hl_gunzip(out, res.body.data, res.body.len,
-	    (size_t)pf->id.bytes, err)) != 0) {
-		rc = hl_err_set(err, HL_EINVAL, "%s: %s", r->path, err ?
-		    err->msg : "bad gzip");
-		goto out;
-	}
-	hl_digest(sha, md5, out->data ? out->data : "", out->len);
-	if ((int64_t)out->len != pf->id.bytes || strcmp(sha, pf->id.sha256))
-		rc = hl_err_set(err, HL_EINVAL, "%s: decompresses to sha256"
-		    " %s (%zu bytes), the manifest names %.12s... (%lld bytes)",
-		    r->path, sha, out->len, pf->id.sha256,
-		    (long long)pf->id.bytes);
-out:
-	if (rc != 0)
-		hl_buf_reset(out);
-	hl_buf_free(&res.body);
+	if ((uint64_t)pf->id.bytes > max || (uint64_t)r->bytes > max)
+		rc = hl_err_set(err, HL_ETOOBIG, "%s: the manifest says %lld"
+		    " bytes, over the limit of %llu (--max-size)",
+		    pf->id.path, (long long)((uint64_t)pf->id.bytes > max ?
+		    pf->id.bytes : r->bytes), (unsigned long long)max);
+	for (i = 0; i < 2 && rc == HL_ENOTFOUND; i++)
+		if (paths[i] != NULL)
+			rc = fetch_one(fd, buf, f, pf, paths[i], err);
+	if (rc != 0 && buf != NULL)
+		hl_buf_reset(buf);
 	return rc;
+}
+
+/* Reads a size: digits with an optional k, M or G (powers of 1024). */
+int
+hl_pull_parse_size(uint64_t *out, const char *s)
+{
+	unsigned long long v;
+	char *end;
+	int shift = 0;
+
+	if (*s < '0' || *s > '9')
+		return -1;
+	errno = 0;
+	v = strtoull(s, &end, 10);
+	if (errno != 0)
+		return -1;
+	if (*end == 'k' || *end == 'K')
+		shift = 10;
+	else if (*end == 'm' || *end == 'M')
+		shift = 20;
+	else if (*end == 'g' || *end == 'G')
+		shift = 30;
+	if (shift != 0)
+		end++;
+	if (*end != '\0' || v == 0 || v > (1ULL << 40) >> shift)
+		return -1;
+	*out = (uint64_t)v << shift;
+	return 0;
+}
+
+/*
+ * Removes the temporary files a pull that crashed left in DIR.  Only
+ * called with the lock held, so none of them is in use.
+ */
+static void
+remove_stale_tmp(const char *dir)
+{
+	struct dirent *de;
+	DIR *d;
+	int dfd;
+
+	if ((d = opendir(dir)) == NULL)
+		return;
+	dfd = dirfd(d);
+	while ((de = readdir(d)) != NULL)
+		if (strncmp(de->d_name, HL_PULL_TMP_PREFIX,
+		    strlen(HL_PULL_TMP_PREFIX)) == 0)
+			(void)unlinkat(dfd, de->d_name, 0);
+	closedir(d);
+}
+
+int
+hl_pull_lock(int *fd, const char *dir, struct hl_err *err)
+{
+	char *path = NULL;
+	int rc = 0;
+
+	*fd = -1;
+	if (asprintf(&path, "%s/%s", dir, HL_PULL_LOCK_FILE) < 0)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	if ((*fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC, 0644)) == -1)
+		rc = hl_err_set(err, HL_EIO, "%s: %s", path,
+		    errno == ELOOP ? "a symlink, not a lock file" :
+		    strerror(errno));
+	else if (flock(*fd, LOCK_EX | LOCK_NB) == -1) {
+		rc = hl_err_set(err, errno == EWOULDBLOCK ? HL_EBUSY : HL_EIO,
+		    "%s: %s", path, errno == EWOULDBLOCK ? "another helios"
+		    " pull is running in this directory" : strerror(errno));
+		close(*fd);
+		*fd = -1;
+	} else
+		remove_stale_tmp(dir);
+	free(path);
+	return rc;
+}
+
+void
+hl_pull_unlock(int fd)
+{
+	if (fd != -1)
+		close(fd);	/* drops the flock */
 }
 
 static void
@@ -577,50 +762,153 @@ out:
 	return rc;
 }
 
-/* The sha256 the state recorded for a list id (or notifications). */
-static const char *
-state_sha(const struct state *s, const char *id, const char *file)
+/*
+ * The state's record for a list id (or notifications, id NULL) when it
+ * is for file: its sha256 and, while files were being replaced, the one
+ * before ("was").  NULLs when there is none.
+ */
+static void
+state_sha(const char **sha, const char **was, const struct state *s,
+    const char *id, const char *file)
 {
 	json_t *o;
 
+	*sha = *was = NULL;
 	o = id ? json_object_get(s->lists, id) : s->notifs;
 	if (!json_is_object(o) || !json_is_string(json_object_get(o, "file")) ||
 	    strcmp(json_string_value(json_object_get(o, "file")), file) != 0)
-		return NULL;
-	return json_string_value(json_object_get(o, "sha256"));
+		return;
+	*sha = json_string_value(json_object_get(o, "sha256"));
+	*was = json_string_value(json_object_get(o, "was"));
 }
 
 static void
 local_clear(struct local *l)
 {
+	if (l->tmp != NULL) {
+		unlink(l->tmp);
+		free(l->tmp);
+		l->tmp = NULL;
+	}
 	hl_buf_free(&l->cur);
-	hl_buf_free(&l->next);
 	hl_items_free(l->items, l->nitems);
 	l->items = NULL;
 	l->nitems = 0;
 }
 
-/* Reads DIR/file and hashes it. */
+/*
+ * Hashes DIR/file without following a symlink and without holding it:
+ * l->exists, l->regular and l->sha256 ("" unless a regular file).
+ */
 static int
-local_read(struct local *l, const char *dir, struct hl_err *err)
+local_hash(struct local *l, const char *dir, struct hl_err *err)
 {
-	char *path = NULL, md5[33];
+	EVP_MD_CTX *ctx = NULL;
+	unsigned char tmp[65536], d[32];
+	struct stat sb;
+	char *path = NULL;
+	ssize_t r;
+	size_t i;
+	int fd = -1, rc = 0;
+
+	l->exists = l->regular = 0;
+	l->sha256[0] = '\0';
+	if (asprintf(&path, "%s/%s", dir, l->file) < 0)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK |
+	    O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			goto out;
+		l->exists = 1;	/* a symlink (ELOOP), or unreadable */
+		if (errno != ELOOP)
+			rc = hl_err_set(err, HL_EIO, "%s: %s", path,
+			    strerror(errno));
+		goto out;
+	}
+	l->exists = 1;
+	if (fstat(fd, &sb) == -1) {
+		rc = hl_err_set(err, HL_EIO, "%s: %s", path, strerror(errno));
+		goto out;
+	}
+	if (!S_ISREG(sb.st_mode))
+		goto out;
+	if ((ctx = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) != 1) {
+		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+		goto out;
+	}
+	for (;;) {
+		r = read(fd, tmp, sizeof(tmp));
+		if (r == -1 && errno == EINTR)
+			continue;
+		if (r == -1) {
+			rc = hl_err_set(err, HL_EIO, "%s: %s", path,
+			    strerror(errno));
+			goto out;
+		}
+		if (r == 0)
+			break;
+		EVP_DigestUpdate(ctx, tmp, (size_t)r);
+	}
+	EVP_DigestFinal_ex(ctx, d, NULL);
+	for (i = 0; i < 32; i++)
+		snprintf(l->sha256 + 2 * i, 3, "%02x", d[i]);
+	l->regular = 1;
+out:
+	EVP_MD_CTX_free(ctx);
+	if (fd != -1)
+		close(fd);
+	free(path);
+	return rc;
+}
+
+/* Reads DIR/file (a regular file, at most max bytes) into l->cur. */
+static int
+local_load(struct local *l, const char *dir, uint64_t max,
+    struct hl_err *err)
+{
+	char *path = NULL;
 	int rc;
 
 	if (asprintf(&path, "%s/%s", dir, l->file) < 0)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
-	rc = read_all(&l->cur, path, (size_t)1 << 30, err);
+	rc = read_all(&l->cur, path, max > SIZE_MAX ? SIZE_MAX : (size_t)max,
+	    err);
 	free(path);
-	if (rc == HL_ENOTFOUND) {
-		l->exists = 0;
-		l->sha256[0] = '\0';
-		return 0;
+	return rc;
+}
+
+/* Makes l->tmp, an empty temporary file in DIR; *fd is open on it. */
+static int
+tmp_make(int *fd, struct local *l, const char *dir, struct hl_err *err)
+{
+	*fd = -1;
+	if (asprintf(&l->tmp, "%s/%sXXXXXX", dir, HL_PULL_TMP_PREFIX) < 0) {
+		l->tmp = NULL;
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	}
-	if (rc != 0)
-		return rc;
-	l->exists = 1;
-	hl_digest(l->sha256, md5, l->cur.data ? l->cur.data : "", l->cur.len);
+	if ((*fd = mkostemp(l->tmp, O_CLOEXEC)) == -1) {
+		free(l->tmp);
+		l->tmp = NULL;
+		return hl_err_set(err, HL_EIO, "%s: %s", dir,
+		    strerror(errno));
+	}
 	return 0;
+}
+
+/* Makes a temporary file ready to be renamed: mode, fsync, close. */
+static int
+tmp_done(int fd, const struct local *l, struct hl_err *err)
+{
+	int rc = 0;
+
+	if (fchmod(fd, 0644) == -1 || fsync(fd) == -1)
+		rc = hl_err_set(err, HL_EIO, "%s: %s", l->tmp,
+		    strerror(errno));
+	if (close(fd) == -1 && rc == 0)
+		rc = hl_err_set(err, HL_EIO, "%s: %s", l->tmp,
+		    strerror(errno));
+	return rc;
 }
 
 /* Builds an item from an add event's record. */
@@ -700,8 +988,9 @@ apply_event(struct local *l, json_t *ev)
 /*
  * Fetches the segments covering (from, to] and appends their events in
  * version order to *events.  Returns 1 when the changes cover the range,
- * 0 when they do not (the client is too far behind, or they would cost
- * more than budget bytes), or a negative code.
+ * 0 when they do not (the client is too far behind, they would cost more
+ * than budget bytes, or changes.json or the segments are over their
+ * caps), or a negative code.
  */
 static int
 fetch_events(json_t *events, struct hl_fetch *f,
@@ -709,34 +998,50 @@ fetch_events(json_t *events, struct hl_fetch *f,
     int64_t budget, struct hl_err *err)
 {
 	const struct hl_pull_file *cf;
+	const struct hl_pull_seg *g;
 	struct hl_pull_changes c = { 0 };
 	struct hl_buf b = HL_BUF_INIT;
 	json_error_t je;
 	json_t *doc = NULL, *ev, *arr;
-	int64_t next = from + 1, cost = 0, ver;
-	size_t i, first = 0, last = 0, j;
+	int64_t next = from + 1, cost = 0, size = 0, ver;
+	size_t i, first = 0, last = 0, j, values = 0;
 	int rc = 0, covered = 0;
 
-	if ((cf = hl_pull_manifest_file(m, "changes.json")) == NULL)
+	if ((cf = hl_pull_manifest_file(m, "changes.json")) == NULL ||
+	    cf->id.bytes > (int64_t)HL_PULL_MAX_CHANGES)
 		return 0;
-	if ((rc = hl_pull_fetch_file(&b, f, cf, err)) != 0 ||
-	    (rc = hl_pull_changes_parse(&c, b.data, b.len, err)) != 0)
+	if ((rc = hl_pull_fetch_file(-1, &b, f, cf, HL_PULL_MAX_CHANGES,
+	    err)) != 0 ||
+	    (rc = hl_pull_changes_parse(&c, b.data, b.len, err)) != 0) {
+		if (rc == HL_ETOOBIG)
+			rc = 0;	/* not covered: download instead */
 		goto out;
+	}
 	/* Find a run of segments from..to without a gap. */
 	for (i = 0; i < c.nsegs && c.segs[i].to < next; i++)
 		;
 	first = i;
 	for (; i < c.nsegs && next <= to && c.segs[i].from <= next; i++) {
-		next = c.segs[i].to + 1;
-		cost += c.segs[i].f.has_gz ? c.segs[i].f.gz.bytes :
-		    c.segs[i].f.id.bytes;
+		g = &c.segs[i];
+		next = g->to + 1;
+		cost += g->f.has_gz ? g->f.gz.bytes : g->f.id.bytes;
+		size += g->f.id.bytes;
+		if (g->f.id.bytes > (int64_t)HL_PULL_MAX_SEGMENT ||
+		    (g->f.has_gz && g->f.gz.bytes >
+		    (int64_t)HL_PULL_MAX_SEGMENT))
+			goto out;
 	}
 	last = i;
-	if (next <= to || cost > budget)
+	if (next <= to || cost > budget || size > (int64_t)HL_PULL_MAX_EVENTS)
 		goto out;
 	for (i = first; i < last; i++) {
-		if ((rc = hl_pull_fetch_file(&b, f, &c.segs[i].f, err)) != 0)
+		if ((rc = hl_pull_fetch_file(-1, &b, f, &c.segs[i].f,
+		    HL_PULL_MAX_SEGMENT, err)) != 0)
 			goto out;
+		/* Events are kept until patched: their count is capped. */
+		values += json_values(b.data ? b.data : "", b.len);
+		if (values > HL_PULL_MAX_EVENT_VALUES)
+			goto out;	/* not covered: download instead */
 		json_decref(doc);
 		if ((doc = json_loadb(b.data, b.len, 0, &je)) == NULL ||
 		    !json_is_array(arr = json_object_get(doc, "events"))) {
@@ -762,44 +1067,88 @@ out:
 	return rc != 0 ? rc : covered;
 }
 
-/* Brings l to its manifest hash by applying events; 0 if it did. */
 static int
-patch_list(struct local *l, json_t *events, struct hl_err *err)
+write_all(int fd, const void *data, size_t len)
+{
+	const char *p = data;
+	ssize_t w;
+
+	while (len > 0) {
+		w = write(fd, p, len);
+		if (w == -1 && errno == EINTR)
+			continue;
+		if (w == -1)
+			return -1;
+		p += w;
+		len -= (size_t)w;
+	}
+	return 0;
+}
+
+/*
+ * Brings l to its manifest hash by applying events, into a temporary
+ * file; 0 if it did, -1 if the events do not give the manifest's bytes
+ * (the caller downloads the list instead), HL_EIO if DIR cannot be
+ * written.
+ */
+static int
+patch_list(struct local *l, const char *dir, json_t *events,
+    struct hl_err *err)
 {
 	struct hl_err e2 = HL_ERR_INIT;
+	struct hl_buf next = HL_BUF_INIT;
 	json_t *ev;
 	const char *list;
 	char sha[65], md5[33];
 	size_t i;
+	int fd = -1, rc = -1;
 
 	if (hl_textfmt_parse(&l->items, &l->nitems, l->list->fmt,
 	    l->cur.data ? l->cur.data : "", l->cur.len, l->file, &e2) != 0)
-		return -1;
+		goto out;
 	json_array_foreach(events, i, ev) {
 		list = json_string_value(json_object_get(ev, "list"));
 		if (list == NULL || strcmp(list, l->list->id) != 0)
 			continue;
 		if (apply_event(l, ev) != 0)
-			return -1;
+			goto out;
 	}
-	hl_buf_reset(&l->next);
-	if (hl_textfmt_render(&l->next, l->list->fmt, l->items, l->nitems,
+	if (hl_textfmt_render(&next, l->list->fmt, l->items, l->nitems,
 	    &e2) != 0)
-		return -1;
-	hl_digest(sha, md5, l->next.data ? l->next.data : "", l->next.len);
-	if (strcmp(sha, l->pf->id.sha256) != 0) {
-		hl_buf_reset(&l->next);
-		return -1;
+		goto out;
+	hl_digest(sha, md5, next.data ? next.data : "", next.len);
+	if (strcmp(sha, l->pf->id.sha256) != 0)
+		goto out;
+	if ((rc = tmp_make(&fd, l, dir, err)) != 0)
+		goto out;
+	if (write_all(fd, next.data ? next.data : "", next.len) != 0) {
+		rc = hl_err_set(err, HL_EIO, "%s: %s", l->tmp,
+		    strerror(errno));
+		close(fd);
+		goto out;
 	}
-	(void)err;
+	if ((rc = tmp_done(fd, l, err)) != 0)
+		goto out;
 	l->ready = 1;
-	return 0;
+out:
+	hl_buf_free(&next);
+	hl_buf_free(&l->cur);
+	hl_items_free(l->items, l->nitems);
+	l->items = NULL;
+	l->nitems = 0;
+	return rc;
 }
 
+/*
+ * Writes the state.  pending: the files are about to be replaced, so a
+ * list being replaced also records the hash of the bytes it replaces
+ * ("was"): after a crash between two renames either is pull's own.
+ */
 static int
 state_write(const char *path, const struct hl_pull_opts *o,
     const char *etag, const char *key, const struct hl_pull_manifest *m,
-    const char *msha, struct local *loc, size_t nloc, struct hl_err *err)
+    const char *msha, struct local *loc, size_t nloc, int pending,
+    struct hl_err *err)
 {
 	json_t *doc, *lists, *x;
 	char *text = NULL;
@@ -822,8 +1171,14 @@ state_write(const char *path, const struct hl_pull_opts *o,
 	for (i = 0; i < nloc; i++) {
 		x = json_pack("{s:s, s:s}", "file", loc[i].file, "sha256",
 		    loc[i].pf->id.sha256);
-		if (x == NULL)
-			continue;
+		if (x == NULL) {
+			json_decref(lists);
+			json_decref(doc);
+			return hl_err_set(err, HL_ENOMEM, "out of memory");
+		}
+		if (pending && loc[i].todo && loc[i].regular)
+			json_object_set_new(x, "was",
+			    json_string(loc[i].sha256));
 		if (loc[i].list) {
 			json_object_set_new(x, "version",
 			    json_integer(loc[i].list->version));
@@ -849,10 +1204,64 @@ fail(struct hl_pull_report *rep, int status, int rc)
 	return rc ? rc : HL_EGENERIC;
 }
 
+/* The status of a failed download or fetch. */
 static int
-net_status(int rc)
+get_status(int rc)
 {
-	return rc == HL_ENOMEM ? HL_PULL_LOCAL : HL_PULL_NET;
+	switch (rc) {
+	case HL_EINVAL:
+		return HL_PULL_INTEGRITY;
+	case HL_ETOOBIG:
+		return HL_PULL_TOOBIG;
+	case HL_ENOMEM:
+	case HL_EGENERIC:	/* a write to DIR (sink.h) */
+		return HL_PULL_LOCAL;
+	default:
+		return HL_PULL_NET;
+	}
+}
+
+/* Does DIR still hold every file the state names, as the state says? */
+static int
+state_matches(const struct state *s, const char *dir)
+{
+	const char *id, *sha, *ssha, *was;
+	struct local tmp;
+	json_t *v;
+	int match = 1;
+
+	json_object_foreach(s->lists, id, v) {
+		memset(&tmp, 0, sizeof(tmp));
+		if ((tmp.file = hl_pull_known_file(id, NULL)) == NULL)
+			return 0;
+		state_sha(&sha, &was, s, id, tmp.file);
+		if (sha == NULL || local_hash(&tmp, dir, NULL) != 0 ||
+		    !tmp.regular || strcmp(tmp.sha256, sha) != 0)
+			match = 0;
+		if (!match)
+			return 0;
+	}
+	if (s->notifs != NULL) {
+		memset(&tmp, 0, sizeof(tmp));
+		tmp.file = HL_PULL_NOTIFS_FILE;
+		state_sha(&ssha, &was, s, NULL, tmp.file);
+		if (ssha == NULL || local_hash(&tmp, dir, NULL) != 0 ||
+		    !tmp.regular || strcmp(tmp.sha256, ssha) != 0)
+			return 0;
+	}
+	return json_object_size(s->lists) > 0;
+}
+
+/* Appends id to rep's list of skipped ids, as far as it fits. */
+static void
+note_skipped(struct hl_pull_report *rep, const char *id)
+{
+	size_t n = strlen(rep->skipped_ids);
+
+	if (n + strlen(id) + 3 < sizeof(rep->skipped_ids))
+		snprintf(rep->skipped_ids + n, sizeof(rep->skipped_ids) - n,
+		    "%s%s", n ? ", " : "", id);
+	rep->skipped++;
 }
 
 int
@@ -862,14 +1271,15 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 	struct hl_fetch_res res = HL_FETCH_RES_INIT, sig = HL_FETCH_RES_INIT;
 	struct hl_pull_manifest m = { 0 };
 	struct state s = { 0 };
-	struct local *loc = NULL;
+	struct local *loc = NULL, *l;
 	json_t *events = NULL;
 	char *statepath = NULL, *path = NULL, msha[65], md5[33];
 	char keysha[65] = "";
-	const char *ssha, *inm = NULL;
+	const char *ssha, *was, *inm = NULL, *edited = NULL;
 	int64_t now = o->now ? o->now : (int64_t)time(NULL), budget = 0;
-	size_t nloc = 0, i, ntodo = 0;
-	int rc = 0, match = 1, covered;
+	uint64_t max = o->max_size ? o->max_size : HL_PULL_MAX_SIZE;
+	size_t nloc = 0, i, ntodo = 0, nedited = 0;
+	int rc = 0, covered, fd;
 
 	memset(rep, 0, sizeof(*rep));
 	rep->retry_after = -1;
@@ -900,48 +1310,21 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 		hl_buf_free(&kb);
 	}
 
-	/* The ETag is worth sending only if DIR still holds what it names. */
-	/* ... and if it was checked with the key required now, if any. */
+	/*
+	 * The ETag is worth sending only if DIR still holds what it names,
+	 * and if it was checked with the key required now, if any.
+	 */
 	if (s.etag && *s.etag && s.url && o->url &&
-	    strcmp(s.url, o->url) == 0 && json_object_size(s.lists) > 0 &&
-	    (!o->pubkey || (s.key && strcmp(s.key, keysha) == 0))) {
-		const char *id, *file, *sha;
-		struct local tmp;
-		json_t *v;
-
-		json_object_foreach(s.lists, id, v) {
-			file = json_string_value(json_object_get(v, "file"));
-			sha = json_string_value(json_object_get(v, "sha256"));
-			memset(&tmp, 0, sizeof(tmp));
-			tmp.file = file;
-			if (file == NULL || sha == NULL ||
-			    !file_name_ok(file) ||
-			    local_read(&tmp, o->dir, NULL) != 0 ||
-			    !tmp.exists || strcmp(tmp.sha256, sha) != 0)
-				match = 0;
-			local_clear(&tmp);
-			if (!match)
-				break;
-		}
-		ssha = s.notifs ? json_string_value(json_object_get(s.notifs,
-		    "sha256")) : NULL;
-		if (match && ssha != NULL) {
-			memset(&tmp, 0, sizeof(tmp));
-			tmp.file = HL_PULL_NOTIFS_FILE;
-			if (local_read(&tmp, o->dir, NULL) != 0 ||
-			    !tmp.exists || strcmp(tmp.sha256, ssha) != 0)
-				match = 0;
-			local_clear(&tmp);
-		}
-		if (match)
-			inm = s.etag;
-	}
+	    strcmp(s.url, o->url) == 0 &&
+	    (!o->pubkey || (s.key && strcmp(s.key, keysha) == 0)) &&
+	    state_matches(&s, o->dir))
+		inm = s.etag;
 
 	rc = hl_fetch_get(&res, f, "manifest.json", inm, HL_PULL_MAX_MANIFEST,
 	    HL_FETCH_GZIP, err);
 	rep->retry_after = res.retry_after;
 	if (rc != 0) {
-		rc = fail(rep, net_status(rc), rc);
+		rc = fail(rep, get_status(rc == HL_EINVAL ? HL_EIO : rc), rc);
 		goto out;
 	}
 	if (res.status == 304) {
@@ -961,22 +1344,24 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 	if ((rc = hl_pull_manifest_parse(&m, res.body.data, res.body.len,
 	    err)) != 0) {
 		rc = fail(rep, rc == HL_ENOMEM ? HL_PULL_LOCAL :
-		    HL_PULL_INTEGRITY, rc);
+		    rc == HL_ETOOBIG ? HL_PULL_TOOBIG : HL_PULL_INTEGRITY, rc);
 		goto out;
 	}
 	rep->poll_interval = m.poll_interval;
 	if (o->pubkey) {
 		rc = hl_fetch_get(&sig, f, "manifest.json.sig", NULL,
 		    HL_PULL_MAX_SIG, 0, err);
-		if (rc == HL_ENOTFOUND) {
+		if (rc == HL_ENOTFOUND || rc == HL_ETOOBIG) {
 			rc = fail(rep, HL_PULL_SIGNATURE, hl_err_set(err,
-			    HL_EINVAL, "manifest.json.sig: missing, and a"
-			    " signature is required (--key)"));
+			    HL_EINVAL, "manifest.json.sig: %s, and a"
+			    " signature is required (--key)", rc ==
+			    HL_ENOTFOUND ? "missing" : "not a signature"));
 			goto out;
 		}
 		if (rc != 0) {
 			rep->retry_after = sig.retry_after;
-			rc = fail(rep, net_status(rc), rc);
+			rc = fail(rep, get_status(rc == HL_EINVAL ? HL_EIO :
+			    rc), rc);
 			goto out;
 		}
 		if ((rc = hl_manifest_verify(o->pubkey, res.body.data,
@@ -1000,18 +1385,21 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 		goto out;
 	}
 
-	/* Compare every list (and notifications.json) with DIR. */
+	/* Compare every known list (and notifications.json) with DIR. */
 	if ((loc = calloc(m.nlists + 1, sizeof(*loc))) == NULL) {
 		rc = fail(rep, HL_PULL_LOCAL, hl_err_set(err, HL_ENOMEM,
 		    "out of memory"));
 		goto out;
 	}
 	for (i = 0; i <= m.nlists; i++) {
-		struct local *l = &loc[nloc];
-
+		l = &loc[nloc];
+		if (i < m.nlists && m.lists[i].local == NULL) {
+			note_skipped(rep, m.lists[i].id);
+			continue;
+		}
 		if (i < m.nlists) {
 			l->list = &m.lists[i];
-			l->file = m.lists[i].file;
+			l->file = m.lists[i].local;
 			l->pf = hl_pull_manifest_file(&m, m.lists[i].text);
 		} else {
 			l->file = HL_PULL_NOTIFS_FILE;
@@ -1020,21 +1408,45 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 				break;
 		}
 		nloc++;
-		if ((rc = local_read(l, o->dir, err)) != 0) {
+		if ((rc = local_hash(l, o->dir, err)) != 0) {
 			rc = fail(rep, HL_PULL_LOCAL, rc);
 			goto out;
 		}
-		ssha = state_sha(&s, l->list ? l->list->id : NULL, l->file);
-		l->at_state = l->exists && ssha && strcmp(ssha,
+		state_sha(&ssha, &was, &s, l->list ? l->list->id : NULL,
+		    l->file);
+		l->at_state = l->regular && ssha && strcmp(ssha,
 		    l->sha256) == 0;
-		l->todo = !l->exists || strcmp(l->sha256, l->pf->id.sha256);
-		if (l->todo) {
-			ntodo++;
-			budget += l->pf->has_gz ? l->pf->gz.bytes :
-			    l->pf->id.bytes;
-		} else
+		l->ours = !l->exists || l->at_state || (l->regular && was &&
+		    strcmp(was, l->sha256) == 0);
+		l->todo = !l->regular || strcmp(l->sha256, l->pf->id.sha256);
+		if (!l->todo) {
 			rep->kept += l->list != NULL;
+			continue;
+		}
+		ntodo++;
+		budget += l->pf->has_gz ? l->pf->gz.bytes : l->pf->id.bytes;
+		if (!l->ours && nedited++ == 0)
+			edited = l->file;
+		if ((uint64_t)l->pf->id.bytes > max || (l->pf->has_gz &&
+		    (uint64_t)l->pf->gz.bytes > max)) {
+			rc = fail(rep, HL_PULL_TOOBIG, hl_err_set(err,
+			    HL_ETOOBIG, "%s: the manifest says %lld bytes,"
+			    " over the limit of %llu (--max-size)",
+			    l->pf->id.path, (long long)((uint64_t)
+			    l->pf->id.bytes > max ? l->pf->id.bytes :
+			    l->pf->gz.bytes), (unsigned long long)max));
+			goto out;
+		}
 	}
+	if (nedited > 0 && !o->force) {
+		rc = fail(rep, HL_PULL_EDITED, hl_err_set(err, HL_ECONFLICT,
+		    "%s/%s%s is not what helios pull last wrote (edited,"
+		    " appended to, damaged, or there before): kept as it is;"
+		    " --force replaces it with version %lld", o->dir, edited,
+		    nedited > 1 ? " (and others)" : "", (long long)m.version));
+		goto out;
+	}
+	rep->replaced = nedited;
 
 	/* Patch what the published changes can patch. */
 	if (ntodo > 0 && !o->no_changes && s.version > 0 &&
@@ -1053,53 +1465,90 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 			if (covered == HL_ENOTFOUND)
 				covered = 0;	/* no changes: download */
 			if (covered < 0) {
-				rc = fail(rep, covered == HL_EINVAL ?
-				    HL_PULL_INTEGRITY : net_status(covered),
-				    covered);
+				rc = fail(rep, get_status(covered), covered);
 				goto out;
 			}
-			for (i = 0; covered && i < nloc; i++)
-				if (loc[i].todo && loc[i].list &&
-				    loc[i].at_state &&
-				    patch_list(&loc[i], events, err) == 0)
+			for (i = 0; covered && i < nloc; i++) {
+				l = &loc[i];
+				if (!l->todo || !l->list || !l->at_state)
+					continue;
+				if ((rc = local_load(l, o->dir, max,
+				    err)) != 0) {
+					rc = fail(rep, rc == HL_ETOOBIG ?
+					    HL_PULL_TOOBIG : HL_PULL_LOCAL,
+					    rc);
+					goto out;
+				}
+				rc = patch_list(l, o->dir, events, err);
+				if (rc == 0)
 					rep->patched++;
+				else if (rc != -1) {
+					rc = fail(rep, HL_PULL_LOCAL, rc);
+					goto out;
+				}
+				rc = 0;
+			}
 		}
 	}
 
-	/* Download the rest. */
+	/* Download the rest, each streamed to a temporary file in DIR. */
 	for (i = 0; i < nloc; i++) {
-		if (!loc[i].todo || loc[i].ready)
+		l = &loc[i];
+		if (!l->todo || l->ready)
 			continue;
-		if ((rc = hl_pull_fetch_file(&loc[i].next, f, loc[i].pf,
-		    err)) != 0) {
-			rc = fail(rep, rc == HL_EINVAL ? HL_PULL_INTEGRITY :
-			    net_status(rc), rc);
+		if (l->tmp != NULL) {	/* a patch that did not match */
+			unlink(l->tmp);
+			free(l->tmp);
+			l->tmp = NULL;
+		}
+		if ((rc = tmp_make(&fd, l, o->dir, err)) != 0) {
+			rc = fail(rep, HL_PULL_LOCAL, rc);
 			goto out;
 		}
-		loc[i].ready = 1;
+		rc = hl_pull_fetch_file(fd, NULL, f, l->pf, max, err);
+		if (rc != 0) {
+			close(fd);
+			rc = fail(rep, get_status(rc), rc);
+			goto out;
+		}
+		if ((rc = tmp_done(fd, l, err)) != 0) {
+			rc = fail(rep, HL_PULL_LOCAL, rc);
+			goto out;
+		}
+		l->ready = 1;
 		rep->downloaded++;
 	}
 
-	/* Everything is checked: write the files, then the state. */
+	/* Everything is checked: the state first names both hashes... */
+	if (ntodo > 0 && (rc = state_write(statepath, o, res.etag, keysha, &m,
+	    msha, loc, nloc, 1, err)) != 0) {
+		rc = fail(rep, HL_PULL_LOCAL, rc);
+		goto out;
+	}
+	/* ... the files are renamed over the old ones (or links) ... */
 	for (i = 0; i < nloc; i++) {
-		if (!loc[i].todo)
+		l = &loc[i];
+		if (!l->todo)
 			continue;
 		free(path);
-		if (asprintf(&path, "%s/%s", o->dir, loc[i].file) < 0) {
+		if (asprintf(&path, "%s/%s", o->dir, l->file) < 0) {
 			path = NULL;
 			rc = fail(rep, HL_PULL_LOCAL, hl_err_set(err,
 			    HL_ENOMEM, "out of memory"));
 			goto out;
 		}
-		if ((rc = write_atomic(path, loc[i].next.data ?
-		    loc[i].next.data : "", loc[i].next.len, err)) != 0) {
-			rc = fail(rep, HL_PULL_LOCAL, rc);
+		if (rename(l->tmp, path) == -1) {
+			rc = fail(rep, HL_PULL_LOCAL, hl_err_set(err, HL_EIO,
+			    "rename %s: %s", path, strerror(errno)));
 			goto out;
 		}
+		free(l->tmp);
+		l->tmp = NULL;
 	}
 	sync_dir(o->dir);
+	/* ... and the state is written again, naming only the new. */
 	if ((rc = state_write(statepath, o, res.etag, keysha, &m, msha, loc,
-	    nloc, err)) != 0) {
+	    nloc, 0, err)) != 0) {
 		rc = fail(rep, HL_PULL_LOCAL, rc);
 		goto out;
 	}

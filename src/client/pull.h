@@ -20,9 +20,41 @@
  *     not the manifest's, by downloading the list's .gz object.  Every
  *     download is checked against the SHA-256 and size the manifest (or
  *     changes.json) names before anything is written.
- *  4. Each new file is written to a temporary file, fsync'd and renamed
- *     over the old one; the state file is replaced last.  Any failure
- *     before that leaves DIR as it was.
+ *  4. Each new file is streamed to a temporary file in DIR (never held
+ *     whole in memory), fsync'd, and only once every one is checked
+ *     renamed over the old one; the state file is replaced last.  Any
+ *     failure before the renames leaves DIR as it was.
+ *
+ * What pull may write in DIR is fixed here, never taken from the
+ * network: SmokeDetector's eleven list files, each under the name this
+ * client knows for its list id (hl_pull_known_file), notifications.json,
+ * the state file, the lock file and its own temporary files
+ * (.helios-tmp.XXXXXX, renamed or removed).  A manifest whose list names
+ * another file for a known id, names one file for two lists, or names an
+ * id twice is refused.  A list id this client does not know is skipped
+ * with a warning: SmokeDetector would not read its file anyway, and a
+ * name of the mirror's choosing is what must never be written.
+ *
+ * Local edits.  The state records the SHA-256 of every file pull wrote.
+ * A file in DIR that pull would replace and whose bytes are not what pull
+ * last wrote (an edit, a SmokeDetector append, damage, a file that was
+ * there before the first pull, a symlink) is not pull's to replace: the
+ * poll is refused (HL_PULL_EDITED) before anything is written, unless
+ * opts.force.  Bytes alone cannot tell damage from an edit, so pull does
+ * not guess: both are kept, and `--force` is the repair.  A missing file
+ * is simply written again.  Between writing the files and writing the
+ * state, a crash could leave a file newer than the state says: the state
+ * is first rewritten naming both hashes ("was" beside "sha256"), so
+ * either counts as pull's own on the next poll.
+ *
+ * Sizes.  Every file pull downloads is capped at opts.max_size (the
+ * identity bytes and the .gz alike), before any request when the manifest
+ * claims more (HL_PULL_TOOBIG), and while it streams, at the size the
+ * manifest names.  manifest.json, changes.json and change segments have
+ * fixed caps below; change segments over theirs are not an error: the
+ * lists are downloaded whole instead.
+ *
+ * The caller holds DIR's lock (hl_pull_lock) around hl_pull_once.
  *
  * State file (JSON, rewritten whole):
  *
@@ -31,6 +63,7 @@
  *    "poll_interval": 60, "manifest_sha256": "9f86...",
  *    "lists": {"watch-keyword": {"file": "watched_keywords.txt",
  *              "sha256": "3f2a...", "version": 40}, ...},
+ *              (and "was": "..." while the files are being replaced)
  *    "notifications": {"file": "notifications.json", "sha256": "..."}}
  */
 #ifndef HL_PULL_H
@@ -53,13 +86,35 @@ enum hl_pull_status {
 	HL_PULL_EXPIRED = 5,	/* the manifest is past its expires_at */
 	HL_PULL_SIGNATURE = 6,	/* manifest.json.sig missing or bad */
 	HL_PULL_LOCAL = 7,	/* cannot read or write DIR or the state */
+	HL_PULL_TOOBIG = 8,	/* a file is over --max-size (or a cap) */
+	HL_PULL_EDITED = 9,	/* DIR holds files pull did not write */
+	HL_PULL_LOCKED = 10,	/* another pull holds DIR's lock */
 };
 
 #define HL_PULL_STATE_FILE	".helios-state.json"
+#define HL_PULL_LOCK_FILE	".helios-lock"
+#define HL_PULL_TMP_PREFIX	".helios-tmp."
 #define HL_PULL_NOTIFS_FILE	"notifications.json"
-/* Caps on what a poll accepts before it knows better sizes. */
-#define HL_PULL_MAX_MANIFEST	((size_t)16 << 20)
+/*
+ * Caps.  Real sizes (SmokeDetector's lists at full size): the manifest
+ * about 20 KB, changes.json 10-30 KB, a 256-event segment about 80 KB,
+ * the largest list (watched_keywords.txt) about 2 MB and its JSON 5 MB.
+ */
+#define HL_PULL_MAX_MANIFEST	((size_t)1 << 20)
 #define HL_PULL_MAX_SIG		1024
+#define HL_PULL_MAX_CHANGES	((size_t)1 << 20)	/* changes.json */
+#define HL_PULL_MAX_SEGMENT	((size_t)1 << 20)	/* one segment */
+#define HL_PULL_MAX_EVENTS	((size_t)4 << 20)	/* segments per poll */
+#define HL_PULL_MAX_SIZE	((uint64_t)64 << 20)	/* --max-size */
+/*
+ * Parsed JSON costs memory by the value, not by the byte (an empty
+ * object is some 250 bytes in jansson), so what is parsed is capped in
+ * values too: manifest.json and changes.json (about 900 and 500 today),
+ * and the segments of one poll (about 30 values an event; a full window
+ * of 4096 events is 123,000).
+ */
+#define HL_PULL_MAX_VALUES	20000
+#define HL_PULL_MAX_EVENT_VALUES	150000
 
 /* One file of the tree: where it is, its object copy, and its hashes. */
 struct hl_pull_ref {
@@ -77,10 +132,11 @@ struct hl_pull_file {
 
 struct hl_pull_list {
 	char	*id;
-	char	*file;		/* SmokeDetector's name: "bad_keywords.txt" */
+	char	*file;		/* as the manifest says it */
+	const char *local;	/* the name pull writes, NULL: unknown id */
 	char	*text;		/* "lists/blacklist-keyword.txt" */
 	char	*json;
-	int	 fmt;		/* enum hl_fmt */
+	int	 fmt;		/* enum hl_fmt (this client's, when known) */
 	int64_t	 version;
 	int64_t	 count;
 };
@@ -112,9 +168,17 @@ struct hl_pull_changes {
 };
 
 /*
+ * The file name pull writes for a list id (SmokeDetector's), and its
+ * format in *fmt, or NULL for an id this client does not know.
+ */
+const char *hl_pull_known_file(const char *id, int *fmt);
+
+/*
  * Parses manifest.json.  Paths are checked to stay inside the tree and
- * list file names to be plain names.  On error (HL_EINVAL, HL_ENOMEM) m
- * is empty.  Free with hl_pull_manifest_clear().
+ * list file names to be plain names; a known list id must name its known
+ * file and format; no id may appear twice, and no file for two lists.
+ * On error (HL_EINVAL, HL_ENOMEM) m is empty.  Free with
+ * hl_pull_manifest_clear().
  */
 int	hl_pull_manifest_parse(struct hl_pull_manifest *m, const void *data,
 	    size_t len, struct hl_err *err);
@@ -129,14 +193,32 @@ int	hl_pull_changes_parse(struct hl_pull_changes *c, const void *data,
 void	hl_pull_changes_clear(struct hl_pull_changes *c);
 
 /*
- * Downloads the identity bytes of pf into out, checked: its .gz when it
- * has one (the object copy first, then the path), else the identity file.
- * Returns HL_EINVAL when a hash or size does not match or the gzip is bad,
- * or an hl_fetch_get() code (HL_ENOTFOUND, HL_EIO, HL_EBUSY) when nothing
- * could be read.  On error out is empty.
+ * Downloads the identity bytes of pf, checked, streaming them to fd (when
+ * not -1) and appending them to buf (when not NULL): its .gz when it has
+ * one (the object copy first, then the path), else the identity file.
+ * Returns HL_ETOOBIG, before any request, when pf claims more than max
+ * bytes (identity or .gz); HL_EINVAL when a hash or size does not match,
+ * the body is longer than claimed or the gzip is bad; or an
+ * hl_fetch_stream() code (HL_ENOTFOUND, HL_EIO, HL_EBUSY).  On error buf
+ * is empty and fd holds garbage: the caller removes its file.
  */
-int	hl_pull_fetch_file(struct hl_buf *out, struct hl_fetch *f,
-	    const struct hl_pull_file *pf, struct hl_err *err);
+int	hl_pull_fetch_file(int fd, struct hl_buf *buf, struct hl_fetch *f,
+	    const struct hl_pull_file *pf, uint64_t max, struct hl_err *err);
+
+/*
+ * Reads a size for --max-size: digits with an optional k, M or G suffix
+ * (powers of 1024), 1 byte to 1 TiB.  -1 if it is not one.
+ */
+int	hl_pull_parse_size(uint64_t *out, const char *s);
+
+/*
+ * Takes DIR's lock: DIR/.helios-lock, made if missing (never through a
+ * symlink), held with flock(2) until hl_pull_unlock or exit, then
+ * removes the temporary files a crashed pull left.  HL_EBUSY when
+ * another process holds it, HL_EIO otherwise.
+ */
+int	hl_pull_lock(int *fd, const char *dir, struct hl_err *err);
+void	hl_pull_unlock(int fd);
 
 struct hl_pull_opts {
 	const char	*url;		/* recorded in the state */
@@ -145,6 +227,8 @@ struct hl_pull_opts {
 	const char	*pubkey;	/* NULL: no signature check */
 	int64_t		 now;		/* 0: time(NULL) */
 	int		 no_changes;	/* always download changed lists */
+	int		 force;		/* replace files pull did not write */
+	uint64_t	 max_size;	/* per file; 0: HL_PULL_MAX_SIZE */
 };
 
 struct hl_pull_report {
@@ -157,6 +241,9 @@ struct hl_pull_report {
 	size_t		patched;	/* lists brought up to date by events */
 	size_t		downloaded;	/* files downloaded whole */
 	size_t		kept;		/* lists that did not change */
+	size_t		skipped;	/* lists of unknown ids, not written */
+	char		skipped_ids[200];	/* their ids, ", "-joined */
+	size_t		replaced;	/* files not pull's, replaced (force) */
 };
 
 /*

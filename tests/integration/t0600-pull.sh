@@ -239,6 +239,82 @@ t_ok "the same client then pulls the good tree" \
 t_ok "and its files are byte-identical to helios export" \
     same_as_export "$T/c"
 
+# --- files pull did not write are kept (exit 9) unless --force ----------
+# SmokeDetector still appends to its files: the list that changed in V2.
+fresh_evil
+rm -rf "$T/c"
+cp -a "$T/c0" "$T/c"
+printf 'appended-by-smokedetector\\.example\n' >>"$T/c/blacklisted_websites.txt"
+cp "$T/c/blacklisted_websites.txt" "$T/kept"
+"$HELIOS" pull "$EV" "$T/c" >"$T/out" 2>&1
+t_is "a pull over a list SmokeDetector appended to exits 9" "$?" 9
+t_ok "the message names the file and --force" grep -q \
+    "blacklisted_websites.txt is not what helios pull last wrote.*--force" \
+    "$T/out"
+t_ok "the appended line is kept" cmp "$T/kept" "$T/c/blacklisted_websites.txt"
+t_is "the state still says version V1" \
+    "$(version_of "$T/c/.helios-state.json")" "$V1"
+"$HELIOS" pull -q --force "$EV" "$T/c" >"$T/out" 2>&1
+t_is "--force replaces the edited list" "$?" 0
+t_ok "and the files are byte-identical to helios export" same_as_export "$T/c"
+
+# A damaged file (one byte changed) looks like an edit: bytes alone cannot
+# tell them apart, so it is kept too, and --force is the repair.
+rm -rf "$T/c"
+cp -a "$T/c0" "$T/c"
+flip "$T/c/bad_keywords.txt"
+cp "$T/c/bad_keywords.txt" "$T/kept"
+"$HELIOS" pull "$EV" "$T/c" >"$T/out" 2>&1
+t_is "a pull over a damaged list that did not change upstream exits 9" "$?" 9
+t_ok "the damaged file is kept as it is" cmp "$T/kept" "$T/c/bad_keywords.txt"
+"$HELIOS" pull -q --force "$EV" "$T/c" >"$T/out" 2>&1
+t_is "--force repairs it" "$?" 0
+t_ok "and the files are byte-identical to helios export" same_as_export "$T/c"
+rm "$T/c/watched_nses.yml"
+"$HELIOS" pull -q "$EV" "$T/c" >"$T/out" 2>&1
+t_is "a deleted list is written again without --force" "$?" 0
+t_ok "and the files are byte-identical to helios export" same_as_export "$T/c"
+
+# A crash between replacing the files and writing the state: the state
+# written before the renames names both hashes ("was"), so a file at
+# either is pull's own; one at neither is not.
+Z=0000000000000000000000000000000000000000000000000000000000000000
+rm -rf "$T/c"
+cp -a "$T/c0" "$T/c"
+w=$(sha256sum <"$T/c/blacklisted_websites.txt" | cut -d' ' -f1)
+jq --arg z "$Z" --arg w "$w" \
+    '.lists["blacklist-website"].sha256 = $z |
+     .lists["blacklist-website"].was = $w' \
+    "$T/c0/.helios-state.json" >"$T/c/.helios-state.json"
+printf 'stale\n' >"$T/c/.helios-tmp.AbC123"
+"$HELIOS" pull -q "$EV" "$T/c" >"$T/out" 2>&1
+t_is "after a crash, a file at the hash the state kept as \"was\" is pull's" \
+    "$?" 0
+t_ok "and the files are byte-identical to helios export" same_as_export "$T/c"
+t_ok "a temporary file a crashed pull left is removed" \
+    test ! -e "$T/c/.helios-tmp.AbC123"
+t_ok "the state names no \"was\" once the files are in place" \
+    sh -c "! grep -q '\"was\"' '$T/c/.helios-state.json'"
+rm -rf "$T/c"
+cp -a "$T/c0" "$T/c"
+jq --arg z "$Z" '.lists["blacklist-website"].sha256 = $z' \
+    "$T/c0/.helios-state.json" >"$T/c/.helios-state.json"
+"$HELIOS" pull -q "$EV" "$T/c" >"$T/out" 2>&1
+t_is "without it, the same file is not pull's: exit 9" "$?" 9
+
+# A first pull into a SmokeDetector checkout: its files were there first.
+rm -rf "$T/co"
+mkdir "$T/co"
+cp "$SAMPLES"/*.txt "$SAMPLES"/*.yml "$T/co/"
+(cd "$T/co" && cat $(ls | sort) | sha256sum) >"$T/co.sum"
+"$HELIOS" pull "$EV" "$T/co" >"$T/out" 2>&1
+t_is "a first pull into a checkout whose lists differ exits 9" "$?" 9
+t_is "and leaves the checkout's files as they were" \
+    "$(cd "$T/co" && cat $(ls | sort) | sha256sum)" "$(cat "$T/co.sum")"
+"$HELIOS" pull -q --force "$EV" "$T/co" >"$T/out" 2>&1
+t_is "with --force it takes them over" "$?" 0
+t_ok "and the files are byte-identical to helios export" same_as_export "$T/co"
+
 # --- 100 changes, --watch, and the Python example client -----------------
 i=0
 while [ $i -lt 100 ]; do

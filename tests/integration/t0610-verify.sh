@@ -25,6 +25,19 @@ t_is "verify with another key exits 6" "$?" 6
 t_ok "verify with another key says the signature does not verify" \
     grep -q "signature" "$T/out"
 
+# helios pull --key must act on the signature's verdict.
+"$HELIOS" pull --key "$T/other.pub" "$PUB" "$T/wk" >"$T/out" 2>&1
+t_is "pull with another key exits 6" "$?" 6
+t_is "and writes no list and no state" "$(ls -A "$T/wk" | tr '\n' ' ')" \
+    ".helios-lock "
+t_ok "pull with the signing key's public half succeeds" \
+    "$HELIOS" pull -q --key "$T/sign.pub" "$PUB" "$T/wk"
+(cd "$T/wk" && cat $(ls -A | sort) | sha256sum) >"$T/wk.sum"
+"$HELIOS" pull --key "$T/other.pub" "$PUB" "$T/wk" >"$T/out" 2>&1
+t_is "then a pull of the same tree with another key exits 6" "$?" 6
+t_is "and leaves the files and state as they were" \
+    "$(cd "$T/wk" && cat $(ls -A | sort) | sha256sum)" "$(cat "$T/wk.sum")"
+
 # Every check must be able to fail: copy the tree, break one thing each.
 break_copy() {
 	rm -rf "$T/bad"
