@@ -21,6 +21,7 @@
 
 #include "migrate.h"
 #include "store.h"
+#include "store_int.h"
 
 #define NOTIFS_LIST	"notifications"
 
@@ -40,23 +41,24 @@ static const char *const queries[Q_N] = {
 	[Q_LIST_FMT] = "SELECT format FROM lists WHERE id = ?1",
 	[Q_ITEM_BY_KEY] = "SELECT id, pos, value, comment, disabled, pass,"
 	    " ns_seq, verbatim, created_at, created_by, modified_at,"
-	    " modified_by, token_id, yaml_keys FROM items"
+	    " modified_by, token_id, yaml_keys, review FROM items"
 	    " WHERE list_id = ?1 AND vkey = ?2",
 	[Q_ITEM_NEXT_POS] = "SELECT COALESCE(MAX(pos) + 1, 0) FROM items"
 	    " WHERE list_id = ?1",
 	[Q_ITEM_INSERT] = "INSERT INTO items (list_id, pos, value, vkey,"
 	    " verbatim, comment, disabled, pass, ns_seq, created_at,"
-	    " created_by, modified_at, modified_by, token_id, yaml_keys)"
-	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-	    " ?13, ?14, ?15)",
+	    " created_by, modified_at, modified_by, token_id, yaml_keys,"
+	    " review) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11,"
+	    " ?12, ?13, ?14, ?15, ?16)",
 	[Q_ITEM_DELETE] = "DELETE FROM items WHERE id = ?1",
 	[Q_EVENT_INSERT] = "INSERT INTO events (at, op, list_id, value,"
 	    " record, actor, token_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[Q_LIST_SET_VERSION] = "UPDATE lists SET version = ?2,"
 	    " count = count + ?3 WHERE id = ?1",
 	[Q_TOKEN_FIND] = "SELECT id, name, scopes, created_at, created_by,"
-	    " revoked_at, last_used_at, hash FROM tokens"
-	    " WHERE hash = ?1 AND revoked_at IS NULL",
+	    " revoked_at, last_used_at, hash, lists, expires_at FROM tokens"
+	    " WHERE hash = ?1 AND revoked_at IS NULL AND (expires_at IS NULL"
+	    " OR expires_at > ?2)",
 };
 
 struct wop;
@@ -267,8 +269,8 @@ hl_store_admin_count(struct hl_store *st)
 	    " NULL AND (',' || scopes || ',') LIKE '%,admin,%'");
 }
 
-#define LIST_COLS "SELECT l.id, l.file, l.format, l.version, l.count" \
-	" FROM lists l"
+#define LIST_COLS "SELECT l.id, l.file, l.format, l.version, l.count," \
+	" l.policy FROM lists l"
 
 static int
 read_list(struct hl_list *l, sqlite3_stmt *s)
@@ -279,6 +281,8 @@ read_list(struct hl_list *l, sqlite3_stmt *s)
 	l->fmt = hl_fmt_parse((const char *)sqlite3_column_text(s, 2));
 	l->version = sqlite3_column_int64(s, 3);
 	l->count = sqlite3_column_int64(s, 4);
+	l->policy = strcmp((const char *)sqlite3_column_text(s, 5),
+	    "review") == 0 ? HL_POLICY_REVIEW : HL_POLICY_DIRECT;
 	return l->id && l->file ? 0 : HL_ENOMEM;
 }
 
@@ -389,6 +393,7 @@ read_item(struct hl_item *it, sqlite3_stmt *s)
 	it->modified_by = col_str(s, 11);
 	it->token_id = sqlite3_column_int64(s, 12);
 	it->keys = col_str(s, 13);
+	it->review = col_str(s, 14);
 	return it->value && it->created_by && it->modified_by ? 0 :
 	    HL_ENOMEM;
 }
@@ -409,10 +414,10 @@ hl_store_items(struct hl_item **out, size_t *n, struct hl_store *st,
 	s = prep(st, verbatim ?
 	    "SELECT id, pos, value, comment, disabled, pass, ns_seq, verbatim,"
 	    " created_at, created_by, modified_at, modified_by, token_id,"
-	    " yaml_keys FROM items WHERE list_id = ?1 ORDER BY pos" :
+	    " yaml_keys, review FROM items WHERE list_id = ?1 ORDER BY pos" :
 	    "SELECT id, pos, value, comment, disabled, pass, ns_seq, verbatim,"
 	    " created_at, created_by, modified_at, modified_by, token_id,"
-	    " yaml_keys FROM items WHERE list_id = ?1 AND verbatim = 0"
+	    " yaml_keys, review FROM items WHERE list_id = ?1 AND verbatim = 0"
 	    " ORDER BY pos",
 	    err);
 	if (s != NULL) {
@@ -505,12 +510,12 @@ add_event(int64_t *version, struct hl_store *st, const char *op,
 	if (rc != SQLITE_DONE)
 		return dberr(err, st, "write event");
 	*version = sqlite3_last_insert_rowid(st->db);
-	if (strcmp(list, NOTIFS_LIST) == 0) {
+	if (strcmp(list, NOTIFS_LIST) == 0 ||
+	    strcmp(list, HL_STORE_PROPOSALS) == 0) {
 		char sql[96];
 
 		snprintf(sql, sizeof(sql), "UPDATE meta SET value = '%lld'"
-		    " WHERE key = 'notifications_version'",
-		    (long long)*version);
+		    " WHERE key = '%s_version'", (long long)*version, list);
 		return exec(st, sql, err);
 	}
 	if ((s = q(st, Q_LIST_SET_VERSION, err)) == NULL)
@@ -577,6 +582,7 @@ insert_item(struct hl_item *out, int64_t *version, struct hl_store *st,
 	if (it.token_id > 0)
 		sqlite3_bind_int64(s, 14, it.token_id);
 	bind_str(s, 15, it.keys);
+	bind_str(s, 16, it.review);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
@@ -620,6 +626,9 @@ struct wop {
 	struct hl_item		*out;
 	struct hl_notif		*nout;
 	size_t			 added;
+	int			(*xfn)(struct hl_store *, void *,
+				    struct hl_err *);
+	void			*arg;
 };
 
 static void
@@ -895,6 +904,7 @@ op_restore_list(struct wop *w, struct hl_store *st)
 		bind_str(s, 13, it->modified_by ? it->modified_by :
 		    it->created_by ? it->created_by : "restore");
 		bind_str(s, 15, it->keys);
+		bind_str(s, 16, it->review);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			rc = dberr(&w->err, st, "restore item");
 		sqlite3_reset(s);
@@ -1248,6 +1258,8 @@ read_token(struct hl_token *t, sqlite3_stmt *s)
 	t->last_used_at = sqlite3_column_int64(s, 6);
 	if (sqlite3_column_bytes(s, 7) == (int)sizeof(t->hash))
 		memcpy(t->hash, sqlite3_column_blob(s, 7), sizeof(t->hash));
+	t->lists = col_str(s, 8);
+	t->expires_at = sqlite3_column_int64(s, 9);
 	return t->name && t->created_by ? 0 : HL_ENOMEM;
 }
 
@@ -1259,6 +1271,16 @@ hl_store_token_add(struct hl_token *out, struct hl_store *st,
     const char *name, const unsigned char hash[32], unsigned scopes,
     const char *created_by, struct hl_err *err)
 {
+	return hl_store_token_add_limited(out, st, name, hash, scopes, NULL,
+	    0, created_by, err);
+}
+
+int
+hl_store_token_add_limited(struct hl_token *out, struct hl_store *st,
+    const char *name, const unsigned char hash[32], unsigned scopes,
+    const char *lists, int64_t expires_at, const char *created_by,
+    struct hl_err *err)
+{
 	sqlite3_stmt *s;
 	char sc[64];
 	int rc = 0;
@@ -1267,7 +1289,8 @@ hl_store_token_add(struct hl_token *out, struct hl_store *st,
 	hl_scopes_format(sc, sizeof(sc), scopes);
 	pthread_mutex_lock(&st->mu);
 	s = prep(st, "INSERT INTO tokens (name, hash, scopes, created_at,"
-	    " created_by) VALUES (?1, ?2, ?3, ?4, ?5)", err);
+	    " created_by, lists, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+	    " ?7)", err);
 	if (s == NULL) {
 		rc = HL_EIO;
 		goto out;
@@ -1277,6 +1300,9 @@ hl_store_token_add(struct hl_token *out, struct hl_store *st,
 	bind_str(s, 3, sc);
 	sqlite3_bind_int64(s, 4, now());
 	bind_str(s, 5, created_by);
+	bind_str(s, 6, lists);
+	if (expires_at != 0)
+		sqlite3_bind_int64(s, 7, expires_at);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = dberr(err, st, "write token");
 	sqlite3_finalize(s);
@@ -1286,7 +1312,10 @@ hl_store_token_add(struct hl_token *out, struct hl_store *st,
 		out->scopes = scopes;
 		out->created_at = now();
 		out->created_by = strdup(created_by);
-		if (out->name == NULL || out->created_by == NULL) {
+		out->lists = lists ? strdup(lists) : NULL;
+		out->expires_at = expires_at;
+		if (out->name == NULL || out->created_by == NULL ||
+		    (lists != NULL && out->lists == NULL)) {
 			hl_token_clear(out);
 			rc = hl_err_set(err, HL_ENOMEM, "out of memory");
 		}
@@ -1311,12 +1340,14 @@ hl_store_token_find(struct hl_token *out, struct hl_store *st,
 		goto out;
 	}
 	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, now());
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		rc = read_token(out, s) == 0 ? 0 :
 		    hl_err_set(err, HL_ENOMEM, "out of memory");
 	else if (rc == SQLITE_DONE)
-		rc = hl_err_set(err, HL_EAUTH, "unknown or revoked token");
+		rc = hl_err_set(err, HL_EAUTH, "unknown, revoked or expired"
+		    " token");
 	else
 		rc = dberr(err, st, "read token");
 	sqlite3_reset(s);
@@ -1346,7 +1377,8 @@ hl_store_tokens(struct hl_token **out, size_t *n, struct hl_store *st,
 	*n = 0;
 	pthread_mutex_lock(&st->mu);
 	s = prep(st, "SELECT id, name, scopes, created_at, created_by,"
-	    " revoked_at, last_used_at, hash FROM tokens ORDER BY id", err);
+	    " revoked_at, last_used_at, hash, lists, expires_at FROM tokens"
+	    " ORDER BY id", err);
 	if (s != NULL) {
 		rc = collect((void **)out, n, sizeof(**out), s, fill_token,
 		    clear_token, st, err);
@@ -1506,6 +1538,107 @@ hl_store_backup(struct hl_store *st, const char *path, struct hl_err *err)
 	bind_str(s, 1, path);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = dberr(err, st, "backup");
+	sqlite3_finalize(s);
+out:
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+/* Shared with the other files of the store (store_int.h). */
+
+static int
+op_run(struct wop *w, struct hl_store *st)
+{
+	return w->xfn(st, w->arg, &w->err);
+}
+
+int
+hl_store__run(struct hl_store *st, int (*fn)(struct hl_store *, void *,
+    struct hl_err *), void *arg, struct hl_err *err)
+{
+	struct wop w = { .fn = op_run, .xfn = fn, .arg = arg };
+
+	return submit(st, &w, err);
+}
+
+int
+hl_store__item_add(struct hl_item *out, int64_t *version,
+    struct hl_store *st, const char *list, const struct hl_item *in,
+    const struct hl_actor *who, struct hl_err *err)
+{
+	struct wop w = { .list = list, .in = in, .who = who, .out = out };
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = op_item_add(&w, st);
+	*version = w.version;
+	if (rc != 0)
+		*err = w.err;
+	return rc;
+}
+
+int
+hl_store__item_del(struct hl_item *out, int64_t *version,
+    struct hl_store *st, const char *list, const char *value,
+    const struct hl_actor *who, struct hl_err *err)
+{
+	struct wop w = { .list = list, .value = value, .who = who,
+	    .out = out };
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = op_item_del(&w, st);
+	*version = w.version;
+	if (rc != 0)
+		*err = w.err;
+	return rc;
+}
+
+int
+hl_store__event(int64_t *version, struct hl_store *st, const char *op,
+    const char *list, const char *value, json_t *record,
+    const struct hl_actor *who, struct hl_err *err)
+{
+	return add_event(version, st, op, list, value, record, 0, who, err);
+}
+
+sqlite3 *
+hl_store__db(struct hl_store *st)
+{
+	return st->db;
+}
+
+void
+hl_store__lock(struct hl_store *st)
+{
+	pthread_mutex_lock(&st->mu);
+}
+
+void
+hl_store__unlock(struct hl_store *st)
+{
+	pthread_mutex_unlock(&st->mu);
+}
+
+int
+hl_store_list_policy_set(struct hl_store *st, const char *list, int policy,
+    struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	pthread_mutex_lock(&st->mu);
+	if ((s = prep(st, "UPDATE lists SET policy = ?2 WHERE id = ?1",
+	    err)) == NULL) {
+		rc = HL_EIO;
+		goto out;
+	}
+	bind_str(s, 1, list);
+	bind_str(s, 2, policy == HL_POLICY_REVIEW ? "review" : "direct");
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = dberr(err, st, "write policy");
+	else if (sqlite3_changes(st->db) == 0)
+		rc = hl_err_set(err, HL_ENOTFOUND, "no list %s", list);
 	sqlite3_finalize(s);
 out:
 	pthread_mutex_unlock(&st->mu);
