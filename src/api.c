@@ -928,9 +928,11 @@ h_lists(struct ctx *c)
 	if ((a = json_array()) != NULL)
 		for (i = 0; i < n; i++)
 			json_array_append_new(a, json_pack(
-			    "{s:s, s:s, s:s, s:I, s:I}", "id", v[i].id,
+			    "{s:s, s:s, s:s, s:s, s:I, s:I}", "id", v[i].id,
 			    "file", v[i].file, "format",
-			    hl_fmt_name(v[i].fmt), "version",
+			    hl_fmt_name(v[i].fmt), "policy",
+			    v[i].policy == HL_POLICY_REVIEW ? "review" :
+			    "direct", "version",
 			    (json_int_t)v[i].version, "count",
 			    (json_int_t)v[i].count));
 	hl_lists_free(v, n);
