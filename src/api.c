@@ -1209,6 +1209,14 @@ list_post(struct ctx *c, const struct hl_list *l, int propose)
 	in.comment = (char *)comment;
 	in.disabled = dis ? HL_DISABLE_TRUE : HL_DISABLE_NO;
 	in.pass = pass;
+	if (!propose && json_is_true(json_object_get(c->body, "propose"))) {
+		if (l->policy == HL_POLICY_DIRECT) {
+			fail(c, E_CONFLICT, "%s is a direct list: this token "
+			    "writes it without review", l->id);
+			goto out;
+		}
+		propose = 1;
+	}
 	if (review_checks(c, &checks, &forced, l, in.value) != 0)
 		goto out;
 	if (propose) {
