@@ -1061,8 +1061,8 @@ h_proposals(struct ctx *c)
 	if (c->method == M_POST) {
 		if (need_auth(c, 0) != 0)
 			return;
-		if ((c->req->body_len > 0 || c->req->content_type != NULL) &&
-		    need_body(c) != 0)
+		/* The body is optional: an approval needs none. */
+		if (c->req->body_len > 0 && need_body(c) != 0)
 			return;
 	}
 	q = review_req(c);
