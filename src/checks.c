@@ -208,13 +208,151 @@ is_regex_list(const struct hl_list *l)
 	    strcmp(l->id, "watch-number") != 0;
 }
 
+/* An item id and where its compiled code is in the old cache. */
+struct idx {
+	int64_t	 id;
+	size_t	 i;
+};
+
+static int
+idx_cmp(const void *a, const void *b)
+{
+	const struct idx *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+/*
+ * Takes the compiled code of item id from the old cache c (sorted index
+ * ix of n entries), or NULL when it was not there: an item's value never
+ * changes under its id, so only new items are compiled again.
+ */
+static pcre2_code *
+take_code(struct lcache *c, struct idx *ix, size_t n, int64_t id)
+{
+	struct idx key = { id, 0 }, *hit;
+	pcre2_code *code;
+
+	if (ix == NULL || c->codes == NULL)
+		return NULL;
+	hit = bsearch(&key, ix, n, sizeof(*ix), idx_cmp);
+	if (hit == NULL)
+		return NULL;
+	code = c->codes[hit->i];
+	c->codes[hit->i] = NULL;
+	return code;
+}
+
+/* Adds one item at the end of c (the arrays grow by one). */
+static int
+cache_append(struct lcache *c, int fmt, int64_t id, const char *value)
+{
+	void *p;
+
+	if ((p = realloc(c->ids, (c->n + 1) * sizeof(*c->ids))) == NULL)
+		return -1;
+	c->ids = p;
+	if ((p = realloc(c->values, (c->n + 1) * sizeof(*c->values))) == NULL)
+		return -1;
+	c->values = p;
+	if ((p = realloc(c->keys, (c->n + 1) * sizeof(*c->keys))) == NULL)
+		return -1;
+	c->keys = p;
+	if (c->codes != NULL) {
+		if ((p = realloc(c->codes, (c->n + 1) *
+		    sizeof(*c->codes))) == NULL)
+			return -1;
+		c->codes = p;
+		c->codes[c->n] = NULL;
+	}
+	c->ids[c->n] = id;
+	c->values[c->n] = strdup(value);
+	c->keys[c->n] = hl_item_key(fmt, value);
+	if (c->values[c->n] == NULL || c->keys[c->n] == NULL) {
+		free(c->values[c->n]);
+		free(c->keys[c->n]);
+		return -1;
+	}
+	if (c->codes != NULL && hl_validate_compile(&c->codes[c->n], NULL,
+	    value, NULL) != 0)
+		c->skipped++;
+	c->n++;
+	return 0;
+}
+
+/* Removes item id from c; -1 when it is not there. */
+static int
+cache_remove(struct lcache *c, int64_t id)
+{
+	size_t i, k;
+
+	for (i = c->n; i-- > 0;)
+		if (c->ids[i] == id)
+			break;
+	if (i == (size_t)-1)
+		return -1;
+	free(c->values[i]);
+	free(c->keys[i]);
+	if (c->codes != NULL)
+		pcre2_code_free(c->codes[i]);
+	k = c->n - i - 1;
+	memmove(&c->ids[i], &c->ids[i + 1], k * sizeof(*c->ids));
+	memmove(&c->values[i], &c->values[i + 1], k * sizeof(*c->values));
+	memmove(&c->keys[i], &c->keys[i + 1], k * sizeof(*c->keys));
+	if (c->codes != NULL)
+		memmove(&c->codes[i], &c->codes[i + 1], k * sizeof(*c->codes));
+	c->n--;
+	return 0;
+}
+
+/*
+ * Brings a filled cache up to l's version from the audit events since
+ * (at most 256 of them), so a write to a big list costs its own change.
+ * -1: read the list in full instead (the cache may be half-updated).
+ */
+static int
+cache_update(struct lcache *c, struct hl_store *st, const struct hl_list *l)
+{
+	struct hl_event *ev = NULL;
+	json_t *r;
+	size_t n = 0, i;
+	int ok = 1;
+
+	if (c->version < 0 || l->version - c->version > 256 ||
+	    hl_store_events(&ev, &n, st, c->version, 256, NULL) != 0)
+		return -1;
+	if (n == 256 && ev[n - 1].version < l->version)
+		ok = 0;
+	for (i = 0; ok && i < n && ev[i].version <= l->version; i++) {
+		if (strcmp(ev[i].list, l->id) != 0)
+			continue;
+		r = json_loads(ev[i].record, 0, NULL);
+		if (r == NULL || json_is_true(json_object_get(r, "verbatim")))
+			ok = r != NULL;
+		else if (strcmp(ev[i].op, "add") == 0)
+			ok = cache_append(c, l->fmt, json_integer_value(
+			    json_object_get(r, "id")), ev[i].value) == 0;
+		else
+			ok = cache_remove(c, json_integer_value(
+			    json_object_get(r, "id"))) == 0;
+		json_decref(r);
+	}
+	hl_events_free(ev, n);
+	if (!ok || (int64_t)c->n != l->count)
+		return -1;
+	c->version = l->version;
+	c->count = l->count;
+	return 0;
+}
+
 /* The cache of l, filled for its current version. */
 static int
 cache_get(struct lcache **out, struct hl_checks *ck, struct hl_store *st,
     const struct hl_list *l, struct hl_err *err)
 {
-	struct lcache *c = NULL, *p;
+	struct lcache *c = NULL, *p, old;
 	struct hl_item *items = NULL;
+	struct idx *ix = NULL;
 	size_t i, n = 0;
 	int rc;
 
@@ -236,9 +374,23 @@ cache_get(struct lcache **out, struct hl_checks *ck, struct hl_store *st,
 	*out = c;
 	if (c->version == l->version && c->count == l->count)
 		return 0;
-	lcache_clear(c);
+	if (cache_update(c, st, l) == 0)
+		return 0;
 	if ((rc = hl_store_items(&items, &n, st, l->id, 0, err)) != 0)
 		return rc;
+	/* Keep the old codes aside, indexed by item id, for reuse. */
+	old = *c;
+	memset(c, 0, sizeof(*c));
+	c->id = old.id;
+	c->version = -1;
+	old.id = NULL;
+	if (old.codes != NULL && (ix = calloc(old.n + 1, sizeof(*ix))) != NULL) {
+		for (i = 0; i < old.n; i++) {
+			ix[i].id = old.ids[i];
+			ix[i].i = i;
+		}
+		qsort(ix, old.n, sizeof(*ix), idx_cmp);
+	}
 	c->ids = calloc(n + 1, sizeof(*c->ids));
 	c->values = calloc(n + 1, sizeof(*c->values));
 	c->keys = calloc(n + 1, sizeof(*c->keys));
@@ -248,6 +400,8 @@ cache_get(struct lcache **out, struct hl_checks *ck, struct hl_store *st,
 	    (is_regex_list(l) && c->codes == NULL)) {
 		hl_items_free(items, n);
 		lcache_clear(c);
+		lcache_clear(&old);
+		free(ix);
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	}
 	for (i = 0; i < n; i++) {
@@ -259,13 +413,19 @@ cache_get(struct lcache **out, struct hl_checks *ck, struct hl_store *st,
 		if (c->keys[i] == NULL) {
 			hl_items_free(items, n);
 			lcache_clear(c);
+			lcache_clear(&old);
+			free(ix);
 			return hl_err_set(err, HL_ENOMEM, "out of memory");
 		}
-		if (c->codes != NULL && hl_validate_compile(&c->codes[i], NULL,
+		if (c->codes != NULL &&
+		    (c->codes[i] = take_code(&old, ix, old.n, c->ids[i])) ==
+		    NULL && hl_validate_compile(&c->codes[i], NULL,
 		    c->values[i], NULL) != 0)
 			c->skipped++;
 	}
 	hl_items_free(items, n);
+	lcache_clear(&old);
+	free(ix);
 	c->version = l->version;
 	c->count = l->count;
 	return 0;
@@ -517,16 +677,22 @@ run(json_t *o, const char **gate, struct hl_checks *ck, struct hl_store *st,
     const struct hl_list *l, const char *value, struct hl_err *err)
 {
 	struct hl_err e2 = HL_ERR_INIT;
+	struct timespec t0;
 	struct lcache *c = NULL;
+	double load;
 	pcre2_code *code = NULL;
 	char *note = NULL;
 	unsigned char bin[16];
 	unsigned bits;
 	int rc, g, v6;
 
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	if ((rc = cache_get(&c, ck, st, l, err)) != 0)
 		return rc;
+	load = ms_since(&t0);
 	json_object_set_new(o, "covered", check_covered(c, l, value, ck));
+	json_object_set_new(json_object_get(o, "covered"), "load_ms",
+	    json_real(load));
 	if (l->fmt == HL_FMT_YAML_CIDR && parse_cidr(value, bin, &bits,
 	    &v6) == 0) {
 		g = bits < (v6 ? 16u : 8u);
