@@ -693,6 +693,8 @@ run(json_t *o, const char **gate, struct hl_checks *ck, struct hl_store *st,
 	json_object_set_new(o, "covered", check_covered(c, l, value, ck));
 	json_object_set_new(json_object_get(o, "covered"), "load_ms",
 	    json_real(load));
+	json_object_set_new(json_object_get(o, "covered"), "ms",
+	    json_real(ms_since(&t0)));
 	if (l->fmt == HL_FMT_YAML_CIDR && parse_cidr(value, bin, &bits,
 	    &v6) == 0) {
 		g = bits < (v6 ? 16u : 8u);
@@ -719,7 +721,10 @@ run(json_t *o, const char **gate, struct hl_checks *ck, struct hl_store *st,
 	    value, ck));
 	if (g && *gate == NULL)
 		*gate = "backtracking";
+	clock_gettime(CLOCK_MONOTONIC, &t0);
 	json_object_set_new(o, "ham", check_ham(code, ck));
+	json_object_set_new(json_object_get(o, "ham"), "ms",
+	    json_real(ms_since(&t0)));
 	pcre2_code_free(code);
 	return 0;
 }
