@@ -12,7 +12,7 @@ REQUEST POST /blacklists/watch-keyword
 AUTH    $WRITER
 BODY    {"pattern":"api-0074-hamword"}
 STATUS  201
-EXPECT  {"items":"$ANY","numItems":1,"message":"$STR","version":"$INT","checks":{"ham":{"ok":false,"lines":5,"matched":1,"examples":[{"line":4,"text":"The api-0074-hamword appears in one legitimate post only."}]},"...":true}}
+EXPECT  {"items":"$ANY","numItems":1,"message":"$STR","version":"$INT","checks":{"ham":{"ok":false,"lines":5,"matched":1,"examples":[{"line":4,"text":"The api-0074-hamword appears in one legitimate post only."}],"ms":"$ANY"},"...":true}}
 REQUEST POST /blacklists/watch-cidr
 AUTH    $WRITER
 BODY    {"ip":"198.51.100.0/24"}
