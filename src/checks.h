@@ -16,8 +16,10 @@
  *   backtracking  matched against a fixed set of adversarial inputs (runs
  *                 of one character, and of each character of the pattern,
  *                 ended by one that fails the match) under PCRE2 match and
- *                 depth limits; reports the work (PCRE2 callout steps) of
- *                 the worst input
+ *                 depth limits; reports the work (PCRE2 callout steps,
+ *                 without start-up optimizations, which Python's engine
+ *                 lacks) of the worst input; over the limit either way
+ *                 is a gate
  *
  * For a CIDR list, broad is a prefix shorter than /8 (IPv4) or /16
  * (IPv6), and covered an existing network that holds the new one.  Other
