@@ -47,7 +47,8 @@ static const char synopsis[] =
 "       helios token revoke ID [--db PATH]\n"
 "       helios publish [--config FILE] [--db PATH] [--target URL]...\n"
 "       helios verify [--key PUBKEY] DIR|URL\n"
-"       helios import [--db PATH] [--list ID FILE]... [FILE|DIR]...\n"
+"       helios import [--db PATH] [--mirror [--confirm REASON]]\n"
+"                     [--list ID FILE]... [FILE|DIR]...\n"
 "       helios export [--db PATH] DIR\n"
 "       helios backup [--db PATH] FILE\n"
 "       helios pull [--watch] [--key PUBKEY] [--state FILE]\n"
@@ -66,7 +67,7 @@ usage(int status)
 enum {
 	OPT_CONFIG = 256, OPT_LISTEN, OPT_DB, OPT_PROFILE, OPT_PUBLIC,
 	OPT_TARGET, OPT_ADMIN_FILE, OPT_SCOPE, OPT_LIST, OPT_LISTS,
-	OPT_EXPIRES,
+	OPT_EXPIRES, OPT_MIRROR, OPT_CONFIRM,
 };
 
 static const struct option long_opts[] = {
@@ -81,6 +82,8 @@ static const struct option long_opts[] = {
 	{ "list", required_argument, NULL, OPT_LIST },
 	{ "lists", required_argument, NULL, OPT_LISTS },
 	{ "expires", required_argument, NULL, OPT_EXPIRES },
+	{ "mirror", no_argument, NULL, OPT_MIRROR },
+	{ "confirm", required_argument, NULL, OPT_CONFIRM },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -92,6 +95,8 @@ struct opts {
 	char			*scope;
 	char			*token_lists;	/* token create --lists */
 	char			*expires;	/* token create --expires */
+	int			 mirror;	/* import --mirror */
+	char			*confirm;	/* import --confirm REASON */
 	char			*lists[64];	/* --list ID FILE pairs */
 	char			*list_files[64];
 	int			 nlists;
@@ -147,6 +152,12 @@ parse_opts_mode(struct opts *o, int argc, char **argv, const char *optstring)
 			break;
 		case OPT_EXPIRES:
 			o->expires = optarg;
+			break;
+		case OPT_MIRROR:
+			o->mirror = 1;
+			break;
+		case OPT_CONFIRM:
+			o->confirm = optarg;
 			break;
 		case OPT_LIST:
 			if (optind >= argc || o->nlists == 64)
@@ -556,7 +567,65 @@ struct import_file {
 	char		*path;
 	struct hl_item	*items;
 	size_t		 n;
+	struct hl_item	*gone;		/* --mirror: items to remove */
+	size_t		 ngone;
 };
+
+static int
+cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * import --mirror: the items of the list that the file no longer holds
+ * go to f->gone.  A removal the mass-change gate holds (review.h) stops
+ * the import, with nothing written, unless confirmed with a reason.
+ */
+static void
+mirror_plan(struct import_file *f, struct hl_store *st,
+    const struct hl_config *c, const char *confirm)
+{
+	struct hl_item *cur = NULL;
+	struct hl_list l;
+	struct hl_err e = HL_ERR_INIT;
+	char **keys, *k;
+	size_t n = 0, i, nk = 0;
+
+	if (hl_store_list(&l, st, f->list, &e) != 0 ||
+	    hl_store_items(&cur, &n, st, f->list, 0, &e) != 0)
+		errx(1, "%s: %s", f->path, e.msg);
+	if ((keys = calloc(f->n + 1, sizeof(*keys))) == NULL ||
+	    (f->gone = calloc(n + 1, sizeof(*f->gone))) == NULL)
+		err(1, "calloc");
+	for (i = 0; i < f->n; i++)
+		if (!f->items[i].verbatim && (keys[nk++] = hl_item_key(l.fmt,
+		    f->items[i].value)) == NULL)
+			err(1, "hl_item_key");
+	qsort(keys, nk, sizeof(*keys), cmp_str);
+	for (i = 0; i < n; i++) {
+		if ((k = hl_item_key(l.fmt, cur[i].value)) == NULL)
+			err(1, "hl_item_key");
+		if (bsearch(&k, keys, nk, sizeof(*keys), cmp_str) == NULL) {
+			f->gone[f->ngone] = cur[i];
+			memset(&cur[i], 0, sizeof(cur[i]));
+			f->ngone++;
+		}
+		free(k);
+	}
+	if (hl_review_mass_held(l.count, (int64_t)f->ngone, c->mass_share,
+	    c->mass_items) && confirm == NULL)
+		errx(1, "%s: held: --mirror would remove %zu of the %lld items"
+		    " of %s (more than %lld%% or %lld items, or all); nothing"
+		    " was written; confirm with --confirm REASON", f->path,
+		    f->ngone, (long long)l.count, f->list,
+		    (long long)c->mass_share, (long long)c->mass_items);
+	for (i = 0; i < nk; i++)
+		free(keys[i]);
+	free(keys);
+	hl_items_free(cur, n);
+	hl_list_clear(&l);
+}
 
 /* Parses and checks one file; exits with file:line on any error. */
 static void
@@ -655,15 +724,34 @@ cmd_import(int argc, char **argv)
 		}
 		closedir(d);
 	}
+	if (o.confirm != NULL && (!o.mirror || *o.confirm == '\0'))
+		errx(1, "--confirm REASON goes with --mirror");
 	/* Everything is parsed and checked before anything is written. */
 	for (i = 0; i < nf; i++)
 		import_parse(&files[i], st);
+	for (i = 0; o.mirror && i < nf; i++)
+		mirror_plan(&files[i], st, &o.cfg, o.confirm);
 	for (i = 0; i < nf; i++) {
 		if (hl_store_import(&added, &version, st, files[i].list,
 		    files[i].items, files[i].n, &who, &e) != 0)
 			errx(1, "%s: %s", files[i].path, e.msg);
 		printf("%s: %zu of %zu lines new in %s\n", files[i].path,
 		    added, files[i].n, files[i].list);
+		if (files[i].ngone > 0) {
+			char actor[160];
+			struct hl_actor mw = { 0, actor };
+
+			snprintf(actor, sizeof(actor), "import --mirror%s%s",
+			    o.confirm ? ", confirmed: " : "",
+			    o.confirm ? o.confirm : "");
+			if (hl_store_items_del(&added, &version, st,
+			    files[i].list, files[i].gone, files[i].ngone, &mw,
+			    &e) != 0)
+				errx(1, "%s: %s", files[i].path, e.msg);
+			printf("%s: %zu removed from %s\n", files[i].path,
+			    added, files[i].list);
+		}
+		hl_items_free(files[i].gone, files[i].ngone);
 		hl_items_free(files[i].items, files[i].n);
 		free(files[i].list);
 		free(files[i].path);

@@ -588,3 +588,13 @@ hl_review_duration(int64_t *out, const char *s)
 		}
 	return HL_EINVAL;
 }
+
+int
+hl_review_mass_held(int64_t before, int64_t removed, int64_t share,
+    int64_t max)
+{
+	if (removed <= 1)
+		return 0;
+	return removed >= before || removed > max ||
+	    removed * 100 > share * before;
+}

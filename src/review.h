@@ -117,6 +117,17 @@ void	hl_review_propose(struct hl_review_reply *out,
 void	hl_review_reply_clear(struct hl_review_reply *out);
 
 /*
+ * The mass-change gate: 1 when removing removed items from a list of
+ * before items must wait for an admin's confirmation.  That is a bulk
+ * removal (more than one item) that takes more than share percent of the
+ * list, or more than max items, or all of it.  Removing a single item is
+ * never held, so that an ordinary DELETE from a small list (one of 19 is
+ * over 5%) goes through.
+ */
+int	hl_review_mass_held(int64_t before, int64_t removed, int64_t share,
+	    int64_t max);
+
+/*
  * A token's lifetime: "90d", "12h", "30m", "2w", "3600s" or "3600"
  * (seconds), at most 100 years.  0 with *out in seconds, or HL_EINVAL.
  */

@@ -1544,6 +1544,49 @@ out:
 	return rc;
 }
 
+static int
+op_items_del(struct wop *w, struct hl_store *st)
+{
+	struct wop one;
+	struct hl_item out;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < w->nin && rc == 0; i++) {
+		one = (struct wop){ .list = w->list, .value = w->in[i].value,
+		    .who = w->who, .out = &out };
+		memset(&out, 0, sizeof(out));
+		rc = op_item_del(&one, st);
+		hl_item_clear(&out);
+		if (rc == HL_ENOTFOUND) {
+			rc = 0;
+			continue;
+		}
+		if (rc != 0) {
+			w->err = one.err;
+			break;
+		}
+		w->version = one.version;
+		w->added++;
+	}
+	return rc;
+}
+
+int
+hl_store_items_del(size_t *removed, int64_t *version, struct hl_store *st,
+    const char *list, const struct hl_item *items, size_t n,
+    const struct hl_actor *who, struct hl_err *err)
+{
+	struct wop w = { .fn = op_items_del, .list = list, .in = items,
+	    .nin = n, .who = who };
+	int rc;
+
+	rc = submit(st, &w, err);
+	*removed = rc == 0 ? w.added : 0;
+	*version = rc == 0 ? w.version : 0;
+	return rc;
+}
+
 /* Shared with the other files of the store (store_int.h). */
 
 static int

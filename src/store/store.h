@@ -91,6 +91,15 @@ int	hl_store_import(size_t *added, int64_t *version, struct hl_store *st,
 	    const struct hl_actor *who, struct hl_err *err);
 
 /*
+ * Removes the items whose keys match items[i].value from list, in one
+ * transaction, one audit event each; values the list does not hold are
+ * skipped.  *removed counts the removals, *version is the version after.
+ */
+int	hl_store_items_del(size_t *removed, int64_t *version,
+	    struct hl_store *st, const char *list, const struct hl_item *items,
+	    size_t n, const struct hl_actor *who, struct hl_err *err);
+
+/*
  * Restoring from a published archive (helios restore): writes items as
  * they were published, with their provenance and without audit events,
  * and sets the list's version.  token_id is not restored (the tokens are
