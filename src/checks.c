@@ -58,7 +58,8 @@ struct hl_checks {
 static const char *const probes[] = {
 	"hello", "The quick brown fox jumps over the lazy dog.", "12345",
 	"x", "Lorem ipsum dolor sit amet", "https://stackoverflow.com/q/1",
-	"How do I sort an array in Python?", "\xc3\x9c" "n\xc3\xaf" "c\xc3\xb6" "de",
+	"How do I sort an array in Python?",
+	"\xc3\x9c" "n\xc3\xaf" "c\xc3\xb6" "de",	/* Unicode */
 	"\xe6\x97\xa5\xe6\x9c\xac\xe8\xaa\x9e", "foo_bar(baz);", "   ",
 	"user@example.com", "+1 (555) 010-9999", "<p>Thanks!</p>", "A",
 	"zzzz",
@@ -385,7 +386,8 @@ cache_get(struct lcache **out, struct hl_checks *ck, struct hl_store *st,
 	c->id = old.id;
 	c->version = -1;
 	old.id = NULL;
-	if (old.codes != NULL && (ix = calloc(old.n + 1, sizeof(*ix))) != NULL) {
+	if (old.codes != NULL &&
+	    (ix = calloc(old.n + 1, sizeof(*ix))) != NULL) {
 		for (i = 0; i < old.n; i++) {
 			ix[i].id = old.ids[i];
 			ix[i].i = i;
