@@ -8,6 +8,7 @@
  *                          "items": [item JSON, see item.h]}
  *   lists/<id>.<txt|yml>  SmokeDetector's file, byte for byte (textfmt.c)
  *   notifications.json    {"version", "numItems", "items": [...]}
+ *   proposals.json        the pending proposals (gen/proposals.h)
  *   changes.json          {"version", "oldest", "segments": [{"from", "to",
  *                          "path", "sha256", "bytes", "gz": {...}}]}
  *   changes/<a>-<b>.json  {"from", "to", "events": [event JSON]}
@@ -29,6 +30,8 @@
 
 #include "blob.h"
 #include "manifest.h"
+#include "proposals.h"
+#include "proposals_json.h"
 #include "site.h"
 #include "snapshot.h"
 #include "textfmt.h"
@@ -67,6 +70,8 @@ struct hl_snap {
 	int64_t			 notif_version;
 	int			 notif_valid;
 	struct entry		 notifs;
+	int64_t			 prop_version;
+	struct entry		 props;
 	struct seg		*segs;
 	size_t			 nsegs;
 	struct entry		 changes;
@@ -212,6 +217,7 @@ hl_snap_free(struct hl_snap *s)
 	}
 	free(s->lists);
 	entry_clear(&s->notifs);
+	entry_clear(&s->props);
 	for (i = 0; i < s->nsegs; i++)
 		entry_clear(&s->segs[i].e);
 	free(s->segs);
@@ -604,6 +610,32 @@ render_notifs(struct hl_snap *s, struct hl_store *st, struct hl_err *err)
 	return rc;
 }
 
+/* proposals.json, from one read of the pending proposals. */
+static int
+render_proposals(struct hl_snap *s, struct hl_store *st, struct hl_err *err)
+{
+	struct hl_proposal *v = NULL;
+	int64_t version = hl_store_proposals_version(st);
+	json_t *arr;
+	size_t n = 0, i;
+	int rc;
+
+	if (s->props.path != NULL && s->prop_version == version)
+		return 0;
+	if ((rc = hl_store_proposals(&v, &n, st, "pending", NULL,
+	    HL_GEN_PROPOSALS_MAX, err)) != 0)
+		return rc;
+	if ((arr = json_array()) != NULL)
+		for (i = 0; i < n; i++)
+			json_array_append_new(arr, hl_proposal_json(&v[i]));
+	hl_proposals_free(v, n);
+	rc = entry_json(&s->props, HL_GEN_PROPOSALS_PATH,
+	    hl_gen_proposals(arr, version), s->o.gzip_level, err);
+	if (rc == 0)
+		s->prop_version = version;
+	return rc;
+}
+
 /*
  * The window of change segments for version v: from the oldest version
  * kept, whole HL_SNAP_SEG_BIG segments, then HL_SNAP_SEG_MID ones, then
@@ -847,6 +879,8 @@ mutable_entries(const struct entry **out, size_t max, const struct hl_snap *s)
 	}
 	if (n < max)
 		out[n++] = &s->notifs;
+	if (n < max && s->props.path != NULL)
+		out[n++] = &s->props;
 	if (n < max)
 		out[n++] = &s->changes;
 	if (n < max)
@@ -980,6 +1014,7 @@ hl_snap_build(const struct hl_tree **tree, struct hl_snap *s,
 	v = hl_store_version(st);
 	if ((rc = render_lists(s, st, err)) != 0 ||
 	    (rc = render_notifs(s, st, err)) != 0 ||
+	    (rc = render_proposals(s, st, err)) != 0 ||
 	    (rc = render_changes(s, st, v, err)) != 0 ||
 	    (rc = summarise(s, st, v, err)) != 0)
 		goto out;

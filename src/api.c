@@ -25,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -34,6 +35,7 @@
 #include "auth.h"
 #include "item.h"
 #include "log.h"
+#include "review.h"
 #include "store.h"
 #include "validate.h"
 
@@ -107,6 +109,7 @@ struct hl_api {
 	void		(*on_change)(int64_t, void *);
 	void		(*health)(json_t *, void *);
 	void		*payload;
+	const struct hl_review_opts *review;
 	char		*openapi;
 	size_t		 openapi_len;
 	atomic_uint_fast64_t by_class[6];
@@ -148,6 +151,7 @@ static void	h_changes(struct ctx *);
 static void	h_healthz(struct ctx *);
 static void	h_metrics(struct ctx *);
 static void	h_openapi(struct ctx *);
+static void	h_proposals(struct ctx *);
 
 static const struct route routes[] = {
 	{ "auth/create",	M_POST,	"POST", h_auth_create },
@@ -163,6 +167,9 @@ static const struct route routes[] = {
 	{ "healthz",		M_GET | M_HEAD, "GET, HEAD", h_healthz },
 	{ "metrics",		M_GET | M_HEAD, "GET, HEAD", h_metrics },
 	{ "openapi.json",	M_GET | M_HEAD, "GET, HEAD", h_openapi },
+	{ "proposals",		M_GET | M_HEAD, "GET, HEAD", h_proposals },
+	{ "proposals/*",	M_GET | M_HEAD, "GET, HEAD", h_proposals },
+	{ "proposals/*/*",	M_POST, "POST", h_proposals },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -763,7 +770,8 @@ parse_scopes(struct ctx *c, unsigned *out)
 	}
 	return 0;
 bad:
-	fail(c, E_INVALID, "unknown scope; known: admin, write, approve");
+	fail(c, E_INVALID, "unknown scope; known: admin, write, approve, "
+	    "propose");
 	return -1;
 }
 
@@ -774,9 +782,10 @@ h_auth_create(struct ctx *c)
 	struct hl_token t = { 0 };
 	unsigned char hash[32];
 	char secret[HL_AUTH_TOKEN_LEN + 1];
-	const char *name, *by;
-	json_t *o;
+	const char *name, *by, *lists = NULL;
+	json_t *o, *exp;
 	unsigned scopes;
+	int64_t ttl = 0;
 	int rc;
 
 	if (c->api->dev) {
@@ -793,13 +802,26 @@ h_auth_create(struct ctx *c)
 	if (need_body(c) != 0 || field_text(c, "name", MAX_NAME, &name) != 0 ||
 	    parse_scopes(c, &scopes) != 0)
 		return;
+	if (json_object_get(c->body, "lists") != NULL &&
+	    field_text(c, "lists", MAX_FIELD, &lists) != 0)
+		return;
+	exp = json_object_get(c->body, "expires_in");
+	if (exp != NULL && !json_is_null(exp) && !(json_is_integer(exp) &&
+	    json_integer_value(exp) > 0 && (ttl = json_integer_value(exp))) &&
+	    !(json_is_string(exp) && hl_review_duration(&ttl,
+	    json_string_value(exp)) == 0)) {
+		fail(c, E_INVALID, "'expires_in' must be a number of seconds "
+		    "or a duration such as \"90d\"");
+		return;
+	}
 	if ((rc = hl_auth_token_new(secret, &err)) != 0) {
 		fail_hl(c, &err, rc);
 		return;
 	}
 	hl_auth_token_hash(hash, secret);
 	by = c->authed ? c->tok.name : "anonymous";
-	rc = hl_store_token_add(&t, c->api->st, name, hash, scopes, by, &err);
+	rc = hl_store_token_add_limited(&t, c->api->st, name, hash, scopes,
+	    lists, ttl ? (int64_t)time(NULL) + ttl : 0, by, &err);
 	explicit_bzero(hash, sizeof(hash));
 	if (rc != 0) {
 		explicit_bzero(secret, sizeof(secret));
@@ -906,14 +928,154 @@ h_lists(struct ctx *c)
 	if ((a = json_array()) != NULL)
 		for (i = 0; i < n; i++)
 			json_array_append_new(a, json_pack(
-			    "{s:s, s:s, s:s, s:I, s:I}", "id", v[i].id,
+			    "{s:s, s:s, s:s, s:s, s:I, s:I}", "id", v[i].id,
 			    "file", v[i].file, "format",
-			    hl_fmt_name(v[i].fmt), "version",
+			    hl_fmt_name(v[i].fmt), "policy",
+			    v[i].policy == HL_POLICY_REVIEW ? "review" :
+			    "direct", "version",
 			    (json_int_t)v[i].version, "count",
 			    (json_int_t)v[i].count));
 	hl_lists_free(v, n);
 	reply(c, 200, a, NULL, "lists", json_pack("{s:I}", "version",
 	    (json_int_t)hl_store_version(c->api->st)));
+}
+
+/* Review (review.c): the glue between its replies and this envelope. */
+
+static void
+review_send(struct ctx *c, struct hl_review_reply *r)
+{
+	if (r->version > 0)
+		changed(c, r->version);
+	if (r->status == 500 && r->code != NULL)
+		hl_log_warnx("%s %s: %s", c->req->method, c->path, r->msg);
+	reply(c, r->status, r->items, r->code, r->msg, r->extra);
+	r->items = r->extra = NULL;
+	hl_review_reply_clear(r);
+}
+
+static struct hl_review_req
+review_req(struct ctx *c)
+{
+	struct hl_review_req r = { c->api->st, c->api->review,
+	    c->authed ? &c->tok : NULL, c->method == M_POST, NULL, NULL,
+	    c->req->query, c->body };
+
+	return r;
+}
+
+/* 0 direct, 1 proposal, -1 after replying. */
+static int
+review_route(struct ctx *c, const struct hl_list *l)
+{
+	struct hl_review_reply r = { 0 };
+	int rc = hl_review_route_write(&r, &c->tok, l);
+
+	if (rc < 0)
+		review_send(c, &r);
+	return rc;
+}
+
+static int
+review_checks(struct ctx *c, json_t **checks, const char **forced,
+    const struct hl_list *l, const char *value)
+{
+	struct hl_review_reply r = { 0 };
+	struct hl_review_req q = review_req(c);
+
+	if (hl_review_check(&r, checks, forced, &q, l, value) == 0)
+		return 0;
+	review_send(c, &r);
+	return -1;
+}
+
+static void
+review_propose(struct ctx *c, const struct hl_list *l, const char *op,
+    const struct hl_item *in, json_t *checks)
+{
+	struct hl_review_reply r = { 0 };
+	struct hl_review_req q = review_req(c);
+
+	hl_review_propose(&r, &q, l, op, in, checks);
+	review_send(c, &r);
+}
+
+/* A proposed removal: the list must hold the value now. */
+static void
+review_propose_delete(struct ctx *c, const struct hl_list *l,
+    const char *value)
+{
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_item *v = NULL, in = { 0 };
+	char *key, *k;
+	size_t i, n = 0;
+	int rc, found = 0;
+
+	if ((rc = hl_store_items(&v, &n, c->api->st, l->id, 0, &err)) != 0) {
+		fail_hl(c, &err, rc);
+		return;
+	}
+	if ((key = hl_item_key(l->fmt, value)) == NULL) {
+		hl_items_free(v, n);
+		c->nomem = 1;
+		return;
+	}
+	for (i = 0; i < n && !found; i++) {
+		if ((k = hl_item_key(l->fmt, v[i].value)) != NULL &&
+		    strcmp(k, key) == 0) {
+			found = 1;
+			in.value = v[i].value;
+			review_propose(c, l, "delete", &in, NULL);
+		}
+		free(k);
+	}
+	if (!found)
+		fail(c, E_NOT_FOUND, "%s does not hold this value", l->id);
+	free(key);
+	hl_items_free(v, n);
+}
+
+/* The review record of a write an admin forced past the checks. */
+static char *
+forced_record(struct ctx *c, const char *reason, json_t *checks)
+{
+	json_t *o;
+	char *s;
+
+	o = json_pack("{s:s, s:s, s:O?}", "forced_by", c->tok.name,
+	    "force_reason", reason, "gates",
+	    json_object_get(checks, "gates"));
+	if (o == NULL)
+		return NULL;
+	s = json_dumps(o, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(o);
+	return s;
+}
+
+static void
+h_proposals(struct ctx *c)
+{
+	struct hl_review_reply r = { 0 };
+	struct hl_review_req q;
+
+	if (c->method == M_POST) {
+		if (need_auth(c, 0) != 0)
+			return;
+		/* The body is optional: an approval needs none. */
+		if (c->req->body_len > 0 && need_body(c) != 0)
+			return;
+	}
+	q = review_req(c);
+	q.id = c->nseg > 1 ? c->seg[1] : NULL;
+	q.action = c->nseg > 2 ? c->seg[2] : NULL;
+	hl_review_handle(&r, &q);
+	review_send(c, &r);
+}
+
+int
+hl_api_query_get(char **out, const char *query, const char *name)
+{
+	return query_get(out, query, name);
 }
 
 static void
@@ -1014,13 +1176,14 @@ type:
 }
 
 static void
-list_post(struct ctx *c, const struct hl_list *l)
+list_post(struct ctx *c, const struct hl_list *l, int propose)
 {
 	struct hl_err err = HL_ERR_INIT;
 	struct hl_item in = { 0 }, it = { 0 };
 	struct hl_actor who;
-	const char *comment = NULL;
+	const char *comment = NULL, *forced = NULL;
 	char *note = NULL, msg[300];
+	json_t *checks = NULL;
 	int64_t version = 0;
 	int rc, dis = 0, pass = 0;
 
@@ -1046,6 +1209,25 @@ list_post(struct ctx *c, const struct hl_list *l)
 	in.comment = (char *)comment;
 	in.disabled = dis ? HL_DISABLE_TRUE : HL_DISABLE_NO;
 	in.pass = pass;
+	if (!propose && json_is_true(json_object_get(c->body, "propose"))) {
+		if (l->policy == HL_POLICY_DIRECT) {
+			fail(c, E_CONFLICT, "%s is a direct list: this token "
+			    "writes it without review", l->id);
+			goto out;
+		}
+		propose = 1;
+	}
+	if (review_checks(c, &checks, &forced, l, in.value) != 0)
+		goto out;
+	if (propose) {
+		review_propose(c, l, "add", &in, checks);
+		goto out;
+	}
+	if (forced != NULL && (in.review = forced_record(c, forced,
+	    checks)) == NULL) {
+		c->nomem = 1;
+		goto out;
+	}
 	who = actor(c);
 	rc = hl_store_item_add(&it, &version, c->api->st, l->id, &in, &who,
 	    &err);
@@ -1064,16 +1246,18 @@ list_post(struct ctx *c, const struct hl_list *l)
 	else
 		snprintf(msg, sizeof(msg), "added to %s", l->id);
 	reply(c, 201, one(hl_item_json(&it, l->id, l->fmt)), NULL, msg,
-	    json_pack("{s:I}", "version", (json_int_t)version));
+	    json_pack("{s:I, s:o*}", "version", (json_int_t)version,
+	    "checks", json_incref(checks)));
 out:
 	in.comment = NULL;
 	hl_item_clear(&in);
 	hl_item_clear(&it);
+	json_decref(checks);
 	free(note);
 }
 
 static void
-list_delete(struct ctx *c, const struct hl_list *l)
+list_delete(struct ctx *c, const struct hl_list *l, int propose)
 {
 	struct hl_err err = HL_ERR_INIT;
 	struct hl_item it = { 0 };
@@ -1110,6 +1294,10 @@ list_delete(struct ctx *c, const struct hl_list *l)
 		fail(c, from_hl(rc), "pattern: %s", err.msg);
 		goto out;
 	}
+	if (propose) {
+		review_propose_delete(c, l, value);
+		goto out;
+	}
 	who = actor(c);
 	rc = hl_store_item_del(&it, &version, c->api->st, l->id, value, &who,
 	    &err);
@@ -1134,10 +1322,9 @@ h_list(struct ctx *c)
 {
 	struct hl_err err = HL_ERR_INIT;
 	struct hl_list l = { 0 };
-	int rc;
+	int rc, propose = 0;
 
-	if (c->method & (M_POST | M_DELETE) &&
-	    need_auth(c, HL_SCOPE_WRITE) != 0)
+	if (c->method & (M_POST | M_DELETE) && need_auth(c, 0) != 0)
 		return;
 	if ((rc = hl_store_list(&l, c->api->st, c->seg[1], &err)) != 0) {
 		if (rc == HL_ENOTFOUND)
@@ -1147,12 +1334,15 @@ h_list(struct ctx *c)
 			fail_hl(c, &err, rc);
 		return;
 	}
-	if (c->method & (M_GET | M_HEAD))
+	if (c->method & (M_POST | M_DELETE) &&
+	    (propose = review_route(c, &l)) < 0)
+		;
+	else if (c->method & (M_GET | M_HEAD))
 		list_get(c, &l);
 	else if (c->method == M_POST)
-		list_post(c, &l);
+		list_post(c, &l, propose);
 	else
-		list_delete(c, &l);
+		list_delete(c, &l, propose);
 	hl_list_clear(&l);
 }
 
@@ -1481,6 +1671,7 @@ hl_api_new(struct hl_api **out, const struct hl_api_opts *o,
 	api->on_change = o->on_change;
 	api->health = o->health;
 	api->payload = o->payload;
+	api->review = o->review;
 	load_openapi(api, o->openapi_file);
 	*out = api;
 	return 0;

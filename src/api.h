@@ -38,6 +38,7 @@
 
 struct hl_store;
 struct hl_api;
+struct hl_review_opts;
 
 /* The largest request body accepted, in bytes. */
 #define HL_API_MAX_BODY		65536
@@ -59,6 +60,8 @@ struct hl_api_opts {
 	 * beside the executable, then ./schema/openapi.json.
 	 */
 	const char	*openapi_file;
+	/* Review: checks and policy (review.h); NULL: no checks. */
+	const struct hl_review_opts *review;
 };
 
 #define HL_API_OPTS_INIT { .store = NULL }
@@ -131,5 +134,12 @@ void	hl_api_observe(struct hl_api *api, unsigned status, uint64_t usec);
  * 0, HL_EINVAL (message in err) or HL_ENOMEM.
  */
 int	hl_api_path_decode(char **out, const char *raw, struct hl_err *err);
+
+/*
+ * The decoded value of query parameter name (its first occurrence) in a
+ * raw query.  Returns 0 with *out malloc'd, HL_ENOTFOUND, HL_EINVAL (a bad
+ * %-escape or a NUL) or HL_ENOMEM.
+ */
+int	hl_api_query_get(char **out, const char *query, const char *name);
 
 #endif

@@ -3,6 +3,8 @@
  */
 #include <ctype.h>
 #include <errno.h>
+#include <fnmatch.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +47,8 @@ hl_config_defaults(struct hl_config *c)
 	c->manifest_ttl = 7 * 24 * 3600;
 	c->poll_interval = 60;
 	c->threads = 4;
+	c->mass_share = 5;
+	c->mass_items = 100;
 	if ((c->listen = strdup("127.0.0.1:8080")) == NULL ||
 	    (c->db = strdup("var/helios.sqlite")) == NULL ||
 	    (c->profile = strdup("prod")) == NULL ||
@@ -78,6 +82,21 @@ hl_config_set(struct hl_config *c, const char *key, const char *v,
 		return set_str(&c->git_author_name, v, err);
 	if (strcmp(key, "git_author_email") == 0)
 		return set_str(&c->git_author_email, v, err);
+	if (strcmp(key, "review_lists") == 0)
+		return set_str(&c->review_lists, v, err);
+	if (strcmp(key, "ham_corpus") == 0)
+		return set_str(&c->ham_corpus, v, err);
+	if (strcmp(key, "self_approve") == 0) {
+		if (strcmp(v, "yes") != 0 && strcmp(v, "no") != 0)
+			return hl_err_set(err, HL_EINVAL, "self_approve: want"
+			    " yes or no, not \"%s\"", v);
+		c->self_approve = strcmp(v, "yes") == 0;
+		return 0;
+	}
+	if (strcmp(key, "mass_change_share") == 0)
+		return set_int(&c->mass_share, key, v, 0, 100, err);
+	if (strcmp(key, "mass_change_items") == 0)
+		return set_int(&c->mass_items, key, v, 0, INT32_MAX, err);
 	if (strcmp(key, "profile") == 0) {
 		if (strcmp(v, "dev") != 0 && strcmp(v, "prod") != 0)
 			return hl_err_set(err, HL_EINVAL, "profile: want dev"
@@ -171,7 +190,33 @@ hl_config_free(struct hl_config *c)
 	free(c->site_dir);
 	free(c->git_author_name);
 	free(c->git_author_email);
+	free(c->review_lists);
+	free(c->ham_corpus);
 	for (i = 0; i < c->ntargets; i++)
 		free(c->targets[i]);
 	memset(c, 0, sizeof(*c));
+}
+
+int
+hl_config_list_match(const char *set, const char *id)
+{
+	char pat[128];
+	const char *p, *e;
+	size_t n;
+
+	for (p = set; p != NULL && *p != '\0'; p = *e ? e + 1 : e) {
+		while (*p == ' ' || *p == ',')
+			p++;
+		e = p + strcspn(p, ",");
+		n = (size_t)(e - p);
+		while (n > 0 && p[n - 1] == ' ')
+			n--;
+		if (n == 0 || n >= sizeof(pat))
+			continue;
+		memcpy(pat, p, n);
+		pat[n] = '\0';
+		if (fnmatch(pat, id, 0) == 0)
+			return 1;
+	}
+	return 0;
 }

@@ -17,6 +17,19 @@
  *   signing_key = /etc/helios/manifest.key
  *   git_author_name = Helios
  *   git_author_email = helios@example.net
+ *   review_lists = blacklist-*, watch-keyword
+ *   self_approve = no
+ *   ham_corpus = /etc/helios/ham.txt
+ *   mass_change_share = 5
+ *   mass_change_items = 100
+ *
+ * review_lists names the lists (ids or fnmatch patterns, comma-separated)
+ * whose policy is review: a write by a token without approve becomes a
+ * proposal.  The others are direct.  self_approve lets a requester approve
+ * their own proposal.  ham_corpus is legitimate text, one document a
+ * line, that the checks match new patterns against.  A change that would
+ * remove more than mass_change_share percent or mass_change_items items
+ * of a list, or empty it, is held for an admin (see README.md).
  */
 #ifndef HL_CONFIG_H
 #define HL_CONFIG_H
@@ -42,7 +55,18 @@ struct hl_config {
 	int64_t	 manifest_ttl;		/* seconds until a manifest expires */
 	int64_t	 poll_interval;		/* seconds clients should wait */
 	int	 threads;		/* HTTP worker threads */
+	char	*review_lists;		/* lists under review, or NULL */
+	int	 self_approve;		/* a requester may approve */
+	char	*ham_corpus;		/* known-good text, or NULL */
+	int64_t	 mass_share;		/* percent of a list */
+	int64_t	 mass_items;		/* items */
 };
+
+/*
+ * 1 when id matches one of the comma-separated fnmatch patterns of set
+ * (spaces around them ignored); 0 when set is NULL or none matches.
+ */
+int	hl_config_list_match(const char *set, const char *id);
 
 /* Fills c with the defaults (var/helios.sqlite, var/public, ...). */
 int	hl_config_defaults(struct hl_config *c);

@@ -393,6 +393,7 @@ hl_http_start(struct hl_http **out, const struct hl_http_opts *o,
 	ao.health = o->health;
 	ao.payload = o->payload;
 	ao.openapi_file = o->openapi_file;
+	ao.review = o->review;
 	if ((rc = hl_api_new(&h->api, &ao, err)) != 0)
 		goto fail;
 	if ((h->fd = listen_on(o->listen, &v6, &h->port, err)) < 0) {

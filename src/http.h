@@ -48,6 +48,8 @@ struct hl_http_opts {
 	void		(*health)(json_t *obj, void *payload);
 	/* The OpenAPI document; NULL: see struct hl_api_opts. */
 	const char	*openapi_file;
+	/* Review: checks and policy; see struct hl_api_opts. */
+	const struct hl_review_opts *review;
 };
 
 #define HL_HTTP_OPTS_INIT { .listen = "127.0.0.1:8080", .threads = 4, \

@@ -17,17 +17,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <curl/curl.h>
 
 #include "auth.h"
+#include "checks.h"
 #include "client.h"
 #include "cmd.h"
 #include "config.h"
 #include "http.h"
 #include "log.h"
 #include "publisher.h"
+#include "review.h"
 #include "static.h"
 #include "store.h"
 #include "textfmt.h"
@@ -38,13 +41,14 @@ static const char synopsis[] =
 "                    [--profile dev|prod] [--public DIR] [--target URL]...\n"
 "                    [--admin-token-file FILE] [-dv]\n"
 "       helios migrate [--db PATH]\n"
-"       helios token create NAME [--scope admin,write] [--db PATH]\n"
+"       helios token create NAME [--scope SCOPES] [--lists PATTERNS]\n"
+"                          [--expires DURATION] [--db PATH]\n"
 "       helios token list [--db PATH]\n"
 "       helios token revoke ID [--db PATH]\n"
 "       helios publish [--config FILE] [--db PATH] [--target URL]...\n"
 "       helios verify [--key PUBKEY] [--max-size BYTES] DIR|URL\n"
-"       helios import [--db PATH] [--mirror [--dry-run]] [--strict]\n"
-"                     [--list ID FILE]... [FILE|DIR]...\n"
+"       helios import [--db PATH] [--mirror [--dry-run] [--confirm REASON]]\n"
+"                     [--strict] [--list ID FILE]... [FILE|DIR]...\n"
 "       helios import --git PATH [--rev REV] [--history | --sync]\n"
 "                     [--alias FILE=LIST:FORMAT]... [--dry-run] [--db PATH]\n"
 "       helios export [--db PATH] DIR\n"
@@ -66,8 +70,8 @@ usage(int status)
 /* Options shared by the store-using subcommands. */
 enum {
 	OPT_CONFIG = 256, OPT_LISTEN, OPT_DB, OPT_PROFILE, OPT_PUBLIC,
-	OPT_TARGET, OPT_ADMIN_FILE, OPT_SCOPE, OPT_LIST, OPT_MIRROR,
-	OPT_DRY_RUN, OPT_STRICT,
+	OPT_TARGET, OPT_ADMIN_FILE, OPT_SCOPE, OPT_LIST, OPT_LISTS,
+	OPT_EXPIRES, OPT_MIRROR, OPT_DRY_RUN, OPT_STRICT, OPT_CONFIRM,
 };
 
 static const struct option long_opts[] = {
@@ -83,6 +87,9 @@ static const struct option long_opts[] = {
 	{ "mirror", no_argument, NULL, OPT_MIRROR },
 	{ "dry-run", no_argument, NULL, OPT_DRY_RUN },
 	{ "strict", no_argument, NULL, OPT_STRICT },
+	{ "lists", required_argument, NULL, OPT_LISTS },
+	{ "expires", required_argument, NULL, OPT_EXPIRES },
+	{ "confirm", required_argument, NULL, OPT_CONFIRM },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -92,10 +99,13 @@ struct opts {
 	int			 debug;
 	int			 verbose;
 	char			*scope;
+	char			*token_lists;	/* token create --lists */
+	char			*expires;	/* token create --expires */
+	int			 mirror;	/* import --mirror */
+	char			*confirm;	/* import --confirm REASON */
 	char			*lists[64];	/* --list ID FILE pairs */
 	char			*list_files[64];
 	int			 nlists;
-	int			 mirror;	/* import */
 	int			 dry_run;
 	int			 strict;
 };
@@ -144,6 +154,15 @@ parse_opts_mode(struct opts *o, int argc, char **argv, const char *optstring)
 			break;
 		case OPT_SCOPE:
 			o->scope = optarg;
+			break;
+		case OPT_LISTS:
+			o->token_lists = optarg;
+			break;
+		case OPT_EXPIRES:
+			o->expires = optarg;
+			break;
+		case OPT_CONFIRM:
+			o->confirm = optarg;
 			break;
 		case OPT_LIST:
 			if (optind >= argc || o->nlists == 64)
@@ -217,7 +236,7 @@ open_store(const char *path)
 /* Mints a token; prints nothing.  The secret goes to secret (65 bytes). */
 static int64_t
 mint(struct hl_store *st, const char *name, unsigned scopes,
-    const char *by, char secret[65])
+    const char *lists, int64_t expires_at, const char *by, char secret[65])
 {
 	unsigned char hash[32];
 	struct hl_token t;
@@ -227,7 +246,8 @@ mint(struct hl_store *st, const char *name, unsigned scopes,
 	if (hl_auth_token_new(secret, &e) != 0)
 		errx(1, "%s", e.msg);
 	hl_auth_token_hash(hash, secret);
-	if (hl_store_token_add(&t, st, name, hash, scopes, by, &e) != 0)
+	if (hl_store_token_add_limited(&t, st, name, hash, scopes, lists,
+	    expires_at, by, &e) != 0)
 		errx(1, "%s", e.msg);
 	id = t.id;
 	hl_token_clear(&t);
@@ -247,7 +267,7 @@ first_admin(struct hl_store *st, const char *file)
 	if (hl_store_admin_count(st) > 0)
 		return;
 	mint(st, "admin", HL_SCOPE_ADMIN | HL_SCOPE_WRITE | HL_SCOPE_APPROVE,
-	    "helios serve", secret);
+	    NULL, 0, "helios serve", secret);
 	make_parent(file);
 	(void)unlink(file);
 	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
@@ -324,6 +344,27 @@ snap_opts(struct hl_snap_opts *s, const struct hl_config *c)
 	s->signing_key = c->signing_key;
 }
 
+/* Each list's policy, from the config's review_lists. */
+static void
+set_policies(struct hl_store *st, const struct hl_config *c)
+{
+	struct hl_list *v = NULL;
+	struct hl_err e = HL_ERR_INIT;
+	size_t n = 0, i;
+	int policy;
+
+	if (hl_store_lists(&v, &n, st, &e) != 0)
+		hl_fatalx("%s", e.msg);
+	for (i = 0; i < n; i++) {
+		policy = hl_config_list_match(c->review_lists, v[i].id) ?
+		    HL_POLICY_REVIEW : HL_POLICY_DIRECT;
+		if (policy != v[i].policy &&
+		    hl_store_list_policy_set(st, v[i].id, policy, &e) != 0)
+			hl_fatalx("%s", e.msg);
+	}
+	hl_lists_free(v, n);
+}
+
 static int
 cmd_serve(int argc, char **argv)
 {
@@ -334,6 +375,7 @@ cmd_serve(int argc, char **argv)
 	struct hl_http_opts ho = HL_HTTP_OPTS_INIT;
 	struct hl_publisher_opts po;
 	struct serve_ctx ctx = { NULL };
+	struct hl_review_opts review = { NULL, 0 };
 	struct hl_err e = HL_ERR_INIT;
 	const char *targets[HL_CONFIG_MAX_TARGETS + 1];
 	char dirbuf[PATH_MAX + 8];
@@ -353,6 +395,10 @@ cmd_serve(int argc, char **argv)
 
 	st = open_store(o.cfg.db);
 	first_admin(st, o.cfg.admin_token_file);
+	set_policies(st, &o.cfg);
+	if (hl_checks_new(&review.checks, o.cfg.ham_corpus, &e) != 0)
+		hl_fatalx("%s", e.msg);
+	review.self_approve = o.cfg.self_approve;
 
 	memset(&po, 0, sizeof(po));
 	po.db = o.cfg.db;
@@ -373,6 +419,7 @@ cmd_serve(int argc, char **argv)
 	ho.on_change = on_change;
 	ho.health = on_health;
 	ho.payload = &ctx;
+	ho.review = &review;
 	if (hl_http_start(&http, &ho, &e) != 0)
 		hl_fatalx("%s", e.msg);
 	hl_log_info("helios serving http://%s/ (api and public tree), db %s,"
@@ -389,6 +436,7 @@ cmd_serve(int argc, char **argv)
 	hl_http_stop(http);
 	hl_publisher_stop(ctx.pub);
 	hl_static_free(site);
+	hl_checks_free(review.checks);
 	hl_store_close(st);
 	hl_config_free(&o.cfg);
 	return 0;
@@ -419,6 +467,7 @@ cmd_token(int argc, char **argv)
 	struct hl_err e = HL_ERR_INIT;
 	char secret[65], sc[64], *end;
 	unsigned scopes = HL_SCOPE_WRITE;
+	int64_t ttl = 0;
 	size_t n = 0, i;
 	long long id;
 	int ind;
@@ -427,15 +476,23 @@ cmd_token(int argc, char **argv)
 		usage(1);
 	ind = parse_opts(&o, argc - 1, argv + 1) + 1;
 	if (strcmp(argv[1], "create") == 0 && ind == argc - 1) {
-		if (o.scope && hl_scopes_parse(&scopes, o.scope) != 0)
+		if (o.scope && (hl_scopes_parse(&scopes, o.scope) != 0 ||
+		    scopes == 0))
 			errx(1, "--scope: want a list of admin, write,"
-			    " approve");
+			    " approve, propose");
+		if (o.expires && hl_review_duration(&ttl, o.expires) != 0)
+			errx(1, "--expires: want a duration such as 90d, 12h,"
+			    " 30m or 3600 (seconds), not %s", o.expires);
+		if (o.token_lists && *o.token_lists == '\0')
+			errx(1, "--lists: want list ids or patterns");
 		st = open_store(o.cfg.db);
-		id = mint(st, argv[ind], scopes, "helios token create",
-		    secret);
+		id = mint(st, argv[ind], scopes, o.token_lists,
+		    ttl ? (int64_t)time(NULL) + ttl : 0,
+		    "helios token create", secret);
 		hl_scopes_format(sc, sizeof(sc), scopes);
-		printf("token %lld (%s, %s), shown once:\n%s\n", id,
-		    argv[ind], sc, secret);
+		printf("token %lld (%s, %s%s%s), shown once:\n%s\n", id,
+		    argv[ind], sc, o.token_lists ? ", lists " : "",
+		    o.token_lists ? o.token_lists : "", secret);
 		explicit_bzero(secret, sizeof(secret));
 	} else if (strcmp(argv[1], "list") == 0 && ind == argc) {
 		st = open_store(o.cfg.db);
@@ -445,9 +502,12 @@ cmd_token(int argc, char **argv)
 		    "STATE");
 		for (i = 0; i < n; i++) {
 			hl_scopes_format(sc, sizeof(sc), v[i].scopes);
-			printf("%-6lld %-24s %-20s %s\n", (long long)v[i].id,
-			    v[i].name, sc, v[i].revoked_at ? "revoked" :
-			    "valid");
+			printf("%-6lld %-24s %-20s %s%s%s\n",
+			    (long long)v[i].id, v[i].name, sc,
+			    v[i].revoked_at ? "revoked" : v[i].expires_at &&
+			    v[i].expires_at <= (int64_t)time(NULL) ?
+			    "expired" : "valid", v[i].lists ? " lists=" : "",
+			    v[i].lists ? v[i].lists : "");
 		}
 		hl_tokens_free(v, n);
 	} else if (strcmp(argv[1], "revoke") == 0 && ind == argc - 1) {
@@ -608,6 +668,35 @@ list_for(struct hl_list *lists, size_t n, const char *path)
 	return NULL;
 }
 
+/*
+ * import --mirror: a removal the mass-change gate holds (review.h) stops
+ * the import, with nothing written, unless confirmed with a reason.  The
+ * removals are counted by a dry run of the mirror itself.
+ */
+static void
+mirror_gate(const struct import_file *f, struct hl_store *st,
+    const struct hl_config *c, const char *confirm)
+{
+	struct hl_store_mirror m;
+	struct hl_list l;
+	struct hl_actor who = { .name = "import" };
+	struct hl_err e = HL_ERR_INIT;
+
+	memset(&m, 0, sizeof(m));
+	m.dry_run = 1;
+	if (hl_store_list(&l, st, f->list, &e) != 0 ||
+	    hl_store_mirror(&m, st, f->list, f->items, f->n, &who, &e) != 0)
+		errx(1, "%s: %s", f->path, e.msg);
+	if (confirm == NULL && hl_review_mass_held(l.count,
+	    (int64_t)m.removed, c->mass_share, c->mass_items))
+		errx(1, "%s: held: --mirror would remove %zu of the %lld items"
+		    " of %s (more than %lld%% or %lld items, or all); nothing"
+		    " was written; confirm with --confirm REASON", f->path,
+		    m.removed, (long long)l.count, f->list,
+		    (long long)c->mass_share, (long long)c->mass_items);
+	hl_list_clear(&l);
+}
+
 static int
 cmd_import(int argc, char **argv)
 {
@@ -620,6 +709,7 @@ cmd_import(int argc, char **argv)
 	struct hl_actor who = { .name = "import" };
 	struct hl_err e = HL_ERR_INIT;
 	struct dirent *de;
+	char actor[200];
 	struct stat sb;
 	char path[PATH_MAX];
 	size_t nl = 0, nf = 0, i, added;
@@ -665,9 +755,18 @@ cmd_import(int argc, char **argv)
 		}
 		closedir(d);
 	}
+	if (o.confirm != NULL && (!o.mirror || *o.confirm == '\0'))
+		errx(1, "--confirm REASON goes with --mirror");
 	/* Everything is parsed and checked before anything is written. */
 	for (i = 0; i < nf; i++)
 		import_parse(&files[i], st, o.strict);
+	for (i = 0; o.mirror && !o.dry_run && i < nf; i++)
+		mirror_gate(&files[i], st, &o.cfg, o.confirm);
+	if (o.confirm != NULL) {
+		snprintf(actor, sizeof(actor), "import --mirror, confirmed: %s",
+		    o.confirm);
+		who.name = actor;
+	}
 	for (i = 0; i < nf; i++) {
 		m.dry_run = o.dry_run;
 		m.diff = &diff;

@@ -674,8 +674,10 @@ check_quoting(const char *v, size_t len, struct hl_err *err)
 	return 0;
 }
 
+/* On success, *keep (when not NULL) receives the compiled code. */
 static int
-check_pattern(char **note, const char *v, size_t len, struct hl_err *err)
+check_pattern(char **note, const char *v, size_t len, pcre2_code **keep,
+    struct hl_err *err)
 {
 	pcre2_compile_context *cc = NULL;
 	pcre2_code *code = NULL;
@@ -723,6 +725,10 @@ check_pattern(char **note, const char *v, size_t len, struct hl_err *err)
 	if (applied != 0 && note != NULL &&
 	    make_note(note, v, first, flen, applied) != 0)
 		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+	if (rc == 0 && keep != NULL) {
+		*keep = code;
+		code = NULL;
+	}
 out:
 	pcre2_code_free(code);
 	pcre2_compile_context_free(cc);
@@ -906,7 +912,7 @@ hl_validate_value(char **note, int fmt, const char *value,
 		if ((rc = check_line(fmt, value, len, err)) != 0 ||
 		    (rc = check_quoting(value, len, err)) != 0)
 			return rc;
-		return check_pattern(note, value, len, err);
+		return check_pattern(note, value, len, NULL, err);
 	case HL_FMT_YAML_CIDR:
 		return check_cidr(value, err);
 	case HL_FMT_YAML_NS:
@@ -917,6 +923,16 @@ hl_validate_value(char **note, int fmt, const char *value,
 		return hl_err_set(err, HL_EINVAL, "unknown list format %d",
 		    fmt);
 	}
+}
+
+int
+hl_validate_compile(pcre2_code **out, char **note, const char *value,
+    struct hl_err *err)
+{
+	*out = NULL;
+	if (note != NULL)
+		*note = NULL;
+	return check_pattern(note, value, strlen(value), out, err);
 }
 
 int

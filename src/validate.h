@@ -26,6 +26,11 @@
 
 #include <stddef.h>
 
+#ifndef PCRE2_CODE_UNIT_WIDTH
+#define PCRE2_CODE_UNIT_WIDTH 8
+#endif
+#include <pcre2.h>
+
 #include "err.h"
 
 /*
@@ -98,6 +103,16 @@ int	hl_validate_value(char **note, int fmt, const char *value,
  */
 int	hl_validate_list_value(char **note, const char *list, int fmt,
 	    const char *value, struct hl_err *err);
+
+/*
+ * Compiles value, a pattern, as hl_validate_value does (same options,
+ * same stand-ins for the regex module's own constructs; *note says which,
+ * as there), without the line rules.  On success *out is the PCRE2 code,
+ * owned by the caller (pcre2_code_free).  Returns 0, HL_EINVAL (with
+ * PCRE2's message) or HL_ENOMEM; *out and *note are then NULL.
+ */
+int	hl_validate_compile(pcre2_code **out, char **note, const char *value,
+	    struct hl_err *err);
 
 /*
  * Checks the comment of a yaml item: at most HL_VALIDATE_MAX_COMMENT

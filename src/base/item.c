@@ -51,7 +51,8 @@ hl_fmt_is_yaml(int fmt)
 	    fmt == HL_FMT_YAML_ASN;
 }
 
-static const char *scope_names[] = { "write", "approve", "admin" };
+static const char *scope_names[] = { "write", "approve", "admin",
+    "propose" };
 #define NSCOPES (sizeof(scope_names) / sizeof(scope_names[0]))
 
 int
@@ -112,6 +113,7 @@ hl_item_clear(struct hl_item *it)
 	free(it->keys);
 	free(it->src);
 	free(it->origin);
+	free(it->review);
 	memset(it, 0, sizeof(*it));
 }
 
@@ -141,10 +143,11 @@ hl_item_copy(struct hl_item *dst, const struct hl_item *src)
 {
 	*dst = *src;
 	dst->value = dst->comment = dst->created_by = dst->modified_by = NULL;
-	dst->keys = dst->src = dst->origin = NULL;
+	dst->keys = dst->src = dst->origin = dst->review = NULL;
 	if (dup_str(&dst->value, src->value) != 0 ||
 	    dup_str(&dst->origin, src->origin) != 0 ||
 	    dup_str(&dst->src, src->src) != 0 ||
+	    dup_str(&dst->review, src->review) != 0 ||
 	    dup_str(&dst->keys, src->keys) != 0 ||
 	    dup_str(&dst->comment, src->comment) != 0 ||
 	    dup_str(&dst->created_by, src->created_by) != 0 ||
@@ -207,6 +210,7 @@ hl_token_clear(struct hl_token *t)
 		return;
 	free(t->name);
 	free(t->created_by);
+	free(t->lists);
 	memset(t, 0, sizeof(*t));
 }
 
@@ -310,6 +314,9 @@ hl_item_json(const struct hl_item *it, const char *list, int fmt)
 	if (it->dup_of > 0)
 		json_object_set_new(o, "dup_of",
 		    json_integer((json_int_t)it->dup_of));
+	if (it->review != NULL)
+		json_object_set_new(o, "review", json_loads(it->review, 0,
+		    NULL));
 	return o;
 }
 
@@ -347,6 +354,11 @@ hl_token_json(const struct hl_token *t)
 	    json_integer((json_int_t)t->revoked_at) : json_null());
 	json_object_set_new(o, "last_used_at", t->last_used_at ?
 	    json_integer((json_int_t)t->last_used_at) : json_null());
+	if (t->lists != NULL)
+		json_object_set_new(o, "lists", json_string(t->lists));
+	if (t->expires_at != 0)
+		json_object_set_new(o, "expires_at",
+		    json_integer((json_int_t)t->expires_at));
 	return o;
 }
 
@@ -490,7 +502,7 @@ hl_item_json_write(struct hl_buf *b, const struct hl_item *it,
 	 */
 	bound = 512 + 6 * (2 * slen(it->value) + slen(it->comment) +
 	    slen(it->created_by) + slen(it->modified_by) + slen(list) +
-	    slen(it->src)) + slen(it->origin);
+	    slen(it->src)) + slen(it->origin) + slen(it->review);
 	if (hl_buf_grow(b, bound) != 0)
 		return HL_ENOMEM;
 	hl_buf_putc(b, '{');
@@ -539,6 +551,11 @@ hl_item_json_write(struct hl_buf *b, const struct hl_item *it,
 	if (it->pass) {
 		put_key(b, &first, "pass");
 		hl_buf_puts(b, "true");
+	}
+	if (it->review != NULL) {
+		/* Stored as compact JSON with sorted keys: copied as is. */
+		put_key(b, &first, "review");
+		hl_buf_puts(b, it->review);
 	}
 	if (it->verbatim == HL_VERBATIM_SKIPPED) {
 		put_key(b, &first, "skipped");
@@ -601,6 +618,12 @@ hl_item_from_json(struct hl_item *out, json_t *rec)
 	}
 	if (json_is_object(json_object_get(rec, "origin")) &&
 	    (out->origin = json_dumps(json_object_get(rec, "origin"),
+	    JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
+		hl_item_clear(out);
+		return HL_ENOMEM;
+	}
+	if (json_is_object(json_object_get(rec, "review")) &&
+	    (out->review = json_dumps(json_object_get(rec, "review"),
 	    JSON_COMPACT | JSON_SORT_KEYS)) == NULL) {
 		hl_item_clear(out);
 		return HL_ENOMEM;

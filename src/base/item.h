@@ -100,7 +100,12 @@ struct hl_item {
 	int64_t	 modified_at;
 	char	*modified_by;
 	int64_t	 token_id;	/* 0 when not made through the API */
+	char	*review;	/* JSON of the review that published it
+				   (compact, sorted keys), or NULL */
 };
+
+/* A list's policy: a write publishes at once, or is proposed. */
+enum { HL_POLICY_DIRECT = 0, HL_POLICY_REVIEW = 1 };
 
 struct hl_list {
 	char	*id;		/* "watch-keyword" */
@@ -108,6 +113,7 @@ struct hl_list {
 	int	 fmt;		/* enum hl_fmt */
 	int64_t	 version;	/* version of its last change; 0 if never */
 	int64_t	 count;		/* items, verbatim lines excluded */
+	int	 policy;	/* HL_POLICY_* */
 };
 
 struct hl_notif {
@@ -127,6 +133,7 @@ enum {
 	HL_SCOPE_WRITE = 1 << 0,
 	HL_SCOPE_APPROVE = 1 << 1,
 	HL_SCOPE_ADMIN = 1 << 2,
+	HL_SCOPE_PROPOSE = 1 << 3,
 };
 /* "admin,write" <-> bits; 0 on success, HL_EINVAL on an unknown name. */
 int	hl_scopes_parse(unsigned *out, const char *s);
@@ -141,6 +148,9 @@ struct hl_token {
 	char	*created_by;
 	int64_t	 revoked_at;	/* 0 while valid */
 	int64_t	 last_used_at;
+	char	*lists;		/* "watch-*,blacklist-website": the lists it
+				   may act on (fnmatch patterns); NULL: all */
+	int64_t	 expires_at;	/* 0: never */
 	unsigned char hash[32];	/* SHA-256 of the secret, as stored */
 };
 

@@ -50,8 +50,10 @@ hl_manifest_render(struct hl_buf *out, const struct hl_manifest_info *m,
 	for (i = 0; lists && i < m->nlists; i++) {
 		l = m->lists[i].info;
 		json_array_append_new(lists, json_pack(
-		    "{s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "id", l->id,
+		    "{s:s, s:s, s:s, s:s, s:I, s:I, s:s, s:s}", "id", l->id,
 		    "file", l->file, "format", hl_fmt_name(l->fmt),
+		    "policy", l->policy == HL_POLICY_REVIEW ? "review" :
+		    "direct",
 		    "version", (json_int_t)l->version,
 		    "count", (json_int_t)l->count,
 		    "json", m->lists[i].json, "text", m->lists[i].text));

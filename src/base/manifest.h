@@ -21,6 +21,7 @@
  *    "format": 1, "generated_at": 1796000000,
  *    "lists": [{"count": 120, "file": "bad_keywords.txt", "format": "plain",
  *               "id": "blacklist-keyword", "json": "lists/blacklist-keyword.json",
+ *               "policy": "direct" | "review",
  *               "text": "lists/blacklist-keyword.txt", "version": 40}, ...],
  *    "notifications_version": 12, "poll_interval": 60,
  *    "previous": "aa11..." | null, "version": 42}

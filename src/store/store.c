@@ -21,6 +21,7 @@
 
 #include "migrate.h"
 #include "store.h"
+#include "store_int.h"
 
 #define NOTIFS_LIST	"notifications"
 
@@ -40,24 +41,25 @@ static const char *const queries[Q_N] = {
 	[Q_LIST_FMT] = "SELECT format FROM lists WHERE id = ?1",
 	[Q_ITEM_BY_KEY] = "SELECT id, pos, value, comment, disabled, pass,"
 	    " ns_seq, verbatim, created_at, created_by, modified_at,"
-	    " modified_by, token_id, yaml_keys, src, dup_of, origin FROM items"
-	    " WHERE list_id = ?1 AND vkey = ?2",
+	    " modified_by, token_id, yaml_keys, src, dup_of, origin, review"
+	    " FROM items WHERE list_id = ?1 AND vkey = ?2",
 	[Q_ITEM_NEXT_POS] = "SELECT COALESCE(MAX(pos) + 1, 0) FROM items"
 	    " WHERE list_id = ?1",
 	[Q_ITEM_INSERT] = "INSERT INTO items (list_id, pos, value, vkey,"
 	    " verbatim, comment, disabled, pass, ns_seq, created_at,"
 	    " created_by, modified_at, modified_by, token_id, yaml_keys,"
-	    " src, dup_of, origin)"
+	    " src, dup_of, origin, review)"
 	    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12,"
-	    " ?13, ?14, ?15, ?16, ?17, ?18)",
+	    " ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
 	[Q_ITEM_DELETE] = "DELETE FROM items WHERE id = ?1",
 	[Q_EVENT_INSERT] = "INSERT INTO events (at, op, list_id, value,"
 	    " record, actor, token_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
 	[Q_LIST_SET_VERSION] = "UPDATE lists SET version = ?2,"
 	    " count = count + ?3 WHERE id = ?1",
 	[Q_TOKEN_FIND] = "SELECT id, name, scopes, created_at, created_by,"
-	    " revoked_at, last_used_at, hash FROM tokens"
-	    " WHERE hash = ?1 AND revoked_at IS NULL",
+	    " revoked_at, last_used_at, hash, lists, expires_at FROM tokens"
+	    " WHERE hash = ?1 AND revoked_at IS NULL AND (expires_at IS NULL"
+	    " OR expires_at > ?2)",
 };
 
 struct wop;
@@ -268,8 +270,8 @@ hl_store_admin_count(struct hl_store *st)
 	    " NULL AND (',' || scopes || ',') LIKE '%,admin,%'");
 }
 
-#define LIST_COLS "SELECT l.id, l.file, l.format, l.version, l.count" \
-	" FROM lists l"
+#define LIST_COLS "SELECT l.id, l.file, l.format, l.version, l.count," \
+	" l.policy FROM lists l"
 
 static int
 read_list(struct hl_list *l, sqlite3_stmt *s)
@@ -280,6 +282,8 @@ read_list(struct hl_list *l, sqlite3_stmt *s)
 	l->fmt = hl_fmt_parse((const char *)sqlite3_column_text(s, 2));
 	l->version = sqlite3_column_int64(s, 3);
 	l->count = sqlite3_column_int64(s, 4);
+	l->policy = strcmp((const char *)sqlite3_column_text(s, 5),
+	    "review") == 0 ? HL_POLICY_REVIEW : HL_POLICY_DIRECT;
 	return l->id && l->file ? 0 : HL_ENOMEM;
 }
 
@@ -393,6 +397,7 @@ read_item(struct hl_item *it, sqlite3_stmt *s)
 	it->src = col_str(s, 14);
 	it->dup_of = sqlite3_column_int64(s, 15);
 	it->origin = col_str(s, 16);
+	it->review = col_str(s, 17);
 	return it->value && it->created_by && it->modified_by ? 0 :
 	    HL_ENOMEM;
 }
@@ -413,12 +418,12 @@ hl_store_items(struct hl_item **out, size_t *n, struct hl_store *st,
 	s = prep(st, verbatim ?
 	    "SELECT id, pos, value, comment, disabled, pass, ns_seq, verbatim,"
 	    " created_at, created_by, modified_at, modified_by, token_id,"
-	    " yaml_keys, src, dup_of, origin FROM items WHERE list_id = ?1"
-	    " ORDER BY pos, id" :
+	    " yaml_keys, src, dup_of, origin, review FROM items"
+	    " WHERE list_id = ?1 ORDER BY pos, id" :
 	    "SELECT id, pos, value, comment, disabled, pass, ns_seq, verbatim,"
 	    " created_at, created_by, modified_at, modified_by, token_id,"
-	    " yaml_keys, src, dup_of, origin FROM items WHERE list_id = ?1"
-	    " AND verbatim = 0 ORDER BY pos, id",
+	    " yaml_keys, src, dup_of, origin, review FROM items"
+	    " WHERE list_id = ?1 AND verbatim = 0 ORDER BY pos, id",
 	    err);
 	if (s != NULL) {
 		bind_str(s, 1, list);
@@ -510,12 +515,12 @@ add_event(int64_t *version, struct hl_store *st, const char *op,
 	if (rc != SQLITE_DONE)
 		return dberr(err, st, "write event");
 	*version = sqlite3_last_insert_rowid(st->db);
-	if (strcmp(list, NOTIFS_LIST) == 0) {
+	if (strcmp(list, NOTIFS_LIST) == 0 ||
+	    strcmp(list, HL_STORE_PROPOSALS) == 0) {
 		char sql[96];
 
 		snprintf(sql, sizeof(sql), "UPDATE meta SET value = '%lld'"
-		    " WHERE key = 'notifications_version'",
-		    (long long)*version);
+		    " WHERE key = '%s_version'", (long long)*version, list);
 		return exec(st, sql, err);
 	}
 	if ((s = q(st, Q_LIST_SET_VERSION, err)) == NULL)
@@ -587,6 +592,7 @@ insert_item(struct hl_item *out, int64_t *version, struct hl_store *st,
 	bind_str(s, 15, it.keys);
 	bind_str(s, 16, it.src);
 	bind_str(s, 18, it.origin);
+	bind_str(s, 19, it.review);
 	if (it.dup_of > 0)
 		sqlite3_bind_int64(s, 17, it.dup_of);
 	rc = sqlite3_step(s);
@@ -671,6 +677,9 @@ struct wop {
 	size_t			 nchanges;
 	const char		*meta_key;	/* apply: also set */
 	const char		*meta_value;
+	int			(*xfn)(struct hl_store *, void *,
+				    struct hl_err *);
+	void			*arg;
 };
 
 static void
@@ -823,7 +832,8 @@ dups_of(struct hl_item **out, size_t *n, struct hl_store *st,
 	*n = 0;
 	if ((s = prep(st, "SELECT id, pos, value, comment, disabled, pass,"
 	    " ns_seq, verbatim, created_at, created_by, modified_at,"
-	    " modified_by, token_id, yaml_keys, src, dup_of, origin FROM items"
+	    " modified_by, token_id, yaml_keys, src, dup_of, origin, review"
+	    " FROM items"
 	    " WHERE list_id = ?1 AND dup_of = ?2 ORDER BY pos, id",
 	    err)) == NULL)
 		return HL_EIO;
@@ -1140,7 +1150,8 @@ mirror_remove(struct wop *w, struct hl_store *st, int fmt,
 	qsort(sorted, n, sizeof(*sorted), cmp_id);
 	if ((s = prep(st, "SELECT id, pos, value, comment, disabled, pass,"
 	    " ns_seq, verbatim, created_at, created_by, modified_at,"
-	    " modified_by, token_id, yaml_keys, src, dup_of, origin FROM items"
+	    " modified_by, token_id, yaml_keys, src, dup_of, origin, review"
+	    " FROM items"
 	    " WHERE list_id = ?1 ORDER BY pos, id", &w->err)) == NULL) {
 		free(sorted);
 		return HL_EIO;
@@ -1338,6 +1349,7 @@ op_restore_list(struct wop *w, struct hl_store *st)
 		bind_str(s, 15, it->keys);
 		bind_str(s, 16, it->src);
 		bind_str(s, 18, it->origin);
+		bind_str(s, 19, it->review);
 		/* The ids are new: a copy points at its first's new id. */
 		if (first[i] != i)
 			sqlite3_bind_int64(s, 17, ids[first[i]]);
@@ -1697,6 +1709,8 @@ read_token(struct hl_token *t, sqlite3_stmt *s)
 	t->last_used_at = sqlite3_column_int64(s, 6);
 	if (sqlite3_column_bytes(s, 7) == (int)sizeof(t->hash))
 		memcpy(t->hash, sqlite3_column_blob(s, 7), sizeof(t->hash));
+	t->lists = col_str(s, 8);
+	t->expires_at = sqlite3_column_int64(s, 9);
 	return t->name && t->created_by ? 0 : HL_ENOMEM;
 }
 
@@ -1708,6 +1722,16 @@ hl_store_token_add(struct hl_token *out, struct hl_store *st,
     const char *name, const unsigned char hash[32], unsigned scopes,
     const char *created_by, struct hl_err *err)
 {
+	return hl_store_token_add_limited(out, st, name, hash, scopes, NULL,
+	    0, created_by, err);
+}
+
+int
+hl_store_token_add_limited(struct hl_token *out, struct hl_store *st,
+    const char *name, const unsigned char hash[32], unsigned scopes,
+    const char *lists, int64_t expires_at, const char *created_by,
+    struct hl_err *err)
+{
 	sqlite3_stmt *s;
 	char sc[64];
 	int rc = 0;
@@ -1716,7 +1740,8 @@ hl_store_token_add(struct hl_token *out, struct hl_store *st,
 	hl_scopes_format(sc, sizeof(sc), scopes);
 	pthread_mutex_lock(&st->mu);
 	s = prep(st, "INSERT INTO tokens (name, hash, scopes, created_at,"
-	    " created_by) VALUES (?1, ?2, ?3, ?4, ?5)", err);
+	    " created_by, lists, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
+	    " ?7)", err);
 	if (s == NULL) {
 		rc = HL_EIO;
 		goto out;
@@ -1726,6 +1751,9 @@ hl_store_token_add(struct hl_token *out, struct hl_store *st,
 	bind_str(s, 3, sc);
 	sqlite3_bind_int64(s, 4, now());
 	bind_str(s, 5, created_by);
+	bind_str(s, 6, lists);
+	if (expires_at != 0)
+		sqlite3_bind_int64(s, 7, expires_at);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = dberr(err, st, "write token");
 	sqlite3_finalize(s);
@@ -1735,7 +1763,10 @@ hl_store_token_add(struct hl_token *out, struct hl_store *st,
 		out->scopes = scopes;
 		out->created_at = now();
 		out->created_by = strdup(created_by);
-		if (out->name == NULL || out->created_by == NULL) {
+		out->lists = lists ? strdup(lists) : NULL;
+		out->expires_at = expires_at;
+		if (out->name == NULL || out->created_by == NULL ||
+		    (lists != NULL && out->lists == NULL)) {
 			hl_token_clear(out);
 			rc = hl_err_set(err, HL_ENOMEM, "out of memory");
 		}
@@ -1760,12 +1791,14 @@ hl_store_token_find(struct hl_token *out, struct hl_store *st,
 		goto out;
 	}
 	sqlite3_bind_blob(s, 1, hash, 32, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, now());
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		rc = read_token(out, s) == 0 ? 0 :
 		    hl_err_set(err, HL_ENOMEM, "out of memory");
 	else if (rc == SQLITE_DONE)
-		rc = hl_err_set(err, HL_EAUTH, "unknown or revoked token");
+		rc = hl_err_set(err, HL_EAUTH, "unknown, revoked or expired"
+		    " token");
 	else
 		rc = dberr(err, st, "read token");
 	sqlite3_reset(s);
@@ -1795,7 +1828,8 @@ hl_store_tokens(struct hl_token **out, size_t *n, struct hl_store *st,
 	*n = 0;
 	pthread_mutex_lock(&st->mu);
 	s = prep(st, "SELECT id, name, scopes, created_at, created_by,"
-	    " revoked_at, last_used_at, hash FROM tokens ORDER BY id", err);
+	    " revoked_at, last_used_at, hash, lists, expires_at FROM tokens"
+	    " ORDER BY id", err);
 	if (s != NULL) {
 		rc = collect((void **)out, n, sizeof(**out), s, fill_token,
 		    clear_token, st, err);
@@ -1955,6 +1989,150 @@ hl_store_backup(struct hl_store *st, const char *path, struct hl_err *err)
 	bind_str(s, 1, path);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = dberr(err, st, "backup");
+	sqlite3_finalize(s);
+out:
+	pthread_mutex_unlock(&st->mu);
+	return rc;
+}
+
+static int
+op_items_del(struct wop *w, struct hl_store *st)
+{
+	struct wop one;
+	struct hl_item out;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < w->nin && rc == 0; i++) {
+		one = (struct wop){ .list = w->list, .value = w->in[i].value,
+		    .who = w->who, .out = &out };
+		memset(&out, 0, sizeof(out));
+		rc = op_item_del(&one, st);
+		hl_item_clear(&out);
+		if (rc == HL_ENOTFOUND) {
+			rc = 0;
+			continue;
+		}
+		if (rc != 0) {
+			w->err = one.err;
+			break;
+		}
+		w->version = one.version;
+		w->added++;
+	}
+	return rc;
+}
+
+int
+hl_store_items_del(size_t *removed, int64_t *version, struct hl_store *st,
+    const char *list, const struct hl_item *items, size_t n,
+    const struct hl_actor *who, struct hl_err *err)
+{
+	struct wop w = { .fn = op_items_del, .list = list, .in = items,
+	    .nin = n, .who = who };
+	int rc;
+
+	rc = submit(st, &w, err);
+	*removed = rc == 0 ? w.added : 0;
+	*version = rc == 0 ? w.version : 0;
+	return rc;
+}
+
+/* Shared with the other files of the store (store_int.h). */
+
+static int
+op_run(struct wop *w, struct hl_store *st)
+{
+	return w->xfn(st, w->arg, &w->err);
+}
+
+int
+hl_store__run(struct hl_store *st, int (*fn)(struct hl_store *, void *,
+    struct hl_err *), void *arg, struct hl_err *err)
+{
+	struct wop w = { .fn = op_run, .xfn = fn, .arg = arg };
+
+	return submit(st, &w, err);
+}
+
+int
+hl_store__item_add(struct hl_item *out, int64_t *version,
+    struct hl_store *st, const char *list, const struct hl_item *in,
+    const struct hl_actor *who, struct hl_err *err)
+{
+	struct wop w = { .list = list, .in = in, .who = who, .out = out };
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = op_item_add(&w, st);
+	*version = w.version;
+	if (rc != 0)
+		*err = w.err;
+	return rc;
+}
+
+int
+hl_store__item_del(struct hl_item *out, int64_t *version,
+    struct hl_store *st, const char *list, const char *value,
+    const struct hl_actor *who, struct hl_err *err)
+{
+	struct wop w = { .list = list, .value = value, .who = who,
+	    .out = out };
+	int rc;
+
+	memset(out, 0, sizeof(*out));
+	rc = op_item_del(&w, st);
+	*version = w.version;
+	if (rc != 0)
+		*err = w.err;
+	return rc;
+}
+
+int
+hl_store__event(int64_t *version, struct hl_store *st, const char *op,
+    const char *list, const char *value, json_t *record,
+    const struct hl_actor *who, struct hl_err *err)
+{
+	return add_event(version, st, op, list, value, record, 0, who, err);
+}
+
+sqlite3 *
+hl_store__db(struct hl_store *st)
+{
+	return st->db;
+}
+
+void
+hl_store__lock(struct hl_store *st)
+{
+	pthread_mutex_lock(&st->mu);
+}
+
+void
+hl_store__unlock(struct hl_store *st)
+{
+	pthread_mutex_unlock(&st->mu);
+}
+
+int
+hl_store_list_policy_set(struct hl_store *st, const char *list, int policy,
+    struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = 0;
+
+	pthread_mutex_lock(&st->mu);
+	if ((s = prep(st, "UPDATE lists SET policy = ?2 WHERE id = ?1",
+	    err)) == NULL) {
+		rc = HL_EIO;
+		goto out;
+	}
+	bind_str(s, 1, list);
+	bind_str(s, 2, policy == HL_POLICY_REVIEW ? "review" : "direct");
+	if (sqlite3_step(s) != SQLITE_DONE)
+		rc = dberr(err, st, "write policy");
+	else if (sqlite3_changes(st->db) == 0)
+		rc = hl_err_set(err, HL_ENOTFOUND, "no list %s", list);
 	sqlite3_finalize(s);
 out:
 	pthread_mutex_unlock(&st->mu);

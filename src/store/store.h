@@ -43,6 +43,12 @@ int64_t	hl_store_version(struct hl_store *st);
 /* Lists, in their display order, with counts and versions. */
 int	hl_store_lists(struct hl_list **out, size_t *n, struct hl_store *st,
 	    struct hl_err *err);
+/*
+ * Sets a list's policy (HL_POLICY_*), as the config file says; not an
+ * audited change.  HL_ENOTFOUND for an unknown id.
+ */
+int	hl_store_list_policy_set(struct hl_store *st, const char *list,
+	    int policy, struct hl_err *err);
 /* One list's description.  HL_ENOTFOUND for an unknown id. */
 int	hl_store_list(struct hl_list *out, struct hl_store *st,
 	    const char *id, struct hl_err *err);
@@ -138,6 +144,15 @@ int	hl_store_mirror(struct hl_store_mirror *m, struct hl_store *st,
 	    const struct hl_actor *who, struct hl_err *err);
 
 /*
+ * Removes the items whose keys match items[i].value from list, in one
+ * transaction, one audit event each; values the list does not hold are
+ * skipped.  *removed counts the removals, *version is the version after.
+ */
+int	hl_store_items_del(size_t *removed, int64_t *version,
+	    struct hl_store *st, const char *list, const struct hl_item *items,
+	    size_t n, const struct hl_actor *who, struct hl_err *err);
+
+/*
  * Restoring from a published archive (helios restore): writes items as
  * they were published, with their provenance and without audit events,
  * and sets the list's version.  token_id is not restored (the tokens are
@@ -189,6 +204,15 @@ int	hl_store_tokens(struct hl_token **out, size_t *n, struct hl_store *st,
 	    struct hl_err *err);
 /* HL_ENOTFOUND for an unknown or already revoked id. */
 int	hl_store_token_revoke(struct hl_store *st, int64_t id,
+	    struct hl_err *err);
+/*
+ * As hl_store_token_add, and limits the token to lists (comma-separated
+ * list ids or fnmatch patterns; NULL: all) until expires_at (0: never).
+ * hl_store_token_find refuses a token once it has expired.
+ */
+int	hl_store_token_add_limited(struct hl_token *out, struct hl_store *st,
+	    const char *name, const unsigned char hash[32], unsigned scopes,
+	    const char *lists, int64_t expires_at, const char *created_by,
 	    struct hl_err *err);
 /* Number of valid tokens with the admin scope. */
 int64_t	hl_store_admin_count(struct hl_store *st);

@@ -29,6 +29,10 @@
 #   SAVE     NAME path.0.key         keeps a value of the response as $NAME
 #   UNCHANGED                        the store's version is the same as at
 #                                    the start of the file
+#   SLEEP    seconds                 waits before the next request
+#
+# The daemon runs with review_lists = blacklist-website and the ham corpus
+# tests/api/ham.txt.
 #
 # Variables: $ADMIN (the first admin token), $WRITER (a write-scope token
 # made at start), $NONE (a well-formed token that does not exist).
@@ -36,10 +40,13 @@
 
 PAT=${1:-}
 dir=$(hl_tmp)
-hl_daemon_start "$dir" || { echo "not ok 1 - the daemon starts"; exit 1; }
+# blacklist-website is under review; the others are direct.
+printf 'review_lists = blacklist-website\nham_corpus = %s/tests/api/ham.txt\n' \
+    "$PWD" >"$dir/helios.conf"
+hl_daemon_start "$dir" --config "$dir/helios.conf" || { echo "not ok 1 - the daemon starts"; exit 1; }
 export HL_URL HL_ADMIN HL_DIR
 python3 - "$PAT" tests/api/[0-9][0-9][0-9][0-9]-*.t <<'EOF'
-import json, os, re, subprocess, sys
+import json, os, re, subprocess, sys, time
 
 URL = os.environ["HL_URL"]
 V = {"ADMIN": os.environ["HL_ADMIN"], "NONE": "0" * 64}
@@ -149,6 +156,8 @@ def run(path):
             m, _, p = arg.partition(" ")
             reqs.append({"method": m, "path": p.strip(), "headers": [],
                          "body": None, "checks": []})
+        elif kw == "SLEEP":
+            reqs.append({"sleep": float(arg)})
         elif not reqs:
             errs.append(f"{kw} before REQUEST")
         elif kw == "AUTH":
@@ -168,6 +177,9 @@ def run(path):
             errs.append(f"unknown keyword {kw}")
     v0 = version() if unchanged else None
     for i, r in enumerate(reqs, 1):
+        if "sleep" in r:
+            time.sleep(r["sleep"])
+            continue
         hdrs = [expand(h) for h in r["headers"]]
         body = r["body"]
         if isinstance(body, str):

@@ -16,8 +16,11 @@
 #   6. the git pages target: publish time over smart HTTP and repository
 #      growth per 1,000 changes (git.sh);
 #   7. migration: replaying 20,000 list commits of a SmokeDetector-like
-#      repository (gitimport.sh).
-# BENCH_ONLY="write gen visible static pull git gitimport" picks sections; the 1M cases are
+#      repository (gitimport.sh);
+#   8. review: the checks against 40,000 watched keywords and a 10 MB ham
+#      corpus, and proposal-to-published latency after approval (review.sh).
+# BENCH_ONLY="write gen visible static pull git gitimport review" picks
+# sections; the 1M cases are
 # the slow ones (BENCH_BIG=0 leaves them out).  The whole run takes a few
 # minutes on two cores.
 B=${1:-build}
@@ -29,7 +32,7 @@ HELIOS_BIN=$BA/helios
 export HELIOS_BIN
 . tests/lib.sh
 
-ONLY=${BENCH_ONLY:-write gen visible static pull git gitimport}
+ONLY=${BENCH_ONLY:-write gen visible static pull git gitimport review}
 BIG=${BENCH_BIG:-1}
 SECS=${BENCH_SECS:-5}
 SAMPLE=$(hl_samples 2>/dev/null || echo ../shared/data/smokedetector-sample)
@@ -194,6 +197,13 @@ if want git; then
 	sh tests/bench/git.sh "$HELIOS" "$R"
 	echo "(aim: under 100 ms per publish; growth proportional to the" \
 	    "changes, not to the lists)"
+fi
+
+# --- 7. review ------------------------------------------------------------------
+if want review; then
+	echo
+	echo "== 8. review: checks at real size, proposal-to-published"
+	sh tests/bench/review.sh "$HELIOS" "$W"
 fi
 
 # --- 5. client polls ---------------------------------------------------------

@@ -74,6 +74,16 @@ the_streamed_json_of_an_item_is_jansson_s_byte_for_byte(void **state)
 	memset(&it, 0, sizeof(it));
 	it.value = (char *)"ns1.example.com. ns2.example.com.";
 	same_as_jansson(&it, "watch-ns", HL_FMT_YAML_NS);
+	/* The review record of an approved proposal, as the store keeps it. */
+	memset(&it, 0, sizeof(it));
+	it.value = (char *)"spam\\.example";
+	it.created_by = (char *)"tripleee";
+	it.modified_by = (char *)"tripleee";
+	it.review = (char *)"{\"approver\":\"K.D\xe1\xb4\x80\",\"evidence\":"
+	    "{\"links\":[\"https://ms.example/s?q=a/b\"],\"tp\":3},"
+	    "\"proposal\":7,\"reason\":\"a \\\"wave\\\"\\n\"}";
+	for (k = 0; k < sizeof(fmts) / sizeof(fmts[0]); k++)
+		same_as_jansson(&it, "blacklist-website", fmts[k]);
 }
 
 /* hl_item_from_json reads back what hl_item_json wrote. */
@@ -94,6 +104,7 @@ an_item_reads_back_from_its_json(void **state)
 	it.token_id = 3;
 	it.disabled = HL_DISABLE_TRUE;
 	it.pass = 1;
+	it.review = (char *)"{\"approver\":\"Makyen\",\"proposal\":9}";
 	j = hl_item_json(&it, "watch-ns", HL_FMT_YAML_NS);
 	assert_int_equal(hl_item_from_json(&back, j), 0);
 	assert_int_equal(back.id, 42);
@@ -107,6 +118,7 @@ an_item_reads_back_from_its_json(void **state)
 	assert_int_equal(back.disabled, HL_DISABLE_TRUE);
 	assert_int_equal(back.pass, 1);
 	assert_int_equal(back.verbatim, 0);
+	assert_string_equal(back.review, it.review);
 	assert_null(back.src);
 	assert_int_equal(back.dup_of, 0);
 	hl_item_clear(&back);
@@ -149,6 +161,10 @@ scopes_round_trip_and_unknown_names_are_refused(void **state)
 	assert_int_equal(s, HL_SCOPE_WRITE | HL_SCOPE_ADMIN);
 	hl_scopes_format(buf, sizeof(buf), s);
 	assert_string_equal(buf, "admin,write");
+	assert_int_equal(hl_scopes_parse(&s, "propose,approve"), 0);
+	assert_int_equal(s, HL_SCOPE_PROPOSE | HL_SCOPE_APPROVE);
+	hl_scopes_format(buf, sizeof(buf), s);
+	assert_string_equal(buf, "propose,approve");
 	assert_int_equal(hl_scopes_parse(&s, "write,root"), HL_EINVAL);
 	assert_int_equal(hl_scopes_parse(&s, ""), 0);
 	assert_int_equal(s, 0);
