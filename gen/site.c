@@ -360,7 +360,7 @@ hl_site_build(struct hl_site_file **out, size_t *n, const char *site_dir,
 			goto out;
 	}
 	if ((rc = hl_site__page(&c, "caught.html", "Is this caught? - Helios",
-	    "caught.html", fallback_caught, "caught.js", caught_marker, &c,
+	    "caught.html", fallback_caught, "pyregex.js caught.js", caught_marker, &c,
 	    err)) != 0 ||
 	    (rc = hl_site__changes(&c, err)) != 0 ||
 	    (rc = hl_site__api(&c, err)) != 0)

@@ -293,6 +293,7 @@ static int
 layout_marker(struct hl_sw *w, const char *name, void *payload)
 {
 	struct layout_fill *f = payload;
+	const char *p, *e;
 	size_t i;
 
 	if (strcmp(name, "title") == 0)
@@ -303,9 +304,17 @@ layout_marker(struct hl_sw *w, const char *name, void *payload)
 	else if (strcmp(name, "version") == 0)
 		hl_sw_printf(w, "%lld", (long long)f->c->in->version);
 	else if (strcmp(name, "scripts") == 0) {
-		if (f->script != NULL)
-			hl_sw_printf(w, "<script src=\"assets/%s\" defer>"
-			    "</script>\n", f->script);
+		/* Space-separated names, run in this order. */
+		for (p = f->script; p != NULL && *p; p = e) {
+			e = strchr(p, ' ');
+			if (e == NULL)
+				e = p + strlen(p);
+			hl_sw_puts(w, "<script src=\"assets/");
+			hl_sw_put(w, p, (size_t)(e - p));
+			hl_sw_puts(w, "\" defer></script>\n");
+			if (*e == ' ')
+				e++;
+		}
 	} else if (strcmp(name, "nav") == 0) {
 		for (i = 0; i < sizeof(nav) / sizeof(nav[0]); i++) {
 			hl_sw_printf(w, "<li><a href=\"%s\"%s>%s</a></li>",

@@ -35,6 +35,7 @@
 #include "item.h"
 #include "log.h"
 #include "store.h"
+#include "testroute.h"
 #include "validate.h"
 
 /* Longest token name, server and site, in bytes. */
@@ -109,6 +110,7 @@ struct hl_api {
 	void		*payload;
 	char		*openapi;
 	size_t		 openapi_len;
+	struct hl_testroute *test;	/* POST /test */
 	atomic_uint_fast64_t by_class[6];
 	atomic_uint_fast64_t writes;
 	atomic_uint_fast64_t lat[NBOUNDS + 1];
@@ -148,6 +150,7 @@ static void	h_changes(struct ctx *);
 static void	h_healthz(struct ctx *);
 static void	h_metrics(struct ctx *);
 static void	h_openapi(struct ctx *);
+static void	h_test(struct ctx *);
 
 static const struct route routes[] = {
 	{ "auth/create",	M_POST,	"POST", h_auth_create },
@@ -163,6 +166,7 @@ static const struct route routes[] = {
 	{ "healthz",		M_GET | M_HEAD, "GET, HEAD", h_healthz },
 	{ "metrics",		M_GET | M_HEAD, "GET, HEAD", h_metrics },
 	{ "openapi.json",	M_GET | M_HEAD, "GET, HEAD", h_openapi },
+	{ "test",		M_POST,	"POST", h_test },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -1412,6 +1416,17 @@ h_openapi(struct ctx *c)
 	c->res->content_type = "application/json";
 }
 
+/* POST /test: testroute.c answers it. */
+static void
+h_test(struct ctx *c)
+{
+	if (hl_testroute_answer(&c->res->status, &c->res->body, c->api->test,
+	    c->api->st, c->req->remote, c->req->content_type, c->req->body,
+	    c->req->body_len) != 0)
+		c->nomem = 1;
+	c->res->content_type = "application/json";
+}
+
 /* The API object. */
 
 static int
@@ -1482,6 +1497,10 @@ hl_api_new(struct hl_api **out, const struct hl_api_opts *o,
 	api->health = o->health;
 	api->payload = o->payload;
 	load_openapi(api, o->openapi_file);
+	if (hl_testroute_new(&api->test, err) != 0) {
+		hl_api_free(api);
+		return HL_ENOMEM;
+	}
 	*out = api;
 	return 0;
 }
@@ -1492,6 +1511,7 @@ hl_api_free(struct hl_api *api)
 	if (api == NULL)
 		return;
 	free(api->openapi);
+	hl_testroute_free(api->test);
 	free(api);
 }
 
