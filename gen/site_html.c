@@ -51,6 +51,7 @@ static const char fallback_layout[] =
     "connect-src 'self'; base-uri 'none'; form-action 'none'\">\n"
     "<title><!--helios:title--></title>\n"
     "<link rel=\"stylesheet\" href=\"assets/style.css\">\n"
+    "<link rel=\"icon\" href=\"assets/icon.svg\" type=\"image/svg+xml\">\n"
     "<!--helios:scripts--></head>\n<body>\n"
     "<nav aria-label=\"Site\"><ul><!--helios:nav--></ul></nav>\n"
     "<main id=\"main\">\n<!--helios:main--></main>\n</body>\n</html>\n";
