@@ -14,8 +14,10 @@
 #      (static.sh);
 #   5. what a client's poll costs (pull.sh), when that script is present;
 #   6. the git pages target: publish time over smart HTTP and repository
-#      growth per 1,000 changes (git.sh).
-# BENCH_ONLY="write gen visible static pull git" picks sections; the 1M cases are
+#      growth per 1,000 changes (git.sh);
+#   7. the site: a 50,000-entry list page opened in headless Chromium, and
+#      a known entry searched for (tests/browser/site.js).
+# BENCH_ONLY="write gen visible static pull git site" picks sections; the 1M cases are
 # the slow ones (BENCH_BIG=0 leaves them out).  The whole run takes a few
 # minutes on two cores.
 B=${1:-build}
@@ -27,7 +29,7 @@ HELIOS_BIN=$BA/helios
 export HELIOS_BIN
 . tests/lib.sh
 
-ONLY=${BENCH_ONLY:-write gen visible static pull git}
+ONLY=${BENCH_ONLY:-write gen visible static pull git site}
 BIG=${BENCH_BIG:-1}
 SECS=${BENCH_SECS:-5}
 SAMPLE=$(hl_samples 2>/dev/null || echo ../shared/data/smokedetector-sample)
@@ -199,6 +201,32 @@ if want pull && [ -f tests/bench/pull.sh ]; then
 	echo
 	echo "== 5. helios pull: requests and bytes per poll"
 	sh tests/bench/pull.sh "$B"
+fi
+
+# --- 7. the site ---------------------------------------------------------------
+if want site && command -v node >/dev/null && [ -x /usr/bin/chromium ] &&
+    [ -d node_modules/puppeteer-core ]; then
+	echo
+	echo "== 7. the site: a 50,000-entry list in headless Chromium"
+	D=$W/site
+	mkdir -p "$D"
+	"$HELIOS" import --db "$D/db.sqlite" "$SAMPLE" >/dev/null || exit 1
+	tsv 50000 site >"$D/k.tsv"
+	"$HELIOS" import --db "$D/db.sqlite" --list watch-keyword "$D/k.tsv" \
+	    >/dev/null || exit 1
+	hl_daemon_start "$D" || exit 1
+	published_wait
+	cat >"$D/cfg.json" <<JSON
+{"base": "$HL_URL/", "label": "site",
+ "search": {"list": "watch-keyword",
+  "value": "site-31337-(?:cheap|best)\\\\W*+pills\\\\.example\\\\.com"}}
+JSON
+	node tests/browser/site.js "$D/cfg.json" | awk '
+	    /^# metric/ { sub(/^site_/, "", $3); printf "  %-22s %s\n", $3, $4 }
+	    /^not ok/ { print "  " $0 }'
+	hl_daemon_stop
+	echo "(open_ms: navigation to entries shown; search_typed_ms: the" \
+	    "value pasted to its row shown; aim: both under 1,000 ms on a laptop)"
 fi
 
 echo
