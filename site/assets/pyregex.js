@@ -8,6 +8,8 @@
  *
  * Translated:
  *   (?imsx) at the start      RegExp flags (x: spaces and # comments go)
+ *   (?ims) further on         RegExp flags too: the regex module applies
+ *                             such a group to the whole pattern
  *   (?#...)                   removed
  *   \Z  \A                    (?![\s\S])  (?<![\s\S])
  *   (?P<name>...)  (?P=name)  (?<name>...)  \k<name>
@@ -16,7 +18,7 @@
  *                             (the new groups would shift their numbers)
  * Refused (the page lists such patterns as not checked):
  *   (?|...) (?R) (?1) (?&name) (?(cond)...) \G \K fuzzy {e<=1}
- *   (?w) (?V1) (?f) \m \M \N{...} [[:posix:]] inline flags not at the start
+ *   (?w) (?V1) (?f) \m \M \N{...} [[:posix:]] (?-i) turning a flag off
  *   and anything JavaScript then fails to compile.
  *
  * Python's \w, \d and \b are Unicode-aware on str patterns; JavaScript's
@@ -98,7 +100,8 @@
 
   function translate(p, st) {
     var flags = '', notes = [], m, i;
-    st = st || { n: 0 };
+    var top = !st;
+    st = st || { n: 0, flags: '' };
     for (i = 0; i < REFUSE.length; i++)
       if (REFUSE[i][0].test(p)) return { error: 'uses ' + REFUSE[i][1] };
     /* Leading global flags, possibly several groups: (?i)(?s) */
@@ -145,14 +148,23 @@
           i = cl + 1;
           continue;
         }
-        if (/^\(\?[aiLmsux-]+\)/.test(p.slice(i)))
-          return { error: 'uses inline flags in the middle of the pattern' };
+        /* The regex module (VERSION0) applies a global flag group
+           anywhere to the whole pattern, as a RegExp flag does. */
+        var gf = /^\(\?([aiLmsux]+)\)/.exec(p.slice(i));
+        if (gf) {
+          if (/[Lax]/.test(gf[1]))
+            return { error: 'uses the (?a), (?L) or (?x) flag inside the pattern' };
+          st.flags += gf[1].replace(/u/g, '');
+          i += gf[0].length;
+          continue;
+        }
+        if (/^\(\?[aiLmsux]*-[imsx]+\)/.test(p.slice(i)))
+          return { error: 'turns flags off inside the pattern' };
         var ge = groupEnd(p, i);
         if (ge === -1) return { error: 'an unbalanced parenthesis' };
         var inner = p.slice(i, ge);
         var t = translate(inner.replace(/^\((\?(?:P?<[A-Za-z_]\w*>|[:=!>]|<[=!]|[imsx-]+:))?/, '').slice(0, -1), st);
         if (t.error) return t;
-        if (t.flags) return { error: 'uses inline flags inside a group' };
         var head = (/^\((\?(?:P?<[A-Za-z_]\w*>|[:=!>]|<[=!]|[imsx-]+:))?/.exec(inner) || ['('])[0];
         head = head.replace(/^\(\?P</, '(?<');
         last = out.length;
@@ -191,6 +203,7 @@
       i++;
     }
     if (/\\[wWbBdD]/.test(out) && notes.indexOf(ASCII) === -1) notes.push(ASCII);
+    if (top) flags += st.flags;
     return { source: out, flags: flags, notes: notes };
   }
 
@@ -199,7 +212,7 @@
   function compile(p) {
     var t = translate(p);
     if (t.error) return t;
-    var fl = 'i' + t.flags.replace(/i/g, '');
+    var fl = Array.from(new Set(('i' + t.flags).split(''))).join('');
     try {
       return { re: new RegExp(t.source, fl + 'u'), notes: t.notes };
     } catch (e) {

@@ -55,19 +55,25 @@ PERMA="{\"list\": \"watch-keyword\", \"id\": $BIG_ID}"
 FEEDS='["feed.xml", "feed-watch-keyword.xml", "feed-blacklist-cidr.xml"],
     "emptyFeeds": ["feed-blacklist-cidr.xml"]'
 
-browser() {	# LABEL CONFIG-JSON
-	echo "$2" >"$D/$1.json"
-	"$NODE" tests/browser/site.js "$D/$1.json" >"$D/$1.out" 2>&1
-	grep -E '^# metric' "$D/$1.out"
-	grep -vE '^(not )?ok - |^# metric' "$D/$1.out" | head -20 | sed 's/^/# /'
+tap() {	# FILE: "ok - " / "not ok - " lines as this script's
+	grep -E '^# metric' "$1"
+	grep -vE '^(not )?ok - |^# metric' "$1" | head -20 | sed 's/^/# /'
 	while IFS= read -r line; do
 		case $line in
 		"ok - "*) t_ok "${line#ok - }" true ;;
 		"not ok - "*) echo "# ${line#not ok - }"
 			t_ok "${line#not ok - }" false ;;
 		esac
-	done <"$D/$1.out"
+	done <"$1"
 }
+browser() {	# LABEL CONFIG-JSON
+	echo "$2" >"$D/$1.json"
+	"$NODE" tests/browser/site.js "$D/$1.json" >"$D/$1.out" 2>&1
+	tap "$D/$1.out"
+}
+
+"$NODE" tests/browser/pyregex-test.js >"$D/pyregex.out" 2>&1
+tap "$D/pyregex.out"
 
 browser daemon "{\"base\": \"$HL_URL/\", \"label\": \"daemon\",
     \"pages\": [$PAGES], \"shots\": \"$SHOTS\", \"search\": $SEARCH,
