@@ -115,6 +115,24 @@ type_of(struct hl_sw *w, json_t *doc, json_t *schema)
 		hl_sw_puts(w, "any");
 }
 
+/* Text with `code` spans (as the descriptions write them), escaped. */
+static void
+code_spans(struct hl_sw *w, char *s)
+{
+	char *tick, *end;
+
+	while ((tick = strchr(s, '`')) != NULL &&
+	    (end = strchr(tick + 1, '`')) != NULL) {
+		*tick = *end = '\0';
+		hl_sw_esc(w, s);
+		hl_sw_puts(w, "<code>");
+		hl_sw_esc(w, tick + 1);
+		hl_sw_puts(w, "</code>");
+		s = end + 1;
+	}
+	hl_sw_esc(w, s);
+}
+
 static void
 para(struct hl_sw *w, const char *text)
 {
@@ -132,7 +150,7 @@ para(struct hl_sw *w, const char *text)
 			return;
 		}
 		hl_sw_puts(w, "<p>");
-		hl_sw_esc(w, chunk);
+		code_spans(w, chunk);
 		hl_sw_puts(w, "</p>\n");
 		free(chunk);
 	}

@@ -85,7 +85,9 @@ async function pages(browser) {
       const name = p.replace(/[^A-Za-z0-9.-]/g, '_').replace(/\.html$/, '');
       fs.mkdirSync(cfg.shots, { recursive: true });
       await page.screenshot({ path: path.join(cfg.shots, `${cfg.label}-${name}-desktop.png`) });
+      /* A change to isMobile reloads the page. */
       await page.setViewport({ width: 390, height: 844, isMobile: true, hasTouch: true });
+      if (await page.$('#entries, #caught-lists')) await ready(page).catch(() => {});
       await new Promise((r) => setTimeout(r, 150));
       await page.screenshot({ path: path.join(cfg.shots, `${cfg.label}-${name}-phone.png`) });
       const wide = await page.evaluate(() => document.documentElement.scrollWidth);
