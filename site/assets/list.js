@@ -8,6 +8,9 @@
  *  - Sort by file order, value, date (newest first) or author.
  *  - #<item id> in the URL opens the page on that entry: it is scrolled
  *    into view, marked, and its provenance shown beside the list.
+ *  - Keyboard: Tab reaches the entries; up, down, Home and End move
+ *    between them (the focus survives the rows being made anew); Enter
+ *    opens one.
  *
  * Timings for tests and benchmarks: window.HeliosList.loadMs (fetch to
  * first render) and .searchMs (the last filter and render).
@@ -136,7 +139,21 @@
     detail.hidden = false;
   }
 
+  /* The view position of the row whose link has the focus, or -1. */
+  function focusedPos() {
+    var a = document.activeElement;
+    if (!a || !inner.contains(a)) return -1;
+    var row = a.closest('.row');
+    return row ? +row.getAttribute('data-pos') : -1;
+  }
+
+  function focusPos(pos) {
+    var a = inner.querySelector('.row[data-pos="' + pos + '"] a');
+    if (a) a.focus({ preventScroll: true });
+  }
+
   function render() {
+    var keep = focusedPos();
     var top = box.scrollTop, h = box.clientHeight || 600;
     var first = Math.max(0, Math.floor(top / ROW) - OVERSCAN);
     var last = Math.min(view.length, Math.ceil((top + h) / ROW) + OVERSCAN);
@@ -159,10 +176,31 @@
         (rec.it.comment ? ' · ' + rec.it.comment : '');
       row.appendChild(meta);
       row.setAttribute('data-id', String(rec.it.id));
+      row.setAttribute('data-pos', String(i));
       frag.appendChild(row);
     }
     inner.textContent = '';
     inner.appendChild(frag);
+    /* Rows are made anew: keep the keyboard's place. */
+    if (keep !== -1) focusPos(keep);
+  }
+
+  /* Up and down arrows, Home and End move between entries. */
+  function onKey(ev) {
+    var pos = focusedPos(), to;
+    if (pos === -1) return;
+    if (ev.key === 'ArrowDown') to = Math.min(view.length - 1, pos + 1);
+    else if (ev.key === 'ArrowUp') to = Math.max(0, pos - 1);
+    else if (ev.key === 'Home') to = 0;
+    else if (ev.key === 'End') to = view.length - 1;
+    else return;
+    ev.preventDefault();
+    var h = box.clientHeight || 600;
+    if (to * ROW < box.scrollTop) box.scrollTop = to * ROW;
+    else if ((to + 1) * ROW > box.scrollTop + h) box.scrollTop = (to + 1) * ROW - h;
+    document.activeElement.blur();
+    render();
+    focusPos(to);
   }
 
   var SORTS = {
@@ -283,6 +321,7 @@
       requestAnimationFrame(function () { pending = false; render(); });
     });
     window.addEventListener('resize', function () { render(); });
+    box.addEventListener('keydown', onKey);
     document.getElementById('search').addEventListener('submit',
       function (ev) { ev.preventDefault(); apply(false); });
     q.addEventListener('input', function () { apply(false); });

@@ -163,6 +163,23 @@ async function permalink(browser) {
   const fields = await page.$$eval('#detail-dl dt', (d) => d.map((x) => x.textContent));
   check(fields.includes('Added by') && fields.includes('Added'), `${cfg.label}: the entry shows who added it and when`,
     fields.join(', '));
+  /* The keyboard: arrows move through the entries past the rows first
+     drawn, the focus survives the redraws, Enter opens the entry. */
+  await page.focus('#entries .row a');
+  const start = await page.evaluate(() => +document.activeElement.closest('.row').getAttribute('data-pos'));
+  for (let i = 0; i < 40; i++) await page.keyboard.press('ArrowDown');
+  const at = await page.evaluate(() => {
+    const r = document.activeElement && document.activeElement.closest('.row');
+    return r ? +r.getAttribute('data-pos') : -1;
+  });
+  check(at === start + 40, `${cfg.label}: the arrow keys move the focus through the entries`, `from ${start} to ${at}`);
+  await page.keyboard.press('Enter');
+  await page.waitForFunction(() => /^Entry \d+$/.test(document.getElementById('detail-h').textContent) &&
+    document.activeElement === document.getElementById('detail-h'), { timeout: 5000 }).catch(() => {});
+  const opened = await page.evaluate(() => [location.hash, document.getElementById('detail-h').textContent,
+    document.activeElement && document.activeElement.id]);
+  check(opened[1] === 'Entry ' + opened[0].slice(1) && opened[2] === 'detail-h',
+    `${cfg.label}: Enter on an entry opens it and moves the focus to it`, opened.join(' '));
   check(problems.length === 0, `${cfg.label}: the permalink page raises no console error`, problems.join('; '));
   await page.close();
 }
