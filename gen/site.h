@@ -50,9 +50,20 @@ struct hl_site_list {
 
 /* A change segment's JSON text (changes/<a>-<b>.json), borrowed. */
 struct hl_site_seg {
+	int64_t		 from;
+	int64_t		 to;
 	const char	*data;
 	size_t		 len;
 };
+
+/*
+ * What one build of the site keeps for the next: the parsed change
+ * segments, which are immutable, so that a build parses only the new
+ * ones.  Optional (NULL: everything is parsed each time).
+ */
+struct hl_site_cache;
+int	hl_site_cache_new(struct hl_site_cache **out, struct hl_err *err);
+void	hl_site_cache_free(struct hl_site_cache *c);
 
 struct hl_site_in {
 	const struct hl_site_list *lists;
@@ -63,6 +74,7 @@ struct hl_site_in {
 	const char	*key_fpr;	/* signing key fingerprint, or NULL */
 	const struct hl_site_seg *segs;	/* the change window, oldest first */
 	size_t		 nsegs;
+	struct hl_site_cache *cache;	/* or NULL */
 };
 
 struct hl_site_file {

@@ -25,7 +25,93 @@
 #include "site_int.h"
 
 #define FEED_MAX	50
-#define PAGE_MAX	500
+#define PAGE_MAX	200
+
+/* A parsed segment, kept while it is in the window. */
+struct cached_seg {
+	int64_t		 from;
+	int64_t		 to;
+	json_t		*root;
+};
+
+struct hl_site_cache {
+	struct cached_seg *v;
+	size_t		 n;
+};
+
+int
+hl_site_cache_new(struct hl_site_cache **out, struct hl_err *err)
+{
+	if ((*out = calloc(1, sizeof(**out))) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	return 0;
+}
+
+void
+hl_site_cache_free(struct hl_site_cache *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->n; i++)
+		json_decref(c->v[i].root);
+	free(c->v);
+	free(c);
+}
+
+/*
+ * The parsed segment g into *out: from the cache, or parsed (and cached).
+ * The caller owns a reference.  HL_EINVAL when it is not JSON.
+ */
+static int
+segment(json_t **out, struct hl_site_cache *cache,
+    const struct hl_site_seg *g, struct hl_err *err)
+{
+	struct cached_seg *nv;
+	json_error_t je;
+	json_t *root;
+	size_t i;
+
+	for (i = 0; cache && i < cache->n; i++)
+		if (cache->v[i].from == g->from && cache->v[i].to == g->to) {
+			*out = json_incref(cache->v[i].root);
+			return 0;
+		}
+	if ((root = json_loadb(g->data, g->len, 0, &je)) == NULL)
+		return hl_err_set(err, HL_EINVAL, "change segment: %s",
+		    je.text);
+	if (cache != NULL && (nv = realloc(cache->v, (cache->n + 1) *
+	    sizeof(*nv))) != NULL) {
+		cache->v = nv;
+		nv[cache->n].from = g->from;
+		nv[cache->n].to = g->to;
+		nv[cache->n].root = json_incref(root);
+		cache->n++;
+	}
+	*out = root;
+	return 0;
+}
+
+/* Drops the cached segments that left the window. */
+static void
+cache_trim(struct hl_site_cache *cache, const struct hl_site_in *in)
+{
+	size_t i, k, keep = 0;
+
+	for (i = 0; cache && i < cache->n; i++) {
+		for (k = 0; k < in->nsegs; k++)
+			if (in->segs[k].from == cache->v[i].from &&
+			    in->segs[k].to == cache->v[i].to)
+				break;
+		if (k < in->nsegs)
+			cache->v[keep++] = cache->v[i];
+		else
+			json_decref(cache->v[i].root);
+	}
+	if (cache)
+		cache->n = keep;
+}
 
 static const char fallback_changes[] =
     "<h1>Recent changes</h1>\n<table><tbody><!--helios:changes-->"
@@ -41,19 +127,18 @@ int
 hl_site__events(struct hl_site_ctx *c, struct hl_err *err)
 {
 	const struct hl_site_in *in = c->in;
-	json_error_t je;
 	json_t *root, *evs, *e, *rec;
 	size_t i, k, total = 0;
+	int rc;
 
+	cache_trim(in->cache, in);
 	if (in->nsegs == 0)
 		return 0;
 	if ((c->roots = calloc(in->nsegs, sizeof(*c->roots))) == NULL)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	for (i = 0; i < in->nsegs; i++) {
-		root = json_loadb(in->segs[i].data, in->segs[i].len, 0, &je);
-		if (root == NULL)
-			return hl_err_set(err, HL_EINVAL, "change segment: %s",
-			    je.text);
+		if ((rc = segment(&root, in->cache, &in->segs[i], err)) != 0)
+			return rc;
 		c->roots[c->nroots++] = root;
 		total += json_array_size(json_object_get(root, "events"));
 	}

@@ -72,6 +72,7 @@ struct hl_snap {
 	struct entry		 changes;
 	struct entry		*pages;		/* the site's pages */
 	size_t			 npages;
+	struct hl_site_cache	*site_cache;
 	struct entry		*assets;
 	size_t			 nassets;
 	struct hl_blob		 manifest;
@@ -220,6 +221,7 @@ hl_snap_free(struct hl_snap *s)
 	for (i = 0; i < s->npages; i++)
 		entry_clear(&s->pages[i]);
 	free(s->pages);
+	hl_site_cache_free(s->site_cache);
 	for (i = 0; i < s->nassets; i++)
 		entry_clear(&s->assets[i]);
 	free(s->assets);
@@ -930,9 +932,10 @@ render_site(struct hl_snap *s, int64_t v, struct hl_err *err)
 	    2 * HL_SNAP_SEG_MID];
 	struct hl_site_in in = { 0 };
 	struct hl_site_file *f = NULL;
+	struct entry *pages;
 	unsigned char raw[32];
 	char fpr[HL_SITE_FPR_LEN];
-	size_t i, n = 0, rawlen = sizeof(raw);
+	size_t i, j, n = 0, rawlen = sizeof(raw);
 	int rc;
 
 	for (i = 0; i < s->nlists && i < 64; i++) {
@@ -943,6 +946,8 @@ render_site(struct hl_snap *s, int64_t v, struct hl_err *err)
 	in.lists = sl;
 	in.nlists = i;
 	for (i = 0; i < s->nsegs && i < sizeof(sg) / sizeof(sg[0]); i++) {
+		sg[i].from = s->segs[i].from;
+		sg[i].to = s->segs[i].to;
 		sg[i].data = (const char *)s->segs[i].e.id.data;
 		sg[i].len = s->segs[i].e.id.len;
 	}
@@ -956,23 +961,40 @@ render_site(struct hl_snap *s, int64_t v, struct hl_err *err)
 		hl_site_key_fpr(fpr, raw, rawlen);
 		in.key_fpr = fpr;
 	}
+	if (s->site_cache == NULL &&
+	    (rc = hl_site_cache_new(&s->site_cache, err)) != 0)
+		return rc;
+	in.cache = s->site_cache;
 	if ((rc = hl_site_build(&f, &n, s->o.site_dir, &in, err)) != 0)
 		return rc;
-	for (i = 0; i < s->npages; i++)
-		entry_clear(&s->pages[i]);
-	free(s->pages);
-	s->npages = 0;
-	if ((s->pages = calloc(n + 1, sizeof(*s->pages))) == NULL) {
+	if ((pages = calloc(n + 1, sizeof(*pages))) == NULL) {
 		hl_site_files_free(f, n);
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	}
 	for (i = 0; i < n && rc == 0; i++) {
-		rc = entry_set(&s->pages[i], f[i].path, f[i].data, f[i].len,
-		    s->o.gzip_level, 0, err);
-		f[i].data = NULL;
-		s->npages++;
+		/* A page that did not change keeps its gzip and hashes. */
+		for (j = 0; j < s->npages; j++)
+			if (s->pages[j].path != NULL &&
+			    strcmp(s->pages[j].path, f[i].path) == 0 &&
+			    s->pages[j].id.len == f[i].len &&
+			    memcmp(s->pages[j].id.data, f[i].data,
+			    f[i].len) == 0)
+				break;
+		if (j < s->npages) {
+			pages[i] = s->pages[j];
+			memset(&s->pages[j], 0, sizeof(s->pages[j]));
+		} else {
+			rc = entry_set(&pages[i], f[i].path, f[i].data,
+			    f[i].len, s->o.gzip_level, 0, err);
+			f[i].data = NULL;
+		}
 	}
 	hl_site_files_free(f, n);
+	for (j = 0; j < s->npages; j++)
+		entry_clear(&s->pages[j]);
+	free(s->pages);
+	s->pages = pages;
+	s->npages = i;
 	if (rc == 0 && s->assets == NULL)
 		rc = load_assets(s, err);
 	return rc;
