@@ -245,12 +245,12 @@ hl_site__event_rows(struct hl_sw *w, const struct hl_site_ctx *c,
 		linked = is_list(c, e->list);
 		hl_sw_puts(w, "<tr data-list=\"");
 		hl_sw_esc(w, e->list);
-		hl_sw_printf(w, "\"><td class=\"num\">%lld</td><td>",
-		    (long long)e->version);
+		hl_sw_printf(w, "\"><td class=\"num\" data-label=\"Version\">"
+		    "%lld</td><td data-label=\"When\">", (long long)e->version);
 		hl_sw_time(w, e->at);
 		hl_sw_puts(w, "</td>");
 		if (list == NULL) {
-			hl_sw_puts(w, "<td>");
+			hl_sw_puts(w, "<td data-label=\"List\">");
 			if (linked) {
 				hl_sw_puts(w, "<a href=\"");
 				hl_sw_slug(w, e->list);
@@ -259,7 +259,8 @@ hl_site__event_rows(struct hl_sw *w, const struct hl_site_ctx *c,
 			hl_sw_esc(w, e->list);
 			hl_sw_puts(w, linked ? "</a></td>" : "</td>");
 		}
-		hl_sw_printf(w, "<td class=\"op op-%s\">%s</td><td class=\"v\">",
+		hl_sw_printf(w, "<td class=\"op op-%s\" data-label=\"What\">%s"
+		    "</td><td class=\"v\" data-label=\"Value\">",
 		    strcmp(e->op, "add") == 0 ? "add" : "del", verb(e->op));
 		if (linked && e->value != NULL) {
 			hl_sw_puts(w, "<a href=\"");
@@ -272,7 +273,7 @@ hl_site__event_rows(struct hl_sw *w, const struct hl_site_ctx *c,
 			hl_sw_esc(w, e->value);
 			hl_sw_puts(w, "</code>");
 		}
-		hl_sw_puts(w, "</td><td>");
+		hl_sw_puts(w, "</td><td data-label=\"By\">");
 		hl_sw_esc(w, e->actor);
 		hl_sw_puts(w, "</td></tr>\n");
 		n++;
