@@ -123,6 +123,17 @@ str(json_t *o, const char *key)
 	return json_string_value(json_object_get(o, key));
 }
 
+static int
+is_list(const struct hl_site_ctx *c, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < c->in->nlists; i++)
+		if (strcmp(c->in->lists[i].info->id, id) == 0)
+			return 1;
+	return 0;
+}
+
 int
 hl_site__events(struct hl_site_ctx *c, struct hl_err *err)
 {
@@ -163,7 +174,9 @@ hl_site__events(struct hl_site_ctx *c, struct hl_err *err)
 			rec = json_object_get(e, "record");
 			v->item = json_integer_value(json_object_get(rec,
 			    "id"));
-			if (v->op == NULL || v->list == NULL)
+			/* Lists only: notifications name chat users. */
+			if (v->op == NULL || v->list == NULL ||
+			    !is_list(c, v->list))
 				continue;
 			c->nev++;
 		}
@@ -180,17 +193,6 @@ hl_site__last(const struct hl_site_ctx *c, const char *list)
 		if (list == NULL || strcmp(c->ev[i].list, list) == 0)
 			return &c->ev[i];
 	return NULL;
-}
-
-static int
-is_list(const struct hl_site_ctx *c, const char *id)
-{
-	size_t i;
-
-	for (i = 0; i < c->in->nlists; i++)
-		if (strcmp(c->in->lists[i].info->id, id) == 0)
-			return 1;
-	return 0;
 }
 
 static const char *

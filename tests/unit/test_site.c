@@ -4,7 +4,8 @@
  * from the lists and events are escaped, each list gets its page and
  * feed, the change rows link to the entry's permalink, the index shows
  * sizes, hashes and the key's fingerprint, and the API page documents
- * every endpoint of schema/openapi.json.
+ * every endpoint of schema/openapi.json, and changes to notifications
+ * (which name chat users) are left out.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -28,7 +29,10 @@ static const char seg[] =
     "\"bob & co\",\"record\":{\"id\":8}},"
     "{\"version\":3,\"at\":1700000120,\"op\":\"delete\",\"list\":"
     "\"blacklist-cidr\",\"value\":\"10.0.0.0/8\",\"actor\":\"carol\","
-    "\"record\":{\"id\":3}}]}";
+    "\"record\":{\"id\":3}},"
+    "{\"version\":4,\"at\":1700000180,\"op\":\"add\",\"list\":"
+    "\"notifications\",\"value\":\"user 4242 in room 17\",\"actor\":"
+    "\"dave\",\"record\":{\"id\":1}}]}";
 
 static struct hl_list lists[2] = {
 	{ "watch-keyword", "watched_keywords.txt", HL_FMT_TSV, 2, 2 },
@@ -119,6 +123,9 @@ values_are_escaped(void **state)
 	assert_non_null(strstr(page(f, n, "changes.html"),
 	    "&lt;script&gt;x&lt;/script&gt;"));
 	assert_non_null(strstr(page(f, n, "feed.xml"), "bob &amp; co"));
+	/* Notification records name chat users: not on the site. */
+	for (i = 0; i < n; i++)
+		assert_null(strstr(f[i].data, "user 4242"));
 	hl_site_files_free(f, n);
 }
 
