@@ -1,5 +1,21 @@
 /*
- * site: index.html and the site's static files (see site.h).
+ * site: the pages of the published site (see site.h): the index, one
+ * page per list and "Is this caught?" here; the changes and the feeds in
+ * site_changes.c, the API page in site_api.c, the writer, templates and
+ * layout in site_html.c.
+ *
+ * The list pages and "Is this caught?" are shells: their entries come
+ * from the lists' JSON, which the browser fetches (assets/list.js,
+ * assets/caught.js), so a page's size does not grow with its list.  What
+ * the scripts need is in data- attributes the generator writes:
+ *
+ *   <div id="entries" data-list="watch-keyword" data-kind="regex"
+ *        data-json="lists/watch-keyword.json"
+ *        data-gz="lists/watch-keyword.json.gz" data-count="150">
+ *
+ * data-kind says how SmokeDetector matches the list's values: "regex"
+ * (keywords, websites, user names), "number" (phone numbers, compared on
+ * their digits), "cidr", "ns" (name servers) or "asn".
  */
 #include <dirent.h>
 #include <errno.h>
@@ -8,16 +24,357 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <openssl/evp.h>
+
 #include "site.h"
+#include "site_int.h"
 
 #define MAX_SITE_FILE	(4 * 1024 * 1024)
+/* Changes shown on a list page. */
+#define LIST_CHANGES	20
 
-static const char fallback[] =
-    "<!doctype html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-    "<title>Helios lists</title></head><body>\n<h1>Helios lists</h1>\n"
-    "<p>Version <!--helios:version--></p>\n<table>\n"
-    "<tr><th>List</th><th>Items</th><th>Version</th><th>Files</th></tr>\n"
-    "<!--helios:lists--></table>\n</body></html>\n";
+static const char fallback_index[] =
+    "<h1>Helios lists</h1>\n<p>Version <strong id=\"version\">"
+    "<!--helios:version--></strong></p>\n<table>\n<thead><tr><th>List</th>"
+    "<th>Items</th><th>Last change</th><th>Files</th></tr></thead>\n"
+    "<tbody><!--helios:lists--></tbody></table>\n";
+
+static const char fallback_list[] =
+    "<h1><!--helios:id--></h1>\n<p><!--helios:count--> entries. "
+    "<!--helios:files--></p>\n<!--helios:entries-->\n"
+    "<h2>Recent changes</h2>\n<table><tbody><!--helios:changes-->"
+    "</tbody></table>\n";
+
+static const char fallback_caught[] =
+    "<h1>Is this caught?</h1>\n<!--helios:lists-->\n";
+
+static const char *
+kind(const struct hl_list *l)
+{
+	switch (l->fmt) {
+	case HL_FMT_YAML_CIDR: return "cidr";
+	case HL_FMT_YAML_NS: return "ns";
+	case HL_FMT_YAML_ASN: return "asn";
+	}
+	return strstr(l->id, "number") != NULL ? "number" : "regex";
+}
+
+void
+hl_site_key_fpr(char *out, const unsigned char *raw, size_t len)
+{
+	unsigned char md[32];
+	unsigned int mdlen = 0;
+	size_t i;
+
+	memcpy(out, "SHA256:", 8);
+	if (EVP_Digest(raw, len, md, &mdlen, EVP_sha256(), NULL) != 1 ||
+	    mdlen != sizeof(md))
+		return;
+	for (i = 0; i < sizeof(md); i++)
+		snprintf(out + 7 + 2 * i, 3, "%02x", md[i]);
+}
+
+/* One file of a list on the index: link, size, hash, copy buttons. */
+static void
+file_row(struct hl_sw *w, const char *label, const char *path,
+    size_t bytes, const char *sha256)
+{
+	hl_sw_printf(w, "<tr><th scope=\"row\">%s</th><td><a href=\"", label);
+	hl_sw_esc(w, path);
+	hl_sw_puts(w, "\" class=\"url\">");
+	hl_sw_esc(w, path);
+	hl_sw_puts(w, "</a> <button type=\"button\" class=\"copy\" "
+	    "data-copy=\"");
+	hl_sw_esc(w, path);
+	hl_sw_printf(w, "\" aria-label=\"Copy the URL of %s\">Copy URL"
+	    "</button></td><td class=\"num\">", label);
+	hl_sw_size(w, bytes);
+	hl_sw_puts(w, "</td><td><code class=\"hash\">");
+	hl_sw_esc(w, sha256);
+	hl_sw_puts(w, "</code></td></tr>\n");
+}
+
+static void
+list_files(struct hl_sw *w, const struct hl_site_list *l)
+{
+	const char *ext = strrchr(l->text.path ? l->text.path : "", '.');
+
+	hl_sw_puts(w, "<table class=\"files\"><caption>Files of ");
+	hl_sw_esc(w, l->info->id);
+	hl_sw_puts(w, "</caption><thead><tr><th scope=\"col\">File</th>"
+	    "<th scope=\"col\">URL</th><th scope=\"col\" class=\"num\">Size"
+	    "</th><th scope=\"col\">SHA-256</th></tr></thead><tbody>\n");
+	file_row(w, ext && strcmp(ext, ".yml") == 0 ? "yml" : "txt",
+	    l->text.path, l->text.bytes, l->text.sha256);
+	if (l->text.gzpath)
+		file_row(w, "txt.gz", l->text.gzpath, l->text.gzbytes,
+		    l->text.gzsha256);
+	file_row(w, "json", l->json.path, l->json.bytes, l->json.sha256);
+	if (l->json.gzpath)
+		file_row(w, "json.gz", l->json.gzpath, l->json.gzbytes,
+		    l->json.gzsha256);
+	hl_sw_puts(w, "</tbody></table>\n<p class=\"curl\">With curl: "
+	    "<code data-curl=\"");
+	hl_sw_esc(w, l->text.path);
+	hl_sw_puts(w, "\">curl --compressed -O ");
+	hl_sw_esc(w, l->text.path);
+	hl_sw_puts(w, "</code></p>\n");
+}
+
+static void
+last_change(struct hl_sw *w, const struct hl_site_ctx *c,
+    const struct hl_site_list *l)
+{
+	const struct hl_site_event *e = hl_site__last(c, l->info->id);
+
+	if (e == NULL) {
+		hl_sw_printf(w, "version %lld", (long long)l->info->version);
+		return;
+	}
+	hl_sw_time(w, e->at);
+	hl_sw_printf(w, " <span class=\"v\">(v%lld)</span><br>",
+	    (long long)e->version);
+	hl_site__event_what(w, e);
+}
+
+static void
+index_rows(struct hl_sw *w, const struct hl_site_ctx *c)
+{
+	const struct hl_site_list *l;
+	size_t i;
+
+	for (i = 0; i < c->in->nlists; i++) {
+		l = &c->in->lists[i];
+		hl_sw_puts(w, "<tr id=\"list-");
+		hl_sw_slug(w, l->info->id);
+		hl_sw_puts(w, "\"><td data-label=\"List\"><a href=\"");
+		hl_sw_slug(w, l->info->id);
+		hl_sw_puts(w, ".html\">");
+		hl_sw_esc(w, l->info->id);
+		hl_sw_puts(w, "</a><br><small>");
+		hl_sw_esc(w, l->info->file);
+		hl_sw_printf(w, "</small></td><td class=\"num\" "
+		    "data-label=\"Items\">%lld</td><td data-label=\"Last "
+		    "change\">", (long long)l->info->count);
+		last_change(w, c, l);
+		hl_sw_puts(w, "</td><td data-label=\"Download\"><a href=\"");
+		hl_sw_esc(w, l->text.path);
+		hl_sw_puts(w, "\">txt</a> <a href=\"");
+		hl_sw_esc(w, l->json.path);
+		hl_sw_puts(w, "\">json</a> <a href=\"");
+		hl_sw_esc(w, l->text.gzpath);
+		hl_sw_puts(w, "\">gz</a>\n<details><summary>Sizes, SHA-256, "
+		    "URLs<span class=\"sr\"> of ");
+		hl_sw_esc(w, l->info->id);
+		hl_sw_puts(w, "</span></summary>\n");
+		list_files(w, l);
+		hl_sw_puts(w, "</details></td></tr>\n");
+	}
+}
+
+static int
+index_marker(struct hl_sw *w, const char *name, void *payload)
+{
+	const struct hl_site_ctx *c = payload;
+
+	if (strcmp(name, "lists") == 0)
+		index_rows(w, c);
+	else if (strcmp(name, "version") == 0)
+		hl_sw_printf(w, "%lld", (long long)c->in->version);
+	else if (strcmp(name, "notifications") == 0)
+		hl_sw_printf(w, "%lld", (long long)c->in->notif_version);
+	else if (strcmp(name, "ttl") == 0)
+		hl_sw_printf(w, "%lld", (long long)(c->in->ttl / 86400 > 0 ?
+		    c->in->ttl / 86400 : 1));
+	else if (strcmp(name, "key") == 0) {
+		if (c->in->key_fpr != NULL) {
+			hl_sw_puts(w, "<code id=\"key-fpr\">");
+			hl_sw_esc(w, c->in->key_fpr);
+			hl_sw_puts(w, "</code> (<a href=\"manifest.json.sig\">"
+			    "manifest.json.sig</a>)");
+		} else
+			hl_sw_puts(w, "<span id=\"key-fpr\">none: this tree "
+			    "is not signed</span>");
+	} else if (strcmp(name, "last") == 0) {
+		const struct hl_site_event *e = hl_site__last(c, NULL);
+
+		if (e == NULL)
+			hl_sw_puts(w, "none in the window");
+		else {
+			hl_sw_time(w, e->at);
+			hl_sw_puts(w, ", ");
+			hl_sw_esc(w, e->list);
+			hl_sw_puts(w, ": ");
+			hl_site__event_what(w, e);
+		}
+	} else
+		return 1;
+	return 0;
+}
+
+struct list_fill {
+	const struct hl_site_ctx *c;
+	const struct hl_site_list *l;
+};
+
+static int
+list_marker(struct hl_sw *w, const char *name, void *payload)
+{
+	struct list_fill *f = payload;
+	const struct hl_site_list *l = f->l;
+
+	if (strcmp(name, "id") == 0)
+		hl_sw_esc(w, l->info->id);
+	else if (strcmp(name, "slug") == 0)
+		hl_sw_slug(w, l->info->id);
+	else if (strcmp(name, "file") == 0)
+		hl_sw_esc(w, l->info->file);
+	else if (strcmp(name, "count") == 0)
+		hl_sw_printf(w, "%lld", (long long)l->info->count);
+	else if (strcmp(name, "version") == 0)
+		hl_sw_printf(w, "%lld", (long long)l->info->version);
+	else if (strcmp(name, "kind") == 0)
+		hl_sw_puts(w, kind(l->info));
+	else if (strcmp(name, "format") == 0)
+		hl_sw_esc(w, hl_fmt_name(l->info->fmt));
+	else if (strcmp(name, "json") == 0)
+		hl_sw_esc(w, l->json.path);
+	else if (strcmp(name, "gz") == 0)
+		hl_sw_esc(w, l->json.gzpath ? l->json.gzpath : l->json.path);
+	else if (strcmp(name, "text") == 0)
+		hl_sw_esc(w, l->text.path);
+	else if (strcmp(name, "files") == 0)
+		list_files(w, l);
+	else if (strcmp(name, "last") == 0)
+		last_change(w, f->c, l);
+	else if (strcmp(name, "entries") == 0) {
+		hl_sw_puts(w, "<div id=\"entries\" data-list=\"");
+		hl_sw_esc(w, l->info->id);
+		hl_sw_printf(w, "\" data-kind=\"%s\" data-json=\"",
+		    kind(l->info));
+		hl_sw_esc(w, l->json.path);
+		hl_sw_puts(w, "\" data-gz=\"");
+		hl_sw_esc(w, l->json.gzpath ? l->json.gzpath : l->json.path);
+		hl_sw_printf(w, "\" data-count=\"%lld\"></div>",
+		    (long long)l->info->count);
+	} else if (strcmp(name, "changes") == 0) {
+		if (hl_site__event_rows(w, f->c, l->info->id,
+		    LIST_CHANGES) == 0)
+			hl_sw_puts(w, "<tr><td colspan=\"5\">No changes in "
+			    "the window.</td></tr>\n");
+	} else
+		return 1;
+	return 0;
+}
+
+static int
+caught_marker(struct hl_sw *w, const char *name, void *payload)
+{
+	const struct hl_site_ctx *c = payload;
+	const struct hl_site_list *l;
+	size_t i;
+
+	if (strcmp(name, "lists") != 0)
+		return 1;
+	hl_sw_puts(w, "<ul id=\"caught-lists\" class=\"inline\">\n");
+	for (i = 0; i < c->in->nlists; i++) {
+		l = &c->in->lists[i];
+		hl_sw_puts(w, "<li data-list=\"");
+		hl_sw_esc(w, l->info->id);
+		hl_sw_printf(w, "\" data-kind=\"%s\" data-json=\"",
+		    kind(l->info));
+		hl_sw_esc(w, l->json.path);
+		hl_sw_puts(w, "\" data-gz=\"");
+		hl_sw_esc(w, l->json.gzpath ? l->json.gzpath : l->json.path);
+		hl_sw_puts(w, "\"><a href=\"");
+		hl_sw_slug(w, l->info->id);
+		hl_sw_puts(w, ".html\">");
+		hl_sw_esc(w, l->info->id);
+		hl_sw_printf(w, "</a> <small>(%s)</small></li>\n",
+		    kind(l->info));
+	}
+	hl_sw_puts(w, "</ul>\n");
+	return 0;
+}
+
+static int
+cmp_files(const void *a, const void *b)
+{
+	return strcmp(((const struct hl_site_file *)a)->path,
+	    ((const struct hl_site_file *)b)->path);
+}
+
+static void
+ctx_free(struct hl_site_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->nroots; i++)
+		json_decref(c->roots[i]);
+	free(c->roots);
+	free(c->ev);
+	free(c->layout);
+	hl_site_files_free(c->out, c->nout);
+}
+
+int
+hl_site_build(struct hl_site_file **out, size_t *n, const char *site_dir,
+    const struct hl_site_in *in, struct hl_err *err)
+{
+	struct hl_site_ctx c;
+	struct list_fill lf;
+	char path[128], title[160];
+	size_t i;
+	int rc;
+
+	*out = NULL;
+	*n = 0;
+	memset(&c, 0, sizeof(c));
+	c.in = in;
+	c.site_dir = site_dir;
+	if ((rc = hl_site__template(&c.layout, site_dir, "layout.html",
+	    err)) != 0 || (rc = hl_site__events(&c, err)) != 0)
+		goto out;
+	if ((rc = hl_site__page(&c, "index.html",
+	    "Helios: SmokeDetector pattern lists", "index.html",
+	    fallback_index, NULL, index_marker, &c, err)) != 0)
+		goto out;
+	for (i = 0; i < in->nlists; i++) {
+		struct hl_sw p = HL_SW_INIT;
+
+		hl_sw_slug(&p, in->lists[i].info->id);
+		hl_sw_puts(&p, ".html");
+		if (p.oom || p.b.len >= sizeof(path)) {
+			hl_sw_free(&p);
+			rc = hl_err_set(err, HL_EINVAL, "list id too long");
+			goto out;
+		}
+		memcpy(path, p.b.data, p.b.len + 1);
+		hl_sw_free(&p);
+		snprintf(title, sizeof(title), "%s - Helios",
+		    in->lists[i].info->id);
+		lf.c = &c;
+		lf.l = &in->lists[i];
+		if ((rc = hl_site__page(&c, path, title, "list.html",
+		    fallback_list, "list.js", list_marker, &lf, err)) != 0)
+			goto out;
+	}
+	if ((rc = hl_site__page(&c, "caught.html", "Is this caught? - Helios",
+	    "caught.html", fallback_caught, "pyregex.js caught.js", caught_marker, &c,
+	    err)) != 0 ||
+	    (rc = hl_site__changes(&c, err)) != 0 ||
+	    (rc = hl_site__api(&c, err)) != 0)
+		goto out;
+	/* The review queue page (proposals.html) is rendered here. */
+	qsort(c.out, c.nout, sizeof(*c.out), cmp_files);
+	*out = c.out;
+	*n = c.nout;
+	c.out = NULL;
+	c.nout = 0;
+out:
+	ctx_free(&c);
+	return rc;
+}
 
 static int
 read_file(char **data, size_t *len, const char *path, struct hl_err *err)
@@ -41,86 +398,6 @@ read_file(char **data, size_t *len, const char *path, struct hl_err *err)
 	fclose(f);
 	*data = hl_buf_detach(&b, len);
 	return 0;
-}
-
-static void
-escape(struct hl_buf *b, const char *s)
-{
-	for (; *s; s++)
-		switch (*s) {
-		case '<': hl_buf_puts(b, "&lt;"); break;
-		case '>': hl_buf_puts(b, "&gt;"); break;
-		case '&': hl_buf_puts(b, "&amp;"); break;
-		case '"': hl_buf_puts(b, "&quot;"); break;
-		default: hl_buf_putc(b, *s);
-		}
-}
-
-static void
-rows(struct hl_buf *b, const struct hl_site_list *l, size_t n)
-{
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		hl_buf_puts(b, "<tr><td>");
-		escape(b, l[i].info->id);
-		hl_buf_puts(b, "<br><small>");
-		escape(b, l[i].info->file);
-		hl_buf_printf(b, "</small></td><td class=\"num\">%lld</td>"
-		    "<td class=\"num\">%lld</td><td><a href=\"",
-		    (long long)l[i].info->count, (long long)l[i].info->version);
-		escape(b, l[i].text);
-		hl_buf_puts(b, "\">text</a> <a href=\"");
-		escape(b, l[i].json);
-		hl_buf_puts(b, "\">json</a></td></tr>\n");
-	}
-}
-
-int
-hl_site_render(struct hl_buf *out, const char *site_dir,
-    const struct hl_site_list *lists, size_t n, int64_t version,
-    int64_t notif_version, struct hl_err *err)
-{
-	char path[4096], *tpl = NULL;
-	const char *p, *m;
-	size_t len;
-	int rc = HL_ENOTFOUND;
-
-	if (site_dir != NULL) {
-		if (snprintf(path, sizeof(path), "%s/index.html", site_dir) >=
-		    (int)sizeof(path))
-			return hl_err_set(err, HL_EINVAL, "site path too"
-			    " long");
-		rc = read_file(&tpl, &len, path, err);
-		if (rc != 0 && rc != HL_ENOTFOUND)
-			return rc;
-	}
-	for (p = tpl ? tpl : fallback; (m = strstr(p, "<!--helios:")); ) {
-		hl_buf_put(out, p, (size_t)(m - p));
-		if (strncmp(m, "<!--helios:lists-->", 19) == 0) {
-			rows(out, lists, n);
-			p = m + 19;
-		} else if (strncmp(m, "<!--helios:version-->", 21) == 0) {
-			hl_buf_printf(out, "%lld", (long long)version);
-			p = m + 21;
-		} else if (strncmp(m, "<!--helios:notifications-->", 27) == 0) {
-			hl_buf_printf(out, "%lld", (long long)notif_version);
-			p = m + 27;
-		} else {
-			hl_buf_put(out, m, 11);
-			p = m + 11;
-		}
-	}
-	hl_buf_puts(out, p);
-	free(tpl);
-	return 0;
-}
-
-static int
-cmp_files(const void *a, const void *b)
-{
-	return strcmp(((const struct hl_site_file *)a)->path,
-	    ((const struct hl_site_file *)b)->path);
 }
 
 void

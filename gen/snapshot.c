@@ -12,7 +12,7 @@
  *   changes.json          {"version", "oldest", "segments": [{"from", "to",
  *                          "path", "sha256", "bytes", "gz": {...}}]}
  *   changes/<a>-<b>.json  {"from", "to", "events": [event JSON]}
- *   index.html            the site's page, filled with the lists
+ *   index.html, ...       the site's pages (site.h)
  *   objects/<sha256>      a copy of each mutable file above (and .gz)
  *   manifest.json[.sig]   manifest.c
  *
@@ -75,7 +75,9 @@ struct hl_snap {
 	struct seg		*segs;
 	size_t			 nsegs;
 	struct entry		 changes;
-	struct entry		 index;
+	struct entry		*pages;		/* the site's pages */
+	size_t			 npages;
+	struct hl_site_cache	*site_cache;
 	struct entry		*assets;
 	size_t			 nassets;
 	struct hl_blob		 manifest;
@@ -222,7 +224,10 @@ hl_snap_free(struct hl_snap *s)
 		entry_clear(&s->segs[i].e);
 	free(s->segs);
 	entry_clear(&s->changes);
-	entry_clear(&s->index);
+	for (i = 0; i < s->npages; i++)
+		entry_clear(&s->pages[i]);
+	free(s->pages);
+	hl_site_cache_free(s->site_cache);
 	for (i = 0; i < s->nassets; i++)
 		entry_clear(&s->assets[i]);
 	free(s->assets);
@@ -883,8 +888,8 @@ mutable_entries(const struct entry **out, size_t max, const struct hl_snap *s)
 		out[n++] = &s->props;
 	if (n < max)
 		out[n++] = &s->changes;
-	if (n < max)
-		out[n++] = &s->index;
+	for (i = 0; i < s->npages && n < max; i++)
+		out[n++] = &s->pages[i];
 	for (i = 0; i < s->nassets && n < max; i++)
 		out[n++] = &s->assets[i];
 	return n;
@@ -893,7 +898,7 @@ mutable_entries(const struct entry **out, size_t max, const struct hl_snap *s)
 static int
 assemble(struct hl_snap *s, struct hl_err *err)
 {
-	const struct entry *m[256];
+	const struct entry *m[512];
 	size_t n, i;
 	int rc = 0;
 
@@ -944,11 +949,99 @@ load_assets(struct hl_snap *s, struct hl_err *err)
 	return rc;
 }
 
+static void
+site_ref(struct hl_site_ref *r, const struct entry *e)
+{
+	r->path = e->path;
+	r->sha256 = e->id.sha256;
+	r->bytes = e->id.len;
+	r->gzpath = e->gzpath;
+	r->gzsha256 = e->gz.sha256;
+	r->gzbytes = e->gz.len;
+}
+
+/* The site's pages (site.h), made again with every build. */
+static int
+render_site(struct hl_snap *s, int64_t v, struct hl_err *err)
+{
+	struct hl_site_list sl[64];
+	struct hl_site_seg sg[HL_SNAP_WINDOW / HL_SNAP_SEG_BIG +
+	    2 * HL_SNAP_SEG_MID];
+	struct hl_site_in in = { 0 };
+	struct hl_site_file *f = NULL;
+	struct entry *pages;
+	unsigned char raw[32];
+	char fpr[HL_SITE_FPR_LEN];
+	size_t i, j, n = 0, rawlen = sizeof(raw);
+	int rc;
+
+	for (i = 0; i < s->nlists && i < 64; i++) {
+		sl[i].info = &s->lists[i].info;
+		site_ref(&sl[i].json, &s->lists[i].json);
+		site_ref(&sl[i].text, &s->lists[i].text);
+	}
+	in.lists = sl;
+	in.nlists = i;
+	for (i = 0; i < s->nsegs && i < sizeof(sg) / sizeof(sg[0]); i++) {
+		sg[i].from = s->segs[i].from;
+		sg[i].to = s->segs[i].to;
+		sg[i].data = (const char *)s->segs[i].e.id.data;
+		sg[i].len = s->segs[i].e.id.len;
+	}
+	in.segs = sg;
+	in.nsegs = i;
+	in.version = v;
+	in.notif_version = s->notifs.path ? s->notif_version : 0;
+	in.ttl = s->o.manifest_ttl;
+	if (s->key != NULL && EVP_PKEY_get_raw_public_key(s->key, raw,
+	    &rawlen) == 1) {
+		hl_site_key_fpr(fpr, raw, rawlen);
+		in.key_fpr = fpr;
+	}
+	if (s->site_cache == NULL &&
+	    (rc = hl_site_cache_new(&s->site_cache, err)) != 0)
+		return rc;
+	in.cache = s->site_cache;
+	if ((rc = hl_site_build(&f, &n, s->o.site_dir, &in, err)) != 0)
+		return rc;
+	if ((pages = calloc(n + 1, sizeof(*pages))) == NULL) {
+		hl_site_files_free(f, n);
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		/* A page that did not change keeps its gzip and hashes. */
+		for (j = 0; j < s->npages; j++)
+			if (s->pages[j].path != NULL &&
+			    strcmp(s->pages[j].path, f[i].path) == 0 &&
+			    s->pages[j].id.len == f[i].len &&
+			    memcmp(s->pages[j].id.data, f[i].data,
+			    f[i].len) == 0)
+				break;
+		if (j < s->npages) {
+			pages[i] = s->pages[j];
+			memset(&s->pages[j], 0, sizeof(s->pages[j]));
+		} else {
+			rc = entry_set(&pages[i], f[i].path, f[i].data,
+			    f[i].len, s->o.gzip_level, 0, err);
+			f[i].data = NULL;
+		}
+	}
+	hl_site_files_free(f, n);
+	for (j = 0; j < s->npages; j++)
+		entry_clear(&s->pages[j]);
+	free(s->pages);
+	s->pages = pages;
+	s->npages = i;
+	if (rc == 0 && s->assets == NULL)
+		rc = load_assets(s, err);
+	return rc;
+}
+
 static int
 render_manifest(struct hl_snap *s, int64_t v, struct hl_err *err)
 {
-	const struct entry *m[256];
-	struct hl_manifest_file mf[256];
+	const struct entry *m[512];
+	struct hl_manifest_file mf[512];
 	struct hl_manifest_list ml[64];
 	struct hl_manifest_info info;
 	struct hl_buf b = HL_BUF_INIT;
@@ -1018,30 +1111,8 @@ hl_snap_build(const struct hl_tree **tree, struct hl_snap *s,
 	    (rc = render_changes(s, st, v, err)) != 0 ||
 	    (rc = summarise(s, st, v, err)) != 0)
 		goto out;
-	{
-		struct hl_site_list sl[64];
-		struct hl_buf page = HL_BUF_INIT;
-		char *data;
-		size_t i, len;
-
-		for (i = 0; i < s->nlists && i < 64; i++) {
-			sl[i].info = &s->lists[i].info;
-			sl[i].json = s->lists[i].json.path;
-			sl[i].text = s->lists[i].text.path;
-		}
-		if ((rc = hl_site_render(&page, s->o.site_dir, sl, i, v,
-		    s->notifs.path ? s->notif_version : 0, err)) != 0) {
-			hl_buf_free(&page);
-			goto out;
-		}
-		data = hl_buf_detach(&page, &len);
-		if ((rc = entry_set(&s->index, "index.html", data, len,
-		    s->o.gzip_level, 0, err)) != 0)
-			goto out;
-		if (s->assets == NULL &&
-		    (rc = load_assets(s, err)) != 0)
-			goto out;
-	}
+	if ((rc = render_site(s, v, err)) != 0)
+		goto out;
 	if ((rc = render_manifest(s, v, err)) != 0 ||
 	    (rc = assemble(s, err)) != 0)
 		goto out;

@@ -37,6 +37,7 @@
 #include "log.h"
 #include "review.h"
 #include "store.h"
+#include "testroute.h"
 #include "validate.h"
 
 /* Longest token name, server and site, in bytes. */
@@ -112,6 +113,7 @@ struct hl_api {
 	const struct hl_review_opts *review;
 	char		*openapi;
 	size_t		 openapi_len;
+	struct hl_testroute *test;	/* POST /test */
 	atomic_uint_fast64_t by_class[6];
 	atomic_uint_fast64_t writes;
 	atomic_uint_fast64_t lat[NBOUNDS + 1];
@@ -152,6 +154,7 @@ static void	h_healthz(struct ctx *);
 static void	h_metrics(struct ctx *);
 static void	h_openapi(struct ctx *);
 static void	h_proposals(struct ctx *);
+static void	h_test(struct ctx *);
 
 static const struct route routes[] = {
 	{ "auth/create",	M_POST,	"POST", h_auth_create },
@@ -170,6 +173,7 @@ static const struct route routes[] = {
 	{ "proposals",		M_GET | M_HEAD, "GET, HEAD", h_proposals },
 	{ "proposals/*",	M_GET | M_HEAD, "GET, HEAD", h_proposals },
 	{ "proposals/*/*",	M_POST, "POST", h_proposals },
+	{ "test",		M_POST,	"POST", h_test },
 };
 #define NROUTES (sizeof(routes) / sizeof(routes[0]))
 
@@ -1602,6 +1606,17 @@ h_openapi(struct ctx *c)
 	c->res->content_type = "application/json";
 }
 
+/* POST /test: testroute.c answers it. */
+static void
+h_test(struct ctx *c)
+{
+	if (hl_testroute_answer(&c->res->status, &c->res->body, c->api->test,
+	    c->api->st, c->req->remote, c->req->content_type, c->req->body,
+	    c->req->body_len) != 0)
+		c->nomem = 1;
+	c->res->content_type = "application/json";
+}
+
 /* The API object. */
 
 static int
@@ -1673,6 +1688,10 @@ hl_api_new(struct hl_api **out, const struct hl_api_opts *o,
 	api->payload = o->payload;
 	api->review = o->review;
 	load_openapi(api, o->openapi_file);
+	if (hl_testroute_new(&api->test, err) != 0) {
+		hl_api_free(api);
+		return HL_ENOMEM;
+	}
 	*out = api;
 	return 0;
 }
@@ -1683,6 +1702,7 @@ hl_api_free(struct hl_api *api)
 	if (api == NULL)
 		return;
 	free(api->openapi);
+	hl_testroute_free(api->test);
 	free(api);
 }
 

@@ -82,6 +82,7 @@ struct hl_request {
 	const char	*body;
 	size_t		 body_len;
 	int		 too_big;
+	const char	*remote;	/* the client's address, for limits */
 };
 
 /*

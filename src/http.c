@@ -185,6 +185,27 @@ send_nomem(struct MHD_Connection *conn, size_t *bytes)
 	return ret;
 }
 
+/* The client's address as text, or "" when unknown. */
+static const char *
+client_addr(char *buf, size_t len, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	buf[0] = '\0';
+	ci = MHD_get_connection_info(conn,
+	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return buf;
+	if (sa->sa_family == AF_INET)
+		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)
+		    sa)->sin_addr, buf, (socklen_t)len);
+	else if (sa->sa_family == AF_INET6)
+		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)
+		    sa)->sin6_addr, buf, (socklen_t)len);
+	return buf;
+}
+
 /* Answers the request, once its body (if any) is in. */
 static enum MHD_Result
 dispatch(struct hl_http *h, struct MHD_Connection *conn,
@@ -196,6 +217,7 @@ dispatch(struct hl_http *h, struct MHD_Connection *conn,
 	enum MHD_Result ret;
 	unsigned status = 500;
 	size_t bytes = 0;
+	char remote[INET6_ADDRSTRLEN];
 
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_arg,
 	    &query);
@@ -209,6 +231,7 @@ dispatch(struct hl_http *h, struct MHD_Connection *conn,
 	req.body = rs->body.data;
 	req.body_len = rs->body.len;
 	req.too_big = rs->too_big;
+	req.remote = client_addr(remote, sizeof(remote), conn);
 
 	if (hl_api_handle(&res, h->api, &req) != 0) {
 		ret = send_nomem(conn, &bytes);

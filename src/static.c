@@ -621,7 +621,9 @@ cache_control(const char *rel)
 static int
 add_common(struct MHD_Response *resp)
 {
-	return MHD_add_response_header(resp, "X-Content-Type-Options",
+	/* Tells the site's pages that POST /test is here (caught.js). */
+	return MHD_add_response_header(resp, "X-Helios-Test", "test") ==
+	    MHD_YES && MHD_add_response_header(resp, "X-Content-Type-Options",
 	    "nosniff") == MHD_YES &&
 	    MHD_add_response_header(resp, "Accept-Ranges", "none") == MHD_YES;
 }

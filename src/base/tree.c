@@ -47,6 +47,8 @@ hl_tree_content_type(const char *path)
 		return "text/javascript; charset=utf-8";
 	if (ends_with(path, ".map"))
 		return "application/json; charset=utf-8";
+	if (ends_with(path, ".xml"))
+		return "application/atom+xml; charset=utf-8";
 	if (ends_with(path, ".svg"))
 		return "image/svg+xml";
 	if (ends_with(path, ".png"))

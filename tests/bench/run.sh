@@ -18,8 +18,10 @@
 #   7. migration: replaying 20,000 list commits of a SmokeDetector-like
 #      repository (gitimport.sh);
 #   8. review: the checks against 40,000 watched keywords and a 10 MB ham
-#      corpus, and proposal-to-published latency after approval (review.sh).
-# BENCH_ONLY="write gen visible static pull git gitimport review" picks
+#      corpus, and proposal-to-published latency after approval (review.sh);
+#   9. the site: a 50,000-entry list page opened in headless Chromium, and
+#      a known entry searched for (tests/browser/site.js).
+# BENCH_ONLY="write gen visible static pull git gitimport review site" picks
 # sections; the 1M cases are
 # the slow ones (BENCH_BIG=0 leaves them out).  The whole run takes a few
 # minutes on two cores.
@@ -32,7 +34,7 @@ HELIOS_BIN=$BA/helios
 export HELIOS_BIN
 . tests/lib.sh
 
-ONLY=${BENCH_ONLY:-write gen visible static pull git gitimport review}
+ONLY=${BENCH_ONLY:-write gen visible static pull git gitimport review site}
 BIG=${BENCH_BIG:-1}
 SECS=${BENCH_SECS:-5}
 SAMPLE=$(hl_samples 2>/dev/null || echo ../shared/data/smokedetector-sample)
@@ -199,7 +201,7 @@ if want git; then
 	    "changes, not to the lists)"
 fi
 
-# --- 7. review ------------------------------------------------------------------
+# --- 8. review ------------------------------------------------------------------
 if want review; then
 	echo
 	echo "== 8. review: checks at real size, proposal-to-published"
@@ -219,6 +221,32 @@ if want gitimport; then
 	echo "== 7. helios import --git --history"
 	sh tests/bench/gitimport.sh "$HELIOS" "$BB" "${BENCH_GIT_COMMITS:-20000}"
 	echo "(aim: 20,000 list commits in under a minute)"
+fi
+
+# --- 9. the site ---------------------------------------------------------------
+if want site && command -v node >/dev/null && [ -x /usr/bin/chromium ] &&
+    [ -d node_modules/puppeteer-core ]; then
+	echo
+	echo "== 9. the site: a 50,000-entry list in headless Chromium"
+	D=$W/site
+	mkdir -p "$D"
+	"$HELIOS" import --db "$D/db.sqlite" "$SAMPLE" >/dev/null || exit 1
+	tsv 50000 site >"$D/k.tsv"
+	"$HELIOS" import --db "$D/db.sqlite" --list watch-keyword "$D/k.tsv" \
+	    >/dev/null || exit 1
+	hl_daemon_start "$D" || exit 1
+	published_wait
+	cat >"$D/cfg.json" <<JSON
+{"base": "$HL_URL/", "label": "site",
+ "search": {"list": "watch-keyword",
+  "value": "site-31337-(?:cheap|best)\\\\W*+pills\\\\.example\\\\.com"}}
+JSON
+	node tests/browser/site.js "$D/cfg.json" | awk '
+	    /^# metric/ { sub(/^site_/, "", $3); printf "  %-22s %s\n", $3, $4 }
+	    /^not ok/ { print "  " $0 }'
+	hl_daemon_stop
+	echo "(open_ms: navigation to entries shown; search_typed_ms: the" \
+	    "value pasted to its row shown; aim: both under 1,000 ms on a laptop)"
 fi
 
 echo

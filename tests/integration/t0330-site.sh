@@ -30,18 +30,25 @@ t_ok "the page shows the version of the tree" sh -c \
 rows=$($PY - "$D/dom.html" <<'PY'
 import html.parser, sys
 class P(html.parser.HTMLParser):
+    # Rows of the outer table only: a row's details hold tables of their own.
     def __init__(self):
-        super().__init__(); self.rows = []; self.cell = None; self.row = None; self.links = []
+        super().__init__(); self.rows = []; self.cell = None; self.row = None; self.links = []; self.depth = 0
     def handle_starttag(self, tag, attrs):
+        if tag == "table": self.depth += 1
+        if self.depth != 1:
+            if tag == "a" and self.row is not None: self.links.append(dict(attrs)["href"])
+            return
         if tag == "tr": self.row = []
         if tag == "td": self.cell = ""
         if tag == "br" and self.cell is not None: self.cell += " "
         if tag == "a" and self.row is not None: self.links.append(dict(attrs)["href"])
     def handle_endtag(self, tag):
+        if tag == "table": self.depth -= 1; return
+        if self.depth != 1: return
         if tag == "td" and self.row is not None: self.row.append(self.cell.strip()); self.cell = None
         if tag == "tr" and self.row: self.rows.append(self.row); self.row = None
     def handle_data(self, d):
-        if self.cell is not None: self.cell += d
+        if self.cell is not None and self.depth == 1: self.cell += d
 p = P(); p.feed(open(sys.argv[1]).read())
 for r in p.rows: print(r[0].split()[0] if r[0] else "", r[1])
 for l in p.links: print("link", l)

@@ -1,0 +1,426 @@
+/*
+ * site_changes: the recent changes as the site shows them -- read from
+ * the change window (the changes/<a>-<b>.json segments the build made) --
+ * as changes.html and as Atom feeds (RFC 4287): feed.xml for every list,
+ * feed-<id>.xml for one.
+ *
+ * A feed holds the newest FEED_MAX changes, one entry each:
+ *
+ *   <entry>
+ *     <id>tag:helios,2024:v942</id>
+ *     <title>watch-number: added 08151729325</title>
+ *     <updated>2026-12-01T22:47:40Z</updated>
+ *     <author><name>import</name></author>
+ *     <link href="watch-number.html#793"/>
+ *     <content type="text">...</content>
+ *   </entry>
+ *
+ * Links are relative to the feed, which sits beside the pages, so a feed
+ * works on every mirror and under any sub-path.  The feed's <updated> is
+ * the newest change's time, so that the same tree gives the same bytes.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "site_int.h"
+
+#define FEED_MAX	50
+#define PAGE_MAX	200
+
+/* A parsed segment, kept while it is in the window. */
+struct cached_seg {
+	int64_t		 from;
+	int64_t		 to;
+	json_t		*root;
+};
+
+struct hl_site_cache {
+	struct cached_seg *v;
+	size_t		 n;
+};
+
+int
+hl_site_cache_new(struct hl_site_cache **out, struct hl_err *err)
+{
+	if ((*out = calloc(1, sizeof(**out))) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	return 0;
+}
+
+void
+hl_site_cache_free(struct hl_site_cache *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < c->n; i++)
+		json_decref(c->v[i].root);
+	free(c->v);
+	free(c);
+}
+
+/*
+ * The parsed segment g into *out: from the cache, or parsed (and cached).
+ * The caller owns a reference.  HL_EINVAL when it is not JSON.
+ */
+static int
+segment(json_t **out, struct hl_site_cache *cache,
+    const struct hl_site_seg *g, struct hl_err *err)
+{
+	struct cached_seg *nv;
+	json_error_t je;
+	json_t *root;
+	size_t i;
+
+	for (i = 0; cache && i < cache->n; i++)
+		if (cache->v[i].from == g->from && cache->v[i].to == g->to) {
+			*out = json_incref(cache->v[i].root);
+			return 0;
+		}
+	if ((root = json_loadb(g->data, g->len, 0, &je)) == NULL)
+		return hl_err_set(err, HL_EINVAL, "change segment: %s",
+		    je.text);
+	if (cache != NULL && (nv = realloc(cache->v, (cache->n + 1) *
+	    sizeof(*nv))) != NULL) {
+		cache->v = nv;
+		nv[cache->n].from = g->from;
+		nv[cache->n].to = g->to;
+		nv[cache->n].root = json_incref(root);
+		cache->n++;
+	}
+	*out = root;
+	return 0;
+}
+
+/* Drops the cached segments that left the window. */
+static void
+cache_trim(struct hl_site_cache *cache, const struct hl_site_in *in)
+{
+	size_t i, k, keep = 0;
+
+	for (i = 0; cache && i < cache->n; i++) {
+		for (k = 0; k < in->nsegs; k++)
+			if (in->segs[k].from == cache->v[i].from &&
+			    in->segs[k].to == cache->v[i].to)
+				break;
+		if (k < in->nsegs)
+			cache->v[keep++] = cache->v[i];
+		else
+			json_decref(cache->v[i].root);
+	}
+	if (cache)
+		cache->n = keep;
+}
+
+static const char fallback_changes[] =
+    "<h1>Recent changes</h1>\n<table><tbody><!--helios:changes-->"
+    "</tbody></table>\n";
+
+static const char *
+str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+static int
+is_list(const struct hl_site_ctx *c, const char *id)
+{
+	size_t i;
+
+	for (i = 0; i < c->in->nlists; i++)
+		if (strcmp(c->in->lists[i].info->id, id) == 0)
+			return 1;
+	return 0;
+}
+
+int
+hl_site__events(struct hl_site_ctx *c, struct hl_err *err)
+{
+	const struct hl_site_in *in = c->in;
+	json_t *root, *evs, *e, *rec;
+	size_t i, k, total = 0;
+	int rc;
+
+	cache_trim(in->cache, in);
+	if (in->nsegs == 0)
+		return 0;
+	if ((c->roots = calloc(in->nsegs, sizeof(*c->roots))) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	for (i = 0; i < in->nsegs; i++) {
+		if ((rc = segment(&root, in->cache, &in->segs[i], err)) != 0)
+			return rc;
+		c->roots[c->nroots++] = root;
+		total += json_array_size(json_object_get(root, "events"));
+	}
+	if (total == 0)
+		return 0;
+	if ((c->ev = calloc(total, sizeof(*c->ev))) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	for (i = 0; i < c->nroots; i++) {
+		evs = json_object_get(c->roots[i], "events");
+		json_array_foreach(evs, k, e) {
+			struct hl_site_event *v = &c->ev[c->nev];
+
+			if (!json_is_object(e) || c->nev == total)
+				continue;
+			v->version = json_integer_value(json_object_get(e,
+			    "version"));
+			v->at = json_integer_value(json_object_get(e, "at"));
+			v->op = str(e, "op");
+			v->list = str(e, "list");
+			v->value = str(e, "value");
+			v->actor = str(e, "actor");
+			rec = json_object_get(e, "record");
+			v->item = json_integer_value(json_object_get(rec,
+			    "id"));
+			/* Lists only: notifications name chat users. */
+			if (v->op == NULL || v->list == NULL ||
+			    !is_list(c, v->list))
+				continue;
+			c->nev++;
+		}
+	}
+	return 0;
+}
+
+const struct hl_site_event *
+hl_site__last(const struct hl_site_ctx *c, const char *list)
+{
+	size_t i;
+
+	for (i = c->nev; i-- > 0; )
+		if (list == NULL || strcmp(c->ev[i].list, list) == 0)
+			return &c->ev[i];
+	return NULL;
+}
+
+static const char *
+verb(const char *op)
+{
+	if (strcmp(op, "add") == 0)
+		return "added";
+	if (strcmp(op, "delete") == 0)
+		return "removed";
+	return op;
+}
+
+void
+hl_site__event_what(struct hl_sw *w, const struct hl_site_event *e)
+{
+	hl_sw_esc(w, verb(e->op));
+	if (e->value != NULL) {
+		hl_sw_puts(w, " <code>");
+		hl_sw_esc(w, e->value);
+		hl_sw_puts(w, "</code>");
+	}
+	if (e->actor != NULL) {
+		hl_sw_puts(w, " by ");
+		hl_sw_esc(w, e->actor);
+	}
+}
+
+/* A link to the entry an event names, when it is on a list page. */
+static void
+entry_href(struct hl_sw *w, const struct hl_site_ctx *c,
+    const struct hl_site_event *e)
+{
+	hl_sw_slug(w, e->list);
+	hl_sw_puts(w, ".html");
+	if (e->item > 0 && strcmp(e->op, "add") == 0)
+		hl_sw_printf(w, "#%lld", (long long)e->item);
+	(void)c;
+}
+
+size_t
+hl_site__event_rows(struct hl_sw *w, const struct hl_site_ctx *c,
+    const char *list, size_t max)
+{
+	const struct hl_site_event *e;
+	size_t i, n = 0;
+	int linked;
+
+	for (i = c->nev; i-- > 0 && n < max; ) {
+		e = &c->ev[i];
+		if (list != NULL && strcmp(e->list, list) != 0)
+			continue;
+		linked = is_list(c, e->list);
+		hl_sw_puts(w, "<tr data-list=\"");
+		hl_sw_esc(w, e->list);
+		hl_sw_printf(w, "\"><td class=\"num\" data-label=\"Version\">"
+		    "%lld</td><td data-label=\"When\">", (long long)e->version);
+		hl_sw_time(w, e->at);
+		hl_sw_puts(w, "</td>");
+		if (list == NULL) {
+			hl_sw_puts(w, "<td data-label=\"List\">");
+			if (linked) {
+				hl_sw_puts(w, "<a href=\"");
+				hl_sw_slug(w, e->list);
+				hl_sw_puts(w, ".html\">");
+			}
+			hl_sw_esc(w, e->list);
+			hl_sw_puts(w, linked ? "</a></td>" : "</td>");
+		}
+		hl_sw_printf(w, "<td class=\"op op-%s\" data-label=\"What\">%s"
+		    "</td><td class=\"v\" data-label=\"Value\">",
+		    strcmp(e->op, "add") == 0 ? "add" : "del", verb(e->op));
+		if (linked && e->value != NULL) {
+			hl_sw_puts(w, "<a href=\"");
+			entry_href(w, c, e);
+			hl_sw_puts(w, "\"><code>");
+			hl_sw_esc(w, e->value);
+			hl_sw_puts(w, "</code></a>");
+		} else if (e->value != NULL) {
+			hl_sw_puts(w, "<code>");
+			hl_sw_esc(w, e->value);
+			hl_sw_puts(w, "</code>");
+		}
+		hl_sw_puts(w, "</td><td data-label=\"By\">");
+		hl_sw_esc(w, e->actor);
+		hl_sw_puts(w, "</td></tr>\n");
+		n++;
+	}
+	return n;
+}
+
+struct page_fill {
+	struct hl_site_ctx *c;
+};
+
+static int
+changes_marker(struct hl_sw *w, const char *name, void *payload)
+{
+	struct page_fill *f = payload;
+	const struct hl_site_ctx *c = f->c;
+	size_t i;
+
+	if (strcmp(name, "changes") == 0) {
+		if (hl_site__event_rows(w, c, NULL, PAGE_MAX) == 0)
+			hl_sw_puts(w, "<tr><td colspan=\"6\">No changes in "
+			    "the window.</td></tr>\n");
+	} else if (strcmp(name, "list-options") == 0) {
+		for (i = 0; i < c->in->nlists; i++) {
+			hl_sw_puts(w, "<option value=\"");
+			hl_sw_esc(w, c->in->lists[i].info->id);
+			hl_sw_puts(w, "\">");
+			hl_sw_esc(w, c->in->lists[i].info->id);
+			hl_sw_puts(w, "</option>");
+		}
+	} else if (strcmp(name, "feeds") == 0) {
+		for (i = 0; i < c->in->nlists; i++) {
+			hl_sw_puts(w, "<li><a href=\"feed-");
+			hl_sw_slug(w, c->in->lists[i].info->id);
+			hl_sw_puts(w, ".xml\">");
+			hl_sw_esc(w, c->in->lists[i].info->id);
+			hl_sw_puts(w, "</a></li>");
+		}
+	} else if (strcmp(name, "version") == 0)
+		hl_sw_printf(w, "%lld", (long long)c->in->version);
+	else if (strcmp(name, "shown") == 0)
+		hl_sw_printf(w, "%zu", c->nev < PAGE_MAX ? c->nev : PAGE_MAX);
+	else if (strcmp(name, "oldest") == 0)
+		hl_sw_printf(w, "%lld", (long long)(c->nev ?
+		    c->ev[0].version : c->in->version));
+	else
+		return 1;
+	return 0;
+}
+
+static void
+feed(struct hl_sw *w, const struct hl_site_ctx *c, const char *list)
+{
+	const struct hl_site_event *e, *last = hl_site__last(c, list);
+	size_t i, n = 0;
+
+	hl_sw_puts(w, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
+	    "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<id>tag:helios,"
+	    "2024:changes");
+	if (list != NULL) {
+		hl_sw_puts(w, ":");
+		hl_sw_slug(w, list);
+	}
+	hl_sw_puts(w, "</id>\n<title>Helios: changes");
+	if (list != NULL) {
+		hl_sw_puts(w, " to ");
+		hl_sw_esc(w, list);
+	}
+	hl_sw_puts(w, "</title>\n<updated>");
+	hl_sw_rfc3339(w, last ? last->at : 0);
+	hl_sw_puts(w, "</updated>\n<author><name>Helios</name></author>\n"
+	    "<link rel=\"self\" href=\"");
+	if (list != NULL) {
+		hl_sw_puts(w, "feed-");
+		hl_sw_slug(w, list);
+		hl_sw_puts(w, ".xml\"/>\n<link rel=\"alternate\" "
+		    "type=\"text/html\" href=\"");
+		hl_sw_slug(w, list);
+		hl_sw_puts(w, ".html\"/>\n");
+	} else
+		hl_sw_puts(w, "feed.xml\"/>\n<link rel=\"alternate\" "
+		    "type=\"text/html\" href=\"changes.html\"/>\n");
+	for (i = c->nev; i-- > 0 && n < FEED_MAX; ) {
+		e = &c->ev[i];
+		if (list != NULL && strcmp(e->list, list) != 0)
+			continue;
+		n++;
+		hl_sw_printf(w, "<entry>\n<id>tag:helios,2024:v%lld</id>\n"
+		    "<title>", (long long)e->version);
+		hl_sw_esc(w, e->list);
+		hl_sw_printf(w, ": %s ", verb(e->op));
+		hl_sw_esc(w, e->value);
+		hl_sw_puts(w, "</title>\n<updated>");
+		hl_sw_rfc3339(w, e->at);
+		hl_sw_puts(w, "</updated>\n<author><name>");
+		hl_sw_esc(w, e->actor ? e->actor : "unknown");
+		hl_sw_puts(w, "</name></author>\n");
+		if (is_list(c, e->list)) {
+			hl_sw_puts(w, "<link href=\"");
+			entry_href(w, c, e);
+			hl_sw_puts(w, "\"/>\n");
+		}
+		hl_sw_printf(w, "<content type=\"text\">Version %lld: ",
+		    (long long)e->version);
+		hl_sw_esc(w, e->actor ? e->actor : "someone");
+		hl_sw_printf(w, " %s ", verb(e->op));
+		hl_sw_esc(w, e->value);
+		hl_sw_puts(w, " (");
+		hl_sw_esc(w, e->list);
+		hl_sw_puts(w, ")</content>\n</entry>\n");
+	}
+	hl_sw_puts(w, "</feed>\n");
+}
+
+int
+hl_site__changes(struct hl_site_ctx *c, struct hl_err *err)
+{
+	struct page_fill f = { c };
+	struct hl_sw w = HL_SW_INIT;
+	char path[128];
+	size_t i;
+	int rc;
+
+	if ((rc = hl_site__page(c, "changes.html", "Recent changes - Helios",
+	    "changes.html", fallback_changes, "changes.js", changes_marker,
+	    &f, err)) != 0)
+		return rc;
+	feed(&w, c, NULL);
+	if ((rc = hl_site__add(c, "feed.xml", &w, err)) != 0)
+		return rc;
+	for (i = 0; i < c->in->nlists; i++) {
+		struct hl_sw name = HL_SW_INIT;
+
+		hl_sw_puts(&name, "feed-");
+		hl_sw_slug(&name, c->in->lists[i].info->id);
+		hl_sw_puts(&name, ".xml");
+		if (name.oom || name.b.len >= sizeof(path)) {
+			hl_sw_free(&name);
+			return hl_err_set(err, HL_ENOMEM, "list id too long");
+		}
+		memcpy(path, name.b.data, name.b.len + 1);
+		hl_sw_free(&name);
+		feed(&w, c, c->in->lists[i].info->id);
+		if ((rc = hl_site__add(c, path, &w, err)) != 0)
+			return rc;
+	}
+	return 0;
+}

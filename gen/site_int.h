@@ -1,0 +1,112 @@
+/*
+ * site_int: what the files of the site renderer share (site.c, site_html.c,
+ * site_changes.c, site_api.c).  Not for use outside gen/site*.c.
+ *
+ * Pages are written through a struct hl_sw, a buffer whose out-of-memory
+ * state sticks, so that a page is written without checking every call
+ * and checked once at the end.
+ */
+#ifndef HL_SITE_INT_H
+#define HL_SITE_INT_H
+
+#include <stdint.h>
+
+#include <jansson.h>
+
+#include "buf.h"
+#include "err.h"
+#include "site.h"
+
+struct hl_sw {
+	struct hl_buf	 b;
+	int		 oom;
+};
+
+#define HL_SW_INIT { HL_BUF_INIT, 0 }
+
+void	hl_sw_put(struct hl_sw *w, const char *s, size_t n);
+void	hl_sw_puts(struct hl_sw *w, const char *s);
+void	hl_sw_printf(struct hl_sw *w, const char *fmt, ...)
+	    __attribute__((format(printf, 2, 3)));
+/* s escaped for HTML text and attribute values (and XML); NULL: nothing. */
+void	hl_sw_esc(struct hl_sw *w, const char *s);
+/* s made safe as a fragment id or file name part: [A-Za-z0-9_-] kept. */
+void	hl_sw_slug(struct hl_sw *w, const char *s);
+/* <time datetime="2026-12-01T22:47:40Z">2026-12-01 22:47 UTC</time> */
+void	hl_sw_time(struct hl_sw *w, int64_t t);
+/* RFC 3339 for Atom: 2026-12-01T22:47:40Z */
+void	hl_sw_rfc3339(struct hl_sw *w, int64_t t);
+/* 1536 -> "1.5 KiB" */
+void	hl_sw_size(struct hl_sw *w, size_t bytes);
+void	hl_sw_free(struct hl_sw *w);
+
+/*
+ * Replaces every <!--helios:NAME--> marker of tpl by what fn writes for
+ * NAME.  fn returns 0 when it wrote the marker, 1 when it does not know
+ * it (the marker is kept as is).
+ */
+typedef int (*hl_site_fill_fn)(struct hl_sw *w, const char *name,
+    void *payload);
+void	hl_site__fill(struct hl_sw *w, const char *tpl, hl_site_fill_fn fn,
+	    void *payload);
+
+/* One change of the window, borrowed from the parsed segments. */
+struct hl_site_event {
+	int64_t		 version;
+	int64_t		 at;
+	const char	*op;		/* "add", "delete", ... */
+	const char	*list;		/* list id or "notifications" */
+	const char	*value;
+	const char	*actor;
+	int64_t		 item;		/* the record's id; 0 when none */
+};
+
+struct hl_site_ctx {
+	const struct hl_site_in	*in;
+	const char		*site_dir;
+	char			*layout;	/* site/layout.html or NULL */
+	json_t			**roots;	/* parsed segments, owned */
+	size_t			 nroots;
+	struct hl_site_event	*ev;		/* oldest first */
+	size_t			 nev;
+	struct hl_site_file	*out;
+	size_t			 nout;
+	size_t			 capout;
+};
+
+/*
+ * Reads site_dir/name (a template) into *out.  No site_dir or no such
+ * file: *out is NULL and 0 is returned.  HL_EIO, HL_ETOOBIG.
+ */
+int	hl_site__template(char **out, const char *site_dir, const char *name,
+	    struct hl_err *err);
+
+/*
+ * Wraps the page body (made from template tpl, or fallback when site/ has
+ * none, filled by fn) in the layout and adds it to the output as path.
+ * script: the page's own script under assets/ or NULL.
+ */
+int	hl_site__page(struct hl_site_ctx *c, const char *path,
+	    const char *title, const char *tpl, const char *fallback,
+	    const char *script, hl_site_fill_fn fn, void *payload,
+	    struct hl_err *err);
+/* Adds data (taken) as path to the output. */
+int	hl_site__add(struct hl_site_ctx *c, const char *path, struct hl_sw *w,
+	    struct hl_err *err);
+
+/* site_changes.c: the events of the window, then changes.html and feeds. */
+int	hl_site__events(struct hl_site_ctx *c, struct hl_err *err);
+int	hl_site__changes(struct hl_site_ctx *c, struct hl_err *err);
+/* The newest event of list (NULL: any), or NULL. */
+const struct hl_site_event *hl_site__last(const struct hl_site_ctx *c,
+	    const char *list);
+/* "added <code>v</code> by actor", for one event. */
+void	hl_site__event_what(struct hl_sw *w, const struct hl_site_event *e);
+/* Table rows for the newest max events of list (NULL: all). */
+size_t	hl_site__event_rows(struct hl_sw *w, const struct hl_site_ctx *c,
+	    const char *list, size_t max);
+
+/* site_api.c: api.html from openapi.json. */
+int	hl_site__api(struct hl_site_ctx *c, struct hl_err *err);
+
+#endif

@@ -1,0 +1,183 @@
+/*
+ * test_site: the site renderer (gen/site*.c) on rows made here, with the
+ * repository's site/ templates and with none: every page is made, values
+ * from the lists and events are escaped, each list gets its page and
+ * feed, the change rows link to the entry's permalink, the index shows
+ * sizes, hashes and the key's fingerprint, and the API page documents
+ * every endpoint of schema/openapi.json, and changes to notifications
+ * (which name chat users) are left out.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "site.h"
+
+static const char seg[] =
+    "{\"from\":1,\"to\":3,\"events\":["
+    "{\"version\":1,\"at\":1700000000,\"op\":\"add\",\"list\":"
+    "\"watch-keyword\",\"value\":\"spam\\\\.example\",\"actor\":\"alice\","
+    "\"record\":{\"id\":7}},"
+    "{\"version\":2,\"at\":1700000060,\"op\":\"add\",\"list\":"
+    "\"watch-keyword\",\"value\":\"<script>x</script>\",\"actor\":"
+    "\"bob & co\",\"record\":{\"id\":8}},"
+    "{\"version\":3,\"at\":1700000120,\"op\":\"delete\",\"list\":"
+    "\"blacklist-cidr\",\"value\":\"10.0.0.0/8\",\"actor\":\"carol\","
+    "\"record\":{\"id\":3}},"
+    "{\"version\":4,\"at\":1700000180,\"op\":\"add\",\"list\":"
+    "\"notifications\",\"value\":\"user 4242 in room 17\",\"actor\":"
+    "\"dave\",\"record\":{\"id\":1}}]}";
+
+static struct hl_list lists[2] = {
+	{ .id = "watch-keyword", .file = "watched_keywords.txt",
+	    .fmt = HL_FMT_TSV, .version = 2, .count = 2 },
+	{ .id = "blacklist-cidr", .file = "blacklisted_cidrs.yml",
+	    .fmt = HL_FMT_YAML_CIDR, .version = 3, .count = 0 },
+};
+
+static const char *
+page(const struct hl_site_file *f, size_t n, const char *path)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (strcmp(f[i].path, path) == 0)
+			return f[i].data;
+	return NULL;
+}
+
+static void
+build(struct hl_site_file **f, size_t *n, const char *site_dir)
+{
+	static struct hl_site_list sl[2];
+	static struct hl_site_seg sg;
+	struct hl_site_in in = { 0 };
+	struct hl_err err = HL_ERR_INIT;
+	static char fpr[HL_SITE_FPR_LEN];
+	unsigned char raw[32] = { 1, 2, 3 };
+
+	sl[0].info = &lists[0];
+	sl[0].json = (struct hl_site_ref){ "lists/watch-keyword.json",
+	    "aa11", 2048, "lists/watch-keyword.json.gz", "bb22", 300 };
+	sl[0].text = (struct hl_site_ref){ "lists/watch-keyword.txt",
+	    "cc33", 1000, "lists/watch-keyword.txt.gz", "dd44", 200 };
+	sl[1].info = &lists[1];
+	sl[1].json = (struct hl_site_ref){ "lists/blacklist-cidr.json",
+	    "ee55", 10, "lists/blacklist-cidr.json.gz", "ff66", 20 };
+	sl[1].text = (struct hl_site_ref){ "lists/blacklist-cidr.yml",
+	    "0077", 30, "lists/blacklist-cidr.yml.gz", "0088", 40 };
+	sg.data = seg;
+	sg.len = strlen(seg);
+	hl_site_key_fpr(fpr, raw, sizeof(raw));
+	in.lists = sl;
+	in.nlists = 2;
+	in.version = 3;
+	in.ttl = 604800;
+	in.key_fpr = fpr;
+	in.segs = &sg;
+	in.nsegs = 1;
+	assert_int_equal(hl_site_build(f, n, site_dir, &in, &err), 0);
+}
+
+static void
+every_page_is_made(void **state)
+{
+	static const char *const want[] = {
+		"api.html", "blacklist-cidr.html", "caught.html",
+		"changes.html", "feed-blacklist-cidr.xml",
+		"feed-watch-keyword.xml", "feed.xml", "index.html",
+		"watch-keyword.html",
+	};
+	struct hl_site_file *f = NULL;
+	size_t n = 0, i;
+
+	(void)state;
+	build(&f, &n, "site");
+	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+	for (i = 0; i < n; i++)
+		assert_string_equal(f[i].path, want[i]);
+	hl_site_files_free(f, n);
+	/* Without templates the built-in ones make the same pages. */
+	build(&f, &n, NULL);
+	assert_int_equal(n, sizeof(want) / sizeof(want[0]));
+	assert_non_null(strstr(page(f, n, "index.html"), "watch-keyword"));
+	hl_site_files_free(f, n);
+}
+
+static void
+values_are_escaped(void **state)
+{
+	struct hl_site_file *f = NULL;
+	size_t n = 0, i;
+
+	(void)state;
+	build(&f, &n, "site");
+	for (i = 0; i < n; i++) {
+		assert_null(strstr(f[i].data, "<script>x"));
+		assert_null(strstr(f[i].data, "bob & co"));
+	}
+	assert_non_null(strstr(page(f, n, "changes.html"),
+	    "&lt;script&gt;x&lt;/script&gt;"));
+	assert_non_null(strstr(page(f, n, "feed.xml"), "bob &amp; co"));
+	/* Notification records name chat users: not on the site. */
+	for (i = 0; i < n; i++)
+		assert_null(strstr(f[i].data, "user 4242"));
+	hl_site_files_free(f, n);
+}
+
+static void
+pages_say_what_they_should(void **state)
+{
+	struct hl_site_file *f = NULL;
+	size_t n = 0;
+	const char *idx, *ch, *wk, *feed, *api;
+
+	(void)state;
+	build(&f, &n, "site");
+	idx = page(f, n, "index.html");
+	ch = page(f, n, "changes.html");
+	wk = page(f, n, "watch-keyword.html");
+	feed = page(f, n, "feed-watch-keyword.xml");
+	api = page(f, n, "api.html");
+	/* No inline script: every script is a file under assets/. */
+	assert_null(strstr(idx, "<script>"));
+	assert_non_null(strstr(idx, "Content-Security-Policy"));
+	assert_non_null(strstr(idx, "<title>Helios: SmokeDetector pattern "
+	    "lists</title>"));
+	assert_non_null(strstr(idx, "2.0 KiB"));
+	assert_non_null(strstr(idx, "aa11"));
+	assert_non_null(strstr(idx, "data-copy=\"lists/watch-keyword.txt\""));
+	assert_non_null(strstr(idx, "SHA256:"));
+	/* Newest change first, linked to the entry. */
+	assert_true(strstr(ch, "10.0.0.0/8") < strstr(ch, "spam\\.example"));
+	assert_non_null(strstr(ch, "href=\"watch-keyword.html#7\""));
+	assert_non_null(strstr(wk, "data-gz=\"lists/watch-keyword.json.gz\""));
+	assert_non_null(strstr(wk, "data-kind=\"regex\""));
+	assert_non_null(strstr(page(f, n, "blacklist-cidr.html"),
+	    "data-kind=\"cidr\""));
+	assert_non_null(strstr(feed, "<feed xmlns=\"http://www.w3.org/2005/"
+	    "Atom\">"));
+	assert_non_null(strstr(feed, "<id>tag:helios,2024:v2</id>"));
+	assert_null(strstr(feed, "10.0.0.0/8"));
+	assert_non_null(strstr(api, "id=\"post-blacklists-id\""));
+	assert_non_null(strstr(api, "id=\"post-test\""));
+	hl_site_files_free(f, n);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(every_page_is_made),
+		cmocka_unit_test(values_are_escaped),
+		cmocka_unit_test(pages_say_what_they_should),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
