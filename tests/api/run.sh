@@ -2,7 +2,8 @@
 # Data-driven API tests (after curl's tests/data/testNNNN).  Starts one
 # `helios serve` on a free loopback port with a temporary database, then
 # plays each tests/api/NNNN-<slug>.t in order and prints one TAP line per
-# file: "ok N - <the file's first comment line>".
+# file: "ok N - <the file's first comment line>", then one for the daemon's
+# clean exit; the plan "1..N" comes first.
 #
 #   sh tests/api/run.sh [PATTERN]     only the .t files whose name has PATTERN
 #
@@ -35,6 +36,11 @@
 . tests/lib.sh
 
 PAT=${1:-}
+n=0
+for f in tests/api/[0-9][0-9][0-9][0-9]-*.t; do
+	case "$(basename "$f")" in *"$PAT"*) n=$((n + 1)) ;; esac
+done
+echo "1..$((n + 1))"
 dir=$(hl_tmp)
 hl_daemon_start "$dir" || { echo "not ok 1 - the daemon starts"; exit 1; }
 export HL_URL HL_ADMIN HL_DIR
@@ -217,5 +223,10 @@ for path in sys.argv[2:]:
 sys.exit(1 if fails else 0)
 EOF
 rc=$?
-hl_daemon_stop || { echo "not ok - the daemon exits cleanly on SIGTERM"; rc=1; }
+if hl_daemon_stop; then
+	echo "ok $((n + 1)) - the daemon exits cleanly on SIGTERM"
+else
+	echo "not ok $((n + 1)) - the daemon exits cleanly on SIGTERM"
+	rc=1
+fi
 exit $rc
