@@ -8,6 +8,9 @@
 #   make check      the suite under ASan and UBSan
 #   make bench      benchmarks (figures, not assertions)
 #   make fuzz       a long libFuzzer run of the request parser
+#   make mutate     mutation testing: breaks each behaviour listed in
+#                   tests/mutate/mutations.txt in a copy of the tree and
+#                   reports whether the tests catch it (about 50 minutes)
 
 PKGS    = sqlite3 libmicrohttpd libcurl libgit2 zlib jansson libcrypto \
           yaml-0.1 libpcre2-8
@@ -97,6 +100,9 @@ bench: test-deps
 fuzz:
 	sh tests/fuzz/run.sh long
 
+mutate: test-deps
+	sh tests/mutate/run.sh
+
 install: all
 	install -d $(DESTDIR)/usr/local/bin $(DESTDIR)/usr/local/share/man/man1
 	install -m 755 $(B)/helios $(DESTDIR)/usr/local/bin/helios
@@ -105,4 +111,4 @@ install: all
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all deps test-deps units run test print-inc check bench fuzz install clean
+.PHONY: all deps test-deps units run test print-inc check bench fuzz mutate install clean
