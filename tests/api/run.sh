@@ -28,6 +28,13 @@
 #                                    "...": true may have more keys
 #   HAS      Name: value             a response header (name any case)
 #   SAVE     NAME path.0.key         keeps a value of the response as $NAME
+#   IS       path.0.key VALUE        that value of the response is VALUE
+#                                    (after expansion: IS items.0.id $ID)
+#   LACKS    text                    the body does not hold text (a secret)
+#   MATCHES  regex                   a line of the body matches (Python re,
+#                                    multi-line: ^ and $ at each line)
+#   LINES    regex                   every non-empty line of the body
+#                                    matches, whole
 #   UNCHANGED                        the store's version is the same as at
 #                                    the start of the file
 #
@@ -36,11 +43,11 @@
 . tests/lib.sh
 
 PAT=${1:-}
-n=0
+nt=0
 for f in tests/api/[0-9][0-9][0-9][0-9]-*.t; do
-	case "$(basename "$f")" in *"$PAT"*) n=$((n + 1)) ;; esac
+	case "$(basename "$f")" in *"$PAT"*) nt=$((nt + 1)) ;; esac
 done
-echo "1..$((n + 1))"
+echo "1..$((nt + 1))"
 dir=$(hl_tmp)
 hl_daemon_start "$dir" || { echo "not ok 1 - the daemon starts"; exit 1; }
 export HL_URL HL_ADMIN HL_DIR
@@ -168,7 +175,8 @@ def run(path):
         elif kw == "BODYFILL":
             n = int(arg)
             reqs[-1]["body"] = b'{"pattern":"' + b"a" * (n - 14) + b'"}'
-        elif kw in ("STATUS", "EXPECT", "HAS", "SAVE"):
+        elif kw in ("STATUS", "EXPECT", "HAS", "SAVE", "IS", "LACKS",
+                    "MATCHES", "LINES"):
             reqs[-1]["checks"].append((kw, arg))
         else:
             errs.append(f"unknown keyword {kw}")
@@ -196,6 +204,28 @@ def run(path):
                 k, _, v = arg.partition(":")
                 if rh.get(k.strip().lower()) != v.strip():
                     errs.append(f"request {i}: header {k}: {rh.get(k.strip().lower())!r}, want {v.strip()!r}")
+            elif kw == "IS":
+                p, _, want = arg.partition(" ")
+                want = expand(want.strip())
+                try:
+                    got = dig(j, p)
+                except Exception:
+                    errs.append(f"request {i}: no {p} in the response")
+                    continue
+                if str(got) != want:
+                    errs.append(f"request {i}: {p} is {got!r}, want {want!r}")
+            elif kw in ("LACKS", "MATCHES", "LINES"):
+                text = rb.decode("utf-8", "replace")
+                want = expand(arg)
+                if kw == "LACKS" and want in text:
+                    errs.append(f"request {i}: the body holds {want[:20]!r}...")
+                elif kw == "MATCHES" and not re.search(want, text, re.M):
+                    errs.append(f"request {i}: no line matches {want!r}")
+                elif kw == "LINES":
+                    bad = [l for l in text.split("\n")
+                           if l and not re.fullmatch(want, l)]
+                    if bad or not text:
+                        errs.append(f"request {i}: line {bad[:1]!r} does not match {want!r}")
             elif kw == "SAVE":
                 n, _, p = arg.partition(" ")
                 try:
@@ -224,9 +254,9 @@ sys.exit(1 if fails else 0)
 EOF
 rc=$?
 if hl_daemon_stop; then
-	echo "ok $((n + 1)) - the daemon exits cleanly on SIGTERM"
+	echo "ok $((nt + 1)) - the daemon exits cleanly on SIGTERM"
 else
-	echo "not ok $((n + 1)) - the daemon exits cleanly on SIGTERM"
+	echo "not ok $((nt + 1)) - the daemon exits cleanly on SIGTERM"
 	rc=1
 fi
 exit $rc
