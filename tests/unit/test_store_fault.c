@@ -12,6 +12,8 @@
  *   - every refused write is absent, the poisoned ones included;
  *   - the list's count is the number of its items;
  *   - the store still takes a write.
+ *
+ * And two stores on one file write side by side without a failure.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -241,6 +243,68 @@ fault_run(struct fixture *f, enum hl_crashvfs_kind kind, long n, int code,
 	return fired;
 }
 
+struct side {
+	struct hl_store	*st;
+	int		 id, failed;
+	char		 msg[256];
+};
+
+static void *
+write_beside(void *arg)
+{
+	struct side *w = arg;
+	struct hl_item in = { 0 }, out;
+	struct hl_err err = HL_ERR_INIT;
+	char v[64];
+	int64_t ver;
+	int i;
+
+	for (i = 0; i < 3 * NWRITE; i++) {
+		snprintf(v, sizeof(v), "beside-%d-%d\\.example", w->id, i);
+		in.value = v;
+		if (hl_store_item_add(&out, &ver, w->st, LIST, &in, &alice,
+		    &err) != 0 && w->failed++ == 0)
+			snprintf(w->msg, sizeof(w->msg), "%s", err.msg);
+		hl_item_clear(&out);
+	}
+	return NULL;
+}
+
+/*
+ * Two stores on one file (the daemon and a helios import beside it):
+ * each transaction takes the write lock when it begins, so neither ever
+ * fails half-way on a lock upgrade.
+ */
+static void
+two_stores_on_one_file_never_fail_a_write(void **state)
+{
+	struct fixture *f = *state;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_store *st[2];
+	struct side w[NTHREAD];
+	pthread_t th[NTHREAD];
+	int t;
+
+	rm_db(f->work);
+	copy_file(f->base, f->work);
+	hl_crashvfs_reset();
+	hl_crashvfs_sync_delay(1);
+	assert_int_equal(hl_store_open(&st[0], f->work, &err), 0);
+	assert_int_equal(hl_store_open(&st[1], f->work, &err), 0);
+	for (t = 0; t < NTHREAD; t++) {
+		w[t] = (struct side){ .st = st[t % 2], .id = t };
+		pthread_create(&th[t], NULL, write_beside, &w[t]);
+	}
+	for (t = 0; t < NTHREAD; t++)
+		pthread_join(th[t], NULL);
+	for (t = 0; t < NTHREAD; t++)
+		if (w[t].failed)
+			fail_msg("writer %d: %d writes failed, first: %s", t,
+			    w[t].failed, w[t].msg);
+	hl_store_close(st[0]);
+	hl_store_close(st[1]);
+}
+
 static void
 sweep(struct fixture *f, enum hl_crashvfs_kind kind, int code)
 {
@@ -300,6 +364,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
 		    a_clean_run_groups_commits_and_refuses_only_the_poisoned),
+		cmocka_unit_test(two_stores_on_one_file_never_fail_a_write),
 		cmocka_unit_test(
 		    a_failing_write_at_any_point_loses_nothing_acknowledged),
 		cmocka_unit_test(
