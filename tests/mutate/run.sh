@@ -7,7 +7,8 @@
 # text is not in its file exactly once, or whose mutant does not build,
 # is an "error": the list must stay in step with the code.
 #
-#   sh tests/mutate/run.sh [FILTER]    only entries whose name has FILTER
+#   sh tests/mutate/run.sh [REGEX]     only entries whose name matches
+#                                      (Python re.search)
 #   make mutate                        all of them
 #
 # Exit status 1 when any mutation survived or was an error.  The working
@@ -34,7 +35,7 @@ PY=python3
 
 # The records, one directory each: name, file, find, repl, test.
 $PY - tests/mutate/mutations.txt "$W/m" "$FILTER" <<'PYEOF' || exit 1
-import os, sys
+import os, re, sys
 src, out, filt = sys.argv[1:4]
 recs, cur, key, bad = [], {}, None, 0
 for ln in open(src, encoding="utf-8").read().split("\n") + [""]:
@@ -63,7 +64,7 @@ for i, r in enumerate(recs):
         bad = 1
         continue
     names.add(r["name"])
-    if filt not in r["name"]:
+    if not re.search(filt, r["name"]):
         continue
     d = os.path.join(out, "%03d" % i)
     os.makedirs(d)
