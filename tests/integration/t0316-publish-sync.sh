@@ -4,7 +4,8 @@
 # into place, then one syncfs(2) makes them durable, then the manifest is
 # fsynced and renamed, and the directory fsynced after.  A crash at any
 # point leaves a manifest naming only whole files (a power loss cannot be
-# staged here; the order of the calls is what guarantees it).
+# staged here; the order of the calls is what guarantees it).  And the
+# daemon's next publish after one change rewrites that list alone.
 . tests/lib.sh
 T=$(hl_tmp)
 if ! command -v strace >/dev/null; then
@@ -48,4 +49,52 @@ PYEOF
 )
 t_is "files, syncfs, fsync, manifest rename, directory fsync: in that order" \
     "$order" "files-before-manifest syncfs-between fsync-before fsync-after"
+
+# In the daemon, a publish after one change rewrites that list's files
+# and the index files, not the other lists: what the target wrote last is
+# remembered.
+D=$T/d
+mkdir -p "$D"
+"$HELIOS" import --db "$D/db.sqlite" "$(hl_samples)" >/dev/null 2>&1
+port=$(hl_port)
+strace -f -qq -e trace=rename,renameat,renameat2 -o "$D/trace" \
+    "$HELIOS" serve --listen "127.0.0.1:$port" --db "$D/db.sqlite" \
+    --public "$D/public" --admin-token-file "$D/admin.token" -d \
+    >"$D/log" 2>&1 &
+ST_PID=$!
+HL_PIDS="${HL_PIDS:-} $ST_PID"
+hl_wait_http "http://127.0.0.1:$port/healthz"
+mversion() {
+	$PY -c "import json; print(json.load(open('$D/public/manifest.json'))['version'])" 2>/dev/null || echo -1
+}
+n=0
+while [ "$(mversion)" -lt 1 ] && [ $n -lt 200 ]; do sleep 0.1; n=$((n + 1)); done
+v=$(curl -s -X POST -H "Authorization: Bearer $(cat "$D/admin.token")" \
+    -H 'Content-Type: application/json' -d '{"pattern":"sync-test\\.example"}' \
+    "http://127.0.0.1:$port/blacklists/watch-keyword" |
+    $PY -c 'import json,sys; print(json.load(sys.stdin)["version"])')
+n=0
+while [ "$(mversion)" -lt "${v:-1}" ] && [ $n -lt 200 ]; do sleep 0.1; n=$((n + 1)); done
+kill -TERM "$(pgrep -P "$ST_PID" | head -1)" 2>/dev/null
+wait "$ST_PID"
+second=$($PY - "$D/trace" <<'PYEOF'
+import re, sys
+pubs, cur = [], []
+for ln in open(sys.argv[1]):
+    m = re.search(r'rename\w*\(.*"[^"]*/public/([^"]*)"\)\s+= 0', ln)
+    if not m:
+        continue
+    cur.append(m.group(1))
+    if m.group(1) == "manifest.json":
+        pubs.append(cur)
+        cur = []
+if len(pubs) < 2:
+    print(f"{len(pubs)} publishes seen")
+else:
+    print(" ".join(sorted({p.split("/")[1].split(".")[0]
+                           for p in pubs[1] if p.startswith("lists/")})))
+PYEOF
+)
+t_is "the publish after a change to watch-keyword rewrites its files alone" \
+    "$second" "watch-keyword"
 t_done
