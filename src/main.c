@@ -13,6 +13,7 @@
 #include <getopt.h>
 #include <limits.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,8 +282,13 @@ first_admin(struct hl_store *st, const char *file)
 	explicit_bzero(secret, sizeof(secret));
 }
 
+/*
+ * The publisher is started after the listener (see cmd_serve), so the
+ * request threads may run before it exists: they read it atomically and
+ * a NULL publisher ignores them.
+ */
 struct serve_ctx {
-	struct hl_publisher	*pub;
+	_Atomic(struct hl_publisher *)	pub;
 };
 
 static void
@@ -290,7 +296,7 @@ on_change(int64_t version, void *payload)
 {
 	struct serve_ctx *c = payload;
 
-	hl_publisher_notify(c->pub, version);
+	hl_publisher_notify(atomic_load(&c->pub), version);
 }
 
 static void
@@ -298,7 +304,7 @@ on_health(json_t *obj, void *payload)
 {
 	struct serve_ctx *c = payload;
 
-	hl_publisher_health(c->pub, obj);
+	hl_publisher_health(atomic_load(&c->pub), obj);
 }
 
 /* Every target: the public directory first, then the configured ones. */
@@ -374,7 +380,8 @@ cmd_serve(int argc, char **argv)
 	struct hl_http *http = NULL;
 	struct hl_http_opts ho = HL_HTTP_OPTS_INIT;
 	struct hl_publisher_opts po;
-	struct serve_ctx ctx = { NULL };
+	struct hl_publisher *pub = NULL;
+	struct serve_ctx ctx;
 	struct hl_review_opts review = { NULL, 0 };
 	struct hl_err e = HL_ERR_INIT;
 	const char *targets[HL_CONFIG_MAX_TARGETS + 1];
@@ -399,18 +406,25 @@ cmd_serve(int argc, char **argv)
 	if (hl_checks_new(&review.checks, o.cfg.ham_corpus, &e) != 0)
 		hl_fatalx("%s", e.msg);
 	review.self_approve = o.cfg.self_approve;
+	atomic_init(&ctx.pub, NULL);
 
-	memset(&po, 0, sizeof(po));
-	po.db = o.cfg.db;
-	po.targets = targets;
-	po.ntargets = all_targets(targets, dirbuf, sizeof(dirbuf), &o.cfg);
-	snap_opts(&po.snap, &o.cfg);
-	if (hl_publisher_start(&ctx.pub, &po, &e) != 0)
-		hl_fatalx("publisher: %s", e.msg);
-	if (o.cfg.public_dir != NULL && *o.cfg.public_dir != '\0' &&
-	    hl_static_new(&site, o.cfg.public_dir, &e) != 0)
-		hl_fatalx("%s", e.msg);
-
+	/*
+	 * Start-up order: everything that can fail (the public tree, the
+	 * listener) comes before the first thread that outlives it, and a
+	 * failure after a thread has started stops it before exiting: an
+	 * exit under running threads runs the libraries' cleanup beneath
+	 * them.  The publisher goes last; the listener's threads see it
+	 * through ctx.
+	 */
+	if (o.cfg.public_dir != NULL && *o.cfg.public_dir != '\0') {
+		/* Made here, not by the publisher's target: it starts later. */
+		if (snprintf(dirbuf, sizeof(dirbuf), "%s/.", o.cfg.public_dir)
+		    >= (int)sizeof(dirbuf))
+			hl_fatalx("public directory name too long");
+		make_parent(dirbuf);
+		if (hl_static_new(&site, o.cfg.public_dir, &e) != 0)
+			hl_fatalx("%s", e.msg);
+	}
 	ho.listen = o.cfg.listen;
 	ho.store = st;
 	ho.site = site;
@@ -422,6 +436,19 @@ cmd_serve(int argc, char **argv)
 	ho.review = &review;
 	if (hl_http_start(&http, &ho, &e) != 0)
 		hl_fatalx("%s", e.msg);
+
+	memset(&po, 0, sizeof(po));
+	po.db = o.cfg.db;
+	po.targets = targets;
+	po.ntargets = all_targets(targets, dirbuf, sizeof(dirbuf), &o.cfg);
+	snap_opts(&po.snap, &o.cfg);
+	if (hl_publisher_start(&pub, &po, &e) != 0) {
+		hl_http_stop(http);
+		hl_fatalx("publisher: %s", e.msg);
+	}
+	atomic_store(&ctx.pub, pub);
+	/* A change acknowledged before the store above was not notified. */
+	hl_publisher_notify(pub, hl_store_version(st));
 	hl_log_info("helios serving http://%s/ (api and public tree), db %s,"
 	    " profile %s, %zu target(s)", o.cfg.listen, o.cfg.db,
 	    o.cfg.profile, po.ntargets);
@@ -434,7 +461,8 @@ cmd_serve(int argc, char **argv)
 	}
 	hl_log_info("signal %d: shutting down", sig);
 	hl_http_stop(http);
-	hl_publisher_stop(ctx.pub);
+	atomic_store(&ctx.pub, NULL);
+	hl_publisher_stop(pub);
 	hl_static_free(site);
 	hl_checks_free(review.checks);
 	hl_store_close(st);

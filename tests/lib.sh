@@ -10,7 +10,10 @@
 #   hl_nginx_start DIR BODY   nginx serving what BODY says; sets NG_PID
 #   t_ok "sentence" CMD...   runs CMD; prints "ok N - sentence" or "not ok"
 #   t_is "sentence" GOT WANT
-#   t_done               exit status for the script
+#   t_done               prints the plan (1..N, the number of tests run) and
+#                        gives the exit status for the script; a script
+#                        that stops before it has no plan, which the
+#                        runner reports as a failure
 set -u
 HELIOS=${HELIOS_BIN:-$PWD/build/helios}
 T_N=0
@@ -120,5 +123,6 @@ t_is() {
 	fi
 }
 t_done() {
+	echo "1..$T_N"
 	[ "$T_FAIL" -eq 0 ]
 }

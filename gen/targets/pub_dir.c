@@ -4,7 +4,10 @@
  *
  * Each file is written to a temporary name in its directory and renamed
  * over the old one, so a reader sees the old bytes or the new, never a
- * mix.  Files go in the tree's order (immutable objects, mutable files,
+ * mix.  The temporary name starts with a dot (lists/watch-keyword.txt is
+ * written as lists/.watch-keyword.txt.tmp.<pid>.<n>), so neither the
+ * daemon's server nor a web server set to hide dot files ever serves a
+ * half-written file.  Files go in the tree's order (immutable objects, mutable files,
  * manifest last); one syncfs(2) makes them all durable before the manifest
  * is written, fsynced and renamed into place, so after a crash the manifest
  * on disk never names a file that is not there whole.
@@ -49,6 +52,23 @@ struct dir {
 	int64_t		 retention;
 	unsigned	 tmpn;
 };
+
+/*
+ * The temporary name for path: a dot before its last component and
+ * ".tmp.<pid>.<n>" after it.  -1 when it does not fit in tmp.
+ */
+static int
+tmp_name(char *tmp, size_t sz, const char *path, struct dir *d)
+{
+	const char *base = strrchr(path, '/');
+	int dirlen = base ? (int)(base - path + 1) : 0;
+	int n;
+
+	base = base ? base + 1 : path;
+	n = snprintf(tmp, sz, "%.*s.%s.tmp.%d.%u", dirlen, path, base,
+	    (int)getpid(), d->tmpn++);
+	return n < 0 || (size_t)n >= sz ? -1 : 0;
+}
 
 static int
 mkdirs(const char *path, struct hl_err *err)
@@ -168,8 +188,7 @@ write_file(struct dir *d, const struct hl_file *f, int sync,
 	int fd;
 
 	if (snprintf(path, sizeof(path), "%s/%s", d->root, f->path) >=
-	    (int)sizeof(path) || snprintf(tmp, sizeof(tmp), "%s.tmp.%d.%u",
-	    path, (int)getpid(), d->tmpn++) >= (int)sizeof(tmp))
+	    (int)sizeof(path) || tmp_name(tmp, sizeof(tmp), path, d) != 0)
 		return hl_err_set(err, HL_EINVAL, "path too long: %s",
 		    f->path);
 	if ((slash = strrchr(path, '/')) != NULL) {
@@ -301,8 +320,7 @@ link_object(struct dir *d, const struct hl_tree *tree, const struct hl_file *f)
 	    tree->files[i].path) >= (int)sizeof(obj) ||
 	    snprintf(path, sizeof(path), "%s/%s", d->root, f->path) >=
 	    (int)sizeof(path) ||
-	    snprintf(tmp, sizeof(tmp), "%s.tmp.%d.%u", path, (int)getpid(),
-	    d->tmpn++) >= (int)sizeof(tmp))
+	    tmp_name(tmp, sizeof(tmp), path, d) != 0)
 		return -1;
 	if (link(obj, tmp) != 0)
 		return -1;

@@ -5,10 +5,15 @@ BODY    {"pattern":"api-0010\\.example"}
 STATUS  201
 EXPECT  {"items":[{"id":"$INT","type":"watch-keyword","text_pattern":"api-0010\\.example","created_at":"$INT","created_by":"api-tests","modified_at":"$INT","modified_by":"api-tests","token_id":"$INT"}],"numItems":1,"message":"added to watch-keyword","version":"$INT","checks":{"covered":{"ok":true,"...":true},"broad":{"ok":true,"...":true},"gates":[],"...":true}}
 SAVE    ID items.0.id
+SAVE    V version
 REQUEST GET /blacklists/watch-keyword
 STATUS  200
-SAVE    LAST items.-1.id
-EXPECT  {"items":"$ANY","numItems":"$INT","message":"$STR","version":"$INT"}
+EXPECT  {"items":"$ANY","numItems":"$INT","message":"$STR","version":"$V"}
+IS      items.-1.id $ID
+IS      items.-1.text_pattern api-0010\.example
 REQUEST GET /changes?since=0&limit=1000
 STATUS  200
-EXPECT  {"items":"$ANY","numItems":"$INT","message":"changes","version":"$INT"}
+EXPECT  {"items":"$ANY","numItems":"$INT","message":"changes","version":"$V"}
+IS      items.-1.version $V
+IS      items.-1.op add
+IS      items.-1.value api-0010\.example

@@ -11,3 +11,8 @@ AUTH    $WRITER
 HEADER  Content-Type: application/json; charset=latin1
 BODY    {"pattern":"api-0031"}
 STATUS  415
+REQUEST POST /blacklists/watch-keyword
+AUTH    $WRITER
+HEADER  Content-Type: application/yaml
+BODY    {"pattern":"api-0031"}
+STATUS  415

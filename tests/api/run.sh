@@ -2,7 +2,8 @@
 # Data-driven API tests (after curl's tests/data/testNNNN).  Starts one
 # `helios serve` on a free loopback port with a temporary database, then
 # plays each tests/api/NNNN-<slug>.t in order and prints one TAP line per
-# file: "ok N - <the file's first comment line>".
+# file: "ok N - <the file's first comment line>", then one for the daemon's
+# clean exit; the plan "1..N" comes first.
 #
 #   sh tests/api/run.sh [PATTERN]     only the .t files whose name has PATTERN
 #
@@ -27,6 +28,13 @@
 #                                    "...": true may have more keys
 #   HAS      Name: value             a response header (name any case)
 #   SAVE     NAME path.0.key         keeps a value of the response as $NAME
+#   IS       path.0.key VALUE        that value of the response is VALUE
+#                                    (after expansion: IS items.0.id $ID)
+#   LACKS    text                    the body does not hold text (a secret)
+#   MATCHES  regex                   a line of the body matches (Python re,
+#                                    multi-line: ^ and $ at each line)
+#   LINES    regex                   every non-empty line of the body
+#                                    matches, whole
 #   UNCHANGED                        the store's version is the same as at
 #                                    the start of the file
 #   SLEEP    seconds                 waits before the next request
@@ -39,6 +47,11 @@
 . tests/lib.sh
 
 PAT=${1:-}
+nt=0
+for f in tests/api/[0-9][0-9][0-9][0-9]-*.t; do
+	case "$(basename "$f")" in *"$PAT"*) nt=$((nt + 1)) ;; esac
+done
+echo "1..$((nt + 1))"
 dir=$(hl_tmp)
 # blacklist-website is under review; the others are direct.
 printf 'review_lists = blacklist-website\nham_corpus = %s/tests/api/ham.txt\n' \
@@ -171,7 +184,8 @@ def run(path):
         elif kw == "BODYFILL":
             n = int(arg)
             reqs[-1]["body"] = b'{"pattern":"' + b"a" * (n - 14) + b'"}'
-        elif kw in ("STATUS", "EXPECT", "HAS", "SAVE"):
+        elif kw in ("STATUS", "EXPECT", "HAS", "SAVE", "IS", "LACKS",
+                    "MATCHES", "LINES"):
             reqs[-1]["checks"].append((kw, arg))
         else:
             errs.append(f"unknown keyword {kw}")
@@ -202,6 +216,28 @@ def run(path):
                 k, _, v = arg.partition(":")
                 if rh.get(k.strip().lower()) != v.strip():
                     errs.append(f"request {i}: header {k}: {rh.get(k.strip().lower())!r}, want {v.strip()!r}")
+            elif kw == "IS":
+                p, _, want = arg.partition(" ")
+                want = expand(want.strip())
+                try:
+                    got = dig(j, p)
+                except Exception:
+                    errs.append(f"request {i}: no {p} in the response")
+                    continue
+                if str(got) != want:
+                    errs.append(f"request {i}: {p} is {got!r}, want {want!r}")
+            elif kw in ("LACKS", "MATCHES", "LINES"):
+                text = rb.decode("utf-8", "replace")
+                want = expand(arg)
+                if kw == "LACKS" and want in text:
+                    errs.append(f"request {i}: the body holds {want[:20]!r}...")
+                elif kw == "MATCHES" and not re.search(want, text, re.M):
+                    errs.append(f"request {i}: no line matches {want!r}")
+                elif kw == "LINES":
+                    bad = [l for l in text.split("\n")
+                           if l and not re.fullmatch(want, l)]
+                    if bad or not text:
+                        errs.append(f"request {i}: line {bad[:1]!r} does not match {want!r}")
             elif kw == "SAVE":
                 n, _, p = arg.partition(" ")
                 try:
@@ -229,5 +265,10 @@ for path in sys.argv[2:]:
 sys.exit(1 if fails else 0)
 EOF
 rc=$?
-hl_daemon_stop || { echo "not ok - the daemon exits cleanly on SIGTERM"; rc=1; }
+if hl_daemon_stop; then
+	echo "ok $((nt + 1)) - the daemon exits cleanly on SIGTERM"
+else
+	echo "not ok $((nt + 1)) - the daemon exits cleanly on SIGTERM"
+	rc=1
+fi
 exit $rc

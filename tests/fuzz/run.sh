@@ -5,9 +5,9 @@
 #   sh tests/fuzz/run.sh short    about 20 seconds (part of make test)
 #   sh tests/fuzz/run.sh long     10 minutes (make fuzz)
 #
-# Prints one TAP line.  Objects, the corpus and any crash input go under
-# build-fuzz/ (crash-* files there reproduce with build-fuzz/fuzz_request
-# FILE).
+# Prints the plan and one TAP line.  Objects, the corpus and any crash
+# input go under build-fuzz/ (crash-* files there reproduce with
+# build-fuzz/fuzz_request FILE).
 MODE=${1:-short}
 case "$MODE" in
 short)	SECS=20 ;;
@@ -21,6 +21,7 @@ CF="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
  $(pkg-config --cflags $PKGS)"
 LIBS="$(pkg-config --libs $PKGS) -lpthread"
 log=$(mktemp)
+echo "1..1"
 trap 'rm -f "$log"' EXIT INT TERM
 
 if ! command -v clang >/dev/null; then

@@ -1,7 +1,10 @@
 #!/bin/sh
-# Acknowledged writes survive a crash: writes run in parallel, the daemon
-# is killed with SIGKILL in the middle, and after a restart every write that
-# got a 201 is there, and the versions went on from where they were.
+# Acknowledged writes survive a crash of the process: writes run in
+# parallel, the daemon is killed with SIGKILL in the middle, and after a
+# restart every write that got a 201 is there, and the versions went on
+# from where they were.  The kernel's page cache outlives a SIGKILL, so
+# this cannot see a missing fsync: test_store_crash (a power-loss VFS)
+# does.
 . tests/lib.sh
 D=$(hl_tmp)
 hl_daemon_start "$D" || exit 1

@@ -3,7 +3,9 @@
 # time, but never one that a recent manifest still names.
 . tests/lib.sh
 D=$(hl_tmp)
-export HELIOS_RETENTION=2
+# Retention 4 s: room for two publishes on a loaded machine between
+# "second" and "third", whose objects must be kept.
+export HELIOS_RETENTION=4
 hl_daemon_start "$D" || exit 1
 post() {	# PATTERN: adds it, waits until its version is published
 	v=$(curl -s -X POST -H "Authorization: Bearer $HL_ADMIN" \
@@ -24,7 +26,21 @@ for f in m["files"]:
     print(f["object"]); print(f["gz"]["object"])' "$1" | sort -u
 }
 post "first" 1
-sleep 3
+# Changes go on until the first manifest's own objects are pruned (its
+# retention): a wait on the outcome, up to 30 s, not on a timer.
+k=0
+while :; do
+	k=$((k + 1))
+	post "filler-$k" f || break
+	objects "$D/manifest.1" >"$D/o1"
+	objects "$D/manifest.f" >"$D/of"
+	left=0
+	for o in $(comm -23 "$D/o1" "$D/of"); do
+		[ -e "$D/public/$o" ] && left=$((left + 1))
+	done
+	[ "$left" -eq 0 ] || [ $k -ge 250 ] && break
+	sleep 0.1
+done
 post "second" 2
 post "third" 3
 only1=$(comm -23 "$(objects "$D/manifest.1" >"$D/o1"; echo "$D/o1")" \

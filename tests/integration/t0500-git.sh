@@ -35,7 +35,13 @@ for t in json.load(sys.stdin)["targets"]:
 }
 wait_git() {	# waits until the git target has published version $1
 	n=0
-	while [ "$(health_git)" -lt "$1" ] 2>/dev/null; do
+	while :; do
+		# An empty or odd reply is not done: wait on, up to 15 s.
+		g=$(health_git)
+		case "$g$1" in
+		''|*[!0-9]*) ;;
+		*) [ "$g" -ge "$1" ] && return 0 ;;
+		esac
 		n=$((n + 1)); [ $n -gt 300 ] && return 1; sleep 0.05
 	done
 }

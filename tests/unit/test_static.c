@@ -206,7 +206,7 @@ setup(void **state)
 	put_file("assets/app.js", "void 0;\n", 8);
 	put_file("assets/logo.svg", "<svg/>\n", 7);
 	put_file("empty.txt", "", 0);
-	put_file(".publish.tmp", "half written\n", 13);
+	put_file(".manifest.json.tmp.4242.7", "half written\n", 13);
 	gz = gzip_bytes("x", 1, &gzlen);
 	put_file("data.bin.gz", gz, gzlen);	/* a .gz with no plain file */
 	free(gz);
@@ -768,7 +768,7 @@ test_traversal(void **state)
 	expect_refused("/evildir/secret.txt");
 	expect_refused("/evildir/");
 	expect_refused("/passwd");
-	expect_refused("/.publish.tmp");
+	expect_refused("/.manifest.json.tmp.4242.7");
 	expect_refused("/manifest.json%00.txt");
 	expect_refused("/lists/%0a");
 

@@ -487,8 +487,28 @@ a_committed_write_is_in_the_file_for_a_new_connection(void **state)
 	sqlite3 *db;
 	sqlite3_stmt *s;
 
-	add(f->st, "watch-number", "\\+1 555 0100", 0);
-	/* Another connection sees it: it is in the WAL, not only in memory. */
+	char p[80], *buf;
+	FILE *fp;
+	long sz;
+	static const char v[] = "\\+1 555 0100";
+
+	add(f->st, "watch-number", v, 0);
+	/*
+	 * The value's bytes are in the WAL file itself, not only in the
+	 * connection's page cache (that the file reached the disk is
+	 * test_store_crash's part).
+	 */
+	snprintf(p, sizeof(p), "%s-wal", f->path);
+	assert_non_null(fp = fopen(p, "rb"));
+	assert_int_equal(fseek(fp, 0, SEEK_END), 0);
+	assert_true((sz = ftell(fp)) > 0);
+	rewind(fp);
+	assert_non_null(buf = malloc((size_t)sz));
+	assert_int_equal(fread(buf, 1, (size_t)sz, fp), (size_t)sz);
+	fclose(fp);
+	assert_non_null(memmem(buf, (size_t)sz, v, sizeof(v) - 1));
+	free(buf);
+	/* And another connection sees it. */
 	assert_int_equal(hl_store_open(&st2, f->path, &err), 0);
 	assert_int_equal(hl_store_version(st2), 1);
 	hl_store_close(st2);

@@ -1,0 +1,100 @@
+#!/bin/sh
+# t0316: the local directory target makes a publish durable in order.
+# strace records a real publish: every file the manifest names is renamed
+# into place, then one syncfs(2) makes them durable, then the manifest is
+# fsynced and renamed, and the directory fsynced after.  A crash at any
+# point leaves a manifest naming only whole files (a power loss cannot be
+# staged here; the order of the calls is what guarantees it).  And the
+# daemon's next publish after one change rewrites that list alone.
+. tests/lib.sh
+T=$(hl_tmp)
+if ! command -v strace >/dev/null; then
+	t_ok "strace is installed" false
+	t_done; exit 1
+fi
+"$HELIOS" import --db "$T/db.sqlite" "$(hl_samples)" >/dev/null 2>&1
+strace -f -qq -e trace=syncfs,fsync,fdatasync,rename,renameat,renameat2 \
+    -o "$T/trace" "$HELIOS" publish --db "$T/db.sqlite" --public "$T/pub" \
+    >/dev/null 2>&1
+t_is "helios publish under strace exits 0" "$?" 0
+order=$($PY - "$T/trace" "$T/pub" <<'PYEOF'
+import re, sys
+calls = []
+for ln in open(sys.argv[1]):
+    m = re.search(r'(syncfs|fsync|fdatasync|rename\w*)\((.*)\)\s+= 0', ln)
+    if not m:
+        continue
+    name, args = m.groups()
+    if name.startswith("rename"):
+        dst = re.findall(r'"([^"]*)"', args)[-1]
+        rel = dst[len(sys.argv[2]) + 1:]
+        calls.append(("manifest" if rel == "manifest.json" else
+                      "manifest.gz" if rel == "manifest.json.gz" else
+                      "file", rel))
+    else:
+        calls.append((name, ""))
+kinds = [k for k, _ in calls]
+if "manifest" not in kinds:
+    print("no rename to manifest.json"); sys.exit()
+m = kinds.index("manifest")
+last_file = max((i for i, k in enumerate(kinds) if k == "file"), default=-1)
+syncs = [i for i, k in enumerate(kinds) if k == "syncfs"]
+out = []
+out.append("files-before-manifest" if 0 <= last_file < m else "a file after the manifest")
+out.append("syncfs-between" if any(last_file < i < m for i in syncs) else "no syncfs between the files and the manifest")
+out.append("fsync-before" if m > 0 and kinds[m - 1] == "fsync" else "no fsync right before the manifest's rename")
+out.append("fsync-after" if "fsync" in kinds[m + 1:] else "no fsync of the directory after")
+print(" ".join(out))
+PYEOF
+)
+t_is "files, syncfs, fsync, manifest rename, directory fsync: in that order" \
+    "$order" "files-before-manifest syncfs-between fsync-before fsync-after"
+
+# In the daemon, a publish after one change rewrites that list's files
+# and the index files, not the other lists: what the target wrote last is
+# remembered.
+D=$T/d
+mkdir -p "$D"
+"$HELIOS" import --db "$D/db.sqlite" "$(hl_samples)" >/dev/null 2>&1
+port=$(hl_port)
+strace -f -qq -e trace=rename,renameat,renameat2 -o "$D/trace" \
+    "$HELIOS" serve --listen "127.0.0.1:$port" --db "$D/db.sqlite" \
+    --public "$D/public" --admin-token-file "$D/admin.token" -d \
+    >"$D/log" 2>&1 &
+ST_PID=$!
+HL_PIDS="${HL_PIDS:-} $ST_PID"
+hl_wait_http "http://127.0.0.1:$port/healthz"
+mversion() {
+	$PY -c "import json; print(json.load(open('$D/public/manifest.json'))['version'])" 2>/dev/null || echo -1
+}
+n=0
+while [ "$(mversion)" -lt 1 ] && [ $n -lt 200 ]; do sleep 0.1; n=$((n + 1)); done
+v=$(curl -s -X POST -H "Authorization: Bearer $(cat "$D/admin.token")" \
+    -H 'Content-Type: application/json' -d '{"pattern":"sync-test\\.example"}' \
+    "http://127.0.0.1:$port/blacklists/watch-keyword" |
+    $PY -c 'import json,sys; print(json.load(sys.stdin)["version"])')
+n=0
+while [ "$(mversion)" -lt "${v:-1}" ] && [ $n -lt 200 ]; do sleep 0.1; n=$((n + 1)); done
+kill -TERM "$(pgrep -P "$ST_PID" | head -1)" 2>/dev/null
+wait "$ST_PID"
+second=$($PY - "$D/trace" <<'PYEOF'
+import re, sys
+pubs, cur = [], []
+for ln in open(sys.argv[1]):
+    m = re.search(r'rename\w*\(.*"[^"]*/public/([^"]*)"\)\s+= 0', ln)
+    if not m:
+        continue
+    cur.append(m.group(1))
+    if m.group(1) == "manifest.json":
+        pubs.append(cur)
+        cur = []
+if len(pubs) < 2:
+    print(f"{len(pubs)} publishes seen")
+else:
+    print(" ".join(sorted({p.split("/")[1].split(".")[0]
+                           for p in pubs[1] if p.startswith("lists/")})))
+PYEOF
+)
+t_is "the publish after a change to watch-keyword rewrites its files alone" \
+    "$second" "watch-keyword"
+t_done

@@ -1,0 +1,379 @@
+/*
+ * test_store_fault: the store under failing I/O and failing writes.
+ *
+ * crashvfs (tests/unit/crashvfs.h) fails the n-th read, write or sync,
+ * for every n the run reaches, while four threads add values through the
+ * store's real write path (so commits group several writes).  A trigger
+ * planted in the database refuses some values after their item row is
+ * written (the event insert aborts), which is a write failing half-way
+ * inside a group commit.  After each run, and again after a reopen:
+ *
+ *   - every acknowledged write is there, once;
+ *   - every refused write is absent, the poisoned ones included;
+ *   - the list's count is the number of its items;
+ *   - the store still takes a write.
+ *
+ * And two stores on one file write side by side without a failure.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <pthread.h>
+#include <sqlite3.h>
+
+#include "crashvfs.h"
+#include "store.h"
+
+#define LIST		"watch-keyword"
+#define NTHREAD		4
+#define NWRITE		9	/* per thread; every third is poisoned */
+#define MAXRUN		2000
+
+static const struct hl_actor alice = { 0, "alice" };
+
+struct fixture {
+	char	base[64];	/* the schema and the trigger */
+	char	work[80];	/* a fresh copy for each run */
+};
+
+struct writer {
+	struct hl_store	*st;
+	int		 id;
+	int		 rc[NWRITE];
+};
+
+static void
+value(char *v, size_t sz, int t, int i)
+{
+	snprintf(v, sz, "%s-%d-%d\\.example", i % 3 == 2 ? "poison" : "fault",
+	    t, i);
+}
+
+static void *
+write_some(void *arg)
+{
+	struct writer *w = arg;
+	struct hl_item in = { 0 }, out;
+	struct hl_err err = HL_ERR_INIT;
+	char v[64];
+	int64_t ver;
+	int i;
+
+	for (i = 0; i < NWRITE; i++) {
+		value(v, sizeof(v), w->id, i);
+		in.value = v;
+		w->rc[i] = hl_store_item_add(&out, &ver, w->st, LIST, &in,
+		    &alice, &err);
+		if (w->rc[i] == 0 && ver <= 0)
+			w->rc[i] = -100;	/* acknowledged, no version */
+		hl_item_clear(&out);
+	}
+	return NULL;
+}
+
+static void
+rm_db(const char *path)
+{
+	char p[128];
+
+	unlink(path);
+	snprintf(p, sizeof(p), "%s-wal", path);
+	unlink(p);
+	snprintf(p, sizeof(p), "%s-shm", path);
+	unlink(p);
+}
+
+static void
+copy_file(const char *from, const char *to)
+{
+	char buf[65536];
+	FILE *in, *out;
+	size_t n;
+
+	assert_non_null(in = fopen(from, "rb"));
+	assert_non_null(out = fopen(to, "wb"));
+	while ((n = fread(buf, 1, sizeof(buf), in)) > 0)
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+	fclose(in);
+	assert_int_equal(fclose(out), 0);
+}
+
+static int
+setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof(*f));
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_store *st;
+	sqlite3 *db;
+	int fd;
+
+	assert_int_equal(hl_crashvfs_register(), SQLITE_OK);
+	snprintf(f->base, sizeof(f->base), "/tmp/helios-fault-XXXXXX");
+	assert_true((fd = mkstemp(f->base)) >= 0);
+	close(fd);
+	unlink(f->base);
+	snprintf(f->work, sizeof(f->work), "%s.work", f->base);
+	assert_int_equal(hl_store_open(&st, f->base, &err), 0);
+	hl_store_close(st);
+	assert_int_equal(sqlite3_open(f->base, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, "CREATE TRIGGER poison BEFORE INSERT"
+	    " ON events WHEN NEW.value LIKE 'poison-%' BEGIN"
+	    " SELECT RAISE(ABORT, 'poisoned'); END", NULL, NULL, NULL),
+	    SQLITE_OK);
+	assert_int_equal(sqlite3_close(db), SQLITE_OK);
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	rm_db(f->base);
+	rm_db(f->work);
+	free(f);
+	return 0;
+}
+
+/* The invariants after a run; what says which run. */
+static void
+check(struct hl_store *st, struct writer *w, const char *what)
+{
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_item *items = NULL;
+	struct hl_list l;
+	char v[64];
+	size_t n = 0, j, seen;
+	int t, i;
+
+	assert_int_equal(hl_store_items(&items, &n, st, LIST, 1, &err), 0);
+	for (t = 0; t < NTHREAD; t++)
+		for (i = 0; i < NWRITE; i++) {
+			value(v, sizeof(v), t, i);
+			for (seen = 0, j = 0; j < n; j++)
+				seen += strcmp(items[j].value, v) == 0;
+			if (w[t].rc[i] == -100)
+				fail_msg("%s: %s acknowledged with no version",
+				    what, v);
+			if (i % 3 == 2 && w[t].rc[i] == 0)
+				fail_msg("%s: poisoned %s acknowledged", what,
+				    v);
+			if (w[t].rc[i] == 0 && seen != 1)
+				fail_msg("%s: acknowledged %s is there %zu"
+				    " times", what, v, seen);
+			if (w[t].rc[i] != 0 && seen != 0)
+				fail_msg("%s: refused %s (error %d) is there",
+				    what, v, w[t].rc[i]);
+		}
+	assert_int_equal(hl_store_list(&l, st, LIST, &err), 0);
+	if (l.count != (int64_t)n)
+		fail_msg("%s: the list counts %lld items and holds %zu", what,
+		    (long long)l.count, n);
+	hl_list_clear(&l);
+	for (j = 0; j < n; j++)
+		hl_item_clear(&items[j]);
+	free(items);
+}
+
+/*
+ * One run with the n-th call of kind failing (n = 0: none).  Returns 1
+ * when the fault fired, 0 when the run made fewer than n such calls.
+ */
+static int
+fault_run(struct fixture *f, enum hl_crashvfs_kind kind, long n, int code,
+    long *syncs, size_t *acked)
+{
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_item in = { 0 }, out;
+	struct hl_store *st;
+	struct writer w[NTHREAD];
+	pthread_t th[NTHREAD];
+	char what[96];
+	int64_t ver;
+	int t, i, fired;
+
+	rm_db(f->work);
+	copy_file(f->base, f->work);
+	hl_crashvfs_reset();
+	hl_crashvfs_sync_delay(1);
+	if (n > 0)
+		hl_crashvfs_fail(kind, n, code);
+	snprintf(what, sizeof(what), "%s %ld fails",
+	    kind == HL_CRASHVFS_READ ? "read" : kind == HL_CRASHVFS_WRITE ?
+	    "write" : "sync", n);
+	if (hl_store_open(&st, f->work, &err) != 0) {
+		/* The fault hit the open: a clean refusal. */
+		assert_true(hl_crashvfs_fired());
+		return 1;
+	}
+	for (t = 0; t < NTHREAD; t++) {
+		w[t].st = st;
+		w[t].id = t;
+		pthread_create(&th[t], NULL, write_some, &w[t]);
+	}
+	for (t = 0; t < NTHREAD; t++)
+		pthread_join(th[t], NULL);
+	fired = hl_crashvfs_fired();
+	hl_crashvfs_fail(kind, 0, 0);
+	*syncs = hl_crashvfs_count(HL_CRASHVFS_SYNC);
+	for (*acked = 0, t = 0; t < NTHREAD; t++)
+		for (i = 0; i < NWRITE; i++)
+			*acked += w[t].rc[i] == 0;
+	check(st, w, what);
+
+	/* The store goes on after the fault. */
+	in.value = "after\\.the\\.fault";
+	assert_int_equal(hl_store_item_add(&out, &ver, st, LIST, &in, &alice,
+	    &err), 0);
+	hl_item_clear(&out);
+	hl_store_close(st);
+
+	assert_int_equal(hl_store_open(&st, f->work, &err), 0);
+	strncat(what, ", reopened", sizeof(what) - strlen(what) - 1);
+	check(st, w, what);
+	hl_store_close(st);
+	return fired;
+}
+
+struct side {
+	struct hl_store	*st;
+	int		 id, failed;
+	char		 msg[256];
+};
+
+static void *
+write_beside(void *arg)
+{
+	struct side *w = arg;
+	struct hl_item in = { 0 }, out;
+	struct hl_err err = HL_ERR_INIT;
+	char v[64];
+	int64_t ver;
+	int i;
+
+	for (i = 0; i < 3 * NWRITE; i++) {
+		snprintf(v, sizeof(v), "beside-%d-%d\\.example", w->id, i);
+		in.value = v;
+		if (hl_store_item_add(&out, &ver, w->st, LIST, &in, &alice,
+		    &err) != 0 && w->failed++ == 0)
+			snprintf(w->msg, sizeof(w->msg), "%s", err.msg);
+		hl_item_clear(&out);
+	}
+	return NULL;
+}
+
+/*
+ * Two stores on one file (the daemon and a helios import beside it):
+ * each transaction takes the write lock when it begins, so neither ever
+ * fails half-way on a lock upgrade.
+ */
+static void
+two_stores_on_one_file_never_fail_a_write(void **state)
+{
+	struct fixture *f = *state;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_store *st[2];
+	struct side w[NTHREAD];
+	pthread_t th[NTHREAD];
+	int t;
+
+	rm_db(f->work);
+	copy_file(f->base, f->work);
+	hl_crashvfs_reset();
+	hl_crashvfs_sync_delay(1);
+	assert_int_equal(hl_store_open(&st[0], f->work, &err), 0);
+	assert_int_equal(hl_store_open(&st[1], f->work, &err), 0);
+	for (t = 0; t < NTHREAD; t++) {
+		w[t] = (struct side){ .st = st[t % 2], .id = t };
+		pthread_create(&th[t], NULL, write_beside, &w[t]);
+	}
+	for (t = 0; t < NTHREAD; t++)
+		pthread_join(th[t], NULL);
+	for (t = 0; t < NTHREAD; t++)
+		if (w[t].failed)
+			fail_msg("writer %d: %d writes failed, first: %s", t,
+			    w[t].failed, w[t].msg);
+	hl_store_close(st[0]);
+	hl_store_close(st[1]);
+}
+
+static void
+sweep(struct fixture *f, enum hl_crashvfs_kind kind, int code)
+{
+	long n, syncs;
+	size_t acked;
+
+	for (n = 1; n < MAXRUN; n++)
+		if (!fault_run(f, kind, n, code, &syncs, &acked)) {
+			printf("# %ld runs, a fault in each\n", n - 1);
+			return;
+		}
+	fail_msg("the fault still fires after %d runs", MAXRUN);
+}
+
+static void
+a_clean_run_groups_commits_and_refuses_only_the_poisoned(void **state)
+{
+	long syncs;
+	size_t acked;
+
+	assert_int_equal(fault_run(*state, HL_CRASHVFS_WRITE, 0, 0, &syncs,
+	    &acked), 0);
+	assert_int_equal(acked, NTHREAD * (NWRITE - NWRITE / 3));
+	/* Fewer commits than writes: batches of several writes formed. */
+	if (syncs >= (long)acked)
+		fail_msg("%ld syncs for %zu writes: no group commit", syncs,
+		    acked);
+}
+
+static void
+a_failing_write_at_any_point_loses_nothing_acknowledged(void **state)
+{
+	sweep(*state, HL_CRASHVFS_WRITE, SQLITE_IOERR_WRITE);
+}
+
+static void
+a_full_disk_at_any_point_loses_nothing_acknowledged(void **state)
+{
+	sweep(*state, HL_CRASHVFS_WRITE, SQLITE_FULL);
+}
+
+static void
+a_failing_sync_at_any_point_loses_nothing_acknowledged(void **state)
+{
+	sweep(*state, HL_CRASHVFS_SYNC, SQLITE_IOERR_FSYNC);
+}
+
+static void
+a_failing_read_at_any_point_loses_nothing_acknowledged(void **state)
+{
+	sweep(*state, HL_CRASHVFS_READ, SQLITE_IOERR_READ);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(
+		    a_clean_run_groups_commits_and_refuses_only_the_poisoned),
+		cmocka_unit_test(two_stores_on_one_file_never_fail_a_write),
+		cmocka_unit_test(
+		    a_failing_write_at_any_point_loses_nothing_acknowledged),
+		cmocka_unit_test(
+		    a_full_disk_at_any_point_loses_nothing_acknowledged),
+		cmocka_unit_test(
+		    a_failing_sync_at_any_point_loses_nothing_acknowledged),
+		cmocka_unit_test(
+		    a_failing_read_at_any_point_loses_nothing_acknowledged),
+	};
+
+	return cmocka_run_group_tests(tests, setup, teardown);
+}
