@@ -36,7 +36,7 @@
 #define NRUN		60
 #define MAXACK		(NRUN * NTHREAD * NWRITE)
 
-static const struct hl_actor alice = { 0, "alice" };
+static const struct hl_actor alice = { .name = "alice" };
 
 struct writer {
 	struct hl_store	*st;

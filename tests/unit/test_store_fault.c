@@ -36,7 +36,7 @@
 #define NWRITE		9	/* per thread; every third is poisoned */
 #define MAXRUN		2000
 
-static const struct hl_actor alice = { 0, "alice" };
+static const struct hl_actor alice = { .name = "alice" };
 
 struct fixture {
 	char	base[64];	/* the schema and the trigger */
