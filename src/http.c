@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -50,6 +51,19 @@ struct req_state {
 	struct hl_buf	 body;
 	int		 too_big;
 	uint64_t	 start;		/* microseconds, monotonic */
+};
+
+/* What check_headers() counts while it walks the request's headers. */
+struct hdr_scan {
+	const char	*bad;		/* the first defect, or NULL */
+	int		 nlength;	/* Content-Length fields */
+	int		 ntransfer;	/* Transfer-Encoding fields */
+	int		 nhost;
+	int		 chunked;	/* Transfer-Encoding is "chunked" */
+	/* The header block in libmicrohttpd's buffer (see gap_ok). */
+	const char	*end;		/* one past the block */
+	const char	*prev;		/* one past the last value seen */
+	int		 unsure;	/* the block is not laid out as thought */
 };
 
 static const char nomem_body[] = "{\"items\":[],\"numItems\":0,"
@@ -167,6 +181,156 @@ send_response(struct MHD_Connection *conn, struct hl_response *res,
 	return ret;
 }
 
+/*
+ * Answers 400 (or 501) to a request whose framing cannot be trusted, and
+ * closes the connection: its bytes after the headers could be read as
+ * another request (RFC 9112 sections 5.1 and 6.3).
+ */
+static enum MHD_Result
+send_bad_framing(struct MHD_Connection *conn, unsigned status,
+    const char *why, size_t *bytes)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char body[256];
+	int n;
+
+	n = snprintf(body, sizeof(body), "{\"items\":[],\"numItems\":0,"
+	    "\"error\":\"%s\",\"message\":\"%s\"}\n",
+	    status == 501 ? "not_implemented" : "bad_request", why);
+	if (n < 0 || (size_t)n >= sizeof(body))
+		return MHD_NO;
+	r = MHD_create_response_from_buffer((size_t)n, body,
+	    MHD_RESPMEM_MUST_COPY);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	*bytes = (size_t)n;
+	return ret;
+}
+
+static int
+is_token_char(unsigned char ch)
+{
+	return ch > 0x20 && ch < 0x7f && strchr("\"(),/:;<=>?@[\\]{}",
+	    ch) == NULL;
+}
+
+/*
+ * libmicrohttpd 0.9.75 cuts a header value at a NUL byte and keeps the
+ * request, so the value it hands over cannot show one.  Its fields stay in
+ * the read buffer where they arrived, in order, between the version and
+ * the end of the header block; only line ends (which it overwrites with
+ * NUL), spaces and the colon may lie between one field and the next.
+ * Any other byte there was hidden behind a NUL.  When the pointers are not
+ * laid out so (another version of the library), nothing is concluded.
+ */
+static int
+gap_ok(struct hdr_scan *hs, const char *from, const char *to,
+    const char *allowed)
+{
+	const char *p;
+
+	if (hs->unsure || from == NULL || to == NULL || from > to ||
+	    to > hs->end) {
+		hs->unsure = 1;
+		return 1;
+	}
+	for (p = from; p < to; p++)
+		if (*p != '\0' && strchr(allowed, *p) == NULL)
+			return 0;
+	return 1;
+}
+
+/*
+ * One header field: its name must be an RFC 9110 token (so "Name :" with
+ * a space before the colon is refused, not ignored), its value free of
+ * NUL and other control bytes (tab aside).  Counts the framing fields.
+ */
+static enum MHD_Result
+scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+    size_t key_size, const char *value, size_t value_size)
+{
+	struct hdr_scan *hs = cls;
+	size_t i;
+
+	if (key_size == 0)
+		hs->bad = "a header field has an empty name";
+	for (i = 0; i < key_size && hs->bad == NULL; i++)
+		if (!is_token_char((unsigned char)key[i]))
+			hs->bad = "a header field name has a space or a"
+			    " character outside a token";
+	for (i = 0; value != NULL && i < value_size && hs->bad == NULL; i++)
+		if (((unsigned char)value[i] < 0x20 && value[i] != '\t') ||
+		    value[i] == 0x7f)
+			hs->bad = "a header field value has a NUL or a"
+			    " control character";
+	if (hs->bad == NULL && (!gap_ok(hs, hs->prev, key, "\r\n \t") ||
+	    !gap_ok(hs, key + key_size, value, ": \t")))
+		hs->bad = "a header field has a NUL byte";
+	hs->prev = value != NULL ? value + value_size : NULL;
+	if (hs->bad != NULL)
+		return MHD_NO;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		hs->nlength++;
+		if (value == NULL || value_size == 0 ||
+		    strspn(value, "0123456789") != value_size)
+			hs->bad = "Content-Length is not a number";
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		hs->ntransfer++;
+		hs->chunked = value != NULL &&
+		    strcasecmp(value, "chunked") == 0;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+		hs->nhost++;
+	return hs->bad != NULL ? MHD_NO : MHD_YES;
+}
+
+/*
+ * Checks the framing of a request whose headers are in.  Returns 0, or
+ * the status to answer (400, 501) with *why set.
+ */
+static unsigned
+check_headers(struct MHD_Connection *conn, const char *method,
+    const char *version, const char **why)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct hdr_scan hs = { 0 };
+
+	ci = MHD_get_connection_info(conn,
+	    MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	if (ci == NULL || version < method)
+		hs.unsure = 1;
+	else {
+		hs.end = method + ci->header_size;
+		hs.prev = version + strlen(version);
+	}
+	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_header, &hs);
+	if (hs.bad == NULL && !gap_ok(&hs, hs.prev, hs.end, "\r\n \t"))
+		hs.bad = "a header field has a NUL byte";
+	if (hs.bad != NULL)
+		*why = hs.bad;
+	else if (hs.nlength > 1)
+		*why = "more than one Content-Length";
+	else if (hs.nlength > 0 && hs.ntransfer > 0)
+		*why = "both Content-Length and Transfer-Encoding";
+	else if (hs.ntransfer > 1)
+		*why = "more than one Transfer-Encoding";
+	else if (hs.ntransfer == 1 && !hs.chunked) {
+		*why = "the only transfer coding taken is chunked";
+		return 501;
+	} else if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
+	    hs.nhost != 1)
+		*why = "an HTTP/1.1 request needs exactly one Host";
+	else
+		return 0;
+	return 400;
+}
+
 static enum MHD_Result
 send_nomem(struct MHD_Connection *conn, size_t *bytes)
 {
@@ -230,6 +394,39 @@ dispatch(struct hl_http *h, struct MHD_Connection *conn,
 	return ret;
 }
 
+/*
+ * A chunked body crossed the limit while it was being read.
+ * libmicrohttpd 0.9.75 takes no answer in the middle of a body, so the
+ * 413 is written to the socket here (nothing else is being written on it:
+ * the previous answer went out before this request was read), the write
+ * side is shut, and the caller returns MHD_NO, which closes the
+ * connection without reading the rest.
+ */
+static void
+refuse_mid_body(struct hl_http *h, struct MHD_Connection *conn,
+    struct req_state *rs, const char *method, const char *url)
+{
+	static const char body[] = "{\"items\":[],\"numItems\":0,"
+	    "\"error\":\"too_large\",\"message\":\"the body is over the"
+	    " limit\"}\n";
+	const union MHD_ConnectionInfo *ci;
+	char msg[512];
+	int n;
+
+	ci = MHD_get_connection_info(conn,
+	    MHD_CONNECTION_INFO_CONNECTION_FD);
+	n = snprintf(msg, sizeof(msg), "HTTP/1.1 413 Content Too Large\r\n"
+	    "Connection: close\r\nContent-Type: application/json\r\n"
+	    "Cache-Control: no-store\r\nContent-Length: %zu\r\n\r\n%s",
+	    sizeof(body) - 1, body);
+	if (ci != NULL && n > 0 && (size_t)n < sizeof(msg)) {
+		(void)send(ci->connect_fd, msg, (size_t)n,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)shutdown(ci->connect_fd, SHUT_WR);
+	}
+	access_log(h, rs, method, url, 413, sizeof(body) - 1, "-");
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -237,9 +434,12 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct hl_http *h = cls;
 	struct req_state *rs = *req_cls;
-	const char *cl;
+	const char *cl, *why = NULL;
 	char *end;
 	unsigned long long n;
+	unsigned bad;
+	size_t bytes = 0;
+	enum MHD_Result ret;
 
 	if (rs == NULL) {
 		if ((rs = calloc(1, sizeof(*rs))) == NULL)
@@ -247,6 +447,11 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		rs->start = now_us();
 		*req_cls = rs;
 		atomic_fetch_add(&h->inflight, 1);
+		if ((bad = check_headers(conn, method, version, &why)) != 0) {
+			ret = send_bad_framing(conn, bad, why, &bytes);
+			access_log(h, rs, method, url, bad, bytes, "-");
+			return ret;
+		}
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL) {
@@ -261,14 +466,27 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
-		if (!rs->too_big) {
-			if (rs->body.len + *upload_data_size > h->max_body) {
-				rs->too_big = 1;
-				hl_buf_free(&rs->body);
-			} else if (hl_buf_put(&rs->body, upload_data,
-			    *upload_data_size) != 0)
-				return MHD_NO;
+		if (rs->too_big) {
+			/* Answered already: the connection is to close. */
+			*upload_data_size = 0;
+			return MHD_NO;
 		}
+		if (rs->body.len + *upload_data_size > h->max_body) {
+			/*
+			 * A chunked body crossed the limit: refuse it now
+			 * rather than read the rest.  The answer goes out
+			 * if libmicrohttpd takes one mid-body; else the
+			 * connection is closed.
+			 */
+			rs->too_big = 1;
+			hl_buf_free(&rs->body);
+			*upload_data_size = 0;
+			refuse_mid_body(h, conn, rs, method, url);
+			return MHD_NO;
+		}
+		if (hl_buf_put(&rs->body, upload_data,
+		    *upload_data_size) != 0)
+			return MHD_NO;
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
@@ -408,6 +626,7 @@ hl_http_start(struct hl_http **out, const struct hl_http_opts *o,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)h->fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, threads,
+	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
 	    MHD_OPTION_CONNECTION_TIMEOUT, 30u,
 	    MHD_OPTION_CONNECTION_LIMIT, 1000u,
 	    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
