@@ -45,12 +45,24 @@ hl_config_defaults(struct hl_config *c)
 	c->manifest_ttl = 7 * 24 * 3600;
 	c->poll_interval = 60;
 	c->threads = 4;
+	c->max_conns = 1000;
+	c->max_conns_per_ip = 64;
+	c->conn_reserve = 100;
+	c->header_timeout = 10;
+	c->body_timeout = 30;
+	c->idle_timeout = 30;
+	c->rate_read = 100;
+	c->rate_read_burst = 200;
+	c->rate_write = 60;
+	c->rate_write_burst = 30;
+	c->stale_after = 600;
 	if ((c->listen = strdup("127.0.0.1:8080")) == NULL ||
 	    (c->db = strdup("var/helios.sqlite")) == NULL ||
 	    (c->profile = strdup("prod")) == NULL ||
 	    (c->public_dir = strdup("var/public")) == NULL ||
 	    (c->admin_token_file = strdup("var/admin.token")) == NULL ||
-	    (c->site_dir = strdup("site")) == NULL)
+	    (c->site_dir = strdup("site")) == NULL ||
+	    (c->rate_exempt = strdup("127.0.0.1 ::1")) == NULL)
 		return HL_ENOMEM;
 	return 0;
 }
@@ -97,6 +109,48 @@ hl_config_set(struct hl_config *c, const char *key, const char *v,
 		return set_int(&c->manifest_ttl, key, v, 4, 365 * 86400, err);
 	if (strcmp(key, "poll_interval") == 0)
 		return set_int(&c->poll_interval, key, v, 1, 86400, err);
+	if (strcmp(key, "max_connections") == 0)
+		return set_int(&c->max_conns, key, v, 16, 100000, err);
+	if (strcmp(key, "max_connections_per_ip") == 0)
+		return set_int(&c->max_conns_per_ip, key, v, 1, 100000, err);
+	if (strcmp(key, "connection_reserve") == 0)
+		return set_int(&c->conn_reserve, key, v, 1, 99999, err);
+	if (strcmp(key, "header_timeout") == 0)
+		return set_int(&c->header_timeout, key, v, 1, 3600, err);
+	if (strcmp(key, "body_timeout") == 0)
+		return set_int(&c->body_timeout, key, v, 1, 3600, err);
+	if (strcmp(key, "idle_timeout") == 0)
+		return set_int(&c->idle_timeout, key, v, 1, 3600, err);
+	if (strcmp(key, "rate_read") == 0)
+		return set_int(&c->rate_read, key, v, 0, 1000000, err);
+	if (strcmp(key, "rate_read_burst") == 0)
+		return set_int(&c->rate_read_burst, key, v, 1, 1000000, err);
+	if (strcmp(key, "rate_write") == 0)
+		return set_int(&c->rate_write, key, v, 0, 1000000, err);
+	if (strcmp(key, "rate_write_burst") == 0)
+		return set_int(&c->rate_write_burst, key, v, 1, 1000000,
+		    err);
+	if (strcmp(key, "rate_exempt") == 0)
+		return set_str(&c->rate_exempt, strcmp(v, "none") == 0 ? "" :
+		    v, err);
+	if (strcmp(key, "stale_after") == 0)
+		return set_int(&c->stale_after, key, v, 1, 365 * 86400, err);
+	if (strcmp(key, "notifications") == 0) {
+		if (strcmp(v, "public") != 0 && strcmp(v, "private") != 0)
+			return hl_err_set(err, HL_EINVAL, "notifications: want"
+			    " public or private, not \"%s\"", v);
+		c->notifications_private = strcmp(v, "private") == 0;
+		return 0;
+	}
+	if (strcmp(key, "user") == 0)
+		return set_str(&c->user, v, err);
+	if (strcmp(key, "access_log") == 0) {
+		if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
+			return hl_err_set(err, HL_EINVAL, "access_log: want"
+			    " text or json, not \"%s\"", v);
+		c->access_log_json = strcmp(v, "json") == 0;
+		return 0;
+	}
 	if (strcmp(key, "threads") == 0) {
 		if ((rc = set_int(&n, key, v, 1, 64, err)) != 0)
 			return rc;
@@ -171,6 +225,8 @@ hl_config_free(struct hl_config *c)
 	free(c->site_dir);
 	free(c->git_author_name);
 	free(c->git_author_email);
+	free(c->rate_exempt);
+	free(c->user);
 	for (i = 0; i < c->ntargets; i++)
 		free(c->targets[i]);
 	memset(c, 0, sizeof(*c));

@@ -17,6 +17,29 @@
  *   signing_key = /etc/helios/manifest.key
  *   git_author_name = Helios
  *   git_author_email = helios@example.net
+ *
+ * Keys of `helios serve` against strangers (defaults shown):
+ *
+ *   max_connections = 1000        all clients at once
+ *   max_connections_per_ip = 64   from one address
+ *   connection_reserve = 100      the last places, kept for clients that
+ *                                 send their request at once
+ *   header_timeout = 10           seconds to send the headers (from the
+ *                                 connection, or from the last answer)
+ *   body_timeout = 30             seconds to send the body
+ *   idle_timeout = 30             seconds without progress
+ *   rate_read = 100               requests per second from one address
+ *   rate_read_burst = 200
+ *   rate_write = 60               writes per minute from one address, and
+ *   rate_write_burst = 30         again per token
+ *   rate_exempt = 127.0.0.1 ::1   addresses without rate limits ("none":
+ *                                 none)
+ *   stale_after = 600             seconds a target may lag the store
+ *                                 before /healthz answers 503
+ *   notifications = public        or private: not published, and
+ *                                 GET /notifications needs a token
+ *   user = helios                 the user to run as after binding
+ *   access_log = text             or json (one object per line)
  */
 #ifndef HL_CONFIG_H
 #define HL_CONFIG_H
@@ -42,6 +65,22 @@ struct hl_config {
 	int64_t	 manifest_ttl;		/* seconds until a manifest expires */
 	int64_t	 poll_interval;		/* seconds clients should wait */
 	int	 threads;		/* HTTP worker threads */
+	/* Against strangers (see above); seconds, counts. */
+	int64_t	 max_conns;
+	int64_t	 max_conns_per_ip;
+	int64_t	 conn_reserve;
+	int64_t	 header_timeout;
+	int64_t	 body_timeout;
+	int64_t	 idle_timeout;
+	int64_t	 rate_read;
+	int64_t	 rate_read_burst;
+	int64_t	 rate_write;
+	int64_t	 rate_write_burst;
+	char	*rate_exempt;		/* addresses, space-separated */
+	int64_t	 stale_after;
+	int	 notifications_private;
+	char	*user;			/* run as, after binding; NULL: stay */
+	int	 access_log_json;
 };
 
 /* Fills c with the defaults (var/helios.sqlite, var/public, ...). */

@@ -31,16 +31,30 @@
 
 #include "api.h"
 #include "buf.h"
+#include "guard.h"
 #include "http.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "static.h"
 
 #define STOP_WAIT_MS	10000
+#define MAX_EXEMPT	16
+
+struct addr {
+	int		 family;
+	unsigned char	 a[16];
+};
 
 struct hl_http {
 	struct MHD_Daemon	*d;
 	struct hl_api		*api;
 	struct hl_static	*site;
+	struct hl_guard		*guard;
+	struct hl_rate		*rate;
+	double			 rate_read, rate_read_burst;
+	double			 rate_write, rate_write_burst;
+	struct addr		 exempt[MAX_EXEMPT];
+	int			 nexempt;
 	size_t			 max_body;
 	int			 fd;
 	int			 port;
@@ -182,22 +196,22 @@ send_response(struct MHD_Connection *conn, struct hl_response *res,
 }
 
 /*
- * Answers 400 (or 501) to a request whose framing cannot be trusted, and
- * closes the connection: its bytes after the headers could be read as
- * another request (RFC 9112 sections 5.1 and 6.3).
+ * Answers status with the usual JSON error body.  close: the connection
+ * is closed after it (framing that cannot be trusted: its bytes after the
+ * headers could be read as another request, RFC 9112 sections 5.1 and
+ * 6.3).  retry: a Retry-After in seconds, or 0.
  */
 static enum MHD_Result
-send_bad_framing(struct MHD_Connection *conn, unsigned status,
-    const char *why, size_t *bytes)
+send_error(struct MHD_Connection *conn, unsigned status, const char *code,
+    const char *why, int close, unsigned retry, size_t *bytes)
 {
 	struct MHD_Response *r;
 	enum MHD_Result ret;
-	char body[256];
+	char body[256], ra[16];
 	int n;
 
 	n = snprintf(body, sizeof(body), "{\"items\":[],\"numItems\":0,"
-	    "\"error\":\"%s\",\"message\":\"%s\"}\n",
-	    status == 501 ? "not_implemented" : "bad_request", why);
+	    "\"error\":\"%s\",\"message\":\"%s\"}\n", code, why);
 	if (n < 0 || (size_t)n >= sizeof(body))
 		return MHD_NO;
 	r = MHD_create_response_from_buffer((size_t)n, body,
@@ -207,7 +221,13 @@ send_bad_framing(struct MHD_Connection *conn, unsigned status,
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
 	    "application/json");
 	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
-	MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION, "close");
+	if (close)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION,
+		    "close");
+	if (retry > 0) {
+		snprintf(ra, sizeof(ra), "%u", retry);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	}
 	ret = MHD_queue_response(conn, status, r);
 	MHD_destroy_response(r);
 	*bytes = (size_t)n;
@@ -427,6 +447,125 @@ refuse_mid_body(struct hl_http *h, struct MHD_Connection *conn,
 	access_log(h, rs, method, url, 413, sizeof(body) - 1, "-");
 }
 
+/* The client's address as bytes; 0, or -1 when it has none. */
+static int
+client_addr(struct addr *out, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->family = sa->sa_family;
+	if (sa->sa_family == AF_INET)
+		memcpy(out->a, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	else if (sa->sa_family == AF_INET6)
+		memcpy(out->a, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+		    16);
+	else
+		return -1;
+	return 0;
+}
+
+/*
+ * The rate limits: 0 when the request may go on, else the seconds to
+ * wait.  The token's bucket is keyed by the Authorization value as sent
+ * (hashed, see ratelimit.h): a wrong token is limited like a right one.
+ */
+static unsigned
+rate_check(struct hl_http *h, struct MHD_Connection *conn,
+    const char *method)
+{
+	struct addr a;
+	const char *auth;
+	unsigned wait;
+	int i;
+
+	if (client_addr(&a, conn) != 0)
+		return 0;
+	for (i = 0; i < h->nexempt; i++)
+		if (h->exempt[i].family == a.family &&
+		    memcmp(h->exempt[i].a, a.a, sizeof(a.a)) == 0)
+			return 0;
+	if ((wait = hl_rate_take(h->rate, 'r', &a, sizeof(a), h->rate_read,
+	    h->rate_read_burst)) != 0)
+		return wait;
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+		return 0;
+	if ((wait = hl_rate_take(h->rate, 'w', &a, sizeof(a), h->rate_write,
+	    h->rate_write_burst)) != 0)
+		return wait;
+	auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	if (auth != NULL && (wait = hl_rate_take(h->rate, 't', auth,
+	    strlen(auth), h->rate_write, h->rate_write_burst)) != 0)
+		return wait;
+	return 0;
+}
+
+/* Parses "127.0.0.1 ::1" into h->exempt; HL_EINVAL for a bad one. */
+static int
+parse_exempt(struct hl_http *h, const char *list, struct hl_err *err)
+{
+	char word[64];
+	size_t n;
+	struct addr *a;
+
+	while (list != NULL && *list != '\0') {
+		list += strspn(list, " ,\t");
+		if ((n = strcspn(list, " ,\t")) == 0)
+			break;
+		if (n >= sizeof(word) || h->nexempt == MAX_EXEMPT)
+			return hl_err_set(err, HL_EINVAL, "rate_exempt: at"
+			    " most %d addresses", MAX_EXEMPT);
+		memcpy(word, list, n);
+		word[n] = '\0';
+		list += n;
+		a = &h->exempt[h->nexempt];
+		memset(a, 0, sizeof(*a));
+		if (inet_pton(AF_INET, word, a->a) == 1)
+			a->family = AF_INET;
+		else if (inet_pton(AF_INET6, word, a->a) == 1)
+			a->family = AF_INET6;
+		else
+			return hl_err_set(err, HL_EINVAL, "rate_exempt: \"%s\""
+			    " is no IP address", word);
+		h->nexempt++;
+	}
+	return 0;
+}
+
+/* The guard's entry for the connection of a request, or NULL. */
+static struct hl_guard_conn *
+guard_conn(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(conn,
+	    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct hl_http *h = cls;
+	const union MHD_ConnectionInfo *ci;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_ctx = ci != NULL ? hl_guard_open(h->guard,
+		    ci->connect_fd) : NULL;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		hl_guard_close(h->guard, *socket_ctx);
+		*socket_ctx = NULL;
+	}
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -435,9 +574,9 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	struct hl_http *h = cls;
 	struct req_state *rs = *req_cls;
 	const char *cl, *why = NULL;
-	char *end;
+	char *end, msg[64];
 	unsigned long long n;
-	unsigned bad;
+	unsigned bad, wait;
 	size_t bytes = 0;
 	enum MHD_Result ret;
 
@@ -447,9 +586,20 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		rs->start = now_us();
 		*req_cls = rs;
 		atomic_fetch_add(&h->inflight, 1);
+		hl_guard_body(h->guard, guard_conn(conn));
 		if ((bad = check_headers(conn, method, version, &why)) != 0) {
-			ret = send_bad_framing(conn, bad, why, &bytes);
+			ret = send_error(conn, bad, bad == 501 ?
+			    "not_implemented" : "bad_request", why, 1, 0,
+			    &bytes);
 			access_log(h, rs, method, url, bad, bytes, "-");
+			return ret;
+		}
+		if ((wait = rate_check(h, conn, method)) != 0) {
+			snprintf(msg, sizeof(msg), "too many requests; retry"
+			    " in %u s", wait);
+			ret = send_error(conn, 429, "rate_limited", msg, 0,
+			    wait, &bytes);
+			access_log(h, rs, method, url, 429, bytes, "-");
 			return ret;
 		}
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
@@ -490,6 +640,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	hl_guard_answer(h->guard, guard_conn(conn));
 	return dispatch(h, conn, rs, url, method);
 }
 
@@ -500,12 +651,31 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	struct hl_http *h = cls;
 	struct req_state *rs = *req_cls;
 
+	hl_guard_head(h->guard, guard_conn(conn));
 	if (rs == NULL)
 		return;
 	hl_buf_free(&rs->body);
 	free(rs);
 	*req_cls = NULL;
 	atomic_fetch_sub(&h->inflight, 1);
+}
+
+/* Whether the socket is bound to a loopback address (127/8 or ::1). */
+static int
+is_loopback(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	if (ss.ss_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+	return 0;
 }
 
 /*
@@ -594,6 +764,7 @@ hl_http_start(struct hl_http **out, const struct hl_http_opts *o,
     struct hl_err *err)
 {
 	struct hl_api_opts ao = HL_API_OPTS_INIT;
+	struct hl_guard_opts go = HL_GUARD_OPTS_INIT;
 	struct hl_http *h = NULL;
 	unsigned flags, threads;
 	int v6 = 0, rc;
@@ -613,8 +784,30 @@ hl_http_start(struct hl_http **out, const struct hl_http_opts *o,
 	ao.openapi_file = o->openapi_file;
 	if ((rc = hl_api_new(&h->api, &ao, err)) != 0)
 		goto fail;
+	if (o->max_conns)
+		go.max_conns = o->max_conns;
+	if (o->conn_reserve)
+		go.reserve = o->conn_reserve;
+	if (o->header_timeout)
+		go.header_timeout_ms = o->header_timeout * 1000u;
+	if (o->body_timeout)
+		go.body_timeout_ms = o->body_timeout * 1000u;
+	if ((rc = hl_guard_new(&h->guard, &go, err)) != 0 ||
+	    (rc = hl_rate_new(&h->rate, err)) != 0 ||
+	    (rc = parse_exempt(h, o->rate_exempt, err)) != 0)
+		goto fail;
+	h->rate_read = o->rate_read;
+	h->rate_read_burst = o->rate_read_burst;
+	h->rate_write = o->rate_write;
+	h->rate_write_burst = o->rate_write_burst;
 	if ((h->fd = listen_on(o->listen, &v6, &h->port, err)) < 0) {
 		rc = err ? err->code : HL_EIO;
+		goto fail;
+	}
+	/* The dev profile mints admin tokens for anyone who asks. */
+	if (o->dev_profile && !is_loopback(h->fd)) {
+		rc = hl_err_set(err, HL_EINVAL, "profile dev: listen on a"
+		    " loopback address (127.0.0.1, ::1), not %s", o->listen);
 		goto fail;
 	}
 	threads = o->threads ? o->threads : 4;
@@ -627,8 +820,12 @@ hl_http_start(struct hl_http **out, const struct hl_http_opts *o,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)h->fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, threads,
 	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
-	    MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-	    MHD_OPTION_CONNECTION_LIMIT, 1000u,
+	    MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)(o->idle_timeout ? o->idle_timeout : 30u),
+	    MHD_OPTION_CONNECTION_LIMIT, go.max_conns,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned)(o->max_conns_per_ip ? o->max_conns_per_ip : 64u),
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 	    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 	    MHD_OPTION_END);
@@ -642,6 +839,8 @@ hl_http_start(struct hl_http **out, const struct hl_http_opts *o,
 fail:
 	if (h->fd >= 0)
 		close(h->fd);
+	hl_guard_free(h->guard);
+	hl_rate_free(h->rate);
 	hl_api_free(h->api);
 	free(h);
 	return rc;
@@ -670,6 +869,8 @@ hl_http_stop(struct hl_http *h)
 	MHD_stop_daemon(h->d);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
+	hl_guard_free(h->guard);
+	hl_rate_free(h->rate);
 	hl_api_free(h->api);
 	free(h);
 }

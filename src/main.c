@@ -303,6 +303,23 @@ snap_opts(struct hl_snap_opts *s, const struct hl_config *c)
 	s->signing_key = c->signing_key;
 }
 
+/* The connection limits and rate limits of the config (http.h). */
+static void
+serve_limits(struct hl_http_opts *ho, const struct hl_config *c)
+{
+	ho->max_conns = (unsigned)c->max_conns;
+	ho->max_conns_per_ip = (unsigned)c->max_conns_per_ip;
+	ho->conn_reserve = (unsigned)c->conn_reserve;
+	ho->header_timeout = (unsigned)c->header_timeout;
+	ho->body_timeout = (unsigned)c->body_timeout;
+	ho->idle_timeout = (unsigned)c->idle_timeout;
+	ho->rate_read = (double)c->rate_read;
+	ho->rate_read_burst = (double)c->rate_read_burst;
+	ho->rate_write = (double)c->rate_write / 60.0;
+	ho->rate_write_burst = (double)c->rate_write_burst;
+	ho->rate_exempt = c->rate_exempt;
+}
+
 static int
 cmd_serve(int argc, char **argv)
 {
@@ -352,6 +369,7 @@ cmd_serve(int argc, char **argv)
 	ho.on_change = on_change;
 	ho.health = on_health;
 	ho.payload = &ctx;
+	serve_limits(&ho, &o.cfg);
 	if (hl_http_start(&http, &ho, &e) != 0)
 		hl_fatalx("%s", e.msg);
 	hl_log_info("helios serving http://%s/ (api and public tree), db %s,"
