@@ -18,6 +18,7 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -99,16 +100,46 @@ unescape_none(void *cls, struct MHD_Connection *conn, char *uri)
 	return strlen(uri);
 }
 
+/*
+ * libmicrohttpd's messages, at most LOG_PER_SEC a second: under a flood of
+ * bad connections one line per connection would fill the disk.  The count
+ * of lines left out is logged with the next one that passes.
+ */
+#define LOG_PER_SEC	10
+
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static void
 mhd_logger(void *cls, const char *fmt, va_list ap)
 {
+	static time_t window;
+	static unsigned used, dropped;
+	unsigned skipped = 0;
 	char msg[512];
+	time_t now = time(NULL);
 	size_t n;
 
+	pthread_mutex_lock(&log_mu);
+	if (now != window) {
+		window = now;
+		used = 0;
+	}
+	if (used >= LOG_PER_SEC) {
+		dropped++;
+		pthread_mutex_unlock(&log_mu);
+		return;
+	}
+	used++;
+	skipped = dropped;
+	dropped = 0;
+	pthread_mutex_unlock(&log_mu);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
+	if (skipped > 0)
+		hl_log_warnx("http: %u messages like the next left out",
+		    skipped);
 	hl_log_warnx("http: %s", msg);
 }
 
