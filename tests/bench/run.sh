@@ -14,8 +14,12 @@
 #      (static.sh);
 #   5. what a client's poll costs (pull.sh), when that script is present;
 #   6. the git pages target: publish time over smart HTTP and repository
-#      growth per 1,000 changes (git.sh).
-# BENCH_ONLY="write gen visible static pull git" picks sections; the 1M cases are
+#      growth per 1,000 changes (git.sh);
+#   7. slow clients: /healthz success rate and latency while 1,100
+#      connections from 110 loopback addresses send a header line every
+#      10 s, or nothing (tests/tools/slowloris.py), BENCH_SLOW_SECS each
+#      (default 70).
+# BENCH_ONLY="write gen visible static pull git slow" picks sections; the 1M cases are
 # the slow ones (BENCH_BIG=0 leaves them out).  The whole run takes a few
 # minutes on two cores.
 B=${1:-build}
@@ -27,7 +31,7 @@ HELIOS_BIN=$BA/helios
 export HELIOS_BIN
 . tests/lib.sh
 
-ONLY=${BENCH_ONLY:-write gen visible static pull git}
+ONLY=${BENCH_ONLY:-write gen visible static pull git slow}
 BIG=${BENCH_BIG:-1}
 SECS=${BENCH_SECS:-5}
 SAMPLE=$(hl_samples 2>/dev/null || echo ../shared/data/smokedetector-sample)
@@ -199,6 +203,38 @@ if want pull && [ -f tests/bench/pull.sh ]; then
 	echo
 	echo "== 5. helios pull: requests and bytes per poll"
 	sh tests/bench/pull.sh "$B"
+fi
+
+# --- 7. slow clients -----------------------------------------------------------
+if want slow; then
+	SLOW=${BENCH_SLOW_SECS:-70}
+	echo
+	echo "== 7. slow clients: /healthz probed once a second while 1,100" \
+	    "connections from 110 addresses stall, ${SLOW} s each"
+	D=$W/slow
+	mkdir -p "$D"
+	hl_daemon_start "$D" || exit 1
+	printf '%-28s %8s %9s %9s %9s %10s\n' attack "ok" "p50 ms" \
+	    "p99 ms" "max ms" "cut"
+	for mode in slow idle; do
+		flag="--interval 10"
+		[ $mode = idle ] && flag=--idle
+		# shellcheck disable=SC2086
+		$PY tests/tools/slowloris.py "$HL_PORT" --conns 1100 \
+		    --sources 110 $flag --duration "$SLOW" --probe-every 1 \
+		    --probe-timeout 5 | $PY -c '
+import json, sys
+r = json.load(sys.stdin)
+name = {"slow": "header line every 10 s", "idle": "idle (no bytes)"}
+print("%-28s %8s %9s %9s %9s %10s" % (name[sys.argv[1]],
+      "%d/%d" % (r["ok"], r["probes"]), r["p50_ms"], r["p99_ms"],
+      r["max_ms"], r["attack_closed_by_server"]))' "$mode"
+	done
+	hl_daemon_stop
+	echo "(ok: probes answered 200 within 5 s; cut: attack connections" \
+	    "the server closed."
+	echo " Before the connection guard, 044dc26: 0 of 5 and 0 of 5 in" \
+	    "25 s, every probe timing out.)"
 fi
 
 echo
