@@ -28,6 +28,7 @@
 #include "http.h"
 #include "log.h"
 #include "publisher.h"
+#include "pubcheck.h"
 #include "static.h"
 #include "store.h"
 #include "textfmt.h"
@@ -214,26 +215,96 @@ mint(struct hl_store *st, const char *name, unsigned scopes,
 }
 
 /*
- * On a database without an admin token, makes one, prints it once and
- * writes it to file, readable by its owner only.
+ * Writes the secret to file, 0600, through a temporary name, fsync and
+ * rename, then fsyncs the directory: once this returns the file is there
+ * whole, or it was never there.
+ */
+static void
+write_secret(const char *file, const char *secret)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX], *slash;
+	int fd;
+
+	make_parent(file);
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", file) >= (int)sizeof(tmp) ||
+	    snprintf(dir, sizeof(dir), "%s", file) >= (int)sizeof(dir))
+		errx(1, "%s: path too long", file);
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, secret, 64) != 64 || write(fd, "\n", 1) != 1 ||
+	    fsync(fd) != 0 || close(fd) != 0 || rename(tmp, file) != 0)
+		err(1, "%s", file);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	if ((fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+/*
+ * Whether the database needs a first admin token: it has no valid admin
+ * token, or the token file is missing and every valid admin token is one
+ * that `helios serve` made and no one ever used (a start killed between
+ * its commit and its file, by an older version).  Those are revoked: no
+ * one holds their secret.
+ */
+static int
+needs_admin(struct hl_store *st, const char *file)
+{
+	struct hl_token *v = NULL;
+	struct hl_err e = HL_ERR_INIT;
+	size_t n = 0, i;
+	int orphans = 1;
+
+	if (hl_store_admin_count(st) == 0)
+		return 1;
+	if (access(file, F_OK) == 0)
+		return 0;
+	if (hl_store_tokens(&v, &n, st, &e) != 0)
+		errx(1, "%s", e.msg);
+	for (i = 0; i < n; i++)
+		if (v[i].revoked_at == 0 && (v[i].scopes & HL_SCOPE_ADMIN) &&
+		    (v[i].last_used_at != 0 || v[i].created_by == NULL ||
+		    strcmp(v[i].created_by, "helios serve") != 0))
+			orphans = 0;
+	for (i = 0; orphans && i < n; i++)
+		if (v[i].revoked_at == 0 && (v[i].scopes & HL_SCOPE_ADMIN)) {
+			hl_log_warnx("admin token %lld was never written to"
+			    " %s nor used: revoked", (long long)v[i].id, file);
+			if (hl_store_token_revoke(st, v[i].id, &e) != 0)
+				errx(1, "%s", e.msg);
+		}
+	hl_tokens_free(v, n);
+	return orphans;
+}
+
+/*
+ * On a database without a usable admin token, makes one, prints it once
+ * and writes it to file, readable by its owner only.  The file is written
+ * (and made durable) before the token is committed, so a crash between
+ * the two leaves a file whose token is not valid yet, and the next start
+ * makes another; never a valid token that no file holds.
  */
 static void
 first_admin(struct hl_store *st, const char *file)
 {
+	unsigned char hash[32];
+	struct hl_token t;
+	struct hl_err e = HL_ERR_INIT;
 	char secret[65];
-	int fd;
 
-	if (hl_store_admin_count(st) > 0)
+	if (!needs_admin(st, file))
 		return;
-	mint(st, "admin", HL_SCOPE_ADMIN | HL_SCOPE_WRITE | HL_SCOPE_APPROVE,
-	    "helios serve", secret);
-	make_parent(file);
-	(void)unlink(file);
-	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, secret, 64) != 64 || write(fd, "\n", 1) != 1 ||
-	    fsync(fd) != 0)
-		err(1, "%s", file);
-	close(fd);
+	if (hl_auth_token_new(secret, &e) != 0)
+		errx(1, "%s", e.msg);
+	write_secret(file, secret);
+	hl_auth_token_hash(hash, secret);
+	if (hl_store_token_add(&t, st, "admin", hash, HL_SCOPE_ADMIN |
+	    HL_SCOPE_WRITE | HL_SCOPE_APPROVE, "helios serve", &e) != 0)
+		errx(1, "%s", e.msg);
+	hl_token_clear(&t);
 	printf("helios: created the first admin token; it is shown once and"
 	    " kept in %s (mode 0600):\n%s\n", file, secret);
 	fflush(stdout);
@@ -303,6 +374,34 @@ snap_opts(struct hl_snap_opts *s, const struct hl_config *c)
 	s->signing_key = c->signing_key;
 }
 
+/*
+ * Before serving: the public directory's stale temporary files go, and
+ * files that disagree with its manifest are written again (po->targets[0]
+ * is that directory, see all_targets).
+ */
+static void
+repair_public(const struct hl_config *c, const struct hl_publisher_opts *po)
+{
+	struct hl_publisher_opts one = *po;
+	struct hl_err e = HL_ERR_INIT;
+	size_t ntmp, nbad;
+
+	if (c->public_dir == NULL || *c->public_dir == '\0')
+		return;
+	if (hl_pubcheck_dir(&ntmp, &nbad, c->public_dir, &e) != 0)
+		hl_fatalx("%s", e.msg);
+	if (ntmp > 0)
+		hl_log_info("%s: removed %zu stale temporary file(s)",
+		    c->public_dir, ntmp);
+	if (nbad == 0)
+		return;
+	hl_log_warnx("%s: %zu file(s) disagree with the manifest;"
+	    " publishing again before serving", c->public_dir, nbad);
+	one.ntargets = 1;
+	if (hl_publish_once(&one, &e) != 0)
+		hl_log_warnx("%s: %s", c->public_dir, e.msg);
+}
+
 /* The connection limits and rate limits of the config (http.h). */
 static void
 serve_limits(struct hl_http_opts *ho, const struct hl_config *c)
@@ -355,6 +454,7 @@ cmd_serve(int argc, char **argv)
 	po.targets = targets;
 	po.ntargets = all_targets(targets, dirbuf, sizeof(dirbuf), &o.cfg);
 	snap_opts(&po.snap, &o.cfg);
+	repair_public(&o.cfg, &po);
 	if (hl_publisher_start(&ctx.pub, &po, &e) != 0)
 		hl_fatalx("publisher: %s", e.msg);
 	if (o.cfg.public_dir != NULL && *o.cfg.public_dir != '\0' &&

@@ -11,11 +11,17 @@
  * A list change is three statements in one transaction: the item row, the
  * audit event (whose rowid is the new version) and lists.version.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -172,6 +178,41 @@ migrate(struct hl_store *st, struct hl_err *err)
 	return 0;
 }
 
+/*
+ * The database holds token hashes and the audit log: it is made (or
+ * tightened to) 0600 before SQLite opens it, and SQLite gives its -wal and
+ * -shm files the database's mode.  Those left by an older version are
+ * tightened too.  ":memory:" and URIs are left alone.
+ */
+static int
+private_file(const char *path, struct hl_err *err)
+{
+	static const char *const side[] = { "-wal", "-shm", "-journal" };
+	char p2[PATH_MAX];
+	struct stat sb;
+	size_t i;
+	int fd;
+
+	if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+		return 0;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
+		return hl_err_set(err, HL_EIO, "open %s: %s", path,
+		    strerror(errno));
+	if (fstat(fd, &sb) == 0 && (sb.st_mode & 077) != 0 &&
+	    fchmod(fd, sb.st_mode & 0700) != 0) {
+		close(fd);
+		return hl_err_set(err, HL_EIO, "chmod %s: %s", path,
+		    strerror(errno));
+	}
+	close(fd);
+	for (i = 0; i < sizeof(side) / sizeof(side[0]); i++)
+		if (snprintf(p2, sizeof(p2), "%s%s", path, side[i]) <
+		    (int)sizeof(p2) && stat(p2, &sb) == 0 &&
+		    (sb.st_mode & 077) != 0)
+			(void)chmod(p2, sb.st_mode & 0700);
+	return 0;
+}
+
 int
 hl_store_open(struct hl_store **out, const char *path, struct hl_err *err)
 {
@@ -189,6 +230,8 @@ hl_store_open(struct hl_store **out, const char *path, struct hl_err *err)
 	pthread_mutex_init(&st->qmu, NULL);
 	pthread_cond_init(&st->qcv, NULL);
 	st->qtail = &st->queue;
+	if ((rc = private_file(path, err)) != 0)
+		goto fail;
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		rc = hl_err_set(err, HL_EIO, "open %s: %s", path,
