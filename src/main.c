@@ -454,6 +454,7 @@ cmd_serve(int argc, char **argv)
 	po.targets = targets;
 	po.ntargets = all_targets(targets, dirbuf, sizeof(dirbuf), &o.cfg);
 	snap_opts(&po.snap, &o.cfg);
+	po.stale_after = o.cfg.stale_after;
 	repair_public(&o.cfg, &po);
 	if (hl_publisher_start(&ctx.pub, &po, &e) != 0)
 		hl_fatalx("publisher: %s", e.msg);

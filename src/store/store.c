@@ -79,9 +79,20 @@ struct hl_store {
 	int		 committing;
 };
 
+/* Whether the last failure of db was a full disk. */
+static int
+disk_full(sqlite3 *db)
+{
+	return (sqlite3_extended_errcode(db) & 0xff) == SQLITE_FULL ||
+	    sqlite3_system_errno(db) == ENOSPC;
+}
+
 static int
 dberr(struct hl_err *err, struct hl_store *st, const char *what)
 {
+	if (disk_full(st->db))
+		return hl_err_set(err, HL_ENOSPC, "%s: the database's disk is"
+		    " full; nothing was written", what);
 	return hl_err_set(err, HL_EIO, "%s: %s", what, sqlite3_errmsg(st->db));
 }
 
@@ -93,7 +104,12 @@ exec(struct hl_store *st, const char *sql, struct hl_err *err)
 
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) == SQLITE_OK)
 		return 0;
-	rc = hl_err_set(err, HL_EIO, "%.40s: %s", sql, msg ? msg : "?");
+	if (disk_full(st->db))
+		rc = hl_err_set(err, HL_ENOSPC, "%.40s: the database's disk is"
+		    " full; nothing was written", sql);
+	else
+		rc = hl_err_set(err, HL_EIO, "%.40s: %s", sql,
+		    msg ? msg : "?");
 	sqlite3_free(msg);
 	return rc;
 }
@@ -681,7 +697,7 @@ run_batch(struct hl_store *st, struct wop *batch)
 			continue;
 		}
 		if (exec(st, "SAVEPOINT w", &w->err) != 0) {
-			w->rc = HL_EIO;
+			w->rc = w->err.code;
 			continue;
 		}
 		w->rc = w->fn(w, st);
@@ -693,7 +709,7 @@ run_batch(struct hl_store *st, struct wop *batch)
 		(void)exec(st, "ROLLBACK", NULL);
 		for (w = batch; w != NULL; w = w->next)
 			if (w->rc == 0) {
-				w->rc = HL_EIO;
+				w->rc = e.code;
 				w->err = e;
 			}
 	}
@@ -733,6 +749,9 @@ submit(struct hl_store *st, struct wop *w, struct hl_err *err)
 		pthread_cond_broadcast(&st->qcv);
 	}
 	pthread_mutex_unlock(&st->qmu);
+	/* A step that failed for a full disk says so, whatever it returned. */
+	if (w->rc != 0 && w->err.code == HL_ENOSPC)
+		w->rc = HL_ENOSPC;
 	if (w->rc != 0 && err != NULL)
 		*err = w->err;
 	return w->rc;
