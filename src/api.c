@@ -106,6 +106,7 @@ static const uint64_t lat_bounds[] = {
 struct hl_api {
 	struct hl_store	*st;
 	int		 dev;
+	int		 notifs_private;
 	void		(*on_change)(int64_t, void *);
 	void		(*health)(json_t *, void *);
 	void		*payload;
@@ -1185,7 +1186,9 @@ h_notifs(struct ctx *c)
 	size_t i, n = 0;
 	int rc;
 
-	if (need_auth(c, c->method & (M_GET | M_HEAD) ? 0 :
+	/* Reading is open, as notifications.json is, unless private. */
+	if ((!(c->method & (M_GET | M_HEAD)) || c->api->notifs_private) &&
+	    need_auth(c, c->method & (M_GET | M_HEAD) ? 0 :
 	    HL_SCOPE_WRITE) != 0)
 		return;
 	if (c->method & (M_GET | M_HEAD)) {
@@ -1492,6 +1495,7 @@ hl_api_new(struct hl_api **out, const struct hl_api_opts *o,
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	api->st = o->store;
 	api->dev = o->dev_profile;
+	api->notifs_private = o->notifications_private;
 	api->on_change = o->on_change;
 	api->health = o->health;
 	api->payload = o->payload;

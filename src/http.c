@@ -813,6 +813,7 @@ hl_http_start(struct hl_http **out, const struct hl_http_opts *o,
 	ao.health = o->health;
 	ao.payload = o->payload;
 	ao.openapi_file = o->openapi_file;
+	ao.notifications_private = o->notifications_private;
 	if ((rc = hl_api_new(&h->api, &ao, err)) != 0)
 		goto fail;
 	if (o->max_conns)

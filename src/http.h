@@ -51,7 +51,9 @@ struct hl_http_opts {
 	struct hl_store	*store;
 	/* NULL: no static serving; else GET/HEAD of non-API paths. */
 	struct hl_static *site;
-	int		 dev_profile;	/* 1: POST /auth/create open to all */
+	int		 dev_profile;	/* 1: POST /auth/create open to all;
+					   listens on loopback only */
+	int		 notifications_private; /* see struct hl_api_opts */
 	unsigned	 threads;	/* thread pool size, default 4 */
 	size_t		 max_body;	/* default HL_API_MAX_BODY */
 	/* Connections (see guard.h); 0 takes the default. */

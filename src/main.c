@@ -372,6 +372,7 @@ snap_opts(struct hl_snap_opts *s, const struct hl_config *c)
 	s->poll_interval = c->poll_interval;
 	s->site_dir = c->site_dir;
 	s->signing_key = c->signing_key;
+	s->no_notifications = c->notifications_private;
 }
 
 /*
@@ -388,6 +389,8 @@ repair_public(const struct hl_config *c, const struct hl_publisher_opts *po)
 
 	if (c->public_dir == NULL || *c->public_dir == '\0')
 		return;
+	if (c->notifications_private)
+		hl_pubcheck_forget(c->public_dir, "notifications.json");
 	if (hl_pubcheck_dir(&ntmp, &nbad, c->public_dir, &e) != 0)
 		hl_fatalx("%s", e.msg);
 	if (ntmp > 0)
@@ -470,6 +473,7 @@ cmd_serve(int argc, char **argv)
 	ho.on_change = on_change;
 	ho.health = on_health;
 	ho.payload = &ctx;
+	ho.notifications_private = o.cfg.notifications_private;
 	serve_limits(&ho, &o.cfg);
 	if (hl_http_start(&http, &ho, &e) != 0)
 		hl_fatalx("%s", e.msg);

@@ -183,3 +183,16 @@ hl_pubcheck_dir(size_t *ntmp, size_t *nbad, const char *dir,
 	hl_buf_free(&b);
 	return rc;
 }
+
+void
+hl_pubcheck_forget(const char *dir, const char *name)
+{
+	char path[PATH_MAX];
+
+	if (snprintf(path, sizeof(path), "%s/%s", dir, name) <
+	    (int)sizeof(path))
+		(void)unlink(path);
+	if (snprintf(path, sizeof(path), "%s/%s.gz", dir, name) <
+	    (int)sizeof(path))
+		(void)unlink(path);
+}

@@ -26,4 +26,10 @@
 int	hl_pubcheck_dir(size_t *ntmp, size_t *nbad, const char *dir,
 	    struct hl_err *err);
 
+/*
+ * Removes dir/name and dir/name.gz, published before and no longer to be
+ * (notifications.json when notifications are made private).
+ */
+void	hl_pubcheck_forget(const char *dir, const char *name);
+
 #endif
