@@ -1,11 +1,14 @@
 /*
  * config: defaults, file and options (see config.h for the format).
  */
+#include <arpa/inet.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 
 #include "config.h"
 
@@ -209,6 +212,71 @@ hl_config_load(struct hl_config *c, const char *path, struct hl_err *err)
 	}
 	fclose(f);
 	return rc;
+}
+
+/* Whether host (no brackets) is a loopback address or name. */
+static int
+loopback_host(const char *host)
+{
+	unsigned char a[16];
+
+	if (strcmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, host, a) == 1)
+		return memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
+	return 0;
+}
+
+int
+hl_config_check(const struct hl_config *c, struct hl_err *err)
+{
+	char host[256], word[64];
+	const char *colon, *p;
+	unsigned char a[16];
+	size_t n;
+
+	if (c->conn_reserve >= c->max_conns)
+		return hl_err_set(err, HL_EINVAL, "connection_reserve (%lld)"
+		    " must be below max_connections (%lld)",
+		    (long long)c->conn_reserve, (long long)c->max_conns);
+	if (c->listen == NULL || (colon = strrchr(c->listen, ':')) == NULL ||
+	    colon[1] == '\0' || strspn(colon + 1, "0123456789") !=
+	    strlen(colon + 1))
+		return hl_err_set(err, HL_EINVAL, "listen: want HOST:PORT,"
+		    " not \"%s\"", c->listen ? c->listen : "");
+	n = (size_t)(colon - c->listen);
+	p = c->listen;
+	if (n >= 2 && p[0] == '[' && p[n - 1] == ']') {
+		p++;
+		n -= 2;
+	}
+	if (n >= sizeof(host))
+		return hl_err_set(err, HL_EINVAL, "listen: too long");
+	memcpy(host, p, n);
+	host[n] = '\0';
+	if (strcmp(c->profile, "dev") == 0 && !loopback_host(host))
+		return hl_err_set(err, HL_EINVAL, "profile dev: listen on a"
+		    " loopback address, not %s", c->listen);
+	for (p = c->rate_exempt; p != NULL && *p != '\0'; p += n) {
+		p += strspn(p, " ,\t");
+		if ((n = strcspn(p, " ,\t")) == 0)
+			break;
+		if (n >= sizeof(word))
+			return hl_err_set(err, HL_EINVAL, "rate_exempt: bad"
+			    " address");
+		memcpy(word, p, n);
+		word[n] = '\0';
+		if (inet_pton(AF_INET, word, a) != 1 &&
+		    inet_pton(AF_INET6, word, a) != 1)
+			return hl_err_set(err, HL_EINVAL, "rate_exempt: \"%s\""
+			    " is no IP address", word);
+	}
+	if (c->user != NULL && *c->user != '\0' && getpwnam(c->user) == NULL)
+		return hl_err_set(err, HL_EINVAL, "user: no user \"%s\"",
+		    c->user);
+	return 0;
 }
 
 void

@@ -94,6 +94,12 @@ int	hl_config_load(struct hl_config *c, const char *path,
 /* Sets one key as the file would (used for command-line options). */
 int	hl_config_set(struct hl_config *c, const char *key, const char *value,
 	    struct hl_err *err);
+/*
+ * Checks what one key alone cannot: the reserve below max_connections,
+ * rate_exempt's addresses, the user, a listen address of HOST:PORT (on
+ * loopback for the dev profile).  HL_EINVAL with what is wrong.
+ */
+int	hl_config_check(const struct hl_config *c, struct hl_err *err);
 void	hl_config_free(struct hl_config *c);
 
 #endif

@@ -57,6 +57,7 @@ struct hl_http {
 	struct addr		 exempt[MAX_EXEMPT];
 	int			 nexempt;
 	size_t			 max_body;
+	int			 log_json;
 	int			 fd;
 	int			 port;
 	atomic_int		 inflight;
@@ -187,12 +188,25 @@ static void
 access_log(struct hl_http *h, struct req_state *rs, const char *method,
     const char *url, unsigned status, size_t bytes, const char *user)
 {
-	char path[208], meth[24];
+	char path[208], meth[24], *line;
 	uint64_t us = now_us() - rs->start;
+	json_t *j;
 
 	hl_api_observe(h->api, status, us);
 	log_path(path, sizeof(path), url);
 	log_path(meth, sizeof(meth), method);
+	if (h->log_json && (j = json_pack("{s:s, s:s, s:I, s:I, s:f, s:s}",
+	    "method", meth, "path", path, "status", (json_int_t)status,
+	    "bytes", (json_int_t)bytes, "ms", (double)(us / 10) / 100.0,
+	    "user", user)) != NULL) {
+		line = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(j);
+		if (line != NULL) {
+			hl_log_info("%s", line);
+			free(line);
+			return;
+		}
+	}
 	hl_log_info("%s %s %u %zu %.2f %s", meth, path, status, bytes,
 	    (double)us / 1000.0, user);
 }
@@ -828,6 +842,7 @@ hl_http_start(struct hl_http **out, const struct hl_http_opts *o,
 	    (rc = hl_rate_new(&h->rate, err)) != 0 ||
 	    (rc = parse_exempt(h, o->rate_exempt, err)) != 0)
 		goto fail;
+	h->log_json = o->access_log_json;
 	h->rate_read = o->rate_read;
 	h->rate_read_burst = o->rate_read_burst;
 	h->rate_write = o->rate_write;

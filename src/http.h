@@ -13,7 +13,10 @@
  *
  * PATH is without the query, with bytes outside printable ASCII written
  * as %XX; USER is the token's name or "-".  Headers, tokens and bodies are
- * never logged.
+ * never logged.  With access_log_json, the same fields as one object:
+ *
+ *   {"method":"POST","path":"/blacklists/watch-keyword","status":201,
+ *    "bytes":312,"ms":0.84,"user":"metasmoke"}
  *
  * Framing that two readers could take differently is refused with 400 and
  * the connection closed (RFC 9112 sections 5.1 and 6.3): two
@@ -73,6 +76,8 @@ struct hl_http_opts {
 	double		 rate_read, rate_read_burst;
 	double		 rate_write, rate_write_burst;
 	const char	*rate_exempt;
+	/* 1: access lines as JSON objects (same fields, no secrets). */
+	int		 access_log_json;
 	/* Called after every committed change (wakes the publisher). */
 	void		(*on_change)(int64_t version, void *payload);
 	void		*payload;

@@ -10,8 +10,11 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,7 +40,8 @@
 static const char synopsis[] =
 "usage: helios serve [--config FILE] [--listen ADDR:PORT] [--db PATH]\n"
 "                    [--profile dev|prod] [--public DIR] [--target URL]...\n"
-"                    [--admin-token-file FILE] [-dv]\n"
+"                    [--admin-token-file FILE] [--user NAME] [-dv]\n"
+"       helios check-config FILE\n"
 "       helios migrate [--db PATH]\n"
 "       helios token create NAME [--scope admin,write] [--db PATH]\n"
 "       helios token list [--db PATH]\n"
@@ -62,7 +66,7 @@ usage(int status)
 /* Options shared by the store-using subcommands. */
 enum {
 	OPT_CONFIG = 256, OPT_LISTEN, OPT_DB, OPT_PROFILE, OPT_PUBLIC,
-	OPT_TARGET, OPT_ADMIN_FILE, OPT_SCOPE, OPT_LIST,
+	OPT_TARGET, OPT_ADMIN_FILE, OPT_SCOPE, OPT_LIST, OPT_USER,
 };
 
 static const struct option long_opts[] = {
@@ -75,6 +79,7 @@ static const struct option long_opts[] = {
 	{ "admin-token-file", required_argument, NULL, OPT_ADMIN_FILE },
 	{ "scope", required_argument, NULL, OPT_SCOPE },
 	{ "list", required_argument, NULL, OPT_LIST },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -131,6 +136,7 @@ parse_opts_mode(struct opts *o, int argc, char **argv, const char *optstring)
 		case OPT_ADMIN_FILE:
 			cfg_set(&o->cfg, "admin_token_file", optarg);
 			break;
+		case OPT_USER: cfg_set(&o->cfg, "user", optarg); break;
 		case OPT_SCOPE:
 			o->scope = optarg;
 			break;
@@ -405,6 +411,66 @@ repair_public(const struct hl_config *c, const struct hl_publisher_opts *po)
 		hl_log_warnx("%s: %s", c->public_dir, e.msg);
 }
 
+static uid_t own_uid;
+static gid_t own_gid;
+
+static int
+own_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	if (sb->st_uid == 0)
+		(void)lchown(path, own_uid, own_gid);
+	return 0;
+}
+
+/*
+ * What root made before the drop (the database and its -wal and -shm, the
+ * token file, the public tree) is given to the user, so that it can go on
+ * writing them.  This must run before any thread of ours writes as root
+ * again: the publisher's workers only write on a change or a retry.
+ */
+static void
+own_state(const struct hl_config *c, const struct passwd *pw)
+{
+	static const char *const side[] = { "", "-wal", "-shm" };
+	char path[PATH_MAX];
+	size_t i;
+
+	own_uid = pw->pw_uid;
+	own_gid = pw->pw_gid;
+	for (i = 0; i < sizeof(side) / sizeof(side[0]); i++)
+		if (snprintf(path, sizeof(path), "%s%s", c->db, side[i]) <
+		    (int)sizeof(path))
+			(void)chown(path, pw->pw_uid, pw->pw_gid);
+	(void)chown(c->admin_token_file, pw->pw_uid, pw->pw_gid);
+	if (c->public_dir != NULL && *c->public_dir != '\0')
+		(void)nftw(c->public_dir, own_one, 16, FTW_PHYS);
+}
+
+/*
+ * Runs as c->user from now on (after the port is bound), in every thread
+ * (glibc applies set*id to all threads).
+ */
+static void
+drop_privileges(const struct hl_config *c)
+{
+	const char *user = c->user;
+	struct passwd *pw;
+
+	if (user == NULL || *user == '\0')
+		return;
+	if ((pw = getpwnam(user)) == NULL)
+		hl_fatalx("user %s: no such user", user);
+	own_state(c, pw);
+	if (setgroups(1, &pw->pw_gid) != 0 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)
+		hl_fatal("cannot drop privileges to %s", user);
+	if (pw->pw_uid != 0 && (setuid(0) == 0 || geteuid() == 0))
+		hl_fatalx("still root after dropping privileges");
+	hl_log_info("running as %s (uid %lu)", user,
+	    (unsigned long)pw->pw_uid);
+}
+
 /* The connection limits and rate limits of the config (http.h). */
 static void
 serve_limits(struct hl_http_opts *ho, const struct hl_config *c)
@@ -420,6 +486,7 @@ serve_limits(struct hl_http_opts *ho, const struct hl_config *c)
 	ho->rate_write = (double)c->rate_write / 60.0;
 	ho->rate_write_burst = (double)c->rate_write_burst;
 	ho->rate_exempt = c->rate_exempt;
+	ho->access_log_json = c->access_log_json;
 }
 
 static int
@@ -440,6 +507,8 @@ cmd_serve(int argc, char **argv)
 
 	if (parse_opts(&o, argc, argv) != argc)
 		usage(1);
+	if (hl_config_check(&o.cfg, &e) != 0)
+		errx(1, "%s", e.msg);
 	hl_log_init(o.debug || isatty(STDERR_FILENO), o.verbose);
 	/* Threads inherit this mask; the main thread takes the signals. */
 	sigemptyset(&set);
@@ -477,6 +546,7 @@ cmd_serve(int argc, char **argv)
 	serve_limits(&ho, &o.cfg);
 	if (hl_http_start(&http, &ho, &e) != 0)
 		hl_fatalx("%s", e.msg);
+	drop_privileges(&o.cfg);
 	hl_log_info("helios serving http://%s/ (api and public tree), db %s,"
 	    " profile %s, %zu target(s)", o.cfg.listen, o.cfg.db,
 	    o.cfg.profile, po.ntargets);
@@ -493,6 +563,24 @@ cmd_serve(int argc, char **argv)
 	hl_static_free(site);
 	hl_store_close(st);
 	hl_config_free(&o.cfg);
+	return 0;
+}
+
+static int
+cmd_check_config(int argc, char **argv)
+{
+	struct hl_config c;
+	struct hl_err e = HL_ERR_INIT;
+
+	if (argc != 2)
+		usage(1);
+	if (hl_config_defaults(&c) != 0)
+		errx(1, "out of memory");
+	if (hl_config_load(&c, argv[1], &e) != 0 ||
+	    hl_config_check(&c, &e) != 0)
+		errx(1, "%s", e.msg);
+	printf("%s: ok\n", argv[1]);
+	hl_config_free(&c);
 	return 0;
 }
 
@@ -813,6 +901,7 @@ static const struct {
 } cmds[] = {
 	{ "serve", cmd_serve },
 	{ "migrate", cmd_migrate },
+	{ "check-config", cmd_check_config },
 	{ "token", cmd_token },
 	{ "publish", cmd_publish },
 	{ "import", cmd_import },
