@@ -66,6 +66,7 @@ struct hl_http {
 struct req_state {
 	struct hl_buf	 body;
 	int		 too_big;
+	int		 answered;	/* refused when the headers came */
 	uint64_t	 start;		/* microseconds, monotonic */
 };
 
@@ -636,6 +637,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			ret = send_error(conn, bad, bad == 501 ?
 			    "not_implemented" : "bad_request", why, 1, 0,
 			    &bytes);
+			rs->answered = 1;
 			access_log(h, rs, method, url, bad, bytes, "-");
 			return ret;
 		}
@@ -644,6 +646,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 			    " in %u s", wait);
 			ret = send_error(conn, 429, "rate_limited", msg, 0,
 			    wait, &bytes);
+			rs->answered = 1;
 			access_log(h, rs, method, url, 429, bytes, "-");
 			return ret;
 		}
@@ -661,7 +664,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
-		if (rs->too_big) {
+		if (rs->too_big || rs->answered) {
 			/* Answered already: the connection is to close. */
 			*upload_data_size = 0;
 			return MHD_NO;
@@ -669,9 +672,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		if (rs->body.len + *upload_data_size > h->max_body) {
 			/*
 			 * A chunked body crossed the limit: refuse it now
-			 * rather than read the rest.  The answer goes out
-			 * if libmicrohttpd takes one mid-body; else the
-			 * connection is closed.
+			 * rather than read the rest (refuse_mid_body).
 			 */
 			rs->too_big = 1;
 			hl_buf_free(&rs->body);
@@ -685,6 +686,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (rs->answered)
+		return MHD_YES;
 	hl_guard_answer(h->guard, guard_conn(conn));
 	return dispatch(h, conn, rs, url, method);
 }
