@@ -80,7 +80,7 @@ struct hdr_scan {
 	/* The header block in libmicrohttpd's buffer (see gap_ok). */
 	const char	*end;		/* one past the block */
 	const char	*prev;		/* one past the last value seen */
-	int		 unsure;	/* the block is not laid out as thought */
+	int		 unsure;	/* not laid out as expected */
 };
 
 static const char nomem_body[] = "{\"items\":[],\"numItems\":0,"

@@ -38,7 +38,7 @@ cut(int fd)
 }
 
 static void
-test_a_connection_waiting_for_headers_is_cut_at_the_deadline(void **state)
+test_waiting_for_headers_is_cut_at_the_deadline(void **state)
 {
 	struct hl_guard_opts o = HL_GUARD_OPTS_INIT;
 	struct hl_guard *g;
@@ -164,7 +164,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(
-		    test_a_connection_waiting_for_headers_is_cut_at_the_deadline),
+		    test_waiting_for_headers_is_cut_at_the_deadline),
 		cmocka_unit_test(test_near_the_limit_slow_headers_make_room),
 		cmocka_unit_test(test_a_reserve_not_below_the_limit_is_refused),
 		cmocka_unit_test(
