@@ -199,11 +199,16 @@ migrate(struct hl_store *st, struct hl_err *err)
  * tightened to) 0600 before SQLite opens it, and SQLite gives its -wal and
  * -shm files the database's mode.  Those left by an older version are
  * tightened too.  ":memory:" and URIs are left alone.
+ *
+ * An existing file is never opened here: closing any descriptor of a file
+ * drops every POSIX lock the process holds on it, those of the store's
+ * other connections included.  Only a file that does not exist yet (so no
+ * connection has it) is created, and closed at once.
  */
 static int
 private_file(const char *path, struct hl_err *err)
 {
-	static const char *const side[] = { "-wal", "-shm", "-journal" };
+	static const char *const side[] = { "", "-wal", "-shm", "-journal" };
 	char p2[PATH_MAX];
 	struct stat sb;
 	size_t i;
@@ -211,21 +216,20 @@ private_file(const char *path, struct hl_err *err)
 
 	if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
 		return 0;
-	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600)) < 0)
-		return hl_err_set(err, HL_EIO, "open %s: %s", path,
-		    strerror(errno));
-	if (fstat(fd, &sb) == 0 && (sb.st_mode & 077) != 0 &&
-	    fchmod(fd, sb.st_mode & 0700) != 0) {
-		close(fd);
-		return hl_err_set(err, HL_EIO, "chmod %s: %s", path,
-		    strerror(errno));
+	if (stat(path, &sb) != 0 && errno == ENOENT) {
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return hl_err_set(err, HL_EIO, "create %s: %s", path,
+			    strerror(errno));
+		if (fd >= 0)
+			close(fd);
 	}
-	close(fd);
 	for (i = 0; i < sizeof(side) / sizeof(side[0]); i++)
 		if (snprintf(p2, sizeof(p2), "%s%s", path, side[i]) <
 		    (int)sizeof(p2) && stat(p2, &sb) == 0 &&
-		    (sb.st_mode & 077) != 0)
-			(void)chmod(p2, sb.st_mode & 0700);
+		    (sb.st_mode & 077) != 0 && chmod(p2, sb.st_mode & 0700) != 0)
+			return hl_err_set(err, HL_EIO, "chmod %s: %s", p2,
+			    strerror(errno));
 	return 0;
 }
 
