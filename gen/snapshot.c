@@ -593,7 +593,8 @@ render_notifs(struct hl_snap *s, struct hl_store *st, struct hl_err *err)
 	int64_t version = hl_store_notifs_version(st);
 	int rc;
 
-	if (s->notif_valid && s->notif_version == version)
+	if (s->o.no_notifications ||
+	    (s->notif_valid && s->notif_version == version))
 		return 0;
 	s->notif_valid = 0;
 	if ((rc = hl_store_notifs(&v, &n, st, err)) != 0)
@@ -882,7 +883,7 @@ mutable_entries(const struct entry **out, size_t max, const struct hl_snap *s)
 		out[n++] = &s->lists[i].json;
 		out[n++] = &s->lists[i].text;
 	}
-	if (n < max)
+	if (n < max && s->notifs.path != NULL)
 		out[n++] = &s->notifs;
 	if (n < max && s->props.path != NULL)
 		out[n++] = &s->props;

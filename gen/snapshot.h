@@ -28,6 +28,7 @@ struct hl_snap_opts {
 	const char	*signing_key;	/* Ed25519 PEM private key, or NULL */
 	int		 gzip_level;	/* default HL_BLOB_GZIP_LEVEL */
 	int64_t		 now;		/* fixed clock for tests; 0: real */
+	int		 no_notifications; /* 1: no notifications.json */
 };
 
 #define HL_SNAP_OPTS_INIT { .manifest_ttl = 604800, .poll_interval = 60, \

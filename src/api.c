@@ -53,7 +53,7 @@
 enum aerr {
 	E_BAD_PATH, E_NOT_FOUND, E_METHOD, E_TOO_BIG, E_AUTH, E_PERM,
 	E_MEDIA, E_JSON, E_UTF8, E_MISSING, E_TYPE, E_INVALID, E_DUP,
-	E_CONFLICT, E_BUSY, E_INTERNAL,
+	E_CONFLICT, E_BUSY, E_NOSPACE, E_INTERNAL,
 };
 
 static const struct {
@@ -75,6 +75,7 @@ static const struct {
 	[E_DUP] =	{ 409, "duplicate" },
 	[E_CONFLICT] =	{ 409, "conflict" },
 	[E_BUSY] =	{ 503, "busy" },
+	[E_NOSPACE] =	{ 507, "insufficient_storage" },
 	[E_INTERNAL] =	{ 500, "internal" },
 };
 
@@ -90,6 +91,7 @@ from_hl(int code)
 	case HL_EPERM:		return E_PERM;
 	case HL_ETOOBIG:	return E_TOO_BIG;
 	case HL_EBUSY:		return E_BUSY;
+	case HL_ENOSPC:		return E_NOSPACE;
 	case HL_ECONFLICT:	return E_CONFLICT;
 	default:		return E_INTERNAL;
 	}
@@ -107,6 +109,7 @@ static const uint64_t lat_bounds[] = {
 struct hl_api {
 	struct hl_store	*st;
 	int		 dev;
+	int		 notifs_private;
 	void		(*on_change)(int64_t, void *);
 	void		(*health)(json_t *, void *);
 	void		*payload;
@@ -1377,7 +1380,9 @@ h_notifs(struct ctx *c)
 	size_t i, n = 0;
 	int rc;
 
-	if (need_auth(c, c->method & (M_GET | M_HEAD) ? 0 :
+	/* Reading is open, as notifications.json is, unless private. */
+	if ((!(c->method & (M_GET | M_HEAD)) || c->api->notifs_private) &&
+	    need_auth(c, c->method & (M_GET | M_HEAD) ? 0 :
 	    HL_SCOPE_WRITE) != 0)
 		return;
 	if (c->method & (M_GET | M_HEAD)) {
@@ -1466,12 +1471,18 @@ static void
 h_healthz(struct ctx *c)
 {
 	json_t *extra;
+	const char *st;
 
 	extra = json_pack("{s:s, s:I}", "status", "ok", "version",
 	    (json_int_t)hl_store_version(c->api->st));
 	if (extra != NULL && c->api->health != NULL)
 		c->api->health(extra, c->api->payload);
-	reply(c, 200, NULL, NULL, "ok", extra);
+	/* The health callback sets "stale" when a target lags too long. */
+	st = json_string_value(json_object_get(extra, "status"));
+	if (st != NULL && strcmp(st, "ok") != 0)
+		reply(c, 503, NULL, NULL, "a target lags the store", extra);
+	else
+		reply(c, 200, NULL, NULL, "ok", extra);
 }
 
 /* A Prometheus label value: backslash, quote and newline escaped. */
@@ -1510,6 +1521,12 @@ target_metrics(struct hl_buf *b, struct hl_api *api)
 		{ "stopped", "helios_target_stopped", "gauge",
 		    "1 when a target is stopped until an operator restarts.",
 		    1 },
+		{ "behind_versions", "helios_target_behind_versions", "gauge",
+		    "Versions the store has that the target lacks.", 1 },
+		{ "behind_seconds", "helios_target_behind_seconds", "gauge",
+		    "Seconds since the oldest change the target lacks.", 1 },
+		{ "stale", "helios_target_stale", "gauge",
+		    "1 when the target lags over stale_after seconds.", 1 },
 	};
 	json_t *obj, *targets, *t, *v;
 	size_t i, k;
@@ -1683,6 +1700,7 @@ hl_api_new(struct hl_api **out, const struct hl_api_opts *o,
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	api->st = o->store;
 	api->dev = o->dev_profile;
+	api->notifs_private = o->notifications_private;
 	api->on_change = o->on_change;
 	api->health = o->health;
 	api->payload = o->payload;

@@ -49,6 +49,8 @@ struct hl_review_opts;
 struct hl_api_opts {
 	struct hl_store	*store;
 	int		 dev_profile;	/* POST /auth/create open to all */
+	/* 1: GET /notifications needs a token; 0: anyone may read them. */
+	int		 notifications_private;
 	/* Called after every committed change, with the new version. */
 	void		(*on_change)(int64_t version, void *payload);
 	/* Adds fields to the /healthz object; may be NULL. */

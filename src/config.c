@@ -1,6 +1,8 @@
 /*
  * config: defaults, file and options (see config.h for the format).
  */
+#include <arpa/inet.h>
+
 #include <ctype.h>
 #include <errno.h>
 #include <fnmatch.h>
@@ -8,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <pwd.h>
 
 #include "config.h"
 
@@ -49,12 +52,24 @@ hl_config_defaults(struct hl_config *c)
 	c->threads = 4;
 	c->mass_share = 5;
 	c->mass_items = 100;
+	c->max_conns = 1000;
+	c->max_conns_per_ip = 64;
+	c->conn_reserve = 100;
+	c->header_timeout = 10;
+	c->body_timeout = 30;
+	c->idle_timeout = 30;
+	c->rate_read = 100;
+	c->rate_read_burst = 200;
+	c->rate_write = 60;
+	c->rate_write_burst = 30;
+	c->stale_after = 600;
 	if ((c->listen = strdup("127.0.0.1:8080")) == NULL ||
 	    (c->db = strdup("var/helios.sqlite")) == NULL ||
 	    (c->profile = strdup("prod")) == NULL ||
 	    (c->public_dir = strdup("var/public")) == NULL ||
 	    (c->admin_token_file = strdup("var/admin.token")) == NULL ||
-	    (c->site_dir = strdup("site")) == NULL)
+	    (c->site_dir = strdup("site")) == NULL ||
+	    (c->rate_exempt = strdup("127.0.0.1 ::1")) == NULL)
 		return HL_ENOMEM;
 	return 0;
 }
@@ -116,6 +131,48 @@ hl_config_set(struct hl_config *c, const char *key, const char *v,
 		return set_int(&c->manifest_ttl, key, v, 4, 365 * 86400, err);
 	if (strcmp(key, "poll_interval") == 0)
 		return set_int(&c->poll_interval, key, v, 1, 86400, err);
+	if (strcmp(key, "max_connections") == 0)
+		return set_int(&c->max_conns, key, v, 16, 100000, err);
+	if (strcmp(key, "max_connections_per_ip") == 0)
+		return set_int(&c->max_conns_per_ip, key, v, 1, 100000, err);
+	if (strcmp(key, "connection_reserve") == 0)
+		return set_int(&c->conn_reserve, key, v, 1, 99999, err);
+	if (strcmp(key, "header_timeout") == 0)
+		return set_int(&c->header_timeout, key, v, 1, 3600, err);
+	if (strcmp(key, "body_timeout") == 0)
+		return set_int(&c->body_timeout, key, v, 1, 3600, err);
+	if (strcmp(key, "idle_timeout") == 0)
+		return set_int(&c->idle_timeout, key, v, 1, 3600, err);
+	if (strcmp(key, "rate_read") == 0)
+		return set_int(&c->rate_read, key, v, 0, 1000000, err);
+	if (strcmp(key, "rate_read_burst") == 0)
+		return set_int(&c->rate_read_burst, key, v, 1, 1000000, err);
+	if (strcmp(key, "rate_write") == 0)
+		return set_int(&c->rate_write, key, v, 0, 1000000, err);
+	if (strcmp(key, "rate_write_burst") == 0)
+		return set_int(&c->rate_write_burst, key, v, 1, 1000000,
+		    err);
+	if (strcmp(key, "rate_exempt") == 0)
+		return set_str(&c->rate_exempt, strcmp(v, "none") == 0 ? "" :
+		    v, err);
+	if (strcmp(key, "stale_after") == 0)
+		return set_int(&c->stale_after, key, v, 1, 365 * 86400, err);
+	if (strcmp(key, "notifications") == 0) {
+		if (strcmp(v, "public") != 0 && strcmp(v, "private") != 0)
+			return hl_err_set(err, HL_EINVAL, "notifications: want"
+			    " public or private, not \"%s\"", v);
+		c->notifications_private = strcmp(v, "private") == 0;
+		return 0;
+	}
+	if (strcmp(key, "user") == 0)
+		return set_str(&c->user, v, err);
+	if (strcmp(key, "access_log") == 0) {
+		if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
+			return hl_err_set(err, HL_EINVAL, "access_log: want"
+			    " text or json, not \"%s\"", v);
+		c->access_log_json = strcmp(v, "json") == 0;
+		return 0;
+	}
 	if (strcmp(key, "threads") == 0) {
 		if ((rc = set_int(&n, key, v, 1, 64, err)) != 0)
 			return rc;
@@ -176,6 +233,71 @@ hl_config_load(struct hl_config *c, const char *path, struct hl_err *err)
 	return rc;
 }
 
+/* Whether host (no brackets) is a loopback address or name. */
+static int
+loopback_host(const char *host)
+{
+	unsigned char a[16];
+
+	if (strcmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, a) == 1)
+		return a[0] == 127;
+	if (inet_pton(AF_INET6, host, a) == 1)
+		return memcmp(a, "\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\1", 16) == 0;
+	return 0;
+}
+
+int
+hl_config_check(const struct hl_config *c, struct hl_err *err)
+{
+	char host[256], word[64];
+	const char *colon, *p;
+	unsigned char a[16];
+	size_t n;
+
+	if (c->conn_reserve >= c->max_conns)
+		return hl_err_set(err, HL_EINVAL, "connection_reserve (%lld)"
+		    " must be below max_connections (%lld)",
+		    (long long)c->conn_reserve, (long long)c->max_conns);
+	if (c->listen == NULL || (colon = strrchr(c->listen, ':')) == NULL ||
+	    colon[1] == '\0' || strspn(colon + 1, "0123456789") !=
+	    strlen(colon + 1))
+		return hl_err_set(err, HL_EINVAL, "listen: want HOST:PORT,"
+		    " not \"%s\"", c->listen ? c->listen : "");
+	n = (size_t)(colon - c->listen);
+	p = c->listen;
+	if (n >= 2 && p[0] == '[' && p[n - 1] == ']') {
+		p++;
+		n -= 2;
+	}
+	if (n >= sizeof(host))
+		return hl_err_set(err, HL_EINVAL, "listen: too long");
+	memcpy(host, p, n);
+	host[n] = '\0';
+	if (strcmp(c->profile, "dev") == 0 && !loopback_host(host))
+		return hl_err_set(err, HL_EINVAL, "profile dev: listen on a"
+		    " loopback address, not %s", c->listen);
+	for (p = c->rate_exempt; p != NULL && *p != '\0'; p += n) {
+		p += strspn(p, " ,\t");
+		if ((n = strcspn(p, " ,\t")) == 0)
+			break;
+		if (n >= sizeof(word))
+			return hl_err_set(err, HL_EINVAL, "rate_exempt: bad"
+			    " address");
+		memcpy(word, p, n);
+		word[n] = '\0';
+		if (inet_pton(AF_INET, word, a) != 1 &&
+		    inet_pton(AF_INET6, word, a) != 1)
+			return hl_err_set(err, HL_EINVAL, "rate_exempt: \"%s\""
+			    " is no IP address", word);
+	}
+	if (c->user != NULL && *c->user != '\0' && getpwnam(c->user) == NULL)
+		return hl_err_set(err, HL_EINVAL, "user: no user \"%s\"",
+		    c->user);
+	return 0;
+}
+
 void
 hl_config_free(struct hl_config *c)
 {
@@ -192,6 +314,8 @@ hl_config_free(struct hl_config *c)
 	free(c->git_author_email);
 	free(c->review_lists);
 	free(c->ham_corpus);
+	free(c->rate_exempt);
+	free(c->user);
 	for (i = 0; i < c->ntargets; i++)
 		free(c->targets[i]);
 	memset(c, 0, sizeof(*c));

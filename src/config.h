@@ -30,6 +30,29 @@
  * line, that the checks match new patterns against.  A change that would
  * remove more than mass_change_share percent or mass_change_items items
  * of a list, or empty it, is held for an admin (see README.md).
+ *
+ * Keys of `helios serve` against strangers (defaults shown):
+ *
+ *   max_connections = 1000        all clients at once
+ *   max_connections_per_ip = 64   from one address
+ *   connection_reserve = 100      the last places, kept for clients that
+ *                                 send their request at once
+ *   header_timeout = 10           seconds to send the headers (from the
+ *                                 connection, or from the last answer)
+ *   body_timeout = 30             seconds to send the body
+ *   idle_timeout = 30             seconds without progress
+ *   rate_read = 100               requests per second from one address
+ *   rate_read_burst = 200
+ *   rate_write = 60               writes per minute from one address, and
+ *   rate_write_burst = 30         again per token
+ *   rate_exempt = 127.0.0.1 ::1   addresses without rate limits ("none":
+ *                                 none)
+ *   stale_after = 600             seconds a target may lag the store
+ *                                 before /healthz answers 503
+ *   notifications = public        or private: not published, and
+ *                                 GET /notifications needs a token
+ *   user = helios                 the user to run as after binding
+ *   access_log = text             or json (one object per line)
  */
 #ifndef HL_CONFIG_H
 #define HL_CONFIG_H
@@ -60,6 +83,22 @@ struct hl_config {
 	char	*ham_corpus;		/* known-good text, or NULL */
 	int64_t	 mass_share;		/* percent of a list */
 	int64_t	 mass_items;		/* items */
+	/* Against strangers (see above); seconds, counts. */
+	int64_t	 max_conns;
+	int64_t	 max_conns_per_ip;
+	int64_t	 conn_reserve;
+	int64_t	 header_timeout;
+	int64_t	 body_timeout;
+	int64_t	 idle_timeout;
+	int64_t	 rate_read;
+	int64_t	 rate_read_burst;
+	int64_t	 rate_write;
+	int64_t	 rate_write_burst;
+	char	*rate_exempt;		/* addresses, space-separated */
+	int64_t	 stale_after;
+	int	 notifications_private;
+	char	*user;			/* run as, after binding; NULL: stay */
+	int	 access_log_json;
 };
 
 /*
@@ -79,6 +118,12 @@ int	hl_config_load(struct hl_config *c, const char *path,
 /* Sets one key as the file would (used for command-line options). */
 int	hl_config_set(struct hl_config *c, const char *key, const char *value,
 	    struct hl_err *err);
+/*
+ * Checks what one key alone cannot: the reserve below max_connections,
+ * rate_exempt's addresses, the user, a listen address of HOST:PORT (on
+ * loopback for the dev profile).  HL_EINVAL with what is wrong.
+ */
+int	hl_config_check(const struct hl_config *c, struct hl_err *err);
 void	hl_config_free(struct hl_config *c);
 
 #endif

@@ -18,11 +18,13 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -30,17 +32,32 @@
 
 #include "api.h"
 #include "buf.h"
+#include "guard.h"
 #include "http.h"
 #include "log.h"
+#include "ratelimit.h"
 #include "static.h"
 
 #define STOP_WAIT_MS	10000
+#define MAX_EXEMPT	16
+
+struct addr {
+	int		 family;
+	unsigned char	 a[16];
+};
 
 struct hl_http {
 	struct MHD_Daemon	*d;
 	struct hl_api		*api;
 	struct hl_static	*site;
+	struct hl_guard		*guard;
+	struct hl_rate		*rate;
+	double			 rate_read, rate_read_burst;
+	double			 rate_write, rate_write_burst;
+	struct addr		 exempt[MAX_EXEMPT];
+	int			 nexempt;
 	size_t			 max_body;
+	int			 log_json;
 	int			 fd;
 	int			 port;
 	atomic_int		 inflight;
@@ -49,7 +66,21 @@ struct hl_http {
 struct req_state {
 	struct hl_buf	 body;
 	int		 too_big;
+	int		 answered;	/* refused when the headers came */
 	uint64_t	 start;		/* microseconds, monotonic */
+};
+
+/* What check_headers() counts while it walks the request's headers. */
+struct hdr_scan {
+	const char	*bad;		/* the first defect, or NULL */
+	int		 nlength;	/* Content-Length fields */
+	int		 ntransfer;	/* Transfer-Encoding fields */
+	int		 nhost;
+	int		 chunked;	/* Transfer-Encoding is "chunked" */
+	/* The header block in libmicrohttpd's buffer (see gap_ok). */
+	const char	*end;		/* one past the block */
+	const char	*prev;		/* one past the last value seen */
+	int		 unsure;	/* not laid out as expected */
 };
 
 static const char nomem_body[] = "{\"items\":[],\"numItems\":0,"
@@ -71,16 +102,46 @@ unescape_none(void *cls, struct MHD_Connection *conn, char *uri)
 	return strlen(uri);
 }
 
+/*
+ * libmicrohttpd's messages, at most LOG_PER_SEC a second: under a flood of
+ * bad connections one line per connection would fill the disk.  The count
+ * of lines left out is logged with the next one that passes.
+ */
+#define LOG_PER_SEC	10
+
+static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
+
 static void
 mhd_logger(void *cls, const char *fmt, va_list ap)
 {
+	static time_t window;
+	static unsigned used, dropped;
+	unsigned skipped = 0;
 	char msg[512];
+	time_t now = time(NULL);
 	size_t n;
 
+	pthread_mutex_lock(&log_mu);
+	if (now != window) {
+		window = now;
+		used = 0;
+	}
+	if (used >= LOG_PER_SEC) {
+		dropped++;
+		pthread_mutex_unlock(&log_mu);
+		return;
+	}
+	used++;
+	skipped = dropped;
+	dropped = 0;
+	pthread_mutex_unlock(&log_mu);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	n = strlen(msg);
 	while (n > 0 && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
 		msg[--n] = '\0';
+	if (skipped > 0)
+		hl_log_warnx("http: %u messages like the next left out",
+		    skipped);
 	hl_log_warnx("http: %s", msg);
 }
 
@@ -128,12 +189,25 @@ static void
 access_log(struct hl_http *h, struct req_state *rs, const char *method,
     const char *url, unsigned status, size_t bytes, const char *user)
 {
-	char path[208], meth[24];
+	char path[208], meth[24], *line;
 	uint64_t us = now_us() - rs->start;
+	json_t *j;
 
 	hl_api_observe(h->api, status, us);
 	log_path(path, sizeof(path), url);
 	log_path(meth, sizeof(meth), method);
+	if (h->log_json && (j = json_pack("{s:s, s:s, s:I, s:I, s:f, s:s}",
+	    "method", meth, "path", path, "status", (json_int_t)status,
+	    "bytes", (json_int_t)bytes, "ms", (double)(us / 10) / 100.0,
+	    "user", user)) != NULL) {
+		line = json_dumps(j, JSON_COMPACT | JSON_PRESERVE_ORDER);
+		json_decref(j);
+		if (line != NULL) {
+			hl_log_info("%s", line);
+			free(line);
+			return;
+		}
+	}
 	hl_log_info("%s %s %u %zu %.2f %s", meth, path, status, bytes,
 	    (double)us / 1000.0, user);
 }
@@ -167,6 +241,162 @@ send_response(struct MHD_Connection *conn, struct hl_response *res,
 	return ret;
 }
 
+/*
+ * Answers status with the usual JSON error body.  close: the connection
+ * is closed after it (framing that cannot be trusted: its bytes after the
+ * headers could be read as another request, RFC 9112 sections 5.1 and
+ * 6.3).  retry: a Retry-After in seconds, or 0.
+ */
+static enum MHD_Result
+send_error(struct MHD_Connection *conn, unsigned status, const char *code,
+    const char *why, int close, unsigned retry, size_t *bytes)
+{
+	struct MHD_Response *r;
+	enum MHD_Result ret;
+	char body[256], ra[16];
+	int n;
+
+	n = snprintf(body, sizeof(body), "{\"items\":[],\"numItems\":0,"
+	    "\"error\":\"%s\",\"message\":\"%s\"}\n", code, why);
+	if (n < 0 || (size_t)n >= sizeof(body))
+		return MHD_NO;
+	r = MHD_create_response_from_buffer((size_t)n, body,
+	    MHD_RESPMEM_MUST_COPY);
+	if (r == NULL)
+		return MHD_NO;
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE,
+	    "application/json");
+	MHD_add_response_header(r, MHD_HTTP_HEADER_CACHE_CONTROL, "no-store");
+	if (close)
+		MHD_add_response_header(r, MHD_HTTP_HEADER_CONNECTION,
+		    "close");
+	if (retry > 0) {
+		snprintf(ra, sizeof(ra), "%u", retry);
+		MHD_add_response_header(r, MHD_HTTP_HEADER_RETRY_AFTER, ra);
+	}
+	ret = MHD_queue_response(conn, status, r);
+	MHD_destroy_response(r);
+	*bytes = (size_t)n;
+	return ret;
+}
+
+static int
+is_token_char(unsigned char ch)
+{
+	return ch > 0x20 && ch < 0x7f && strchr("\"(),/:;<=>?@[\\]{}",
+	    ch) == NULL;
+}
+
+/*
+ * libmicrohttpd 0.9.75 cuts a header value at a NUL byte and keeps the
+ * request, so the value it hands over cannot show one.  Its fields stay in
+ * the read buffer where they arrived, in order, between the version and
+ * the end of the header block; only line ends (which it overwrites with
+ * NUL), spaces and the colon may lie between one field and the next.
+ * Any other byte there was hidden behind a NUL.  When the pointers are not
+ * laid out so (another version of the library), nothing is concluded.
+ */
+static int
+gap_ok(struct hdr_scan *hs, const char *from, const char *to,
+    const char *allowed)
+{
+	const char *p;
+
+	if (hs->unsure || from == NULL || to == NULL || from > to ||
+	    to > hs->end) {
+		hs->unsure = 1;
+		return 1;
+	}
+	for (p = from; p < to; p++)
+		if (*p != '\0' && strchr(allowed, *p) == NULL)
+			return 0;
+	return 1;
+}
+
+/*
+ * One header field: its name must be an RFC 9110 token (so "Name :" with
+ * a space before the colon is refused, not ignored), its value free of
+ * NUL and other control bytes (tab aside).  Counts the framing fields.
+ */
+static enum MHD_Result
+scan_header(void *cls, enum MHD_ValueKind kind, const char *key,
+    size_t key_size, const char *value, size_t value_size)
+{
+	struct hdr_scan *hs = cls;
+	size_t i;
+
+	if (key_size == 0)
+		hs->bad = "a header field has an empty name";
+	for (i = 0; i < key_size && hs->bad == NULL; i++)
+		if (!is_token_char((unsigned char)key[i]))
+			hs->bad = "a header field name has a space or a"
+			    " character outside a token";
+	for (i = 0; value != NULL && i < value_size && hs->bad == NULL; i++)
+		if (((unsigned char)value[i] < 0x20 && value[i] != '\t') ||
+		    value[i] == 0x7f)
+			hs->bad = "a header field value has a NUL or a"
+			    " control character";
+	if (hs->bad == NULL && (!gap_ok(hs, hs->prev, key, "\r\n \t") ||
+	    !gap_ok(hs, key + key_size, value, ": \t")))
+		hs->bad = "a header field has a NUL byte";
+	hs->prev = value != NULL ? value + value_size : NULL;
+	if (hs->bad != NULL)
+		return MHD_NO;
+	if (strcasecmp(key, MHD_HTTP_HEADER_CONTENT_LENGTH) == 0) {
+		hs->nlength++;
+		if (value == NULL || value_size == 0 ||
+		    strspn(value, "0123456789") != value_size)
+			hs->bad = "Content-Length is not a number";
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_TRANSFER_ENCODING) == 0) {
+		hs->ntransfer++;
+		hs->chunked = value != NULL &&
+		    strcasecmp(value, "chunked") == 0;
+	} else if (strcasecmp(key, MHD_HTTP_HEADER_HOST) == 0)
+		hs->nhost++;
+	return hs->bad != NULL ? MHD_NO : MHD_YES;
+}
+
+/*
+ * Checks the framing of a request whose headers are in.  Returns 0, or
+ * the status to answer (400, 501) with *why set.
+ */
+static unsigned
+check_headers(struct MHD_Connection *conn, const char *method,
+    const char *version, const char **why)
+{
+	const union MHD_ConnectionInfo *ci;
+	struct hdr_scan hs = { 0 };
+
+	ci = MHD_get_connection_info(conn,
+	    MHD_CONNECTION_INFO_REQUEST_HEADER_SIZE);
+	if (ci == NULL || version < method)
+		hs.unsure = 1;
+	else {
+		hs.end = method + ci->header_size;
+		hs.prev = version + strlen(version);
+	}
+	MHD_get_connection_values_n(conn, MHD_HEADER_KIND, scan_header, &hs);
+	if (hs.bad == NULL && !gap_ok(&hs, hs.prev, hs.end, "\r\n \t"))
+		hs.bad = "a header field has a NUL byte";
+	if (hs.bad != NULL)
+		*why = hs.bad;
+	else if (hs.nlength > 1)
+		*why = "more than one Content-Length";
+	else if (hs.nlength > 0 && hs.ntransfer > 0)
+		*why = "both Content-Length and Transfer-Encoding";
+	else if (hs.ntransfer > 1)
+		*why = "more than one Transfer-Encoding";
+	else if (hs.ntransfer == 1 && !hs.chunked) {
+		*why = "the only transfer coding taken is chunked";
+		return 501;
+	} else if (strcmp(version, MHD_HTTP_VERSION_1_1) == 0 &&
+	    hs.nhost != 1)
+		*why = "an HTTP/1.1 request needs exactly one Host";
+	else
+		return 0;
+	return 400;
+}
+
 static enum MHD_Result
 send_nomem(struct MHD_Connection *conn, size_t *bytes)
 {
@@ -185,24 +415,18 @@ send_nomem(struct MHD_Connection *conn, size_t *bytes)
 	return ret;
 }
 
+static int	client_addr(struct addr *, struct MHD_Connection *);
+
 /* The client's address as text, or "" when unknown. */
 static const char *
-client_addr(char *buf, size_t len, struct MHD_Connection *conn)
+client_addr_text(char *buf, size_t len, struct MHD_Connection *conn)
 {
-	const union MHD_ConnectionInfo *ci;
-	const struct sockaddr *sa;
+	struct addr a;
 
 	buf[0] = '\0';
-	ci = MHD_get_connection_info(conn,
-	    MHD_CONNECTION_INFO_CLIENT_ADDRESS);
-	if (ci == NULL || (sa = ci->client_addr) == NULL)
-		return buf;
-	if (sa->sa_family == AF_INET)
-		inet_ntop(AF_INET, &((const struct sockaddr_in *)(const void *)
-		    sa)->sin_addr, buf, (socklen_t)len);
-	else if (sa->sa_family == AF_INET6)
-		inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)(const void *)
-		    sa)->sin6_addr, buf, (socklen_t)len);
+	if (client_addr(&a, conn) == 0 &&
+	    inet_ntop(a.family, a.a, buf, (socklen_t)len) == NULL)
+		buf[0] = '\0';
 	return buf;
 }
 
@@ -231,7 +455,7 @@ dispatch(struct hl_http *h, struct MHD_Connection *conn,
 	req.body = rs->body.data;
 	req.body_len = rs->body.len;
 	req.too_big = rs->too_big;
-	req.remote = client_addr(remote, sizeof(remote), conn);
+	req.remote = client_addr_text(remote, sizeof(remote), conn);
 
 	if (hl_api_handle(&res, h->api, &req) != 0) {
 		ret = send_nomem(conn, &bytes);
@@ -253,6 +477,158 @@ dispatch(struct hl_http *h, struct MHD_Connection *conn,
 	return ret;
 }
 
+/*
+ * A chunked body crossed the limit while it was being read.
+ * libmicrohttpd 0.9.75 takes no answer in the middle of a body, so the
+ * 413 is written to the socket here (nothing else is being written on it:
+ * the previous answer went out before this request was read), the write
+ * side is shut, and the caller returns MHD_NO, which closes the
+ * connection without reading the rest.
+ */
+static void
+refuse_mid_body(struct hl_http *h, struct MHD_Connection *conn,
+    struct req_state *rs, const char *method, const char *url)
+{
+	static const char body[] = "{\"items\":[],\"numItems\":0,"
+	    "\"error\":\"too_large\",\"message\":\"the body is over the"
+	    " limit\"}\n";
+	const union MHD_ConnectionInfo *ci;
+	char msg[512];
+	int n;
+
+	ci = MHD_get_connection_info(conn,
+	    MHD_CONNECTION_INFO_CONNECTION_FD);
+	n = snprintf(msg, sizeof(msg), "HTTP/1.1 413 Content Too Large\r\n"
+	    "Connection: close\r\nContent-Type: application/json\r\n"
+	    "Cache-Control: no-store\r\nContent-Length: %zu\r\n\r\n%s",
+	    sizeof(body) - 1, body);
+	if (ci != NULL && n > 0 && (size_t)n < sizeof(msg)) {
+		(void)send(ci->connect_fd, msg, (size_t)n,
+		    MSG_NOSIGNAL | MSG_DONTWAIT);
+		(void)shutdown(ci->connect_fd, SHUT_WR);
+	}
+	access_log(h, rs, method, url, 413, sizeof(body) - 1, "-");
+}
+
+/* The client's address as bytes; 0, or -1 when it has none. */
+static int
+client_addr(struct addr *out, struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+	const struct sockaddr *sa;
+
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+	if (ci == NULL || (sa = ci->client_addr) == NULL)
+		return -1;
+	memset(out, 0, sizeof(*out));
+	out->family = sa->sa_family;
+	if (sa->sa_family == AF_INET)
+		memcpy(out->a, &((const struct sockaddr_in *)sa)->sin_addr, 4);
+	else if (sa->sa_family == AF_INET6)
+		memcpy(out->a, &((const struct sockaddr_in6 *)sa)->sin6_addr,
+		    16);
+	else
+		return -1;
+	return 0;
+}
+
+/*
+ * The rate limits: 0 when the request may go on, else the seconds to
+ * wait.  The token's bucket is keyed by the Authorization value as sent
+ * (hashed, see ratelimit.h): a wrong token is limited like a right one.
+ */
+static unsigned
+rate_check(struct hl_http *h, struct MHD_Connection *conn,
+    const char *method)
+{
+	struct addr a;
+	const char *auth;
+	unsigned wait;
+	int i;
+
+	if (client_addr(&a, conn) != 0)
+		return 0;
+	for (i = 0; i < h->nexempt; i++)
+		if (h->exempt[i].family == a.family &&
+		    memcmp(h->exempt[i].a, a.a, sizeof(a.a)) == 0)
+			return 0;
+	if ((wait = hl_rate_take(h->rate, 'r', &a, sizeof(a), h->rate_read,
+	    h->rate_read_burst)) != 0)
+		return wait;
+	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
+		return 0;
+	if ((wait = hl_rate_take(h->rate, 'w', &a, sizeof(a), h->rate_write,
+	    h->rate_write_burst)) != 0)
+		return wait;
+	auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+	    MHD_HTTP_HEADER_AUTHORIZATION);
+	if (auth != NULL && (wait = hl_rate_take(h->rate, 't', auth,
+	    strlen(auth), h->rate_write, h->rate_write_burst)) != 0)
+		return wait;
+	return 0;
+}
+
+/* Parses "127.0.0.1 ::1" into h->exempt; HL_EINVAL for a bad one. */
+static int
+parse_exempt(struct hl_http *h, const char *list, struct hl_err *err)
+{
+	char word[64];
+	size_t n;
+	struct addr *a;
+
+	while (list != NULL && *list != '\0') {
+		list += strspn(list, " ,\t");
+		if ((n = strcspn(list, " ,\t")) == 0)
+			break;
+		if (n >= sizeof(word) || h->nexempt == MAX_EXEMPT)
+			return hl_err_set(err, HL_EINVAL, "rate_exempt: at"
+			    " most %d addresses", MAX_EXEMPT);
+		memcpy(word, list, n);
+		word[n] = '\0';
+		list += n;
+		a = &h->exempt[h->nexempt];
+		memset(a, 0, sizeof(*a));
+		if (inet_pton(AF_INET, word, a->a) == 1)
+			a->family = AF_INET;
+		else if (inet_pton(AF_INET6, word, a->a) == 1)
+			a->family = AF_INET6;
+		else
+			return hl_err_set(err, HL_EINVAL, "rate_exempt: \"%s\""
+			    " is no IP address", word);
+		h->nexempt++;
+	}
+	return 0;
+}
+
+/* The guard's entry for the connection of a request, or NULL. */
+static struct hl_guard_conn *
+guard_conn(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci;
+
+	ci = MHD_get_connection_info(conn,
+	    MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+static void
+on_connection(void *cls, struct MHD_Connection *conn, void **socket_ctx,
+    enum MHD_ConnectionNotificationCode code)
+{
+	struct hl_http *h = cls;
+	const union MHD_ConnectionInfo *ci;
+
+	if (code == MHD_CONNECTION_NOTIFY_STARTED) {
+		ci = MHD_get_connection_info(conn,
+		    MHD_CONNECTION_INFO_CONNECTION_FD);
+		*socket_ctx = ci != NULL ? hl_guard_open(h->guard,
+		    ci->connect_fd) : NULL;
+	} else if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		hl_guard_close(h->guard, *socket_ctx);
+		*socket_ctx = NULL;
+	}
+}
+
 static enum MHD_Result
 on_request(void *cls, struct MHD_Connection *conn, const char *url,
     const char *method, const char *version, const char *upload_data,
@@ -260,9 +636,12 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 {
 	struct hl_http *h = cls;
 	struct req_state *rs = *req_cls;
-	const char *cl;
-	char *end;
+	const char *cl, *why = NULL;
+	char *end, msg[64];
 	unsigned long long n;
+	unsigned bad, wait;
+	size_t bytes = 0;
+	enum MHD_Result ret;
 
 	if (rs == NULL) {
 		if ((rs = calloc(1, sizeof(*rs))) == NULL)
@@ -270,6 +649,24 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		rs->start = now_us();
 		*req_cls = rs;
 		atomic_fetch_add(&h->inflight, 1);
+		hl_guard_body(h->guard, guard_conn(conn));
+		if ((bad = check_headers(conn, method, version, &why)) != 0) {
+			ret = send_error(conn, bad, bad == 501 ?
+			    "not_implemented" : "bad_request", why, 1, 0,
+			    &bytes);
+			rs->answered = 1;
+			access_log(h, rs, method, url, bad, bytes, "-");
+			return ret;
+		}
+		if ((wait = rate_check(h, conn, method)) != 0) {
+			snprintf(msg, sizeof(msg), "too many requests; retry"
+			    " in %u s", wait);
+			ret = send_error(conn, 429, "rate_limited", msg, 0,
+			    wait, &bytes);
+			rs->answered = 1;
+			access_log(h, rs, method, url, 429, bytes, "-");
+			return ret;
+		}
 		cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 		    MHD_HTTP_HEADER_CONTENT_LENGTH);
 		if (cl != NULL) {
@@ -284,17 +681,31 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 		return MHD_YES;
 	}
 	if (*upload_data_size > 0) {
-		if (!rs->too_big) {
-			if (rs->body.len + *upload_data_size > h->max_body) {
-				rs->too_big = 1;
-				hl_buf_free(&rs->body);
-			} else if (hl_buf_put(&rs->body, upload_data,
-			    *upload_data_size) != 0)
-				return MHD_NO;
+		if (rs->too_big || rs->answered) {
+			/* Answered already: the connection is to close. */
+			*upload_data_size = 0;
+			return MHD_NO;
 		}
+		if (rs->body.len + *upload_data_size > h->max_body) {
+			/*
+			 * A chunked body crossed the limit: refuse it now
+			 * rather than read the rest (refuse_mid_body).
+			 */
+			rs->too_big = 1;
+			hl_buf_free(&rs->body);
+			*upload_data_size = 0;
+			refuse_mid_body(h, conn, rs, method, url);
+			return MHD_NO;
+		}
+		if (hl_buf_put(&rs->body, upload_data,
+		    *upload_data_size) != 0)
+			return MHD_NO;
 		*upload_data_size = 0;
 		return MHD_YES;
 	}
+	if (rs->answered)
+		return MHD_YES;
+	hl_guard_answer(h->guard, guard_conn(conn));
 	return dispatch(h, conn, rs, url, method);
 }
 
@@ -305,12 +716,31 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	struct hl_http *h = cls;
 	struct req_state *rs = *req_cls;
 
+	hl_guard_head(h->guard, guard_conn(conn));
 	if (rs == NULL)
 		return;
 	hl_buf_free(&rs->body);
 	free(rs);
 	*req_cls = NULL;
 	atomic_fetch_sub(&h->inflight, 1);
+}
+
+/* Whether the socket is bound to a loopback address (127/8 or ::1). */
+static int
+is_loopback(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	const struct sockaddr_in *in = (const struct sockaddr_in *)&ss;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)&ss;
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &sl) != 0)
+		return 0;
+	if (ss.ss_family == AF_INET)
+		return (ntohl(in->sin_addr.s_addr) >> 24) == 127;
+	if (ss.ss_family == AF_INET6)
+		return IN6_IS_ADDR_LOOPBACK(&in6->sin6_addr);
+	return 0;
 }
 
 /*
@@ -399,6 +829,7 @@ hl_http_start(struct hl_http **out, const struct hl_http_opts *o,
     struct hl_err *err)
 {
 	struct hl_api_opts ao = HL_API_OPTS_INIT;
+	struct hl_guard_opts go = HL_GUARD_OPTS_INIT;
 	struct hl_http *h = NULL;
 	unsigned flags, threads;
 	int v6 = 0, rc;
@@ -417,10 +848,34 @@ hl_http_start(struct hl_http **out, const struct hl_http_opts *o,
 	ao.payload = o->payload;
 	ao.openapi_file = o->openapi_file;
 	ao.review = o->review;
+	ao.notifications_private = o->notifications_private;
 	if ((rc = hl_api_new(&h->api, &ao, err)) != 0)
 		goto fail;
+	if (o->max_conns)
+		go.max_conns = o->max_conns;
+	if (o->conn_reserve)
+		go.reserve = o->conn_reserve;
+	if (o->header_timeout)
+		go.header_timeout_ms = o->header_timeout * 1000u;
+	if (o->body_timeout)
+		go.body_timeout_ms = o->body_timeout * 1000u;
+	if ((rc = hl_guard_new(&h->guard, &go, err)) != 0 ||
+	    (rc = hl_rate_new(&h->rate, err)) != 0 ||
+	    (rc = parse_exempt(h, o->rate_exempt, err)) != 0)
+		goto fail;
+	h->log_json = o->access_log_json;
+	h->rate_read = o->rate_read;
+	h->rate_read_burst = o->rate_read_burst;
+	h->rate_write = o->rate_write;
+	h->rate_write_burst = o->rate_write_burst;
 	if ((h->fd = listen_on(o->listen, &v6, &h->port, err)) < 0) {
 		rc = err ? err->code : HL_EIO;
+		goto fail;
+	}
+	/* The dev profile mints admin tokens for anyone who asks. */
+	if (o->dev_profile && !is_loopback(h->fd)) {
+		rc = hl_err_set(err, HL_EINVAL, "profile dev: listen on a"
+		    " loopback address (127.0.0.1, ::1), not %s", o->listen);
 		goto fail;
 	}
 	threads = o->threads ? o->threads : 4;
@@ -432,8 +887,13 @@ hl_http_start(struct hl_http **out, const struct hl_http_opts *o,
 	    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)h->fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, threads,
-	    MHD_OPTION_CONNECTION_TIMEOUT, 30u,
-	    MHD_OPTION_CONNECTION_LIMIT, 1000u,
+	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+	    MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)(o->idle_timeout ? o->idle_timeout : 30u),
+	    MHD_OPTION_CONNECTION_LIMIT, go.max_conns,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned)(o->max_conns_per_ip ? o->max_conns_per_ip : 64u),
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
 	    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 	    MHD_OPTION_END);
@@ -447,6 +907,8 @@ hl_http_start(struct hl_http **out, const struct hl_http_opts *o,
 fail:
 	if (h->fd >= 0)
 		close(h->fd);
+	hl_guard_free(h->guard);
+	hl_rate_free(h->rate);
 	hl_api_free(h->api);
 	free(h);
 	return rc;
@@ -475,6 +937,8 @@ hl_http_stop(struct hl_http *h)
 	MHD_stop_daemon(h->d);
 	if (fd != MHD_INVALID_SOCKET)
 		close(fd);
+	hl_guard_free(h->guard);
+	hl_rate_free(h->rate);
 	hl_api_free(h->api);
 	free(h);
 }

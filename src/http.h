@@ -13,7 +13,23 @@
  *
  * PATH is without the query, with bytes outside printable ASCII written
  * as %XX; USER is the token's name or "-".  Headers, tokens and bodies are
- * never logged.
+ * never logged.  With access_log_json, the same fields as one object:
+ *
+ *   {"method":"POST","path":"/blacklists/watch-keyword","status":201,
+ *    "bytes":312,"ms":0.84,"user":"metasmoke"}
+ *
+ * Framing that two readers could take differently is refused with 400 and
+ * the connection closed (RFC 9112 sections 5.1 and 6.3): two
+ * Content-Length fields, Content-Length with Transfer-Encoding, a field
+ * name that is no token ("Content-Length :"), a NUL or other control byte
+ * in a value, an HTTP/1.1 request without exactly one Host.  A transfer
+ * coding other than chunked is 501.
+ *
+ * Slow clients are cut by deadlines (guard.h): headers within
+ * header_timeout seconds of the connection (or of the last answer), the
+ * body within body_timeout of the headers; at most max_conns connections,
+ * max_conns_per_ip from one address, the last conn_reserve of them kept
+ * for clients that send their request at once.
  *
  * libmicrohttpd is told not to percent-decode the URL, so that api.c sees
  * the path as sent and can refuse encoded tricks (%2e%2e, %2f).
@@ -38,9 +54,30 @@ struct hl_http_opts {
 	struct hl_store	*store;
 	/* NULL: no static serving; else GET/HEAD of non-API paths. */
 	struct hl_static *site;
-	int		 dev_profile;	/* 1: POST /auth/create open to all */
+	int		 dev_profile;	/* 1: POST /auth/create open to all;
+					   listens on loopback only */
+	int		 notifications_private; /* see struct hl_api_opts */
 	unsigned	 threads;	/* thread pool size, default 4 */
 	size_t		 max_body;	/* default HL_API_MAX_BODY */
+	/* Connections (see guard.h); 0 takes the default. */
+	unsigned	 max_conns;	/* all clients, default 1000 */
+	unsigned	 max_conns_per_ip; /* default 64 */
+	unsigned	 conn_reserve;	/* kept for prompt clients, 100 */
+	unsigned	 header_timeout; /* seconds to send the headers, 10 */
+	unsigned	 body_timeout;	/* seconds to send the body, 30 */
+	unsigned	 idle_timeout;	/* seconds without progress, 30 */
+	/*
+	 * Rate limits (429 with Retry-After), in requests per second; 0:
+	 * none.  Every request takes from its address's read bucket; a
+	 * write (any method but GET and HEAD) also from its address's and
+	 * its token's write buckets.  rate_exempt: addresses, separated by
+	 * spaces or commas, that no limit applies to.
+	 */
+	double		 rate_read, rate_read_burst;
+	double		 rate_write, rate_write_burst;
+	const char	*rate_exempt;
+	/* 1: access lines as JSON objects (same fields, no secrets). */
+	int		 access_log_json;
 	/* Called after every committed change (wakes the publisher). */
 	void		(*on_change)(int64_t version, void *payload);
 	void		*payload;

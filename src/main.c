@@ -10,8 +10,11 @@
 #include <err.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -32,6 +35,7 @@
 #include "log.h"
 #include "publisher.h"
 #include "review.h"
+#include "pubcheck.h"
 #include "static.h"
 #include "store.h"
 #include "textfmt.h"
@@ -40,7 +44,8 @@
 static const char synopsis[] =
 "usage: helios serve [--config FILE] [--listen ADDR:PORT] [--db PATH]\n"
 "                    [--profile dev|prod] [--public DIR] [--target URL]...\n"
-"                    [--admin-token-file FILE] [-dv]\n"
+"                    [--admin-token-file FILE] [--user NAME] [-dv]\n"
+"       helios check-config FILE\n"
 "       helios migrate [--db PATH]\n"
 "       helios token create NAME [--scope SCOPES] [--lists PATTERNS]\n"
 "                          [--expires DURATION] [--db PATH]\n"
@@ -72,7 +77,7 @@ usage(int status)
 enum {
 	OPT_CONFIG = 256, OPT_LISTEN, OPT_DB, OPT_PROFILE, OPT_PUBLIC,
 	OPT_TARGET, OPT_ADMIN_FILE, OPT_SCOPE, OPT_LIST, OPT_LISTS,
-	OPT_EXPIRES, OPT_MIRROR, OPT_DRY_RUN, OPT_STRICT, OPT_CONFIRM,
+	OPT_EXPIRES, OPT_MIRROR, OPT_DRY_RUN, OPT_STRICT, OPT_CONFIRM, OPT_USER,
 };
 
 static const struct option long_opts[] = {
@@ -91,6 +96,7 @@ static const struct option long_opts[] = {
 	{ "lists", required_argument, NULL, OPT_LISTS },
 	{ "expires", required_argument, NULL, OPT_EXPIRES },
 	{ "confirm", required_argument, NULL, OPT_CONFIRM },
+	{ "user", required_argument, NULL, OPT_USER },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
@@ -153,6 +159,7 @@ parse_opts_mode(struct opts *o, int argc, char **argv, const char *optstring)
 		case OPT_ADMIN_FILE:
 			cfg_set(&o->cfg, "admin_token_file", optarg);
 			break;
+		case OPT_USER: cfg_set(&o->cfg, "user", optarg); break;
 		case OPT_SCOPE:
 			o->scope = optarg;
 			break;
@@ -256,26 +263,96 @@ mint(struct hl_store *st, const char *name, unsigned scopes,
 }
 
 /*
- * On a database without an admin token, makes one, prints it once and
- * writes it to file, readable by its owner only.
+ * Writes the secret to file, 0600, through a temporary name, fsync and
+ * rename, then fsyncs the directory: once this returns the file is there
+ * whole, or it was never there.
+ */
+static void
+write_secret(const char *file, const char *secret)
+{
+	char tmp[PATH_MAX], dir[PATH_MAX], *slash;
+	int fd;
+
+	make_parent(file);
+	if (snprintf(tmp, sizeof(tmp), "%s.tmp", file) >= (int)sizeof(tmp) ||
+	    snprintf(dir, sizeof(dir), "%s", file) >= (int)sizeof(dir))
+		errx(1, "%s: path too long", file);
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	if (fd < 0 || write(fd, secret, 64) != 64 || write(fd, "\n", 1) != 1 ||
+	    fsync(fd) != 0 || close(fd) != 0 || rename(tmp, file) != 0)
+		err(1, "%s", file);
+	if ((slash = strrchr(dir, '/')) != NULL)
+		*slash = '\0';
+	if ((fd = open(slash ? dir : ".", O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) >= 0) {
+		(void)fsync(fd);
+		close(fd);
+	}
+}
+
+/*
+ * Whether the database needs a first admin token: it has no valid admin
+ * token, or the token file is missing and every valid admin token is one
+ * that `helios serve` made and no one ever used (a start killed between
+ * its commit and its file, by an older version).  Those are revoked: no
+ * one holds their secret.
+ */
+static int
+needs_admin(struct hl_store *st, const char *file)
+{
+	struct hl_token *v = NULL;
+	struct hl_err e = HL_ERR_INIT;
+	size_t n = 0, i;
+	int orphans = 1;
+
+	if (hl_store_admin_count(st) == 0)
+		return 1;
+	if (access(file, F_OK) == 0)
+		return 0;
+	if (hl_store_tokens(&v, &n, st, &e) != 0)
+		errx(1, "%s", e.msg);
+	for (i = 0; i < n; i++)
+		if (v[i].revoked_at == 0 && (v[i].scopes & HL_SCOPE_ADMIN) &&
+		    (v[i].last_used_at != 0 || v[i].created_by == NULL ||
+		    strcmp(v[i].created_by, "helios serve") != 0))
+			orphans = 0;
+	for (i = 0; orphans && i < n; i++)
+		if (v[i].revoked_at == 0 && (v[i].scopes & HL_SCOPE_ADMIN)) {
+			hl_log_warnx("admin token %lld was never written to"
+			    " %s nor used: revoked", (long long)v[i].id, file);
+			if (hl_store_token_revoke(st, v[i].id, &e) != 0)
+				errx(1, "%s", e.msg);
+		}
+	hl_tokens_free(v, n);
+	return orphans;
+}
+
+/*
+ * On a database without a usable admin token, makes one, prints it once
+ * and writes it to file, readable by its owner only.  The file is written
+ * (and made durable) before the token is committed, so a crash between
+ * the two leaves a file whose token is not valid yet, and the next start
+ * makes another; never a valid token that no file holds.
  */
 static void
 first_admin(struct hl_store *st, const char *file)
 {
+	unsigned char hash[32];
+	struct hl_token t;
+	struct hl_err e = HL_ERR_INIT;
 	char secret[65];
-	int fd;
 
-	if (hl_store_admin_count(st) > 0)
+	if (!needs_admin(st, file))
 		return;
-	mint(st, "admin", HL_SCOPE_ADMIN | HL_SCOPE_WRITE | HL_SCOPE_APPROVE,
-	    NULL, 0, "helios serve", secret);
-	make_parent(file);
-	(void)unlink(file);
-	fd = open(file, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
-	if (fd < 0 || write(fd, secret, 64) != 64 || write(fd, "\n", 1) != 1 ||
-	    fsync(fd) != 0)
-		err(1, "%s", file);
-	close(fd);
+	if (hl_auth_token_new(secret, &e) != 0)
+		errx(1, "%s", e.msg);
+	write_secret(file, secret);
+	hl_auth_token_hash(hash, secret);
+	if (hl_store_token_add(&t, st, "admin", hash, HL_SCOPE_ADMIN |
+	    HL_SCOPE_WRITE | HL_SCOPE_APPROVE, "helios serve", &e) != 0)
+		errx(1, "%s", e.msg);
+	hl_token_clear(&t);
 	printf("helios: created the first admin token; it is shown once and"
 	    " kept in %s (mode 0600):\n%s\n", file, secret);
 	fflush(stdout);
@@ -348,6 +425,115 @@ snap_opts(struct hl_snap_opts *s, const struct hl_config *c)
 	s->poll_interval = c->poll_interval;
 	s->site_dir = c->site_dir;
 	s->signing_key = c->signing_key;
+	s->no_notifications = c->notifications_private;
+}
+
+/*
+ * Before serving: the public directory's stale temporary files go, and
+ * files that disagree with its manifest are written again (po->targets[0]
+ * is that directory, see all_targets).
+ */
+static void
+repair_public(const struct hl_config *c, const struct hl_publisher_opts *po)
+{
+	struct hl_publisher_opts one = *po;
+	struct hl_err e = HL_ERR_INIT;
+	size_t ntmp, nbad;
+
+	if (c->public_dir == NULL || *c->public_dir == '\0')
+		return;
+	if (c->notifications_private)
+		hl_pubcheck_forget(c->public_dir, "notifications.json");
+	if (hl_pubcheck_dir(&ntmp, &nbad, c->public_dir, &e) != 0)
+		hl_fatalx("%s", e.msg);
+	if (ntmp > 0)
+		hl_log_info("%s: removed %zu stale temporary file(s)",
+		    c->public_dir, ntmp);
+	if (nbad == 0)
+		return;
+	hl_log_warnx("%s: %zu file(s) disagree with the manifest;"
+	    " publishing again before serving", c->public_dir, nbad);
+	one.ntargets = 1;
+	if (hl_publish_once(&one, &e) != 0)
+		hl_log_warnx("%s: %s", c->public_dir, e.msg);
+}
+
+static uid_t own_uid;
+static gid_t own_gid;
+
+static int
+own_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+	if (sb->st_uid == 0)
+		(void)lchown(path, own_uid, own_gid);
+	return 0;
+}
+
+/*
+ * What root made before the drop (the database and its -wal and -shm, the
+ * token file, the public tree) is given to the user, so that it can go on
+ * writing them.  This must run before any thread of ours writes as root
+ * again: the publisher's workers only write on a change or a retry.
+ */
+static void
+own_state(const struct hl_config *c, const struct passwd *pw)
+{
+	static const char *const side[] = { "", "-wal", "-shm" };
+	char path[PATH_MAX];
+	size_t i;
+
+	own_uid = pw->pw_uid;
+	own_gid = pw->pw_gid;
+	for (i = 0; i < sizeof(side) / sizeof(side[0]); i++)
+		if (snprintf(path, sizeof(path), "%s%s", c->db, side[i]) <
+		    (int)sizeof(path))
+			(void)chown(path, pw->pw_uid, pw->pw_gid);
+	(void)chown(c->admin_token_file, pw->pw_uid, pw->pw_gid);
+	if (c->public_dir != NULL && *c->public_dir != '\0')
+		(void)nftw(c->public_dir, own_one, 16, FTW_PHYS);
+}
+
+/*
+ * Runs as c->user from now on (after the port is bound), in every thread
+ * (glibc applies set*id to all threads).
+ */
+static void
+drop_privileges(const struct hl_config *c)
+{
+	const char *user = c->user;
+	struct passwd *pw;
+
+	if (user == NULL || *user == '\0')
+		return;
+	if ((pw = getpwnam(user)) == NULL)
+		hl_fatalx("user %s: no such user", user);
+	own_state(c, pw);
+	if (setgroups(1, &pw->pw_gid) != 0 ||
+	    setresgid(pw->pw_gid, pw->pw_gid, pw->pw_gid) != 0 ||
+	    setresuid(pw->pw_uid, pw->pw_uid, pw->pw_uid) != 0)
+		hl_fatal("cannot drop privileges to %s", user);
+	if (pw->pw_uid != 0 && (setuid(0) == 0 || geteuid() == 0))
+		hl_fatalx("still root after dropping privileges");
+	hl_log_info("running as %s (uid %lu)", user,
+	    (unsigned long)pw->pw_uid);
+}
+
+/* The connection limits and rate limits of the config (http.h). */
+static void
+serve_limits(struct hl_http_opts *ho, const struct hl_config *c)
+{
+	ho->max_conns = (unsigned)c->max_conns;
+	ho->max_conns_per_ip = (unsigned)c->max_conns_per_ip;
+	ho->conn_reserve = (unsigned)c->conn_reserve;
+	ho->header_timeout = (unsigned)c->header_timeout;
+	ho->body_timeout = (unsigned)c->body_timeout;
+	ho->idle_timeout = (unsigned)c->idle_timeout;
+	ho->rate_read = (double)c->rate_read;
+	ho->rate_read_burst = (double)c->rate_read_burst;
+	ho->rate_write = (double)c->rate_write / 60.0;
+	ho->rate_write_burst = (double)c->rate_write_burst;
+	ho->rate_exempt = c->rate_exempt;
+	ho->access_log_json = c->access_log_json;
 }
 
 /* Each list's policy, from the config's review_lists. */
@@ -391,6 +577,8 @@ cmd_serve(int argc, char **argv)
 
 	if (parse_opts(&o, argc, argv) != argc)
 		usage(1);
+	if (hl_config_check(&o.cfg, &e) != 0)
+		errx(1, "%s", e.msg);
 	hl_log_init(o.debug || isatty(STDERR_FILENO), o.verbose);
 	/* Threads inherit this mask; the main thread takes the signals. */
 	sigemptyset(&set);
@@ -434,14 +622,22 @@ cmd_serve(int argc, char **argv)
 	ho.health = on_health;
 	ho.payload = &ctx;
 	ho.review = &review;
-	if (hl_http_start(&http, &ho, &e) != 0)
-		hl_fatalx("%s", e.msg);
+	ho.notifications_private = o.cfg.notifications_private;
+	serve_limits(&ho, &o.cfg);
 
 	memset(&po, 0, sizeof(po));
 	po.db = o.cfg.db;
 	po.targets = targets;
 	po.ntargets = all_targets(targets, dirbuf, sizeof(dirbuf), &o.cfg);
 	snap_opts(&po.snap, &o.cfg);
+	po.stale_after = o.cfg.stale_after;
+	/* Before serving and before any thread: a torn tree is mended. */
+	repair_public(&o.cfg, &po);
+
+	if (hl_http_start(&http, &ho, &e) != 0)
+		hl_fatalx("%s", e.msg);
+	/* Bound: from here on as the configured user, publisher included. */
+	drop_privileges(&o.cfg);
 	if (hl_publisher_start(&pub, &po, &e) != 0) {
 		hl_http_stop(http);
 		hl_fatalx("publisher: %s", e.msg);
@@ -467,6 +663,24 @@ cmd_serve(int argc, char **argv)
 	hl_checks_free(review.checks);
 	hl_store_close(st);
 	hl_config_free(&o.cfg);
+	return 0;
+}
+
+static int
+cmd_check_config(int argc, char **argv)
+{
+	struct hl_config c;
+	struct hl_err e = HL_ERR_INIT;
+
+	if (argc != 2)
+		usage(1);
+	if (hl_config_defaults(&c) != 0)
+		errx(1, "out of memory");
+	if (hl_config_load(&c, argv[1], &e) != 0 ||
+	    hl_config_check(&c, &e) != 0)
+		errx(1, "%s", e.msg);
+	printf("%s: ok\n", argv[1]);
+	hl_config_free(&c);
 	return 0;
 }
 
@@ -904,6 +1118,7 @@ static const struct {
 } cmds[] = {
 	{ "serve", cmd_serve },
 	{ "migrate", cmd_migrate },
+	{ "check-config", cmd_check_config },
 	{ "token", cmd_token },
 	{ "publish", cmd_publish },
 	{ "import", cmd_import },

@@ -40,6 +40,7 @@ struct worker {
 	int64_t			 failures;
 	double			 last_ms;
 	char			 error[256];
+	int64_t			 behind_since;	/* ms; 0: up to date */
 };
 
 struct hl_publisher {
@@ -48,6 +49,7 @@ struct hl_publisher {
 	int64_t			 wanted;
 	int			 stop;
 	int64_t			 ttl;
+	int64_t			 stale_after;	/* seconds; 0: never */
 	struct worker		*w;
 	size_t			 nw;
 };
@@ -96,6 +98,20 @@ seed_previous(struct hl_snap *snap, const char *url)
 	hl_digest(sha, NULL, b.data ? b.data : "", b.len);
 	hl_snap_set_previous(snap, sha);
 	hl_buf_free(&b);
+}
+
+/*
+ * Each target that lacks the wanted version is behind from now on, unless
+ * it already was.  The caller holds p->mu.
+ */
+static void
+mark_behind(struct hl_publisher *p)
+{
+	size_t i;
+
+	for (i = 0; i < p->nw; i++)
+		if (p->wanted > p->w[i].version && p->w[i].behind_since == 0)
+			p->w[i].behind_since = now_ms();
 }
 
 static int
@@ -152,6 +168,7 @@ worker_main(void *arg)
 	struct timespec until;
 	int64_t wake, t, refresh_at, v;
 	double t0;
+	int64_t started;
 	int rc;
 
 	pthread_mutex_lock(&p->mu);
@@ -167,6 +184,7 @@ worker_main(void *arg)
 		    (w->retry_at_ms != 0 && t >= w->retry_at_ms))) {
 			pthread_mutex_unlock(&p->mu);
 			t0 = mono_ms();
+			started = now_ms();
 			hl_err_clear(&err);
 			rc = publish(w, &err);
 			pthread_mutex_lock(&p->mu);
@@ -174,6 +192,12 @@ worker_main(void *arg)
 			if (rc == 0) {
 				w->version = hl_snap_version(w->snap);
 				w->expires = hl_snap_expires(w->snap);
+				/*
+				 * What it still lacks was committed after
+				 * this build began.
+				 */
+				w->behind_since = w->version >= p->wanted ?
+				    0 : started;
 				w->retry_at_ms = 0;
 				w->backoff_ms = 0;
 				w->error[0] = '\0';
@@ -216,6 +240,7 @@ worker_main(void *arg)
 			pthread_mutex_lock(&p->mu);
 			if (v > p->wanted)
 				p->wanted = v;
+			mark_behind(p);
 		}
 	}
 	pthread_mutex_unlock(&p->mu);
@@ -240,10 +265,17 @@ hl_publisher_start(struct hl_publisher **out,
 	pthread_mutex_init(&p->mu, NULL);
 	pthread_cond_init(&p->cv, NULL);
 	p->ttl = o->snap.manifest_ttl > 0 ? o->snap.manifest_ttl : 604800;
+	p->stale_after = o->stale_after;
 	p->nw = o->ntargets;
 	for (i = 0; i < p->nw && rc == 0; i++) {
 		p->w[i].p = p;
 		rc = worker_open(&p->w[i], o->db, o->targets[i], &o->snap, err);
+	}
+	/* Every target is behind until its first publish. */
+	if (rc == 0 && p->nw > 0) {
+		p->wanted = hl_store_version(p->w[0].st);
+		for (i = 0; i < p->nw; i++)
+			p->w[i].behind_since = now_ms();
 	}
 	for (i = 0; i < p->nw && rc == 0; i++) {
 		if (pthread_create(&p->w[i].thr, NULL, worker_main,
@@ -268,6 +300,7 @@ hl_publisher_notify(struct hl_publisher *p, int64_t version)
 	pthread_mutex_lock(&p->mu);
 	if (version > p->wanted)
 		p->wanted = version;
+	mark_behind(p);
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
 }
@@ -293,13 +326,19 @@ hl_publisher_health(struct hl_publisher *p, json_t *obj)
 {
 	json_t *arr, *t;
 	struct worker *w;
+	int64_t now = now_ms(), behind_s;
 	size_t i;
+	int stale, any_stale = 0;
 
 	if (p == NULL || (arr = json_array()) == NULL)
 		return;
 	pthread_mutex_lock(&p->mu);
 	for (i = 0; i < p->nw; i++) {
 		w = &p->w[i];
+		behind_s = w->behind_since != 0 && now > w->behind_since ?
+		    (now - w->behind_since) / 1000 : 0;
+		stale = p->stale_after > 0 && behind_s > p->stale_after;
+		any_stale |= stale;
 		t = json_pack("{s:s, s:s, s:I, s:I, s:b, s:I, s:f}",
 		    "name", hl_target_name(w->t), "kind", hl_target_kind(w->t),
 		    "version", (json_int_t)w->version,
@@ -310,9 +349,16 @@ hl_publisher_health(struct hl_publisher *p, json_t *obj)
 			continue;
 		json_object_set_new(t, "error", w->error[0] ?
 		    json_string(w->error) : json_null());
+		json_object_set_new(t, "behind_versions", json_integer(
+		    p->wanted > w->version ? p->wanted - w->version : 0));
+		json_object_set_new(t, "behind_seconds",
+		    json_integer(behind_s));
+		json_object_set_new(t, "stale", json_boolean(stale));
 		json_array_append_new(arr, t);
 	}
 	json_object_set_new(obj, "wanted_version", json_integer(p->wanted));
+	if (any_stale)
+		json_object_set_new(obj, "status", json_string("stale"));
 	pthread_mutex_unlock(&p->mu);
 	json_object_set_new(obj, "targets", arr);
 }

@@ -32,6 +32,8 @@ struct hl_publisher_opts {
 	const char *const	*targets;	/* URLs */
 	size_t			 ntargets;
 	struct hl_snap_opts	 snap;
+	/* Seconds a target may lag the store before it is stale; 0: never. */
+	int64_t			 stale_after;
 };
 
 /* Opens every target and starts the workers; each publishes once. */
@@ -39,7 +41,13 @@ int	hl_publisher_start(struct hl_publisher **out,
 	    const struct hl_publisher_opts *o, struct hl_err *err);
 /* Asks for version (or newer) to be published; cheap, never blocks long. */
 void	hl_publisher_notify(struct hl_publisher *p, int64_t version);
-/* Adds {"targets": [{name, kind, version, error, ...}]} to obj. */
+/*
+ * Adds {"targets": [{name, kind, version, error, behind_versions,
+ * behind_seconds, stale, ...}]} to obj, and sets obj's "status" to
+ * "stale" when a target has lagged the store over stale_after seconds.
+ * behind_seconds counts from the oldest change the target lacks (at
+ * most: from the start of the build that preceded it).
+ */
 void	hl_publisher_health(struct hl_publisher *p, json_t *obj);
 /* The lowest version every target has published. */
 int64_t	hl_publisher_version(struct hl_publisher *p);

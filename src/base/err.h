@@ -23,6 +23,7 @@ enum {
 	HL_ENOMEM = -9,
 	HL_ETOOBIG = -10,	/* over a size limit */
 	HL_EBUSY = -11,		/* try again later */
+	HL_ENOSPC = -12,	/* the disk is full: nothing was written */
 };
 
 struct hl_err {

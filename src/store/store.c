@@ -11,11 +11,17 @@
  * A list change is three statements in one transaction: the item row, the
  * audit event (whose rowid is the new version) and lists.version.
  */
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <sqlite3.h>
 
@@ -76,9 +82,20 @@ struct hl_store {
 	int		 committing;
 };
 
+/* Whether the last failure of db was a full disk. */
+static int
+disk_full(sqlite3 *db)
+{
+	return (sqlite3_extended_errcode(db) & 0xff) == SQLITE_FULL ||
+	    sqlite3_system_errno(db) == ENOSPC;
+}
+
 static int
 dberr(struct hl_err *err, struct hl_store *st, const char *what)
 {
+	if (disk_full(st->db))
+		return hl_err_set(err, HL_ENOSPC, "%s: the database's disk is"
+		    " full; nothing was written", what);
 	return hl_err_set(err, HL_EIO, "%s: %s", what, sqlite3_errmsg(st->db));
 }
 
@@ -90,7 +107,12 @@ exec(struct hl_store *st, const char *sql, struct hl_err *err)
 
 	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) == SQLITE_OK)
 		return 0;
-	rc = hl_err_set(err, HL_EIO, "%.40s: %s", sql, msg ? msg : "?");
+	if (disk_full(st->db))
+		rc = hl_err_set(err, HL_ENOSPC, "%.40s: the database's disk is"
+		    " full; nothing was written", sql);
+	else
+		rc = hl_err_set(err, HL_EIO, "%.40s: %s", sql,
+		    msg ? msg : "?");
 	sqlite3_free(msg);
 	return rc;
 }
@@ -175,6 +197,45 @@ migrate(struct hl_store *st, struct hl_err *err)
 	return 0;
 }
 
+/*
+ * The database holds token hashes and the audit log: it is made (or
+ * tightened to) 0600 before SQLite opens it, and SQLite gives its -wal and
+ * -shm files the database's mode.  Those left by an older version are
+ * tightened too.  ":memory:" and URIs are left alone.
+ *
+ * An existing file is never opened here: closing any descriptor of a file
+ * drops every POSIX lock the process holds on it, those of the store's
+ * other connections included.  Only a file that does not exist yet (so no
+ * connection has it) is created, and closed at once.
+ */
+static int
+private_file(const char *path, struct hl_err *err)
+{
+	static const char *const side[] = { "", "-wal", "-shm", "-journal" };
+	char p2[PATH_MAX];
+	struct stat sb;
+	size_t i;
+	int fd;
+
+	if (strcmp(path, ":memory:") == 0 || strncmp(path, "file:", 5) == 0)
+		return 0;
+	if (stat(path, &sb) != 0 && errno == ENOENT) {
+		fd = open(path, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+		if (fd < 0 && errno != EEXIST)
+			return hl_err_set(err, HL_EIO, "create %s: %s", path,
+			    strerror(errno));
+		if (fd >= 0)
+			close(fd);
+	}
+	for (i = 0; i < sizeof(side) / sizeof(side[0]); i++)
+		if (snprintf(p2, sizeof(p2), "%s%s", path, side[i]) <
+		    (int)sizeof(p2) && stat(p2, &sb) == 0 &&
+		    (sb.st_mode & 077) != 0 && chmod(p2, sb.st_mode & 0700) != 0)
+			return hl_err_set(err, HL_EIO, "chmod %s: %s", p2,
+			    strerror(errno));
+	return 0;
+}
+
 int
 hl_store_open(struct hl_store **out, const char *path, struct hl_err *err)
 {
@@ -192,6 +253,8 @@ hl_store_open(struct hl_store **out, const char *path, struct hl_err *err)
 	pthread_mutex_init(&st->qmu, NULL);
 	pthread_cond_init(&st->qcv, NULL);
 	st->qtail = &st->queue;
+	if ((rc = private_file(path, err)) != 0)
+		goto fail;
 	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		rc = hl_err_set(err, HL_EIO, "open %s: %s", path,
@@ -698,7 +761,7 @@ run_batch(struct hl_store *st, struct wop *batch)
 			continue;
 		}
 		if (exec(st, "SAVEPOINT w", &w->err) != 0) {
-			w->rc = HL_EIO;
+			w->rc = w->err.code;
 			continue;
 		}
 		w->rc = w->fn(w, st);
@@ -710,7 +773,7 @@ run_batch(struct hl_store *st, struct wop *batch)
 		(void)exec(st, "ROLLBACK", NULL);
 		for (w = batch; w != NULL; w = w->next)
 			if (w->rc == 0) {
-				w->rc = HL_EIO;
+				w->rc = e.code;
 				w->err = e;
 			}
 	}
@@ -750,6 +813,9 @@ submit(struct hl_store *st, struct wop *w, struct hl_err *err)
 		pthread_cond_broadcast(&st->qcv);
 	}
 	pthread_mutex_unlock(&st->qmu);
+	/* A step that failed for a full disk says so, whatever it returned. */
+	if (w->rc != 0 && w->err.code == HL_ENOSPC)
+		w->rc = HL_ENOSPC;
 	if (w->rc != 0 && err != NULL)
 		*err = w->err;
 	return w->rc;

@@ -20,9 +20,13 @@
 #   8. review: the checks against 40,000 watched keywords and a 10 MB ham
 #      corpus, and proposal-to-published latency after approval (review.sh);
 #   9. the site: a 50,000-entry list page opened in headless Chromium, and
-#      a known entry searched for (tests/browser/site.js).
-# BENCH_ONLY="write gen visible static pull git gitimport review site" picks
-# sections; the 1M cases are
+#      a known entry searched for (tests/browser/site.js);
+#  10. slow clients: /healthz success rate and latency while 1,100
+#      connections from 110 loopback addresses send a header line every
+#      10 s, or nothing (tests/tools/slowloris.py), BENCH_SLOW_SECS each
+#      (default 70).
+# BENCH_ONLY="write gen visible static pull git gitimport review site slow"
+# picks sections; the 1M cases are
 # the slow ones (BENCH_BIG=0 leaves them out).  The whole run takes a few
 # minutes on two cores.
 B=${1:-build}
@@ -34,7 +38,7 @@ HELIOS_BIN=$BA/helios
 export HELIOS_BIN
 . tests/lib.sh
 
-ONLY=${BENCH_ONLY:-write gen visible static pull git gitimport review site}
+ONLY=${BENCH_ONLY:-write gen visible static pull git gitimport review site slow}
 BIG=${BENCH_BIG:-1}
 SECS=${BENCH_SECS:-5}
 SAMPLE=$(hl_samples 2>/dev/null || echo ../shared/data/smokedetector-sample)
@@ -247,6 +251,38 @@ JSON
 	hl_daemon_stop
 	echo "(open_ms: navigation to entries shown; search_typed_ms: the" \
 	    "value pasted to its row shown; aim: both under 1,000 ms on a laptop)"
+fi
+
+# --- 10. slow clients -----------------------------------------------------------
+if want slow; then
+	SLOW=${BENCH_SLOW_SECS:-70}
+	echo
+	echo "== 10. slow clients: /healthz probed once a second while 1,100" \
+	    "connections from 110 addresses stall, ${SLOW} s each"
+	D=$W/slow
+	mkdir -p "$D"
+	hl_daemon_start "$D" || exit 1
+	printf '%-28s %8s %9s %9s %9s %10s\n' attack "ok" "p50 ms" \
+	    "p99 ms" "max ms" "cut"
+	for mode in slow idle; do
+		flag="--interval 10"
+		[ $mode = idle ] && flag=--idle
+		# shellcheck disable=SC2086
+		$PY tests/tools/slowloris.py "$HL_PORT" --conns 1100 \
+		    --sources 110 $flag --duration "$SLOW" --probe-every 1 \
+		    --probe-timeout 5 | $PY -c '
+import json, sys
+r = json.load(sys.stdin)
+name = {"slow": "header line every 10 s", "idle": "idle (no bytes)"}
+print("%-28s %8s %9s %9s %9s %10s" % (name[sys.argv[1]],
+      "%d/%d" % (r["ok"], r["probes"]), r["p50_ms"], r["p99_ms"],
+      r["max_ms"], r["attack_closed_by_server"]))' "$mode"
+	done
+	hl_daemon_stop
+	echo "(ok: probes answered 200 within 5 s; cut: attack connections" \
+	    "the server closed."
+	echo " Before the connection guard: 0 of 5 and 0 of 5 in 25 s," \
+	    "every probe timing out.)"
 fi
 
 echo

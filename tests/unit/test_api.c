@@ -350,7 +350,8 @@ test_bad_input_gets_the_right_status_and_changes_nothing(void **state)
 	/* Missing token, missing scope. */
 	assert_int_equal(call(f, "POST", "/blacklists/watch-keyword", NULL,
 	    NULL, "{\"pattern\":\"a\"}"), 401);
-	assert_int_equal(call(f, "GET", "/notifications", NULL, NULL, NULL),
+	assert_int_equal(call(f, "POST", "/notifications", NULL, NULL,
+	    "{\"user_id\":1,\"room_id\":11540,\"site\":\"a.example\"}"),
 	    401);
 
 	assert_int_equal(hl_store_version(f->st), before);
