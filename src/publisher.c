@@ -14,6 +14,7 @@
 #include "blob.h"
 #include "log.h"
 #include "publisher.h"
+#include "snapsrc.h"
 #include "store.h"
 #include "target.h"
 
@@ -30,6 +31,7 @@ struct worker {
 	int			 started;
 	struct hl_target	*t;
 	struct hl_store		*st;
+	struct hl_snap_source	 src;	/* st, for the generator */
 	struct hl_snap		*snap;
 	/* Under p->mu: */
 	int64_t			 version;	/* published */
@@ -108,6 +110,7 @@ worker_open(struct worker *w, const char *db, const char *url,
 	    (rc = hl_store_open(&w->st, db, err)) != 0 ||
 	    (rc = hl_snap_new(&w->snap, so, err)) != 0)
 		return rc;
+	hl_snapsrc_store(&w->src, w->st);
 	seed_previous(w->snap, url);
 	return 0;
 }
@@ -128,7 +131,7 @@ publish(struct worker *w, struct hl_err *err)
 	struct hl_err e2 = HL_ERR_INIT;
 	int rc;
 
-	if ((rc = hl_snap_build(&tree, w->snap, w->st, err)) != 0)
+	if ((rc = hl_snap_build(&tree, w->snap, &w->src, err)) != 0)
 		return rc;
 	if ((rc = hl_target_publish(w->t, tree, err)) != 0) {
 		(void)hl_store_target_set(w->st, hl_target_name(w->t), 0,
