@@ -12,7 +12,10 @@
  *                          "path", "sha256", "bytes", "gz": {...}}]}
  *   changes/<a>-<b>.json  {"from", "to", "events": [event JSON]}
  *   index.html            the site's page, filled with the lists
- *   objects/<sha256>      a copy of each mutable file above (and .gz)
+ *   objects/<sha256>      a copy of each mutable file above (and .gz), and
+ *                         of manifest.json itself, so that the chain of
+ *                         "previous" hashes can be walked back (helios
+ *                         verify --chain)
  *   manifest.json[.sig]   manifest.c
  *
  * Every mutable file has a .gz sibling.  Rendered files are cached with the
@@ -76,6 +79,7 @@ struct hl_snap {
 	struct hl_blob		 manifest;
 	struct hl_blob		 manifest_gz;
 	struct hl_blob		 sig;
+	char			 manifest_obj[80];	/* objects/<sha256> */
 
 	char			 previous[65];
 	int64_t			 version;
@@ -820,7 +824,9 @@ add_entry(struct hl_snap *s, const struct entry *e, int objects)
 
 /*
  * Publication order: by class, then by path, except that manifest.json
- * itself comes last of all, after its .gz and .sig.
+ * itself comes last of all, after its .gz and .sig, and its object copy
+ * last of the immutable files (assemble), so that a file keeps its place
+ * from one build to the next whatever the manifest's hash.
  */
 static int
 cmp_file(const void *a, const void *b)
@@ -884,6 +890,17 @@ assemble(struct hl_snap *s, struct hl_err *err)
 		if (strcmp(s->files[i].path, s->files[n - 1].path) != 0)
 			s->files[n++] = s->files[i];
 	s->nfiles = n;
+	if (add_file(s, s->manifest_obj, &s->manifest) != 0)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	for (i = 0; i < n && s->files[i].cache == HL_CACHE_IMMUTABLE; i++)
+		;
+	{
+		struct hl_file mo = s->files[n];
+
+		memmove(&s->files[i + 1], &s->files[i],
+		    (n - i) * sizeof(*s->files));
+		s->files[i] = mo;
+	}
 	return 0;
 }
 
@@ -959,6 +976,8 @@ render_manifest(struct hl_snap *s, int64_t v, struct hl_err *err)
 	if ((rc = hl_blob_make(&s->manifest, &s->manifest_gz, NULL, data, len,
 	    0, s->o.gzip_level, err)) != 0)
 		return rc;
+	snprintf(s->manifest_obj, sizeof(s->manifest_obj), "objects/%s",
+	    s->manifest.sha256);
 	if (s->key != NULL && (rc = hl_manifest_sign(&s->sig, s->key,
 	    s->manifest.data, s->manifest.len, err)) != 0)
 		return rc;

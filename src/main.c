@@ -42,7 +42,7 @@ static const char synopsis[] =
 "       helios token list [--db PATH]\n"
 "       helios token revoke ID [--db PATH]\n"
 "       helios publish [--config FILE] [--db PATH] [--target URL]...\n"
-"       helios verify [--key PUBKEY] DIR|URL\n"
+"       helios verify [--key PUBKEY] [--chain N] DIR|URL\n"
 "       helios import [--db PATH] [--list ID FILE]... [FILE|DIR]...\n"
 "       helios export [--db PATH] DIR\n"
 "       helios backup [--db PATH] FILE\n"

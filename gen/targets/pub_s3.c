@@ -69,6 +69,9 @@
  *    on GET) gives an unconditional write, which cannot be told apart by
  *    the client; a store that refuses it with 501 NotImplemented is
  *    noticed, and the target writes without it from then on.
+ * Before its first publish the publisher reads PREFIXmanifest.json back
+ * with one signed GET (s3_manifest; 404 means none yet), so that the
+ * chain of "previous" hashes goes on across restarts.
  * A phase starts only when the previous one has completed, so if a
  * publish fails the manifest was not replaced and the old one names only
  * objects that exist.
@@ -167,12 +170,12 @@ struct s3 {
 };
 
 enum { X_WAIT, X_RUN, X_DONE };
-enum { REQ_PUT, REQ_LIST };
+enum { REQ_PUT, REQ_LIST, REQ_GET };
 
 struct xfer {
 	int			 req;
 	const struct hl_file	*f;	/* REQ_PUT */
-	char			*key;	/* object key (PUT) */
+	char			*key;	/* object key (PUT, GET) */
 	char			*url;
 	struct curl_slist	*hdrs;
 	CURL			*h;
@@ -621,7 +624,7 @@ xfer_headers(struct s3 *s, struct xfer *x)
 
 	curl_slist_free_all(x->hdrs);
 	x->hdrs = NULL;
-	if (x->req == REQ_LIST)
+	if (x->req != REQ_PUT)
 		rc = add_header(&x->hdrs, "x-amz-content-sha256: %s",
 		    S3_EMPTY_SHA256);
 	else {
@@ -709,8 +712,10 @@ xfer_start(struct s3 *s, struct xfer *x, struct hl_err *err)
 	s->st.requests++;
 	if (x->req == REQ_PUT)
 		s->st.puts++;
-	else
+	else if (x->req == REQ_LIST)
 		s->st.lists++;
+	else
+		s->st.gets++;
 	if (x->tries > 1)
 		s->st.retries++;
 	return 0;
@@ -754,8 +759,9 @@ backoff_ms(const struct s3 *s, int tries)
 static int
 xfer_finish(struct s3 *s, struct xfer *x, CURLcode res, struct hl_err *err)
 {
-	const char	*op = x->req == REQ_PUT ? "put" : "list";
-	const char	*what = x->req == REQ_PUT ? x->key : s->u.prefix;
+	const char	*op = x->req == REQ_PUT ? "put" :
+			    x->req == REQ_GET ? "get" : "list";
+	const char	*what = x->req == REQ_LIST ? s->u.prefix : x->key;
 	char		 desc[128], code[64];
 	curl_off_t	 up = 0;
 	long		 status = 0;
@@ -785,6 +791,9 @@ xfer_finish(struct s3 *s, struct xfer *x, CURLcode res, struct hl_err *err)
 
 	if (res == CURLE_OK && (status == 401 || status == 403))
 		return hl_err_set(err, HL_EAUTH, "s3 %s %s: %s", op, what,
+		    desc);
+	if (res == CURLE_OK && status == 404 && x->req == REQ_GET)
+		return hl_err_set(err, HL_ENOTFOUND, "s3 get %s: %s", what,
 		    desc);
 	if (res == CURLE_OK && status == 412)
 		return hl_err_set(err, HL_ECONFLICT, "s3 %s %s: %s: the "
@@ -1021,6 +1030,15 @@ put_ok(struct s3 *s, struct xfer *x, struct hl_err *err)
 	return 0;
 }
 
+static int
+get_ok(struct s3 *s, struct xfer *x, struct hl_err *err)
+{
+	(void)s;
+	(void)x;
+	(void)err;
+	return 0;
+}
+
 /* Does the bucket hold f as it is? */
 static int
 is_held(const struct s3 *s, const struct hl_file *f)
@@ -1101,6 +1119,43 @@ s3_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
 	return 0;
 }
 
+/*
+ * GET PREFIXmanifest.json, signed like every other request and retried
+ * on the same faults.  HL_ENOTFOUND on 404 (NoSuchKey).
+ */
+static int
+s3_manifest(struct hl_buf *out, void *state, struct hl_err *err)
+{
+	struct s3	*s = state;
+	struct hl_buf	 u = HL_BUF_INIT;
+	struct xfer	 x;
+	int		 rc;
+
+	memset(&x, 0, sizeof(x));
+	x.req = REQ_GET;
+	if (hl_buf_printf(&u, "%smanifest.json", s->u.prefix) != 0 ||
+	    (x.key = hl_buf_detach(&u, NULL)) == NULL ||
+	    hl_s3url_object_url(&u, &s->u, x.key) != 0 ||
+	    (x.url = hl_buf_detach(&u, NULL)) == NULL ||
+	    xfer_headers(s, &x) != 0) {
+		rc = hl_err_set(err, HL_ENOMEM, "s3: out of memory");
+		goto out;
+	}
+	if ((rc = run(s, &x, 1, get_ok, err)) != 0)
+		goto out;
+	if (x.resp.len > HL_TARGET_MAX_MANIFEST) {
+		rc = hl_err_set(err, HL_ETOOBIG, "s3 get %s: over %d bytes",
+		    x.key, HL_TARGET_MAX_MANIFEST);
+		goto out;
+	}
+	if (hl_buf_put(out, x.resp.data ? x.resp.data : "", x.resp.len) != 0)
+		rc = hl_err_set(err, HL_ENOMEM, "s3: out of memory");
+out:
+	xfer_clear(s, &x);
+	hl_buf_free(&u);
+	return rc;
+}
+
 static void
 s3_close(void *state)
 {
@@ -1156,5 +1211,6 @@ const struct hl_target_ops hl_pub_s3_ops = {
 	.kind = "s3",
 	.open = s3_open,
 	.publish = s3_publish,
+	.manifest = s3_manifest,
 	.close = s3_close,
 };
