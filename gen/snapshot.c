@@ -1,6 +1,6 @@
 /*
- * snapshot: renders the store into the published tree (see snapshot.h,
- * tree.h, and manifest.c for the manifest's layout).
+ * snapshot: renders the rows of a source into the published tree (see
+ * snapshot.h, tree.h, and manifest.c for the manifest's layout).
  *
  * What a build makes, for version V:
  *
@@ -13,7 +13,10 @@
  *                          "path", "sha256", "bytes", "gz": {...}}]}
  *   changes/<a>-<b>.json  {"from", "to", "events": [event JSON]}
  *   index.html, ...       the site's pages (site.h)
- *   objects/<sha256>      a copy of each mutable file above (and .gz)
+ *   objects/<sha256>      a copy of each mutable file above (and .gz), and
+ *                         of manifest.json itself, so that the chain of
+ *                         "previous" hashes can be walked back (helios
+ *                         verify --chain)
  *   manifest.json[.sig]   manifest.c
  *
  * Every mutable file has a .gz sibling.  Rendered files are cached with the
@@ -30,7 +33,6 @@
 
 #include "blob.h"
 #include "manifest.h"
-#include "proposals.h"
 #include "proposals_json.h"
 #include "site.h"
 #include "snapshot.h"
@@ -83,6 +85,7 @@ struct hl_snap {
 	struct hl_blob		 manifest;
 	struct hl_blob		 manifest_gz;
 	struct hl_blob		 sig;
+	char			 manifest_obj[80];	/* objects/<sha256> */
 
 	char			 previous[65];
 	int64_t			 version;
@@ -378,8 +381,8 @@ list_json(struct hl_buf *json, size_t *body, const struct list_cache *lc,
  * "version"), written in one pass without a JSON tree.
  */
 static int
-render_list(struct list_cache *lc, struct hl_store *st, int level,
-    struct hl_err *err)
+render_list(struct list_cache *lc, const struct hl_snap_source *src,
+    int level, struct hl_err *err)
 {
 	struct hl_item *items = NULL;
 	struct hl_buf json = HL_BUF_INIT;
@@ -390,7 +393,7 @@ render_list(struct list_cache *lc, struct hl_store *st, int level,
 	int rc, threaded;
 
 	lc->valid = 0;
-	if ((rc = hl_store_items(&items, &n, st, lc->info.id, 1, err)) != 0)
+	if ((rc = src->items(&items, &n, src->payload, lc->info.id, err)) != 0)
 		return rc;
 	memset(&tj, 0, sizeof(tj));
 	tj.lc = lc;
@@ -429,8 +432,9 @@ render_list(struct list_cache *lc, struct hl_store *st, int level,
  * import of comment lines, a count that does not add up).
  */
 static int
-appended_items(struct hl_item **out, size_t *nout, struct hl_store *st,
-    const struct hl_list *l, int64_t from, int64_t count_before)
+appended_items(struct hl_item **out, size_t *nout,
+    const struct hl_snap_source *src, const struct hl_list *l, int64_t from,
+    int64_t count_before)
 {
 	struct hl_event *ev = NULL;
 	struct hl_item *v = NULL;
@@ -441,7 +445,7 @@ appended_items(struct hl_item **out, size_t *nout, struct hl_store *st,
 	*out = NULL;
 	*nout = 0;
 	if (l->version - from > 256 ||
-	    hl_store_events(&ev, &n, st, from, 256, NULL) != 0)
+	    src->events(&ev, &n, src->payload, from, 256, NULL) != 0)
 		return -1;
 	if ((v = calloc(n + 1, sizeof(*v))) == NULL)
 		ok = 0;
@@ -476,7 +480,7 @@ appended_items(struct hl_item **out, size_t *nout, struct hl_store *st,
  */
 static int
 append_list(struct list_cache *lc, const struct hl_list *now,
-    struct hl_store *st, int level, struct hl_err *err)
+    const struct hl_snap_source *src, int level, struct hl_err *err)
 {
 	struct hl_item *items = NULL;
 	struct hl_buf json = HL_BUF_INIT, text = HL_BUF_INIT;
@@ -490,7 +494,7 @@ append_list(struct list_cache *lc, const struct hl_list *now,
 	    now->fmt != HL_FMT_TSV) || lc->json_body == 0 ||
 	    (lc->text.id.len > 0 &&
 	    lc->text.id.data[lc->text.id.len - 1] != '\n') ||
-	    appended_items(&items, &n, st, now, lc->info.version,
+	    appended_items(&items, &n, src, now, lc->info.version,
 	    lc->info.count) != 0)
 		return -1;
 	snprintf(jpath, sizeof(jpath), "%s", lc->json.path);
@@ -533,14 +537,15 @@ out:
 
 /* Brings the list cache in line with the store's lists. */
 static int
-render_lists(struct hl_snap *s, struct hl_store *st, struct hl_err *err)
+render_lists(struct hl_snap *s, const struct hl_snap_source *src,
+    struct hl_err *err)
 {
 	struct hl_list *lists = NULL;
 	struct list_cache *lc;
 	size_t n = 0, i, j;
 	int rc;
 
-	if ((rc = hl_store_lists(&lists, &n, st, err)) != 0)
+	if ((rc = src->lists(&lists, &n, src->payload, err)) != 0)
 		return rc;
 	if (n != s->nlists) {
 		/* The set of lists changed (a migration): start over. */
@@ -563,7 +568,7 @@ render_lists(struct hl_snap *s, struct hl_store *st, struct hl_err *err)
 		if (j && lc->valid && lc->info.version == lists[i].version &&
 		    lc->info.count == lists[i].count)
 			continue;
-		if (j && append_list(lc, &lists[i], st, s->o.gzip_level,
+		if (j && append_list(lc, &lists[i], src, s->o.gzip_level,
 		    NULL) == 0) {
 			hl_list_clear(&lc->info);
 			lc->info = lists[i];
@@ -574,7 +579,7 @@ render_lists(struct hl_snap *s, struct hl_store *st, struct hl_err *err)
 		hl_list_clear(&lc->info);
 		lc->info = lists[i];
 		memset(&lists[i], 0, sizeof(lists[i]));
-		if ((rc = render_list(lc, st, s->o.gzip_level, err)) != 0)
+		if ((rc = render_list(lc, src, s->o.gzip_level, err)) != 0)
 			break;
 		s->stats.lists_rendered++;
 		s->stats.bytes_compressed += (int64_t)(lc->json.id.len +
@@ -585,19 +590,20 @@ render_lists(struct hl_snap *s, struct hl_store *st, struct hl_err *err)
 }
 
 static int
-render_notifs(struct hl_snap *s, struct hl_store *st, struct hl_err *err)
+render_notifs(struct hl_snap *s, const struct hl_snap_source *src,
+    struct hl_err *err)
 {
 	struct hl_notif *v = NULL;
 	json_t *arr;
 	size_t n = 0, i;
-	int64_t version = hl_store_notifs_version(st);
+	int64_t version = src->notifs_version(src->payload);
 	int rc;
 
 	if (s->o.no_notifications ||
 	    (s->notif_valid && s->notif_version == version))
 		return 0;
 	s->notif_valid = 0;
-	if ((rc = hl_store_notifs(&v, &n, st, err)) != 0)
+	if ((rc = src->notifs(&v, &n, src->payload, err)) != 0)
 		return rc;
 	if ((arr = json_array()) == NULL) {
 		hl_notifs_free(v, n);
@@ -618,23 +624,21 @@ render_notifs(struct hl_snap *s, struct hl_store *st, struct hl_err *err)
 
 /* proposals.json, from one read of the pending proposals. */
 static int
-render_proposals(struct hl_snap *s, struct hl_store *st, struct hl_err *err)
+render_proposals(struct hl_snap *s, const struct hl_snap_source *src,
+    struct hl_err *err)
 {
-	struct hl_proposal *v = NULL;
-	int64_t version = hl_store_proposals_version(st);
-	json_t *arr;
-	size_t n = 0, i;
+	json_t *arr = NULL;
+	int64_t version;
 	int rc;
 
+	if (src->proposals_version == NULL)
+		return 0;
+	version = src->proposals_version(src->payload);
 	if (s->props.path != NULL && s->prop_version == version)
 		return 0;
-	if ((rc = hl_store_proposals(&v, &n, st, "pending", NULL,
-	    HL_GEN_PROPOSALS_MAX, err)) != 0)
+	if ((rc = src->proposals(&arr, src->payload, HL_GEN_PROPOSALS_MAX,
+	    err)) != 0)
 		return rc;
-	if ((arr = json_array()) != NULL)
-		for (i = 0; i < n; i++)
-			json_array_append_new(arr, hl_proposal_json(&v[i]));
-	hl_proposals_free(v, n);
 	rc = entry_json(&s->props, HL_GEN_PROPOSALS_PATH,
 	    hl_gen_proposals(arr, version), s->o.gzip_level, err);
 	if (rc == 0)
@@ -669,8 +673,8 @@ window(int64_t *from, int64_t *to, size_t nmax, int64_t v)
 }
 
 static int
-render_seg(struct seg *g, int64_t from, int64_t to, struct hl_store *st,
-    int level, struct hl_err *err)
+render_seg(struct seg *g, int64_t from, int64_t to,
+    const struct hl_snap_source *src, int level, struct hl_err *err)
 {
 	struct hl_event *ev = NULL;
 	json_t *arr;
@@ -678,7 +682,7 @@ render_seg(struct seg *g, int64_t from, int64_t to, struct hl_store *st,
 	size_t n = 0, i;
 	int rc;
 
-	if ((rc = hl_store_events(&ev, &n, st, from - 1,
+	if ((rc = src->events(&ev, &n, src->payload, from - 1,
 	    (size_t)(to - from + 1), err)) != 0)
 		return rc;
 	if ((arr = json_array()) == NULL) {
@@ -709,8 +713,8 @@ file_ref(const struct entry *e)
 
 /* Updates the segment window to version v and writes changes.json. */
 static int
-render_changes(struct hl_snap *s, struct hl_store *st, int64_t v,
-    struct hl_err *err)
+render_changes(struct hl_snap *s, const struct hl_snap_source *src,
+    int64_t v, struct hl_err *err)
 {
 	int64_t from[HL_SNAP_WINDOW / HL_SNAP_SEG_BIG + 2 * HL_SNAP_SEG_MID];
 	int64_t to[sizeof(from) / sizeof(from[0])];
@@ -732,7 +736,7 @@ render_changes(struct hl_snap *s, struct hl_store *st, int64_t v,
 				break;
 			}
 		if (j == s->nsegs && rc == 0) {
-			rc = render_seg(&segs[i], from[i], to[i], st,
+			rc = render_seg(&segs[i], from[i], to[i], src,
 			    s->o.gzip_level, err);
 			s->stats.segments_rendered++;
 		}
@@ -766,8 +770,8 @@ render_changes(struct hl_snap *s, struct hl_store *st, int64_t v,
  * (by alice)".
  */
 static int
-summarise(struct hl_snap *s, struct hl_store *st, int64_t v,
-    struct hl_err *err)
+summarise(struct hl_snap *s, const struct hl_snap_source *src,
+    int64_t v, struct hl_err *err)
 {
 	struct hl_event *ev = NULL;
 	struct hl_buf b = HL_BUF_INIT;
@@ -776,7 +780,8 @@ summarise(struct hl_snap *s, struct hl_store *st, int64_t v,
 
 	free(s->summary);
 	s->summary = NULL;
-	if ((rc = hl_store_events(&ev, &n, st, s->version, 10000, err)) != 0)
+	if ((rc = src->events(&ev, &n, src->payload, s->version, 10000,
+	    err)) != 0)
 		return rc;
 	hl_buf_printf(&b, "v%lld:", (long long)v);
 	for (i = 0; i < n; i++) {
@@ -857,7 +862,9 @@ add_entry(struct hl_snap *s, const struct entry *e, int objects)
 
 /*
  * Publication order: by class, then by path, except that manifest.json
- * itself comes last of all, after its .gz and .sig.
+ * itself comes last of all, after its .gz and .sig, and its object copy
+ * last of the immutable files (assemble), so that a file keeps its place
+ * from one build to the next whatever the manifest's hash.
  */
 static int
 cmp_file(const void *a, const void *b)
@@ -923,6 +930,17 @@ assemble(struct hl_snap *s, struct hl_err *err)
 		if (strcmp(s->files[i].path, s->files[n - 1].path) != 0)
 			s->files[n++] = s->files[i];
 	s->nfiles = n;
+	if (add_file(s, s->manifest_obj, &s->manifest) != 0)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	for (i = 0; i < n && s->files[i].cache == HL_CACHE_IMMUTABLE; i++)
+		;
+	{
+		struct hl_file mo = s->files[n];
+
+		memmove(&s->files[i + 1], &s->files[i],
+		    (n - i) * sizeof(*s->files));
+		s->files[i] = mo;
+	}
 	return 0;
 }
 
@@ -1086,6 +1104,8 @@ render_manifest(struct hl_snap *s, int64_t v, struct hl_err *err)
 	if ((rc = hl_blob_make(&s->manifest, &s->manifest_gz, NULL, data, len,
 	    0, s->o.gzip_level, err)) != 0)
 		return rc;
+	snprintf(s->manifest_obj, sizeof(s->manifest_obj), "objects/%s",
+	    s->manifest.sha256);
 	if (s->key != NULL && (rc = hl_manifest_sign(&s->sig, s->key,
 	    s->manifest.data, s->manifest.len, err)) != 0)
 		return rc;
@@ -1095,7 +1115,7 @@ render_manifest(struct hl_snap *s, int64_t v, struct hl_err *err)
 
 int
 hl_snap_build(const struct hl_tree **tree, struct hl_snap *s,
-    struct hl_store *st, struct hl_err *err)
+    const struct hl_snap_source *src, struct hl_err *err)
 {
 	struct timespec t0, t1;
 	int64_t v;
@@ -1103,14 +1123,14 @@ hl_snap_build(const struct hl_tree **tree, struct hl_snap *s,
 
 	*tree = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((rc = hl_store_read_begin(st, err)) != 0)
+	if ((rc = src->begin(src->payload, err)) != 0)
 		return rc;
-	v = hl_store_version(st);
-	if ((rc = render_lists(s, st, err)) != 0 ||
-	    (rc = render_notifs(s, st, err)) != 0 ||
-	    (rc = render_proposals(s, st, err)) != 0 ||
-	    (rc = render_changes(s, st, v, err)) != 0 ||
-	    (rc = summarise(s, st, v, err)) != 0)
+	v = src->version(src->payload);
+	if ((rc = render_lists(s, src, err)) != 0 ||
+	    (rc = render_notifs(s, src, err)) != 0 ||
+	    (rc = render_proposals(s, src, err)) != 0 ||
+	    (rc = render_changes(s, src, v, err)) != 0 ||
+	    (rc = summarise(s, src, v, err)) != 0)
 		goto out;
 	if ((rc = render_site(s, v, err)) != 0)
 		goto out;
@@ -1129,6 +1149,6 @@ hl_snap_build(const struct hl_tree **tree, struct hl_snap *s,
 	s->stats.last_build_ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 +
 	    (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
 out:
-	hl_store_read_end(st);
+	src->end(src->payload);
 	return rc;
 }

@@ -1,25 +1,71 @@
 /*
- * snapshot: builds the published tree (tree.h) from the store.
+ * snapshot: builds the published tree (tree.h) from rows handed to it.
+ *
+ * The generator never reads the store: the caller gives hl_snap_build a
+ * struct hl_snap_source, a few callbacks that hand over lists, items,
+ * events and notifications (src/snapsrc.c serves them from the store).
  *
  * A struct hl_snap lives as long as the publisher and caches what it
  * rendered: a list is rendered, compressed and hashed again only when its
  * version moved, so the cost of a change does not grow with the lists it
  * did not touch.  Change segments are immutable and made once.
  *
- * Output is deterministic: the same database gives the same bytes for every
+ * Output is deterministic: the same rows give the same bytes for every
  * file but manifest.json (and its signature), which carries the time it was
  * generated and its expiry.
  */
 #ifndef HL_SNAPSHOT_H
 #define HL_SNAPSHOT_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+#include <jansson.h>
+
 #include "err.h"
-#include "store.h"
+#include "item.h"
 #include "tree.h"
 
 struct hl_snap;
+
+/*
+ * Where the rows come from.  Every callback takes payload after its
+ * out-parameters; arrays returned through them are owned by the generator,
+ * which frees them with the matching hl_*s_free of item.h.  On error a
+ * callback sets err (which may be NULL), leaves its out-parameters empty
+ * and returns an HL_E* code.
+ *
+ * A build calls begin, then any of the others, then end (also after a
+ * failure): every call in between must see one version of the data.
+ */
+struct hl_snap_source {
+	void	*payload;
+	int	(*begin)(void *payload, struct hl_err *err);
+	void	(*end)(void *payload);
+	/* The highest version (0 for no change yet). */
+	int64_t	(*version)(void *payload);
+	/* The lists, in display order, with counts and versions. */
+	int	(*lists)(struct hl_list **out, size_t *n, void *payload,
+		    struct hl_err *err);
+	/* A list's items in file order, with its verbatim lines. */
+	int	(*items)(struct hl_item **out, size_t *n, void *payload,
+		    const char *list, struct hl_err *err);
+	/* Events with version > since, oldest first, at most limit. */
+	int	(*events)(struct hl_event **out, size_t *n, void *payload,
+		    int64_t since, size_t limit, struct hl_err *err);
+	/* The notifications, ordered by id, and their version. */
+	int	(*notifs)(struct hl_notif **out, size_t *n, void *payload,
+		    struct hl_err *err);
+	int64_t	(*notifs_version)(void *payload);
+	/*
+	 * The pending proposals, oldest first, at most limit, as a JSON
+	 * array (owned by the caller), and their version.  NULL when the
+	 * source has none: no proposals.json is made.
+	 */
+	int	(*proposals)(json_t **out, void *payload, size_t limit,
+		    struct hl_err *err);
+	int64_t	(*proposals_version)(void *payload);
+};
 
 struct hl_snap_opts {
 	int64_t		 manifest_ttl;	/* seconds; default 7 days */
@@ -40,12 +86,12 @@ int	hl_snap_new(struct hl_snap **out, const struct hl_snap_opts *o,
 void	hl_snap_free(struct hl_snap *s);
 
 /*
- * Builds the tree of the store's current version.  *tree borrows from s
+ * Builds the tree of the source's current version.  *tree borrows from s
  * and stays valid until the next build or hl_snap_free.  On error the
  * previous tree is gone too: build again.
  */
 int	hl_snap_build(const struct hl_tree **tree, struct hl_snap *s,
-	    struct hl_store *st, struct hl_err *err);
+	    const struct hl_snap_source *src, struct hl_err *err);
 
 /*
  * The SHA-256 of the manifest published before this process started, so

@@ -14,6 +14,7 @@
 #include "blob.h"
 #include "log.h"
 #include "publisher.h"
+#include "snapsrc.h"
 #include "store.h"
 #include "target.h"
 
@@ -30,7 +31,11 @@ struct worker {
 	int			 started;
 	struct hl_target	*t;
 	struct hl_store		*st;
+	struct hl_snap_source	 src;	/* st, for the generator */
 	struct hl_snap		*snap;
+	/* The SHA-256 of the manifest this target holds ("" for none). */
+	char			 previous[65];
+	int			 seeded;
 	/* Under p->mu: */
 	int64_t			 version;	/* published */
 	int64_t			 expires;
@@ -73,31 +78,27 @@ mono_ms(void)
 }
 
 /*
- * For a local directory, the hash of the manifest already there, so the
- * "previous" chain goes on across restarts.
+ * Reads the manifest the target holds, so that the chain of "previous"
+ * hashes goes on from it across restarts, on every kind of target.  Done
+ * before the first build, and again after a failure (HL_EIO and friends
+ * are retried with the publish's backoff).
  */
-static void
-seed_previous(struct hl_snap *snap, const char *url)
+static int
+seed_previous(struct worker *w, struct hl_err *err)
 {
-	char path[PATH_MAX], sha[65];
 	struct hl_buf b = HL_BUF_INIT;
-	char chunk[8192];
-	size_t n;
-	FILE *f;
+	int rc;
 
-	if (strncmp(url, "dir:", 4) == 0)
-		url += 4;
-	else if (strstr(url, "://") != NULL)
-		return;
-	if (snprintf(path, sizeof(path), "%s/manifest.json", url) >=
-	    (int)sizeof(path) || (f = fopen(path, "rb")) == NULL)
-		return;
-	while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0)
-		hl_buf_put(&b, chunk, n);
-	fclose(f);
-	hl_digest(sha, NULL, b.data ? b.data : "", b.len);
-	hl_snap_set_previous(snap, sha);
+	rc = hl_target_manifest(&b, w->t, err);
+	if (rc == HL_ENOTFOUND) {
+		w->previous[0] = '\0';
+		rc = 0;
+	} else if (rc == 0)
+		hl_digest(w->previous, NULL, b.data ? b.data : "", b.len);
 	hl_buf_free(&b);
+	if (rc == 0)
+		w->seeded = 1;
+	return rc;
 }
 
 /*
@@ -124,7 +125,7 @@ worker_open(struct worker *w, const char *db, const char *url,
 	    (rc = hl_store_open(&w->st, db, err)) != 0 ||
 	    (rc = hl_snap_new(&w->snap, so, err)) != 0)
 		return rc;
-	seed_previous(w->snap, url);
+	hl_snapsrc_store(&w->src, w->st);
 	return 0;
 }
 
@@ -142,15 +143,24 @@ publish(struct worker *w, struct hl_err *err)
 {
 	const struct hl_tree *tree;
 	struct hl_err e2 = HL_ERR_INIT;
+	size_t i;
 	int rc;
 
-	if ((rc = hl_snap_build(&tree, w->snap, w->st, err)) != 0)
+	if (!w->seeded && (rc = seed_previous(w, err)) != 0)
+		return rc;
+	/* Chained to what the target holds, not to a failed build. */
+	hl_snap_set_previous(w->snap, w->previous);
+	if ((rc = hl_snap_build(&tree, w->snap, &w->src, err)) != 0)
 		return rc;
 	if ((rc = hl_target_publish(w->t, tree, err)) != 0) {
 		(void)hl_store_target_set(w->st, hl_target_name(w->t), 0,
 		    err->msg, &e2);
 		return rc;
 	}
+	for (i = 0; i < tree->n; i++)
+		if (strcmp(tree->files[i].path, "manifest.json") == 0)
+			memcpy(w->previous, tree->files[i].sha256,
+			    sizeof(w->previous));
 	if (hl_store_target_set(w->st, hl_target_name(w->t), tree->version,
 	    NULL, &e2) != 0)
 		hl_log_warnx("%s: %s", hl_target_name(w->t), e2.msg);

@@ -33,6 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "buf.h"
 #include "target.h"
 
 #define HL_DIR_RETENTION	3600	/* default; HELIOS_RETENTION overrides */
@@ -381,6 +382,42 @@ dir_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
 	return 0;
 }
 
+/* The manifest.json in the directory, read with a bound. */
+static int
+dir_manifest(struct hl_buf *out, void *state, struct hl_err *err)
+{
+	struct dir *d = state;
+	struct hl_buf b = HL_BUF_INIT;
+	char path[PATH_MAX], chunk[8192];
+	size_t n;
+	FILE *f;
+	int rc = 0;
+
+	if (snprintf(path, sizeof(path), "%s/manifest.json", d->root) >=
+	    (int)sizeof(path))
+		return hl_err_set(err, HL_EINVAL, "path too long: %s",
+		    d->root);
+	if ((f = fopen(path, "rb")) == NULL)
+		return errno == ENOENT ? hl_err_set(err, HL_ENOTFOUND,
+		    "%s: no manifest yet", path) : hl_err_set(err, HL_EIO,
+		    "open %s: %s", path, strerror(errno));
+	while (rc == 0 && (n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
+		if (b.len + n > HL_TARGET_MAX_MANIFEST)
+			rc = hl_err_set(err, HL_ETOOBIG, "%s: over %d bytes",
+			    path, HL_TARGET_MAX_MANIFEST);
+		else if (hl_buf_put(&b, chunk, n) != 0)
+			rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+	}
+	if (rc == 0 && ferror(f))
+		rc = hl_err_set(err, HL_EIO, "read %s: %s", path,
+		    strerror(errno));
+	fclose(f);
+	if (rc == 0 && hl_buf_put(out, b.data ? b.data : "", b.len) != 0)
+		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+	hl_buf_free(&b);
+	return rc;
+}
+
 static void
 dir_close(void *state)
 {
@@ -400,5 +437,6 @@ const struct hl_target_ops hl_pub_dir_ops = {
 	.kind = "dir",
 	.open = dir_open,
 	.publish = dir_publish,
+	.manifest = dir_manifest,
 	.close = dir_close,
 };

@@ -1256,6 +1256,73 @@ hl_pub_git_close(struct hl_pub_git *g)
 	free(g);
 }
 
+/*
+ * The manifest.json of the commit the next publish builds on (see
+ * hl_pub_git_publish): the branch's tip, fetched first for a remote, or
+ * our own newer commit on top of it not yet pushed.
+ */
+int
+hl_pub_git_manifest(struct hl_buf *out, struct hl_pub_git *g,
+    struct hl_err *err)
+{
+	git_oid rtip, ltip;
+	git_commit *commit = NULL;
+	git_tree *tree = NULL;
+	git_tree_entry *entry = NULL;
+	git_blob *blob = NULL;
+	const git_oid *base;
+	git_object_size_t size;
+	int rhave, lhave, rc;
+
+	if (g->direct)
+		rhave = ref_get(&rtip, g->repo, "refs/heads/%s", g->u.branch);
+	else if ((rc = hl_pub_git__fetch(&rtip, &rhave, g->repo, &g->u,
+	    &g->c, err)) < 0)
+		return rc;
+	lhave = !g->direct && ref_get(&ltip, g->repo, "refs/heads/%s",
+	    g->u.branch);
+	if (rhave && lhave && contains(g->repo, &ltip, &rtip))
+		base = &ltip;
+	else if (rhave)
+		base = &rtip;
+	else if (lhave)
+		base = &ltip;
+	else
+		return hl_err_set(err, HL_ENOTFOUND, "git %s: no branch %s "
+		    "yet", g->u.remote, g->u.branch);
+	if ((rc = git_commit_lookup(&commit, g->repo, base)) < 0 ||
+	    (rc = git_commit_tree(&tree, commit)) < 0) {
+		rc = hl_pub_git__error(err, rc, NULL, "git manifest");
+		goto out;
+	}
+	rc = git_tree_entry_bypath(&entry, tree, "manifest.json");
+	if (rc == GIT_ENOTFOUND) {
+		rc = hl_err_set(err, HL_ENOTFOUND, "git %s#%s: no "
+		    "manifest.json at the tip", g->u.remote, g->u.branch);
+		goto out;
+	}
+	if (rc < 0 || (rc = git_blob_lookup(&blob, g->repo,
+	    git_tree_entry_id(entry))) < 0) {
+		rc = hl_pub_git__error(err, rc, NULL, "git manifest");
+		goto out;
+	}
+	size = git_blob_rawsize(blob);
+	if (size > HL_TARGET_MAX_MANIFEST)
+		rc = hl_err_set(err, HL_ETOOBIG, "git %s#%s: manifest.json "
+		    "over %d bytes", g->u.remote, g->u.branch,
+		    HL_TARGET_MAX_MANIFEST);
+	else if (hl_buf_put(out, git_blob_rawcontent(blob), (size_t)size) != 0)
+		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+	else
+		rc = 0;
+out:
+	git_blob_free(blob);
+	git_tree_entry_free(entry);
+	git_tree_free(tree);
+	git_commit_free(commit);
+	return rc;
+}
+
 static int
 ops_open(void **state, const char *url, struct hl_err *err)
 {
@@ -1273,6 +1340,12 @@ ops_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
 	return hl_pub_git_publish(state, tree, err);
 }
 
+static int
+ops_manifest(struct hl_buf *out, void *state, struct hl_err *err)
+{
+	return hl_pub_git_manifest(out, state, err);
+}
+
 static void
 ops_close(void *state)
 {
@@ -1283,5 +1356,6 @@ const struct hl_target_ops hl_pub_git_ops = {
 	.kind = "git",
 	.open = ops_open,
 	.publish = ops_publish,
+	.manifest = ops_manifest,
 	.close = ops_close,
 };

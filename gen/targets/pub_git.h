@@ -62,6 +62,7 @@
 
 #include <git2.h>
 
+#include "buf.h"
 #include "err.h"
 #include "tree.h"
 
@@ -95,6 +96,16 @@ int	hl_pub_git_open(struct hl_pub_git **out, const char *url,
  * (absolute, "..", ".git", a file that is also a directory).
  */
 int	hl_pub_git_publish(struct hl_pub_git *g, const struct hl_tree *tree,
+	    struct hl_err *err);
+
+/*
+ * Appends the manifest.json at the branch's tip to out (the remote's, once
+ * fetched, or this cache's unpushed commits on top of it, which the next
+ * publish builds on).  HL_ENOTFOUND when there is no branch or no
+ * manifest.json on it, HL_ETOOBIG over HL_TARGET_MAX_MANIFEST bytes;
+ * HL_EIO and HL_EAUTH as for a fetch.
+ */
+int	hl_pub_git_manifest(struct hl_buf *out, struct hl_pub_git *g,
 	    struct hl_err *err);
 
 /*

@@ -55,11 +55,25 @@
  *    current.  Later publishes trust this memory, updated by each
  *    successful PUT: an object deleted behind the daemon's back is only
  *    noticed after a restart.
- * 2. Immutable files the bucket lacks are uploaded, at most
- *    S3_MAX_FLIGHT at once.
+ * 2. Immutable files the bucket lacks and that copy no mutable file of
+ *    the tree (change segments, the manifest's copy) are uploaded, at
+ *    most S3_MAX_FLIGHT at once.
  * 3. Mutable (short) files whose MD5 differs from the ETag the bucket
  *    holds (as listed, or as this target last wrote) are uploaded, at
  *    most S3_MAX_FLIGHT at once.
+ * 3b. The objects/<sha256> copies of mutable files that the bucket lacks
+ *    are server-side copies (PUT with x-amz-copy-source and
+ *    x-amz-metadata-directive: REPLACE, their own headers, no body) of
+ *    the mutable file now in place, so each new content's bytes go up
+ *    once.  The copy goes to a new key: a store need not recompute the
+ *    ETag of a key it overwrites by copy (s3rver 5 does not), and an
+ *    object key is never overwritten.  Keys with bytes outside
+ *    A-Z a-z 0-9 - . _ ~ / are uploaded instead, as stores decode
+ *    x-amz-copy-source differently; a 404 on a copy (the source removed
+ *    behind our back) falls back to an upload too.  A 200 whose body is
+ *    not a CopyObjectResult is an error (S3 can fail a copy after 200).
+ *    A reader of the old manifest still finds its objects, and the new
+ *    manifest goes up only after its objects.
  * 4. manifest.json, then manifest.json.sig, one at a time.  The manifest
  *    is written with If-Match: the ETag of the manifest this target last
  *    saw (listed or written), so on a store that honours conditional
@@ -69,6 +83,9 @@
  *    on GET) gives an unconditional write, which cannot be told apart by
  *    the client; a store that refuses it with 501 NotImplemented is
  *    noticed, and the target writes without it from then on.
+ * Before its first publish the publisher reads PREFIXmanifest.json back
+ * with one signed GET (s3_manifest; 404 means none yet), so that the
+ * chain of "previous" hashes goes on across restarts.
  * A phase starts only when the previous one has completed, so if a
  * publish fails the manifest was not replaced and the old one names only
  * objects that exist.
@@ -167,12 +184,13 @@ struct s3 {
 };
 
 enum { X_WAIT, X_RUN, X_DONE };
-enum { REQ_PUT, REQ_LIST };
+enum { REQ_PUT, REQ_LIST, REQ_GET };
 
 struct xfer {
 	int			 req;
 	const struct hl_file	*f;	/* REQ_PUT */
-	char			*key;	/* object key (PUT) */
+	const struct hl_file	*src;	/* REQ_PUT by copy: f's bytes, held */
+	char			*key;	/* object key (PUT, GET) */
 	char			*url;
 	struct curl_slist	*hdrs;
 	CURL			*h;
@@ -610,6 +628,26 @@ add_header(struct curl_slist **l, const char *fmt, const char *v)
 	return 0;
 }
 
+/* x-amz-copy-source: /BUCKET/PREFIXpath of src, percent-encoded. */
+static int
+copy_source(struct curl_slist **l, const struct s3 *s,
+    const struct hl_file *src)
+{
+	struct hl_buf	 b = HL_BUF_INIT;
+	int		 rc;
+
+	if (hl_buf_puts(&b, "x-amz-copy-source: /") != 0 ||
+	    hl_s3url_encode(&b, s->u.bucket, 0) != 0 ||
+	    hl_buf_putc(&b, '/') != 0 ||
+	    hl_s3url_encode(&b, s->u.prefix, 1) != 0 ||
+	    hl_s3url_encode(&b, src->path, 1) != 0)
+		rc = HL_ENOMEM;
+	else
+		rc = add_header(l, "%s", b.data);
+	hl_buf_free(&b);
+	return rc;
+}
+
 /* Builds the headers of x (again, when If-Match is dropped). */
 static int
 xfer_headers(struct s3 *s, struct xfer *x)
@@ -621,7 +659,7 @@ xfer_headers(struct s3 *s, struct xfer *x)
 
 	curl_slist_free_all(x->hdrs);
 	x->hdrs = NULL;
-	if (x->req == REQ_LIST)
+	if (x->req != REQ_PUT)
 		rc = add_header(&x->hdrs, "x-amz-content-sha256: %s",
 		    S3_EMPTY_SHA256);
 	else {
@@ -637,11 +675,25 @@ xfer_headers(struct s3 *s, struct xfer *x)
 		if (rc == 0 && hl_tree_cache_control(f->cache) != NULL)
 			rc = add_header(&x->hdrs, "Cache-Control: %s",
 			    hl_tree_cache_control(f->cache));
-		if (rc == 0 && md5_base64(md5, f->md5) == 0)
-			rc = add_header(&x->hdrs, "Content-MD5: %s", md5);
-		if (rc == 0)
-			rc = add_header(&x->hdrs, "x-amz-content-sha256: %s",
-			    f->sha256);
+		if (x->src != NULL) {
+			/* A copy: no body, the headers given here. */
+			if (rc == 0)
+				rc = copy_source(&x->hdrs, s, x->src);
+			if (rc == 0)
+				rc = add_header(&x->hdrs, "%s",
+				    "x-amz-metadata-directive: REPLACE");
+			if (rc == 0)
+				rc = add_header(&x->hdrs,
+				    "x-amz-content-sha256: %s",
+				    S3_EMPTY_SHA256);
+		} else {
+			if (rc == 0 && md5_base64(md5, f->md5) == 0)
+				rc = add_header(&x->hdrs, "Content-MD5: %s",
+				    md5);
+			if (rc == 0)
+				rc = add_header(&x->hdrs,
+				    "x-amz-content-sha256: %s", f->sha256);
+		}
 		if (rc == 0 && strcmp(f->path, "manifest.json") == 0 &&
 		    s->manifest_etag[0] != '\0' && !s->no_if_match)
 			rc = add_header(&x->hdrs, "If-Match: %s",
@@ -677,7 +729,8 @@ xfer_start(struct s3 *s, struct xfer *x, struct hl_err *err)
 		curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
 		curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME, stall);
 		curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, 3L * s->u.timeout_ms +
-		    (long)((x->req == REQ_PUT ? x->f->len : 0) /
+		    (long)((x->req == REQ_PUT && x->src == NULL ?
+		    x->f->len : 0) /
 		    S3_MIN_RATE));
 		curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
 		curl_easy_setopt(h, CURLOPT_WRITEDATA, x);
@@ -692,9 +745,10 @@ xfer_start(struct s3 *s, struct xfer *x, struct hl_err *err)
 			 */
 			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
 			curl_easy_setopt(h, CURLOPT_POSTFIELDS,
-			    x->f->len > 0 ? (const char *)x->f->data : "");
+			    x->f->len > 0 && x->src == NULL ?
+			    (const char *)x->f->data : "");
 			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-			    (curl_off_t)x->f->len);
+			    (curl_off_t)(x->src == NULL ? x->f->len : 0));
 		} else
 			curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
 	}
@@ -707,10 +761,14 @@ xfer_start(struct s3 *s, struct xfer *x, struct hl_err *err)
 	x->state = X_RUN;
 	x->tries++;
 	s->st.requests++;
+	if (x->req == REQ_PUT && x->src != NULL)
+		s->st.copies++;
 	if (x->req == REQ_PUT)
 		s->st.puts++;
-	else
+	else if (x->req == REQ_LIST)
 		s->st.lists++;
+	else
+		s->st.gets++;
 	if (x->tries > 1)
 		s->st.retries++;
 	return 0;
@@ -754,8 +812,9 @@ backoff_ms(const struct s3 *s, int tries)
 static int
 xfer_finish(struct s3 *s, struct xfer *x, CURLcode res, struct hl_err *err)
 {
-	const char	*op = x->req == REQ_PUT ? "put" : "list";
-	const char	*what = x->req == REQ_PUT ? x->key : s->u.prefix;
+	const char	*op = x->req == REQ_PUT ? "put" :
+			    x->req == REQ_GET ? "get" : "list";
+	const char	*what = x->req == REQ_LIST ? s->u.prefix : x->key;
 	char		 desc[128], code[64];
 	curl_off_t	 up = 0;
 	long		 status = 0;
@@ -786,6 +845,24 @@ xfer_finish(struct s3 *s, struct xfer *x, CURLcode res, struct hl_err *err)
 	if (res == CURLE_OK && (status == 401 || status == 403))
 		return hl_err_set(err, HL_EAUTH, "s3 %s %s: %s", op, what,
 		    desc);
+	if (res == CURLE_OK && status == 404 && x->req == REQ_GET)
+		return hl_err_set(err, HL_ENOTFOUND, "s3 get %s: %s", what,
+		    desc);
+	if (res == CURLE_OK && status == 404 && x->req == REQ_PUT &&
+	    x->src != NULL) {
+		/* The object was removed behind our back: send the bytes. */
+		hl_log_warnx("s3 %s: copy of %s for %s: %s; uploading it",
+		    s->u.name, x->src->path, x->key, desc);
+		x->src = NULL;
+		curl_easy_cleanup(x->h);
+		x->h = NULL;
+		if (xfer_headers(s, x) != 0)
+			return hl_err_set(err, HL_ENOMEM, "s3: out of memory");
+		x->state = X_WAIT;
+		x->due = now_ms();
+		x->tries--;
+		return 0;
+	}
 	if (res == CURLE_OK && status == 412)
 		return hl_err_set(err, HL_ECONFLICT, "s3 %s %s: %s: the "
 		    "manifest was replaced by another writer", op, what, desc);
@@ -1007,6 +1084,15 @@ out:
 static int
 put_ok(struct s3 *s, struct xfer *x, struct hl_err *err)
 {
+	/* A copy can fail after its 200 OK: the body then holds <Error>. */
+	if (x->src != NULL && (x->resp.data == NULL || memmem(x->resp.data,
+	    x->resp.len, "<CopyObjectResult", 17) == NULL)) {
+		char code[64];
+
+		s3_code(code, sizeof(code), &x->resp);
+		return hl_err_set(err, HL_EIO, "s3 copy %s to %s: %s",
+		    x->src->path, x->key, code[0] ? code : "no result");
+	}
 	s->st.uploaded++;
 	if (held_set(&s->held, x->f->path, x->f->md5) != 0)
 		return hl_err_set(err, HL_ENOMEM, "s3: out of memory");
@@ -1018,6 +1104,15 @@ put_ok(struct s3 *s, struct xfer *x, struct hl_err *err)
 			snprintf(s->manifest_etag, sizeof(s->manifest_etag),
 			    "\"%s\"", x->f->md5);
 	}
+	return 0;
+}
+
+static int
+get_ok(struct s3 *s, struct xfer *x, struct hl_err *err)
+{
+	(void)s;
+	(void)x;
+	(void)err;
 	return 0;
 }
 
@@ -1035,12 +1130,54 @@ is_held(const struct s3 *s, const struct hl_file *f)
 }
 
 /*
- * Uploads the files of class cls that the bucket lacks, at most
- * S3_MAX_FLIGHT at once, or one at a time when one_by_one.
+ * Is key sent the same encoded or not (A-Z a-z 0-9 - . _ ~ /)?  Stores
+ * differ in how they decode x-amz-copy-source (S3 fully, s3rver with
+ * JavaScript's decodeURI, which keeps %2B and friends), so only such keys
+ * are copied from.
  */
 static int
-put_class(struct s3 *s, const struct hl_tree *tree, int cls, int one_by_one,
-    struct hl_err *err)
+plain_key(const char *k)
+{
+	for (; *k != '\0'; k++)
+		if (!((*k >= 'a' && *k <= 'z') || (*k >= 'A' && *k <= 'Z') ||
+		    (*k >= '0' && *k <= '9') || strchr("-._~/", *k) != NULL))
+			return 0;
+	return 1;
+}
+
+/*
+ * The mutable file of tree with the bytes of the immutable f (f is its
+ * objects/<sha256> copy), or NULL.  With held, only one the bucket holds
+ * as it is, under a key that can be copied from.
+ */
+static const struct hl_file *
+short_twin(const struct s3 *s, const struct hl_tree *tree,
+    const struct hl_file *f, int held)
+{
+	const struct hl_file	*g;
+	size_t			 i;
+
+	for (i = 0; i < tree->n; i++) {
+		g = &tree->files[i];
+		if (g->cache == HL_CACHE_SHORT && g->len == f->len &&
+		    strcmp(g->sha256, f->sha256) == 0 &&
+		    (!held || (is_held(s, g) && plain_key(s->u.prefix) &&
+		    plain_key(g->path))))
+			return g;
+	}
+	return NULL;
+}
+
+/*
+ * Uploads the files of class cls that the bucket lacks, at most
+ * S3_MAX_FLIGHT at once, or one at a time when one_by_one.  For the
+ * immutable class, twins says which: 0 those with no mutable twin in the
+ * tree, 1 those with one, which are server-side copies of it (sent once
+ * the twin is up).
+ */
+static int
+put_class(struct s3 *s, const struct hl_tree *tree, int cls, int twins,
+    int one_by_one, struct hl_err *err)
 {
 	struct hl_buf	 u = HL_BUF_INIT;
 	struct xfer	*xs = NULL;
@@ -1052,7 +1189,8 @@ put_class(struct s3 *s, const struct hl_tree *tree, int cls, int one_by_one,
 	for (i = 0; i < tree->n; i++) {
 		const struct hl_file *f = &tree->files[i];
 
-		if (f->cache != cls)
+		if (f->cache != cls || (cls == HL_CACHE_IMMUTABLE &&
+		    twins != (short_twin(s, tree, f, 0) != NULL)))
 			continue;
 		if (is_held(s, f)) {
 			s->st.skipped++;
@@ -1061,6 +1199,8 @@ put_class(struct s3 *s, const struct hl_tree *tree, int cls, int one_by_one,
 		hl_buf_reset(&u);
 		xs[n].req = REQ_PUT;
 		xs[n].f = f;
+		if (cls == HL_CACHE_IMMUTABLE)
+			xs[n].src = short_twin(s, tree, f, 1);
 		if (hl_buf_printf(&u, "%s%s", s->u.prefix, f->path) != 0 ||
 		    (xs[n].key = hl_buf_detach(&u, NULL)) == NULL ||
 		    hl_s3url_object_url(&u, &s->u, xs[n].key) != 0 ||
@@ -1093,12 +1233,50 @@ s3_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
 
 	if (!s->listed && (rc = list_all(s, err)) != 0)
 		return rc;
-	if ((rc = put_class(s, tree, HL_CACHE_IMMUTABLE, 0, err)) != 0 ||
-	    (rc = put_class(s, tree, HL_CACHE_SHORT, 0, err)) != 0 ||
-	    (rc = put_class(s, tree, HL_CACHE_REVALIDATE, 1, err)) != 0)
+	if ((rc = put_class(s, tree, HL_CACHE_IMMUTABLE, 0, 0, err)) != 0 ||
+	    (rc = put_class(s, tree, HL_CACHE_SHORT, 0, 0, err)) != 0 ||
+	    (rc = put_class(s, tree, HL_CACHE_IMMUTABLE, 1, 0, err)) != 0 ||
+	    (rc = put_class(s, tree, HL_CACHE_REVALIDATE, 0, 1, err)) != 0)
 		return rc;
 	s->st.publishes++;
 	return 0;
+}
+
+/*
+ * GET PREFIXmanifest.json, signed like every other request and retried
+ * on the same faults.  HL_ENOTFOUND on 404 (NoSuchKey).
+ */
+static int
+s3_manifest(struct hl_buf *out, void *state, struct hl_err *err)
+{
+	struct s3	*s = state;
+	struct hl_buf	 u = HL_BUF_INIT;
+	struct xfer	 x;
+	int		 rc;
+
+	memset(&x, 0, sizeof(x));
+	x.req = REQ_GET;
+	if (hl_buf_printf(&u, "%smanifest.json", s->u.prefix) != 0 ||
+	    (x.key = hl_buf_detach(&u, NULL)) == NULL ||
+	    hl_s3url_object_url(&u, &s->u, x.key) != 0 ||
+	    (x.url = hl_buf_detach(&u, NULL)) == NULL ||
+	    xfer_headers(s, &x) != 0) {
+		rc = hl_err_set(err, HL_ENOMEM, "s3: out of memory");
+		goto out;
+	}
+	if ((rc = run(s, &x, 1, get_ok, err)) != 0)
+		goto out;
+	if (x.resp.len > HL_TARGET_MAX_MANIFEST) {
+		rc = hl_err_set(err, HL_ETOOBIG, "s3 get %s: over %d bytes",
+		    x.key, HL_TARGET_MAX_MANIFEST);
+		goto out;
+	}
+	if (hl_buf_put(out, x.resp.data ? x.resp.data : "", x.resp.len) != 0)
+		rc = hl_err_set(err, HL_ENOMEM, "s3: out of memory");
+out:
+	xfer_clear(s, &x);
+	hl_buf_free(&u);
+	return rc;
 }
 
 static void
@@ -1156,5 +1334,6 @@ const struct hl_target_ops hl_pub_s3_ops = {
 	.kind = "s3",
 	.open = s3_open,
 	.publish = s3_publish,
+	.manifest = s3_manifest,
 	.close = s3_close,
 };

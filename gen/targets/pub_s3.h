@@ -16,7 +16,9 @@
 struct hl_s3_stats {
 	uint64_t	requests;	/* every request sent */
 	uint64_t	puts;		/* PUT requests (tries included) */
+	uint64_t	copies;		/* of which server-side copies */
 	uint64_t	lists;		/* ListObjectsV2 pages */
+	uint64_t	gets;		/* GETs (of manifest.json) */
 	uint64_t	retries;	/* requests repeated after a fault */
 	uint64_t	bytes_up;	/* body bytes sent */
 	uint64_t	uploaded;	/* files written successfully */

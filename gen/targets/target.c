@@ -74,6 +74,13 @@ hl_target_publish(struct hl_target *t, const struct hl_tree *tree,
 	return t->ops->publish(t->state, tree, err);
 }
 
+int
+hl_target_manifest(struct hl_buf *out, struct hl_target *t,
+    struct hl_err *err)
+{
+	return t->ops->manifest(out, t->state, err);
+}
+
 const char *
 hl_target_name(const struct hl_target *t)
 {

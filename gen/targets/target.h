@@ -16,12 +16,20 @@
  * retries with backoff; HL_ECONFLICT when someone else wrote the target
  * (S3 If-Match 412, a git branch moved by others), and HL_EAUTH for refused
  * credentials: both stop the target until an operator looks.
+ *
+ * A target also reads back the manifest.json it holds, so that the first
+ * manifest a new process publishes names it as "previous" and the hash
+ * chain goes on across restarts.
  */
 #ifndef HL_TARGET_H
 #define HL_TARGET_H
 
+#include "buf.h"
 #include "err.h"
 #include "tree.h"
+
+/* The largest manifest.json a target reads back. */
+#define HL_TARGET_MAX_MANIFEST	(16 << 20)
 
 struct hl_target;
 
@@ -30,6 +38,8 @@ struct hl_target_ops {
 	int		(*open)(void **state, const char *url,
 			    struct hl_err *err);
 	int		(*publish)(void *state, const struct hl_tree *tree,
+			    struct hl_err *err);
+	int		(*manifest)(struct hl_buf *out, void *state,
 			    struct hl_err *err);
 	void		(*close)(void *state);
 };
@@ -42,6 +52,15 @@ int		 hl_target_open(struct hl_target **out, const char *url,
 		    struct hl_err *err);
 int		 hl_target_publish(struct hl_target *t,
 		    const struct hl_tree *tree, struct hl_err *err);
+/*
+ * Appends the bytes of the manifest.json the target holds now to out:
+ * the file (dir), a GET of PREFIXmanifest.json (s3), the file at the
+ * pages branch's tip (git).  HL_ENOTFOUND when it holds none yet,
+ * HL_ETOOBIG over HL_TARGET_MAX_MANIFEST bytes, HL_EIO and HL_EAUTH as
+ * for a publish.  On error out is unchanged.
+ */
+int		 hl_target_manifest(struct hl_buf *out, struct hl_target *t,
+		    struct hl_err *err);
 /* The URL without credentials, for logs, /healthz and the store. */
 const char	*hl_target_name(const struct hl_target *t);
 const char	*hl_target_kind(const struct hl_target *t);

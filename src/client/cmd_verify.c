@@ -12,7 +12,12 @@
  *   - every list names its text and JSON files among the files;
  *   - every change segment that changes.json names exists with its size
  *     and SHA-256 (and its .gz, which decompresses to it), and says the
- *     range changes.json gives it.
+ *     range changes.json gives it;
+ *   - with --chain N, the chain of "previous" hashes, followed back at
+ *     most N links through objects/<sha256>: each earlier manifest is
+ *     there, hashes to the name that points to it, parses, and has a
+ *     version no higher than the one after it.  The walk stops early,
+ *     and well, at a manifest whose "previous" is null: the chain's start.
  *
  * Exit status: 0 all good, 1 usage, 2 the manifest cannot be read,
  * 3 mismatches, 5 expired, 6 signature (as helios pull).
@@ -34,13 +39,15 @@
 #include "sink.h"
 
 static const char verify_usage[] =
-"usage: helios verify [--key PUBKEY] [--max-size BYTES] DIR|URL\n"
+"usage: helios verify [--key PUBKEY] [--max-size BYTES] [--chain N] DIR|URL\n"
 "\n"
 "Checks that every file the manifest of the tree at DIR or URL names is\n"
 "there with its size and SHA-256, that each .gz decompresses to its file,\n"
 "that the object copies match, and that every change segment matches.\n"
 "Files are streamed, never held whole; one the manifest says is larger\n"
 "than --max-size (default 64M; suffix k, M or G) is reported as bad.\n"
+"With --chain N, also follows the manifest's \"previous\" hash back N\n"
+"times through objects/, checking each earlier manifest's hash.\n"
 "\n"
 "Exit status: 0 the tree is whole; 1 usage error; 2 the manifest cannot\n"
 "be read; 3 a file is missing or does not match; 5 the manifest has\n"
@@ -157,6 +164,109 @@ check_file(struct vctx *v, struct hl_buf *id, const struct hl_pull_file *pf,
 	}
 }
 
+/* The "previous" of a manifest: 0 with sha set, 1 for null, -1 bad. */
+static int
+previous_of(char sha[65], int64_t *version, const struct hl_buf *m)
+{
+	json_t *doc, *p, *ver;
+	const char *h;
+	size_t i;
+	int rc = -1;
+
+	if ((doc = json_loadb(m->data ? m->data : "", m->len, 0,
+	    NULL)) == NULL)
+		return -1;
+	p = json_object_get(doc, "previous");
+	ver = json_object_get(doc, "version");
+	if (!json_is_integer(ver))
+		goto out;
+	*version = json_integer_value(ver);
+	if (json_is_null(p)) {
+		rc = 1;
+		goto out;
+	}
+	/* A name from the network: 64 lower-case hex digits, nothing else. */
+	if ((h = json_string_value(p)) == NULL || strlen(h) != 64)
+		goto out;
+	for (i = 0; i < 64; i++)
+		if (!((h[i] >= '0' && h[i] <= '9') ||
+		    (h[i] >= 'a' && h[i] <= 'f')))
+			goto out;
+	memcpy(sha, h, 65);
+	rc = 0;
+out:
+	json_decref(doc);
+	return rc;
+}
+
+/*
+ * Follows "previous" back from the manifest m at most n links.  *walked
+ * counts the manifests seen (m included), *oldest is the version of the
+ * last one, and *start is set when the walk reached a null "previous".
+ */
+static void
+check_chain(struct vctx *v, const struct hl_buf *m, long n, size_t *walked,
+    int64_t *oldest, int *start)
+{
+	struct hl_fetch_res res = HL_FETCH_RES_INIT;
+	struct hl_buf cur = HL_BUF_INIT;
+	struct hl_err e = HL_ERR_INIT;
+	char prev[65], path[80], sha[65], md5[33];
+	int64_t version, pv;
+	long k;
+	int rc;
+
+	*walked = 1;
+	*start = 0;
+	if (hl_buf_put(&cur, m->data ? m->data : "", m->len) != 0) {
+		bad(v, "chain: out of memory");
+		return;
+	}
+	if ((rc = previous_of(prev, &version, &cur)) < 0) {
+		bad(v, "manifest.json: no valid \"previous\" and version");
+		goto out;
+	}
+	*oldest = version;
+	for (k = 0; k < n && rc == 0; k++) {
+		snprintf(path, sizeof(path), "objects/%s", prev);
+		v->checked++;
+		hl_err_clear(&e);
+		rc = hl_fetch_get(&res, v->f, path, NULL, HL_PULL_MAX_MANIFEST,
+		    0, &e);
+		if (rc != 0) {
+			bad(v, "chain: %s, the manifest before version %lld:"
+			    " %s", path, (long long)version,
+			    rc == HL_ENOTFOUND ? "missing" : e.msg);
+			goto out;
+		}
+		hl_digest(sha, md5, res.body.data ? res.body.data : "",
+		    res.body.len);
+		if (strcmp(sha, prev) != 0) {
+			bad(v, "chain: %s: sha256 %s", path, sha);
+			goto out;
+		}
+		hl_buf_free(&cur);
+		cur = res.body;
+		memset(&res.body, 0, sizeof(res.body));
+		if ((rc = previous_of(prev, &pv, &cur)) < 0) {
+			bad(v, "chain: %s: not a manifest", path);
+			goto out;
+		}
+		if (pv > version) {
+			bad(v, "chain: %s: version %lld before version %lld",
+			    path, (long long)pv, (long long)version);
+			goto out;
+		}
+		version = pv;
+		*oldest = version;
+		(*walked)++;
+	}
+	*start = rc == 1;
+out:
+	hl_buf_free(&res.body);
+	hl_buf_free(&cur);
+}
+
 static void
 check_segment(struct vctx *v, const struct hl_pull_seg *g)
 {
@@ -187,6 +297,7 @@ hl_cmd_verify(int argc, char **argv)
 	static const struct option longopts[] = {
 		{ "key", required_argument, NULL, 'k' },
 		{ "max-size", required_argument, NULL, 'm' },
+		{ "chain", required_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -198,9 +309,11 @@ hl_cmd_verify(int argc, char **argv)
 	struct vctx v = { 0 };
 	const struct hl_pull_file *pf;
 	const char *key = NULL;
-	int64_t now = (int64_t)time(NULL);
-	size_t i, nseg = 0;
-	int ch, status = 0, expired = 0;
+	char *end;
+	int64_t now = (int64_t)time(NULL), oldest = 0;
+	size_t i, nseg = 0, walked = 0;
+	long chain = 0;
+	int ch, status = 0, expired = 0, start = 0;
 
 	v.max = HL_PULL_MAX_SIZE;
 	optind = 1;
@@ -214,6 +327,17 @@ hl_cmd_verify(int argc, char **argv)
 				fprintf(stderr, "helios verify: --max-size: a"
 				    " size such as 64M\n");
 				fputs(verify_usage, stderr);
+				return 1;
+			}
+			break;
+		case 'c':
+			errno = 0;
+			chain = strtol(optarg, &end, 10);
+			if (*optarg == '\0' || *end != '\0' || errno != 0 ||
+			    chain < 1 || chain > 1000000) {
+				fprintf(stderr, "helios verify: --chain: want"
+				    " a number from 1 to 1000000, not \"%s\"\n",
+				    optarg);
 				return 1;
 			}
 			break;
@@ -277,16 +401,23 @@ hl_cmd_verify(int argc, char **argv)
 			check_segment(&v, &c.segs[i]);
 		nseg = c.nsegs;
 	}
+	if (chain > 0)
+		check_chain(&v, &res.body, chain, &walked, &oldest, &start);
 	if (v.bad > 0) {
 		fprintf(stderr, "helios verify: %zu of %zu checks failed at"
 		    " version %lld\n", v.bad, v.checked, (long long)m.version);
 		status = 3;
 	} else if (expired)
 		status = 5;
-	else
+	else {
 		printf("version %lld: %zu files, %zu change segments, %zu"
 		    " checks passed\n", (long long)m.version, m.nfiles, nseg,
 		    v.checked);
+		if (chain > 0)
+			printf("chain: %zu manifests, back to version %lld%s\n",
+			    walked, (long long)oldest, start ?
+			    ", the start of the chain" : "");
+	}
 out:
 	hl_buf_free(&b);
 	hl_buf_free(&res.body);

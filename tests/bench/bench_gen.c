@@ -29,6 +29,7 @@
 #include "buf.h"
 #include "err.h"
 #include "snapshot.h"
+#include "snapsrc.h"
 #include "store.h"
 
 #define BIG_LIST	"watch-keyword"
@@ -134,6 +135,7 @@ full_build(struct hl_snap **sp, const struct hl_tree **tree,
     struct hl_store *st, int level)
 {
 	struct hl_snap_opts o = HL_SNAP_OPTS_INIT;
+	struct hl_snap_source src;
 	struct hl_err e = HL_ERR_INIT;
 	double t0, t1;
 
@@ -141,7 +143,8 @@ full_build(struct hl_snap **sp, const struct hl_tree **tree,
 	t0 = now_ms();
 	if (hl_snap_new(sp, &o, &e) != 0)
 		die("snap_new", &e);
-	if (hl_snap_build(tree, *sp, st, &e) != 0)
+	hl_snapsrc_store(&src, st);
+	if (hl_snap_build(tree, *sp, &src, &e) != 0)
 		die("snap_build", &e);
 	t1 = now_ms();
 	return t1 - t0;
@@ -180,6 +183,7 @@ measure(struct row *r, const char *dir, size_t n, int runs)
 	struct hl_snap *s = NULL;
 	const struct hl_tree *t;
 	struct hl_snap_stats a, b;
+	struct hl_snap_source src;
 	struct hl_item in, out;
 	struct hl_actor who = { .name = "bench" };
 	struct hl_err e = HL_ERR_INIT;
@@ -196,6 +200,7 @@ measure(struct row *r, const char *dir, size_t n, int runs)
 	t0 = now_ms();
 	populate(st, n);
 	r->import_s = (now_ms() - t0) / 1e3;
+	hl_snapsrc_store(&src, st);
 
 	/* A slow build is not repeated: one tells enough. */
 	for (i = 0; i < runs && (i == 0 || v[0] < 10000); i++) {
@@ -225,7 +230,7 @@ measure(struct row *r, const char *dir, size_t n, int runs)
 		hl_item_clear(&out);
 		t0 = now_ms();
 		c0 = cpu_ms();
-		if (hl_snap_build(&t, s, st, &e) != 0)
+		if (hl_snap_build(&t, s, &src, &e) != 0)
 			die("snap_build", &e);
 		v[i] = now_ms() - t0;
 		c[i] = cpu_ms() - c0;

@@ -15,8 +15,9 @@
 #       mid-request);
 #       "hang" holds the request without answering for up to 30 seconds.
 #   GET /__fault/stats
-#       "requests=R failed=F puts=P maxflight=M" since the last
-#       /__fault/reset (M: the most requests in flight at once).
+#       "requests=R failed=F puts=P maxflight=M put_bytes=B" since the
+#       last /__fault/reset (M: the most requests in flight at once; B:
+#       the body bytes of the PUTs).
 #   GET /__fault/reset
 #       clears counters and faults.
 #
@@ -35,13 +36,13 @@ UPSTREAM = int(sys.argv[1])
 lock = threading.Lock()
 state = {"skip": 0, "fail": 0, "status": 503, "code": "SlowDown",
          "mode": "error", "requests": 0, "failed": 0, "puts": 0,
-         "inflight": 0, "maxflight": 0}
+         "inflight": 0, "maxflight": 0, "put_bytes": 0}
 etags = {}
 
 
 def reset():
     state.update(skip=0, fail=0, status=503, code="SlowDown", mode="error",
-                 requests=0, failed=0, puts=0, maxflight=0)
+                 requests=0, failed=0, puts=0, maxflight=0, put_bytes=0)
 
 
 class Handler(http.server.BaseHTTPRequestHandler):
@@ -75,9 +76,10 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 self.reply(200, "ok\n")
             else:
                 self.reply(200, "requests=%d failed=%d puts=%d "
-                           "maxflight=%d\n" % (
+                           "maxflight=%d put_bytes=%d\n" % (
                                state["requests"], state["failed"],
-                               state["puts"], state["maxflight"]))
+                               state["puts"], state["maxflight"],
+                               state["put_bytes"]))
 
     def handle_any(self):
         if self.path.startswith("/__fault/"):
@@ -100,6 +102,7 @@ class Handler(http.server.BaseHTTPRequestHandler):
             state["requests"] += 1
             if self.command == "PUT":
                 state["puts"] += 1
+                state["put_bytes"] += len(body)
             fault = None
             if state["skip"] > 0:
                 state["skip"] -= 1

@@ -413,6 +413,41 @@ set_creds(const char *id, const char *secret)
 	unsetenv("HELIOS_S3_CREDENTIALS");
 }
 
+/* Has t a mutable file with the bytes of its file i? */
+static int
+has_twin(const struct ttree *t, size_t i)
+{
+	size_t	 j;
+
+	for (j = 0; j < t->t.n; j++)
+		if (t->f[j].cache == HL_CACHE_SHORT &&
+		    strcmp(t->f[j].sha256, t->f[i].sha256) == 0)
+			return 1;
+	return 0;
+}
+
+/*
+ * The bytes of the files of b that a does not hold as they are, but for
+ * the objects that copy a mutable file of b (when copies is set).
+ */
+static uint64_t
+changed_bytes(const struct ttree *a, const struct ttree *b, int copies)
+{
+	uint64_t	 n = 0;
+	size_t		 i, j;
+
+	for (i = 0; i < b->t.n; i++) {
+		for (j = 0; j < a->t.n; j++)
+			if (strcmp(a->f[j].path, b->f[i].path) == 0 &&
+			    strcmp(a->f[j].sha256, b->f[i].sha256) == 0)
+				break;
+		if (j == a->t.n && !(copies &&
+		    b->f[i].cache == HL_CACHE_IMMUTABLE && has_twin(b, i)))
+			n += b->f[i].len;
+	}
+	return n;
+}
+
 /* ---- tests ---- */
 
 static void
@@ -541,6 +576,13 @@ test_one_changed_list_uploads_its_files_and_manifest(void **unused)
 	assert_int_equal(s1.lists - s0.lists, 0);
 	assert_int_equal(s1.requests - s0.requests, 6);
 	assert_int_equal(s1.uploaded - s0.uploaded, 6);
+	/*
+	 * The bytes of each go up once: the objects are server-side copies
+	 * of the .txt and .gz just written.
+	 */
+	assert_int_equal(s1.copies - s0.copies, 2);
+	assert_int_equal(s1.bytes_up - s0.bytes_up, changed_bytes(&a, &b, 1));
+	assert_true(changed_bytes(&a, &b, 1) < changed_bytes(&a, &b, 0));
 	fprintf(stderr, "# one changed list: %d files, %llu requests, "
 	    "%llu bytes up (first publish: %llu requests, %llu bytes)\n",
 	    (int)b.t.n, (unsigned long long)(s1.requests - s0.requests),

@@ -23,6 +23,7 @@
 #include "blob.h"
 #include "manifest.h"
 #include "snapshot.h"
+#include "snapsrc.h"
 #include "store.h"
 
 /* A temporary directory with the store in it. */
@@ -65,6 +66,31 @@ teardown(void **state)
 	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
 	free(f);
 	return 0;
+}
+
+/*
+ * The files that carry the build's clock: manifest.json, its .gz and .sig,
+ * and its object copy (objects/<its sha256>, which holds a manifest).
+ */
+static int
+clocked(const char *path, const void *data, size_t len)
+{
+	return strncmp(path, "manifest.json", 13) == 0 ||
+	    (strncmp(path, "objects/", 8) == 0 && len > 0 &&
+	    *(const char *)data == '{' &&
+	    memmem(data, len, "\"generated_at\":", 15) != NULL &&
+	    memmem(data, len, "\"previous\":", 11) != NULL);
+}
+
+/* A build with the store as the source, as the publisher does it. */
+static int
+build(const struct hl_tree **tree, struct hl_snap *s, struct hl_store *st,
+    struct hl_err *err)
+{
+	struct hl_snap_source src;
+
+	hl_snapsrc_store(&src, st);
+	return hl_snap_build(tree, s, &src, err);
 }
 
 /* Adds n patterns "<prefix>-<i>\.example" to list in one import. */
@@ -230,16 +256,17 @@ test_same_database_gives_same_bytes(void **state)
 	o.now = 0;
 	assert_int_equal(hl_snap_new(&a, &o, &err), 0);
 	assert_int_equal(hl_snap_new(&b, &o, &err), 0);
-	assert_int_equal(hl_snap_build(&ta, a, f->st, &err), 0);
+	assert_int_equal(build(&ta, a, f->st, &err), 0);
 	/* The second build is a second later, to show the clock matters. */
 	sleep(1);
-	assert_int_equal(hl_snap_build(&tb, b, st2, &err), 0);
+	assert_int_equal(build(&tb, b, st2, &err), 0);
 	assert_int_equal(ta->n, tb->n);
 	assert_int_equal(ta->version, tb->version);
 	for (i = 0; i < ta->n; i++) {
-		assert_string_equal(ta->files[i].path, tb->files[i].path);
-		if (strncmp(ta->files[i].path, "manifest.json", 13) == 0)
+		if (clocked(ta->files[i].path, ta->files[i].data,
+		    ta->files[i].len))
 			continue;
+		assert_string_equal(ta->files[i].path, tb->files[i].path);
 		if (ta->files[i].len != tb->files[i].len ||
 		    memcmp(ta->files[i].data, tb->files[i].data,
 		    ta->files[i].len) != 0)
@@ -259,9 +286,9 @@ test_same_database_gives_same_bytes(void **state)
 	o.now = 1800000000;
 	assert_int_equal(hl_snap_new(&a, &o, &err), 0);
 	assert_int_equal(hl_snap_new(&b, &o, &err), 0);
-	assert_int_equal(hl_snap_build(&ta, a, f->st, &err), 0);
+	assert_int_equal(build(&ta, a, f->st, &err), 0);
 	ca = copy_tree(ta);
-	assert_int_equal(hl_snap_build(&tb, b, st2, &err), 0);
+	assert_int_equal(build(&tb, b, st2, &err), 0);
 	for (i = 0; i < tb->n; i++) {
 		assert_non_null(ca[i].path);
 		assert_string_equal(ca[i].path, tb->files[i].path);
@@ -293,7 +320,7 @@ test_gzip_files_decompress_to_their_identity_bytes(void **state)
 	add_many(f->st, "blacklist-keyword", "kw", 2000);
 	add_one(f->st, "watch-ns", "ns1.example.");
 	assert_int_equal(hl_snap_new(&s, &o, &err), 0);
-	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	assert_int_equal(build(&t, s, f->st, &err), 0);
 	for (i = 0; i < t->n; i++) {
 		g = &t->files[i];
 		if (!ends_with(g->path, ".gz"))
@@ -320,7 +347,8 @@ test_gzip_files_decompress_to_their_identity_bytes(void **state)
 	/* Every mutable file and its object have a .gz. */
 	for (i = 0; i < t->n; i++) {
 		if (ends_with(t->files[i].path, ".gz") ||
-		    strncmp(t->files[i].path, "manifest.json", 13) == 0)
+		    clocked(t->files[i].path, t->files[i].data,
+		    t->files[i].len))
 			continue;
 		snprintf(path, sizeof(path), "%s.gz", t->files[i].path);
 		if (find(t, path) == NULL)
@@ -395,7 +423,7 @@ test_manifest_names_every_file_with_its_hashes(void **state)
 	o.now = 1800000000;
 	o.manifest_ttl = 3600;
 	assert_int_equal(hl_snap_new(&s, &o, &err), 0);
-	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	assert_int_equal(build(&t, s, f->st, &err), 0);
 	m = parse(find(t, "manifest.json"));
 	assert_int_equal(json_unpack(m, "{s:I, s:I, s:I, s:o, s:o}",
 	    "version", &version, "generated_at", &gen, "expires_at", &exp,
@@ -467,7 +495,7 @@ test_manifest_names_every_file_with_its_hashes(void **state)
 
 	/* The next manifest names this one as its previous. */
 	add_one(f->st, "watch-keyword", "next\\.example");
-	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	assert_int_equal(build(&t, s, f->st, &err), 0);
 	m = parse(find(t, "manifest.json"));
 	assert_string_equal(json_string_value(json_object_get(m, "previous")),
 	    sha1);
@@ -488,11 +516,12 @@ test_tree_is_in_publication_order(void **state)
 	struct hl_err err = HL_ERR_INIT;
 	const struct hl_tree *t;
 	const struct hl_file *x;
+	char obj[80];
 	size_t i, j;
 
 	add_many(f->st, "blacklist-number", "n", 20);
 	assert_int_equal(hl_snap_new(&s, &o, &err), 0);
-	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	assert_int_equal(build(&t, s, f->st, &err), 0);
 	assert_true(t->n > 4);
 	for (i = 0; i < t->n; i++) {
 		x = &t->files[i];
@@ -511,6 +540,18 @@ test_tree_is_in_publication_order(void **state)
 	assert_string_equal(t->files[t->n - 1].path, "manifest.json");
 	assert_int_equal(t->files[t->n - 1].cache, HL_CACHE_REVALIDATE);
 	assert_int_equal(t->files[0].cache, HL_CACHE_IMMUTABLE);
+	/*
+	 * The manifest's own object copy (what the chain of "previous"
+	 * hashes points to) is the last immutable file, before any mutable.
+	 */
+	x = &t->files[t->n - 1];
+	snprintf(obj, sizeof(obj), "objects/%s", x->sha256);
+	for (i = 0; i < t->n && t->files[i].cache == HL_CACHE_IMMUTABLE; i++)
+		;
+	assert_true(i > 0 && i < t->n);
+	assert_string_equal(t->files[i - 1].path, obj);
+	assert_int_equal(t->files[i - 1].len, x->len);
+	assert_memory_equal(t->files[i - 1].data, x->data, x->len);
 	hl_snap_free(s);
 }
 
@@ -535,7 +576,7 @@ test_only_changed_lists_are_rendered(void **state)
 	add_many(f->st, "blacklist-keyword", "big", 5000);
 	add_many(f->st, "watch-number", "wn", 10);
 	assert_int_equal(hl_snap_new(&s, &o, &err), 0);
-	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	assert_int_equal(build(&t, s, f->st, &err), 0);
 	m = parse(find(t, "manifest.json"));
 	nlists = json_array_size(json_object_get(m, "lists"));
 	json_decref(m);
@@ -545,17 +586,18 @@ test_only_changed_lists_are_rendered(void **state)
 	c = copy_tree(t);
 
 	/* Nothing changed: nothing is rendered, the files are the same. */
-	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	assert_int_equal(build(&t, s, f->st, &err), 0);
 	hl_snap_stats(&b, s);
 	assert_int_equal(b.builds, 2);
 	assert_int_equal(b.lists_rendered, a.lists_rendered);
 	assert_int_equal(b.segments_rendered, a.segments_rendered);
 	assert_int_equal(b.bytes_compressed, a.bytes_compressed);
 	for (i = 0; i < t->n; i++) {
+		if (clocked(c[i].path, c[i].data, c[i].len))
+			continue;
 		assert_string_equal(c[i].path, t->files[i].path);
-		if (strncmp(c[i].path, "manifest.json", 13) != 0 &&
-		    (c[i].len != t->files[i].len || memcmp(c[i].data,
-		    t->files[i].data, c[i].len) != 0))
+		if (c[i].len != t->files[i].len || memcmp(c[i].data,
+		    t->files[i].data, c[i].len) != 0)
 			fail_msg("%s changed with no change", c[i].path);
 	}
 	copy_free(c);
@@ -563,7 +605,7 @@ test_only_changed_lists_are_rendered(void **state)
 	/* One small list changes: it alone is brought up to date. */
 	add_one(f->st, "watch-number", "12345");
 	a = b;
-	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	assert_int_equal(build(&t, s, f->st, &err), 0);
 	hl_snap_stats(&b, s);
 	assert_int_equal(b.lists_rendered - a.lists_rendered +
 	    b.lists_appended - a.lists_appended, 1);
@@ -576,7 +618,7 @@ test_only_changed_lists_are_rendered(void **state)
 	/* The big list changes: it alone is brought up to date. */
 	add_one(f->st, "blacklist-keyword", "late\\.example");
 	a = b;
-	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	assert_int_equal(build(&t, s, f->st, &err), 0);
 	hl_snap_stats(&b, s);
 	assert_int_equal(b.lists_rendered - a.lists_rendered +
 	    b.lists_appended - a.lists_appended, 1);
@@ -662,7 +704,7 @@ test_change_segments_partition_the_window(void **state)
 	v = add_many(f->st, "blacklist-keyword", "seg", 300);
 	assert_int_equal(v, 300);
 	assert_int_equal(hl_snap_new(&s, &o, &err), 0);
-	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	assert_int_equal(build(&t, s, f->st, &err), 0);
 	check_window(t, 300, &oldest);
 	assert_int_equal(oldest, 0);
 	c = parse(find(t, "changes.json"));
@@ -687,7 +729,7 @@ test_change_segments_partition_the_window(void **state)
 
 	/* One more version: one new segment, no other made again. */
 	add_one(f->st, "watch-keyword", "v301\\.example");
-	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	assert_int_equal(build(&t, s, f->st, &err), 0);
 	check_window(t, 301, &oldest);
 	hl_snap_stats(&b, s);
 	assert_int_equal(b.segments_rendered - a.segments_rendered, 1);
@@ -698,7 +740,7 @@ test_change_segments_partition_the_window(void **state)
 	add_one(f->st, "watch-keyword", "v303\\.example");
 	add_one(f->st, "watch-keyword", "v304\\.example");
 	a = b;
-	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	assert_int_equal(build(&t, s, f->st, &err), 0);
 	check_window(t, 304, &oldest);
 	hl_snap_stats(&b, s);
 	assert_int_equal(b.segments_rendered - a.segments_rendered, 1);
@@ -708,7 +750,7 @@ test_change_segments_partition_the_window(void **state)
 	/* Beyond the window: the oldest segments slide out. */
 	v = add_many(f->st, "watch-number", "w", HL_SNAP_WINDOW + 500);
 	a = b;
-	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	assert_int_equal(build(&t, s, f->st, &err), 0);
 	check_window(t, v, &oldest);
 	assert_true(oldest > 0);
 	assert_null(find(t, "changes/1-256.json"));
@@ -757,7 +799,7 @@ test_signed_manifest_verifies(void **state)
 	add_one(f->st, "watch-keyword", "signed\\.example");
 	o.signing_key = key;
 	assert_int_equal(hl_snap_new(&s, &o, &err), 0);
-	assert_int_equal(hl_snap_build(&t, s, f->st, &err), 0);
+	assert_int_equal(build(&t, s, f->st, &err), 0);
 	m = find(t, "manifest.json");
 	sig = find(t, "manifest.json.sig");
 	assert_non_null(m);
@@ -804,9 +846,9 @@ same_files(const struct hl_tree *a, const struct copy *b, size_t nb)
 
 	assert_int_equal(a->n, nb);
 	for (i = 0; i < nb; i++) {
-		assert_string_equal(a->files[i].path, b[i].path);
-		if (strncmp(b[i].path, "manifest.json", 13) == 0)
+		if (clocked(b[i].path, b[i].data, b[i].len))
 			continue;
+		assert_string_equal(a->files[i].path, b[i].path);
 		if (a->files[i].len != b[i].len ||
 		    memcmp(a->files[i].data, b[i].data, b[i].len) != 0)
 			fail_msg("%s differs from a full render", b[i].path);
@@ -838,7 +880,7 @@ test_appends_give_the_bytes_of_a_full_render(void **state)
 	/* Big enough for several gzip chunks (HL_BLOB_CHUNK) per file. */
 	add_many(f->st, "blacklist-keyword", "base", 20000);
 	assert_int_equal(hl_snap_new(&warm, &o, &err), 0);
-	assert_int_equal(hl_snap_build(&t, warm, f->st, &err), 0);
+	assert_int_equal(build(&t, warm, f->st, &err), 0);
 	for (round = 0; round < 4; round++) {
 		snprintf(val, sizeof(val), "append-%d\\.example", round);
 		add_one(f->st, "blacklist-keyword", round == 2 ?
@@ -856,7 +898,7 @@ test_appends_give_the_bytes_of_a_full_render(void **state)
 		if (round == 3)
 			hl_item_clear(&gone);
 		hl_snap_stats(&a, warm);
-		assert_int_equal(hl_snap_build(&t, warm, f->st, &err), 0);
+		assert_int_equal(build(&t, warm, f->st, &err), 0);
 		hl_snap_stats(&b, warm);
 		if (round < 3)
 			assert_true(b.lists_appended > a.lists_appended);
@@ -864,12 +906,155 @@ test_appends_give_the_bytes_of_a_full_render(void **state)
 			assert_true(b.lists_rendered > a.lists_rendered);
 		c = copy_tree(t);
 		assert_int_equal(hl_snap_new(&cold, &o, &err), 0);
-		assert_int_equal(hl_snap_build(&u, cold, f->st, &err), 0);
+		assert_int_equal(build(&u, cold, f->st, &err), 0);
 		same_files(u, c, t->n);
 		hl_snap_free(cold);
 		copy_free(c);
 	}
 	hl_snap_free(warm);
+}
+
+/*
+ * A source that counts begin/end and fails the Nth items call: the store
+ * beneath, seen only through the callbacks, as the generator sees it.
+ */
+struct failing {
+	struct hl_snap_source	 store;
+	int			 begins;
+	int			 ends;
+	int			 items_left;	/* calls before the failure */
+};
+
+static int
+f_begin(void *payload, struct hl_err *err)
+{
+	struct failing *x = payload;
+
+	x->begins++;
+	return x->store.begin(x->store.payload, err);
+}
+
+static void
+f_end(void *payload)
+{
+	struct failing *x = payload;
+
+	x->ends++;
+	x->store.end(x->store.payload);
+}
+
+static int64_t
+f_version(void *payload)
+{
+	struct failing *x = payload;
+
+	return x->store.version(x->store.payload);
+}
+
+static int
+f_lists(struct hl_list **out, size_t *n, void *payload, struct hl_err *err)
+{
+	struct failing *x = payload;
+
+	return x->store.lists(out, n, x->store.payload, err);
+}
+
+static int
+f_items(struct hl_item **out, size_t *n, void *payload, const char *list,
+    struct hl_err *err)
+{
+	struct failing *x = payload;
+
+	if (x->items_left-- == 0) {
+		*out = NULL;
+		*n = 0;
+		return hl_err_set(err, HL_EIO, "items of %s: disk on fire",
+		    list);
+	}
+	return x->store.items(out, n, x->store.payload, list, err);
+}
+
+static int
+f_events(struct hl_event **out, size_t *n, void *payload, int64_t since,
+    size_t limit, struct hl_err *err)
+{
+	struct failing *x = payload;
+
+	return x->store.events(out, n, x->store.payload, since, limit, err);
+}
+
+static int
+f_notifs(struct hl_notif **out, size_t *n, void *payload,
+    struct hl_err *err)
+{
+	struct failing *x = payload;
+
+	return x->store.notifs(out, n, x->store.payload, err);
+}
+
+static int64_t
+f_notifs_version(void *payload)
+{
+	struct failing *x = payload;
+
+	return x->store.notifs_version(x->store.payload);
+}
+
+/*
+ * The generator reads only through its source, in one begin/end pair even
+ * when a read fails, passes the source's error up, and builds the same
+ * bytes once the source answers again.
+ */
+static void
+test_source_errors_pass_up_and_the_read_ends(void **state)
+{
+	struct fx *f = *state;
+	struct hl_snap_opts o = HL_SNAP_OPTS_INIT;
+	struct hl_snap *s, *ref;
+	struct hl_snap_source src = { 0 };
+	struct failing x;
+	struct hl_err err = HL_ERR_INIT;
+	const struct hl_tree *t, *u;
+	size_t i;
+
+	add_many(f->st, "blacklist-keyword", "kw", 20);
+	add_one(f->st, "watch-keyword", "w\\.example");
+	memset(&x, 0, sizeof(x));
+	hl_snapsrc_store(&x.store, f->st);
+	x.items_left = 3;
+	src.payload = &x;
+	src.begin = f_begin;
+	src.end = f_end;
+	src.version = f_version;
+	src.lists = f_lists;
+	src.items = f_items;
+	src.events = f_events;
+	src.notifs = f_notifs;
+	src.notifs_version = f_notifs_version;
+	o.now = 1700000000;
+	assert_int_equal(hl_snap_new(&s, &o, &err), 0);
+	assert_int_equal(hl_snap_build(&t, s, &src, &err), HL_EIO);
+	assert_null(t);
+	assert_non_null(strstr(err.msg, "disk on fire"));
+	assert_int_equal(x.begins, 1);
+	assert_int_equal(x.ends, 1);
+	/* The store's read transaction ended: a write goes through. */
+	add_one(f->st, "watch-keyword", "after\\.example");
+	hl_err_clear(&err);
+	assert_int_equal(hl_snap_build(&t, s, &src, &err), 0);
+	assert_int_equal(x.begins, 2);
+	assert_int_equal(x.ends, 2);
+	assert_int_equal(hl_snap_new(&ref, &o, &err), 0);
+	assert_int_equal(build(&u, ref, f->st, &err), 0);
+	assert_int_equal(t->n, u->n);
+	for (i = 0; i < t->n; i++) {
+		assert_string_equal(t->files[i].path, u->files[i].path);
+		assert_int_equal(t->files[i].len, u->files[i].len);
+		assert_memory_equal(t->files[i].data, u->files[i].data,
+		    t->files[i].len);
+	}
+	hl_snap_free(ref);
+	hl_snap_free(s);
 }
 
 int
@@ -895,6 +1080,9 @@ main(void)
 		    test_signed_manifest_verifies, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_appends_give_the_bytes_of_a_full_render, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_source_errors_pass_up_and_the_read_ends, setup,
 		    teardown),
 	};
 
