@@ -10,7 +10,8 @@
 #   make fuzz       a long libFuzzer run of the request parser
 #   make mutate     mutation testing: breaks each behaviour listed in
 #                   tests/mutate/mutations.txt in a copy of the tree and
-#                   reports whether the tests catch it (about 50 minutes)
+#                   reports whether the tests catch it (15 to 60 minutes
+#                   on two cores, by load)
 
 PKGS    = sqlite3 libmicrohttpd libcurl libgit2 zlib jansson libcrypto \
           yaml-0.1 libpcre2-8
