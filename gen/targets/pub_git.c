@@ -42,7 +42,9 @@
 
 #include "buf.h"
 #include "log.h"
+#include "item.h"
 #include "pub_git.h"
+#include "sdfiles.h"
 #include "target.h"
 
 #define MAX_CRED_FILE	8192
@@ -194,9 +196,15 @@ hl_pub_git__parse_url(struct hl_pub_git__url *u, const char *url,
 				u->force = 1;
 			else if (n == 7 && strncmp(p, "force=0", 7) == 0)
 				u->force = 0;
+			else if (n == 20 &&
+			    strncmp(p, "layout=smokedetector", 20) == 0)
+				u->sd = 1;
+			else if (n == 12 && strncmp(p, "layout=pages", 12) == 0)
+				u->sd = 0;
 			else if (n != 0)
 				return hl_err_set(err, HL_EINVAL, "git target: "
-				    "unknown option %.*s (tag=1, force=1)",
+				    "unknown option %.*s (tag=1, force=1, "
+				    "layout=smokedetector)",
 				    (int)(n > 64 ? 64 : n), p);
 		}
 		end = query;
@@ -756,6 +764,58 @@ out:
 	return rc;
 }
 
+/*
+ * layout=smokedetector: the tree of commit base with SmokeDetector's list
+ * files replaced by t's text files (lists/<id>.txt or .yml), at the top.
+ * Only the files the branch has are written: it decides which lists its
+ * code reads.
+ */
+static int
+build_sd_tree(git_oid *out, struct hl_pub_git *g, const struct hl_tree *t,
+    const git_commit *base, struct hl_err *err)
+{
+	git_treebuilder *tb = NULL;
+	git_tree *bt = NULL;
+	git_oid id;
+	const char *name, *id_s;
+	char path[128];
+	unsigned k;
+	size_t i;
+	int rc, fmt;
+
+	if ((rc = git_commit_tree(&bt, base)) < 0 ||
+	    (rc = git_treebuilder_new(&tb, g->repo, bt)) < 0) {
+		rc = hl_pub_git__error(err, rc, NULL, "git tree");
+		goto out;
+	}
+	for (k = 0; (id_s = hl_sdfile_id(k)) != NULL; k++) {
+		name = hl_sdfile_name(id_s, &fmt);
+		if (git_tree_entry_byname(bt, name) == NULL)
+			continue;
+		(void)snprintf(path, sizeof(path), "lists/%s.%s", id_s,
+		    hl_fmt_is_yaml(fmt) ? "yml" : "txt");
+		for (i = 0; i < t->n; i++)
+			if (t->files[i].path != NULL &&
+			    strcmp(t->files[i].path, path) == 0)
+				break;
+		if (i == t->n)
+			continue;
+		if ((rc = git_blob_create_from_buffer(&id, g->repo,
+		    t->files[i].data, t->files[i].len)) < 0 ||
+		    (rc = git_treebuilder_insert(NULL, tb, name, &id,
+		    GIT_FILEMODE_BLOB)) < 0) {
+			rc = hl_pub_git__error(err, rc, NULL, name);
+			goto out;
+		}
+	}
+	if ((rc = git_treebuilder_write(out, tb)) < 0)
+		rc = hl_pub_git__error(err, rc, NULL, "git tree");
+out:
+	git_treebuilder_free(tb);
+	git_tree_free(bt);
+	return rc;
+}
+
 /* Writes the tree of t and gives its id; remembers the blob ids. */
 static int
 build_tree(git_oid *out, struct hl_pub_git *g, const struct hl_tree *t,
@@ -922,7 +982,7 @@ push(struct hl_pub_git *g, git_remote *remote, git_push_options *po,
 	int rc;
 
 	(void)snprintf(branch, sizeof(branch), "%srefs/heads/%s:refs/heads/%s",
-	    g->u.force ? "+" : "", g->u.branch, g->u.branch);
+	    g->u.force && !g->u.sd ? "+" : "", g->u.branch, g->u.branch);
 	list[0] = branch;
 	for (i = 0; i < g->ntags; i++)
 		list[i + 1] = g->tags[i];
@@ -1083,8 +1143,8 @@ hl_pub_git_publish(struct hl_pub_git *g, const struct hl_tree *t,
 		rhave = 0;
 	}
 
-	/* 2. Is it ours? */
-	if (!offline && !g->u.force) {
+	/* 2. Is it ours?  (SmokeDetector's branch is everyone's.) */
+	if (!offline && !g->u.force && !g->u.sd) {
 		if (rhave && !(phave && git_oid_equal(&rtip, &ptip)) &&
 		    !(lhave && contains(g->repo, &ltip, &rtip)) &&
 		    !(!phave && ours(g->repo, &rtip))) {
@@ -1111,12 +1171,19 @@ hl_pub_git_publish(struct hl_pub_git *g, const struct hl_tree *t,
 		git_oid_cpy(&base, &ltip);
 		bhave = 1;
 	}
-	if ((rc = build_tree(&tree_id, g, t, err)) < 0)
-		goto out;
 	if (bhave && (rc = git_commit_lookup(&bc, g->repo, &base)) < 0) {
 		rc = hl_pub_git__error(err, rc, NULL, "git commit");
 		goto out;
 	}
+	if (g->u.sd && bc == NULL) {
+		rc = hl_err_set(err, HL_ENOTFOUND, "git: no branch %s in %s to"
+		    " publish SmokeDetector's files into", g->u.branch,
+		    g->u.remote);
+		goto out;
+	}
+	if ((rc = g->u.sd ? build_sd_tree(&tree_id, g, t, bc, err) :
+	    build_tree(&tree_id, g, t, err)) < 0)
+		goto out;
 	if (bc != NULL && git_oid_equal(git_commit_tree_id(bc), &tree_id))
 		git_oid_cpy(&commit, &base);
 	else {

@@ -13,7 +13,23 @@
  * URL handed to libgit2.  Options: tag=1 adds a lightweight tag v<version>
  * per publish; force=1 lets the target publish over commits it did not
  * write (it still commits on top of them, and pushes with "+", so a race
- * with another writer is won rather than reported).  Credentials in the URL
+ * with another writer is won rather than reported).
+ *
+ * layout=smokedetector publishes into SmokeDetector's own repository
+ * instead of a pages branch, for the weeks when instances still `git pull`
+ * their lists: each commit is the branch's tip with only the eleven list
+ * files replaced, at the top of the tree under SmokeDetector's names
+ * (bad_keywords.txt, ..., watched_asns.yml; sdfiles.h) where the tip
+ * has them, and the rest of the repository (its code) as the tip has it.  Other people commit to
+ * that branch too, so the branch is not Helios's alone: a publish builds on
+ * whatever the tip is and pushes without "+"; a push that loses a race is
+ * retried on the new tip.  A version that leaves the list files as they
+ * are makes no commit, so right after an import from the same revision
+ * the first publish changes nothing.  The branch must exist.
+ *
+ *   git+https://github.com/Charcoal-SE/SmokeDetector.git?layout=smokedetector#master
+ *
+ * Credentials in the URL
  * (user:password@) are refused: they would end up in logs.
  *
  * Credentials come from the environment, read once when the target opens:
@@ -126,6 +142,7 @@ struct hl_pub_git__url {
 	char	branch[HL_GIT_MAX_BRANCH];
 	int	tag;
 	int	force;
+	int	sd;		/* layout=smokedetector */
 	int	local;		/* file:// */
 };
 

@@ -27,30 +27,9 @@
 #include "item.h"
 #include "manifest.h"
 #include "pull.h"
+#include "sdfiles.h"
 #include "sink.h"
 #include "textfmt.h"
-
-/*
- * The lists this client writes, and the only names it writes them under:
- * SmokeDetector's files (the table of DESIGN.md and schema/0001-init.sql).
- */
-static const struct {
-	const char	*id;
-	const char	*file;
-	int		 fmt;
-} known[] = {
-	{ "blacklist-keyword", "bad_keywords.txt", HL_FMT_PLAIN },
-	{ "blacklist-website", "blacklisted_websites.txt", HL_FMT_PLAIN },
-	{ "blacklist-username", "blacklisted_usernames.txt", HL_FMT_PLAIN },
-	{ "blacklist-number", "blacklisted_numbers.txt", HL_FMT_PLAIN },
-	{ "watch-keyword", "watched_keywords.txt", HL_FMT_TSV },
-	{ "watch-number", "watched_numbers.txt", HL_FMT_TSV },
-	{ "blacklist-cidr", "blacklisted_cidrs.yml", HL_FMT_YAML_CIDR },
-	{ "watch-cidr", "watched_cidrs.yml", HL_FMT_YAML_CIDR },
-	{ "blacklist-ns", "blacklisted_nses.yml", HL_FMT_YAML_NS },
-	{ "watch-ns", "watched_nses.yml", HL_FMT_YAML_NS },
-	{ "watch-asn", "watched_asns.yml", HL_FMT_YAML_ASN },
-};
 
 /* A file of DIR that the poll compares, and may replace. */
 struct local {
@@ -348,18 +327,14 @@ hl_pull_manifest_clear(struct hl_pull_manifest *m)
 	memset(m, 0, sizeof(*m));
 }
 
+/*
+ * The lists this client writes, and the only names it writes them under:
+ * SmokeDetector's files (sdfiles.h).
+ */
 const char *
 hl_pull_known_file(const char *id, int *fmt)
 {
-	size_t i;
-
-	for (i = 0; id != NULL && i < sizeof(known) / sizeof(known[0]); i++)
-		if (strcmp(known[i].id, id) == 0) {
-			if (fmt != NULL)
-				*fmt = known[i].fmt;
-			return known[i].file;
-		}
-	return NULL;
+	return hl_sdfile_name(id, fmt);
 }
 
 /*

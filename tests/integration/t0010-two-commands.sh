@@ -31,11 +31,11 @@ done
 # The default target builds the binary and nothing the build packages
 # lack (no cmocka, no test tools).
 t_ok "plain make links no unit test against cmocka" \
-    sh -c "! make -n -B B=$D/b | grep -q cmocka"
+    sh -c "! make --no-print-directory -n -B B=$D/b | grep -q cmocka"
 t_ok "plain make installs nothing" \
-    sh -c "! make -n -B B=$D/b | grep -qE 'deps.sh|apt-get|npm '"
+    sh -c "! make --no-print-directory -n -B B=$D/b | grep -qE 'deps.sh|apt-get|npm '"
 t_ok "make test installs the test packages and npm modules first" \
-    sh -c "make -n test | head -1 | grep -q 'deps.sh test'"
+    sh -c "make --no-print-directory -n test 2>/dev/null | head -1 | grep -q 'deps.sh test'"
 t_ok "deps.sh test installs the npm modules of package-lock.json" \
     grep -q 'npm ci' tests/tools/deps.sh
 

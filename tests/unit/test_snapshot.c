@@ -1000,6 +1000,22 @@ f_notifs_version(void *payload)
 	return x->store.notifs_version(x->store.payload);
 }
 
+static int
+f_proposals(json_t **out, void *payload, size_t limit, struct hl_err *err)
+{
+	struct failing *x = payload;
+
+	return x->store.proposals(out, x->store.payload, limit, err);
+}
+
+static int64_t
+f_proposals_version(void *payload)
+{
+	struct failing *x = payload;
+
+	return x->store.proposals_version(x->store.payload);
+}
+
 /*
  * The generator reads only through its source, in one begin/end pair even
  * when a read fails, passes the source's error up, and builds the same
@@ -1031,6 +1047,8 @@ test_source_errors_pass_up_and_the_read_ends(void **state)
 	src.events = f_events;
 	src.notifs = f_notifs;
 	src.notifs_version = f_notifs_version;
+	src.proposals = f_proposals;
+	src.proposals_version = f_proposals_version;
 	o.now = 1700000000;
 	assert_int_equal(hl_snap_new(&s, &o, &err), 0);
 	assert_int_equal(hl_snap_build(&t, s, &src, &err), HL_EIO);
