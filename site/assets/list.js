@@ -44,12 +44,37 @@
     ['requester', 'Requested by'], ['approver', 'Approved by'],
     ['approved_by', 'Approved by'], ['approved_at', 'Approved'],
     ['reason', 'Why'], ['why', 'Why'], ['comment', 'Comment'],
+    ['commit', 'Git commit'], ['committed_by', 'Committed by'],
+    ['committed_at', 'Committed'],
     ['evidence', 'Evidence'], ['proposal', 'Proposal'],
     ['modified_by', 'Last changed by'], ['modified_at', 'Last changed'],
     ['disable', 'Disabled'], ['disabled', 'Disabled'], ['pass', 'Pass'],
     ['token_id', 'Token']
   ];
-  var SKIP = { text_pattern: 1, pattern: 1, ip: 1, ns: 1, asn: 1, type: 1 };
+  var SKIP = { text_pattern: 1, pattern: 1, ip: 1, ns: 1, asn: 1, type: 1,
+    review: 1, origin: 1 };
+
+  /*
+   * The provenance records an item may carry, flattened into fields: the
+   * review that published it ("review": requester, approver, reason,
+   * evidence, proposal) and the git commit it came from ("origin").
+   */
+  function provenance(it) {
+    var out = {}, k, r = it.review, o = it.origin;
+    for (k in it) if (Object.prototype.hasOwnProperty.call(it, k)) out[k] = it[k];
+    if (r && typeof r === 'object') {
+      ['requester', 'approver', 'reason', 'evidence', 'proposal', 'comment']
+        .forEach(function (f) { if (r[f] !== undefined) out[f] = r[f]; });
+    }
+    if (o && typeof o === 'object') {
+      if (o.commit) out.commit = String(o.commit).slice(0, 12);
+      if (o.subject) out.why = o.subject;
+      if (o.author) out.committed_by = o.author;
+      if (o.time) out.committed_at = o.time;
+      if (o.requester && out.requester === undefined) out.requester = o.requester;
+    }
+    return out;
+  }
 
   function isUrl(s) { return typeof s === 'string' && /^https?:\/\/\S+$/i.test(s); }
 
@@ -98,7 +123,7 @@
   }
 
   function showDetail(idx) {
-    var rec = items[idx], it = rec.it, seen = {}, k;
+    var rec = items[idx], it = provenance(rec.it), seen = {}, k;
     detailDl.textContent = '';
     function add(label, key, v) {
       var dt = el('dt', null, label), dd = el('dd');

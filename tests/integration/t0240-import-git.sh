@@ -93,6 +93,13 @@ t_is "a value that moved from .txt to .yml keeps its first commit" \
     "$(origin "$D/a.db" watch-cidr 10.0.0.1 |
     $PY -c 'import json,sys; print(json.load(sys.stdin)["subject"])')" \
     "first lists"
+"$HELIOS" publish --db "$D/a.db" --target "dir:$D/pub" >/dev/null 2>&1
+t_ok "the origin is published in the list's JSON" $PY -c "
+import json, sys
+items = json.load(open('$D/pub/lists/blacklist-keyword.json'))['items']
+o = [i for i in items if i['text_pattern'] == 'casino'][0]['origin']
+assert o['subject'] == 'Auto blacklist of casino by Bob', o
+assert o['requester'] == 'Bob' and len(o['commit']) == 40, o"
 t_is "tsv items keep their own time and user" \
     "$(sqlite3 "$D/a.db" "SELECT created_by || ' ' || created_at FROM
     items WHERE value = 'loans?\\.example'")" "carol 1500000100"
