@@ -12,6 +12,8 @@
 #                   tests/mutate/mutations.txt in a copy of the tree and
 #                   reports whether the tests catch it (15 to 60 minutes
 #                   on two cores, by load)
+#   make chaos      chaos tests: kill -9 at random moments, a full disk,
+#                   torn reads (CHAOS_TRIALS=1000 for the long form)
 
 PKGS    = sqlite3 libmicrohttpd libcurl libgit2 zlib jansson libcrypto \
           yaml-0.1 libpcre2-8
@@ -101,6 +103,9 @@ bench: test-deps
 fuzz:
 	sh tests/fuzz/run.sh long
 
+chaos: all
+	HELIOS_BIN=$(abspath $(B))/helios sh tests/chaos/run.sh
+
 mutate: test-deps
 	sh tests/mutate/run.sh
 
@@ -112,4 +117,4 @@ install: all
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all deps test-deps units run test print-inc check bench fuzz mutate install clean
+.PHONY: all deps test-deps units run test print-inc check bench fuzz mutate chaos install clean
