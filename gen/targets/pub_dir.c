@@ -52,6 +52,7 @@ struct dir {
 	int64_t		 pruned_at;
 	int64_t		 retention;
 	unsigned	 tmpn;
+	int64_t		 stamp;		/* mtime of the manifest files */
 };
 
 /*
@@ -114,6 +115,14 @@ dir_open(void **state, const char *url, struct hl_err *err)
 	}
 	d->pruned_at = (int64_t)time(NULL);
 	d->retention = HL_DIR_RETENTION;
+	{
+		char mpath[PATH_MAX];
+		struct stat sb;
+
+		if (snprintf(mpath, sizeof(mpath), "%s/manifest.json",
+		    d->root) < (int)sizeof(mpath) && stat(mpath, &sb) == 0)
+			d->stamp = (int64_t)sb.st_mtime;
+	}
 	if ((env = getenv("HELIOS_RETENTION")) != NULL) {
 		d->retention = strtoll(env, &end, 10);
 		if (*env == '\0' || *end != '\0' || d->retention < 1) {
@@ -210,6 +219,20 @@ write_file(struct dir *d, const struct hl_file *f, int sync,
 		}
 		p += n;
 		left -= (size_t)n;
+	}
+	/*
+	 * The manifest files take a modification time one second past the
+	 * last manifest's at least: servers such as nginx make their ETag
+	 * and Last-Modified of the mtime and size, and two manifests of one
+	 * size written in one second would otherwise look the same to a
+	 * client's conditional GET.
+	 */
+	if (f->cache == HL_CACHE_REVALIDATE) {
+		struct timespec ts[2] = { { 0, UTIME_OMIT },
+		    { (time_t)d->stamp, 0 } };
+
+		if (futimens(fd, ts) != 0)
+			goto fail;
 	}
 	if (sync && fsync(fd) != 0)
 		goto fail;
@@ -347,6 +370,7 @@ dir_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
 	size_t i;
 	int rc, synced = 0;
 
+	d->stamp = now > d->stamp ? now : d->stamp + 1;
 	for (i = 0; i < tree->n; i++) {
 		f = &tree->files[i];
 		if ((s = seen_add(d, f->path)) == NULL)
