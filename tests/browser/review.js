@@ -8,7 +8,8 @@
  *
  * CONFIG: { "base": "http://127.0.0.1:PORT/", "token": "<approve token>",
  *   "good": {"id": 1, "value": "..."}, "bad": {"id": 2, "value": "..."},
- *   "reason": "why bad is rejected", "readonly": "http://127.0.0.1:P2/" }
+ *   "reason": "why bad is rejected", "readonly": "http://127.0.0.1:P2/",
+ *   "shots": "build/screenshots" }
  *
  * With the daemon (base): the page lists both proposals with their
  * evidence and checks; the reviewer pastes the token, approves good and
@@ -116,6 +117,10 @@ async function live(browser) {
   check(!where.local && !where.url && !where.html && !where.field,
     'the token is in neither localStorage, the URL nor the page', JSON.stringify(where));
 
+  if (cfg.shots) {
+    fs.mkdirSync(cfg.shots, { recursive: true });
+    await page.screenshot({ path: `${cfg.shots}/review-proposals.png`, fullPage: true });
+  }
   const v = await axe(page);
   check(v.length === 0, 'axe: no serious or critical violation on the review page', v.join('; '));
 

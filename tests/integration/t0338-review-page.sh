@@ -81,7 +81,7 @@ cat >"$T/b.json" <<JSON
 {"base": "$HL_URL/", "readonly": "http://127.0.0.1:$RO/", "token": "$APPR",
  "good": {"id": $GOOD, "value": "t0338-good\\\\.example"},
  "bad": {"id": $BAD, "value": "t0338-bad\\\\.example"},
- "reason": "only two hits so far"}
+ "reason": "only two hits so far", "shots": "${HELIOS_BUILD:-$PWD/build}/screenshots"}
 JSON
 "$NODE" tests/browser/review.js "$T/b.json" >"$T/b.out" 2>&1
 tap "$T/b.out"
