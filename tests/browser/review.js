@@ -72,13 +72,21 @@ function shown(page, id) {
   }, id);
 }
 
+/* Clicks button cls of proposal id and waits for the page's answer. */
+async function decide(page, id, cls) {
+  await page.$eval(`[id="${id}"] .answer`, (e) => e.removeAttribute('data-status'));
+  await page.click(`[id="${id}"] button.${cls}`);
+  return answer(page, id);
+}
+
 async function answer(page, id) {
   const sel = `[id="${id}"] .answer[data-status]`;
   await page.waitForFunction((s) => {
     const e = document.querySelector(s);
     return e && e.getAttribute('data-status') !== '' && !/Sending/.test(e.textContent);
-  }, { timeout: 20000 }, sel);
-  return page.$eval(sel, (e) => ({ status: e.getAttribute('data-status'), text: e.textContent }));
+  }, { timeout: 20000 }, sel).catch(() => null); /* the state is reported below */
+  return page.$eval(`[id="${id}"] .answer`, (e) => ({ status: e.getAttribute('data-status'),
+    text: e.textContent, disabled: Array.from(e.parentNode.querySelectorAll('button')).map((b) => b.disabled) }));
 }
 
 async function live(browser) {
@@ -117,10 +125,6 @@ async function live(browser) {
   check(!where.local && !where.url && !where.html && !where.field,
     'the token is in neither localStorage, the URL nor the page', JSON.stringify(where));
 
-  if (cfg.shots) {
-    fs.mkdirSync(cfg.shots, { recursive: true });
-    await page.screenshot({ path: `${cfg.shots}/review-proposals.png`, fullPage: true });
-  }
   const v = await axe(page);
   check(v.length === 0, 'axe: no serious or critical violation on the review page', v.join('; '));
 
@@ -129,13 +133,11 @@ async function live(browser) {
   a = await page.$eval(`[id="${cfg.bad.id}"] .answer`, (e) => e.textContent);
   check(/reason/.test(a), 'rejecting without a reason is refused by the page', a);
   await page.type(`[id="${cfg.bad.id}"] input.note`, cfg.reason);
-  await page.click(`[id="${cfg.bad.id}"] button.reject`);
-  let r = await answer(page, cfg.bad.id);
+  let r = await decide(page, cfg.bad.id, 'reject');
   check(r.status === '200' && /rejected/.test(r.text), 'the page rejects a proposal and shows the API answer',
     JSON.stringify(r));
 
-  await page.click(`[id="${cfg.good.id}"] button.approve`);
-  r = await answer(page, cfg.good.id);
+  r = await decide(page, cfg.good.id, 'approve');
   check(r.status === '200' && /approved/.test(r.text), 'the page approves a proposal and shows the API answer',
     JSON.stringify(r));
 
@@ -144,6 +146,10 @@ async function live(browser) {
   check(!after, 'after the decisions the URL and localStorage hold no token');
   check(problems.length === 0, 'the review page has no console error and no failed request',
     problems.slice(0, 5).join('; '));
+  if (cfg.shots) {
+    fs.mkdirSync(cfg.shots, { recursive: true });
+    await page.screenshot({ path: `${cfg.shots}/review-proposals.png`, fullPage: true });
+  }
   await page.close();
 }
 
