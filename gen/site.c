@@ -1,6 +1,8 @@
 /*
  * site: the pages of the published site (see site.h): the index, one
- * page per list and "Is this caught?" here; the changes and the feeds in
+ * page per list, "Is this caught?" and the review queue
+ * (proposals.html, a shell that assets/proposals.js fills from
+ * proposals.json) here; the changes and the feeds in
  * site_changes.c, the API page in site_api.c, the writer, templates and
  * layout in site_html.c.
  *
@@ -44,6 +46,11 @@ static const char fallback_list[] =
     "<!--helios:files--></p>\n<!--helios:entries-->\n"
     "<h2>Recent changes</h2>\n<table><tbody><!--helios:changes-->"
     "</tbody></table>\n";
+
+static const char fallback_proposals[] =
+    "<h1>Review queue</h1>\n<p id=\"status\" role=\"status\">Loading the "
+    "queue</p>\n<div id=\"queue\" data-json=\"proposals.json\"></div>\n"
+    "<datalist id=\"lists\"><!--helios:lists--></datalist>\n";
 
 static const char fallback_caught[] =
     "<h1>Is this caught?</h1>\n<!--helios:lists-->\n";
@@ -297,6 +304,23 @@ caught_marker(struct hl_sw *w, const char *name, void *payload)
 	return 0;
 }
 
+/* The review queue's list ids, the targets a proposal can convert to. */
+static int
+proposals_marker(struct hl_sw *w, const char *name, void *payload)
+{
+	const struct hl_site_ctx *c = payload;
+	size_t i;
+
+	if (strcmp(name, "lists") != 0)
+		return 1;
+	for (i = 0; i < c->in->nlists; i++) {
+		hl_sw_puts(w, "<option value=\"");
+		hl_sw_esc(w, c->in->lists[i].info->id);
+		hl_sw_puts(w, "\"></option>");
+	}
+	return 0;
+}
+
 static int
 cmp_files(const void *a, const void *b)
 {
@@ -365,7 +389,11 @@ hl_site_build(struct hl_site_file **out, size_t *n, const char *site_dir,
 	    (rc = hl_site__changes(&c, err)) != 0 ||
 	    (rc = hl_site__api(&c, err)) != 0)
 		goto out;
-	/* The review queue page (proposals.html) is rendered here. */
+	/* The review queue: a shell filled from proposals.json. */
+	if ((rc = hl_site__page(&c, "proposals.html",
+	    "Review queue - Helios", "proposals.html", fallback_proposals,
+	    "proposals.js", proposals_marker, &c, err)) != 0)
+		goto out;
 	qsort(c.out, c.nout, sizeof(*c.out), cmp_files);
 	*out = c.out;
 	*n = c.nout;

@@ -27,9 +27,8 @@
 #define MAX_TEMPLATE	(1024 * 1024)
 
 /*
- * The navigation, in order.  A page added to the site (the review queue
- * of proposals, proposals.html, once review exists) gets a line here and
- * a renderer called from hl_site_build.
+ * The navigation, in order.  A page added to the site gets a line here
+ * and a renderer called from hl_site_build.
  */
 static const struct {
 	const char	*path;
@@ -38,6 +37,7 @@ static const struct {
 	{ "index.html",		"Lists" },
 	{ "caught.html",	"Is this caught?" },
 	{ "changes.html",	"Changes" },
+	{ "proposals.html",	"Review" },
 	{ "api.html",		"API" },
 	{ "docs/protocol.html",	"Protocol" },
 };

@@ -92,7 +92,7 @@ every_page_is_made(void **state)
 		"api.html", "blacklist-cidr.html", "caught.html",
 		"changes.html", "feed-blacklist-cidr.xml",
 		"feed-watch-keyword.xml", "feed.xml", "index.html",
-		"watch-keyword.html",
+		"proposals.html", "watch-keyword.html",
 	};
 	struct hl_site_file *f = NULL;
 	size_t n = 0, i;
