@@ -34,6 +34,7 @@
 
 #include "client.h"
 #include "fetch.h"
+#include "keyring.h"
 #include "manifest.h"
 #include "pull.h"
 #include "sink.h"
@@ -371,7 +372,7 @@ hl_cmd_verify(int argc, char **argv)
 	if (key != NULL) {
 		if (hl_fetch_get(&sig, v.f, "manifest.json.sig", NULL,
 		    HL_PULL_MAX_SIG, 0, &e) != 0 ||
-		    hl_manifest_verify(key, res.body.data, res.body.len,
+		    hl_keyring_verify(key, res.body.data, res.body.len,
 		    sig.body.data, sig.body.len, &e) != 0) {
 			fprintf(stderr, "helios verify: manifest.json.sig: "
 			    "%s\n", e.msg);
