@@ -19,10 +19,10 @@ stop_poller() {
 trap 'stop_poller; hl_daemon_stop; hl_cleanup' EXIT
 
 key_id() {	# MANIFEST: its key_id, or nothing
-	python3 -c 'import json,sys; print(json.load(open(sys.argv[1])).get("key_id", ""))' "$1"
+	"$PY" -c 'import json,sys; print(json.load(open(sys.argv[1])).get("key_id", ""))' "$1"
 }
 version_of() {	# MANIFEST
-	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$1"
+	"$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$1"
 }
 wait_key() {	# ID: waits until the published manifest names key ID
 	n=0
