@@ -169,8 +169,9 @@ hl_keyring_verify(const char *ring, const void *data, size_t len,
 	if (ok)
 		return 0;
 	if (named && !found)
-		rc = hl_err_set(err, HL_EINVAL, "manifest is signed with key"
-		    " %s, which keyring %s does not hold", want, ring);
+		rc = hl_err_set(err, HL_EINVAL, "manifest signature does not"
+		    " verify: the manifest names key %s, which keyring %s"
+		    " does not hold", want, ring);
 	else
 		rc = hl_err_set(err, HL_EINVAL, "manifest signature does not"
 		    " verify with keyring %s", ring);
