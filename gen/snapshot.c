@@ -32,6 +32,7 @@
 #include <jansson.h>
 
 #include "blob.h"
+#include "keyring.h"
 #include "manifest.h"
 #include "proposals_json.h"
 #include "site.h"
@@ -66,6 +67,7 @@ struct seg {
 struct hl_snap {
 	struct hl_snap_opts	 o;
 	EVP_PKEY		*key;
+	char			 key_id[HL_KEYRING_ID_LEN + 1];
 
 	struct list_cache	*lists;
 	size_t			 nlists;
@@ -200,7 +202,9 @@ hl_snap_new(struct hl_snap **out, const struct hl_snap_opts *o,
 	if (s->o.poll_interval <= 0)
 		s->o.poll_interval = 60;
 	if (o->signing_key != NULL &&
-	    (rc = hl_manifest_key_load(&s->key, o->signing_key, err)) != 0) {
+	    ((rc = hl_manifest_key_load(&s->key, o->signing_key, err)) != 0 ||
+	    (rc = hl_keyring_id(s->key_id, s->key, err)) != 0)) {
+		EVP_PKEY_free(s->key);
 		free(s);
 		return rc;
 	}
@@ -1088,6 +1092,7 @@ render_manifest(struct hl_snap *s, int64_t v, struct hl_err *err)
 	info.expires_at = info.generated_at + s->o.manifest_ttl;
 	info.poll_interval = s->o.poll_interval;
 	info.previous = s->previous[0] ? s->previous : NULL;
+	info.key_id = s->key != NULL ? s->key_id : NULL;
 	info.notifications_version = s->notif_version;
 	info.files = mf;
 	info.nfiles = n;

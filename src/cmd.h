@@ -10,5 +10,6 @@
 int	hl_cmd_history(int argc, char **argv);	/* cmd_history.c */
 int	hl_cmd_restore(int argc, char **argv);	/* cmd_restore.c */
 int	hl_cmd_import_git(int argc, char **argv);	/* cmd_import_git.c */
+int	hl_cmd_key(int argc, char **argv);		/* cmd_key.c */
 
 #endif

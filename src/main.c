@@ -60,6 +60,7 @@ static const char synopsis[] =
 "                     [--alias FILE=LIST:FORMAT]... [--dry-run] [--db PATH]\n"
 "       helios export [--db PATH] DIR\n"
 "       helios backup [--db PATH] FILE\n"
+"       helios key generate FILE\n"
 "       helios pull [--watch] [--key PUBKEY] [--state FILE]\n"
 "                   [--interval SECS] [--full] [--force] [--max-size BYTES]\n"
 "                   [--stats] [-q] URL DIR\n"
@@ -1125,6 +1126,7 @@ static const struct {
 	{ "import", cmd_import },
 	{ "export", cmd_export },
 	{ "backup", cmd_backup },
+	{ "key", hl_cmd_key },
 	{ "verify", hl_cmd_verify },
 	{ "pull", hl_cmd_pull },
 	{ "history", hl_cmd_history },

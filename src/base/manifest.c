@@ -69,6 +69,8 @@ hl_manifest_render(struct hl_buf *out, const struct hl_manifest_info *m,
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	json_object_set_new(doc, "previous",
 	    m->previous ? json_string(m->previous) : json_null());
+	if (m->key_id != NULL)
+		json_object_set_new(doc, "key_id", json_string(m->key_id));
 	s = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(doc);
 	if (s == NULL)

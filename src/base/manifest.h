@@ -18,7 +18,7 @@
  *                      "object": "objects/3f2a....gz",
  *                      "path": "lists/blacklist-keyword.txt.gz",
  *                      "sha256": "c0de..."}}, ...],
- *    "format": 1, "generated_at": 1796000000,
+ *    "format": 1, "generated_at": 1796000000, "key_id": "1f2e3d4c5b6a7988",
  *    "lists": [{"count": 120, "file": "bad_keywords.txt", "format": "plain",
  *               "id": "blacklist-keyword", "json": "lists/blacklist-keyword.json",
  *               "policy": "direct" | "review",
@@ -31,7 +31,9 @@
  * content.  schema/manifest.schema.json is the JSON Schema.
  *
  * manifest.json.sig is the raw 64-byte Ed25519 signature of manifest.json's
- * exact bytes (check with `openssl pkeyutl -verify -rawin -pubin`).
+ * exact bytes (check with `openssl pkeyutl -verify -rawin -pubin`);
+ * "key_id", present when the tree is signed, names the key that made it
+ * (keyring.h), so a client holding several keys knows which one to use.
  */
 #ifndef HL_MANIFEST_H
 #define HL_MANIFEST_H
@@ -69,6 +71,7 @@ struct hl_manifest_info {
 	int64_t				 poll_interval;
 	int64_t				 notifications_version;
 	const char			*previous;	/* sha256 or NULL */
+	const char			*key_id;	/* keyring.h, or NULL */
 	const struct hl_manifest_file	*files;
 	size_t				 nfiles;
 	const struct hl_manifest_list	*lists;

@@ -34,6 +34,7 @@
 
 #include "client.h"
 #include "fetch.h"
+#include "keyring.h"
 #include "manifest.h"
 #include "pull.h"
 #include "sink.h"
@@ -48,6 +49,8 @@ static const char verify_usage[] =
 "than --max-size (default 64M; suffix k, M or G) is reported as bad.\n"
 "With --chain N, also follows the manifest's \"previous\" hash back N\n"
 "times through objects/, checking each earlier manifest's hash.\n"
+"PUBKEY may be a keyring: PEM public keys one after the other; the key\n"
+"the manifest's key_id names must verify manifest.json.sig.\n"
 "\n"
 "Exit status: 0 the tree is whole; 1 usage error; 2 the manifest cannot\n"
 "be read; 3 a file is missing or does not match; 5 the manifest has\n"
@@ -371,7 +374,7 @@ hl_cmd_verify(int argc, char **argv)
 	if (key != NULL) {
 		if (hl_fetch_get(&sig, v.f, "manifest.json.sig", NULL,
 		    HL_PULL_MAX_SIG, 0, &e) != 0 ||
-		    hl_manifest_verify(key, res.body.data, res.body.len,
+		    hl_keyring_verify(key, res.body.data, res.body.len,
 		    sig.body.data, sig.body.len, &e) != 0) {
 			fprintf(stderr, "helios verify: manifest.json.sig: "
 			    "%s\n", e.msg);

@@ -25,6 +25,7 @@
 
 #include "blob.h"
 #include "item.h"
+#include "keyring.h"
 #include "manifest.h"
 #include "pull.h"
 #include "sdfiles.h"
@@ -1339,7 +1340,7 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 			    rc), rc);
 			goto out;
 		}
-		if ((rc = hl_manifest_verify(o->pubkey, res.body.data,
+		if ((rc = hl_keyring_verify(o->pubkey, res.body.data,
 		    res.body.len, sig.body.data, sig.body.len, err)) != 0) {
 			rc = fail(rep, HL_PULL_SIGNATURE, rc);
 			goto out;

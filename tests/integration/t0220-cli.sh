@@ -13,7 +13,8 @@ t_ok "and prints the synopsis on stderr only" \
     sh -c "grep -q '^usage:' '$D/u.err' && ! test -s '$D/u.out'"
 t_ok "the manual's SYNOPSIS names every subcommand of usage()" sh -c "
 	for c in serve migrate 'token create' 'token list' 'token revoke' \
-	    publish verify import export backup pull history restore; do
+	    publish verify import export backup 'key generate' pull history \
+	    restore; do
 		grep -q \"^.Cm \$c\$\" src/helios.1 || { echo \"missing \$c\"; exit 1; }
 		'$HELIOS' -h | grep -q \"helios \$c\" || { echo \"usage lacks \$c\"; exit 1; }
 	done"
