@@ -18,30 +18,6 @@
 	" state, created_at, decided_at, decided_by, decided_token_id," \
 	" decision, target, item_id FROM proposals"
 
-static char *
-col_str(sqlite3_stmt *s, int i)
-{
-	const unsigned char *t = sqlite3_column_text(s, i);
-
-	return t ? strdup((const char *)t) : NULL;
-}
-
-static void
-bind_str(sqlite3_stmt *s, int i, const char *v)
-{
-	if (v == NULL)
-		sqlite3_bind_null(s, i);
-	else
-		sqlite3_bind_text(s, i, v, -1, SQLITE_STATIC);
-}
-
-static int
-dberr(struct hl_err *err, struct hl_store *st, const char *what)
-{
-	return hl_err_set(err, HL_EIO, "%s: %s", what,
-	    sqlite3_errmsg(hl_store__db(st)));
-}
-
 void
 hl_proposal_clear(struct hl_proposal *p)
 {
@@ -128,26 +104,26 @@ read_proposal(struct hl_proposal *p, sqlite3_stmt *s)
 {
 	memset(p, 0, sizeof(*p));
 	p->id = sqlite3_column_int64(s, 0);
-	p->list = col_str(s, 1);
-	p->op = col_str(s, 2);
-	p->value = col_str(s, 3);
-	p->comment = col_str(s, 4);
+	p->list = hl_store__col_str(s, 1);
+	p->op = hl_store__col_str(s, 2);
+	p->value = hl_store__col_str(s, 3);
+	p->comment = hl_store__col_str(s, 4);
 	p->disabled = sqlite3_column_int(s, 5);
 	p->pass = sqlite3_column_int(s, 6);
 	p->ns_seq = sqlite3_column_int(s, 7);
-	p->requester = col_str(s, 8);
+	p->requester = hl_store__col_str(s, 8);
 	p->token_id = sqlite3_column_int64(s, 9);
-	p->token_name = col_str(s, 10);
-	p->reason = col_str(s, 11);
-	p->evidence = col_str(s, 12);
-	p->checks = col_str(s, 13);
-	p->state = col_str(s, 14);
+	p->token_name = hl_store__col_str(s, 10);
+	p->reason = hl_store__col_str(s, 11);
+	p->evidence = hl_store__col_str(s, 12);
+	p->checks = hl_store__col_str(s, 13);
+	p->state = hl_store__col_str(s, 14);
 	p->created_at = sqlite3_column_int64(s, 15);
 	p->decided_at = sqlite3_column_int64(s, 16);
-	p->decided_by = col_str(s, 17);
+	p->decided_by = hl_store__col_str(s, 17);
 	p->decided_token_id = sqlite3_column_int64(s, 18);
-	p->decision = col_str(s, 19);
-	p->target = col_str(s, 20);
+	p->decision = hl_store__col_str(s, 19);
+	p->target = hl_store__col_str(s, 20);
 	p->item_id = sqlite3_column_int64(s, 21);
 	if (p->list && p->op && p->value && p->requester && p->token_name &&
 	    p->checks && p->state)
@@ -168,7 +144,7 @@ one_row(struct hl_proposal *out, sqlite3_stmt *s, struct hl_store *st,
 		    hl_err_set(err, HL_ENOMEM, "out of memory");
 	if (rc == SQLITE_DONE)
 		return HL_ENOTFOUND;
-	return dberr(err, st, "read proposal");
+	return hl_store__dberr(err, st, "read proposal");
 }
 
 /* With the mutex held (in a transaction or not). */
@@ -181,7 +157,7 @@ get(struct hl_proposal *out, struct hl_store *st, int64_t id,
 
 	if (sqlite3_prepare_v2(hl_store__db(st), COLS " WHERE id = ?1", -1,
 	    &s, NULL) != SQLITE_OK)
-		return dberr(err, st, "prepare");
+		return hl_store__dberr(err, st, "prepare");
 	sqlite3_bind_int64(s, 1, id);
 	rc = one_row(out, s, st, err);
 	sqlite3_finalize(s);
@@ -219,11 +195,11 @@ hl_store_proposals(struct hl_proposal **out, size_t *n, struct hl_store *st,
 	if (sqlite3_prepare_v2(hl_store__db(st), COLS " WHERE (?1 IS NULL OR"
 	    " state = ?1) AND (?2 IS NULL OR list_id = ?2) ORDER BY id"
 	    " LIMIT ?3", -1, &s, NULL) != SQLITE_OK) {
-		rc = dberr(err, st, "prepare");
+		rc = hl_store__dberr(err, st, "prepare");
 		goto out;
 	}
-	bind_str(s, 1, state);
-	bind_str(s, 2, list);
+	hl_store__bind_str(s, 1, state);
+	hl_store__bind_str(s, 2, list);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)limit);
 	for (;;) {
 		if (len == cap) {
@@ -307,21 +283,21 @@ op_add(struct hl_store *st, void *arg, struct hl_err *err)
 
 	if (sqlite3_prepare_v2(db, "SELECT 1 FROM lists WHERE id = ?1", -1,
 	    &s, NULL) != SQLITE_OK)
-		return dberr(err, st, "prepare");
-	bind_str(s, 1, in->list);
+		return hl_store__dberr(err, st, "prepare");
+	hl_store__bind_str(s, 1, in->list);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_ROW)
 		return rc == SQLITE_DONE ? hl_err_set(err, HL_ENOTFOUND,
-		    "no list %s", in->list) : dberr(err, st, "read list");
+		    "no list %s", in->list) : hl_store__dberr(err, st, "read list");
 
 	if (sqlite3_prepare_v2(db, COLS " WHERE state = 'pending' AND"
 	    " list_id = ?1 AND op = ?2 AND value = ?3", -1, &s,
 	    NULL) != SQLITE_OK)
-		return dberr(err, st, "prepare");
-	bind_str(s, 1, in->list);
-	bind_str(s, 2, in->op);
-	bind_str(s, 3, in->value);
+		return hl_store__dberr(err, st, "prepare");
+	hl_store__bind_str(s, 1, in->list);
+	hl_store__bind_str(s, 2, in->op);
+	hl_store__bind_str(s, 3, in->value);
 	rc = one_row(a->out, s, st, err);
 	sqlite3_finalize(s);
 	if (rc == 0)
@@ -335,26 +311,26 @@ op_add(struct hl_store *st, void *arg, struct hl_err *err)
 	    " token_name, reason, evidence, checks, created_at) VALUES (?1,"
 	    " ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)", -1,
 	    &s, NULL) != SQLITE_OK)
-		return dberr(err, st, "prepare");
-	bind_str(s, 1, in->list);
-	bind_str(s, 2, in->op);
-	bind_str(s, 3, in->value);
-	bind_str(s, 4, in->comment);
+		return hl_store__dberr(err, st, "prepare");
+	hl_store__bind_str(s, 1, in->list);
+	hl_store__bind_str(s, 2, in->op);
+	hl_store__bind_str(s, 3, in->value);
+	hl_store__bind_str(s, 4, in->comment);
 	sqlite3_bind_int(s, 5, in->disabled);
 	sqlite3_bind_int(s, 6, in->pass);
 	sqlite3_bind_int(s, 7, in->ns_seq);
-	bind_str(s, 8, in->requester ? in->requester : a->who->name);
+	hl_store__bind_str(s, 8, in->requester ? in->requester : a->who->name);
 	if (a->who->token_id > 0)
 		sqlite3_bind_int64(s, 9, a->who->token_id);
-	bind_str(s, 10, a->who->name);
-	bind_str(s, 11, in->reason);
-	bind_str(s, 12, in->evidence);
-	bind_str(s, 13, in->checks ? in->checks : "{}");
+	hl_store__bind_str(s, 10, a->who->name);
+	hl_store__bind_str(s, 11, in->reason);
+	hl_store__bind_str(s, 12, in->evidence);
+	hl_store__bind_str(s, 13, in->checks ? in->checks : "{}");
 	sqlite3_bind_int64(s, 14, (sqlite3_int64)time(NULL));
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
-		return dberr(err, st, "write proposal");
+		return hl_store__dberr(err, st, "write proposal");
 	id = sqlite3_last_insert_rowid(db);
 	if ((rc = get(a->out, st, id, err)) != 0)
 		return rc;
@@ -465,21 +441,21 @@ op_decide(struct hl_store *st, void *arg, struct hl_err *err)
 	    " state = ?2, decided_at = ?3, decided_by = ?4,"
 	    " decided_token_id = ?5, decision = ?6, target = ?7,"
 	    " item_id = ?8 WHERE id = ?1", -1, &s, NULL) != SQLITE_OK)
-		return dberr(err, st, "prepare");
+		return hl_store__dberr(err, st, "prepare");
 	sqlite3_bind_int64(s, 1, p->id);
-	bind_str(s, 2, a->state);
+	hl_store__bind_str(s, 2, a->state);
 	sqlite3_bind_int64(s, 3, (sqlite3_int64)time(NULL));
-	bind_str(s, 4, a->decider);
+	hl_store__bind_str(s, 4, a->decider);
 	if (a->who->token_id > 0)
 		sqlite3_bind_int64(s, 5, a->who->token_id);
-	bind_str(s, 6, a->note);
-	bind_str(s, 7, list);
+	hl_store__bind_str(s, 6, a->note);
+	hl_store__bind_str(s, 7, list);
 	if (list != NULL && a->item->id > 0)
 		sqlite3_bind_int64(s, 8, a->item->id);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc != SQLITE_DONE)
-		return dberr(err, st, "write proposal");
+		return hl_store__dberr(err, st, "write proposal");
 	hl_proposal_clear(p);
 	if ((rc = get(p, st, a->id, err)) != 0)
 		return rc;

@@ -90,8 +90,8 @@ disk_full(sqlite3 *db)
 	    sqlite3_system_errno(db) == ENOSPC;
 }
 
-static int
-dberr(struct hl_err *err, struct hl_store *st, const char *what)
+int
+hl_store__dberr(struct hl_err *err, struct hl_store *st, const char *what)
 {
 	if (disk_full(st->db))
 		return hl_err_set(err, HL_ENOSPC, "%s: the database's disk is"
@@ -124,7 +124,7 @@ q(struct hl_store *st, int which, struct hl_err *err)
 	if (st->q[which] == NULL &&
 	    sqlite3_prepare_v3(st->db, queries[which], -1,
 	    SQLITE_PREPARE_PERSISTENT, &st->q[which], NULL) != SQLITE_OK) {
-		dberr(err, st, "prepare");
+		hl_store__dberr(err, st, "prepare");
 		return NULL;
 	}
 	sqlite3_reset(st->q[which]);
@@ -139,22 +139,22 @@ prep(struct hl_store *st, const char *sql, struct hl_err *err)
 	sqlite3_stmt *s = NULL;
 
 	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
-		dberr(err, st, "prepare");
+		hl_store__dberr(err, st, "prepare");
 		return NULL;
 	}
 	return s;
 }
 
-static char *
-col_str(sqlite3_stmt *s, int i)
+char *
+hl_store__col_str(sqlite3_stmt *s, int i)
 {
 	const unsigned char *t = sqlite3_column_text(s, i);
 
 	return t ? strdup((const char *)t) : NULL;
 }
 
-static void
-bind_str(sqlite3_stmt *s, int i, const char *v)
+void
+hl_store__bind_str(sqlite3_stmt *s, int i, const char *v)
 {
 	if (v == NULL)
 		sqlite3_bind_null(s, i);
@@ -340,8 +340,8 @@ static int
 read_list(struct hl_list *l, sqlite3_stmt *s)
 {
 	memset(l, 0, sizeof(*l));
-	l->id = col_str(s, 0);
-	l->file = col_str(s, 1);
+	l->id = hl_store__col_str(s, 0);
+	l->file = hl_store__col_str(s, 1);
 	l->fmt = hl_fmt_parse((const char *)sqlite3_column_text(s, 2));
 	l->version = sqlite3_column_int64(s, 3);
 	l->count = sqlite3_column_int64(s, 4);
@@ -377,7 +377,7 @@ collect(void **out, size_t *n, size_t sz, sqlite3_stmt *s,
 		len++;
 	}
 	if (rc != SQLITE_DONE) {
-		rc = dberr(err, st, "read");
+		rc = hl_store__dberr(err, st, "read");
 		goto fail;
 	}
 	*out = v;
@@ -424,14 +424,14 @@ hl_store_list(struct hl_list *out, struct hl_store *st, const char *id,
 	memset(out, 0, sizeof(*out));
 	pthread_mutex_lock(&st->mu);
 	if ((s = prep(st, LIST_COLS " WHERE l.id = ?1", err)) != NULL) {
-		bind_str(s, 1, id);
+		hl_store__bind_str(s, 1, id);
 		rc = sqlite3_step(s);
 		if (rc == SQLITE_ROW)
 			rc = read_list(out, s);
 		else if (rc == SQLITE_DONE)
 			rc = hl_err_set(err, HL_ENOTFOUND, "no list %s", id);
 		else
-			rc = dberr(err, st, "read list");
+			rc = hl_store__dberr(err, st, "read list");
 		sqlite3_finalize(s);
 	}
 	pthread_mutex_unlock(&st->mu);
@@ -445,22 +445,22 @@ read_item(struct hl_item *it, sqlite3_stmt *s)
 	memset(it, 0, sizeof(*it));
 	it->id = sqlite3_column_int64(s, 0);
 	it->pos = sqlite3_column_int64(s, 1);
-	it->value = col_str(s, 2);
-	it->comment = col_str(s, 3);
+	it->value = hl_store__col_str(s, 2);
+	it->comment = hl_store__col_str(s, 3);
 	it->disabled = sqlite3_column_int(s, 4);
 	it->pass = sqlite3_column_int(s, 5);
 	it->ns_seq = sqlite3_column_int(s, 6);
 	it->verbatim = sqlite3_column_int(s, 7);
 	it->created_at = sqlite3_column_int64(s, 8);
-	it->created_by = col_str(s, 9);
+	it->created_by = hl_store__col_str(s, 9);
 	it->modified_at = sqlite3_column_int64(s, 10);
-	it->modified_by = col_str(s, 11);
+	it->modified_by = hl_store__col_str(s, 11);
 	it->token_id = sqlite3_column_int64(s, 12);
-	it->keys = col_str(s, 13);
-	it->src = col_str(s, 14);
+	it->keys = hl_store__col_str(s, 13);
+	it->src = hl_store__col_str(s, 14);
 	it->dup_of = sqlite3_column_int64(s, 15);
-	it->origin = col_str(s, 16);
-	it->review = col_str(s, 17);
+	it->origin = hl_store__col_str(s, 16);
+	it->review = hl_store__col_str(s, 17);
 	return it->value && it->created_by && it->modified_by ? 0 :
 	    HL_ENOMEM;
 }
@@ -489,7 +489,7 @@ hl_store_items(struct hl_item **out, size_t *n, struct hl_store *st,
 	    " WHERE list_id = ?1 AND verbatim = 0 ORDER BY pos, id",
 	    err);
 	if (s != NULL) {
-		bind_str(s, 1, list);
+		hl_store__bind_str(s, 1, list);
 		rc = collect((void **)out, n, sizeof(**out), s, fill_item,
 		    clear_item, st, err);
 		sqlite3_finalize(s);
@@ -507,7 +507,7 @@ list_fmt(int *fmt, struct hl_store *st, const char *list, struct hl_err *err)
 
 	if ((s = q(st, Q_LIST_FMT, err)) == NULL)
 		return HL_EIO;
-	bind_str(s, 1, list);
+	hl_store__bind_str(s, 1, list);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW) {
 		*fmt = hl_fmt_parse((const char *)sqlite3_column_text(s, 0));
@@ -515,7 +515,7 @@ list_fmt(int *fmt, struct hl_store *st, const char *list, struct hl_err *err)
 	} else if (rc == SQLITE_DONE)
 		rc = hl_err_set(err, HL_ENOTFOUND, "no list %s", list);
 	else
-		rc = dberr(err, st, "read list");
+		rc = hl_store__dberr(err, st, "read list");
 	sqlite3_reset(s);
 	return rc;
 }
@@ -530,8 +530,8 @@ item_by_key(struct hl_item *out, struct hl_store *st, const char *list,
 
 	if ((s = q(st, Q_ITEM_BY_KEY, err)) == NULL)
 		return HL_EIO;
-	bind_str(s, 1, list);
-	bind_str(s, 2, key);
+	hl_store__bind_str(s, 1, list);
+	hl_store__bind_str(s, 2, key);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		rc = read_item(out, s) == 0 ? 0 :
@@ -539,7 +539,7 @@ item_by_key(struct hl_item *out, struct hl_store *st, const char *list,
 	else if (rc == SQLITE_DONE)
 		rc = HL_ENOTFOUND;
 	else
-		rc = dberr(err, st, "read item");
+		rc = hl_store__dberr(err, st, "read item");
 	sqlite3_reset(s);
 	return rc;
 }
@@ -565,18 +565,18 @@ add_event(int64_t *version, struct hl_store *st, const char *op,
 		return HL_EIO;
 	}
 	sqlite3_bind_int64(s, 1, who->at ? who->at : now());
-	bind_str(s, 2, op);
-	bind_str(s, 3, list);
-	bind_str(s, 4, value);
-	bind_str(s, 5, rec);
-	bind_str(s, 6, who->name);
+	hl_store__bind_str(s, 2, op);
+	hl_store__bind_str(s, 3, list);
+	hl_store__bind_str(s, 4, value);
+	hl_store__bind_str(s, 5, rec);
+	hl_store__bind_str(s, 6, who->name);
 	if (who->token_id > 0)
 		sqlite3_bind_int64(s, 7, who->token_id);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	free(rec);
 	if (rc != SQLITE_DONE)
-		return dberr(err, st, "write event");
+		return hl_store__dberr(err, st, "write event");
 	*version = sqlite3_last_insert_rowid(st->db);
 	if (strcmp(list, NOTIFS_LIST) == 0 ||
 	    strcmp(list, HL_STORE_PROPOSALS) == 0) {
@@ -588,12 +588,12 @@ add_event(int64_t *version, struct hl_store *st, const char *op,
 	}
 	if ((s = q(st, Q_LIST_SET_VERSION, err)) == NULL)
 		return HL_EIO;
-	bind_str(s, 1, list);
+	hl_store__bind_str(s, 1, list);
 	sqlite3_bind_int64(s, 2, *version);
 	sqlite3_bind_int(s, 3, delta);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
-	return rc == SQLITE_DONE ? 0 : dberr(err, st, "write list version");
+	return rc == SQLITE_DONE ? 0 : hl_store__dberr(err, st, "write list version");
 }
 
 /*
@@ -616,10 +616,10 @@ insert_item(struct hl_item *out, int64_t *version, struct hl_store *st,
 	if (pos < 0) {
 		if ((s = q(st, Q_ITEM_NEXT_POS, err)) == NULL)
 			return HL_EIO;
-		bind_str(s, 1, list);
+		hl_store__bind_str(s, 1, list);
 		if (sqlite3_step(s) != SQLITE_ROW) {
 			sqlite3_reset(s);
-			return dberr(err, st, "read position");
+			return hl_store__dberr(err, st, "read position");
 		}
 		pos = sqlite3_column_int64(s, 0);
 		sqlite3_reset(s);
@@ -637,31 +637,31 @@ insert_item(struct hl_item *out, int64_t *version, struct hl_store *st,
 
 	if ((s = q(st, Q_ITEM_INSERT, err)) == NULL)
 		return HL_EIO;
-	bind_str(s, 1, list);
+	hl_store__bind_str(s, 1, list);
 	sqlite3_bind_int64(s, 2, it.pos);
-	bind_str(s, 3, it.value);
-	bind_str(s, 4, key);
+	hl_store__bind_str(s, 3, it.value);
+	hl_store__bind_str(s, 4, key);
 	sqlite3_bind_int(s, 5, it.verbatim);
-	bind_str(s, 6, it.comment);
+	hl_store__bind_str(s, 6, it.comment);
 	sqlite3_bind_int(s, 7, it.disabled);
 	sqlite3_bind_int(s, 8, it.pass);
 	sqlite3_bind_int(s, 9, it.ns_seq);
 	sqlite3_bind_int64(s, 10, it.created_at);
-	bind_str(s, 11, it.created_by);
+	hl_store__bind_str(s, 11, it.created_by);
 	sqlite3_bind_int64(s, 12, it.modified_at);
-	bind_str(s, 13, it.modified_by);
+	hl_store__bind_str(s, 13, it.modified_by);
 	if (it.token_id > 0)
 		sqlite3_bind_int64(s, 14, it.token_id);
-	bind_str(s, 15, it.keys);
-	bind_str(s, 16, it.src);
-	bind_str(s, 18, it.origin);
-	bind_str(s, 19, it.review);
+	hl_store__bind_str(s, 15, it.keys);
+	hl_store__bind_str(s, 16, it.src);
+	hl_store__bind_str(s, 18, it.origin);
+	hl_store__bind_str(s, 19, it.review);
 	if (it.dup_of > 0)
 		sqlite3_bind_int64(s, 17, it.dup_of);
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
-		return dberr(err, st, "write item");
+		return hl_store__dberr(err, st, "write item");
 	it.id = sqlite3_last_insert_rowid(st->db);
 	if (idp != NULL)
 		*idp = it.id;
@@ -696,7 +696,7 @@ delete_item(int64_t *version, struct hl_store *st, const char *list,
 	rc = sqlite3_step(s);
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
-		return dberr(err, st, "delete item");
+		return hl_store__dberr(err, st, "delete item");
 	rec = hl_item_json(it, list, fmt);
 	rc = add_event(version, st, "delete", list, it->value, rec,
 	    it->verbatim || it->dup_of > 0 ? 0 : -1, who, err);
@@ -903,7 +903,7 @@ dups_of(struct hl_item **out, size_t *n, struct hl_store *st,
 	    " WHERE list_id = ?1 AND dup_of = ?2 ORDER BY pos, id",
 	    err)) == NULL)
 		return HL_EIO;
-	bind_str(s, 1, list);
+	hl_store__bind_str(s, 1, list);
 	sqlite3_bind_int64(s, 2, id);
 	rc = collect((void **)out, n, sizeof(**out), s, fill_item,
 	    clear_item, st, err);
@@ -1010,10 +1010,10 @@ op_apply(struct wop *w, struct hl_store *st)
 		if ((s = prep(st, "INSERT OR REPLACE INTO meta (key, value)"
 		    " VALUES (?1, ?2)", &w->err)) == NULL)
 			return HL_EIO;
-		bind_str(s, 1, w->meta_key);
-		bind_str(s, 2, w->meta_value);
+		hl_store__bind_str(s, 1, w->meta_key);
+		hl_store__bind_str(s, 2, w->meta_value);
 		rc = sqlite3_step(s) == SQLITE_DONE ? 0 :
-		    dberr(&w->err, st, "write meta");
+		    hl_store__dberr(&w->err, st, "write meta");
 		sqlite3_finalize(s);
 	}
 	return rc;
@@ -1048,15 +1048,15 @@ hl_store_meta(char **out, struct hl_store *st, const char *key,
 		pthread_mutex_unlock(&st->mu);
 		return HL_EIO;
 	}
-	bind_str(s, 1, key);
+	hl_store__bind_str(s, 1, key);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
-		rc = (*out = col_str(s, 0)) ? 0 :
+		rc = (*out = hl_store__col_str(s, 0)) ? 0 :
 		    hl_err_set(err, HL_ENOMEM, "out of memory");
 	else if (rc == SQLITE_DONE)
 		rc = hl_err_set(err, HL_ENOTFOUND, "no %s", key);
 	else
-		rc = dberr(err, st, "read meta");
+		rc = hl_store__dberr(err, st, "read meta");
 	sqlite3_finalize(s);
 	pthread_mutex_unlock(&st->mu);
 	return rc;
@@ -1222,7 +1222,7 @@ mirror_remove(struct wop *w, struct hl_store *st, int fmt,
 		free(sorted);
 		return HL_EIO;
 	}
-	bind_str(s, 1, w->list);
+	hl_store__bind_str(s, 1, w->list);
 	rc = collect((void **)&cur, &ncur, sizeof(*cur), s, fill_item,
 	    clear_item, st, &w->err);
 	sqlite3_finalize(s);
@@ -1266,7 +1266,7 @@ set_place(struct hl_store *st, const struct hl_item *it, int64_t pos,
 		sqlite3_bind_int64(s, 3, dup_of);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
-	return rc == SQLITE_DONE ? 0 : dberr(err, st, "move item");
+	return rc == SQLITE_DONE ? 0 : hl_store__dberr(err, st, "move item");
 }
 
 /* The code a dry run returns to have its savepoint rolled back. */
@@ -1379,7 +1379,7 @@ op_restore_list(struct wop *w, struct hl_store *st)
 	if ((s = prep(st, "SELECT 1 FROM items WHERE list_id = ?1",
 	    &w->err)) == NULL)
 		return HL_EIO;
-	bind_str(s, 1, w->list);
+	hl_store__bind_str(s, 1, w->list);
 	rc = sqlite3_step(s);
 	sqlite3_finalize(s);
 	if (rc == SQLITE_ROW)
@@ -1397,30 +1397,30 @@ op_restore_list(struct wop *w, struct hl_store *st)
 			rc = HL_EIO;
 			break;
 		}
-		bind_str(s, 1, w->list);
+		hl_store__bind_str(s, 1, w->list);
 		sqlite3_bind_int64(s, 2, (sqlite3_int64)i);
-		bind_str(s, 3, it->value);
-		bind_str(s, 4, keys[i]);
+		hl_store__bind_str(s, 3, it->value);
+		hl_store__bind_str(s, 4, keys[i]);
 		sqlite3_bind_int(s, 5, it->verbatim);
-		bind_str(s, 6, it->comment);
+		hl_store__bind_str(s, 6, it->comment);
 		sqlite3_bind_int(s, 7, it->disabled);
 		sqlite3_bind_int(s, 8, it->pass);
 		sqlite3_bind_int(s, 9, it->ns_seq);
 		sqlite3_bind_int64(s, 10, it->created_at);
-		bind_str(s, 11, it->created_by ? it->created_by : "restore");
+		hl_store__bind_str(s, 11, it->created_by ? it->created_by : "restore");
 		sqlite3_bind_int64(s, 12, it->modified_at ? it->modified_at :
 		    it->created_at);
-		bind_str(s, 13, it->modified_by ? it->modified_by :
+		hl_store__bind_str(s, 13, it->modified_by ? it->modified_by :
 		    it->created_by ? it->created_by : "restore");
-		bind_str(s, 15, it->keys);
-		bind_str(s, 16, it->src);
-		bind_str(s, 18, it->origin);
-		bind_str(s, 19, it->review);
+		hl_store__bind_str(s, 15, it->keys);
+		hl_store__bind_str(s, 16, it->src);
+		hl_store__bind_str(s, 18, it->origin);
+		hl_store__bind_str(s, 19, it->review);
 		/* The ids are new: a copy points at its first's new id. */
 		if (first[i] != i)
 			sqlite3_bind_int64(s, 17, ids[first[i]]);
 		if (sqlite3_step(s) != SQLITE_DONE)
-			rc = dberr(&w->err, st, "restore item");
+			rc = hl_store__dberr(&w->err, st, "restore item");
 		ids[i] = sqlite3_last_insert_rowid(st->db);
 		sqlite3_reset(s);
 	}
@@ -1430,11 +1430,11 @@ op_restore_list(struct wop *w, struct hl_store *st)
 	free(first);
 	free(ids);
 	if (rc == 0 && (s = q(st, Q_LIST_SET_VERSION, &w->err)) != NULL) {
-		bind_str(s, 1, w->list);
+		hl_store__bind_str(s, 1, w->list);
 		sqlite3_bind_int64(s, 2, w->version);
 		sqlite3_bind_int(s, 3, count);
 		if (sqlite3_step(s) != SQLITE_DONE)
-			rc = dberr(&w->err, st, "restore list version");
+			rc = hl_store__dberr(&w->err, st, "restore list version");
 		sqlite3_reset(s);
 	}
 	return rc;
@@ -1469,14 +1469,14 @@ op_restore_notifs(struct wop *w, struct hl_store *st)
 		n = &w->nin_notif[i];
 		sqlite3_reset(s);
 		sqlite3_bind_int64(s, 1, n->user_id);
-		bind_str(s, 2, n->server);
+		hl_store__bind_str(s, 2, n->server);
 		sqlite3_bind_int64(s, 3, n->room_id);
-		bind_str(s, 4, n->site);
+		hl_store__bind_str(s, 4, n->site);
 		sqlite3_bind_int(s, 5, n->always_ping ? 1 : 0);
 		sqlite3_bind_int64(s, 6, n->created_at);
-		bind_str(s, 7, n->created_by ? n->created_by : "restore");
+		hl_store__bind_str(s, 7, n->created_by ? n->created_by : "restore");
 		if (sqlite3_step(s) != SQLITE_DONE)
-			rc = dberr(&w->err, st, "restore notification");
+			rc = hl_store__dberr(&w->err, st, "restore notification");
 	}
 	sqlite3_finalize(s);
 	snprintf(sql, sizeof(sql), "UPDATE meta SET value = '%lld'"
@@ -1527,12 +1527,12 @@ read_notif(struct hl_notif *n, sqlite3_stmt *s)
 	memset(n, 0, sizeof(*n));
 	n->id = sqlite3_column_int64(s, 0);
 	n->user_id = sqlite3_column_int64(s, 1);
-	n->server = col_str(s, 2);
+	n->server = hl_store__col_str(s, 2);
 	n->room_id = sqlite3_column_int64(s, 3);
-	n->site = col_str(s, 4);
+	n->site = hl_store__col_str(s, 4);
 	n->always_ping = sqlite3_column_int(s, 5);
 	n->created_at = sqlite3_column_int64(s, 6);
-	n->created_by = col_str(s, 7);
+	n->created_by = hl_store__col_str(s, 7);
 	n->token_id = sqlite3_column_int64(s, 8);
 	return n->server && n->site && n->created_by ? 0 : HL_ENOMEM;
 }
@@ -1570,9 +1570,9 @@ notif_find(struct hl_notif *out, struct hl_store *st,
 	    " AND room_id = ?3 AND site = ?4", err)) == NULL)
 		return HL_EIO;
 	sqlite3_bind_int64(s, 1, key->user_id);
-	bind_str(s, 2, key->server);
+	hl_store__bind_str(s, 2, key->server);
 	sqlite3_bind_int64(s, 3, key->room_id);
-	bind_str(s, 4, key->site);
+	hl_store__bind_str(s, 4, key->site);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
 		rc = read_notif(out, s) == 0 ? 0 :
@@ -1580,7 +1580,7 @@ notif_find(struct hl_notif *out, struct hl_store *st,
 	else if (rc == SQLITE_DONE)
 		rc = HL_ENOTFOUND;
 	else
-		rc = dberr(err, st, "read notification");
+		rc = hl_store__dberr(err, st, "read notification");
 	sqlite3_finalize(s);
 	return rc;
 }
@@ -1641,16 +1641,16 @@ op_notif_add(struct wop *w, struct hl_store *st)
 	if (s == NULL)
 		return HL_EIO;
 	sqlite3_bind_int64(s, 1, in->user_id);
-	bind_str(s, 2, in->server);
+	hl_store__bind_str(s, 2, in->server);
 	sqlite3_bind_int64(s, 3, in->room_id);
-	bind_str(s, 4, in->site);
+	hl_store__bind_str(s, 4, in->site);
 	sqlite3_bind_int(s, 5, in->always_ping ? 1 : 0);
 	sqlite3_bind_int64(s, 6, now());
-	bind_str(s, 7, w->who->name);
+	hl_store__bind_str(s, 7, w->who->name);
 	if (w->who->token_id > 0)
 		sqlite3_bind_int64(s, 8, w->who->token_id);
 	rc = sqlite3_step(s) == SQLITE_DONE ? 0 :
-	    dberr(&w->err, st, "write notification");
+	    hl_store__dberr(&w->err, st, "write notification");
 	sqlite3_finalize(s);
 	if (rc == 0)
 		rc = notif_find(w->nout, st, in, &w->err);
@@ -1692,7 +1692,7 @@ op_notif_del(struct wop *w, struct hl_store *st)
 		return HL_EIO;
 	sqlite3_bind_int64(s, 1, w->nout->id);
 	rc = sqlite3_step(s) == SQLITE_DONE ? 0 :
-	    dberr(&w->err, st, "delete notification");
+	    hl_store__dberr(&w->err, st, "delete notification");
 	sqlite3_finalize(s);
 	if (rc == 0)
 		rc = notif_event(&w->version, st, "delete", w->nout, w->who,
@@ -1721,11 +1721,11 @@ read_event(struct hl_event *e, sqlite3_stmt *s)
 	memset(e, 0, sizeof(*e));
 	e->version = sqlite3_column_int64(s, 0);
 	e->at = sqlite3_column_int64(s, 1);
-	e->op = col_str(s, 2);
-	e->list = col_str(s, 3);
-	e->value = col_str(s, 4);
-	e->record = col_str(s, 5);
-	e->actor = col_str(s, 6);
+	e->op = hl_store__col_str(s, 2);
+	e->list = hl_store__col_str(s, 3);
+	e->value = hl_store__col_str(s, 4);
+	e->record = hl_store__col_str(s, 5);
+	e->actor = hl_store__col_str(s, 6);
 	e->token_id = sqlite3_column_int64(s, 7);
 	return e->op && e->list && e->value && e->record && e->actor ? 0 :
 	    HL_ENOMEM;
@@ -1765,17 +1765,17 @@ read_token(struct hl_token *t, sqlite3_stmt *s)
 
 	memset(t, 0, sizeof(*t));
 	t->id = sqlite3_column_int64(s, 0);
-	t->name = col_str(s, 1);
+	t->name = hl_store__col_str(s, 1);
 	sc = (const char *)sqlite3_column_text(s, 2);
 	if (sc == NULL || hl_scopes_parse(&t->scopes, sc) != 0)
 		t->scopes = 0;
 	t->created_at = sqlite3_column_int64(s, 3);
-	t->created_by = col_str(s, 4);
+	t->created_by = hl_store__col_str(s, 4);
 	t->revoked_at = sqlite3_column_int64(s, 5);
 	t->last_used_at = sqlite3_column_int64(s, 6);
 	if (sqlite3_column_bytes(s, 7) == (int)sizeof(t->hash))
 		memcpy(t->hash, sqlite3_column_blob(s, 7), sizeof(t->hash));
-	t->lists = col_str(s, 8);
+	t->lists = hl_store__col_str(s, 8);
 	t->expires_at = sqlite3_column_int64(s, 9);
 	return t->name && t->created_by ? 0 : HL_ENOMEM;
 }
@@ -1812,16 +1812,16 @@ hl_store_token_add_limited(struct hl_token *out, struct hl_store *st,
 		rc = HL_EIO;
 		goto out;
 	}
-	bind_str(s, 1, name);
+	hl_store__bind_str(s, 1, name);
 	sqlite3_bind_blob(s, 2, hash, 32, SQLITE_STATIC);
-	bind_str(s, 3, sc);
+	hl_store__bind_str(s, 3, sc);
 	sqlite3_bind_int64(s, 4, now());
-	bind_str(s, 5, created_by);
-	bind_str(s, 6, lists);
+	hl_store__bind_str(s, 5, created_by);
+	hl_store__bind_str(s, 6, lists);
 	if (expires_at != 0)
 		sqlite3_bind_int64(s, 7, expires_at);
 	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = dberr(err, st, "write token");
+		rc = hl_store__dberr(err, st, "write token");
 	sqlite3_finalize(s);
 	if (rc == 0) {
 		out->id = sqlite3_last_insert_rowid(st->db);
@@ -1866,7 +1866,7 @@ hl_store_token_find(struct hl_token *out, struct hl_store *st,
 		rc = hl_err_set(err, HL_EAUTH, "unknown, revoked or expired"
 		    " token");
 	else
-		rc = dberr(err, st, "read token");
+		rc = hl_store__dberr(err, st, "read token");
 	sqlite3_reset(s);
 	/*
 	 * Recording last use costs a durable write, so do it at most once a
@@ -1921,7 +1921,7 @@ hl_store_token_revoke(struct hl_store *st, int64_t id, struct hl_err *err)
 	sqlite3_bind_int64(s, 1, id);
 	sqlite3_bind_int64(s, 2, now());
 	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = dberr(err, st, "revoke token");
+		rc = hl_store__dberr(err, st, "revoke token");
 	else if (sqlite3_changes(st->db) == 0)
 		rc = hl_err_set(err, HL_ENOTFOUND, "no valid token %lld",
 		    (long long)id);
@@ -1952,13 +1952,13 @@ hl_store_target_set(struct hl_store *st, const char *name, int64_t version,
 		rc = HL_EIO;
 		goto out;
 	}
-	bind_str(s, 1, name);
+	hl_store__bind_str(s, 1, name);
 	sqlite3_bind_int64(s, 2, version);
 	sqlite3_bind_int64(s, 3, now());
 	if (error != NULL)
-		bind_str(s, 4, error);
+		hl_store__bind_str(s, 4, error);
 	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = dberr(err, st, "write target state");
+		rc = hl_store__dberr(err, st, "write target state");
 	sqlite3_finalize(s);
 out:
 	pthread_mutex_unlock(&st->mu);
@@ -1971,10 +1971,10 @@ fill_target(void *p, sqlite3_stmt *s)
 	struct hl_target_state *t = p;
 
 	memset(t, 0, sizeof(*t));
-	t->name = col_str(s, 0);
+	t->name = hl_store__col_str(s, 0);
 	t->version = sqlite3_column_int64(s, 1);
 	t->published_at = sqlite3_column_int64(s, 2);
-	t->last_error = col_str(s, 3);
+	t->last_error = hl_store__col_str(s, 3);
 	return t->name ? 0 : HL_ENOMEM;
 }
 
@@ -2052,9 +2052,9 @@ hl_store_backup(struct hl_store *st, const char *path, struct hl_err *err)
 		rc = HL_EIO;
 		goto out;
 	}
-	bind_str(s, 1, path);
+	hl_store__bind_str(s, 1, path);
 	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = dberr(err, st, "backup");
+		rc = hl_store__dberr(err, st, "backup");
 	sqlite3_finalize(s);
 out:
 	pthread_mutex_unlock(&st->mu);
@@ -2193,10 +2193,10 @@ hl_store_list_policy_set(struct hl_store *st, const char *list, int policy,
 		rc = HL_EIO;
 		goto out;
 	}
-	bind_str(s, 1, list);
-	bind_str(s, 2, policy == HL_POLICY_REVIEW ? "review" : "direct");
+	hl_store__bind_str(s, 1, list);
+	hl_store__bind_str(s, 2, policy == HL_POLICY_REVIEW ? "review" : "direct");
 	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = dberr(err, st, "write policy");
+		rc = hl_store__dberr(err, st, "write policy");
 	else if (sqlite3_changes(st->db) == 0)
 		rc = hl_err_set(err, HL_ENOTFOUND, "no list %s", list);
 	sqlite3_finalize(s);

@@ -31,6 +31,15 @@ int	hl_store__event(int64_t *version, struct hl_store *st,
 	    const char *op, const char *list, const char *value,
 	    json_t *record, const struct hl_actor *who, struct hl_err *err);
 sqlite3	*hl_store__db(struct hl_store *st);
+/*
+ * An SQLite error as HL_EIO with what failed, or HL_ENOSPC when the
+ * database's disk is full; a column as a malloc'd string (NULL for NULL);
+ * a string bound as text, or NULL.
+ */
+int	hl_store__dberr(struct hl_err *err, struct hl_store *st,
+	    const char *what);
+char	*hl_store__col_str(sqlite3_stmt *s, int i);
+void	hl_store__bind_str(sqlite3_stmt *s, int i, const char *v);
 void	hl_store__lock(struct hl_store *st);
 void	hl_store__unlock(struct hl_store *st);
 
