@@ -1016,6 +1016,17 @@ op_apply(struct wop *w, struct hl_store *st)
 		    hl_store__dberr(&w->err, st, "write meta");
 		sqlite3_finalize(s);
 	}
+	/* And the version it was set at: KEY_version. */
+	if (rc == 0 && w->meta_key != NULL) {
+		if ((s = prep(st, "INSERT OR REPLACE INTO meta (key, value)"
+		    " VALUES (?1 || '_version', (SELECT COALESCE(MAX(version),"
+		    " 0) FROM events))", &w->err)) == NULL)
+			return HL_EIO;
+		hl_store__bind_str(s, 1, w->meta_key);
+		rc = sqlite3_step(s) == SQLITE_DONE ? 0 :
+		    hl_store__dberr(&w->err, st, "write meta");
+		sqlite3_finalize(s);
+	}
 	return rc;
 }
 

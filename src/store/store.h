@@ -111,7 +111,8 @@ struct hl_store_change {
 
 /*
  * Applies v[0..n) in one transaction, and sets meta key meta_key to
- * meta_value (when not NULL) in the same one.  *applied counts the changes
+ * meta_value (when not NULL) in the same one, and meta_key + "_version" to
+ * the version after it.  *applied counts the changes
  * made, *version is the version after (0 when none).  On an error the
  * store is unchanged.
  */

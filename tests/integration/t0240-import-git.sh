@@ -158,6 +158,15 @@ v2=$(sqlite3 "$D/a.db" "SELECT COALESCE(MAX(version), 0) FROM events")
 t_is "a second sync in a row changes nothing" "$((v1 - v0)) $v2" "1 $v1"
 t_ok "and says it is up to date" grep -q 'up to date' "$D/s2"
 
+# A removal in git of a value Helios has not touched since is applied.
+sed -i '/^casino$/d' "$R/bad_keywords.txt"
+commit Kim "remove casino"
+"$HELIOS" import --db "$D/a.db" --git "$R" --sync $ALIAS >"$D/s2b" 2>&1
+t_ok "a sync applies a removal of an imported value, with no conflict" \
+    sh -c "grep -q '1 changes.* 0 conflicts' '$D/s2b' &&
+    test -z \"\$(sqlite3 '$D/a.db' \"SELECT 1 FROM items WHERE
+    value = 'casino'\")\""
+
 # A conflict: Helios adds a value that git adds and then removes again.
 mkdir -p "$D/d"
 hl_daemon_start "$D/d" --db "$D/a.db" || exit 1
