@@ -20,43 +20,15 @@
  */
 'use strict';
 const fs = require('fs');
-const puppeteer = require('puppeteer-core');
+const { state, check, launch, open: openPage, ready, axe } = require('./harness');
 
 const cfg = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const CHROME = process.env.CHROMIUM || '/usr/bin/chromium';
-let failed = 0;
 
-function check(ok, sentence, why) {
-  if (ok) console.log(`ok - ${sentence}`);
-  else { failed++; console.log(`not ok - ${sentence}${why ? ': ' + why : ''}`); }
-}
-
+/* A page of the queue, once its data is shown. */
 async function open(browser, url) {
-  const page = await browser.newPage();
-  await page.setViewport({ width: 1280, height: 900 });
-  const problems = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning' || m.type() === 'warn')
-      problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`failed: ${r.url()} ${r.failure() && r.failure().errorText}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
-  await page.goto(url, { waitUntil: 'load' });
-  await page.waitForSelector('body[data-ready="true"]', { timeout: 20000 });
-  return { page, problems };
-}
-
-async function axe(page) {
-  await page.evaluate(AXE);
-  return page.evaluate(async () => {
-    const res = await window.axe.run(document, { resultTypes: ['violations'] });
-    return res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
-  });
+  const r = await openPage(browser, url);
+  await ready(r.page);
+  return r;
 }
 
 /* What the page shows of proposal id. */
@@ -170,11 +142,7 @@ async function readonly(browser) {
 }
 
 (async () => {
-  const browser = await puppeteer.launch({
-    executablePath: CHROME, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-  });
+  const browser = await launch();
   try {
     if (cfg.readonly) await readonly(browser);
     await live(browser);
@@ -183,5 +151,5 @@ async function readonly(browser) {
   } finally {
     await browser.close();
   }
-  process.exit(failed ? 1 : 0);
+  process.exit(state.failed ? 1 : 0);
 })();

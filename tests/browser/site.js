@@ -19,52 +19,13 @@
 'use strict';
 const fs = require('fs');
 const path = require('path');
-const puppeteer = require('puppeteer-core');
 const { parseFeed } = require('@rowanmanning/feed-parser');
 const { XMLValidator } = require('fast-xml-parser');
 
+const { state, check, launch, open, ready, axe } = require('./harness');
+
 const cfg = JSON.parse(fs.readFileSync(process.argv[2], 'utf8'));
-const AXE = fs.readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
-const CHROME = process.env.CHROMIUM || '/usr/bin/chromium';
-let failed = 0;
-
-function check(ok, sentence, why) {
-  if (ok) console.log(`ok - ${sentence}`);
-  else { failed++; console.log(`not ok - ${sentence}${why ? ': ' + why : ''}`); }
-}
 function metric(name, v) { console.log(`# metric ${name} ${v}`); }
-
-/* A page with its console errors and failed requests recorded. */
-async function open(browser, url, viewport) {
-  const page = await browser.newPage();
-  await page.setViewport(viewport || { width: 1280, height: 900 });
-  const problems = [];
-  page.on('console', (m) => {
-    if (m.type() === 'error' || m.type() === 'warning' || m.type() === 'warn')
-      problems.push(`console ${m.type()}: ${m.text()}`);
-  });
-  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-  page.on('requestfailed', (r) => problems.push(`failed: ${r.url()} ${r.failure() && r.failure().errorText}`));
-  page.on('response', (r) => {
-    if (r.status() >= 400) problems.push(`HTTP ${r.status()}: ${r.url()}`);
-  });
-  await page.goto(url, { waitUntil: 'load' });
-  return { page, problems };
-}
-
-async function ready(page, ms) {
-  await page.waitForSelector('body[data-ready="true"]', { timeout: ms || 20000 });
-}
-
-async function axe(page) {
-  await page.evaluate(AXE);
-  const r = await page.evaluate(async () => {
-    const res = await window.axe.run(document, { resultTypes: ['violations'] });
-    return res.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical')
-      .map((v) => `${v.id} (${v.impact}): ${v.nodes.slice(0, 3).map((n) => n.target.join(' ')).join(', ')}`);
-  });
-  return r;
-}
 
 async function pages(browser) {
   for (const p of cfg.pages) {
@@ -239,11 +200,7 @@ async function fileCopy(browser) {
 }
 
 (async () => {
-  const browser = await puppeteer.launch({
-    executablePath: CHROME, headless: true,
-    args: ['--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage'],
-  });
+  const browser = await launch();
   try {
     if (cfg.pages) await pages(browser);
     if (cfg.search) await search(browser);
@@ -256,5 +213,5 @@ async function fileCopy(browser) {
   } finally {
     await browser.close();
   }
-  process.exit(failed ? 1 : 0);
+  process.exit(state.failed ? 1 : 0);
 })();
