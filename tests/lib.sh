@@ -91,6 +91,30 @@ hl_daemon_start() {
 	hl_wait_http "$HL_URL/healthz" || { cat "$HL_DIR/daemon.log"; return 1; }
 	HL_ADMIN=$(cat "$HL_DIR/admin.token" 2>/dev/null)
 }
+hl_version_of() {	# FILE: the version in a manifest, empty when unreadable
+	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' \
+	    "$1" 2>/dev/null
+}
+hl_wait_version() {	# V: the daemon of hl_daemon_start published V or later
+	n=0
+	while ! [ "$(hl_version_of "$HL_DIR/public/manifest.json")" -ge "$1" ] \
+	    2>/dev/null; do
+		n=$((n + 1)); [ $n -gt 100 ] && return 1; sleep 0.1
+	done
+}
+hl_api() {	# METHOD TOKEN PATH [BODY]: prints the status; the body is in
+		# $HL_DIR/body for hl_field
+	curl -s -o "$HL_DIR/body" -w '%{http_code}' -X "$1" \
+	    -H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
+	    ${4:+-d "$4"} "$HL_URL$3"
+}
+hl_field() {	# PYTHON-EXPRESSION on the last hl_api body, as j
+	python3 -c "import json,sys; j=json.load(open('$HL_DIR/body')); print($1)"
+}
+hl_mint() {	# NAME ARGS...: the secret of a new token in the daemon's database
+	name=$1; shift
+	"$HELIOS" token create "$name" --db "$HL_DIR/db.sqlite" "$@" | tail -1
+}
 hl_daemon_stop() {
 	[ -n "${HL_PID:-}" ] || return 0
 	kill -TERM "$HL_PID"

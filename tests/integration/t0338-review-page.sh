@@ -20,28 +20,6 @@ if [ -z "$NODE" ] || [ ! -x /usr/bin/chromium ] ||
 fi
 printf 'review_lists = blacklist-*\n' >"$T/helios.conf"
 
-version_of() {
-	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$1" 2>/dev/null
-}
-wait_version() {	# V: the daemon has published version V or later
-	n=0
-	while ! [ -f "$D/public/manifest.json" ] ||
-	    [ "$(version_of "$D/public/manifest.json")" -lt "$1" ] 2>/dev/null; do
-		n=$((n + 1)); [ $n -gt 100 ] && return 1; sleep 0.1
-	done
-}
-api() {	# METHOD TOKEN PATH [BODY]: prints the status, keeps the body
-	curl -s -o "$T/body" -w '%{http_code}' -X "$1" \
-	    -H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
-	    ${4:+-d "$4"} "$HL_URL$3"
-}
-field() {	# PYTHON-EXPRESSION on the last body, as j
-	python3 -c "import json,sys; j=json.load(open('$T/body')); print($1)"
-}
-mint() {	# NAME ARGS...: the secret of a new token
-	name=$1; shift
-	"$HELIOS" token create "$name" --db "$D/db.sqlite" "$@" | tail -1
-}
 tap() {	# FILE: "ok - " / "not ok - " lines as this script's
 	grep -vE '^(not )?ok - ' "$1" | head -20 | sed 's/^/# /'
 	while IFS= read -r line; do
@@ -54,17 +32,17 @@ tap() {	# FILE: "ok - " / "not ok - " lines as this script's
 }
 
 hl_daemon_start "$D" --config "$T/helios.conf" || exit 1
-PROP=$(mint chatbot --scope propose --lists 'blacklist-*' --expires 1d)
-APPR=$(mint reviewer --scope approve)
+PROP=$(hl_mint chatbot --scope propose --lists 'blacklist-*' --expires 1d)
+APPR=$(hl_mint reviewer --scope approve)
 
-t_is "a proposal answers 202" "$(api POST "$PROP" /blacklists/blacklist-website \
+t_is "a proposal answers 202" "$(hl_api POST "$PROP" /blacklists/blacklist-website \
     '{"pattern":"t0338-good\\.example","requester":"tripleee","reason":"spam wave","evidence":{"tp":4,"fp":1,"naa":0,"links":["https://stackoverflow.com/q/1"]}}')" 202
-GOOD=$(field 'j["proposal"]')
-t_is "a second proposal answers 202" "$(api POST "$PROP" /blacklists/blacklist-website \
+GOOD=$(hl_field 'j["proposal"]')
+t_is "a second proposal answers 202" "$(hl_api POST "$PROP" /blacklists/blacklist-website \
     '{"pattern":"t0338-bad\\.example","requester":"tripleee"}')" 202
-BAD=$(field 'j["proposal"]')
-V=$(field 'j["version"]')
-t_ok "the daemon publishes the proposals" wait_version "$V"
+BAD=$(hl_field 'j["proposal"]')
+V=$(hl_field 'j["version"]')
+t_ok "the daemon publishes the proposals" hl_wait_version "$V"
 t_ok "the published tree has the review page" \
     grep -q 'id="queue"' "$D/public/proposals.html"
 t_ok "every page's navigation links the review page" \

@@ -13,46 +13,24 @@ D=$T/d
 mkdir -p "$D"
 printf 'review_lists = blacklist-*\n' >"$T/helios.conf"
 
-version_of() {
-	python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["version"])' "$1" 2>/dev/null
-}
-wait_version() {	# V: the daemon has published version V or later
-	n=0
-	while [ "$(version_of "$D/public/manifest.json")" -lt "$1" ] 2>/dev/null ||
-	    ! [ -f "$D/public/manifest.json" ]; do
-		n=$((n + 1)); [ $n -gt 100 ] && return 1; sleep 0.1
-	done
-}
-api() {	# METHOD TOKEN PATH [BODY]: prints the status, keeps the body
-	curl -s -o "$T/body" -w '%{http_code}' -X "$1" \
-	    -H "Authorization: Bearer $2" -H 'Content-Type: application/json' \
-	    ${4:+-d "$4"} "$HL_URL$3"
-}
-field() {	# PYTHON-EXPRESSION on the last body, as j
-	python3 -c "import json,sys; j=json.load(open('$T/body')); print($1)"
-}
-mint() {	# NAME ARGS...: the secret of a new token
-	name=$1; shift
-	"$HELIOS" token create "$name" --db "$D/db.sqlite" "$@" | tail -1
-}
 nowhere() {	# TEXT: in no published list and no pulled file
 	! grep -rlF "$1" "$D/public/lists" "$T/pull" 2>/dev/null | grep -q .
 }
 
 hl_daemon_start "$D" --config "$T/helios.conf" || exit 1
-PROP=$(mint chatbot --scope propose --lists 'blacklist-*' --expires 90d)
-APPR=$(mint reviewer --scope approve)
+PROP=$(hl_mint chatbot --scope propose --lists 'blacklist-*' --expires 90d)
+APPR=$(hl_mint reviewer --scope approve)
 t_ok "helios token create makes a limited, expiring propose token" \
     sh -c "'$HELIOS' token list --db '$D/db.sqlite' | grep -q 'chatbot.*propose.*valid lists=blacklist-\*'"
 
-t_is "a proposal answers 202" "$(api POST "$PROP" /blacklists/blacklist-website \
+t_is "a proposal answers 202" "$(hl_api POST "$PROP" /blacklists/blacklist-website \
     '{"pattern":"t0700-good\\.example","requester":"tripleee","reason":"spam wave","evidence":{"tp":4,"fp":0,"naa":0}}')" 202
-GOOD=$(field 'j["proposal"]')
-t_is "a second proposal answers 202" "$(api POST "$PROP" /blacklists/blacklist-website \
+GOOD=$(hl_field 'j["proposal"]')
+t_is "a second proposal answers 202" "$(hl_api POST "$PROP" /blacklists/blacklist-website \
     '{"pattern":"t0700-bad\\.example","requester":"tripleee"}')" 202
-BAD=$(field 'j["proposal"]')
-V=$(field 'j["version"]')
-t_ok "the daemon publishes the proposals" wait_version "$V"
+BAD=$(hl_field 'j["proposal"]')
+V=$(hl_field 'j["version"]')
+t_ok "the daemon publishes the proposals" hl_wait_version "$V"
 t_is "proposals.json lists both pending proposals" \
     "$(python3 -c 'import json,sys; print(" ".join(p["value"] for p in json.load(open(sys.argv[1]))["items"]))' "$D/public/proposals.json")" \
     't0700-good\.example t0700-bad\.example'
@@ -64,13 +42,13 @@ assert [l["policy"] for l in m["lists"] if l["id"] == "blacklist-website"] == ["
 t_ok "no proposed pattern is in a published list yet" nowhere t0700-
 
 t_is "the proposer cannot approve" \
-    "$(api POST "$PROP" "/proposals/$GOOD/approve")" 403
-t_is "the reviewer approves one" "$(api POST "$APPR" "/proposals/$GOOD/approve" \
+    "$(hl_api POST "$PROP" "/proposals/$GOOD/approve")" 403
+t_is "the reviewer approves one" "$(hl_api POST "$APPR" "/proposals/$GOOD/approve" \
     '{"comment":"clear spam","by":"Makyen"}')" 200
 t_is "the reviewer rejects the other, with a reason" \
-    "$(api POST "$APPR" "/proposals/$BAD/reject" '{"reason":"only two hits so far"}')" 200
-V=$(field 'j["version"]')
-t_ok "the daemon publishes the decisions" wait_version "$V"
+    "$(hl_api POST "$APPR" "/proposals/$BAD/reject" '{"reason":"only two hits so far"}')" 200
+V=$(hl_field 'j["version"]')
+t_ok "the daemon publishes the decisions" hl_wait_version "$V"
 t_ok "the approved pattern is in the published text file" \
     grep -qxF 't0700-good\.example' "$D/public/lists/blacklist-website.txt"
 t_ok "its JSON item carries requester, approver, reason, evidence and proposal id" \
