@@ -985,12 +985,12 @@ review_route(struct ctx *c, const struct hl_list *l)
 
 static int
 review_checks(struct ctx *c, json_t **checks, const char **forced,
-    const struct hl_list *l, const char *value)
+    const struct hl_list *l, const char *value, int propose)
 {
 	struct hl_review_reply r = { 0 };
 	struct hl_review_req q = review_req(c);
 
-	if (hl_review_check(&r, checks, forced, &q, l, value) == 0)
+	if (hl_review_check(&r, checks, forced, &q, l, value, propose) == 0)
 		return 0;
 	review_send(c, &r);
 	return -1;
@@ -1224,7 +1224,7 @@ list_post(struct ctx *c, const struct hl_list *l, int propose)
 		}
 		propose = 1;
 	}
-	if (review_checks(c, &checks, &forced, l, in.value) != 0)
+	if (review_checks(c, &checks, &forced, l, in.value, propose) != 0)
 		goto out;
 	if (propose) {
 		review_propose(c, l, "add", &in, checks);

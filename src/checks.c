@@ -51,8 +51,7 @@ struct hl_checks {
 	size_t		 nlines;
 	struct lcache	*lists;
 	size_t		 nlists;
-	pcre2_match_context *mctx;
-	pcre2_match_data *md;
+	pcre2_match_context *mctx;	/* read-only once made */
 };
 
 static const char *const probes[] = {
@@ -160,8 +159,7 @@ hl_checks_new(struct hl_checks **out, const char *ham_corpus,
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	pthread_mutex_init(&ck->mu, NULL);
 	ck->mctx = pcre2_match_context_create(NULL);
-	ck->md = pcre2_match_data_create(1, NULL);
-	if (ck->mctx == NULL || ck->md == NULL) {
+	if (ck->mctx == NULL) {
 		hl_checks_free(ck);
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	}
@@ -191,7 +189,6 @@ hl_checks_free(struct hl_checks *ck)
 	free(ck->ham);
 	free(ck->lines);
 	pcre2_match_context_free(ck->mctx);
-	pcre2_match_data_free(ck->md);
 	pthread_mutex_destroy(&ck->mu);
 	free(ck);
 }
@@ -473,7 +470,7 @@ cidr_holds(const unsigned char *a, unsigned abits, const unsigned char *b,
 
 static json_t *
 check_covered(struct lcache *c, const struct hl_list *l, const char *value,
-    struct hl_checks *ck)
+    struct hl_checks *ck, pcre2_match_data *md)
 {
 	json_t *by = json_array(), *o;
 	unsigned char nb[16], ib[16];
@@ -491,7 +488,7 @@ check_covered(struct lcache *c, const struct hl_list *l, const char *value,
 			how = "duplicate";
 		else if (c->codes != NULL && c->codes[i] != NULL &&
 		    pcre2_match(c->codes[i], (PCRE2_SPTR)value,
-		    PCRE2_ZERO_TERMINATED, 0, 0, ck->md, ck->mctx) >= 0)
+		    PCRE2_ZERO_TERMINATED, 0, 0, md, ck->mctx) >= 0)
 			how = "matches";
 		else if (cidr && parse_cidr(c->values[i], ib, &ibits,
 		    &iv6) == 0 && iv6 == nv6 && cidr_holds(ib, ibits, nb,
@@ -512,16 +509,17 @@ check_covered(struct lcache *c, const struct hl_list *l, const char *value,
 }
 
 static json_t *
-check_broad(int *gate, pcre2_code *code, struct hl_checks *ck)
+check_broad(int *gate, pcre2_code *code, struct hl_checks *ck,
+    pcre2_match_data *md)
 {
 	size_t i, hits = 0;
 	int empty;
 
-	empty = pcre2_match(code, (PCRE2_SPTR)"", 0, 0, 0, ck->md,
+	empty = pcre2_match(code, (PCRE2_SPTR)"", 0, 0, 0, md,
 	    ck->mctx) >= 0;
 	for (i = 0; i < NPROBES; i++)
 		hits += pcre2_match(code, (PCRE2_SPTR)probes[i],
-		    PCRE2_ZERO_TERMINATED, 0, 0, ck->md, ck->mctx) >= 0;
+		    PCRE2_ZERO_TERMINATED, 0, 0, md, ck->mctx) >= 0;
 	*gate = empty || hits * 100 >= HL_CHECKS_BROAD_SHARE * NPROBES;
 	return json_pack("{s:b, s:b, s:I, s:I}", "ok", !*gate,
 	    "matches_empty", empty, "probes", (json_int_t)NPROBES,
@@ -581,7 +579,7 @@ inputs(char (*in)[2 * RUN + 2], size_t max, const char *value)
 
 static json_t *
 check_backtracking(int *gate, pcre2_code *code, const char *value,
-    struct hl_checks *ck)
+    struct hl_checks *ck, pcre2_match_data *md)
 {
 	char in[40][2 * RUN + 2];
 	pcre2_code *counted = NULL;
@@ -604,7 +602,7 @@ check_backtracking(int *gate, pcre2_code *code, const char *value,
 		measured = 1;
 	for (i = 0; i < n; i++) {
 		rc = pcre2_match(code, (PCRE2_SPTR)in[i],
-		    PCRE2_ZERO_TERMINATED, 0, 0, ck->md, ck->mctx);
+		    PCRE2_ZERO_TERMINATED, 0, 0, md, ck->mctx);
 		if (rc == PCRE2_ERROR_MATCHLIMIT ||
 		    rc == PCRE2_ERROR_DEPTHLIMIT ||
 		    rc == PCRE2_ERROR_HEAPLIMIT) {
@@ -617,7 +615,7 @@ check_backtracking(int *gate, pcre2_code *code, const char *value,
 		steps = 0;
 		pcre2_set_callout(cctx, count_step, &steps);
 		(void)pcre2_match(counted, (PCRE2_SPTR)in[i],
-		    PCRE2_ZERO_TERMINATED, 0, 0, ck->md, cctx);
+		    PCRE2_ZERO_TERMINATED, 0, 0, md, cctx);
 		if (steps > worst) {
 			worst = steps;
 			if (!*gate)
@@ -658,7 +656,7 @@ example(const char *s, size_t len, size_t line)
 }
 
 static json_t *
-check_ham(pcre2_code *code, struct hl_checks *ck)
+check_ham(pcre2_code *code, struct hl_checks *ck, pcre2_match_data *md)
 {
 	json_t *ex = json_array();
 	size_t i, hits = 0, s, e;
@@ -673,7 +671,7 @@ check_ham(pcre2_code *code, struct hl_checks *ck)
 		s = ck->lines[i];
 		e = ck->lines[i + 1] - 1;
 		if (pcre2_match(code, (PCRE2_SPTR)ck->ham + s, e - s, 0, 0,
-		    ck->md, ck->mctx) < 0)
+		    md, ck->mctx) < 0)
 			continue;
 		if (hits++ < MAX_SHOWN && ex != NULL)
 			json_array_append_new(ex, example(ck->ham + s, e - s,
@@ -684,29 +682,48 @@ check_ham(pcre2_code *code, struct hl_checks *ck)
 	    "examples", ex ? ex : json_array());
 }
 
+/* The covered check, under the lock that guards the per-list caches. */
+static int
+run_covered(json_t *o, struct hl_checks *ck, struct hl_store *st,
+    const struct hl_list *l, const char *value, pcre2_match_data *md,
+    struct hl_err *err)
+{
+	struct timespec t0;
+	struct lcache *c = NULL;
+	json_t *cov;
+	double load;
+	int rc;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pthread_mutex_lock(&ck->mu);
+	if ((rc = cache_get(&c, ck, st, l, err)) != 0) {
+		pthread_mutex_unlock(&ck->mu);
+		return rc;
+	}
+	load = ms_since(&t0);
+	cov = check_covered(c, l, value, ck, md);
+	pthread_mutex_unlock(&ck->mu);
+	json_object_set_new(o, "covered", cov);
+	json_object_set_new(cov, "load_ms", json_real(load));
+	json_object_set_new(cov, "ms", json_real(ms_since(&t0)));
+	return 0;
+}
+
 static int
 run(json_t *o, const char **gate, struct hl_checks *ck, struct hl_store *st,
-    const struct hl_list *l, const char *value, struct hl_err *err)
+    const struct hl_list *l, const char *value, int full,
+    pcre2_match_data *md, struct hl_err *err)
 {
 	struct hl_err e2 = HL_ERR_INIT;
 	struct timespec t0;
-	struct lcache *c = NULL;
-	double load;
 	pcre2_code *code = NULL;
 	char *note = NULL;
 	unsigned char bin[16];
 	unsigned bits;
 	int rc, g, v6;
 
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((rc = cache_get(&c, ck, st, l, err)) != 0)
+	if (full && (rc = run_covered(o, ck, st, l, value, md, err)) != 0)
 		return rc;
-	load = ms_since(&t0);
-	json_object_set_new(o, "covered", check_covered(c, l, value, ck));
-	json_object_set_new(json_object_get(o, "covered"), "load_ms",
-	    json_real(load));
-	json_object_set_new(json_object_get(o, "covered"), "ms",
-	    json_real(ms_since(&t0)));
 	if (l->fmt == HL_FMT_YAML_CIDR && parse_cidr(value, bin, &bits,
 	    &v6) == 0) {
 		g = bits < (v6 ? 16u : 8u);
@@ -726,17 +743,19 @@ run(json_t *o, const char **gate, struct hl_checks *ck, struct hl_store *st,
 	    1, "engine", "pcre2", "regex_only", note ? json_string(note) :
 	    json_null()));
 	free(note);
-	json_object_set_new(o, "broad", check_broad(&g, code, ck));
+	json_object_set_new(o, "broad", check_broad(&g, code, ck, md));
 	if (g)
 		*gate = "broad";
 	json_object_set_new(o, "backtracking", check_backtracking(&g, code,
-	    value, ck));
+	    value, ck, md));
 	if (g && *gate == NULL)
 		*gate = "backtracking";
-	clock_gettime(CLOCK_MONOTONIC, &t0);
-	json_object_set_new(o, "ham", check_ham(code, ck));
-	json_object_set_new(json_object_get(o, "ham"), "ms",
-	    json_real(ms_since(&t0)));
+	if (full) {
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		json_object_set_new(o, "ham", check_ham(code, ck, md));
+		json_object_set_new(json_object_get(o, "ham"), "ms",
+		    json_real(ms_since(&t0)));
+	}
 	pcre2_code_free(code);
 	return 0;
 }
@@ -744,22 +763,28 @@ run(json_t *o, const char **gate, struct hl_checks *ck, struct hl_store *st,
 int
 hl_checks_run(json_t **out, const char **gate, struct hl_checks *ck,
     struct hl_store *st, const struct hl_list *l, const char *value,
-    struct hl_err *err)
+    enum hl_checks_level level, struct hl_err *err)
 {
 	struct timespec t0;
+	pcre2_match_data *md;
 	json_t *o, *gates;
 	int rc;
 
 	*out = NULL;
 	*gate = NULL;
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	if ((o = json_object()) == NULL || (gates = json_array()) == NULL) {
+	md = pcre2_match_data_create(1, NULL);
+	if (md == NULL || (o = json_object()) == NULL) {
+		pcre2_match_data_free(md);
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	}
+	if ((gates = json_array()) == NULL) {
+		pcre2_match_data_free(md);
 		json_decref(o);
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	}
-	pthread_mutex_lock(&ck->mu);
-	rc = run(o, gate, ck, st, l, value, err);
-	pthread_mutex_unlock(&ck->mu);
+	rc = run(o, gate, ck, st, l, value, level == HL_CHECKS_FULL, md, err);
+	pcre2_match_data_free(md);
 	if (rc != 0) {
 		json_decref(o);
 		json_decref(gates);
@@ -776,6 +801,8 @@ hl_checks_run(json_t **out, const char **gate, struct hl_checks *ck,
 			    json_string("backtracking"));
 	}
 	json_object_set_new(o, "gates", gates);
+	json_object_set_new(o, "level", json_string(level == HL_CHECKS_FULL ?
+	    "full" : "gates"));
 	json_object_set_new(o, "ms", json_real(ms_since(&t0)));
 	*out = o;
 	return 0;

@@ -28,6 +28,13 @@
  * broad and backtracking are publish gates: a write that fails one is
  * refused (422) unless an admin forces it with a reason.
  *
+ * Two levels: HL_CHECKS_GATES runs compile, broad and backtracking (the
+ * candidate alone: microseconds, no lock, so they run on every write);
+ * HL_CHECKS_FULL adds covered and ham, which read the whole list and the
+ * corpus (tens of milliseconds at SmokeDetector's real size, one at a
+ * time).  Proposals get the full checks; a direct write gets them when it
+ * asks ("checks": "full") or the config says write_checks = full.
+ *
  * The result is one JSON object, stored with a proposal and sent with
  * every answer to a write:
  *
@@ -39,11 +46,12 @@
  *    "ham": {"ok": true, "lines": 120000, "matched": 3, "examples": [...]},
  *    "backtracking": {"ok": true, "work": 812, "limit": 200000,
  *                     "worst_input": "aaaa...!"},
- *    "gates": [], "ms": 41.2}
+ *    "gates": [], "level": "full", "ms": 41.2}
  *
  * A struct hl_checks keeps the corpus and, per list, the compiled patterns
  * of its items, compiled again only when the list's version moves.  It is
- * safe to share between threads (one check runs at a time).
+ * safe to share between threads (one covered check runs at a time; the
+ * others run in parallel).
  */
 #ifndef HL_CHECKS_H
 #define HL_CHECKS_H
@@ -57,6 +65,11 @@
 
 struct hl_store;
 struct hl_checks;
+
+enum hl_checks_level {
+	HL_CHECKS_GATES,	/* compile, broad, backtracking */
+	HL_CHECKS_FULL		/* and covered, ham */
+};
 
 /* Backtracking gate: PCRE2 match and depth limits per adversarial input. */
 #define HL_CHECKS_MATCH_LIMIT	200000
@@ -76,14 +89,15 @@ int	hl_checks_new(struct hl_checks **out, const char *ham_corpus,
 void	hl_checks_free(struct hl_checks *ck);
 
 /*
- * Checks value (already validated for list l) against l's current items
- * in st.  *out is the result object above (a new reference); *gate is
- * NULL, or the name of the first publish gate the value fails ("broad",
- * "backtracking").  Returns 0, or HL_ENOMEM / HL_EIO (from the store).
+ * Checks value (already validated for list l) at level, the full level
+ * against l's current items in st.  *out is the result object above (a
+ * new reference); *gate is NULL, or the name of the first publish gate
+ * the value fails ("broad", "backtracking").  Returns 0, or HL_ENOMEM /
+ * HL_EIO (from the store).
  */
 int	hl_checks_run(json_t **out, const char **gate, struct hl_checks *ck,
 	    struct hl_store *st, const struct hl_list *l, const char *value,
-	    struct hl_err *err);
+	    enum hl_checks_level level, struct hl_err *err);
 
 /* Lines in the ham corpus (0 without one). */
 size_t	hl_checks_ham_lines(const struct hl_checks *ck);

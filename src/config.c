@@ -108,6 +108,13 @@ hl_config_set(struct hl_config *c, const char *key, const char *v,
 		c->self_approve = strcmp(v, "yes") == 0;
 		return 0;
 	}
+	if (strcmp(key, "write_checks") == 0) {
+		if (strcmp(v, "full") != 0 && strcmp(v, "gates") != 0)
+			return hl_err_set(err, HL_EINVAL, "write_checks: want"
+			    " full or gates, not \"%s\"", v);
+		c->full_checks = strcmp(v, "full") == 0;
+		return 0;
+	}
 	if (strcmp(key, "mass_change_share") == 0)
 		return set_int(&c->mass_share, key, v, 0, 100, err);
 	if (strcmp(key, "mass_change_items") == 0)

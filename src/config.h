@@ -20,6 +20,7 @@
  *   review_lists = blacklist-*, watch-keyword
  *   self_approve = no
  *   ham_corpus = /etc/helios/ham.txt
+ *   write_checks = gates
  *   mass_change_share = 5
  *   mass_change_items = 100
  *
@@ -27,7 +28,10 @@
  * whose policy is review: a write by a token without approve becomes a
  * proposal.  The others are direct.  self_approve lets a requester approve
  * their own proposal.  ham_corpus is legitimate text, one document a
- * line, that the checks match new patterns against.  A change that would
+ * line, that the checks match new patterns against.  write_checks = full
+ * runs the covered and ham checks on direct writes too (proposals always
+ * get them; by default a direct write runs the publish gates alone, and
+ * the full checks when it asks: see checks.h).  A change that would
  * remove more than mass_change_share percent or mass_change_items items
  * of a list, or empty it, is held for an admin (see README.md).
  *
@@ -81,6 +85,7 @@ struct hl_config {
 	char	*review_lists;		/* lists under review, or NULL */
 	int	 self_approve;		/* a requester may approve */
 	char	*ham_corpus;		/* known-good text, or NULL */
+	int	 full_checks;		/* write_checks = full */
 	int64_t	 mass_share;		/* percent of a list */
 	int64_t	 mass_items;		/* items */
 	/* Against strangers (see above); seconds, counts. */

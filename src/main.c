@@ -570,7 +570,7 @@ cmd_serve(int argc, char **argv)
 	struct hl_publisher_opts po;
 	struct hl_publisher *pub = NULL;
 	struct serve_ctx ctx;
-	struct hl_review_opts review = { NULL, 0 };
+	struct hl_review_opts review = { .checks = NULL };
 	struct hl_err e = HL_ERR_INIT;
 	const char *targets[HL_CONFIG_MAX_TARGETS + 1];
 	char dirbuf[PATH_MAX + 8];
@@ -596,6 +596,7 @@ cmd_serve(int argc, char **argv)
 	if (hl_checks_new(&review.checks, o.cfg.ham_corpus, &e) != 0)
 		hl_fatalx("%s", e.msg);
 	review.self_approve = o.cfg.self_approve;
+	review.full_on_write = o.cfg.full_checks;
 	atomic_init(&ctx.pub, NULL);
 
 	/*

@@ -217,10 +217,11 @@ fail:
 int
 hl_review_check(struct hl_review_reply *out, json_t **checks,
     const char **forced, const struct hl_review_req *r,
-    const struct hl_list *l, const char *value)
+    const struct hl_list *l, const char *value, int propose)
 {
 	struct hl_err err = HL_ERR_INIT;
-	const char *gate = NULL, *force = NULL;
+	const char *gate = NULL, *force = NULL, *want = NULL;
+	enum hl_checks_level level = HL_CHECKS_GATES;
 	int rc;
 
 	*checks = NULL;
@@ -234,8 +235,19 @@ hl_review_check(struct hl_review_reply *out, json_t **checks,
 		    " a write past the checks");
 		return -1;
 	}
+	if (text(out, r->body, "checks", 10, 0, &want) != 0)
+		return -1;
+	if (want != NULL && strcmp(want, "full") != 0 &&
+	    strcmp(want, "gates") != 0) {
+		answer(out, 400, "invalid", "checks: want \"full\" or"
+		    " \"gates\"");
+		return -1;
+	}
+	if (propose || r->o->full_on_write || (want != NULL &&
+	    strcmp(want, "full") == 0))
+		level = HL_CHECKS_FULL;
 	if ((rc = hl_checks_run(checks, &gate, r->o->checks, r->st, l, value,
-	    &err)) != 0) {
+	    level, &err)) != 0) {
 		store_fail(out, &err, rc);
 		return -1;
 	}

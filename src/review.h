@@ -47,6 +47,7 @@ struct hl_checks;
 struct hl_review_opts {
 	struct hl_checks *checks;	/* NULL: no checks, no gates */
 	int		  self_approve;
+	int		  full_on_write;	/* write_checks = full */
 };
 
 /* Longest requester, reason and evidence link, in bytes. */
@@ -95,7 +96,9 @@ int	hl_review_route_write(struct hl_review_reply *out,
 	    const struct hl_token *tok, const struct hl_list *l);
 
 /*
- * Runs the checks of value for l (no-op without checks: *checks NULL).
+ * Runs the checks of value for l (no-op without checks: *checks NULL):
+ * the full checks for a proposal (propose 1), for a direct write that asks
+ * ("checks": "full" in body) or when the options say so; else the gates.
  * Refuses (returns -1, out filled in: 422 with the checks) a value that
  * fails a publish gate, unless body holds "force": "<reason>" and tok is
  * admin; then *forced is the reason (borrowed from body).  -1 with out
@@ -103,7 +106,7 @@ int	hl_review_route_write(struct hl_review_reply *out,
  */
 int	hl_review_check(struct hl_review_reply *out, json_t **checks,
 	    const char **forced, const struct hl_review_req *r,
-	    const struct hl_list *l, const char *value);
+	    const struct hl_list *l, const char *value, int propose);
 
 /*
  * Makes a proposal of op ("add" or "delete") with in's value and yaml

@@ -7,7 +7,7 @@ REQUEST POST /blacklists/watch-keyword
 AUTH    $WRITER
 BODY    {"pattern":"api-0010\\.example"}
 STATUS  201
-EXPECT  {"items":[{"id":"$INT","type":"watch-keyword","text_pattern":"api-0010\\.example","created_at":"$INT","created_by":"api-tests","modified_at":"$INT","modified_by":"api-tests","token_id":"$INT"}],"numItems":1,"message":"added to watch-keyword","version":"$INT","checks":{"covered":{"ok":true,"...":true},"broad":{"ok":true,"...":true},"gates":[],"...":true}}
+EXPECT  {"items":[{"id":"$INT","type":"watch-keyword","text_pattern":"api-0010\\.example","created_at":"$INT","created_by":"api-tests","modified_at":"$INT","modified_by":"api-tests","token_id":"$INT"}],"numItems":1,"message":"added to watch-keyword","version":"$INT","checks":{"compile":{"ok":true,"...":true},"broad":{"ok":true,"...":true},"backtracking":{"ok":true,"...":true},"gates":[],"level":"gates","ms":"$ANY"}}
 SAVE    ID items.0.id
 SAVE    V version
 REQUEST GET /blacklists/watch-keyword

@@ -83,7 +83,7 @@ check(struct fixture *f, const char *list, const char *value,
 
 	assert_int_equal(hl_store_list(&l, f->st, list, &err), 0);
 	assert_int_equal(hl_checks_run(&o, gate, f->ck, f->st, &l, value,
-	    &err), 0);
+	    HL_CHECKS_FULL, &err), 0);
 	hl_list_clear(&l);
 	assert_non_null(o);
 	return o;
@@ -100,6 +100,23 @@ add(struct fixture *f, const char *list, const char *value)
 	assert_int_equal(hl_store_item_add(&out, &v, f->st, list, &in, &alice,
 	    &err), 0);
 	hl_item_clear(&out);
+}
+
+/* check() at the gates level: no list, no corpus, no lock. */
+static json_t *
+check_gates(struct fixture *f, const char *list, const char *value,
+    const char **gate)
+{
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_list l;
+	json_t *o = NULL;
+
+	assert_int_equal(hl_store_list(&l, f->st, list, &err), 0);
+	assert_int_equal(hl_checks_run(&o, gate, f->ck, f->st, &l, value,
+	    HL_CHECKS_GATES, &err), 0);
+	hl_list_clear(&l);
+	assert_non_null(o);
+	return o;
 }
 
 static int64_t
@@ -225,7 +242,7 @@ test_coverage_follows_the_list(void **state)
 		assert_int_equal(hl_store_list(&l, f->st, "watch-keyword",
 		    &err), 0);
 		assert_int_equal(hl_checks_run(&o, &gate, fresh, f->st, &l,
-		    "cheap-pills", &err), 0);
+		    "cheap-pills", HL_CHECKS_FULL, &err), 0);
 		hl_list_clear(&l);
 	}
 	assert_int_equal(covered(o), 2);
@@ -369,12 +386,45 @@ test_a_pending_duplicate_is_refused(void **state)
 	hl_proposal_clear(&p);
 }
 
+static void
+test_the_gates_level_gates_without_the_list(void **state)
+{
+	struct fixture *f = *state;
+	const char *gate;
+	json_t *o;
+
+	add(f, "watch-keyword", "cheap\\w*");
+	o = check_gates(f, "watch-keyword", "cheap-pills", &gate);
+	assert_null(gate);
+	assert_null(json_object_get(o, "covered"));
+	assert_null(json_object_get(o, "ham"));
+	assert_true(json_is_true(json_object_get(json_object_get(o,
+	    "compile"), "ok")));
+	assert_string_equal(json_string_value(json_object_get(o, "level")),
+	    "gates");
+	json_decref(o);
+	o = check_gates(f, "watch-keyword", "(a|aa)+$", &gate);
+	assert_non_null(gate);
+	assert_string_equal(gate, "backtracking");
+	json_decref(o);
+	o = check_gates(f, "watch-keyword", "a|", &gate);
+	assert_non_null(gate);
+	assert_string_equal(gate, "broad");
+	json_decref(o);
+	o = check(f, "watch-keyword", "cheap-pills", &gate);
+	assert_int_equal(covered(o), 1);
+	assert_string_equal(json_string_value(json_object_get(o, "level")),
+	    "full");
+	json_decref(o);
+}
+
 int
 main(void)
 {
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_gates_refuse_broad_and_backtracking_patterns),
+		T(test_the_gates_level_gates_without_the_list),
 		T(test_ham_lines_are_counted),
 		T(test_coverage_follows_the_list),
 		T(test_a_proposal_is_decided_once),
