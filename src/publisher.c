@@ -3,13 +3,21 @@
  *
  * The shared state is small: the wanted version and a stop flag under one
  * mutex and condition variable.  Everything else belongs to a worker.
+ *
+ * Workers run at a lower CPU and I/O priority than the threads that
+ * answer requests: a publish may take a core for a while, an
+ * acknowledged write must not wait for it.
  */
+#include <sys/resource.h>
+#include <sys/syscall.h>
+
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "blob.h"
 #include "log.h"
@@ -24,6 +32,9 @@
 #define EXTERNAL_POLL_MS 2000
 /* Refresh the manifest when less than this part of its life is left. */
 #define REFRESH_DIVISOR	4
+/* The workers' nice value, and their I/O class and level (best effort, 7). */
+#define WORKER_NICE	10
+#define IOPRIO_BE_LOWEST ((2 << 13) | 7)
 
 struct worker {
 	struct hl_publisher	*p;
@@ -169,6 +180,19 @@ publish(struct worker *w, struct hl_err *err)
 	return 0;
 }
 
+/* Lowers the calling thread's CPU and I/O priority (Linux: per thread). */
+static void
+worker_yield_priority(void)
+{
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+
+	if (setpriority(PRIO_PROCESS, (id_t)tid, WORKER_NICE) != 0)
+		hl_log_debug("publisher: setpriority: %m");
+	if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, tid,
+	    IOPRIO_BE_LOWEST) != 0)
+		hl_log_debug("publisher: ioprio_set: %m");
+}
+
 static void *
 worker_main(void *arg)
 {
@@ -181,6 +205,7 @@ worker_main(void *arg)
 	int64_t started;
 	int rc;
 
+	worker_yield_priority();
 	pthread_mutex_lock(&p->mu);
 	while (!p->stop) {
 		t = now_ms();
