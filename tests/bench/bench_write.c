@@ -2,7 +2,7 @@
  * bench_write: acknowledged durable writes per second and POST latency
  * against a running daemon.
  *
- *   bench_write URL TOKEN LIST SECONDS CLIENTS...
+ *   bench_write [--fsync DIR] URL TOKEN LIST SECONDS CLIENTS...
  *
  * For each CLIENTS count (e.g. "1 8"), that many threads each open their
  * own libcurl easy handle (one keep-alive connection) and POST distinct
@@ -10,8 +10,13 @@
  * when the daemon answers 201, which it does only once the change is
  * durable.  Prints one table row per CLIENTS count: writes, errors,
  * writes/s and the latency percentiles of every request, then the
- * throughput ratio of each row to the first.  Figures, no assertions.
+ * throughput ratio of each row to the first.  With --fsync, the first
+ * row is the disk's own bound, measured in DIR (the database's directory)
+ * for SECONDS: one thread appending 100 bytes and calling fdatasync(), as
+ * a commit that waits for nobody would; the ratios are then against it.
+ * Figures, no assertions.
  */
+#include <fcntl.h>
 #include <curl/curl.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -139,6 +144,51 @@ run(void *arg)
 	return NULL;
 }
 
+/* The fsync bound row: appends and fdatasync()s in dir for secs. */
+static double
+fsync_row(const char *dir, double secs)
+{
+	char path[4096], line[100];
+	double t0, t, *lat = NULL, *nv, rate, mean = 0;
+	size_t n = 0, cap = 0, i;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/bench-fsync.tmp", dir);
+	if ((fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_APPEND,
+	    0600)) < 0) {
+		perror(path);
+		return 0;
+	}
+	memset(line, 'x', sizeof(line));
+	t0 = now();
+	while (now() < t0 + secs) {
+		t = now();
+		if (write(fd, line, sizeof(line)) != (ssize_t)sizeof(line) ||
+		    fdatasync(fd) != 0)
+			break;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 1024;
+			if ((nv = realloc(lat, cap * sizeof(*nv))) == NULL)
+				break;
+			lat = nv;
+		}
+		lat[n++] = (now() - t) * 1e3;
+	}
+	rate = (double)n / (now() - t0);
+	close(fd);
+	unlink(path);
+	qsort(lat, n, sizeof(*lat), cmp_double);
+	for (i = 0; i < n; i++)
+		mean += lat[i];
+	mean = n ? mean / (double)n : 0;
+	printf("%-8s %8zu %7d %10.1f %8.2f %8.2f %8.2f %8.2f %8.2f"
+	    " %6.2fx\n", "fsync", n, 0, rate, pct(lat, n, 50),
+	    pct(lat, n, 90), pct(lat, n, 99), n ? lat[n - 1] : 0, mean, 1.0);
+	fflush(stdout);
+	free(lat);
+	return rate;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -146,12 +196,18 @@ main(int argc, char **argv)
 	double secs, t0, el, *all, first = 0, rate, mean;
 	size_t n, ok, errors, i;
 	char url[512];
+	const char *fsdir = NULL;
 	long last;
 	int a, c, k;
 
+	if (argc > 2 && strcmp(argv[1], "--fsync") == 0) {
+		fsdir = argv[2];
+		argc -= 2;
+		argv += 2;
+	}
 	if (argc < 6) {
-		fprintf(stderr, "usage: bench_write URL TOKEN LIST SECONDS"
-		    " CLIENTS...\n");
+		fprintf(stderr, "usage: bench_write [--fsync DIR] URL TOKEN"
+		    " LIST SECONDS CLIENTS...\n");
 		return 2;
 	}
 	secs = atof(argv[4]);
@@ -160,6 +216,8 @@ main(int argc, char **argv)
 	printf("%-8s %8s %7s %10s %8s %8s %8s %8s %8s %7s\n", "clients",
 	    "writes", "errors", "writes/s", "p50 ms", "p90 ms", "p99 ms",
 	    "max ms", "mean ms", "ratio");
+	if (fsdir != NULL)
+		first = fsync_row(fsdir, secs);
 	for (a = 5; a < argc; a++) {
 		c = atoi(argv[a]);
 		if (c < 1 || (w = calloc((size_t)c, sizeof(*w))) == NULL)
@@ -195,7 +253,7 @@ main(int argc, char **argv)
 		}
 		qsort(all, n, sizeof(*all), cmp_double);
 		rate = (double)ok / el;
-		if (a == 5)
+		if (a == 5 && fsdir == NULL)
 			first = rate;
 		for (mean = 0, i = 0; i < n; i++)
 			mean += all[i];
