@@ -330,8 +330,10 @@ advance(struct track *t, char *data, size_t len, size_t ci,
 		nw[nn - 1 - suf].commit = od[no - 1 - suf].commit;
 		suf++;
 	}
-	if (match(nw + pre, nn - pre - suf, add + pre, od + pre,
-	    no - pre - suf, used + pre, ci) != 0)
+	/* No new lines between the common ends: nothing to match (and nw
+	 * may be NULL); no old lines: od may be NULL. */
+	if (pre + suf < nn && match(nw + pre, nn - pre - suf, add + pre,
+	    no > 0 ? od + pre : od, no - pre - suf, used + pre, ci) != 0)
 		goto nomem;
 	for (i = pre, k = 0; i < no - suf; i++)
 		if (!used[i])

@@ -59,7 +59,7 @@ for p in bench_write bench_gen visible; do
 	# shellcheck disable=SC2046
 	${CC:-cc} ${CFLAGS:--O2 -g} -std=c11 -D_GNU_SOURCE -Wall -Wextra \
 	    -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	    -Wno-unused-parameter $(make -s print-inc) \
+	    -Wno-unused-parameter $(make -s --no-print-directory print-inc) \
 	    $(pkg-config --cflags $PKGS) -o "$BB/$p" "tests/bench/$p.c" \
 	    "$BA/libhelios.a" $(pkg-config --libs $PKGS) -lpthread || exit 1
 done

@@ -17,7 +17,7 @@ esac
 B=build-fuzz
 PKGS="sqlite3 libmicrohttpd libcurl libgit2 zlib jansson libcrypto yaml-0.1 libpcre2-8"
 CF="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
- -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter $(make -s print-inc) \
+ -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter $(make -s --no-print-directory print-inc) \
  $(pkg-config --cflags $PKGS)"
 LIBS="$(pkg-config --libs $PKGS) -lpthread"
 log=$(mktemp)

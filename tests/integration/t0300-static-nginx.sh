@@ -77,7 +77,7 @@ fi
 [ -f "$B/libhelios.a" ] || make -s "$B/libhelios.a" >/dev/null
 # shellcheck disable=SC2046,SC2086
 t_ok "the static test server builds against libhelios.a" \
-    $CC -std=c11 -D_GNU_SOURCE -g $SAN $(make -s print-inc) \
+    $CC -std=c11 -D_GNU_SOURCE -g $SAN $(make -s --no-print-directory print-inc) \
     $(pkg-config --cflags $PKGS) -o "$T/static_serve" \
     tests/tools/static_serve.c "$B/libhelios.a" \
     $(pkg-config --libs $PKGS) -lpthread
