@@ -26,7 +26,6 @@ export AWS_CONFIG_FILE=/dev/null AWS_SHARED_CREDENTIALS_FILE=/dev/null
 EP="endpoint=http://127.0.0.1:$S3_PORT&region=us-east-1"
 TARGET="s3://helios/pub?$EP"
 MIRROR=http://127.0.0.1:$S3_PORT/helios/pub
-AWS="aws --endpoint-url http://127.0.0.1:$S3_PORT --region us-east-1"
 
 t_ok "the server publishes the samples and five changes to the bucket" \
     rs_publish "$TARGET" s3 "$MIRROR"
@@ -35,18 +34,27 @@ t_is "two clients pulled the bucket, before and after the changes" \
 t_ok "the server is lost: its database and public directory are gone" \
     rs_lose
 
-# A copy of the tree under another prefix, with one list's bytes (and
-# their objects/ copy) changed.
-$AWS s3 cp --quiet --recursive s3://helios/pub s3://helios/bad
-obj=$($AWS s3 cp --quiet s3://helios/pub/manifest.json - | $PY -c '
+# A copy under another prefix of what a restore reads (the manifest and
+# the objects/ copies of the lists and notifications), with one list's
+# bytes changed.
+s3put() {	# KEY FILE: a signed PUT, as curl signs it
+	curl -sf --aws-sigv4 "aws:amz:us-east-1:s3" \
+	    --user "$AWS_ACCESS_KEY_ID:$AWS_SECRET_ACCESS_KEY" \
+	    -H "x-amz-content-sha256: UNSIGNED-PAYLOAD" -X PUT \
+	    --data-binary @"$2" "http://127.0.0.1:$S3_PORT/helios/$1" >/dev/null
+}
+curl -sf "$MIRROR/manifest.json" -o "$D/manifest.json"
+$PY -c '
 import json, sys
-for f in json.load(sys.stdin)["files"]:
-    if f["path"] == "lists/watch-keyword.txt": print(f["object"])')
-$AWS s3 cp --quiet s3://helios/pub/lists/watch-keyword.txt "$D/wk.txt"
-sed -i '5s/^/X/' "$D/wk.txt"
-for k in lists/watch-keyword.txt "$obj"; do
-	$AWS s3 cp --quiet "$D/wk.txt" "s3://helios/bad/$k"
-done
+for f in json.load(open(sys.argv[1]))["files"]:
+    if f["path"].startswith("lists/") or f["path"] == "notifications.json":
+        print(f["path"], f["object"])' "$D/manifest.json" >"$D/objects"
+s3put bad/manifest.json "$D/manifest.json"
+while read -r path obj; do
+	curl -sf "$MIRROR/$obj" -o "$D/obj"
+	[ "$path" = lists/watch-keyword.txt ] && sed -i '5s/^/X/' "$D/obj"
+	s3put "bad/$obj" "$D/obj"
+done <"$D/objects"
 refused() {	# MESSAGE RESTORE-ARGS...: fails, says MESSAGE, writes no db
 	m=$1; shift
 	! "$HELIOS" restore "$@" --db "$D/db.sqlite" 2>"$D/err" &&
