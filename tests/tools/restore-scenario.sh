@@ -24,28 +24,29 @@
 #       MIRROR across the restore without a failure or a step back.
 
 rs_api() {	# METHOD PATH BODY: prints the answer's version
-	curl -s -X "$1" -H "Authorization: Bearer $HL_ADMIN" \
+	curl -s -m 30 -X "$1" -H "Authorization: Bearer $HL_ADMIN" \
 	    -H 'Content-Type: application/json' -d "$3" "$HL_URL$2" |
 	    $PY -c 'import json,sys; print(json.load(sys.stdin).get("version", ""))'
 }
 
 rs_target_version() {	# KIND: the lowest version /healthz says a target
-	curl -s "$HL_URL/healthz" | $PY -c '
+	curl -s -m 10 "$HL_URL/healthz" | $PY -c '
 import json, sys
 v = [t.get("version") or 0 for t in json.load(sys.stdin).get("targets", [])
      if t["kind"] == sys.argv[1]]
 print(min(v) if v else "")' "$1" 2>/dev/null
 }
 
-rs_wait_target() {	# KIND VERSION: waits up to 30 s for the target
-	n=0
+rs_wait_target() {	# KIND VERSION: waits up to 60 s for the target
+	end=$(($(date +%s) + 60))
 	while :; do
 		g=$(rs_target_version "$1")
 		case "$g" in
 		''|*[!0-9]*) ;;
 		*) [ "$g" -ge "$2" ] && return 0 ;;
 		esac
-		n=$((n + 1)); [ $n -gt 300 ] && return 1; sleep 0.1
+		[ "$(date +%s)" -ge "$end" ] && return 1
+		sleep 0.1
 	done
 }
 
@@ -111,7 +112,8 @@ rs_check() {
 	"$HELIOS" export --db "$D/db.sqlite" "$D/exp.after" >/dev/null
 	same=yes
 	for f in "$D"/exp.before/*; do
-		cmp "$f" "$D/exp.after/${f##*/}" || same=no
+		cmp -s "$f" "$D/exp.after/${f##*/}" ||
+		    { same=no; echo "# ${f##*/} differs"; }
 	done
 	t_is "helios export gives every list byte for byte as before" \
 	    "$same $(ls "$D/exp.before" | wc -l)" \
