@@ -654,10 +654,15 @@ render_proposals(struct hl_snap *s, const struct hl_snap_source *src,
  * The window of change segments for version v: from the oldest version
  * kept, whole HL_SNAP_SEG_BIG segments, then HL_SNAP_SEG_MID ones, then
  * single versions up to v.  Every version in the window is in exactly one
- * segment.  Writes at most nmax ranges to from[]/to[]; returns the count.
+ * segment.  No segment reaches down to low, the last version whose
+ * events the source lacks (0 for none; a database restored from a
+ * published tree starts at that tree's version): such a segment would
+ * bear the name of one published before with the events in it, and say
+ * that nothing happened.  Writes at most nmax ranges to from[]/to[];
+ * returns the count.
  */
 static size_t
-window(int64_t *from, int64_t *to, size_t nmax, int64_t v)
+window(int64_t *from, int64_t *to, size_t nmax, int64_t v, int64_t low)
 {
 	static const int64_t sizes[] = { HL_SNAP_SEG_BIG, HL_SNAP_SEG_MID, 1 };
 	int64_t pos, oldest;
@@ -666,6 +671,8 @@ window(int64_t *from, int64_t *to, size_t nmax, int64_t v)
 	oldest = v > HL_SNAP_WINDOW ? v - HL_SNAP_WINDOW : 0;
 	/* Start on a big boundary so old segments stay the same files. */
 	pos = oldest / HL_SNAP_SEG_BIG * HL_SNAP_SEG_BIG + 1;
+	if (pos <= low)
+		pos = low + 1;
 	for (k = 0; k < 3; k++)
 		while (pos + sizes[k] - 1 <= v && n < nmax) {
 			from[n] = pos;
@@ -674,6 +681,26 @@ window(int64_t *from, int64_t *to, size_t nmax, int64_t v)
 			n++;
 		}
 	return n;
+}
+
+/*
+ * The last version whose event the source lacks: the first event's
+ * version - 1, or v when it holds none (0 for a source that has every
+ * event since the first version).
+ */
+static int
+events_floor(int64_t *out, const struct hl_snap_source *src, int64_t v,
+    struct hl_err *err)
+{
+	struct hl_event *ev = NULL;
+	size_t n = 0;
+	int rc;
+
+	if ((rc = src->events(&ev, &n, src->payload, 0, 1, err)) != 0)
+		return rc;
+	*out = n > 0 ? ev[0].version - 1 : v;
+	hl_events_free(ev, n);
+	return 0;
 }
 
 static int
@@ -725,9 +752,12 @@ render_changes(struct hl_snap *s, const struct hl_snap_source *src,
 	struct seg *segs;
 	json_t *arr;
 	size_t n, i, j;
-	int rc = 0;
+	int64_t low;
+	int rc;
 
-	n = window(from, to, sizeof(from) / sizeof(from[0]), v);
+	if ((rc = events_floor(&low, src, v, err)) != 0)
+		return rc;
+	n = window(from, to, sizeof(from) / sizeof(from[0]), v, low);
 	if ((segs = calloc(n ? n : 1, sizeof(*segs))) == NULL)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	for (i = 0; i < n; i++) {

@@ -120,7 +120,10 @@ int64_t	hl_snap_expires(const struct hl_snap *s);
  * files of HL_SNAP_SEG_* events, aligned on multiples of their size
  * (changes/1-256.json, changes/257-272.json, changes/273-273.json).  The
  * window keeps HL_SNAP_WINDOW versions; a client further behind downloads
- * whole lists.
+ * whole lists.  The window never reaches below the first event the source
+ * holds (a database restored from a published tree has none before that
+ * tree's version), so no segment is made again with fewer events under a
+ * name published before.
  */
 #define HL_SNAP_SEG_BIG		256
 #define HL_SNAP_SEG_MID		16

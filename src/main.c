@@ -66,7 +66,9 @@ static const char synopsis[] =
 "                   [--stats] [-q] URL DIR\n"
 "       helios history ID [--at VERSION|DATE] --repo PATH|URL [--branch B]\n"
 "       helios history ID [--at VERSION|DATE] --db PATH [--json]\n"
-"       helios restore --from-git PATH|URL [--branch B] [--db PATH]\n";
+"       helios restore --from-dir PATH | --from-url URL | --from-s3 URL |\n"
+"                      --from-git PATH|URL [--branch B]\n"
+"                      [--key KEYRING] [--force] [--db PATH]\n";
 
 static void __attribute__((noreturn))
 usage(int status)

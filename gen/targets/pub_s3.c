@@ -199,6 +199,7 @@ struct xfer {
 	int64_t			 due;	/* ms, monotonic clock */
 	struct hl_buf		 resp;
 	int			 resp_over;
+	size_t			 max;	/* REQ_GET: body bound, 0: S3_MAX_RESP */
 	int			 more;	/* list page IsTruncated */
 	char			 etag[80];
 };
@@ -573,9 +574,13 @@ static size_t
 on_body(char *p, size_t sz, size_t n, void *arg)
 {
 	struct xfer	*x = arg;
+	size_t		 lim = x->max > 0 ? x->max : S3_MAX_RESP;
 
-	if (x->resp.len + n > S3_MAX_RESP || hl_buf_put(&x->resp, p, n) != 0)
+	if (x->resp.len + n > lim || hl_buf_put(&x->resp, p, n) != 0) {
 		x->resp_over = 1;
+		if (x->max > 0)
+			return 0;	/* a bounded GET stops reading */
+	}
 	(void)sz;
 	return n;
 }
@@ -827,6 +832,9 @@ xfer_finish(struct s3 *s, struct xfer *x, CURLcode res, struct hl_err *err)
 	curl_multi_remove_handle(s->multi, x->h);
 	x->state = X_DONE;
 
+	if (x->resp_over && x->max > 0)
+		return hl_err_set(err, HL_ETOOBIG, "s3 get %s: over %zu bytes",
+		    what, x->max);
 	if (res == CURLE_OK && status >= 200 && status < 300) {
 		if (x->resp_over)
 			return hl_err_set(err, HL_EIO, "s3 %s %s: response "
@@ -1242,21 +1250,41 @@ s3_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
 	return 0;
 }
 
-/*
- * GET PREFIXmanifest.json, signed like every other request and retried
- * on the same faults.  HL_ENOTFOUND on 404 (NoSuchKey).
- */
+/* A relative path without empty, "." or ".." segments. */
 static int
-s3_manifest(struct hl_buf *out, void *state, struct hl_err *err)
+plain_path(const char *p)
+{
+	const char	*seg = p;
+	size_t		 n;
+
+	if (p == NULL || *p == '\0')
+		return 0;
+	for (;;) {
+		n = strcspn(seg, "/");
+		if (n == 0 || (n == 1 && seg[0] == '.') ||
+		    (n == 2 && seg[0] == '.' && seg[1] == '.'))
+			return 0;
+		if (seg[n] == '\0')
+			return 1;
+		seg += n + 1;
+	}
+}
+
+int
+hl_pub_s3_get(struct hl_buf *out, void *state, const char *path, size_t max,
+    struct hl_err *err)
 {
 	struct s3	*s = state;
 	struct hl_buf	 u = HL_BUF_INIT;
 	struct xfer	 x;
 	int		 rc;
 
+	if (!plain_path(path) || max == 0)
+		return hl_err_set(err, HL_EINVAL, "s3 get: bad path or bound");
 	memset(&x, 0, sizeof(x));
 	x.req = REQ_GET;
-	if (hl_buf_printf(&u, "%smanifest.json", s->u.prefix) != 0 ||
+	x.max = max;
+	if (hl_buf_printf(&u, "%s%s", s->u.prefix, path) != 0 ||
 	    (x.key = hl_buf_detach(&u, NULL)) == NULL ||
 	    hl_s3url_object_url(&u, &s->u, x.key) != 0 ||
 	    (x.url = hl_buf_detach(&u, NULL)) == NULL ||
@@ -1266,17 +1294,23 @@ s3_manifest(struct hl_buf *out, void *state, struct hl_err *err)
 	}
 	if ((rc = run(s, &x, 1, get_ok, err)) != 0)
 		goto out;
-	if (x.resp.len > HL_TARGET_MAX_MANIFEST) {
-		rc = hl_err_set(err, HL_ETOOBIG, "s3 get %s: over %d bytes",
-		    x.key, HL_TARGET_MAX_MANIFEST);
-		goto out;
-	}
 	if (hl_buf_put(out, x.resp.data ? x.resp.data : "", x.resp.len) != 0)
 		rc = hl_err_set(err, HL_ENOMEM, "s3: out of memory");
 out:
 	xfer_clear(s, &x);
 	hl_buf_free(&u);
 	return rc;
+}
+
+/*
+ * GET PREFIXmanifest.json, signed like every other request and retried
+ * on the same faults.  HL_ENOTFOUND on 404 (NoSuchKey).
+ */
+static int
+s3_manifest(struct hl_buf *out, void *state, struct hl_err *err)
+{
+	return hl_pub_s3_get(out, state, "manifest.json",
+	    HL_TARGET_MAX_MANIFEST, err);
 }
 
 static void

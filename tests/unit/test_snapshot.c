@@ -761,6 +761,62 @@ test_change_segments_partition_the_window(void **state)
 	hl_snap_free(s);
 }
 
+/*
+ * A database restored at version 300 (helios restore) holds no event up
+ * to it: changes.json's oldest is 300 and the segments start at 301, so
+ * none bears the name of a segment the lost server published with its
+ * events (changes/289-304.json), which targets keep as immutable.
+ */
+static void
+test_change_segments_start_after_a_restore(void **state)
+{
+	struct fx *f = *state;
+	struct hl_snap_opts o = HL_SNAP_OPTS_INIT;
+	struct hl_snap *s;
+	struct hl_err err = HL_ERR_INIT;
+	const struct hl_tree *t;
+	json_t *c, *segs, *r, *doc;
+	json_int_t from, to;
+	char value[64];
+	size_t i;
+
+	assert_int_equal(hl_store_restore_version(f->st, 300, &err), 0);
+	assert_int_equal(hl_snap_new(&s, &o, &err), 0);
+	assert_int_equal(build(&t, s, f->st, &err), 0);
+	c = parse(find(t, "changes.json"));
+	assert_int_equal(json_integer_value(json_object_get(c, "oldest")),
+	    300);
+	assert_int_equal(json_array_size(json_object_get(c, "segments")), 0);
+	json_decref(c);
+	for (i = 301; i <= 320; i++) {
+		snprintf(value, sizeof(value), "after-%zu\\.example", i);
+		assert_int_equal(add_one(f->st, "watch-keyword", value),
+		    (int64_t)i);
+	}
+	assert_int_equal(build(&t, s, f->st, &err), 0);
+	c = parse(find(t, "changes.json"));
+	assert_int_equal(json_integer_value(json_object_get(c, "oldest")),
+	    300);
+	segs = json_object_get(c, "segments");
+	/* 301-316, then 317..320 one by one. */
+	assert_int_equal(json_array_size(segs), 1 + 4);
+	assert_string_equal(json_string_value(json_object_get(json_array_get(
+	    segs, 0), "path")), "changes/301-316.json");
+	json_array_foreach(segs, i, r) {
+		from = json_integer_value(json_object_get(r, "from"));
+		to = json_integer_value(json_object_get(r, "to"));
+		assert_true(from > 300);
+		doc = parse(find(t, json_string_value(json_object_get(r,
+		    "path"))));
+		assert_int_equal(json_array_size(json_object_get(doc,
+		    "events")), (size_t)(to - from + 1));
+		json_decref(doc);
+	}
+	assert_null(find(t, "changes/289-304.json"));
+	json_decref(c);
+	hl_snap_free(s);
+}
+
 /* Runs a shell command; fails the test on a non-zero status. */
 static void
 sh(const char *fmt, ...)
@@ -1093,6 +1149,9 @@ main(void)
 		    test_only_changed_lists_are_rendered, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_change_segments_partition_the_window, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_change_segments_start_after_a_restore, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_signed_manifest_verifies, setup, teardown),
