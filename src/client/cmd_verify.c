@@ -37,6 +37,7 @@
 #include "keyring.h"
 #include "manifest.h"
 #include "pull.h"
+#include "sigcheck.h"
 #include "sink.h"
 
 static const char verify_usage[] =
@@ -304,7 +305,7 @@ hl_cmd_verify(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct hl_fetch_res res = HL_FETCH_RES_INIT, sig = HL_FETCH_RES_INIT;
+	struct hl_fetch_res res = HL_FETCH_RES_INIT;
 	struct hl_pull_manifest m = { 0 };
 	struct hl_pull_changes c = { 0 };
 	struct hl_buf b = HL_BUF_INIT;
@@ -315,8 +316,8 @@ hl_cmd_verify(int argc, char **argv)
 	char *end;
 	int64_t now = (int64_t)time(NULL), oldest = 0;
 	size_t i, nseg = 0, walked = 0;
-	long chain = 0;
-	int ch, status = 0, expired = 0, start = 0;
+	long chain = 0, retry;
+	int ch, status = 0, expired = 0, start = 0, sigfail;
 
 	v.max = HL_PULL_MAX_SIZE;
 	optind = 1;
@@ -371,16 +372,11 @@ hl_cmd_verify(int argc, char **argv)
 		status = 3;
 		goto out;
 	}
-	if (key != NULL) {
-		if (hl_fetch_get(&sig, v.f, "manifest.json.sig", NULL,
-		    HL_PULL_MAX_SIG, 0, &e) != 0 ||
-		    hl_keyring_verify(key, res.body.data, res.body.len,
-		    sig.body.data, sig.body.len, &e) != 0) {
-			fprintf(stderr, "helios verify: manifest.json.sig: "
-			    "%s\n", e.msg);
-			status = 6;
-			goto out;
-		}
+	if (key != NULL && hl_sigcheck(&sigfail, &retry, v.f, key,
+	    res.body.data, res.body.len, &e) != 0) {
+		fprintf(stderr, "helios verify: %s\n", e.msg);
+		status = sigfail ? 6 : 2;
+		goto out;
 	}
 	if (m.expires_at < now) {
 		fprintf(stderr, "helios verify: manifest version %lld expired"
@@ -424,7 +420,6 @@ hl_cmd_verify(int argc, char **argv)
 out:
 	hl_buf_free(&b);
 	hl_buf_free(&res.body);
-	hl_buf_free(&sig.body);
 	hl_pull_changes_clear(&c);
 	hl_pull_manifest_clear(&m);
 	hl_fetch_free(v.f);
