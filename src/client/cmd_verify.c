@@ -3,8 +3,8 @@
  * would see it, from a directory or over HTTP (fetch.h).
  *
  * Checked, with one line on stderr for each thing that is wrong:
- *   - manifest.json parses (pull.c) and, with --key, manifest.json.sig
- *     verifies; the manifest has not expired;
+ *   - manifest.json parses (pull.c) and, with --key, one of its
+ *     signatures verifies (sigcheck.h); the manifest has not expired;
  *   - every file the manifest names exists with its size and SHA-256, and
  *     so does its object copy;
  *   - each .gz (and its object copy) has its size and SHA-256 and
@@ -50,12 +50,13 @@ static const char verify_usage[] =
 "than --max-size (default 64M; suffix k, M or G) is reported as bad.\n"
 "With --chain N, also follows the manifest's \"previous\" hash back N\n"
 "times through objects/, checking each earlier manifest's hash.\n"
-"PUBKEY may be a keyring: PEM public keys one after the other; the key\n"
-"the manifest's key_id names must verify manifest.json.sig.\n"
+"PUBKEY may be a keyring: PEM public keys one after the other; a\n"
+"signature of the manifest by a key it names and the ring holds must\n"
+"verify (objects/<sha256>.sigs, or manifest.json.sig).\n"
 "\n"
 "Exit status: 0 the tree is whole; 1 usage error; 2 the manifest cannot\n"
 "be read; 3 a file is missing or does not match; 5 the manifest has\n"
-"expired; 6 manifest.json.sig is missing or does not verify (--key).\n";
+"expired; 6 no signature of the manifest verifies (--key).\n";
 
 struct vctx {
 	struct hl_fetch	*f;
