@@ -11,6 +11,7 @@
 
 SAMPLES=$(hl_samples)
 T=$(hl_tmp)
+HL_CLEAN="$HL_CLEAN $T"
 D=$T/d
 K=$T/keys/manifest.key
 OVERLAP=20
