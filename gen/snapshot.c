@@ -18,10 +18,13 @@
  *                         "previous" hashes can be walked back (helios
  *                         verify --chain)
  *   manifest.json[.sig]   manifest.c
+ *   objects/<sha256>.sigs every signature of manifest.json, whose hash
+ *                         names it (manifest.h), when it is signed
  *
  * Every mutable file has a .gz sibling.  Rendered files are cached with the
  * version they show; the segments with their range.
  */
+#include <assert.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -35,6 +38,7 @@
 #include "keyring.h"
 #include "manifest.h"
 #include "proposals_json.h"
+#include "signer.h"
 #include "site.h"
 #include "snapshot.h"
 #include "textfmt.h"
@@ -66,8 +70,7 @@ struct seg {
 
 struct hl_snap {
 	struct hl_snap_opts	 o;
-	EVP_PKEY		*key;
-	char			 key_id[HL_KEYRING_ID_LEN + 1];
+	struct hl_signer	*signer;	/* NULL: unsigned */
 
 	struct list_cache	*lists;
 	size_t			 nlists;
@@ -87,7 +90,9 @@ struct hl_snap {
 	struct hl_blob		 manifest;
 	struct hl_blob		 manifest_gz;
 	struct hl_blob		 sig;
+	struct hl_blob		 sigs;		/* every signature */
 	char			 manifest_obj[80];	/* objects/<sha256> */
+	char			 sigs_obj[80];		/* ... .sigs */
 
 	char			 previous[65];
 	int64_t			 version;
@@ -202,9 +207,7 @@ hl_snap_new(struct hl_snap **out, const struct hl_snap_opts *o,
 	if (s->o.poll_interval <= 0)
 		s->o.poll_interval = 60;
 	if (o->signing_key != NULL &&
-	    ((rc = hl_manifest_key_load(&s->key, o->signing_key, err)) != 0 ||
-	    (rc = hl_keyring_id(s->key_id, s->key, err)) != 0)) {
-		EVP_PKEY_free(s->key);
+	    (rc = hl_signer_open(&s->signer, o->signing_key, err)) != 0) {
 		free(s);
 		return rc;
 	}
@@ -241,9 +244,10 @@ hl_snap_free(struct hl_snap *s)
 	hl_blob_clear(&s->manifest);
 	hl_blob_clear(&s->manifest_gz);
 	hl_blob_clear(&s->sig);
+	hl_blob_clear(&s->sigs);
 	free(s->summary);
 	free(s->files);
-	EVP_PKEY_free(s->key);
+	hl_signer_free(s->signer);
 	free(s);
 }
 
@@ -275,6 +279,12 @@ static int64_t
 clock_now(const struct hl_snap *s)
 {
 	return s->o.now ? s->o.now : (int64_t)time(NULL);
+}
+
+int
+hl_snap_keys_stale(const struct hl_snap *s)
+{
+	return s->signer != NULL && hl_signer_stale(s->signer, clock_now(s));
 }
 
 /*
@@ -964,11 +974,13 @@ assemble(struct hl_snap *s, struct hl_err *err)
 		if (strcmp(s->files[i].path, s->files[n - 1].path) != 0)
 			s->files[n++] = s->files[i];
 	s->nfiles = n;
-	if (add_file(s, s->manifest_obj, &s->manifest) != 0)
+	if (add_file(s, s->manifest_obj, &s->manifest) != 0 ||
+	    (s->sigs.data != NULL && add_file(s, s->sigs_obj, &s->sigs) != 0))
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	for (i = 0; i < n && s->files[i].cache == HL_CACHE_IMMUTABLE; i++)
 		;
-	{
+	/* Both go last of the immutable files, before the manifest. */
+	for (; n < s->nfiles; n++, i++) {
 		struct hl_file mo = s->files[n];
 
 		memmove(&s->files[i + 1], &s->files[i],
@@ -1046,8 +1058,8 @@ render_site(struct hl_snap *s, int64_t v, struct hl_err *err)
 	in.version = v;
 	in.notif_version = s->notifs.path ? s->notif_version : 0;
 	in.ttl = s->o.manifest_ttl;
-	if (s->key != NULL && EVP_PKEY_get_raw_public_key(s->key, raw,
-	    &rawlen) == 1) {
+	if (s->signer != NULL && EVP_PKEY_get_raw_public_key(
+	    hl_signer_current(s->signer), raw, &rawlen) == 1) {
 		hl_site_key_fpr(fpr, raw, rawlen);
 		in.key_fpr = fpr;
 	}
@@ -1098,9 +1110,22 @@ render_manifest(struct hl_snap *s, int64_t v, struct hl_err *err)
 	struct hl_manifest_list ml[64];
 	struct hl_manifest_info info;
 	struct hl_buf b = HL_BUF_INIT;
+	struct hl_blob sigs[HL_SIGNER_MAX];
+	char ids[HL_SIGNER_MAX][HL_KEYRING_ID_LEN + 1];
+	const char *idp[HL_SIGNER_MAX];
 	char *data;
-	size_t n, i, len;
+	size_t n, i, len, nids = 0, nsigs;
+	int64_t now = clock_now(s);
 	int rc;
+
+	/* A rotation (signer.h) is seen here, without a restart. */
+	if (s->signer != NULL) {
+		if ((rc = hl_signer_refresh(s->signer, err)) != 0)
+			return rc;
+		nids = hl_signer_ids(ids, s->signer, now);
+		for (i = 0; i < nids; i++)
+			idp[i] = ids[i];
+	}
 
 	n = mutable_entries(m, sizeof(m) / sizeof(m[0]), s);
 	for (i = 0; i < n; i++) {
@@ -1118,11 +1143,13 @@ render_manifest(struct hl_snap *s, int64_t v, struct hl_err *err)
 	}
 	memset(&info, 0, sizeof(info));
 	info.version = v;
-	info.generated_at = clock_now(s);
+	info.generated_at = now;
 	info.expires_at = info.generated_at + s->o.manifest_ttl;
 	info.poll_interval = s->o.poll_interval;
 	info.previous = s->previous[0] ? s->previous : NULL;
-	info.key_id = s->key != NULL ? s->key_id : NULL;
+	info.key_id = nids > 0 ? idp[0] : NULL;
+	info.key_ids = idp;
+	info.nkey_ids = nids;
 	info.notifications_version = s->notif_version;
 	info.files = mf;
 	info.nfiles = n;
@@ -1135,15 +1162,34 @@ render_manifest(struct hl_snap *s, int64_t v, struct hl_err *err)
 	hl_blob_clear(&s->manifest);
 	hl_blob_clear(&s->manifest_gz);
 	hl_blob_clear(&s->sig);
+	hl_blob_clear(&s->sigs);
 	data = hl_buf_detach(&b, &len);
 	if ((rc = hl_blob_make(&s->manifest, &s->manifest_gz, NULL, data, len,
 	    0, s->o.gzip_level, err)) != 0)
 		return rc;
 	snprintf(s->manifest_obj, sizeof(s->manifest_obj), "objects/%s",
 	    s->manifest.sha256);
-	if (s->key != NULL && (rc = hl_manifest_sign(&s->sig, s->key,
-	    s->manifest.data, s->manifest.len, err)) != 0)
-		return rc;
+	if (s->signer != NULL) {
+		if ((rc = hl_signer_sign(sigs, &nsigs, s->signer,
+		    info.generated_at, s->manifest.data, s->manifest.len,
+		    err)) != 0)
+			return rc;
+		/* The same keys, in the same order, as the manifest names. */
+		assert(nsigs == nids);
+		rc = hl_manifest_sigs_render(&b, idp, sigs, nsigs, err);
+		s->sig = sigs[0];
+		for (i = 1; i < nsigs; i++)
+			hl_blob_clear(&sigs[i]);
+		if (rc != 0) {
+			hl_buf_free(&b);
+			return rc;
+		}
+		data = hl_buf_detach(&b, &len);
+		if ((rc = hl_blob_take(&s->sigs, data, len, err)) != 0)
+			return rc;
+		snprintf(s->sigs_obj, sizeof(s->sigs_obj), "objects/%s.sigs",
+		    s->manifest.sha256);
+	}
 	s->expires = info.expires_at;
 	return 0;
 }

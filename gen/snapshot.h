@@ -116,6 +116,13 @@ int64_t	hl_snap_version(const struct hl_snap *s);
 int64_t	hl_snap_expires(const struct hl_snap *s);
 
 /*
+ * 1 when the last tree's manifest should be signed again: the signing
+ * key's files changed (a rotation began or was retired) or a rotation's
+ * overlap ended (signer.h).  A few stat(2) calls.
+ */
+int	hl_snap_keys_stale(const struct hl_snap *s);
+
+/*
  * Change segments: the events after oldest..version are published in
  * files of HL_SNAP_SEG_* events, aligned on multiples of their size
  * (changes/1-256.json, changes/257-272.json, changes/273-273.json).  The

@@ -13,6 +13,7 @@
 #include <pwd.h>
 
 #include "config.h"
+#include "review.h"
 
 static int
 set_str(char **dst, const char *v, struct hl_err *err)
@@ -48,6 +49,7 @@ hl_config_defaults(struct hl_config *c)
 {
 	memset(c, 0, sizeof(*c));
 	c->manifest_ttl = 7 * 24 * 3600;
+	c->signing_overlap = 7 * 24 * 3600;
 	c->poll_interval = 60;
 	c->threads = 4;
 	c->mass_share = 5;
@@ -91,6 +93,10 @@ hl_config_set(struct hl_config *c, const char *key, const char *v,
 		return set_str(&c->admin_token_file, v, err);
 	if (strcmp(key, "signing_key") == 0)
 		return set_str(&c->signing_key, v, err);
+	if (strcmp(key, "signing_overlap") == 0)
+		return hl_review_duration(&c->signing_overlap, v) == 0 ? 0 :
+		    hl_err_set(err, HL_EINVAL, "signing_overlap: want a"
+		    " duration such as 7d, 12h or 3600s, not \"%s\"", v);
 	if (strcmp(key, "site") == 0)
 		return set_str(&c->site_dir, v, err);
 	if (strcmp(key, "git_author_name") == 0)

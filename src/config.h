@@ -15,6 +15,7 @@
  *   target = git+https://git.example.net/org/lists.git#gh-pages
  *   manifest_ttl = 604800
  *   signing_key = /etc/helios/manifest.key
+ *   signing_overlap = 7d
  *   git_author_name = Helios
  *   git_author_email = helios@example.net
  *   review_lists = blacklist-*, watch-keyword
@@ -23,6 +24,9 @@
  *   write_checks = gates
  *   mass_change_share = 5
  *   mass_change_items = 100
+ *
+ * signing_overlap is how long `helios key rotate` has the previous key
+ * sign beside the new one (a duration: 7d, 12h, 3600s; signer.h).
  *
  * review_lists names the lists (ids or fnmatch patterns, comma-separated)
  * whose policy is review: a write by a token without approve becomes a
@@ -76,6 +80,7 @@ struct hl_config {
 	int	 ntargets;
 	char	*admin_token_file;	/* first admin token written here */
 	char	*signing_key;		/* Ed25519 private key (PEM), optional */
+	int64_t	 signing_overlap;	/* seconds, for helios key rotate */
 	char	*site_dir;		/* the site/ sources */
 	char	*git_author_name;	/* commits of git targets */
 	char	*git_author_email;

@@ -57,6 +57,7 @@ struct worker {
 	double			 last_ms;
 	char			 error[256];
 	int64_t			 behind_since;	/* ms; 0: up to date */
+	int			 resign;	/* the signing keys changed */
 };
 
 struct hl_publisher {
@@ -203,7 +204,7 @@ worker_main(void *arg)
 	int64_t wake, t, refresh_at, v;
 	double t0;
 	int64_t started;
-	int rc;
+	int rc, resign;
 
 	worker_yield_priority();
 	pthread_mutex_lock(&p->mu);
@@ -215,7 +216,7 @@ worker_main(void *arg)
 		/* Due: a newer version, a retry, or a manifest near expiry. */
 		if (!w->stopped && ((w->retry_at_ms == 0 &&
 		    (p->wanted > w->version || w->expires == 0 ||
-		    t >= refresh_at)) ||
+		    t >= refresh_at || w->resign)) ||
 		    (w->retry_at_ms != 0 && t >= w->retry_at_ms))) {
 			pthread_mutex_unlock(&p->mu);
 			t0 = mono_ms();
@@ -236,6 +237,7 @@ worker_main(void *arg)
 				w->retry_at_ms = 0;
 				w->backoff_ms = 0;
 				w->error[0] = '\0';
+				w->resign = 0;
 				continue;
 			}
 			w->failures++;
@@ -272,9 +274,12 @@ worker_main(void *arg)
 			 */
 			pthread_mutex_unlock(&p->mu);
 			v = hl_store_version(w->st);
+			/* A key rotation began, or its overlap ended. */
+			resign = w->expires != 0 && hl_snap_keys_stale(w->snap);
 			pthread_mutex_lock(&p->mu);
 			if (v > p->wanted)
 				p->wanted = v;
+			w->resign |= resign;
 			mark_behind(p);
 		}
 	}

@@ -12,7 +12,8 @@
  * backoff and jitter (1 s doubling to 5 min); HL_ECONFLICT and HL_EAUTH
  * stop the target until restart, since retrying cannot fix them.  A fresh
  * manifest is published before the current one expires even when nothing
- * changed.  Each target's published version is recorded in the store.
+ * changed, and within two seconds of a change of the signing keys (a
+ * rotation begun or retired, its overlap ended: signer.h).  Each target's published version is recorded in the store.
  */
 #ifndef HL_PUBLISHER_H
 #define HL_PUBLISHER_H

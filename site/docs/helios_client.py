@@ -5,7 +5,7 @@ Standard library only, Python 3.7 and later.  Two halves:
 Reading (no token, from any mirror of the published tree):
 
     sync = helios_client.ListSync("https://lists.example.org/", ".",
-                                  public_key="helios.pub")
+                                  public_key="keyring.pem")
     result = sync.sync()          # one poll; raises HeliosError subclasses
     if result.changed:
         reload_blacklists()
@@ -18,6 +18,13 @@ Reading (no token, from any mirror of the published tree):
   the Ed25519 signature of manifest.json when a public key is given
   (through the `cryptography` package, which is then required), refusal
   of a manifest older than one already accepted or past its expiry.
+
+  public_key may be a keyring: several PEM public keys one after the
+  other (`cat old.pub new.pub`), or a list of keys.  The manifest is
+  accepted when any of its signatures (objects/<sha256>.sigs, or
+  manifest.json.sig from older publishers) by a key it names verifies
+  with any key of the ring, so a key rotation's overlap, when the
+  publisher signs with the old and the new key, passes with either.
 
   It writes only these names, for these list ids, whatever the mirror
   says (a manifest cannot make it write findspam.py):
@@ -60,7 +67,7 @@ Writing (a token, to the daemon's API):
 
 As a command, one poll with helios pull's exit statuses:
 
-    python3 helios_client.py [--key PUBKEY] [--force] [--full] URL DIR
+    python3 helios_client.py [--key KEYRING] [--force] [--full] URL DIR
 """
 import email.utils
 import errno
@@ -117,12 +124,18 @@ LOCK_FILE = ".helios-client.lock"
 MANIFEST_FORMAT = 1
 MAX_MANIFEST = 16 << 20     # manifest.json, changes.json
 MAX_SIG = 1024              # manifest.json.sig (64 bytes)
+MAX_SIGS = 16 << 10         # objects/<sha256>.sigs
+MAX_SIGNERS = 8             # signatures of one manifest
 MAX_FILE = 256 << 20        # any list, segment, or its decompression
 MAX_API_BODY = 64 << 20     # one API answer
 TIMEOUT = 60
 USER_AGENT = "helios_client.py/1"
 
 _SHA_RE = re.compile(r"\A[0-9a-f]{64}\Z")
+_KEY_ID_RE = re.compile(r"\A[0-9a-f]{16}\Z")
+_SIG_RE = re.compile(r"\A[0-9a-f]{128}\Z")
+_PEM_RE = re.compile(br"-----BEGIN PUBLIC KEY-----.+?-----END PUBLIC KEY-----",
+                     re.S)
 _ID_RE = re.compile(r"\A[a-z][a-z0-9-]{0,63}\Z")
 
 
@@ -425,9 +438,12 @@ class SyncResult(object):
                    self.requests, self.bytes))
 
 
-def _load_public_key(key):
-    """An Ed25519 public key from a PEM file path, PEM bytes or 32 raw
-    bytes.  Refuses clearly when `cryptography` is not importable."""
+def _load_keyring(key):
+    """The keys of a keyring: [(key id, Ed25519 public key)] and a hash of
+    the ring, from a PEM file path, PEM bytes (one or more keys one after
+    the other), 32 raw bytes, or a list of any of these.  A key id is the
+    first 16 hex digits of the SHA-256 of the raw public key.  Refuses
+    clearly when `cryptography` is not importable."""
     try:
         from cryptography.hazmat.primitives import serialization
         from cryptography.hazmat.primitives.asymmetric import ed25519
@@ -437,33 +453,62 @@ def _load_public_key(key):
             " 'cryptography' is not installed, so manifest.json.sig cannot"
             " be checked; refusing to sync (install cryptography, or"
             " configure no key)")
-    if isinstance(key, str):
-        try:
-            with open(key, "rb") as f:
-                key = f.read(65536)
-        except (IOError, OSError) as e:
-            raise LocalError("public key %s: %s" % (key, e))
-    if not isinstance(key, bytes):
-        raise SignatureError("public key: give a path, PEM bytes or 32"
-                             " raw bytes")
-    try:
-        if len(key) == 32:
-            pub = ed25519.Ed25519PublicKey.from_public_bytes(key)
-        else:
-            pub = serialization.load_pem_public_key(key)
-    except (ValueError, TypeError) as e:
-        raise SignatureError("public key: not an Ed25519 public key: %s" % e)
-    if not isinstance(pub, ed25519.Ed25519PublicKey):
-        raise SignatureError("public key: not an Ed25519 public key")
-    raw = pub.public_bytes(serialization.Encoding.Raw,
-                           serialization.PublicFormat.Raw)
-    return pub, _sha256(raw)
+    ring = []
+    for one in (key if isinstance(key, (list, tuple)) else [key]):
+        if isinstance(one, str):
+            try:
+                with open(one, "rb") as f:
+                    one = f.read(65536)
+            except (IOError, OSError) as e:
+                raise LocalError("public key %s: %s" % (one, e))
+        if not isinstance(one, bytes):
+            raise SignatureError("public key: give a path, PEM bytes or 32"
+                                 " raw bytes")
+        blocks = [one] if len(one) == 32 else _PEM_RE.findall(one)
+        if not blocks:
+            raise SignatureError("public key: no PEM public key")
+        for b in blocks:
+            try:
+                if len(b) == 32:
+                    pub = ed25519.Ed25519PublicKey.from_public_bytes(b)
+                else:
+                    pub = serialization.load_pem_public_key(b)
+            except (ValueError, TypeError) as e:
+                raise SignatureError("public key: not an Ed25519 public"
+                                     " key: %s" % e)
+            if not isinstance(pub, ed25519.Ed25519PublicKey):
+                raise SignatureError("public key: not an Ed25519 public"
+                                     " key")
+            raw = pub.public_bytes(serialization.Encoding.Raw,
+                                   serialization.PublicFormat.Raw)
+            ring.append((raw, pub))
+    if len(ring) > 64:
+        raise SignatureError("keyring: more than 64 keys")
+    raws = sorted(set(raw for raw, _ in ring))
+    return ([(_sha256(raw)[:16], pub) for raw, pub in ring],
+            _sha256(b"".join(raws)))
+
+
+def _named_keys(mdata):
+    """The key ids manifest.json names (key_id, then key_ids)."""
+    m = _json(mdata, "manifest.json")
+    ids = [m.get("key_id")] if m.get("key_id") is not None else []
+    more = m.get("key_ids", [])
+    if not isinstance(more, list) or len(more) >= MAX_SIGNERS:
+        raise SignatureError("manifest key_ids: not a list of at most %d"
+                             " key ids" % (MAX_SIGNERS - 1))
+    for k in ids + more:
+        if not isinstance(k, str) or not _KEY_ID_RE.match(k):
+            raise SignatureError("manifest key id %r: not 16 hex digits"
+                                 % (k,))
+    return list(dict.fromkeys(ids + more))
 
 
 class ListSync(object):
     """Keeps directory `dest` in step with the tree at `url` (http, https
-    or file).  public_key: a PEM path, PEM bytes or 32 raw bytes; then
-    manifest.json.sig must verify (requires `cryptography`).  state_path /
+    or file).  public_key: a keyring (a PEM path, PEM bytes, 32 raw
+    bytes, or a list of these); then a signature of the manifest by one
+    of its keys must verify (requires `cryptography`).  state_path /
     lock_path default to dest/.helios-client.json and .lock."""
 
     def __init__(self, url, dest, public_key=None, state_path=None,
@@ -479,10 +524,10 @@ class ListSync(object):
         self.lock_path = lock_path or os.path.join(dest, LOCK_FILE)
         self.timeout = timeout
         self.use_changes = use_changes
-        self._key = None
+        self._keys = []
         self._key_sha = ""
         if public_key is not None:
-            self._key, self._key_sha = _load_public_key(public_key)
+            self._keys, self._key_sha = _load_keyring(public_key)
         self._opener = urllib.request.build_opener()
         self._res = None
 
@@ -679,7 +724,7 @@ class ListSync(object):
         if status != 200:
             raise NetworkError("manifest.json: HTTP %d" % status, status)
         m = _Manifest(mdata)
-        if self._key is not None:
+        if self._keys:
             self._check_signature(mdata)
         if m.version < res.version:
             raise RollbackError("manifest version %d is older than version"
@@ -752,16 +797,63 @@ class ListSync(object):
         return res
 
     def _check_signature(self, mdata):
+        """Accepts mdata when any signature by a key the manifest names
+        verifies with a key of the ring; raises SignatureError if none
+        does."""
         from cryptography.exceptions import InvalidSignature
-        status, sig, _ = self._get("manifest.json.sig", MAX_SIG)
-        if status == 404:
-            raise SignatureError("manifest.json.sig: missing, and a"
-                                 " signature is required (a key is set)")
-        try:
-            self._key.verify(sig, mdata)
-        except InvalidSignature:
-            raise SignatureError("manifest.json.sig: does not verify with"
-                                 " the configured public key")
+        named = _named_keys(mdata)
+        ring = self._keys
+        status, sigs, _ = self._get("objects/%s.sigs" % _sha256(mdata),
+                                    MAX_SIGS)
+        if status == 200:
+            try:
+                doc = json.loads(sigs.decode("utf-8"))
+            except ValueError:
+                doc = None
+            if not isinstance(doc, list) or not 0 < len(doc) <= \
+                    MAX_SIGNERS or not all(
+                        isinstance(e, dict) and
+                        isinstance(e.get("key_id"), str) and
+                        _KEY_ID_RE.match(e["key_id"]) and
+                        isinstance(e.get("sig"), str) and
+                        _SIG_RE.match(e["sig"]) for e in doc):
+                raise SignatureError("manifest signatures: not a list of"
+                                     " {key_id, sig}")
+            cands = [(e["key_id"], bytes.fromhex(e["sig"])) for e in doc
+                     if not named or e["key_id"] in named]
+        else:
+            # No signatures object: an older publisher's single one.
+            status, sig, _ = self._get("manifest.json.sig", MAX_SIG)
+            if status == 404:
+                raise SignatureError("manifest.json.sig: missing, and a"
+                                     " signature is required (a key is"
+                                     " set)")
+            cands = [(named[0] if named else None, sig)]
+        signers, bad = [], []
+        for kid, sig in cands:
+            if kid is not None and kid not in signers:
+                signers.append(kid)
+            for rid, pub in ring:
+                if kid is not None and rid != kid:
+                    continue
+                try:
+                    pub.verify(sig, mdata)
+                    return
+                except InvalidSignature:
+                    bad.append(rid)
+        if bad:
+            raise SignatureError("manifest signature does not verify: the"
+                                 " signature by key %s is wrong"
+                                 % ", ".join(bad))
+        if not signers:
+            raise SignatureError("manifest signature does not verify: no"
+                                 " signature is by a key the manifest"
+                                 " names")
+        raise SignatureError("manifest signature does not verify: the"
+                             " manifest names key %s, which the keyring"
+                             " (%s) does not hold"
+                             % (", ".join(signers),
+                                ", ".join(k for k, _ in ring)))
 
     def _patch(self, m, todo, local, slists, since):
         """{id: new bytes} for the line lists that change events bring
@@ -833,7 +925,7 @@ class ListSync(object):
         if status != 200:
             raise NetworkError("manifest.json: HTTP %d" % status, status)
         m = _Manifest(mdata)
-        if self._key is not None:
+        if self._keys:
             self._check_signature(mdata)
         st = self._load_state()
         if _is_int(st.get("version")) and m.version < st["version"]:
@@ -1176,8 +1268,9 @@ def main(argv=None):
         prog="helios_client.py",
         description="One poll of a Helios tree into DIR (SmokeDetector's"
                     " list files).  Exit status as helios pull's.")
-    p.add_argument("--key", help="Ed25519 public key (PEM) that"
-                   " manifest.json.sig must verify with")
+    p.add_argument("--key", help="keyring: Ed25519 public keys (PEM, one"
+                   " after the other); a signature of the manifest by one"
+                   " of them must verify")
     p.add_argument("--force", action="store_true",
                    help="overwrite list files edited locally")
     p.add_argument("--full", action="store_true",

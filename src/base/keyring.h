@@ -18,6 +18,7 @@
 
 #define HL_KEYRING_ID_LEN 16
 #define HL_KEYRING_MAX 64	/* keys in one ring */
+#define HL_KEYRING_NAMED 8	/* signatures of one manifest */
 
 /* id receives the key id of k (public or private). */
 int	hl_keyring_id(char id[HL_KEYRING_ID_LEN + 1], EVP_PKEY *k,
@@ -39,5 +40,17 @@ int	hl_keyring_generate(const char *path, char id[HL_KEYRING_ID_LEN + 1],
  */
 int	hl_keyring_verify(const char *ring, const void *data, size_t len,
 	    const void *sig, size_t siglen, struct hl_err *err);
+
+/*
+ * Checks the signatures file of the manifest bytes data (manifest.h:
+ * [{"key_id", "sig"}], sigs) with the keyring file ring.  A signature
+ * counts when its key is one the manifest names ("key_id", "key_ids";
+ * any, when it names none) and ring holds it; the manifest is accepted
+ * when any signature that counts verifies.  0 then; HL_EINVAL when none
+ * does (the message says which keys signed and which ring lacks) or a
+ * file is malformed; HL_EIO when ring cannot be read.
+ */
+int	hl_keyring_verify_sigs(const char *ring, const void *data, size_t len,
+	    const void *sigs, size_t siglen, struct hl_err *err);
 
 #endif

@@ -71,8 +71,52 @@ hl_manifest_render(struct hl_buf *out, const struct hl_manifest_info *m,
 	    m->previous ? json_string(m->previous) : json_null());
 	if (m->key_id != NULL)
 		json_object_set_new(doc, "key_id", json_string(m->key_id));
+	if (m->nkey_ids > 0) {
+		json_t *ids = json_array();
+
+		for (i = 0; ids != NULL && i < m->nkey_ids; i++)
+			json_array_append_new(ids, json_string(m->key_ids[i]));
+		json_object_set_new(doc, "key_ids", ids);
+	}
 	s = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
 	json_decref(doc);
+	if (s == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	rc = hl_buf_puts(out, s) || hl_buf_putc(out, '\n');
+	free(s);
+	return rc ? hl_err_set(err, HL_ENOMEM, "out of memory") : 0;
+}
+
+int
+hl_manifest_sigs_render(struct hl_buf *out, const char *const *ids,
+    const struct hl_blob *sigs, size_t n, struct hl_err *err)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p;
+	json_t *arr;
+	char h[2 * 64 + 1], *s;
+	size_t i, j;
+	int rc;
+
+	if ((arr = json_array()) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	for (i = 0; i < n; i++) {
+		if (sigs[i].len != 64) {
+			json_decref(arr);
+			return hl_err_set(err, HL_EINVAL, "a signature of %zu"
+			    " bytes", sigs[i].len);
+		}
+		p = sigs[i].data;
+		for (j = 0; j < 64; j++) {
+			h[2 * j] = hex[p[j] >> 4];
+			h[2 * j + 1] = hex[p[j] & 15];
+		}
+		h[128] = '\0';
+		json_array_append_new(arr, json_pack("{s:s, s:s}", "key_id",
+		    ids[i], "sig", h));
+	}
+	s = json_dumps(arr, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(arr);
 	if (s == NULL)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	rc = hl_buf_puts(out, s) || hl_buf_putc(out, '\n');

@@ -34,6 +34,20 @@
  * exact bytes (check with `openssl pkeyutl -verify -rawin -pubin`);
  * "key_id", present when the tree is signed, names the key that made it
  * (keyring.h), so a client holding several keys knows which one to use.
+ *
+ * A manifest may be signed by several keys (during a key rotation's
+ * overlap: the previous key and the new one, signer.h).  "key_ids" names
+ * them all, key_id first, and objects/<sha256 of manifest.json>.sigs
+ * carries every signature with its key id, hex-encoded:
+ *
+ *   [{"key_id": "1f2e3d4c5b6a7988", "sig": "9a0b...(128 hex)"},
+ *    {"key_id": "9f86d081884c7d65", "sig": "77c1..."}]
+ *
+ * Named by the manifest's hash and published with the other objects,
+ * before the manifest, it is immutable: a client reads the signatures of
+ * exactly the manifest it holds, even while a new one is being published.
+ * A client accepts the manifest when any signature by a key the manifest
+ * names and its keyring holds verifies (keyring.h).
  */
 #ifndef HL_MANIFEST_H
 #define HL_MANIFEST_H
@@ -72,6 +86,9 @@ struct hl_manifest_info {
 	int64_t				 notifications_version;
 	const char			*previous;	/* sha256 or NULL */
 	const char			*key_id;	/* keyring.h, or NULL */
+	/* Every key that signs it (key_id first), for "key_ids". */
+	const char *const		*key_ids;
+	size_t				 nkey_ids;
 	const struct hl_manifest_file	*files;
 	size_t				 nfiles;
 	const struct hl_manifest_list	*lists;
@@ -81,6 +98,13 @@ struct hl_manifest_info {
 /* Appends the manifest's bytes to out. */
 int	hl_manifest_render(struct hl_buf *out,
 	    const struct hl_manifest_info *m, struct hl_err *err);
+
+/*
+ * Appends the signatures file (above) to out: sigs[i] (64 bytes) made by
+ * key ids[i], for i < n.
+ */
+int	hl_manifest_sigs_render(struct hl_buf *out, const char *const *ids,
+	    const struct hl_blob *sigs, size_t n, struct hl_err *err);
 
 /* Loads an Ed25519 private key (PEM).  HL_EIO / HL_EINVAL. */
 int	hl_manifest_key_load(EVP_PKEY **out, const char *path,

@@ -3,8 +3,8 @@
  * would see it, from a directory or over HTTP (fetch.h).
  *
  * Checked, with one line on stderr for each thing that is wrong:
- *   - manifest.json parses (pull.c) and, with --key, manifest.json.sig
- *     verifies; the manifest has not expired;
+ *   - manifest.json parses (pull.c) and, with --key, one of its
+ *     signatures verifies (sigcheck.h); the manifest has not expired;
  *   - every file the manifest names exists with its size and SHA-256, and
  *     so does its object copy;
  *   - each .gz (and its object copy) has its size and SHA-256 and
@@ -37,6 +37,7 @@
 #include "keyring.h"
 #include "manifest.h"
 #include "pull.h"
+#include "sigcheck.h"
 #include "sink.h"
 
 static const char verify_usage[] =
@@ -49,12 +50,13 @@ static const char verify_usage[] =
 "than --max-size (default 64M; suffix k, M or G) is reported as bad.\n"
 "With --chain N, also follows the manifest's \"previous\" hash back N\n"
 "times through objects/, checking each earlier manifest's hash.\n"
-"PUBKEY may be a keyring: PEM public keys one after the other; the key\n"
-"the manifest's key_id names must verify manifest.json.sig.\n"
+"PUBKEY may be a keyring: PEM public keys one after the other; a\n"
+"signature of the manifest by a key it names and the ring holds must\n"
+"verify (objects/<sha256>.sigs, or manifest.json.sig).\n"
 "\n"
 "Exit status: 0 the tree is whole; 1 usage error; 2 the manifest cannot\n"
 "be read; 3 a file is missing or does not match; 5 the manifest has\n"
-"expired; 6 manifest.json.sig is missing or does not verify (--key).\n";
+"expired; 6 no signature of the manifest verifies (--key).\n";
 
 struct vctx {
 	struct hl_fetch	*f;
@@ -304,7 +306,7 @@ hl_cmd_verify(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct hl_fetch_res res = HL_FETCH_RES_INIT, sig = HL_FETCH_RES_INIT;
+	struct hl_fetch_res res = HL_FETCH_RES_INIT;
 	struct hl_pull_manifest m = { 0 };
 	struct hl_pull_changes c = { 0 };
 	struct hl_buf b = HL_BUF_INIT;
@@ -315,8 +317,8 @@ hl_cmd_verify(int argc, char **argv)
 	char *end;
 	int64_t now = (int64_t)time(NULL), oldest = 0;
 	size_t i, nseg = 0, walked = 0;
-	long chain = 0;
-	int ch, status = 0, expired = 0, start = 0;
+	long chain = 0, retry;
+	int ch, status = 0, expired = 0, start = 0, sigfail;
 
 	v.max = HL_PULL_MAX_SIZE;
 	optind = 1;
@@ -371,16 +373,11 @@ hl_cmd_verify(int argc, char **argv)
 		status = 3;
 		goto out;
 	}
-	if (key != NULL) {
-		if (hl_fetch_get(&sig, v.f, "manifest.json.sig", NULL,
-		    HL_PULL_MAX_SIG, 0, &e) != 0 ||
-		    hl_keyring_verify(key, res.body.data, res.body.len,
-		    sig.body.data, sig.body.len, &e) != 0) {
-			fprintf(stderr, "helios verify: manifest.json.sig: "
-			    "%s\n", e.msg);
-			status = 6;
-			goto out;
-		}
+	if (key != NULL && hl_sigcheck(&sigfail, &retry, v.f, key,
+	    res.body.data, res.body.len, &e) != 0) {
+		fprintf(stderr, "helios verify: %s\n", e.msg);
+		status = sigfail ? 6 : 2;
+		goto out;
 	}
 	if (m.expires_at < now) {
 		fprintf(stderr, "helios verify: manifest version %lld expired"
@@ -424,7 +421,6 @@ hl_cmd_verify(int argc, char **argv)
 out:
 	hl_buf_free(&b);
 	hl_buf_free(&res.body);
-	hl_buf_free(&sig.body);
 	hl_pull_changes_clear(&c);
 	hl_pull_manifest_clear(&m);
 	hl_fetch_free(v.f);

@@ -29,6 +29,7 @@
 #include "manifest.h"
 #include "pull.h"
 #include "sdfiles.h"
+#include "sigcheck.h"
 #include "sink.h"
 #include "textfmt.h"
 
@@ -1244,7 +1245,7 @@ int
 hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
     const struct hl_pull_opts *o, struct hl_err *err)
 {
-	struct hl_fetch_res res = HL_FETCH_RES_INIT, sig = HL_FETCH_RES_INIT;
+	struct hl_fetch_res res = HL_FETCH_RES_INIT;
 	struct hl_pull_manifest m = { 0 };
 	struct state s = { 0 };
 	struct local *loc = NULL, *l;
@@ -1255,7 +1256,7 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 	int64_t now = o->now ? o->now : (int64_t)time(NULL), budget = 0;
 	uint64_t max = o->max_size ? o->max_size : HL_PULL_MAX_SIZE;
 	size_t nloc = 0, i, ntodo = 0, nedited = 0;
-	int rc = 0, covered, fd;
+	int rc = 0, covered, fd, sigfail;
 
 	memset(rep, 0, sizeof(*rep));
 	rep->retry_after = -1;
@@ -1324,27 +1325,11 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 		goto out;
 	}
 	rep->poll_interval = m.poll_interval;
-	if (o->pubkey) {
-		rc = hl_fetch_get(&sig, f, "manifest.json.sig", NULL,
-		    HL_PULL_MAX_SIG, 0, err);
-		if (rc == HL_ENOTFOUND || rc == HL_ETOOBIG) {
-			rc = fail(rep, HL_PULL_SIGNATURE, hl_err_set(err,
-			    HL_EINVAL, "manifest.json.sig: %s, and a"
-			    " signature is required (--key)", rc ==
-			    HL_ENOTFOUND ? "missing" : "not a signature"));
-			goto out;
-		}
-		if (rc != 0) {
-			rep->retry_after = sig.retry_after;
-			rc = fail(rep, get_status(rc == HL_EINVAL ? HL_EIO :
-			    rc), rc);
-			goto out;
-		}
-		if ((rc = hl_keyring_verify(o->pubkey, res.body.data,
-		    res.body.len, sig.body.data, sig.body.len, err)) != 0) {
-			rc = fail(rep, HL_PULL_SIGNATURE, rc);
-			goto out;
-		}
+	if (o->pubkey && (rc = hl_sigcheck(&sigfail, &rep->retry_after, f,
+	    o->pubkey, res.body.data, res.body.len, err)) != 0) {
+		rc = fail(rep, sigfail ? HL_PULL_SIGNATURE : get_status(rc),
+		    rc);
+		goto out;
 	}
 	if (m.version < s.version) {
 		rc = fail(rep, HL_PULL_ROLLBACK, hl_err_set(err, HL_ECONFLICT,
@@ -1539,7 +1524,6 @@ out:
 	free(statepath);
 	json_decref(events);
 	hl_buf_free(&res.body);
-	hl_buf_free(&sig.body);
 	hl_pull_manifest_clear(&m);
 	state_clear(&s);
 	return rc;

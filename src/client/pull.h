@@ -9,7 +9,7 @@
  *  1. Load the state file (DIR/.helios-state.json) and hash the local
  *     files.  If they are the files the state recorded, GET manifest.json
  *     with If-None-Match: the ETag kept.  304 ends the poll.
- *  2. Parse the manifest; with a public key, GET manifest.json.sig and
+ *  2. Parse the manifest; with a public key, fetch its signatures and
  *     check it.  Refuse a version lower than the one in the state
  *     (rollback) and an expires_at in the past (a frozen mirror).
  *  3. Every list whose text file's SHA-256 differs from the local file's

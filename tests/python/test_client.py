@@ -535,8 +535,43 @@ class Test2Mirror(unittest.TestCase):
                     public_key=E["KEY_PUB"])
         t = evil_copy("nosig")
         os.unlink(os.path.join(t, "manifest.json.sig"))
+        for f in os.listdir(os.path.join(t, "objects")):
+            if f.endswith(".sigs"):
+                os.unlink(os.path.join(t, "objects", f))
         self.expect(hc.SignatureError, t, match="missing",
                     public_key=E["KEY_PUB"])
+
+    @unittest.skipUnless(HAVE_CRYPTO, "cryptography is not installed")
+    def test_9_keyring(self):
+        """a keyring verifies when any key of it signed; with no key of
+        the signers it is refused naming the key the manifest names"""
+        ring = read(E["OTHER_PUB"]) + read(E["KEY_PUB"])
+        d = client_copy("ring")
+        t0 = evil_copy("ring")
+        srv = Server(t0)
+        try:
+            hc.ListSync(srv.url, d, public_key=ring).sync()
+            hc.ListSync(srv.url, client_copy("ringlist"), public_key=[
+                E["OTHER_PUB"], E["KEY_PUB"]]).sync()
+        finally:
+            srv.close()
+        kid = json.loads(read(os.path.join(t0, "manifest.json")).decode())[
+            "key_id"]
+        self.expect(hc.SignatureError, t0, match="names key %s" % kid,
+                    public_key=[E["OTHER_PUB"], E["OTHER_PUB"]])
+        # Without the signatures object: manifest.json.sig and key_id.
+        t = evil_copy("onlysig")
+        for f in os.listdir(os.path.join(t, "objects")):
+            if f.endswith(".sigs"):
+                os.unlink(os.path.join(t, "objects", f))
+        srv = Server(t)
+        try:
+            hc.ListSync(srv.url, client_copy("ringsig"),
+                        public_key=ring).sync()
+        finally:
+            srv.close()
+        self.expect(hc.SignatureError, t, match="names key %s" % kid,
+                    public_key=E["OTHER_PUB"])
 
 
 class Test3API(unittest.TestCase):

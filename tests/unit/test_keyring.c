@@ -4,6 +4,10 @@
  * the manifest names verifies, a named key the ring lacks is refused even
  * when another key of the ring would verify, a manifest naming no key
  * verifies with any key of the ring, and a malformed key_id is refused.
+ * With a signatures file (several signatures, each with its key id): any
+ * signature by a key the manifest names and the ring holds is enough,
+ * one by a key it does not name counts for nothing, and a malformed file
+ * is refused.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +22,7 @@
 #include <cmocka.h>
 
 #include "blob.h"
+#include "buf.h"
 #include "keyring.h"
 #include "manifest.h"
 
@@ -126,6 +131,118 @@ test_generate_and_verify(void **state)
 	hl_blob_clear(&sig);
 }
 
+/* sigs receives the signatures file of doc by the keys in files keys. */
+static void
+sign_all(struct hl_buf *sigs, const char *const *keys, const char *const *ids,
+    size_t n, const char *doc, int spoil)
+{
+	struct hl_blob sig[4];
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		sign(&sig[i], keys[i], doc);
+		if (spoil == (int)i)
+			sig[i].data[0] ^= 1;
+	}
+	hl_buf_free(sigs);
+	assert_int_equal(hl_manifest_sigs_render(sigs, ids, sig, n, NULL), 0);
+	for (i = 0; i < n; i++)
+		hl_blob_clear(&sig[i]);
+}
+
+static int
+vsigs(const char *ring, const char *doc, const struct hl_buf *sigs,
+    struct hl_err *e)
+{
+	return hl_keyring_verify_sigs(ring, doc, strlen(doc), sigs->data,
+	    sigs->len, e);
+}
+
+static void
+test_verify_any_of(void **state)
+{
+	char k[3][128], pub[3][128], ids[3][HL_KEYRING_ID_LEN + 1];
+	const char *keys[3], *idp[3];
+	char doc[256], bad[512];
+	struct hl_buf sigs = HL_BUF_INIT;
+	struct hl_err e = HL_ERR_INIT;
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3; i++) {
+		char name[16];
+
+		snprintf(name, sizeof(name), "k%d.key", i);
+		path(k[i], sizeof(k[i]), name);
+		snprintf(pub[i], sizeof(pub[i]), "%s.pub", k[i]);
+		assert_int_equal(hl_keyring_generate(k[i], ids[i], NULL), 0);
+		keys[i] = k[i];
+		idp[i] = ids[i];
+	}
+	path(bad, sizeof(bad), "ab.pem");
+	append(bad, pub[0]);
+	append(bad, pub[1]);
+
+	/* The overlap of a rotation: signed by A (key_id) and B. */
+	snprintf(doc, sizeof(doc), "{\"key_id\":\"%s\",\"key_ids\":[\"%s\","
+	    "\"%s\"],\"version\":7}\n", ids[0], ids[0], ids[1]);
+	sign_all(&sigs, keys, idp, 2, doc, -1);
+	assert_int_equal(vsigs(pub[0], doc, &sigs, &e), 0);
+	assert_int_equal(vsigs(pub[1], doc, &sigs, &e), 0);
+	assert_int_equal(vsigs(bad, doc, &sigs, &e), 0);
+	assert_int_equal(vsigs(pub[2], doc, &sigs, &e), HL_EINVAL);
+	assert_non_null(strstr(e.msg, ids[0]));
+	assert_non_null(strstr(e.msg, ids[1]));
+	assert_non_null(strstr(e.msg, "does not hold"));
+	/* One wrong signature: the other is enough, if the ring has it. */
+	sign_all(&sigs, keys, idp, 2, doc, 0);
+	assert_int_equal(vsigs(pub[0], doc, &sigs, &e), HL_EINVAL);
+	assert_non_null(strstr(e.msg, "is wrong"));
+	assert_int_equal(vsigs(pub[1], doc, &sigs, &e), 0);
+	assert_int_equal(vsigs(bad, doc, &sigs, &e), 0);
+	/* The bytes changed: no signature holds. */
+	sign_all(&sigs, keys, idp, 2, doc, -1);
+	doc[strlen(doc) - 3] = '8';
+	assert_int_equal(vsigs(bad, doc, &sigs, &e), HL_EINVAL);
+
+	/* A valid signature by C, which the manifest does not name. */
+	snprintf(doc, sizeof(doc), "{\"key_id\":\"%s\",\"key_ids\":[\"%s\"],"
+	    "\"version\":7}\n", ids[0], ids[0]);
+	sign_all(&sigs, keys + 2, idp + 2, 1, doc, -1);
+	assert_int_equal(vsigs(pub[2], doc, &sigs, &e), HL_EINVAL);
+	assert_non_null(strstr(e.msg, "no signature is by a key the manifest"
+	    " names"));
+	/* Naming no key: any key of the ring, by its id. */
+	snprintf(doc, sizeof(doc), "{\"version\":7}\n");
+	sign_all(&sigs, keys + 2, idp + 2, 1, doc, -1);
+	assert_int_equal(vsigs(pub[2], doc, &sigs, &e), 0);
+	assert_int_equal(vsigs(pub[0], doc, &sigs, &e), HL_EINVAL);
+
+	/* Malformed signatures files and key_ids. */
+	{
+		static const char *const evil[] = { "", "{}", "[]", "[1]",
+		    "[{\"key_id\":\"00\",\"sig\":\"00\"}]",
+		    "[{\"key_id\":\"0123456789abcdef\",\"sig\":\"zz\"}]",
+		    "[{},{},{},{},{},{},{},{},{}]" };
+		struct hl_buf b = HL_BUF_INIT;
+		size_t j;
+
+		for (j = 0; j < sizeof(evil) / sizeof(evil[0]); j++) {
+			hl_buf_free(&b);
+			assert_int_equal(hl_buf_puts(&b, evil[j]), 0);
+			assert_int_equal(vsigs(bad, doc, &b, &e), HL_EINVAL);
+		}
+		hl_buf_free(&b);
+	}
+	snprintf(doc, sizeof(doc), "{\"key_ids\":\"%s\",\"version\":7}\n",
+	    ids[0]);
+	sign_all(&sigs, keys, idp, 1, doc, -1);
+	assert_int_equal(vsigs(bad, doc, &sigs, &e), HL_EINVAL);
+	assert_int_equal(vsigs("/nonexistent/ring", "{}", &sigs, &e),
+	    HL_EIO);
+	hl_buf_free(&sigs);
+}
+
 static int
 setup(void **state)
 {
@@ -149,6 +266,8 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_generate_and_verify,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_verify_any_of,
 		    setup, teardown),
 	};
 
