@@ -328,19 +328,21 @@ monitor_main(void *arg)
 	struct hl_err err = HL_ERR_INIT;
 	char *paths[HL_MONITOR_MAX_PURGE];
 	size_t npaths, i;
-	int64_t t, wanted, seen, failed, wake;
-	int fresh, rc;
+	int64_t t, wanted, seen = 0, failed, wake;
+	int fresh, checks, rc;
 
 	pthread_mutex_lock(&m->mu);
 	while (!m->stop) {
 		t = now_ms();
-		if (!m->fresh && !(m->retry_ms != 0 && t >= m->retry_ms) &&
-		    !(m->st.published_ms != 0 && t >= m->next_ms)) {
+		/* Checks (periodic, retries) need a public URL. */
+		checks = m->url != NULL && m->st.published_ms != 0;
+		if (!m->fresh && !(checks && m->retry_ms != 0 &&
+		    t >= m->retry_ms) && !(checks && t >= m->next_ms)) {
 			wake = m->next_ms;
 			if (m->retry_ms != 0 && m->retry_ms < wake)
 				wake = m->retry_ms;
-			if (m->st.published_ms == 0 || wake < t)
-				wake = t + 1000;
+			if (!checks || wake < t)
+				wake = t + 60000;
 			wait_until(m, wake);
 			continue;
 		}

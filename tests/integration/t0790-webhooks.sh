@@ -1,10 +1,11 @@
 #!/bin/sh
-# t0790: webhooks.  A receiver (Python's http.server) checks each
-# notice's X-Helios-Signature against the secret, answers 500 twice and
-# then 200: the daemon tries again with backoff, under one delivery id,
-# and the third try is the delivery.  A receiver that is slow while
+# t0790: webhooks and CDN purges.  A receiver (Python's http.server)
+# checks each notice's X-Helios-Signature against the secret, answers
+# 500 twice and then 200: the daemon tries again with backoff, under one
+# delivery id, and the third try is the delivery.  A receiver that is slow while
 # versions go out gets only the newest one after it.  /metrics counts
 # deliveries and failures; the secret never shows in the daemon's log.
+# The same server takes the purges of the files each publish changed.
 . tests/lib.sh
 D=$(hl_tmp)
 SECRET="s3cr3t-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
@@ -15,12 +16,19 @@ cat >"$D/recv.py" <<'PY'
 import hashlib, hmac, json, sys, time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
-port, secret_file, log, ctl = sys.argv[1:5]
+port, secret_file, log, ctl, purges = sys.argv[1:6]
 secret = open(secret_file, "rb").read().rstrip(b"\n")
 state = {"n": 0}
 
 class H(BaseHTTPRequestHandler):
     def do_POST(self):
+        if self.path.startswith("/purge"):
+            with open(purges, "a") as f:
+                f.write(self.path + "\n")
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         body = self.rfile.read(int(self.headers["Content-Length"]))
         state["n"] += 1
         want = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
@@ -59,11 +67,14 @@ HTTPServer(("127.0.0.1", int(port)), H).serve_forever()
 PY
 echo "fail 2" >"$D/ctl"
 : >"$D/recv.log"
-$PY "$D/recv.py" "$WH_PORT" "$D/webhook.secret" "$D/recv.log" "$D/ctl" &
+: >"$D/purges.log"
+$PY "$D/recv.py" "$WH_PORT" "$D/webhook.secret" "$D/recv.log" "$D/ctl" \
+    "$D/purges.log" &
 HL_PIDS="${HL_PIDS:-} $!"
 cat >"$D/helios.conf" <<CONF
 webhook = http://127.0.0.1:$WH_PORT/hook
 webhook_secret = file:$D/webhook.secret
+purge = public POST http://127.0.0.1:$WH_PORT/purge?p={path}&v={version}
 CONF
 
 wait_for() {
@@ -121,6 +132,14 @@ t_ok "and two failed tries" grep -q \
     '^helios_webhook_failures_total{webhook="1"} 2$' "$D/metrics"
 t_ok "and the version delivered" grep -q \
     '^helios_webhook_delivered_version{webhook="1"} 1$' "$D/metrics"
+t_ok "v1's publish purged the list it changed and the manifest" sh -c "
+    grep -qx '/purge?p=lists/watch-keyword.txt&v=1' '$D/purges.log' &&
+    grep -qx '/purge?p=manifest.json&v=1' '$D/purges.log'"
+t_ok "and not the lists it did not change" sh -c \
+    "! grep -q 'p=lists/blacklist-cidr.yml&v=1' '$D/purges.log'"
+t_ok "/metrics counts the purges" grep -q \
+    "^helios_purge_requests_total{target=\"dir:$D/public\",kind=\"dir\"} [1-9][0-9]*\$" \
+    "$D/metrics"
 
 # --- coalescing ----------------------------------------------------------
 # The receiver sleeps on the next notice (v2) while v3 and v4 are
