@@ -187,4 +187,18 @@ printf 'webhook = http://127.0.0.1:1/\n' >"$D/bad2.conf"
 t_is "a webhook without a secret is refused" "$?" 1
 t_ok "with the reason" grep -q 'webhook: needs a webhook_secret' \
     "$D/bad2.out"
+printf 'public_url = s3://nowhere/x https://cdn.example.org/\n' \
+    >"$D/bad3.conf"
+printf 'purge = public GET ftp://cdn.example.org/{path}\n' >"$D/bad4.conf"
+printf 'public_url = public\n' >"$D/bad5.conf"
+for i in 3 4 5; do
+	"$HELIOS" check-config "$D/bad$i.conf" >"$D/bad$i.out" 2>&1
+	echo "$?" >>"$D/codes"
+done
+t_is "check-config refuses a public_url or purge that is wrong" \
+    "$(tr '\n' ' ' <"$D/codes")" "1 1 1 "
+t_ok "and names the problem" sh -c "
+    grep -q 'no target \"s3://nowhere/x\"' '$D/bad3.out' &&
+    grep -q 'purge: want TARGET, a method' '$D/bad4.out' &&
+    grep -q 'bad5.conf:1: public_url: want TARGET URL' '$D/bad5.out'"
 t_done
