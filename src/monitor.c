@@ -37,9 +37,8 @@ struct hl_monitor {
 	int64_t		 interval_ms;
 	long		 timeout_ms;
 	size_t		 rr;		/* next sampled file (thread only) */
-	char		 suspect[MAX_PATH_LEN];	/* last file that failed,
-						   checked first until it
-						   passes (thread only) */
+	/* The last file that failed, checked first until it passes. */
+	char		 suspect[MAX_PATH_LEN];	/* thread only */
 
 	pthread_mutex_t	 mu;
 	pthread_cond_t	 cv;
@@ -291,7 +290,7 @@ purge(struct hl_monitor *m, char *const *paths, size_t n, int64_t version)
 	long status;
 	size_t i;
 
-	for (i = 0; i < n; i++) {
+	for (i = 0; i < n && !atomic_load(&m->stop); i++) {
 		hl_buf_reset(&url);
 		if (expand(&url, m->purge_url, m, paths[i], version) != 0) {
 			failed++;
