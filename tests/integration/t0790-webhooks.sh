@@ -13,7 +13,7 @@ printf '%s\n' "$SECRET" >"$D/webhook.secret"
 chmod 600 "$D/webhook.secret"
 WH_PORT=$(hl_port)
 cat >"$D/recv.py" <<'PY'
-import hashlib, hmac, json, sys, time
+import hashlib, hmac, json, os, sys, time
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 port, secret_file, log, ctl, purges = sys.argv[1:6]
@@ -34,8 +34,8 @@ class H(BaseHTTPRequestHandler):
         want = "sha256=" + hmac.new(secret, body, hashlib.sha256).hexdigest()
         good = hmac.compare_digest(want,
                                    self.headers.get("X-Helios-Signature", ""))
-        # ctl: "fail N" answers 500 to the next N; "slow S" sleeps S s
-        # on the next request; consumed as used.
+        # ctl: "fail N" answers 500 to the next N; "hold FILE" holds the
+        # next request until FILE exists (at most 9 s); consumed as used.
         try:
             cmd = open(ctl).read().split()
         except OSError:
@@ -44,9 +44,11 @@ class H(BaseHTTPRequestHandler):
         if cmd and cmd[0] == "fail" and int(cmd[1]) > 0:
             code = 500
             open(ctl, "w").write("fail %d" % (int(cmd[1]) - 1))
-        elif cmd and cmd[0] == "slow":
+        elif cmd and cmd[0] == "hold":
             open(ctl, "w").write("")
-            time.sleep(float(cmd[1]))
+            t0 = time.time()
+            while not os.path.exists(cmd[1]) and time.time() - t0 < 9:
+                time.sleep(0.05)
         if not good:
             code = 401
         with open(log, "a") as f:
@@ -142,10 +144,10 @@ t_ok "/metrics counts the purges" grep -q \
     "$D/metrics"
 
 # --- coalescing ----------------------------------------------------------
-# The receiver sleeps on the next notice (v2) while v3 and v4 are
-# published one after the other: after v2, only v4 is sent, naming the
-# lists changed in v3 and v4.
-echo "slow 3" >"$D/ctl"
+# The receiver holds the next notice (v2) while v3 and v4 are published
+# one after the other: after v2, only v4 is sent, naming the lists
+# changed in v3 and v4.
+echo "hold $D/release" >"$D/ctl"
 t_is "a second write is accepted" "$(add 'hook2\\.example' watch-keyword)" 201
 t_ok "and published" wait_for target_at 2
 t_ok "the receiver is busy with it" wait_for sh -c "! test -s '$D/ctl'"
@@ -155,6 +157,7 @@ t_ok "and published" wait_for target_at 3
 t_is "a fourth write is accepted" \
     "$(add 'hook4\\.example' blacklist-website)" 201
 t_ok "and published" wait_for target_at 4
+touch "$D/release"
 t_ok "the receiver gets two more notices" wait_for lines 5
 sleep 1
 t_ok "v2, then v4 alone, with the lists changed since v2" $PY -c '
