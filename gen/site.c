@@ -37,7 +37,8 @@
 
 static const char fallback_index[] =
     "<h1>Helios lists</h1>\n<p>Version <strong id=\"version\">"
-    "<!--helios:version--></strong></p>\n<table>\n<thead><tr><th>List</th>"
+    "<!--helios:version--></strong></p>\n<div>Propagation: "
+    "<!--helios:propagation--></div>\n<table>\n<thead><tr><th>List</th>"
     "<th>Items</th><th>Last change</th><th>Files</th></tr></thead>\n"
     "<tbody><!--helios:lists--></tbody></table>\n";
 
@@ -179,6 +180,33 @@ index_rows(struct hl_sw *w, const struct hl_site_ctx *c)
 	}
 }
 
+/*
+ * The last measured propagation to each public copy: "v12 at
+ * https://lists.example.org/ 1.4 s after it was published (measured
+ * <time>)", or that none was measured.
+ */
+static void
+propagation(struct hl_sw *w, const struct hl_site_in *in)
+{
+	size_t i;
+
+	if (in->nprops == 0) {
+		hl_sw_puts(w, "<span id=\"propagation\">not measured</span>");
+		return;
+	}
+	hl_sw_puts(w, "<ul id=\"propagation\" class=\"inline\">");
+	for (i = 0; i < in->nprops; i++) {
+		hl_sw_printf(w, "<li data-seconds=\"%.3f\">v%lld at <code>",
+		    in->props[i].seconds, (long long)in->props[i].version);
+		hl_sw_esc(w, in->props[i].url);
+		hl_sw_printf(w, "</code> %.1f s after it was published "
+		    "(measured ", in->props[i].seconds);
+		hl_sw_time(w, in->props[i].measured_at);
+		hl_sw_puts(w, ")</li>");
+	}
+	hl_sw_puts(w, "</ul>");
+}
+
 static int
 index_marker(struct hl_sw *w, const char *name, void *payload)
 {
@@ -202,6 +230,8 @@ index_marker(struct hl_sw *w, const char *name, void *payload)
 		} else
 			hl_sw_puts(w, "<span id=\"key-fpr\">none: this tree "
 			    "is not signed</span>");
+	} else if (strcmp(name, "propagation") == 0) {
+		propagation(w, c->in);
 	} else if (strcmp(name, "last") == 0) {
 		const struct hl_site_event *e = hl_site__last(c, NULL);
 

@@ -5,8 +5,9 @@
  * relative and the site works under a sub-path and from a file:// copy:
  *
  *   index.html          every list: count, last change, files with sizes
- *                       and SHA-256, copyable URLs; version, expiry and
- *                       signing key
+ *                       and SHA-256, copyable URLs; version, expiry,
+ *                       signing key, the last measured propagation to
+ *                       each public copy
  *   <id>.html           one list: its entries (loaded from
  *                       lists/<id>.json.gz by assets/list.js), search,
  *                       sort, provenance; <id>.html#<item id> opens on
@@ -65,6 +66,14 @@ struct hl_site_cache;
 int	hl_site_cache_new(struct hl_site_cache **out, struct hl_err *err);
 void	hl_site_cache_free(struct hl_site_cache *c);
 
+/* How long a publish took to show at a public URL (monitor, src/). */
+struct hl_site_prop {
+	const char	*url;
+	int64_t		 version;
+	double		 seconds;
+	int64_t		 measured_at;
+};
+
 struct hl_site_in {
 	const struct hl_site_list *lists;
 	size_t		 nlists;
@@ -75,6 +84,8 @@ struct hl_site_in {
 	const struct hl_site_seg *segs;	/* the change window, oldest first */
 	size_t		 nsegs;
 	struct hl_site_cache *cache;	/* or NULL */
+	const struct hl_site_prop *props; /* the public copies, or NULL */
+	size_t		 nprops;
 };
 
 struct hl_site_file {

@@ -1027,8 +1027,11 @@ site_ref(struct hl_site_ref *r, const struct entry *e)
 
 /* The site's pages (site.h), made again with every build. */
 static int
-render_site(struct hl_snap *s, int64_t v, struct hl_err *err)
+render_site(struct hl_snap *s, const struct hl_snap_source *src, int64_t v,
+    struct hl_err *err)
 {
+	struct hl_snap_prop pr[HL_SNAP_MAX_PROPS];
+	struct hl_site_prop sp[HL_SNAP_MAX_PROPS];
 	struct hl_site_list sl[64];
 	struct hl_site_seg sg[HL_SNAP_WINDOW / HL_SNAP_SEG_BIG +
 	    2 * HL_SNAP_SEG_MID];
@@ -1058,6 +1061,18 @@ render_site(struct hl_snap *s, int64_t v, struct hl_err *err)
 	in.version = v;
 	in.notif_version = s->notifs.path ? s->notif_version : 0;
 	in.ttl = s->o.manifest_ttl;
+	if (src->propagation != NULL) {
+		n = src->propagation(pr, HL_SNAP_MAX_PROPS, src->prop_payload);
+		for (i = 0; i < n && i < HL_SNAP_MAX_PROPS; i++) {
+			sp[i].url = pr[i].url;
+			sp[i].version = pr[i].version;
+			sp[i].seconds = pr[i].seconds;
+			sp[i].measured_at = pr[i].measured_at;
+		}
+		in.props = sp;
+		in.nprops = i;
+		n = 0;
+	}
 	if (s->signer != NULL && EVP_PKEY_get_raw_public_key(
 	    hl_signer_current(s->signer), raw, &rawlen) == 1) {
 		hl_site_key_fpr(fpr, raw, rawlen);
@@ -1213,7 +1228,7 @@ hl_snap_build(const struct hl_tree **tree, struct hl_snap *s,
 	    (rc = render_changes(s, src, v, err)) != 0 ||
 	    (rc = summarise(s, src, v, err)) != 0)
 		goto out;
-	if ((rc = render_site(s, v, err)) != 0)
+	if ((rc = render_site(s, src, v, err)) != 0)
 		goto out;
 	if ((rc = render_manifest(s, v, err)) != 0 ||
 	    (rc = assemble(s, err)) != 0)

@@ -28,6 +28,15 @@
 
 struct hl_snap;
 
+/* The last measured propagation to one public copy (the site shows it). */
+struct hl_snap_prop {
+	char	 url[256];	/* the public URL */
+	int64_t	 version;	/* seen there and verified */
+	double	 seconds;	/* publish done -> visible and verified */
+	int64_t	 measured_at;	/* Unix time */
+};
+#define HL_SNAP_MAX_PROPS	16
+
 /*
  * Where the rows come from.  Every callback takes payload after its
  * out-parameters; arrays returned through them are owned by the generator,
@@ -65,6 +74,15 @@ struct hl_snap_source {
 	int	(*proposals)(json_t **out, void *payload, size_t limit,
 		    struct hl_err *err);
 	int64_t	(*proposals_version)(void *payload);
+	/*
+	 * The last measured propagation of each watched public copy, at
+	 * most max, into out; returns how many.  It is the daemon's
+	 * measure, not the store's rows, so it takes prop_payload.  NULL:
+	 * the index shows none.
+	 */
+	size_t	(*propagation)(struct hl_snap_prop *out, size_t max,
+		    void *prop_payload);
+	void	*prop_payload;
 };
 
 struct hl_snap_opts {

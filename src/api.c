@@ -1471,16 +1471,21 @@ static void
 h_healthz(struct ctx *c)
 {
 	json_t *extra;
-	const char *st;
+	const char *st, *why;
 
 	extra = json_pack("{s:s, s:I}", "status", "ok", "version",
 	    (json_int_t)hl_store_version(c->api->st));
 	if (extra != NULL && c->api->health != NULL)
 		c->api->health(extra, c->api->payload);
-	/* The health callback sets "stale" when a target lags too long. */
+	/*
+	 * The health callback sets "stale" when a target lags too long,
+	 * "public" with a "reason" when a public copy is wrong or late.
+	 */
 	st = json_string_value(json_object_get(extra, "status"));
+	why = json_string_value(json_object_get(extra, "reason"));
 	if (st != NULL && strcmp(st, "ok") != 0)
-		reply(c, 503, NULL, NULL, "a target lags the store", extra);
+		reply(c, 503, NULL, NULL, why ? why : "a target lags the store",
+		    extra);
 	else
 		reply(c, 200, NULL, NULL, "ok", extra);
 }
@@ -1495,6 +1500,40 @@ put_label(struct hl_buf *b, const char *v)
 		rc = *v == '\\' ? hl_buf_puts(b, "\\\\") :
 		    *v == '"' ? hl_buf_puts(b, "\\\"") :
 		    *v == '\n' ? hl_buf_puts(b, "\\n") : hl_buf_putc(b, *v);
+	return rc;
+}
+
+/* The webhooks of /healthz ("webhooks"), labelled by their number. */
+static int
+webhook_metrics(struct hl_buf *b, json_t *hooks)
+{
+	static const struct {
+		const char *key, *name, *type, *help;
+	} m[] = {
+		{ "deliveries", "helios_webhook_deliveries_total", "counter",
+		    "Webhook notices a receiver acknowledged." },
+		{ "failures", "helios_webhook_failures_total", "counter",
+		    "Webhook tries that failed." },
+		{ "dropped", "helios_webhook_dropped_total", "counter",
+		    "Webhook notices given up after every try." },
+		{ "delivered_version", "helios_webhook_delivered_version",
+		    "gauge", "The last version a receiver acknowledged." },
+	};
+	json_t *h;
+	size_t i, k;
+	int rc = 0;
+
+	if (json_array_size(hooks) == 0)
+		return 0;
+	for (k = 0; k < sizeof(m) / sizeof(m[0]); k++) {
+		rc |= hl_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n",
+		    m[k].name, m[k].help, m[k].name, m[k].type);
+		json_array_foreach(hooks, i, h)
+			rc |= hl_buf_printf(b, "%s{webhook=\"%lld\"} %lld\n",
+			    m[k].name, (long long)json_integer_value(
+			    json_object_get(h, "id")), (long long)
+			    json_integer_value(json_object_get(h, m[k].key)));
+	}
 	return rc;
 }
 
@@ -1527,6 +1566,27 @@ target_metrics(struct hl_buf *b, struct hl_api *api)
 		    "Seconds since the oldest change the target lacks.", 1 },
 		{ "stale", "helios_target_stale", "gauge",
 		    "1 when the target lags over stale_after seconds.", 1 },
+		/* Watched targets only (public_url, purge). */
+		{ "public_version", "helios_public_version", "gauge",
+		    "The version served at the target's public URL.", 1 },
+		{ "public_verified", "helios_public_verified", "gauge",
+		    "1 when the public copy's last check passed.", 1 },
+		{ "propagation_seconds", "helios_propagation_seconds",
+		    "gauge", "Publish done to visible and verified at the"
+		    " public URL, last measured.", 1 },
+		{ "public_lag_seconds", "helios_public_lag_seconds", "gauge",
+		    "Seconds the published version has not shown publicly.",
+		    1 },
+		{ "public_checked_at", "helios_public_check_timestamp_seconds",
+		    "gauge", "When the public copy was last checked (Unix"
+		    " time).", 1 },
+		{ "public_check_failures",
+		    "helios_public_check_failures_total", "counter",
+		    "Checks of the public copy that failed.", 1 },
+		{ "purges", "helios_purge_requests_total", "counter",
+		    "CDN purge requests sent.", 1 },
+		{ "purge_failures", "helios_purge_failures_total", "counter",
+		    "CDN purge requests that failed.", 1 },
 	};
 	json_t *obj, *targets, *t, *v;
 	size_t i, k;
@@ -1540,7 +1600,10 @@ target_metrics(struct hl_buf *b, struct hl_api *api)
 		rc |= hl_buf_printf(b, "# HELP %s %s\n# TYPE %s %s\n",
 		    m[k].name, m[k].help, m[k].name, m[k].type);
 		json_array_foreach(targets, i, t) {
+			/* A key a target lacks, or null: no sample. */
 			v = json_object_get(t, m[k].key);
+			if (v == NULL || json_is_null(v))
+				continue;
 			rc |= hl_buf_printf(b, "%s{target=\"", m[k].name);
 			rc |= put_label(b, json_string_value(json_object_get(t,
 			    "name")) ? json_string_value(json_object_get(t,
@@ -1552,6 +1615,7 @@ target_metrics(struct hl_buf *b, struct hl_api *api)
 			    m[k].scale);
 		}
 	}
+	rc |= webhook_metrics(b, json_object_get(obj, "webhooks"));
 	json_decref(obj);
 	return rc;
 }

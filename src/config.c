@@ -65,6 +65,7 @@ hl_config_defaults(struct hl_config *c)
 	c->rate_write = 60;
 	c->rate_write_burst = 30;
 	c->stale_after = 600;
+	c->public_check_interval = 300;
 	if ((c->listen = strdup("127.0.0.1:8080")) == NULL ||
 	    (c->db = strdup("var/helios.sqlite")) == NULL ||
 	    (c->profile = strdup("prod")) == NULL ||
@@ -76,12 +77,128 @@ hl_config_defaults(struct hl_config *c)
 	return 0;
 }
 
+/* The operations keys (config.h): public copies, purges, webhooks. */
+
+static int
+http_url(const char *v)
+{
+	return (strncmp(v, "http://", 7) == 0 && v[7] != '\0') ||
+	    (strncmp(v, "https://", 8) == 0 && v[8] != '\0');
+}
+
+/* The entry of target, made when missing. */
+static struct hl_config_watch *
+watch_entry(struct hl_config *c, const char *target, size_t n,
+    struct hl_err *err)
+{
+	struct hl_config_watch *w;
+	int i;
+
+	for (i = 0; i < c->nwatch; i++)
+		if (strlen(c->watch[i].target) == n &&
+		    strncmp(c->watch[i].target, target, n) == 0)
+			return &c->watch[i];
+	if (c->nwatch == HL_CONFIG_MAX_TARGETS + 1) {
+		hl_err_set(err, HL_EINVAL, "at most %d targets",
+		    HL_CONFIG_MAX_TARGETS + 1);
+		return NULL;
+	}
+	w = &c->watch[c->nwatch];
+	if ((w->target = strndup(target, n)) == NULL) {
+		hl_err_set(err, HL_ENOMEM, "out of memory");
+		return NULL;
+	}
+	c->nwatch++;
+	return w;
+}
+
+/*
+ * Sets public_url, public_check_interval, purge, webhook or
+ * webhook_secret.  1 when key is none of them.
+ */
+static int
+set_ops(struct hl_config *c, const char *key, const char *v,
+    struct hl_err *err)
+{
+	struct hl_config_watch *w;
+	const char *a, *b;
+	size_t n, m;
+	int rc;
+
+	if (strcmp(key, "public_check_interval") == 0)
+		return set_int(&c->public_check_interval, key, v, 1, 86400,
+		    err);
+	if (strcmp(key, "webhook") == 0) {
+		if (!http_url(v) || strpbrk(v, " \t") != NULL)
+			return hl_err_set(err, HL_EINVAL, "webhook: want an"
+			    " http(s) URL");
+		if (c->nwebhooks == HL_CONFIG_MAX_WEBHOOKS)
+			return hl_err_set(err, HL_EINVAL, "webhook: at most"
+			    " %d", HL_CONFIG_MAX_WEBHOOKS);
+		if ((rc = set_str(&c->webhooks[c->nwebhooks], v, err)) != 0)
+			return rc;
+		c->nwebhooks++;
+		return 0;
+	}
+	if (strcmp(key, "webhook_secret") == 0) {
+		/* The value is never echoed: it might be the secret. */
+		if ((strncmp(v, "file:", 5) != 0 || v[5] == '\0') &&
+		    (strncmp(v, "env:", 4) != 0 || v[4] == '\0'))
+			return hl_err_set(err, HL_EINVAL, "webhook_secret:"
+			    " want file:PATH or env:NAME, never the secret"
+			    " itself");
+		return set_str(&c->webhook_secret, v, err);
+	}
+	if (strcmp(key, "public_url") != 0 && strcmp(key, "purge") != 0)
+		return 1;
+	/* TARGET first, then the rest. */
+	n = strcspn(v, " \t");
+	a = v + n + strspn(v + n, " \t");
+	if (n == 0 || *a == '\0')
+		return hl_err_set(err, HL_EINVAL, "%s: want TARGET %s", key,
+		    strcmp(key, "purge") == 0 ? "METHOD URL" : "URL");
+	if (strcmp(key, "public_url") == 0) {
+		if (!http_url(a) || strpbrk(a, " \t") != NULL)
+			return hl_err_set(err, HL_EINVAL, "public_url: want"
+			    " TARGET and an http(s) URL");
+		if ((w = watch_entry(c, v, n, err)) == NULL)
+			return err->code;
+		return set_str(&w->public_url, a, err);
+	}
+	m = strcspn(a, " \t");
+	b = a + m + strspn(a + m, " \t");
+	if (m == 0 || m > 16 || strspn(a, "ABCDEFGHIJKLMNOPQRSTUVWXYZ") != m ||
+	    !http_url(b) || strpbrk(b, " \t") != NULL)
+		return hl_err_set(err, HL_EINVAL, "purge: want TARGET, a"
+		    " method (PURGE, POST...) and an http(s) URL");
+	if ((w = watch_entry(c, v, n, err)) == NULL)
+		return err->code;
+	free(w->purge_method);
+	if ((w->purge_method = strndup(a, m)) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	return set_str(&w->purge_url, b, err);
+}
+
+const struct hl_config_watch *
+hl_config_watch_for(const struct hl_config *c, const char *target)
+{
+	int i;
+
+	for (i = 0; i < c->nwatch; i++)
+		if (strcmp(c->watch[i].target, target) == 0)
+			return &c->watch[i];
+	return NULL;
+}
+
 int
 hl_config_set(struct hl_config *c, const char *key, const char *v,
     struct hl_err *err)
 {
 	int64_t n;
 	int rc;
+
+	if ((rc = set_ops(c, key, v, err)) != 1)
+		return rc;
 
 	if (strcmp(key, "listen") == 0)
 		return set_str(&c->listen, v, err);
@@ -261,6 +378,30 @@ loopback_host(const char *host)
 	return 0;
 }
 
+/* Each public_url and purge names a target; webhooks have a secret. */
+static int
+check_ops(const struct hl_config *c, struct hl_err *err)
+{
+	const char *t;
+	int i, k, found;
+
+	for (i = 0; i < c->nwatch; i++) {
+		t = c->watch[i].target;
+		found = strcmp(t, "public") == 0 && c->public_dir != NULL &&
+		    *c->public_dir != '\0';
+		for (k = 0; k < c->ntargets && !found; k++)
+			found = strcmp(c->targets[k], t) == 0;
+		if (!found)
+			return hl_err_set(err, HL_EINVAL, "public_url, purge:"
+			    " no target \"%.100s\" (want \"public\" or a"
+			    " target's URL)", t);
+	}
+	if (c->nwebhooks > 0 && c->webhook_secret == NULL)
+		return hl_err_set(err, HL_EINVAL, "webhook: needs a"
+		    " webhook_secret");
+	return 0;
+}
+
 int
 hl_config_check(const struct hl_config *c, struct hl_err *err)
 {
@@ -308,7 +449,7 @@ hl_config_check(const struct hl_config *c, struct hl_err *err)
 	if (c->user != NULL && *c->user != '\0' && getpwnam(c->user) == NULL)
 		return hl_err_set(err, HL_EINVAL, "user: no user \"%s\"",
 		    c->user);
-	return 0;
+	return check_ops(c, err);
 }
 
 void
@@ -331,6 +472,15 @@ hl_config_free(struct hl_config *c)
 	free(c->user);
 	for (i = 0; i < c->ntargets; i++)
 		free(c->targets[i]);
+	for (i = 0; i < c->nwatch; i++) {
+		free(c->watch[i].target);
+		free(c->watch[i].public_url);
+		free(c->watch[i].purge_method);
+		free(c->watch[i].purge_url);
+	}
+	for (i = 0; i < c->nwebhooks; i++)
+		free(c->webhooks[i]);
+	free(c->webhook_secret);
 	memset(c, 0, sizeof(*c));
 }
 

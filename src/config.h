@@ -61,6 +61,20 @@
  *                                 GET /notifications needs a token
  *   user = helios                 the user to run as after binding
  *   access_log = text             or json (one object per line)
+ *
+ * Operations: the public copies, webhooks, CDN purges.  TARGET is
+ * "public" (the public directory) or a target's URL as its `target`
+ * line gives it; each key may appear once per target.
+ *
+ *   public_url = TARGET URL       where readers fetch that target's tree;
+ *                                 its manifest is checked after each
+ *                                 publish and every public_check_interval
+ *   public_check_interval = 300   seconds between checks of a public copy
+ *   purge = TARGET METHOD URL     a CDN purge per changed file after each
+ *                                 publish; URL may hold {path}, {version}
+ *                                 and {url} (public URL + path)
+ *   webhook = URL                 may repeat (at most 8)
+ *   webhook_secret = file:PATH    or env:NAME: the HMAC key of webhooks
  */
 #ifndef HL_CONFIG_H
 #define HL_CONFIG_H
@@ -70,6 +84,15 @@
 #include "err.h"
 
 #define HL_CONFIG_MAX_TARGETS 8
+#define HL_CONFIG_MAX_WEBHOOKS 8
+
+/* A target's public URL and CDN purge (see above); NULL when unset. */
+struct hl_config_watch {
+	char	*target;		/* "public" or a target's URL */
+	char	*public_url;
+	char	*purge_method;
+	char	*purge_url;
+};
 
 struct hl_config {
 	char	*listen;		/* ADDR:PORT */
@@ -109,7 +132,21 @@ struct hl_config {
 	int	 notifications_private;
 	char	*user;			/* run as, after binding; NULL: stay */
 	int	 access_log_json;
+	/* Operations (see above). */
+	struct hl_config_watch watch[HL_CONFIG_MAX_TARGETS + 1];
+	int	 nwatch;
+	int64_t	 public_check_interval;
+	char	*webhooks[HL_CONFIG_MAX_WEBHOOKS];
+	int	 nwebhooks;
+	char	*webhook_secret;	/* "file:PATH" or "env:NAME" */
 };
+
+/*
+ * The public URL and purge of a target: "public" or its URL as written;
+ * NULL when it has none.  Borrowed from c.
+ */
+const struct hl_config_watch *hl_config_watch_for(const struct hl_config *c,
+	    const char *target);
 
 /*
  * 1 when id matches one of the comma-separated fnmatch patterns of set
@@ -131,7 +168,8 @@ int	hl_config_set(struct hl_config *c, const char *key, const char *value,
 /*
  * Checks what one key alone cannot: the reserve below max_connections,
  * rate_exempt's addresses, the user, a listen address of HOST:PORT (on
- * loopback for the dev profile).  HL_EINVAL with what is wrong.
+ * loopback for the dev profile), public_url and purge naming a target,
+ * webhooks with a secret.  HL_EINVAL with what is wrong.
  */
 int	hl_config_check(const struct hl_config *c, struct hl_err *err);
 void	hl_config_free(struct hl_config *c);

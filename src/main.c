@@ -40,6 +40,7 @@
 #include "store.h"
 #include "textfmt.h"
 #include "validate.h"
+#include "webhook.h"
 
 static const char synopsis[] =
 "usage: helios serve [--config FILE] [--listen ADDR:PORT] [--db PATH]\n"
@@ -373,6 +374,7 @@ first_admin(struct hl_store *st, const char *file)
  */
 struct serve_ctx {
 	_Atomic(struct hl_publisher *)	pub;
+	struct hl_webhook		*webhook;	/* set before serving */
 };
 
 static void
@@ -389,6 +391,56 @@ on_health(json_t *obj, void *payload)
 	struct serve_ctx *c = payload;
 
 	hl_publisher_health(atomic_load(&c->pub), obj);
+	hl_webhook_health(c->webhook, obj);
+}
+
+/*
+ * Each target's public URL and purge, in the order of all_targets: the
+ * public directory is "public" in the config, the others their URL.
+ */
+static void
+watch_targets(struct hl_publisher_watch *out, const struct hl_config *c)
+{
+	const struct hl_config_watch *cw;
+	size_t n = 0;
+	int i;
+
+	if (c->public_dir != NULL && *c->public_dir != '\0') {
+		cw = hl_config_watch_for(c, "public");
+		out[n].public_url = cw ? cw->public_url : NULL;
+		out[n].purge_method = cw ? cw->purge_method : NULL;
+		out[n++].purge_url = cw ? cw->purge_url : NULL;
+	}
+	for (i = 0; i < c->ntargets; i++) {
+		cw = hl_config_watch_for(c, c->targets[i]);
+		out[n].public_url = cw ? cw->public_url : NULL;
+		out[n].purge_method = cw ? cw->purge_method : NULL;
+		out[n++].purge_url = cw ? cw->purge_url : NULL;
+	}
+}
+
+/*
+ * The webhooks of the config (NULL when there are none), keyed with the
+ * secret read before the privilege drop (which is wiped here).
+ */
+static int
+start_webhooks(struct hl_webhook **out, const struct hl_config *c,
+    unsigned char *secret, size_t len, struct hl_err *err)
+{
+	struct hl_webhook_opts wo;
+	int rc;
+
+	*out = NULL;
+	if (c->nwebhooks == 0)
+		return 0;
+	memset(&wo, 0, sizeof(wo));
+	wo.urls = (const char *const *)c->webhooks;
+	wo.nurls = (size_t)c->nwebhooks;
+	wo.secret = secret;
+	wo.secret_len = len;
+	rc = hl_webhook_start(out, &wo, err);
+	explicit_bzero(secret, len);
+	return rc;
 }
 
 /* Every target: the public directory first, then the configured ones. */
@@ -573,6 +625,9 @@ cmd_serve(int argc, char **argv)
 	struct hl_http *http = NULL;
 	struct hl_http_opts ho = HL_HTTP_OPTS_INIT;
 	struct hl_publisher_opts po;
+	struct hl_publisher_watch watch[HL_CONFIG_MAX_TARGETS + 1];
+	unsigned char secret[HL_WEBHOOK_SECRET_MAX];
+	size_t secret_len = 0;
 	struct hl_publisher *pub = NULL;
 	struct serve_ctx ctx;
 	struct hl_review_opts review = { .checks = NULL };
@@ -603,6 +658,7 @@ cmd_serve(int argc, char **argv)
 	review.self_approve = o.cfg.self_approve;
 	review.full_on_write = o.cfg.full_checks;
 	atomic_init(&ctx.pub, NULL);
+	ctx.webhook = NULL;
 
 	/*
 	 * Start-up order: everything that can fail (the public tree, the
@@ -641,13 +697,28 @@ cmd_serve(int argc, char **argv)
 	po.stale_after = o.cfg.stale_after;
 	/* Before serving and before any thread: a torn tree is mended. */
 	repair_public(&o.cfg, &po);
+	memset(watch, 0, sizeof(watch));
+	watch_targets(watch, &o.cfg);
+	po.watch = watch;
+	po.check_interval = o.cfg.public_check_interval;
+	/* Read while still root: the file may be the owner's alone. */
+	if (o.cfg.nwebhooks > 0 && hl_webhook_secret(secret, &secret_len,
+	    o.cfg.webhook_secret, &e) != 0)
+		hl_fatalx("%s", e.msg);
 
 	if (hl_http_start(&http, &ho, &e) != 0)
 		hl_fatalx("%s", e.msg);
 	/* Bound: from here on as the configured user, publisher included. */
 	drop_privileges(&o.cfg);
+	if (start_webhooks(&ctx.webhook, &o.cfg, secret, secret_len,
+	    &e) != 0) {
+		hl_http_stop(http);
+		hl_fatalx("webhook: %s", e.msg);
+	}
+	po.webhook = ctx.webhook;
 	if (hl_publisher_start(&pub, &po, &e) != 0) {
 		hl_http_stop(http);
+		hl_webhook_stop(ctx.webhook);
 		hl_fatalx("publisher: %s", e.msg);
 	}
 	atomic_store(&ctx.pub, pub);
@@ -667,6 +738,7 @@ cmd_serve(int argc, char **argv)
 	hl_http_stop(http);
 	atomic_store(&ctx.pub, NULL);
 	hl_publisher_stop(pub);
+	hl_webhook_stop(ctx.webhook);
 	hl_static_free(site);
 	hl_checks_free(review.checks);
 	hl_store_close(st);

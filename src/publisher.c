@@ -21,10 +21,12 @@
 
 #include "blob.h"
 #include "log.h"
+#include "monitor.h"
 #include "publisher.h"
 #include "snapsrc.h"
 #include "store.h"
 #include "target.h"
+#include "webhook.h"
 
 #define BACKOFF_MIN_MS	1000
 #define BACKOFF_MAX_MS	(5 * 60 * 1000)
@@ -58,6 +60,12 @@ struct worker {
 	char			 error[256];
 	int64_t			 behind_since;	/* ms; 0: up to date */
 	int			 resign;	/* the signing keys changed */
+	/* The public copy's monitor, or NULL. */
+	struct hl_monitor	*mon;
+	/* The mutable files last published, to tell which changed. */
+	char			**paths;
+	char			(*shas)[65];
+	size_t			 npaths;
 };
 
 struct hl_publisher {
@@ -67,6 +75,7 @@ struct hl_publisher {
 	int			 stop;
 	int64_t			 ttl;
 	int64_t			 stale_after;	/* seconds; 0: never */
+	struct hl_webhook	*webhook;
 	struct worker		*w;
 	size_t			 nw;
 };
@@ -127,6 +136,34 @@ mark_behind(struct hl_publisher *p)
 			p->w[i].behind_since = now_ms();
 }
 
+/*
+ * The generator's propagation callback (snapshot.h): what each watched
+ * target's monitor last measured.  The monitors live as long as p.
+ */
+static size_t
+propagation(struct hl_snap_prop *out, size_t max, void *payload)
+{
+	struct hl_publisher *p = payload;
+	struct hl_monitor_state ms;
+	const char *url;
+	size_t i, n = 0;
+
+	for (i = 0; i < p->nw && n < max; i++) {
+		if (p->w[i].mon == NULL ||
+		    (url = hl_monitor_url(p->w[i].mon)) == NULL)
+			continue;
+		hl_monitor_state(&ms, p->w[i].mon);
+		if (ms.propagation_s < 0)
+			continue;
+		snprintf(out[n].url, sizeof(out[n].url), "%s", url);
+		out[n].version = ms.propagated;
+		out[n].seconds = ms.propagation_s;
+		out[n].measured_at = ms.measured_at;
+		n++;
+	}
+	return n;
+}
+
 static int
 worker_open(struct worker *w, const char *db, const char *url,
     const struct hl_snap_opts *so, struct hl_err *err)
@@ -138,15 +175,148 @@ worker_open(struct worker *w, const char *db, const char *url,
 	    (rc = hl_snap_new(&w->snap, so, err)) != 0)
 		return rc;
 	hl_snapsrc_store(&w->src, w->st);
+	if (w->p != NULL) {
+		w->src.propagation = propagation;
+		w->src.prop_payload = w->p;
+	}
 	return 0;
+}
+
+/* The monitor of target i, when it has a public URL or a purge. */
+static int
+worker_watch(struct worker *w, const struct hl_publisher_opts *o, size_t i,
+    struct hl_err *err)
+{
+	struct hl_monitor_opts mo;
+	const struct hl_publisher_watch *pw;
+
+	if (o->watch == NULL)
+		return 0;
+	pw = &o->watch[i];
+	if (pw->public_url == NULL && pw->purge_url == NULL)
+		return 0;
+	memset(&mo, 0, sizeof(mo));
+	mo.target = hl_target_name(w->t);
+	mo.public_url = pw->public_url;
+	mo.purge_method = pw->purge_method;
+	mo.purge_url = pw->purge_url;
+	mo.signing_key = o->snap.signing_key;
+	mo.interval = o->check_interval;
+	return hl_monitor_start(&w->mon, &mo, err);
+}
+
+/* Versions the first target held before this start were announced. */
+static void
+webhook_baseline(struct hl_publisher *p)
+{
+	struct hl_target_state *v = NULL;
+	struct hl_err e = HL_ERR_INIT;
+	size_t n = 0, i;
+
+	if (p->webhook == NULL || p->nw == 0 ||
+	    hl_store_targets(&v, &n, p->w[0].st, &e) != 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (strcmp(v[i].name, hl_target_name(p->w[0].t)) == 0)
+			hl_webhook_baseline(p->webhook, v[i].version);
+	hl_target_states_free(v, n);
+}
+
+static void
+forget_paths(struct worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->npaths; i++)
+		free(w->paths[i]);
+	free(w->paths);
+	free(w->shas);
+	w->paths = NULL;
+	w->shas = NULL;
+	w->npaths = 0;
 }
 
 static void
 worker_close(struct worker *w)
 {
+	hl_monitor_stop(w->mon);
+	forget_paths(w);
 	hl_snap_free(w->snap);
 	hl_store_close(w->st);
 	hl_target_close(w->t);
+}
+
+/*
+ * Tells the monitor which mutable files of tree changed since the last
+ * publish (all of them after a start), and keeps their hashes for the
+ * next one.  Out of memory: the monitor hears of no file, and the next
+ * publish names every file again.
+ */
+static void
+tell_monitor(struct worker *w, const struct hl_tree *tree)
+{
+	const struct hl_file *f;
+	const char **changed = NULL;
+	char **paths = NULL, (*shas)[65] = NULL;
+	size_t i, k, n = 0, nc = 0;
+
+	if (w->mon == NULL)
+		return;
+	if ((changed = calloc(tree->n + 1, sizeof(*changed))) == NULL ||
+	    (paths = calloc(tree->n + 1, sizeof(*paths))) == NULL ||
+	    (shas = calloc(tree->n + 1, sizeof(*shas))) == NULL)
+		goto out;
+	for (i = 0; i < tree->n; i++) {
+		f = &tree->files[i];
+		if (f->cache == HL_CACHE_IMMUTABLE)
+			continue;
+		for (k = 0; k < w->npaths; k++)
+			if (strcmp(w->paths[k], f->path) == 0)
+				break;
+		if (k == w->npaths || strcmp(w->shas[k], f->sha256) != 0)
+			changed[nc++] = f->path;
+		if ((paths[n] = strdup(f->path)) == NULL)
+			goto out;
+		memcpy(shas[n++], f->sha256, 65);
+	}
+	hl_monitor_published(w->mon, tree->version, changed, nc);
+	forget_paths(w);
+	w->paths = paths;
+	w->shas = shas;
+	w->npaths = n;
+	free(changed);
+	return;
+out:
+	for (i = 0; paths != NULL && i < n; i++)
+		free(paths[i]);
+	free(paths);
+	free(shas);
+	free(changed);
+	forget_paths(w);
+	hl_monitor_published(w->mon, tree->version, NULL, 0);
+}
+
+/* Announces the first target's new version to the webhooks. */
+static void
+tell_webhooks(struct worker *w, const struct hl_tree *tree)
+{
+	struct hl_list *lists = NULL;
+	struct hl_err e = HL_ERR_INIT;
+	char url[2048];
+	const char *base;
+	size_t n = 0;
+
+	if (w->p == NULL || w->p->webhook == NULL || w != &w->p->w[0])
+		return;
+	base = w->mon != NULL ? hl_monitor_url(w->mon) : NULL;
+	if (base != NULL && snprintf(url, sizeof(url), "%smanifest.json",
+	    base) >= (int)sizeof(url))
+		base = NULL;
+	if (hl_store_lists(&lists, &n, w->st, &e) != 0)
+		hl_log_warnx("webhook: %s", e.msg);
+	hl_webhook_notify(w->p->webhook, tree->version, now_ms() / 1000,
+	    hl_target_name(w->t), w->previous, base ? url : NULL, lists, n);
+	hl_lists_free(lists, n);
 }
 
 /* Builds and publishes once; records the outcome in the store. */
@@ -178,6 +348,8 @@ publish(struct worker *w, struct hl_err *err)
 		hl_log_warnx("%s: %s", hl_target_name(w->t), e2.msg);
 	hl_log_info("published %s to %s", tree->summary,
 	    hl_target_name(w->t));
+	tell_monitor(w, tree);
+	tell_webhooks(w, tree);
 	return 0;
 }
 
@@ -306,11 +478,16 @@ hl_publisher_start(struct hl_publisher **out,
 	pthread_cond_init(&p->cv, NULL);
 	p->ttl = o->snap.manifest_ttl > 0 ? o->snap.manifest_ttl : 604800;
 	p->stale_after = o->stale_after;
+	p->webhook = o->webhook;
 	p->nw = o->ntargets;
 	for (i = 0; i < p->nw && rc == 0; i++) {
 		p->w[i].p = p;
-		rc = worker_open(&p->w[i], o->db, o->targets[i], &o->snap, err);
+		if ((rc = worker_open(&p->w[i], o->db, o->targets[i],
+		    &o->snap, err)) == 0)
+			rc = worker_watch(&p->w[i], o, i, err);
 	}
+	if (rc == 0)
+		webhook_baseline(p);
 	/* Every target is behind until its first publish. */
 	if (rc == 0 && p->nw > 0) {
 		p->wanted = hl_store_version(p->w[0].st);
@@ -361,6 +538,64 @@ hl_publisher_version(struct hl_publisher *p)
 	return v;
 }
 
+/*
+ * Adds the public copy's state to t; a reason (into why) when it fails
+ * verification, or lags or is unreachable over stale_after seconds.
+ */
+static void
+public_health(json_t *t, char *why, size_t whylen, struct worker *w,
+    int64_t stale_after, int64_t now)
+{
+	struct hl_monitor_state ms;
+	const char *url = hl_monitor_url(w->mon);
+	int64_t lag_s = 0, down_s = 0;
+
+	if (url == NULL)
+		goto purges;
+	hl_monitor_state(&ms, w->mon);
+	if (ms.seen < ms.wanted && ms.published_ms != 0 &&
+	    now > ms.published_ms)
+		lag_s = (now - ms.published_ms) / 1000;
+	if (ms.failed_since_ms != 0 && now > ms.failed_since_ms)
+		down_s = (now - ms.failed_since_ms) / 1000;
+	json_object_set_new(t, "public_url", json_string(url));
+	json_object_set_new(t, "public_version", json_integer(ms.seen));
+	json_object_set_new(t, "public_verified", json_boolean(
+	    ms.checked_at != 0 && ms.error[0] == '\0' &&
+	    ms.seen >= ms.wanted));
+	json_object_set_new(t, "public_lag_seconds", json_integer(lag_s));
+	json_object_set_new(t, "propagation_seconds", ms.propagation_s < 0 ?
+	    json_null() : json_real(ms.propagation_s));
+	json_object_set_new(t, "propagated_version",
+	    json_integer(ms.propagated));
+	json_object_set_new(t, "public_checked_at",
+	    json_integer(ms.checked_at));
+	json_object_set_new(t, "public_error", ms.error[0] ?
+	    json_string(ms.error) : json_null());
+	json_object_set_new(t, "public_checks", json_integer(ms.checks));
+	json_object_set_new(t, "public_check_failures",
+	    json_integer(ms.failures));
+	if (why[0] != '\0')		/* the first target's reason shows */
+		goto purges;
+	if (ms.bad)
+		snprintf(why, whylen, "the public copy of %s fails"
+		    " verification: %s", hl_target_name(w->t), ms.error);
+	else if (stale_after > 0 && ms.error[0] && down_s > stale_after)
+		snprintf(why, whylen, "the public copy of %s is unreachable"
+		    " for %lld s: %s", hl_target_name(w->t),
+		    (long long)down_s, ms.error);
+	else if (stale_after > 0 && lag_s > stale_after)
+		snprintf(why, whylen, "the public copy of %s lags: v%lld"
+		    " served, v%lld published %lld s ago",
+		    hl_target_name(w->t), (long long)ms.seen,
+		    (long long)ms.wanted, (long long)lag_s);
+purges:
+	hl_monitor_state(&ms, w->mon);
+	json_object_set_new(t, "purges", json_integer(ms.purges));
+	json_object_set_new(t, "purge_failures",
+	    json_integer(ms.purge_failures));
+}
+
 void
 hl_publisher_health(struct hl_publisher *p, json_t *obj)
 {
@@ -369,6 +604,7 @@ hl_publisher_health(struct hl_publisher *p, json_t *obj)
 	int64_t now = now_ms(), behind_s;
 	size_t i;
 	int stale, any_stale = 0;
+	char why[512] = "";
 
 	if (p == NULL || (arr = json_array()) == NULL)
 		return;
@@ -394,11 +630,18 @@ hl_publisher_health(struct hl_publisher *p, json_t *obj)
 		json_object_set_new(t, "behind_seconds",
 		    json_integer(behind_s));
 		json_object_set_new(t, "stale", json_boolean(stale));
+		if (w->mon != NULL)
+			public_health(t, why, sizeof(why), w, p->stale_after,
+			    now);
 		json_array_append_new(arr, t);
 	}
 	json_object_set_new(obj, "wanted_version", json_integer(p->wanted));
 	if (any_stale)
 		json_object_set_new(obj, "status", json_string("stale"));
+	else if (why[0] != '\0') {
+		json_object_set_new(obj, "status", json_string("public"));
+		json_object_set_new(obj, "reason", json_string(why));
+	}
 	pthread_mutex_unlock(&p->mu);
 	json_object_set_new(obj, "targets", arr);
 }
@@ -414,11 +657,12 @@ hl_publisher_stop(struct hl_publisher *p)
 	p->stop = 1;
 	pthread_cond_broadcast(&p->cv);
 	pthread_mutex_unlock(&p->mu);
-	for (i = 0; i < p->nw; i++) {
+	/* All joined first: a build reads every monitor (propagation). */
+	for (i = 0; i < p->nw; i++)
 		if (p->w[i].started)
 			pthread_join(p->w[i].thr, NULL);
+	for (i = 0; i < p->nw; i++)
 		worker_close(&p->w[i]);
-	}
 	pthread_cond_destroy(&p->cv);
 	pthread_mutex_destroy(&p->mu);
 	free(p->w);

@@ -13,7 +13,13 @@
  * stop the target until restart, since retrying cannot fix them.  A fresh
  * manifest is published before the current one expires even when nothing
  * changed, and within two seconds of a change of the signing keys (a
- * rotation begun or retired, its overlap ended: signer.h).  Each target's published version is recorded in the store.
+ * rotation begun or retired, its overlap ended: signer.h).  Each
+ * target's published version is recorded in the store.
+ *
+ * A target with a public URL has a monitor (monitor.h) that checks what
+ * readers see there after each publish; its findings go to /healthz,
+ * /metrics and the site's index.  Each new version of the first target
+ * is announced to the webhooks (webhook.h).
  */
 #ifndef HL_PUBLISHER_H
 #define HL_PUBLISHER_H
@@ -27,6 +33,14 @@
 #include "snapshot.h"
 
 struct hl_publisher;
+struct hl_webhook;
+
+/* A target's public copy and CDN purge; NULLs for none. */
+struct hl_publisher_watch {
+	const char	*public_url;
+	const char	*purge_method;
+	const char	*purge_url;
+};
 
 struct hl_publisher_opts {
 	const char		*db;		/* the store's path */
@@ -35,6 +49,11 @@ struct hl_publisher_opts {
 	struct hl_snap_opts	 snap;
 	/* Seconds a target may lag the store before it is stale; 0: never. */
 	int64_t			 stale_after;
+	/* ntargets entries, or NULL: no target is watched. */
+	const struct hl_publisher_watch *watch;
+	int64_t			 check_interval;	/* seconds */
+	/* Told of each new version of targets[0]; may be NULL. */
+	struct hl_webhook	*webhook;
 };
 
 /* Opens every target and starts the workers; each publishes once. */
@@ -47,7 +66,11 @@ void	hl_publisher_notify(struct hl_publisher *p, int64_t version);
  * behind_seconds, stale, ...}]} to obj, and sets obj's "status" to
  * "stale" when a target has lagged the store over stale_after seconds.
  * behind_seconds counts from the oldest change the target lacks (at
- * most: from the start of the build that preceded it).
+ * most: from the start of the build that preceded it).  A watched
+ * target adds public_url, public_version, public_verified,
+ * propagation_seconds, public_checked_at, public_error, ...; when its
+ * public copy fails verification, or lags or is unreachable over
+ * stale_after seconds, "status" is "public" and "reason" says why.
  */
 void	hl_publisher_health(struct hl_publisher *p, json_t *obj);
 /* The lowest version every target has published. */

@@ -335,6 +335,12 @@ hl_signer_current(const struct hl_signer *s)
 	return s->cur;
 }
 
+EVP_PKEY *
+hl_signer_previous(const struct hl_signer *s)
+{
+	return s->prev;
+}
+
 /* Writes a new file path (never over one) holding the bytes of s. */
 static int
 write_new(const char *path, int mode, const char *s, struct hl_err *err)

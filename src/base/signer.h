@@ -95,6 +95,8 @@ int	hl_signer_sign(struct hl_blob sigs[HL_SIGNER_MAX], size_t *n,
 
 /* The current key (borrowed), for the site's fingerprint. */
 EVP_PKEY *hl_signer_current(const struct hl_signer *s);
+/* The previous key while one is kept (borrowed), or NULL. */
+EVP_PKEY *hl_signer_previous(const struct hl_signer *s);
 
 /*
  * Starts a rotation of the key at path: makes a new key, keeps the

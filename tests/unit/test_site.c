@@ -5,7 +5,8 @@
  * feed, the change rows link to the entry's permalink, the index shows
  * sizes, hashes and the key's fingerprint, and the API page documents
  * every endpoint of schema/openapi.json, and changes to notifications
- * (which name chat users) are left out.
+ * (which name chat users) are left out; the index shows the propagation
+ * delay measured to each public copy, escaped, or that none was.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -52,6 +53,10 @@ page(const struct hl_site_file *f, size_t n, const char *path)
 	return NULL;
 }
 
+/* The propagation the next build() shows (none by default). */
+static const struct hl_site_prop *props;
+static size_t nprops;
+
 static void
 build(struct hl_site_file **f, size_t *n, const char *site_dir)
 {
@@ -82,6 +87,8 @@ build(struct hl_site_file **f, size_t *n, const char *site_dir)
 	in.key_fpr = fpr;
 	in.segs = &sg;
 	in.nsegs = 1;
+	in.props = props;
+	in.nprops = nprops;
 	assert_int_equal(hl_site_build(f, n, site_dir, &in, &err), 0);
 }
 
@@ -170,10 +177,47 @@ pages_say_what_they_should(void **state)
 	hl_site_files_free(f, n);
 }
 
+static void
+the_index_shows_propagation(void **state)
+{
+	static const struct hl_site_prop p[2] = {
+		{ "https://cdn.example.org/<x>&y/", 3, 1.25, 1700000300 },
+		{ "http://127.0.0.1:8080/", 2, 0.004, 1700000200 },
+	};
+	struct hl_site_file *f = NULL;
+	size_t n = 0, k;
+	const char *idx;
+	const char *dirs[2] = { "site", NULL };
+
+	(void)state;
+	for (k = 0; k < 2; k++) {
+		props = NULL;
+		nprops = 0;
+		build(&f, &n, dirs[k]);
+		assert_non_null(strstr(page(f, n, "index.html"),
+		    "<span id=\"propagation\">not measured</span>"));
+		hl_site_files_free(f, n);
+		props = p;
+		nprops = 2;
+		build(&f, &n, dirs[k]);
+		idx = page(f, n, "index.html");
+		assert_non_null(strstr(idx, "<li data-seconds=\"1.250\">v3 at"
+		    " <code>https://cdn.example.org/&lt;x&gt;&amp;y/</code>"
+		    " 1.2 s after it was published"));
+		assert_non_null(strstr(idx, "<li data-seconds=\"0.004\">v2 at"
+		    " <code>http://127.0.0.1:8080/</code> 0.0 s"));
+		assert_null(strstr(idx, "<x>"));
+		hl_site_files_free(f, n);
+	}
+	props = NULL;
+	nprops = 0;
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(the_index_shows_propagation),
 		cmocka_unit_test(every_page_is_made),
 		cmocka_unit_test(values_are_escaped),
 		cmocka_unit_test(pages_say_what_they_should),

@@ -1,5 +1,5 @@
 #!/bin/sh
-# t0780: `helios key rotate` against the running daemon, while three clients
+# t0775: `helios key rotate` against the running daemon, while three clients
 # poll: helios pull with the old key alone, helios pull with the new key
 # alone, and the Python client with a keyring of both.  The daemon takes the
 # new key up without a restart and signs every manifest with both keys for
