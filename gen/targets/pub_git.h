@@ -15,6 +15,15 @@
  * write (it still commits on top of them, and pushes with "+", so a race
  * with another writer is won rather than reported).
  *
+ * objects=1 keeps the objects/<sha256>[.gz] copies of the tree's files
+ * on the branch.  By default a file under objects/ whose bytes another file
+ * of the tree has under its own name (lists/<id>.json, manifest.json, ...)
+ * is left out: git addresses content already, and a reader of the branch
+ * (a client through GitHub Pages, `helios restore --from-git`) reads the
+ * files by their names.  objects/ files that are no such copy stay.  Keep
+ * them (objects=1) for `helios verify --chain` against the pages site: it
+ * walks earlier manifests through objects/<sha256>.
+ *
  * layout=smokedetector publishes into SmokeDetector's own repository
  * instead of a pages branch, for the weeks when instances still `git pull`
  * their lists: each commit is the branch's tip with only the eleven list
@@ -143,6 +152,7 @@ struct hl_pub_git__url {
 	int	tag;
 	int	force;
 	int	sd;		/* layout=smokedetector */
+	int	objects;	/* objects=1: keep objects/ copies */
 	int	local;		/* file:// */
 };
 

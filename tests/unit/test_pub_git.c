@@ -246,7 +246,9 @@ test_a_publish_to_a_bare_repository_gives_exactly_the_tree(void **state)
 
 	puts_(&tt, "lists/watch-keyword.txt", "spam\\.example\tbob\n");
 	puts_(&tt, "lists/watch-keyword.json", "{\"items\":[]}\n");
+	/* A copy of the list: left out.  No copy of anything: kept. */
 	puts_(&tt, "objects/ab12", "spam\\.example\tbob\n");
+	puts_(&tt, "objects/cd34", "a segment\n");
 	puts_(&tt, "changes/1-1.json", "[]\n");
 	puts_(&tt, "index.html", "<!doctype html>\n");
 	assert_int_equal(hl_pub_git_ops.open(&st, fx->url, &err), 0);
@@ -258,12 +260,7 @@ test_a_publish_to_a_bare_repository_gives_exactly_the_tree(void **state)
 	s = sh("git -C %s/clone ls-files | tr '\\n' ' '", fx->dir);
 	assert_string_equal(s, ".nojekyll changes/1-1.json index.html "
 	    "lists/watch-keyword.json lists/watch-keyword.txt manifest.json "
-	    "objects/ab12 ");
-	free(s);
-	/* One content, one blob, whatever the path. */
-	s = sh("cd %s/clone && git rev-parse HEAD:objects/ab12 "
-	    "HEAD:lists/watch-keyword.txt | uniq | wc -l", fx->dir);
-	assert_string_equal(s, "1");
+	    "objects/cd34 ");
 	free(s);
 	s = sh("cat %s/clone/lists/watch-keyword.txt", fx->dir);
 	assert_string_equal(s, "spam\\.example\tbob");
@@ -276,6 +273,46 @@ test_a_publish_to_a_bare_repository_gives_exactly_the_tree(void **state)
 	assert_string_equal(s, "Helios <helios@localhost>");
 	free(s);
 	assert_int_equal(count(fx->bare, "gh-pages"), 1);
+	tree_free(&tt);
+}
+
+/* objects=1 keeps the copies, as one blob with the file they copy. */
+static void
+test_objects_1_keeps_the_object_copies(void **state)
+{
+	struct fix *fx = *state;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_pub_git *g = NULL;
+	struct ttree tt = { 0 };
+	char url[256], *s;
+
+	(void)snprintf(url, sizeof(url), "git+file://%s?objects=1#gh-pages",
+	    fx->bare);
+	puts_(&tt, "lists/watch-keyword.txt", "spam\\.example\tbob\n");
+	puts_(&tt, "objects/ab12", "spam\\.example\tbob\n");
+	assert_int_equal(hl_pub_git_open(&g, url, &err), 0);
+	publish_ok(g, version(&tt, 1));
+	hl_pub_git_close(g);
+	s = sh("git --git-dir=%s ls-tree -r --name-only gh-pages | "
+	    "tr '\\n' ' '", fx->bare);
+	assert_string_equal(s, ".nojekyll lists/watch-keyword.txt "
+	    "manifest.json objects/ab12 ");
+	free(s);
+	s = sh("git --git-dir=%s rev-parse gh-pages:objects/ab12 "
+	    "gh-pages:lists/watch-keyword.txt | uniq | wc -l", fx->bare);
+	assert_string_equal(s, "1");
+	free(s);
+	/* Switched off again: the next commit drops them. */
+	(void)snprintf(url, sizeof(url), "git+file://%s?objects=0#gh-pages",
+	    fx->bare);
+	assert_int_equal(hl_pub_git_open(&g, url, &err), 0);
+	publish_ok(g, version(&tt, 2));
+	hl_pub_git_close(g);
+	s = sh("git --git-dir=%s ls-tree -r --name-only gh-pages | "
+	    "tr '\\n' ' '", fx->bare);
+	assert_string_equal(s, ".nojekyll lists/watch-keyword.txt "
+	    "manifest.json ");
+	free(s);
 	tree_free(&tt);
 }
 
@@ -742,6 +779,118 @@ test_smart_http_publish_with_auth_and_outages(void **state)
 	tree_free(&tt);
 }
 
+/*
+ * Over smart HTTP a one-line change to a 2 MB list sends a thin pack: the
+ * server receives a few kilobytes, not the file (bytes counted by
+ * tests/tools/byteproxy.py between the target and nginx), and the
+ * server's repository is whole (git fsck).
+ */
+static void
+test_a_one_line_change_to_a_big_list_pushes_a_thin_pack(void **state)
+{
+	struct fix *fx = *state;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_pub_git *g = NULL;
+	struct ttree tt = { 0 };
+	char url[256], srv[128], bare[192], counter[160], *port, *s;
+	long b0, b1, b2;
+	int64_t v = 0;
+	int pport, pid;
+
+	(void)snprintf(srv, sizeof(srv), "%s/http", fx->dir);
+	sh_ok("mkdir -p %s && sh %s start %s alice 's3cret' >/dev/null",
+	    srv, script(), srv);
+	port = sh("cat %s/port", srv);
+	(void)snprintf(bare, sizeof(bare), "%s/root/pages.git", srv);
+	(void)snprintf(counter, sizeof(counter), "%s/bytes", fx->dir);
+	s = sh("python3 -c 'import socket; s=socket.socket(); "
+	    "s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])'");
+	pport = atoi(s);
+	free(s);
+	s = sh("d=${HL_SRCDIR:-.}; python3 $d/tests/tools/byteproxy.py %d %s "
+	    "%s >/dev/null 2>&1 & echo $!", pport, port, counter);
+	pid = atoi(s);
+	free(s);
+	sh_ok("n=0; until [ -s %s ] || [ $n -gt 50 ]; do sleep 0.1; "
+	    "n=$((n+1)); done; [ -s %s ]", counter, counter);
+	(void)snprintf(url, sizeof(url),
+	    "git+http://127.0.0.1:%d/pages.git#gh-pages", pport);
+	setenv("HELIOS_GIT_USERNAME", "alice", 1);
+	setenv("HELIOS_GIT_PASSWORD", "s3cret", 1);
+	assert_int_equal(hl_pub_git_open(&g, url, &err), 0);
+
+	big_tree(&tt);
+	publish_ok(g, version(&tt, ++v));
+	b0 = atol(s = sh("cat %s", counter));
+	free(s);
+	/* One line more at the end of a 128 KB list, and at the start. */
+	{
+		size_t i;
+		unsigned char *d;
+
+		for (i = 0; i < tt.n; i++)
+			if (strcmp(tt.path[i], "lists/list-05.txt") == 0)
+				break;
+		assert_true(i < tt.n);
+		d = malloc(tt.f[i].len + 32);
+		assert_non_null(d);
+		memcpy(d, "first\n", 6);
+		memcpy(d + 6, tt.data[i], tt.f[i].len);
+		memcpy(d + 6 + tt.f[i].len, "\nlast\n", 6);
+		put(&tt, "lists/list-05.txt", d, tt.f[i].len + 12);
+		free(d);
+	}
+	publish_ok(g, version(&tt, ++v));
+	b1 = atol(s = sh("cat %s", counter));
+	free(s);
+	printf("# one line changed in a 2 MB tree: %ld bytes sent\n",
+	    b1 - b0);
+	assert_true(b1 - b0 < 16 * 1024);
+	s = sh("git --git-dir=%s show gh-pages:lists/list-05.txt | "
+	    "sed -n '1p;$p' | tr '\\n' ' '", bare);
+	assert_string_equal(s, "first last ");
+	free(s);
+	sh_ok("git --git-dir=%s fsck --no-dangling >/dev/null 2>&1", bare);
+
+	/*
+	 * A server that keeps packs as they come (index-pack --fix-thin
+	 * completes them): a change in the middle of a list, a new list.
+	 */
+	sh_ok("git --git-dir=%s config receive.unpackLimit 1", bare);
+	puts_(&tt, "lists/list-06.txt", "only line\n");
+	{
+		size_t i;
+		unsigned char *d;
+
+		for (i = 0; i < tt.n; i++)
+			if (strcmp(tt.path[i], "lists/list-07.txt") == 0)
+				break;
+		assert_true(i < tt.n);
+		d = malloc(tt.f[i].len);
+		assert_non_null(d);
+		memcpy(d, tt.data[i], tt.f[i].len);
+		d[0] = d[0] == 'x' ? 'y' : 'x';
+		put(&tt, "lists/list-07.txt", d, tt.f[i].len);
+		free(d);
+	}
+	publish_ok(g, version(&tt, ++v));
+	b2 = atol(s = sh("cat %s", counter));
+	free(s);
+	assert_true(b2 - b1 < 16 * 1024);
+	s = sh("git --git-dir=%s show gh-pages:lists/list-06.txt", bare);
+	assert_string_equal(s, "only line");
+	free(s);
+	sh_ok("git --git-dir=%s fsck --no-dangling >/dev/null 2>&1", bare);
+	assert_int_equal(count(bare, "gh-pages"), 3);
+
+	hl_pub_git_close(g);
+	unsetenv("HELIOS_GIT_USERNAME");
+	unsetenv("HELIOS_GIT_PASSWORD");
+	sh_ok("kill %d; sh %s stop %s", pid, script(), srv);
+	free(port);
+	tree_free(&tt);
+}
+
 int
 main(void)
 {
@@ -749,6 +898,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_a_publish_to_a_bare_repository_gives_exactly_the_tree,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_objects_1_keeps_the_object_copies, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_publishing_the_same_tree_twice_makes_no_new_commit,
 		    setup, teardown),
@@ -765,6 +916,9 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_smart_http_publish_with_auth_and_outages,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_one_line_change_to_a_big_list_pushes_a_thin_pack,
 		    setup, teardown),
 	};
 	int rc;
