@@ -24,7 +24,11 @@
  *
  * Unchanged directories give the same tree ids and unchanged files the
  * same blob ids, so a commit writes only what changed, and a push sends
- * only those objects.
+ * only those objects: over http(s) as a thin pack (gitthin.h), the changed
+ * files as deltas against the versions at the remote's tip, so that a
+ * one-line change to a 1.85 MB list sends a few hundred bytes, not the
+ * list.  With objects=0 the objects/ copies of the tree's own files are
+ * left out (pub_git.h).
  */
 #include <sys/stat.h>
 
@@ -173,6 +177,7 @@ hl_pub_git__parse_url(struct hl_pub_git__url *u, const char *url,
 	int valid = 0;
 
 	memset(u, 0, sizeof(*u));
+	u->objects = 1;
 	if (strncmp(url, "git+", 4) == 0)
 		url += 4;
 	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
@@ -210,7 +215,7 @@ hl_pub_git__parse_url(struct hl_pub_git__url *u, const char *url,
 			else if (n != 0)
 				return hl_err_set(err, HL_EINVAL, "git target: "
 				    "unknown option %.*s (tag=1, force=1, "
-				    "objects=1, layout=smokedetector)",
+				    "objects=0, layout=smokedetector)",
 				    (int)(n > 64 ? 64 : n), p);
 		}
 		end = query;

@@ -15,14 +15,14 @@
  * write (it still commits on top of them, and pushes with "+", so a race
  * with another writer is won rather than reported).
  *
- * objects=1 keeps the objects/<sha256>[.gz] copies of the tree's files
- * on the branch.  By default a file under objects/ whose bytes another file
- * of the tree has under its own name (lists/<id>.json, manifest.json, ...)
- * is left out: git addresses content already, and a reader of the branch
- * (a client through GitHub Pages, `helios restore --from-git`) reads the
- * files by their names.  objects/ files that are no such copy stay.  Keep
- * them (objects=1) for `helios verify --chain` against the pages site: it
- * walks earlier manifests through objects/<sha256>.
+ * objects=0 leaves out of the branch each file under objects/ whose bytes
+ * another file of the tree has under its own name (lists/<id>.json,
+ * manifest.json, ...): git addresses content already, and they are the
+ * same blobs, so they cost only tree entries.  objects/ files that are no
+ * such copy stay.  The default (objects=1) keeps them: `helios verify`
+ * checks every object copy the manifest names, `helios verify --chain`
+ * walks earlier manifests through objects/<sha256>, and `helios pull`
+ * asks for the object copy first (one 404 more per file without it).
  *
  * layout=smokedetector publishes into SmokeDetector's own repository
  * instead of a pages branch, for the weeks when instances still `git pull`
@@ -152,7 +152,7 @@ struct hl_pub_git__url {
 	int	tag;
 	int	force;
 	int	sd;		/* layout=smokedetector */
-	int	objects;	/* objects=1: keep objects/ copies */
+	int	objects;	/* objects=0: leave out objects/ copies */
 	int	local;		/* file:// */
 };
 

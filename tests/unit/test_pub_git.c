@@ -246,9 +246,7 @@ test_a_publish_to_a_bare_repository_gives_exactly_the_tree(void **state)
 
 	puts_(&tt, "lists/watch-keyword.txt", "spam\\.example\tbob\n");
 	puts_(&tt, "lists/watch-keyword.json", "{\"items\":[]}\n");
-	/* A copy of the list: left out.  No copy of anything: kept. */
 	puts_(&tt, "objects/ab12", "spam\\.example\tbob\n");
-	puts_(&tt, "objects/cd34", "a segment\n");
 	puts_(&tt, "changes/1-1.json", "[]\n");
 	puts_(&tt, "index.html", "<!doctype html>\n");
 	assert_int_equal(hl_pub_git_ops.open(&st, fx->url, &err), 0);
@@ -260,7 +258,12 @@ test_a_publish_to_a_bare_repository_gives_exactly_the_tree(void **state)
 	s = sh("git -C %s/clone ls-files | tr '\\n' ' '", fx->dir);
 	assert_string_equal(s, ".nojekyll changes/1-1.json index.html "
 	    "lists/watch-keyword.json lists/watch-keyword.txt manifest.json "
-	    "objects/cd34 ");
+	    "objects/ab12 ");
+	free(s);
+	/* One content, one blob, whatever the path. */
+	s = sh("cd %s/clone && git rev-parse HEAD:objects/ab12 "
+	    "HEAD:lists/watch-keyword.txt | uniq | wc -l", fx->dir);
+	assert_string_equal(s, "1");
 	free(s);
 	s = sh("cat %s/clone/lists/watch-keyword.txt", fx->dir);
 	assert_string_equal(s, "spam\\.example\tbob");
@@ -276,9 +279,12 @@ test_a_publish_to_a_bare_repository_gives_exactly_the_tree(void **state)
 	tree_free(&tt);
 }
 
-/* objects=1 keeps the copies, as one blob with the file they copy. */
+/*
+ * objects=0 leaves out the objects/ copies of the tree's files, and keeps
+ * an objects/ file that copies none; objects=1 puts the copies back.
+ */
 static void
-test_objects_1_keeps_the_object_copies(void **state)
+test_objects_0_leaves_out_the_object_copies(void **state)
 {
 	struct fix *fx = *state;
 	struct hl_err err = HL_ERR_INIT;
@@ -286,24 +292,20 @@ test_objects_1_keeps_the_object_copies(void **state)
 	struct ttree tt = { 0 };
 	char url[256], *s;
 
-	(void)snprintf(url, sizeof(url), "git+file://%s?objects=1#gh-pages",
+	(void)snprintf(url, sizeof(url), "git+file://%s?objects=0#gh-pages",
 	    fx->bare);
 	puts_(&tt, "lists/watch-keyword.txt", "spam\\.example\tbob\n");
 	puts_(&tt, "objects/ab12", "spam\\.example\tbob\n");
+	puts_(&tt, "objects/cd34", "a segment\n");
 	assert_int_equal(hl_pub_git_open(&g, url, &err), 0);
 	publish_ok(g, version(&tt, 1));
 	hl_pub_git_close(g);
 	s = sh("git --git-dir=%s ls-tree -r --name-only gh-pages | "
 	    "tr '\\n' ' '", fx->bare);
 	assert_string_equal(s, ".nojekyll lists/watch-keyword.txt "
-	    "manifest.json objects/ab12 ");
+	    "manifest.json objects/cd34 ");
 	free(s);
-	s = sh("git --git-dir=%s rev-parse gh-pages:objects/ab12 "
-	    "gh-pages:lists/watch-keyword.txt | uniq | wc -l", fx->bare);
-	assert_string_equal(s, "1");
-	free(s);
-	/* Switched off again: the next commit drops them. */
-	(void)snprintf(url, sizeof(url), "git+file://%s?objects=0#gh-pages",
+	(void)snprintf(url, sizeof(url), "git+file://%s?objects=1#gh-pages",
 	    fx->bare);
 	assert_int_equal(hl_pub_git_open(&g, url, &err), 0);
 	publish_ok(g, version(&tt, 2));
@@ -311,7 +313,7 @@ test_objects_1_keeps_the_object_copies(void **state)
 	s = sh("git --git-dir=%s ls-tree -r --name-only gh-pages | "
 	    "tr '\\n' ' '", fx->bare);
 	assert_string_equal(s, ".nojekyll lists/watch-keyword.txt "
-	    "manifest.json ");
+	    "manifest.json objects/ab12 objects/cd34 ");
 	free(s);
 	tree_free(&tt);
 }
@@ -899,7 +901,8 @@ main(void)
 		    test_a_publish_to_a_bare_repository_gives_exactly_the_tree,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
-		    test_objects_1_keeps_the_object_copies, setup, teardown),
+		    test_objects_0_leaves_out_the_object_copies, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_publishing_the_same_tree_twice_makes_no_new_commit,
 		    setup, teardown),
