@@ -952,7 +952,7 @@ test_smokedetector_layout_over_http_pushes_thin_on_top(void **state)
 	d = malloc(big.f[0].len + 16);
 	assert_non_null(d);
 	memcpy(d, big.data[0], big.f[0].len);
-	memcpy(d + big.f[0].len, "\nnew\\.example\n", 15);
+	memcpy(d + big.f[0].len, "\nnew\\.example\n", 14);
 	put(&tt, "lists/blacklist-keyword.txt", d, big.f[0].len + 14);
 	free(d);
 	b0 = atol(s = sh("cat %s", counter));
