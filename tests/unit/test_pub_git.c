@@ -980,8 +980,12 @@ test_smokedetector_layout_over_http_pushes_thin_on_top(void **state)
 	    "http://alice:s3cret@127.0.0.1:%s/pages.git master", work, port,
 	    port);
 	theirs = sh("git --git-dir=%s rev-parse master", bare);
-	memcpy(tt.data[0] + tt.f[0].len - 4, "org\n", 4);
-	put(&tt, "lists/blacklist-keyword.txt", tt.data[0], tt.f[0].len);
+	d = malloc(tt.f[0].len);
+	assert_non_null(d);
+	memcpy(d, tt.data[0], tt.f[0].len);
+	memcpy(d + tt.f[0].len - 4, "org\n", 4);
+	put(&tt, "lists/blacklist-keyword.txt", d, tt.f[0].len);
+	free(d);
 	publish_ok(g, version(&tt, 2));
 	assert_int_equal(count(bare, "master"), 4);
 	s = sh("git --git-dir=%s rev-parse master~1", bare);
