@@ -24,7 +24,11 @@
  *
  * Unchanged directories give the same tree ids and unchanged files the
  * same blob ids, so a commit writes only what changed, and a push sends
- * only those objects.
+ * only those objects: over http(s) as a thin pack (gitthin.h), the changed
+ * files as deltas against the versions at the remote's tip, so that a
+ * one-line change to a 1.85 MB list sends a few hundred bytes, not the
+ * list.  With objects=0 the objects/ copies of the tree's own files are
+ * left out (pub_git.h).
  */
 #include <sys/stat.h>
 
@@ -41,6 +45,7 @@
 #include <openssl/evp.h>
 
 #include "buf.h"
+#include "gitthin.h"
 #include "log.h"
 #include "item.h"
 #include "pub_git.h"
@@ -82,6 +87,7 @@ struct op {
 	struct hl_pub_git__cred	*c;
 	int			 rejected;
 	char			 reject[200];
+	struct hl_gitthin_push	 thin;	/* thin.pack: the push's, if thin */
 };
 
 static pthread_once_t	git_once = PTHREAD_ONCE_INIT;
@@ -171,6 +177,7 @@ hl_pub_git__parse_url(struct hl_pub_git__url *u, const char *url,
 	int valid = 0;
 
 	memset(u, 0, sizeof(*u));
+	u->objects = 1;
 	if (strncmp(url, "git+", 4) == 0)
 		url += 4;
 	for (i = 0; i < sizeof(schemes) / sizeof(schemes[0]); i++)
@@ -201,10 +208,14 @@ hl_pub_git__parse_url(struct hl_pub_git__url *u, const char *url,
 				u->sd = 1;
 			else if (n == 12 && strncmp(p, "layout=pages", 12) == 0)
 				u->sd = 0;
+			else if (n == 9 && strncmp(p, "objects=1", 9) == 0)
+				u->objects = 1;
+			else if (n == 9 && strncmp(p, "objects=0", 9) == 0)
+				u->objects = 0;
 			else if (n != 0)
 				return hl_err_set(err, HL_EINVAL, "git target: "
 				    "unknown option %.*s (tag=1, force=1, "
-				    "layout=smokedetector)",
+				    "objects=0, layout=smokedetector)",
 				    (int)(n > 64 ? 64 : n), p);
 		}
 		end = query;
@@ -421,6 +432,14 @@ update_ref_cb(const char *refname, const char *status, void *payload)
 		    refname, status);
 	}
 	return 0;
+}
+
+static int
+thin_transport(git_transport **out, git_remote *owner, void *payload)
+{
+	struct op *op = payload;
+
+	return hl_gitthin_transport(out, owner, &op->thin);
 }
 
 static void
@@ -816,6 +835,39 @@ out:
 	return rc;
 }
 
+static int
+is_object(const char *path)
+{
+	return strncmp(path, "objects/", 8) == 0;
+}
+
+/*
+ * Leaves out of f[0..*n) the objects/ files that are copies of another
+ * file of the tree: same SHA-256, under a name of its own.
+ */
+static int
+drop_copies(const struct hl_file **f, size_t *n, struct hl_err *err)
+{
+	struct memo *seen;
+	size_t nseen = 16, i, j;
+
+	while (nseen < 2 * *n)
+		nseen *= 2;
+	if ((seen = calloc(nseen, sizeof(*seen))) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	for (i = 0; i < *n; i++)
+		if (!is_object(f[i]->path) && is_sha256(f[i]->sha256))
+			memcpy(memo_slot(seen, nseen, f[i]->sha256)->sha256,
+			    f[i]->sha256, sizeof(seen->sha256));
+	for (i = j = 0; i < *n; i++)
+		if (!is_object(f[i]->path) || !is_sha256(f[i]->sha256) ||
+		    memo_slot(seen, nseen, f[i]->sha256)->sha256[0] == '\0')
+			f[j++] = f[i];
+	*n = j;
+	free(seen);
+	return 0;
+}
+
 /* Writes the tree of t and gives its id; remembers the blob ids. */
 static int
 build_tree(git_oid *out, struct hl_pub_git *g, const struct hl_tree *t,
@@ -823,7 +875,7 @@ build_tree(git_oid *out, struct hl_pub_git *g, const struct hl_tree *t,
 {
 	const struct hl_file **f = NULL;
 	struct build b = { g, NULL, 16, 0 };
-	size_t i;
+	size_t i, n;
 	int rc;
 
 	while (b.nmemo < 2 * t->n)
@@ -842,15 +894,18 @@ build_tree(git_oid *out, struct hl_pub_git *g, const struct hl_tree *t,
 		}
 		f[i] = &t->files[i];
 	}
-	qsort(f, t->n, sizeof(*f), cmp_file);
-	if ((rc = write_dir(out, &b, f, t->n, 0, 1, err)) < 0)
+	n = t->n;
+	if (!g->u.objects && (rc = drop_copies(f, &n, err)) < 0)
+		goto out;
+	qsort(f, n, sizeof(*f), cmp_file);
+	if ((rc = write_dir(out, &b, f, n, 0, 1, err)) < 0)
 		goto out;
 	free(g->memo);
 	g->memo = b.memo;
 	g->nmemo = b.nmemo;
 	b.memo = NULL;
 	hl_log_debug("git %s: tree of %zu files, %zu blobs written", g->u.remote,
-	    t->n, b.hashed);
+	    n, b.hashed);
 out:
 	free(b.memo);
 	free(f);
@@ -989,7 +1044,25 @@ push(struct hl_pub_git *g, git_remote *remote, git_push_options *po,
 	specs.strings = list;
 	specs.count = g->ntags + 1;
 	g->c.calls = 0;
-	if ((rc = git_remote_upload(remote, &specs, po)) < 0)
+	op->thin.sent = op->thin.unpack_ok = op->thin.rejected = 0;
+	op->thin.status[0] = '\0';
+	rc = git_remote_upload(remote, &specs, po);
+	if (op->thin.pack != NULL && op->thin.sent) {
+		if (op->thin.rejected)
+			return hl_err_set(err, HL_ECONFLICT, "git push "
+			    "rejected: %s", op->thin.status);
+		if (!op->thin.unpack_ok) {
+			/* Not taken: once more with libgit2's own pack. */
+			hl_log_warnx("git %s: the server did not take the thin "
+			    "pack (%s); pushing a full one", g->u.remote,
+			    op->thin.status[0] ? op->thin.status : "no report");
+			op->thin.pack = NULL;
+			g->c.calls = 0;
+			rc = git_remote_upload(remote, &specs, po);
+		} else
+			rc = 0;
+	}
+	if (rc < 0)
 		return hl_pub_git__error(err, rc, &g->c, "git push");
 	if (op->rejected)
 		return hl_err_set(err, HL_ECONFLICT, "git push rejected: %s",
@@ -1097,6 +1170,30 @@ advance(struct hl_pub_git *g, const git_oid *old, const git_oid *id,
 	return 0;
 }
 
+/*
+ * The thin pack of commit over the remote's tip into op->thin.pack; left
+ * NULL (libgit2 packs then) if it cannot be made.
+ */
+static void
+thin_pack(struct op *op, struct hl_buf *pack, struct hl_pub_git *g,
+    const git_oid *commit, const git_oid *rtip)
+{
+	struct hl_err e = HL_ERR_INIT;
+	size_t nobj, ndelta;
+
+	op->thin.pack = NULL;
+	pack->len = 0;
+	if (hl_gitthin_pack(pack, &nobj, &ndelta, g->repo, commit, rtip,
+	    &e) != 0) {
+		hl_log_warnx("git %s: %s; pushing a full pack", g->u.remote,
+		    e.msg);
+		return;
+	}
+	hl_log_debug("git %s: thin pack of %zu objects (%zu deltas), %zu "
+	    "bytes", g->u.remote, nobj, ndelta, pack->len);
+	op->thin.pack = pack;
+}
+
 int
 hl_pub_git_publish(struct hl_pub_git *g, const struct hl_tree *t,
     struct hl_err *err)
@@ -1108,11 +1205,15 @@ hl_pub_git_publish(struct hl_pub_git *g, const struct hl_tree *t,
 	git_commit *bc = NULL;
 	struct op op;
 	struct hl_err saved = HL_ERR_INIT;
+	struct hl_buf pack = HL_BUF_INIT;
 	char hex[GIT_OID_HEXSZ + 1];
 	int rhave, phave, lhave, bhave = 0, offline, rc;
 
 	/* 1. Where the remote branch is. */
 	callbacks(&cbs, &op, &g->c);
+	if (strncmp(g->u.remote, "http://", 7) == 0 ||
+	    strncmp(g->u.remote, "https://", 8) == 0)
+		cbs.transport = thin_transport;
 	git_push_options_init(&po, GIT_PUSH_OPTIONS_VERSION);
 	po.callbacks = cbs;
 	if (g->direct) {
@@ -1212,8 +1313,14 @@ hl_pub_git_publish(struct hl_pub_git *g, const struct hl_tree *t,
 		goto out;
 	}
 
-	/* 5. Push, unless the remote has it already. */
+	/*
+	 * 5. Push, unless the remote has it already: over HTTP a thin pack,
+	 * whose deltas are against the remote's tip.
+	 */
 	if (!rhave || !git_oid_equal(&commit, &rtip) || g->ntags > 0) {
+		if (rhave && cbs.transport != NULL && !op.thin.no_thin &&
+		    !git_oid_equal(&commit, &rtip))
+			thin_pack(&op, &pack, g, &commit, &rtip);
 		if ((rc = push(g, remote, &po, &op, err)) < 0)
 			goto out;
 		hl_log_debug("git %s#%s: pushed v%" PRId64, g->u.remote,
@@ -1230,6 +1337,7 @@ out:
 		git_remote_disconnect(remote);
 	git_remote_free(remote);
 	git_commit_free(bc);
+	hl_buf_free(&pack);
 	return rc;
 }
 

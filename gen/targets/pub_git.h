@@ -15,6 +15,15 @@
  * write (it still commits on top of them, and pushes with "+", so a race
  * with another writer is won rather than reported).
  *
+ * objects=0 leaves out of the branch each file under objects/ whose bytes
+ * another file of the tree has under its own name (lists/<id>.json,
+ * manifest.json, ...): git addresses content already, and they are the
+ * same blobs, so they cost only tree entries.  objects/ files that are no
+ * such copy stay.  The default (objects=1) keeps them: `helios verify`
+ * checks every object copy the manifest names, `helios verify --chain`
+ * walks earlier manifests through objects/<sha256>, and `helios pull`
+ * asks for the object copy first (one 404 more per file without it).
+ *
  * layout=smokedetector publishes into SmokeDetector's own repository
  * instead of a pages branch, for the weeks when instances still `git pull`
  * their lists: each commit is the branch's tip with only the eleven list
@@ -143,6 +152,7 @@ struct hl_pub_git__url {
 	int	tag;
 	int	force;
 	int	sd;		/* layout=smokedetector */
+	int	objects;	/* objects=0: leave out objects/ copies */
 	int	local;		/* file:// */
 };
 

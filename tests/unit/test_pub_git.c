@@ -279,6 +279,45 @@ test_a_publish_to_a_bare_repository_gives_exactly_the_tree(void **state)
 	tree_free(&tt);
 }
 
+/*
+ * objects=0 leaves out the objects/ copies of the tree's files, and keeps
+ * an objects/ file that copies none; objects=1 puts the copies back.
+ */
+static void
+test_objects_0_leaves_out_the_object_copies(void **state)
+{
+	struct fix *fx = *state;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_pub_git *g = NULL;
+	struct ttree tt = { 0 };
+	char url[256], *s;
+
+	(void)snprintf(url, sizeof(url), "git+file://%s?objects=0#gh-pages",
+	    fx->bare);
+	puts_(&tt, "lists/watch-keyword.txt", "spam\\.example\tbob\n");
+	puts_(&tt, "objects/ab12", "spam\\.example\tbob\n");
+	puts_(&tt, "objects/cd34", "a segment\n");
+	assert_int_equal(hl_pub_git_open(&g, url, &err), 0);
+	publish_ok(g, version(&tt, 1));
+	hl_pub_git_close(g);
+	s = sh("git --git-dir=%s ls-tree -r --name-only gh-pages | "
+	    "tr '\\n' ' '", fx->bare);
+	assert_string_equal(s, ".nojekyll lists/watch-keyword.txt "
+	    "manifest.json objects/cd34 ");
+	free(s);
+	(void)snprintf(url, sizeof(url), "git+file://%s?objects=1#gh-pages",
+	    fx->bare);
+	assert_int_equal(hl_pub_git_open(&g, url, &err), 0);
+	publish_ok(g, version(&tt, 2));
+	hl_pub_git_close(g);
+	s = sh("git --git-dir=%s ls-tree -r --name-only gh-pages | "
+	    "tr '\\n' ' '", fx->bare);
+	assert_string_equal(s, ".nojekyll lists/watch-keyword.txt "
+	    "manifest.json objects/ab12 objects/cd34 ");
+	free(s);
+	tree_free(&tt);
+}
+
 static void
 test_publishing_the_same_tree_twice_makes_no_new_commit(void **state)
 {
@@ -742,6 +781,231 @@ test_smart_http_publish_with_auth_and_outages(void **state)
 	tree_free(&tt);
 }
 
+/*
+ * Over smart HTTP a one-line change to a 2 MB list sends a thin pack: the
+ * server receives a few kilobytes, not the file (bytes counted by
+ * tests/tools/byteproxy.py between the target and nginx), and the
+ * server's repository is whole (git fsck).
+ */
+static void
+test_a_one_line_change_to_a_big_list_pushes_a_thin_pack(void **state)
+{
+	struct fix *fx = *state;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_pub_git *g = NULL;
+	struct ttree tt = { 0 };
+	char url[256], srv[128], bare[192], counter[160], *port, *s;
+	long b0, b1, b2;
+	int64_t v = 0;
+	int pport, pid;
+
+	(void)snprintf(srv, sizeof(srv), "%s/http", fx->dir);
+	sh_ok("mkdir -p %s && sh %s start %s alice 's3cret' >/dev/null",
+	    srv, script(), srv);
+	port = sh("cat %s/port", srv);
+	(void)snprintf(bare, sizeof(bare), "%s/root/pages.git", srv);
+	(void)snprintf(counter, sizeof(counter), "%s/bytes", fx->dir);
+	s = sh("python3 -c 'import socket; s=socket.socket(); "
+	    "s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])'");
+	pport = atoi(s);
+	free(s);
+	s = sh("d=${HL_SRCDIR:-.}; python3 $d/tests/tools/byteproxy.py %d %s "
+	    "%s >/dev/null 2>&1 & echo $!", pport, port, counter);
+	pid = atoi(s);
+	free(s);
+	sh_ok("n=0; until [ -s %s ] || [ $n -gt 50 ]; do sleep 0.1; "
+	    "n=$((n+1)); done; [ -s %s ]", counter, counter);
+	(void)snprintf(url, sizeof(url),
+	    "git+http://127.0.0.1:%d/pages.git#gh-pages", pport);
+	setenv("HELIOS_GIT_USERNAME", "alice", 1);
+	setenv("HELIOS_GIT_PASSWORD", "s3cret", 1);
+	assert_int_equal(hl_pub_git_open(&g, url, &err), 0);
+
+	big_tree(&tt);
+	publish_ok(g, version(&tt, ++v));
+	b0 = atol(s = sh("cat %s", counter));
+	free(s);
+	/* One line more at the end of a 128 KB list, and at the start. */
+	{
+		size_t i;
+		unsigned char *d;
+
+		for (i = 0; i < tt.n; i++)
+			if (strcmp(tt.path[i], "lists/list-05.txt") == 0)
+				break;
+		assert_true(i < tt.n);
+		d = malloc(tt.f[i].len + 32);
+		assert_non_null(d);
+		memcpy(d, "first\n", 6);
+		memcpy(d + 6, tt.data[i], tt.f[i].len);
+		memcpy(d + 6 + tt.f[i].len, "\nlast\n", 6);
+		put(&tt, "lists/list-05.txt", d, tt.f[i].len + 12);
+		free(d);
+	}
+	publish_ok(g, version(&tt, ++v));
+	b1 = atol(s = sh("cat %s", counter));
+	free(s);
+	printf("# one line changed in a 2 MB tree: %ld bytes sent\n",
+	    b1 - b0);
+	assert_true(b1 - b0 < 16 * 1024);
+	s = sh("git --git-dir=%s show gh-pages:lists/list-05.txt | "
+	    "sed -n '1p;$p' | tr '\\n' ' '", bare);
+	assert_string_equal(s, "first last ");
+	free(s);
+	sh_ok("git --git-dir=%s fsck --no-dangling >/dev/null 2>&1", bare);
+
+	/*
+	 * A server that keeps packs as they come (index-pack --fix-thin
+	 * completes them): a change in the middle of a list, a new list.
+	 */
+	sh_ok("git --git-dir=%s config receive.unpackLimit 1", bare);
+	puts_(&tt, "lists/list-06.txt", "only line\n");
+	{
+		size_t i;
+		unsigned char *d;
+
+		for (i = 0; i < tt.n; i++)
+			if (strcmp(tt.path[i], "lists/list-07.txt") == 0)
+				break;
+		assert_true(i < tt.n);
+		d = malloc(tt.f[i].len);
+		assert_non_null(d);
+		memcpy(d, tt.data[i], tt.f[i].len);
+		d[0] = d[0] == 'x' ? 'y' : 'x';
+		put(&tt, "lists/list-07.txt", d, tt.f[i].len);
+		free(d);
+	}
+	publish_ok(g, version(&tt, ++v));
+	b2 = atol(s = sh("cat %s", counter));
+	free(s);
+	assert_true(b2 - b1 < 16 * 1024);
+	s = sh("git --git-dir=%s show gh-pages:lists/list-06.txt", bare);
+	assert_string_equal(s, "only line");
+	free(s);
+	sh_ok("git --git-dir=%s fsck --no-dangling >/dev/null 2>&1", bare);
+	assert_int_equal(count(bare, "gh-pages"), 3);
+
+	hl_pub_git_close(g);
+	unsetenv("HELIOS_GIT_USERNAME");
+	unsetenv("HELIOS_GIT_PASSWORD");
+	sh_ok("kill %d; sh %s stop %s", pid, script(), srv);
+	free(port);
+	tree_free(&tt);
+}
+
+/*
+ * layout=smokedetector over smart HTTP: the thin pack carries the list
+ * file's one new line; the branch keeps SmokeDetector's code and the
+ * commits others push, which the next publish builds on.
+ */
+static void
+test_smokedetector_layout_over_http_pushes_thin_on_top(void **state)
+{
+	struct fix *fx = *state;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_pub_git *g = NULL;
+	struct ttree big = { 0 }, tt = { 0 };
+	char url[256], srv[128], bare[192], counter[160], work[160];
+	char *port, *s, *theirs;
+	unsigned char *d;
+	long b0, b1;
+	int pport, pid;
+	FILE *fp;
+
+	(void)snprintf(srv, sizeof(srv), "%s/http", fx->dir);
+	sh_ok("mkdir -p %s && sh %s start %s alice 's3cret' >/dev/null",
+	    srv, script(), srv);
+	port = sh("cat %s/port", srv);
+	(void)snprintf(bare, sizeof(bare), "%s/root/pages.git", srv);
+	(void)snprintf(work, sizeof(work), "%s/sd", fx->dir);
+	big_tree(&big);
+	sh_ok("git init -q -b master %s && printf 'def f():\\n    pass\\n' "
+	    ">%s/findspam.py", work, work);
+	(void)snprintf(url, sizeof(url), "%s/bad_keywords.txt", work);
+	fp = fopen(url, "w");
+	assert_non_null(fp);
+	assert_int_equal(fwrite(big.data[0], 1, big.f[0].len, fp),
+	    big.f[0].len);
+	assert_int_equal(fputc('\n', fp), '\n');
+	assert_int_equal(fclose(fp), 0);
+	sh_ok("cd %s && git add -A && git -c user.name=Sd -c user.email=s@e "
+	    "commit -q -m sd && git push -q http://alice:s3cret@127.0.0.1:%s/"
+	    "pages.git master", work, port);
+
+	(void)snprintf(counter, sizeof(counter), "%s/bytes", fx->dir);
+	s = sh("python3 -c 'import socket; s=socket.socket(); "
+	    "s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])'");
+	pport = atoi(s);
+	free(s);
+	s = sh("d=${HL_SRCDIR:-.}; python3 $d/tests/tools/byteproxy.py %d %s "
+	    "%s >/dev/null 2>&1 & echo $!", pport, port, counter);
+	pid = atoi(s);
+	free(s);
+	sh_ok("n=0; until [ -s %s ] || [ $n -gt 50 ]; do sleep 0.1; "
+	    "n=$((n+1)); done; [ -s %s ]", counter, counter);
+	(void)snprintf(url, sizeof(url), "git+http://127.0.0.1:%d/pages.git"
+	    "?layout=smokedetector#master", pport);
+	setenv("HELIOS_GIT_USERNAME", "alice", 1);
+	setenv("HELIOS_GIT_PASSWORD", "s3cret", 1);
+	assert_int_equal(hl_pub_git_open(&g, url, &err), 0);
+
+	d = malloc(big.f[0].len + 16);
+	assert_non_null(d);
+	memcpy(d, big.data[0], big.f[0].len);
+	memcpy(d + big.f[0].len, "\nnew\\.example\n", 14);
+	put(&tt, "lists/blacklist-keyword.txt", d, big.f[0].len + 14);
+	free(d);
+	b0 = atol(s = sh("cat %s", counter));
+	free(s);
+	publish_ok(g, version(&tt, 1));
+	b1 = atol(s = sh("cat %s", counter));
+	free(s);
+	printf("# smokedetector layout, one line more: %ld bytes sent\n",
+	    b1 - b0);
+	assert_true(b1 - b0 < 16 * 1024);
+	assert_int_equal(count(bare, "master"), 2);
+	s = sh("git --git-dir=%s show master:bad_keywords.txt | tail -1",
+	    bare);
+	assert_string_equal(s, "new\\.example");
+	free(s);
+	s = sh("git --git-dir=%s ls-tree --name-only master | tr '\\n' ' '",
+	    bare);
+	assert_string_equal(s, "bad_keywords.txt findspam.py ");
+	free(s);
+
+	/* Someone else pushes; the next version goes on top of theirs. */
+	sh_ok("cd %s && git pull -q http://alice:s3cret@127.0.0.1:%s/pages.git"
+	    " master && echo '# more' >>findspam.py && git -c user.name=Sd "
+	    "-c user.email=s@e commit -q -am code && git push -q "
+	    "http://alice:s3cret@127.0.0.1:%s/pages.git master", work, port,
+	    port);
+	theirs = sh("git --git-dir=%s rev-parse master", bare);
+	d = malloc(tt.f[0].len);
+	assert_non_null(d);
+	memcpy(d, tt.data[0], tt.f[0].len);
+	memcpy(d + tt.f[0].len - 4, "org\n", 4);
+	put(&tt, "lists/blacklist-keyword.txt", d, tt.f[0].len);
+	free(d);
+	publish_ok(g, version(&tt, 2));
+	assert_int_equal(count(bare, "master"), 4);
+	s = sh("git --git-dir=%s rev-parse master~1", bare);
+	assert_string_equal(s, theirs);
+	free(s);
+	s = sh("git --git-dir=%s show master:findspam.py | tail -1", bare);
+	assert_string_equal(s, "# more");
+	free(s);
+	sh_ok("git --git-dir=%s fsck --no-dangling >/dev/null 2>&1", bare);
+
+	free(theirs);
+	hl_pub_git_close(g);
+	unsetenv("HELIOS_GIT_USERNAME");
+	unsetenv("HELIOS_GIT_PASSWORD");
+	sh_ok("kill %d; sh %s stop %s", pid, script(), srv);
+	free(port);
+	tree_free(&tt);
+	tree_free(&big);
+}
+
 int
 main(void)
 {
@@ -749,6 +1013,9 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_a_publish_to_a_bare_repository_gives_exactly_the_tree,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_objects_0_leaves_out_the_object_copies, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_publishing_the_same_tree_twice_makes_no_new_commit,
 		    setup, teardown),
@@ -765,6 +1032,12 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_smart_http_publish_with_auth_and_outages,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_one_line_change_to_a_big_list_pushes_a_thin_pack,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_smokedetector_layout_over_http_pushes_thin_on_top,
 		    setup, teardown),
 	};
 	int rc;
