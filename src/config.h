@@ -53,6 +53,16 @@
  *                                 GET /notifications needs a token
  *   user = helios                 the user to run as after binding
  *   access_log = text             or json (one object per line)
+ *
+ * Keys of the process itself:
+ *
+ *   sandbox = auto                strict: refuse to start without
+ *                                 Landlock and the syscall filter; off:
+ *                                 neither (see sandbox.h)
+ *   log_level = info              or debug, or warning (no access lines)
+ *
+ * SIGHUP reads the file again (reload.h): what can change live does, the
+ * rest is logged as needing a restart.
  */
 #ifndef HL_CONFIG_H
 #define HL_CONFIG_H
@@ -62,6 +72,8 @@
 #include "err.h"
 
 #define HL_CONFIG_MAX_TARGETS 8
+
+enum { HL_SANDBOX_AUTO, HL_SANDBOX_STRICT, HL_SANDBOX_OFF };
 
 struct hl_config {
 	char	*listen;		/* ADDR:PORT */
@@ -98,6 +110,8 @@ struct hl_config {
 	int64_t	 stale_after;
 	int	 notifications_private;
 	char	*user;			/* run as, after binding; NULL: stay */
+	int	 sandbox;		/* HL_SANDBOX_* */
+	int	 log_level;		/* HL_LOG_* (log.h) */
 	int	 access_log_json;
 };
 
