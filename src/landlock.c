@@ -157,7 +157,9 @@ hl_landlock_allow(struct hl_landlock *ll, const char *path,
 	int fd, rc = 0;
 
 	if ((fd = open(path, O_PATH | O_CLOEXEC)) < 0) {
-		if (optional && (errno == ENOENT || errno == ENOTDIR))
+		/* Absent, or out of the user's reach anyway. */
+		if (optional && (errno == ENOENT || errno == ENOTDIR ||
+		    errno == EACCES))
 			return 0;
 		return hl_err_set(err, HL_EIO, "landlock: %s: %s", path,
 		    strerror(errno));

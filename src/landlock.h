@@ -48,7 +48,8 @@ void	hl_landlock_free(struct hl_landlock *ll);
 
 /*
  * Allows access beneath path (a directory) or to path (a file).  A path
- * that does not exist is skipped when optional, else HL_EIO.
+ * that does not exist, or that the user may not reach, is skipped when
+ * optional, else HL_EIO.
  */
 int	hl_landlock_allow(struct hl_landlock *ll, const char *path,
 	    enum hl_landlock_access access, int optional, struct hl_err *err);
