@@ -33,11 +33,11 @@ t_ok "before: each request has an access line" \
 
 conf 'log_level = warning' 'rate_read = 1' 'rate_read_burst = 2'
 hup 1
+lines=$(grep -c 'GET /healthz' "$D/daemon.log")
 t_is "after SIGHUP: the new rate limit holds (a burst of 2, then 429)" \
     "$(gets 3 b)" "200 200 429 "
-t_ok "after SIGHUP: log_level = warning drops the access lines" \
-    sh -c "! grep -q 'GET /healthz?b' '$D/daemon.log' &&
-    ! grep -q 'GET /healthz 429' '$D/daemon.log'"
+t_is "after SIGHUP: log_level = warning drops the access lines" \
+    "$(grep -c 'GET /healthz' "$D/daemon.log")" "$lines"
 
 conf 'access_log = json' 'threads = 2' 'sandbox = off'
 hup 3
