@@ -15,10 +15,13 @@ rate_read = 1
 rate_read_burst = 3
 CONF
 hl_daemon_start "$D" --config "$D/helios.conf" || exit 1
-metric() {	# NAME{LABELS}: its value, read from another loopback address
-	curl -s --interface 127.0.0.9 "$HL_URL/metrics" |
-	    awk -v m="$1" '$1 == m { print $2 }'
+scrape() {	# ADDR: /metrics into $D/metrics, read from that address
+	curl -s --interface "$1" "$HL_URL/metrics" >"$D/metrics"
 }
+metric() {	# NAME{LABELS}: its value in the last scrape
+	awk -v m="$1" '$1 == m { print $2 }' "$D/metrics"
+}
+scrape 127.0.0.9
 t_is "at the start no connection was cut for slow headers" \
     "$(metric 'helios_connections_cut_total{reason="header_timeout"}')" 0
 $PY - "$HL_PORT" >"$D/out" 2>&1 <<'PY'
@@ -45,6 +48,7 @@ for i in range(5):
 time.sleep(0.5)
 PY
 t_is "the slow clients were cut" "$(tr '\n' ' ' <"$D/out")" "cut cut "
+scrape 127.0.0.10
 t_ok "one cut at the header deadline is counted" test \
     "$(metric 'helios_connections_cut_total{reason="header_timeout"}')" -ge 1
 t_ok "one cut at the body deadline is counted" test \
@@ -66,6 +70,7 @@ done
 got=$(curl "$@")
 t_is "X-Forwarded-For does not split one peer's bucket (burst 3, then 429)" \
     "$got" "200 200 200 429 429 "
+scrape 127.0.0.11
 t_ok "the 429s are counted under the read bucket" test \
     "$(metric 'helios_rate_limited_total{limit="read"}')" -ge 2
 t_is "another peer has its own bucket" "$(curl -s -o /dev/null \
