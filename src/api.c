@@ -113,6 +113,8 @@ struct hl_api {
 	void		(*on_change)(int64_t, void *);
 	void		(*health)(json_t *, void *);
 	void		*payload;
+	int		(*metrics)(struct hl_buf *, void *);
+	void		*metrics_payload;
 	const struct hl_review_opts *review;
 	char		*openapi;
 	size_t		 openapi_len;
@@ -1662,6 +1664,8 @@ h_metrics(struct ctx *c)
 	    "version.\n# TYPE helios_version gauge\nhelios_version %"
 	    PRId64 "\n", hl_store_version(api->st));
 	rc |= target_metrics(b, api);
+	if (api->metrics != NULL)
+		rc |= api->metrics(b, api->metrics_payload);
 	if (rc != 0) {
 		c->nomem = 1;
 		return;
@@ -1768,6 +1772,8 @@ hl_api_new(struct hl_api **out, const struct hl_api_opts *o,
 	api->on_change = o->on_change;
 	api->health = o->health;
 	api->payload = o->payload;
+	api->metrics = o->metrics;
+	api->metrics_payload = o->metrics_payload;
 	api->review = o->review;
 	load_openapi(api, o->openapi_file);
 	if (hl_testroute_new(&api->test, err) != 0) {

@@ -57,6 +57,13 @@ struct hl_api_opts {
 	void		(*health)(json_t *obj, void *payload);
 	void		*payload;
 	/*
+	 * Appends more Prometheus text to GET /metrics (the server's own
+	 * counters); returns 0, or non-zero when out of memory.  May be
+	 * NULL.
+	 */
+	int		(*metrics)(struct hl_buf *b, void *payload);
+	void		*metrics_payload;
+	/*
 	 * The OpenAPI document served at /openapi.json.  NULL: looked for
 	 * as ../schema/openapi.json and ../share/helios/openapi.json
 	 * beside the executable, then ./schema/openapi.json.

@@ -14,6 +14,7 @@
 
 #include "config.h"
 #include "review.h"
+#include "log.h"
 
 static int
 set_str(char **dst, const char *v, struct hl_err *err)
@@ -66,6 +67,8 @@ hl_config_defaults(struct hl_config *c)
 	c->rate_write_burst = 30;
 	c->stale_after = 600;
 	c->public_check_interval = 300;
+	c->sandbox = HL_SANDBOX_AUTO;
+	c->log_level = HL_LOG_INFO;
 	if ((c->listen = strdup("127.0.0.1:8080")) == NULL ||
 	    (c->db = strdup("var/helios.sqlite")) == NULL ||
 	    (c->profile = strdup("prod")) == NULL ||
@@ -296,6 +299,30 @@ hl_config_set(struct hl_config *c, const char *key, const char *v,
 	}
 	if (strcmp(key, "user") == 0)
 		return set_str(&c->user, v, err);
+	if (strcmp(key, "sandbox") == 0) {
+		if (strcmp(v, "auto") == 0)
+			c->sandbox = HL_SANDBOX_AUTO;
+		else if (strcmp(v, "strict") == 0)
+			c->sandbox = HL_SANDBOX_STRICT;
+		else if (strcmp(v, "off") == 0)
+			c->sandbox = HL_SANDBOX_OFF;
+		else
+			return hl_err_set(err, HL_EINVAL, "sandbox: want"
+			    " auto, strict or off, not \"%s\"", v);
+		return 0;
+	}
+	if (strcmp(key, "log_level") == 0) {
+		if (strcmp(v, "warning") == 0)
+			c->log_level = HL_LOG_WARNING;
+		else if (strcmp(v, "info") == 0)
+			c->log_level = HL_LOG_INFO;
+		else if (strcmp(v, "debug") == 0)
+			c->log_level = HL_LOG_DEBUG;
+		else
+			return hl_err_set(err, HL_EINVAL, "log_level: want"
+			    " warning, info or debug, not \"%s\"", v);
+		return 0;
+	}
 	if (strcmp(key, "access_log") == 0) {
 		if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
 			return hl_err_set(err, HL_EINVAL, "access_log: want"

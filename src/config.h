@@ -75,6 +75,16 @@
  *                                 and {url} (public URL + path)
  *   webhook = URL                 may repeat (at most 8)
  *   webhook_secret = file:PATH    or env:NAME: the HMAC key of webhooks
+ *
+ * Keys of the process itself:
+ *
+ *   sandbox = auto                strict: refuse to start without
+ *                                 Landlock and the syscall filter; off:
+ *                                 neither (see sandbox.h)
+ *   log_level = info              or debug, or warning (no access lines)
+ *
+ * SIGHUP reads the file again (reload.h): what can change live does, the
+ * rest is logged as needing a restart.
  */
 #ifndef HL_CONFIG_H
 #define HL_CONFIG_H
@@ -93,6 +103,8 @@ struct hl_config_watch {
 	char	*purge_method;
 	char	*purge_url;
 };
+
+enum { HL_SANDBOX_AUTO, HL_SANDBOX_STRICT, HL_SANDBOX_OFF };
 
 struct hl_config {
 	char	*listen;		/* ADDR:PORT */
@@ -131,6 +143,8 @@ struct hl_config {
 	int64_t	 stale_after;
 	int	 notifications_private;
 	char	*user;			/* run as, after binding; NULL: stay */
+	int	 sandbox;		/* HL_SANDBOX_* */
+	int	 log_level;		/* HL_LOG_* (log.h) */
 	int	 access_log_json;
 	/* Operations (see above). */
 	struct hl_config_watch watch[HL_CONFIG_MAX_TARGETS + 1];

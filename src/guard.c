@@ -41,7 +41,10 @@ struct hl_guard {
 	struct hl_guard_conn	*free;
 	atomic_uint		 open;
 	atomic_uint_fast64_t	 ncut;
+	uint64_t		 cut_why[3];	/* by enum why; under mu */
 };
+
+enum why { WHY_HEADER, WHY_BODY, WHY_RESERVE };
 
 static uint64_t
 now_ms(void)
@@ -53,9 +56,10 @@ now_ms(void)
 }
 
 static void
-cut(struct hl_guard *g, struct hl_guard_conn *c)
+cut(struct hl_guard *g, struct hl_guard_conn *c, enum why why)
 {
 	c->cut = 1;
+	g->cut_why[why]++;
 	(void)shutdown(c->fd, SHUT_RDWR);
 	atomic_fetch_add(&g->ncut, 1);
 }
@@ -74,10 +78,12 @@ reap(struct hl_guard *g)
 		if (c->phase == PH_FREE || c->cut)
 			continue;
 		age = now - c->since;
-		if ((c->phase == PH_HEAD && (age > g->o.header_timeout_ms ||
-		    (busy && age > g->o.pressure_ms))) ||
-		    (c->phase == PH_BODY && age > g->o.body_timeout_ms))
-			cut(g, c);
+		if (c->phase == PH_HEAD && age > g->o.header_timeout_ms)
+			cut(g, c, WHY_HEADER);
+		else if (c->phase == PH_HEAD && busy && age > g->o.pressure_ms)
+			cut(g, c, WHY_RESERVE);
+		else if (c->phase == PH_BODY && age > g->o.body_timeout_ms)
+			cut(g, c, WHY_BODY);
 	}
 	g->hurry = 0;
 }
@@ -235,4 +241,27 @@ hl_guard_counts(struct hl_guard *g, unsigned *open, uint64_t *ncut)
 {
 	*open = atomic_load(&g->open);
 	*ncut = atomic_load(&g->ncut);
+}
+
+void
+hl_guard_stats(struct hl_guard *g, struct hl_guard_stats *out)
+{
+	pthread_mutex_lock(&g->mu);
+	out->open = atomic_load(&g->open);
+	out->cut_header = g->cut_why[WHY_HEADER];
+	out->cut_body = g->cut_why[WHY_BODY];
+	out->cut_reserve = g->cut_why[WHY_RESERVE];
+	pthread_mutex_unlock(&g->mu);
+}
+
+void
+hl_guard_set_timeouts(struct hl_guard *g, unsigned header_ms,
+    unsigned body_ms)
+{
+	pthread_mutex_lock(&g->mu);
+	if (header_ms > 0)
+		g->o.header_timeout_ms = header_ms;
+	if (body_ms > 0)
+		g->o.body_timeout_ms = body_ms;
+	pthread_mutex_unlock(&g->mu);
 }

@@ -71,4 +71,18 @@ void	hl_guard_head(struct hl_guard *g, struct hl_guard_conn *c);
 void	hl_guard_counts(struct hl_guard *g, unsigned *open,
 	    uint64_t *cut);
 
+/* The same, with the cuts by deadline, for /metrics. */
+struct hl_guard_stats {
+	unsigned	open;
+	uint64_t	cut_header;	/* headers over header_timeout */
+	uint64_t	cut_body;	/* body over body_timeout */
+	uint64_t	cut_reserve;	/* slow headers while the reserve
+					   was in use */
+};
+void	hl_guard_stats(struct hl_guard *g, struct hl_guard_stats *out);
+
+/* New deadlines (0 keeps one), from the next pass of the reaper on. */
+void	hl_guard_set_timeouts(struct hl_guard *g, unsigned header_ms,
+	    unsigned body_ms);
+
 #endif

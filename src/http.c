@@ -16,6 +16,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <pthread.h>
@@ -46,21 +47,41 @@ struct addr {
 	unsigned char	 a[16];
 };
 
+/*
+ * What SIGHUP may change while requests run (hl_http_reload): read and
+ * written under live_mu.
+ */
+struct live {
+	double			 rate_read, rate_read_burst;
+	double			 rate_write, rate_write_burst;
+	struct addr		 exempt[MAX_EXEMPT];
+	int			 nexempt;
+	int			 log_json;
+};
+
+/* Why a 429 was sent: the bucket that was empty. */
+enum { LIM_READ, LIM_WRITE_ADDR, LIM_WRITE_TOKEN, NLIM };
+static const char *const lim_name[NLIM] = { "read", "write_address",
+    "write_token" };
+
 struct hl_http {
 	struct MHD_Daemon	*d;
 	struct hl_api		*api;
 	struct hl_static	*site;
 	struct hl_guard		*guard;
 	struct hl_rate		*rate;
-	double			 rate_read, rate_read_burst;
-	double			 rate_write, rate_write_burst;
-	struct addr		 exempt[MAX_EXEMPT];
-	int			 nexempt;
+	struct hl_http_opts	 o;		/* for hl_http_run */
+	pthread_mutex_t		 live_mu;
+	struct live		 live;
 	size_t			 max_body;
-	int			 log_json;
 	int			 fd;
 	int			 port;
 	atomic_int		 inflight;
+	/* For /metrics (see hl_http_opts): counters since the start. */
+	atomic_uint_fast64_t	 limited[NLIM];
+	atomic_uint_fast64_t	 refused_total;	/* at max_connections */
+	atomic_uint_fast64_t	 refused_per_ip;
+	atomic_uint_fast64_t	 idle_cut;
 };
 
 struct req_state {
@@ -111,16 +132,31 @@ unescape_none(void *cls, struct MHD_Connection *conn, char *uri)
 
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 
+/*
+ * libmicrohttpd 0.9.75 refuses a connection over its limits with this
+ * message, the same for both; the guard's count of open connections tells
+ * which limit it was.
+ */
+#define MHD_LIMIT_MSG	"Server reached connection limit"
+
 static void
 mhd_logger(void *cls, const char *fmt, va_list ap)
 {
 	static time_t window;
 	static unsigned used, dropped;
-	unsigned skipped = 0;
+	struct hl_http *h = cls;
+	unsigned skipped = 0, open;
+	uint64_t ncut;
 	char msg[512];
 	time_t now = time(NULL);
 	size_t n;
 
+	if (h != NULL && strncmp(fmt, MHD_LIMIT_MSG,
+	    sizeof(MHD_LIMIT_MSG) - 1) == 0) {
+		hl_guard_counts(h->guard, &open, &ncut);
+		atomic_fetch_add(open >= h->o.max_conns ? &h->refused_total :
+		    &h->refused_per_ip, 1);
+	}
 	pthread_mutex_lock(&log_mu);
 	if (now != window) {
 		window = now;
@@ -192,11 +228,15 @@ access_log(struct hl_http *h, struct req_state *rs, const char *method,
 	char path[208], meth[24], *line;
 	uint64_t us = now_us() - rs->start;
 	json_t *j;
+	int json;
 
 	hl_api_observe(h->api, status, us);
+	pthread_mutex_lock(&h->live_mu);
+	json = h->live.log_json;
+	pthread_mutex_unlock(&h->live_mu);
 	log_path(path, sizeof(path), url);
 	log_path(meth, sizeof(meth), method);
-	if (h->log_json && (j = json_pack("{s:s, s:s, s:I, s:I, s:f, s:s}",
+	if (json && (j = json_pack("{s:s, s:s, s:I, s:I, s:f, s:s}",
 	    "method", meth, "path", path, "status", (json_int_t)status,
 	    "bytes", (json_int_t)bytes, "ms", (double)(us / 10) / 100.0,
 	    "user", user)) != NULL) {
@@ -542,35 +582,49 @@ rate_check(struct hl_http *h, struct MHD_Connection *conn,
     const char *method)
 {
 	struct addr a;
+	struct live l;
 	const char *auth;
 	unsigned wait;
 	int i;
 
+	/*
+	 * The peer's address, always: X-Forwarded-For and its kin are
+	 * headers any client can write, so they are never read here.
+	 */
 	if (client_addr(&a, conn) != 0)
 		return 0;
-	for (i = 0; i < h->nexempt; i++)
-		if (h->exempt[i].family == a.family &&
-		    memcmp(h->exempt[i].a, a.a, sizeof(a.a)) == 0)
+	pthread_mutex_lock(&h->live_mu);
+	l = h->live;
+	pthread_mutex_unlock(&h->live_mu);
+	for (i = 0; i < l.nexempt; i++)
+		if (l.exempt[i].family == a.family &&
+		    memcmp(l.exempt[i].a, a.a, sizeof(a.a)) == 0)
 			return 0;
-	if ((wait = hl_rate_take(h->rate, 'r', &a, sizeof(a), h->rate_read,
-	    h->rate_read_burst)) != 0)
+	if ((wait = hl_rate_take(h->rate, 'r', &a, sizeof(a), l.rate_read,
+	    l.rate_read_burst)) != 0) {
+		atomic_fetch_add(&h->limited[LIM_READ], 1);
 		return wait;
+	}
 	if (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)
 		return 0;
-	if ((wait = hl_rate_take(h->rate, 'w', &a, sizeof(a), h->rate_write,
-	    h->rate_write_burst)) != 0)
+	if ((wait = hl_rate_take(h->rate, 'w', &a, sizeof(a), l.rate_write,
+	    l.rate_write_burst)) != 0) {
+		atomic_fetch_add(&h->limited[LIM_WRITE_ADDR], 1);
 		return wait;
+	}
 	auth = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
 	    MHD_HTTP_HEADER_AUTHORIZATION);
 	if (auth != NULL && (wait = hl_rate_take(h->rate, 't', auth,
-	    strlen(auth), h->rate_write, h->rate_write_burst)) != 0)
+	    strlen(auth), l.rate_write, l.rate_write_burst)) != 0) {
+		atomic_fetch_add(&h->limited[LIM_WRITE_TOKEN], 1);
 		return wait;
+	}
 	return 0;
 }
 
-/* Parses "127.0.0.1 ::1" into h->exempt; HL_EINVAL for a bad one. */
+/* Parses "127.0.0.1 ::1" into l->exempt; HL_EINVAL for a bad one. */
 static int
-parse_exempt(struct hl_http *h, const char *list, struct hl_err *err)
+parse_exempt(struct live *h, const char *list, struct hl_err *err)
 {
 	char word[64];
 	size_t n;
@@ -717,6 +771,8 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	struct req_state *rs = *req_cls;
 
 	hl_guard_head(h->guard, guard_conn(conn));
+	if (toe == MHD_REQUEST_TERMINATED_TIMEOUT_REACHED)
+		atomic_fetch_add(&h->idle_cut, 1);
 	if (rs == NULL)
 		return;
 	hl_buf_free(&rs->body);
@@ -824,50 +880,126 @@ fail:
 	return -1;
 }
 
+/* The settings SIGHUP may change, from o. */
+static int
+live_from(struct live *l, const struct hl_http_opts *o, struct hl_err *err)
+{
+	memset(l, 0, sizeof(*l));
+	l->rate_read = o->rate_read;
+	l->rate_read_burst = o->rate_read_burst;
+	l->rate_write = o->rate_write;
+	l->rate_write_burst = o->rate_write_burst;
+	l->log_json = o->access_log_json;
+	return parse_exempt(l, o->rate_exempt, err);
+}
+
+/* The guard's deadlines (and size), from o. */
+static void
+guard_opts(struct hl_guard_opts *go, const struct hl_http_opts *o)
+{
+	struct hl_guard_opts init = HL_GUARD_OPTS_INIT;
+
+	*go = init;
+	if (o->max_conns)
+		go->max_conns = o->max_conns;
+	if (o->conn_reserve)
+		go->reserve = o->conn_reserve;
+	if (o->header_timeout)
+		go->header_timeout_ms = o->header_timeout * 1000u;
+	if (o->body_timeout)
+		go->body_timeout_ms = o->body_timeout * 1000u;
+}
+
+/* The counters of the guard and the limits, for GET /metrics. */
+static int
+http_metrics(struct hl_buf *b, void *payload)
+{
+	struct hl_http *h = payload;
+	struct hl_guard_stats gs;
+	int rc = 0, i;
+
+	if (h->guard == NULL)
+		return 0;
+	hl_guard_stats(h->guard, &gs);
+	rc |= hl_buf_printf(b, "# HELP helios_connections_open Client"
+	    " connections open now.\n# TYPE helios_connections_open gauge\n"
+	    "helios_connections_open %u\n", gs.open);
+	rc |= hl_buf_printf(b, "# HELP helios_connections_refused_total"
+	    " Connections refused at accept, by the limit reached.\n"
+	    "# TYPE helios_connections_refused_total counter\n"
+	    "helios_connections_refused_total{reason=\"max_connections\"}"
+	    " %" PRIuFAST64 "\n"
+	    "helios_connections_refused_total{reason=\"per_ip\"}"
+	    " %" PRIuFAST64 "\n", atomic_load(&h->refused_total),
+	    atomic_load(&h->refused_per_ip));
+	rc |= hl_buf_printf(b, "# HELP helios_connections_cut_total"
+	    " Connections cut by a deadline: headers or body too slow,"
+	    " waiting for headers while the reserve was in use, idle.\n"
+	    "# TYPE helios_connections_cut_total counter\n"
+	    "helios_connections_cut_total{reason=\"header_timeout\"}"
+	    " %" PRIu64 "\n"
+	    "helios_connections_cut_total{reason=\"body_timeout\"}"
+	    " %" PRIu64 "\n"
+	    "helios_connections_cut_total{reason=\"reserve\"}"
+	    " %" PRIu64 "\n"
+	    "helios_connections_cut_total{reason=\"idle_timeout\"}"
+	    " %" PRIuFAST64 "\n", gs.cut_header, gs.cut_body, gs.cut_reserve,
+	    atomic_load(&h->idle_cut));
+	rc |= hl_buf_puts(b, "# HELP helios_rate_limited_total Requests"
+	    " answered 429, by the bucket that was empty.\n"
+	    "# TYPE helios_rate_limited_total counter\n");
+	for (i = 0; i < NLIM; i++)
+		rc |= hl_buf_printf(b, "helios_rate_limited_total"
+		    "{limit=\"%s\"} %" PRIuFAST64 "\n", lim_name[i],
+		    atomic_load(&h->limited[i]));
+	return rc;
+}
+
 int
-hl_http_start(struct hl_http **out, const struct hl_http_opts *o,
+hl_http_bind(struct hl_http **out, const struct hl_http_opts *o,
     struct hl_err *err)
 {
 	struct hl_api_opts ao = HL_API_OPTS_INIT;
-	struct hl_guard_opts go = HL_GUARD_OPTS_INIT;
+	struct hl_guard_opts go;
 	struct hl_http *h = NULL;
-	unsigned flags, threads;
-	int v6 = 0, rc;
+	int v6 = 0, rc, i;
 
 	*out = NULL;
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	h->fd = -1;
+	h->o = *o;
 	h->site = o->site;
 	h->max_body = o->max_body ? o->max_body : HL_API_MAX_BODY;
 	atomic_init(&h->inflight, 0);
+	for (i = 0; i < NLIM; i++)
+		atomic_init(&h->limited[i], 0);
+	atomic_init(&h->refused_total, 0);
+	atomic_init(&h->refused_per_ip, 0);
+	atomic_init(&h->idle_cut, 0);
+	pthread_mutex_init(&h->live_mu, NULL);
+	guard_opts(&go, o);
+	h->o.max_conns = go.max_conns;
 	ao.store = o->store;
 	ao.dev_profile = o->dev_profile;
 	ao.on_change = o->on_change;
 	ao.health = o->health;
 	ao.payload = o->payload;
+	ao.metrics = http_metrics;
+	ao.metrics_payload = h;
 	ao.openapi_file = o->openapi_file;
 	ao.review = o->review;
 	ao.notifications_private = o->notifications_private;
-	if ((rc = hl_api_new(&h->api, &ao, err)) != 0)
-		goto fail;
-	if (o->max_conns)
-		go.max_conns = o->max_conns;
-	if (o->conn_reserve)
-		go.reserve = o->conn_reserve;
-	if (o->header_timeout)
-		go.header_timeout_ms = o->header_timeout * 1000u;
-	if (o->body_timeout)
-		go.body_timeout_ms = o->body_timeout * 1000u;
-	if ((rc = hl_guard_new(&h->guard, &go, err)) != 0 ||
+	if ((rc = hl_api_new(&h->api, &ao, err)) != 0 ||
 	    (rc = hl_rate_new(&h->rate, err)) != 0 ||
-	    (rc = parse_exempt(h, o->rate_exempt, err)) != 0)
+	    (rc = live_from(&h->live, o, err)) != 0)
 		goto fail;
-	h->log_json = o->access_log_json;
-	h->rate_read = o->rate_read;
-	h->rate_read_burst = o->rate_read_burst;
-	h->rate_write = o->rate_write;
-	h->rate_write_burst = o->rate_write_burst;
+	if (go.max_conns == 0 || go.reserve >= go.max_conns) {
+		rc = hl_err_set(err, HL_EINVAL, "connection_reserve (%u)"
+		    " must be below max_connections (%u)", go.reserve,
+		    go.max_conns);
+		goto fail;
+	}
 	if ((h->fd = listen_on(o->listen, &v6, &h->port, err)) < 0) {
 		rc = err ? err->code : HL_EIO;
 		goto fail;
@@ -878,13 +1010,34 @@ hl_http_start(struct hl_http **out, const struct hl_http_opts *o,
 		    " loopback address (127.0.0.1, ::1), not %s", o->listen);
 		goto fail;
 	}
+	*out = h;
+	return 0;
+fail:
+	hl_http_stop(h);
+	return rc;
+}
+
+int
+hl_http_run(struct hl_http *h, struct hl_err *err)
+{
+	const struct hl_http_opts *o = &h->o;
+	struct hl_guard_opts go;
+	struct sockaddr_storage ss;
+	socklen_t sl = sizeof(ss);
+	unsigned flags, threads;
+	int rc;
+
+	guard_opts(&go, o);
+	if ((rc = hl_guard_new(&h->guard, &go, err)) != 0)
+		return rc;
 	threads = o->threads ? o->threads : 4;
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
 	    MHD_USE_ITC | MHD_USE_ERROR_LOG;
-	if (v6)
+	if (getsockname(h->fd, (struct sockaddr *)&ss, &sl) == 0 &&
+	    ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
 	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
-	    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h,
 	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)h->fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, threads,
 	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
@@ -897,21 +1050,45 @@ hl_http_start(struct hl_http **out, const struct hl_http_opts *o,
 	    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
 	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
 	    MHD_OPTION_END);
-	if (h->d == NULL) {
-		rc = hl_err_set(err, HL_EIO, "cannot start the HTTP server "
+	if (h->d == NULL)
+		return hl_err_set(err, HL_EIO, "cannot start the HTTP server "
 		    "on %s", o->listen);
-		goto fail;
-	}
-	*out = h;
 	return 0;
-fail:
-	if (h->fd >= 0)
-		close(h->fd);
-	hl_guard_free(h->guard);
-	hl_rate_free(h->rate);
-	hl_api_free(h->api);
-	free(h);
+}
+
+int
+hl_http_start(struct hl_http **out, const struct hl_http_opts *o,
+    struct hl_err *err)
+{
+	int rc;
+
+	if ((rc = hl_http_bind(out, o, err)) != 0)
+		return rc;
+	if ((rc = hl_http_run(*out, err)) != 0) {
+		hl_http_stop(*out);
+		*out = NULL;
+	}
 	return rc;
+}
+
+int
+hl_http_reload(struct hl_http *h, const struct hl_http_opts *o,
+    struct hl_err *err)
+{
+	struct hl_guard_opts go;
+	struct live l;
+	int rc;
+
+	if ((rc = live_from(&l, o, err)) != 0)
+		return rc;
+	pthread_mutex_lock(&h->live_mu);
+	h->live = l;
+	pthread_mutex_unlock(&h->live_mu);
+	guard_opts(&go, o);
+	if (h->guard != NULL)
+		hl_guard_set_timeouts(h->guard, go.header_timeout_ms,
+		    go.body_timeout_ms);
+	return 0;
 }
 
 int
@@ -929,16 +1106,21 @@ hl_http_stop(struct hl_http *h)
 
 	if (h == NULL)
 		return;
-	fd = MHD_quiesce_daemon(h->d);
-	while (atomic_load(&h->inflight) > 0 && waited < STOP_WAIT_MS) {
-		nanosleep(&ts, NULL);
-		waited += 10;
-	}
-	MHD_stop_daemon(h->d);
-	if (fd != MHD_INVALID_SOCKET)
-		close(fd);
+	if (h->d != NULL) {
+		fd = MHD_quiesce_daemon(h->d);
+		while (atomic_load(&h->inflight) > 0 &&
+		    waited < STOP_WAIT_MS) {
+			nanosleep(&ts, NULL);
+			waited += 10;
+		}
+		MHD_stop_daemon(h->d);
+		if (fd != MHD_INVALID_SOCKET)
+			close(fd);
+	} else if (h->fd >= 0)
+		close(h->fd);
 	hl_guard_free(h->guard);
 	hl_rate_free(h->rate);
 	hl_api_free(h->api);
+	pthread_mutex_destroy(&h->live_mu);
 	free(h);
 }

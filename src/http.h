@@ -31,6 +31,14 @@
  * max_conns_per_ip from one address, the last conn_reserve of them kept
  * for clients that send their request at once.
  *
+ * Rate limits and the access log use the peer's address: a header such as
+ * X-Forwarded-For is never trusted (any client can send one).  Behind a
+ * reverse proxy every client shares the proxy's address; see README.md.
+ *
+ * GET /metrics adds the counters of these defences: connections refused
+ * (max_connections, per_ip), cut (header_timeout, body_timeout, reserve,
+ * idle_timeout), and 429s by bucket (read, write_address, write_token).
+ *
  * libmicrohttpd is told not to percent-decode the URL, so that api.c sees
  * the path as sent and can refuse encoded tricks (%2e%2e, %2f).
  */
@@ -91,6 +99,25 @@ struct hl_http_opts {
 
 #define HL_HTTP_OPTS_INIT { .listen = "127.0.0.1:8080", .threads = 4, \
 	.max_body = HL_API_MAX_BODY }
+
+/*
+ * The two halves of hl_http_start, for a caller that confines itself in
+ * between (sandbox.h): hl_http_bind makes the API and binds the socket and
+ * starts no thread; hl_http_run starts the threads that serve.  After a
+ * failure of either, free with hl_http_stop().
+ */
+int	hl_http_bind(struct hl_http **out, const struct hl_http_opts *o,
+	    struct hl_err *err);
+int	hl_http_run(struct hl_http *h, struct hl_err *err);
+
+/*
+ * Applies what can change while serving, from o: the rate limits and
+ * rate_exempt, the header and body deadlines, access_log_json.  The rest
+ * of o is ignored.  Returns 0, or HL_EINVAL (a bad rate_exempt) and
+ * changes nothing.
+ */
+int	hl_http_reload(struct hl_http *h, const struct hl_http_opts *o,
+	    struct hl_err *err);
 
 /*
  * Binds o->listen and starts serving.  Returns 0, HL_EINVAL for a listen

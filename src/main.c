@@ -34,7 +34,9 @@
 #include "http.h"
 #include "log.h"
 #include "publisher.h"
+#include "reload.h"
 #include "review.h"
+#include "sandbox.h"
 #include "pubcheck.h"
 #include "static.h"
 #include "store.h"
@@ -123,15 +125,25 @@ struct opts {
 	int			 nlists;
 	int			 dry_run;
 	int			 strict;
+	/* What made cfg, for a reload (reload.h): files, then options. */
+	const char		*config_files[8];
+	int			 nconfig_files;
+	const char		*set_key[16];
+	const char		*set_value[16];
+	int			 nset;
 };
 
 static void
-cfg_set(struct hl_config *c, const char *key, const char *v)
+cfg_set(struct opts *o, const char *key, const char *v)
 {
 	struct hl_err e = HL_ERR_INIT;
 
-	if (hl_config_set(c, key, v, &e) != 0)
+	if (hl_config_set(&o->cfg, key, v, &e) != 0)
 		errx(1, "%s", e.msg);
+	if (o->nset < 16) {
+		o->set_key[o->nset] = key;
+		o->set_value[o->nset++] = v;
+	}
 }
 
 /*
@@ -149,25 +161,29 @@ parse_opts_mode(struct opts *o, int argc, char **argv, const char *optstring)
 	memset(o, 0, sizeof(*o));
 	if (hl_config_defaults(&o->cfg) != 0)
 		errx(1, "out of memory");
-	for (i = 1; i < argc - 1; i++)
-		if (strcmp(argv[i], "--config") == 0 &&
-		    hl_config_load(&o->cfg, argv[i + 1], &e) != 0)
+	for (i = 1; i < argc - 1; i++) {
+		if (strcmp(argv[i], "--config") != 0)
+			continue;
+		if (hl_config_load(&o->cfg, argv[i + 1], &e) != 0)
 			errx(1, "%s", e.msg);
+		if (o->nconfig_files < 8)
+			o->config_files[o->nconfig_files++] = argv[i + 1];
+	}
 	optind = 1;
 	while ((c = getopt_long(argc, argv, optstring, long_opts,
 	    NULL)) != -1) {
 		switch (c) {
 		case OPT_CONFIG:
 			break;
-		case OPT_LISTEN: cfg_set(&o->cfg, "listen", optarg); break;
-		case OPT_DB: cfg_set(&o->cfg, "db", optarg); break;
-		case OPT_PROFILE: cfg_set(&o->cfg, "profile", optarg); break;
-		case OPT_PUBLIC: cfg_set(&o->cfg, "public", optarg); break;
-		case OPT_TARGET: cfg_set(&o->cfg, "target", optarg); break;
+		case OPT_LISTEN: cfg_set(o, "listen", optarg); break;
+		case OPT_DB: cfg_set(o, "db", optarg); break;
+		case OPT_PROFILE: cfg_set(o, "profile", optarg); break;
+		case OPT_PUBLIC: cfg_set(o, "public", optarg); break;
+		case OPT_TARGET: cfg_set(o, "target", optarg); break;
 		case OPT_ADMIN_FILE:
-			cfg_set(&o->cfg, "admin_token_file", optarg);
+			cfg_set(o, "admin_token_file", optarg);
 			break;
-		case OPT_USER: cfg_set(&o->cfg, "user", optarg); break;
+		case OPT_USER: cfg_set(o, "user", optarg); break;
 		case OPT_SCOPE:
 			o->scope = optarg;
 			break;
@@ -616,6 +632,51 @@ set_policies(struct hl_store *st, const struct hl_config *c)
 	hl_lists_free(v, n);
 }
 
+/* SIGHUP: reads the config again; see reload.h. */
+static void
+reload(struct opts *o, struct hl_http *http, struct hl_publisher *pub)
+{
+	struct hl_config next;
+	struct hl_http_opts ho = HL_HTTP_OPTS_INIT;
+	struct hl_err e = HL_ERR_INIT;
+	char restart[512];
+	int i, rc = 0;
+
+	if (o->nconfig_files == 0) {
+		hl_log_info("SIGHUP: started without --config: nothing to"
+		    " reload");
+		return;
+	}
+	if (hl_config_defaults(&next) != 0)
+		rc = hl_err_set(&e, HL_ENOMEM, "out of memory");
+	for (i = 0; rc == 0 && i < o->nconfig_files; i++)
+		rc = hl_config_load(&next, o->config_files[i], &e);
+	for (i = 0; rc == 0 && i < o->nset; i++)
+		rc = hl_config_set(&next, o->set_key[i], o->set_value[i], &e);
+	if (rc == 0)
+		rc = hl_config_check(&next, &e);
+	if (rc == 0) {
+		serve_limits(&ho, &next);
+		rc = hl_http_reload(http, &ho, &e);
+	}
+	if (rc != 0) {
+		hl_log_warnx("SIGHUP: config refused, the old one stays: %s",
+		    e.msg);
+		hl_config_free(&next);
+		return;
+	}
+	hl_reload_restart_keys(restart, sizeof(restart), &o->cfg, &next);
+	hl_reload_take(&o->cfg, &next);
+	hl_config_free(&next);
+	hl_log_set_level(o->verbose ? HL_LOG_DEBUG : o->cfg.log_level);
+	hl_publisher_set_stale_after(pub, o->cfg.stale_after);
+	if (restart[0] != '\0')
+		hl_log_warnx("SIGHUP: %s changed: needs a restart (left as"
+		    " it was)", restart);
+	hl_log_info("SIGHUP: config reloaded from %s%s", o->config_files[0],
+	    o->nconfig_files > 1 ? " and others" : "");
+}
+
 static int
 cmd_serve(int argc, char **argv)
 {
@@ -631,6 +692,7 @@ cmd_serve(int argc, char **argv)
 	struct hl_publisher *pub = NULL;
 	struct serve_ctx ctx;
 	struct hl_review_opts review = { .checks = NULL };
+	struct hl_sandbox_opts so;
 	struct hl_err e = HL_ERR_INIT;
 	const char *targets[HL_CONFIG_MAX_TARGETS + 1];
 	char dirbuf[PATH_MAX + 8];
@@ -642,6 +704,7 @@ cmd_serve(int argc, char **argv)
 	if (hl_config_check(&o.cfg, &e) != 0)
 		errx(1, "%s", e.msg);
 	hl_log_init(o.debug || isatty(STDERR_FILENO), o.verbose);
+	hl_log_set_level(o.verbose ? HL_LOG_DEBUG : o.cfg.log_level);
 	/* Threads inherit this mask; the main thread takes the signals. */
 	sigemptyset(&set);
 	sigaddset(&set, SIGTERM);
@@ -706,10 +769,19 @@ cmd_serve(int argc, char **argv)
 	    o.cfg.webhook_secret, &e) != 0)
 		hl_fatalx("%s", e.msg);
 
-	if (hl_http_start(&http, &ho, &e) != 0)
+	if (hl_http_bind(&http, &ho, &e) != 0)
 		hl_fatalx("%s", e.msg);
 	/* Bound: from here on as the configured user, publisher included. */
 	drop_privileges(&o.cfg);
+	/* Confined before the first thread, which inherits it (sandbox.h). */
+	so.cfg = &o.cfg;
+	so.config_files = o.config_files;
+	so.nconfig_files = o.nconfig_files;
+	so.port = (unsigned)hl_http_port(http);
+	if (hl_sandbox_apply(&so, &e) != 0 || hl_http_run(http, &e) != 0) {
+		hl_http_stop(http);
+		hl_fatalx("%s", e.msg);
+	}
 	if (start_webhooks(&ctx.webhook, &o.cfg, secret, secret_len,
 	    &e) != 0) {
 		hl_http_stop(http);
@@ -733,6 +805,7 @@ cmd_serve(int argc, char **argv)
 			continue;
 		if (sig != SIGHUP)
 			break;
+		reload(&o, http, pub);
 	}
 	hl_log_info("signal %d: shutting down", sig);
 	hl_http_stop(http);

@@ -694,3 +694,13 @@ hl_publish_once(const struct hl_publisher_opts *o, struct hl_err *err)
 	}
 	return first;
 }
+
+void
+hl_publisher_set_stale_after(struct hl_publisher *p, int64_t seconds)
+{
+	if (p == NULL)
+		return;
+	pthread_mutex_lock(&p->mu);
+	p->stale_after = seconds;
+	pthread_mutex_unlock(&p->mu);
+}

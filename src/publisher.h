@@ -85,4 +85,7 @@ void	hl_publisher_stop(struct hl_publisher *p);
  */
 int	hl_publish_once(const struct hl_publisher_opts *o, struct hl_err *err);
 
+/* A new stale_after (config reload); p may be NULL. */
+void	hl_publisher_set_stale_after(struct hl_publisher *p, int64_t seconds);
+
 #endif

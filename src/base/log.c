@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,14 +17,14 @@
 #include "log.h"
 
 static int log_stderr = 1;
-static int log_verbose;
+static atomic_int log_level = HL_LOG_INFO;
 static pthread_mutex_t log_mu = PTHREAD_MUTEX_INITIALIZER;
 
 void
 hl_log_init(int to_stderr, int verbose)
 {
 	log_stderr = to_stderr;
-	log_verbose = verbose;
+	atomic_store(&log_level, verbose ? HL_LOG_DEBUG : HL_LOG_INFO);
 	if (!to_stderr)
 		openlog("helios", LOG_PID | LOG_NDELAY, LOG_DAEMON);
 }
@@ -53,29 +54,37 @@ vlog(int pri, const char *prefix, const char *fmt, va_list ap,
 	pthread_mutex_unlock(&log_mu);
 }
 
-#define LOGFN(name, pri, prefix, withErrno)				\
+void
+hl_log_set_level(int level)
+{
+	atomic_store(&log_level, level);
+}
+
+#define LOGFN(name, pri, prefix, withErrno, level)			\
 void									\
 name(const char *fmt, ...)						\
 {									\
 	va_list ap;							\
 	int saved = errno;						\
 									\
+	if (atomic_load(&log_level) < level)				\
+		return;							\
 	va_start(ap, fmt);						\
 	vlog(pri, prefix, fmt, ap, withErrno ? strerror(saved) : NULL); \
 	va_end(ap);							\
 	errno = saved;							\
 }
 
-LOGFN(hl_log_info, LOG_INFO, "", 0)
-LOGFN(hl_log_warn, LOG_WARNING, "warning: ", 1)
-LOGFN(hl_log_warnx, LOG_WARNING, "warning: ", 0)
+LOGFN(hl_log_info, LOG_INFO, "", 0, HL_LOG_INFO)
+LOGFN(hl_log_warn, LOG_WARNING, "warning: ", 1, HL_LOG_WARNING)
+LOGFN(hl_log_warnx, LOG_WARNING, "warning: ", 0, HL_LOG_WARNING)
 
 void
 hl_log_debug(const char *fmt, ...)
 {
 	va_list ap;
 
-	if (!log_verbose)
+	if (atomic_load(&log_level) < HL_LOG_DEBUG)
 		return;
 	va_start(ap, fmt);
 	vlog(LOG_DEBUG, "debug: ", fmt, ap, NULL);

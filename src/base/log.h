@@ -11,7 +11,12 @@
 
 #define HL_LOG_FMT(a, b) __attribute__((format(printf, a, b)))
 
+/* Levels: warning shows warnings alone, info adds hl_log_info, debug all. */
+enum { HL_LOG_WARNING, HL_LOG_INFO, HL_LOG_DEBUG };
+
 void	hl_log_init(int to_stderr, int verbose);
+/* Changes the level while threads log (an atomic). */
+void	hl_log_set_level(int level);
 void	hl_log_info(const char *fmt, ...) HL_LOG_FMT(1, 2);
 void	hl_log_warn(const char *fmt, ...) HL_LOG_FMT(1, 2);
 void	hl_log_warnx(const char *fmt, ...) HL_LOG_FMT(1, 2);
