@@ -64,6 +64,26 @@ t_is "... and the index's other fields" \
 t_ok "a small list's JSON is the published bytes" \
     cmp "$DIR/bad_keywords.json" "$PUB/lists/blacklist-keyword.json"
 
+pyjson() {	# OUT: helios_client.py's watch-keyword JSON, to OUT
+	mkdir -p "$T/py"
+	$PY -c '
+import json, sys
+sys.path.insert(0, "site/docs")
+import helios_client as hc
+s = hc.ListSync("file://" + sys.argv[1] + "/", sys.argv[2])
+try:
+    doc = s.fetch_list_json("watch-keyword")
+except hc.IntegrityError as e:
+    print("IntegrityError:", e, file=sys.stderr)
+    sys.exit(3)
+json.dump(doc, open(sys.argv[3], "w"), sort_keys=True, separators=(",", ":"))
+' "$PUB" "$T/py" "$1"
+}
+t_ok "helios_client.py assembles the list" pyjson "$T/py.json"
+t_is "... the same document as helios pull --json" \
+    "$(jq -cS . "$T/py.json" | sha256sum)" \
+    "$(jq -cS . "$DIR/watched_keywords.json" | sha256sum)"
+
 # One more pattern: one new segment object; the others stay.
 segs | sort >"$T/segs.1"
 printf '1600000000\tbig\tone-more\\.example\n' >>"$T/src/watched_keywords.txt"
@@ -85,4 +105,6 @@ t_is "a tampered segment: exit 3 (integrity)" "$?" 3
 t_ok "... and nothing in DIR changed" cmp "$T/before" "$T/after"
 t_is "... and no temporary file is left" \
     "$(ls -A "$DIR" | grep -c helios-tmp)" 0
+pyjson "$T/py2.json" 2>/dev/null
+t_is "helios_client.py refuses the tampered segment (IntegrityError)" "$?" 3
 t_done
