@@ -6,7 +6,7 @@
  * Each list comes back from two published files: the SmokeDetector text
  * file gives the items in order with the lines SmokeDetector skips (so a
  * restore then an export gives the same files), and lists/<id>.json gives
- * each item's provenance.  notifications.json gives the notifications, and
+ * each item's provenance (a big list's assembled from its segments).  notifications.json gives the notifications, and
  * the manifest the versions: the next change after a restore gets the
  * archive's version + 1.  Tokens are not published, so none is restored:
  * the first `helios serve` makes a new admin token.
@@ -19,6 +19,7 @@
 
 #include <jansson.h>
 
+#include "blob.h"
 #include "cmd.h"
 #include "config.h"
 #include "gitarchive.h"
@@ -47,6 +48,47 @@ read_json(const struct ctx *c, const char *path)
 		errx(1, "%s: %s", path, je.text);
 	free(data);
 	return j;
+}
+
+/*
+ * A big list's JSON is an index of segments (gen/listseg.h): gives doc the
+ * items of objects/<sha256> for each, in order, each checked against its
+ * name.
+ */
+static void
+assemble_segments(const struct ctx *c, json_t *doc)
+{
+	struct hl_err e = HL_ERR_INIT;
+	json_t *segs = json_object_get(doc, "segments"), *g, *seg, *all;
+	unsigned char *data;
+	const char *sha;
+	char path[80], got[65], md5[33];
+	size_t i, len;
+
+	if (segs == NULL)
+		return;
+	if ((all = json_array()) == NULL)
+		errx(1, "out of memory");
+	json_array_foreach(segs, i, g) {
+		sha = json_string_value(json_object_get(g, "sha256"));
+		if (sha == NULL || strlen(sha) != 64 ||
+		    strspn(sha, "0123456789abcdef") != 64)
+			errx(1, "a list index: segment %zu has no sha256", i);
+		snprintf(path, sizeof(path), "objects/%s", sha);
+		if (hl_gitarchive_read(&data, &len, c->repo, c->branch, path,
+		    c->version, 0, &e) != 0)
+			errx(1, "%s", e.msg);
+		hl_digest(got, md5, data, len);
+		if (strcmp(got, sha) != 0)
+			errx(1, "%s: its bytes hash to %s", path, got);
+		if ((seg = json_loadb((const char *)data, len, 0, NULL)) ==
+		    NULL || !json_is_array(json_object_get(seg, "items")))
+			errx(1, "%s: not a list segment", path);
+		free(data);
+		json_array_extend(all, json_object_get(seg, "items"));
+		json_decref(seg);
+	}
+	json_object_set_new(doc, "items", all);
 }
 
 struct prov {
@@ -132,6 +174,7 @@ restore_list(struct hl_store *st, const struct ctx *c, json_t *l)
 		errx(1, "%s", e.msg);
 	free(text);
 	doc = read_json(c, jpath);
+	assemble_segments(c, doc);
 	add_provenance(items, n, doc, info.fmt);
 	json_decref(doc);
 	if (hl_store_restore_list(st, id, items, n, json_integer_value(

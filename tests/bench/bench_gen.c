@@ -17,11 +17,19 @@
  * and the time of hl_gzip on lists/watch-keyword.txt and .json alone, and
  * a full build with hl_snap_opts.gzip_level = 1 beside the default one.
  *
+ * Last, a full publish of the largest SIZE (a new snapshot, its build,
+ * and hl_target_publish to a fresh directory) in a child process, for its
+ * wall time, CPU time and peak RSS, side by side with `gzip -6` of the
+ * same bytes (every file that has a .gz, concatenated), as a ratio.
+ *
  * The databases are left in DIR for the other benchmarks.  Figures only.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/time.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +39,7 @@
 #include "snapshot.h"
 #include "snapsrc.h"
 #include "store.h"
+#include "target.h"
 
 #define BIG_LIST	"watch-keyword"
 #define SMALL_LIST	"blacklist-keyword"
@@ -309,6 +318,110 @@ levels(const char *dir, size_t n, double full6)
 	hl_store_close(st);
 }
 
+/* Is path + ".gz" in the tree (a file the generator compresses)? */
+static int
+has_gz(const struct hl_tree *t, const char *path)
+{
+	char gz[4096];
+
+	if (snprintf(gz, sizeof(gz), "%s.gz", path) >= (int)sizeof(gz))
+		return 0;
+	return find(t, gz) != NULL;
+}
+
+static double
+tv_ms(const struct timeval *tv)
+{
+	return (double)tv->tv_sec * 1e3 + (double)tv->tv_usec / 1e3;
+}
+
+/*
+ * The full publish of n items in a child process, beside gzip -6 of the
+ * bytes it compressed: wall, CPU (user + system) and peak RSS of each.
+ */
+static void
+publish_vs_gzip(const char *dir, size_t n)
+{
+	char db[4096], pub[4096], raw[4096], cmd[8192];
+	struct rusage ru;
+	double t0, wall, gwall;
+	double res[4];
+	int fds[2], status;
+	pid_t pid;
+
+	snprintf(db, sizeof(db), "%s/gen-%zu.db", dir, n);
+	snprintf(pub, sizeof(pub), "dir:%s/pub-%zu", dir, n);
+	snprintf(raw, sizeof(raw), "%s/raw-%zu", dir, n);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/pub-%zu'", dir, n);
+	if (system(cmd) != 0 || pipe(fds) != 0)
+		exit(1);
+	t0 = now_ms();
+	if ((pid = fork()) == 0) {
+		struct hl_store *st;
+		struct hl_snap *s = NULL;
+		struct hl_target *tg;
+		const struct hl_tree *t;
+		struct hl_err e = HL_ERR_INIT;
+		double bytes = 0;
+		size_t i;
+		FILE *f;
+
+		close(fds[0]);
+		if (hl_store_open(&st, db, &e) != 0)
+			die(db, &e);
+		(void)full_build(&s, &t, st, 0);
+		if (hl_target_open(&tg, pub, &e) != 0 ||
+		    hl_target_publish(tg, t, &e) != 0)
+			die("publish", &e);
+		res[0] = now_ms() - t0;
+		/* Not timed: the bytes gzip -6 gets, written for it. */
+		if ((f = fopen(raw, "wb")) == NULL)
+			exit(1);
+		for (i = 0; i < t->n; i++)
+			if (has_gz(t, t->files[i].path)) {
+				fwrite(t->files[i].data, 1, t->files[i].len,
+				    f);
+				bytes += (double)t->files[i].len;
+			}
+		fclose(f);
+		res[1] = bytes;
+		if (write(fds[1], res, 2 * sizeof(double)) < 0)
+			exit(1);
+		hl_target_close(tg);
+		_exit(0);
+	}
+	close(fds[1]);
+	if (pid < 0 || read(fds[0], res, 2 * sizeof(double)) !=
+	    (ssize_t)(2 * sizeof(double)) || wait4(pid, &status, 0, &ru) < 0)
+		exit(1);
+	close(fds[0]);
+	wall = res[0];
+	res[2] = tv_ms(&ru.ru_utime) + tv_ms(&ru.ru_stime);
+	res[3] = (double)ru.ru_maxrss / 1024;
+	printf("\nfull publish of %zu items (new snapshot, build, local"
+	    " directory target) beside gzip -6\nof the %.1f MB it compressed"
+	    " (one file: every file with a .gz)\n", n, res[1] / 1e6);
+	printf("%-14s %10s %10s %10s %9s\n", "", "wall ms", "cpu ms",
+	    "peak RSS", "wall/gzip");
+	snprintf(cmd, sizeof(cmd), "gzip -6 -c '%s' >/dev/null", raw);
+	t0 = now_ms();
+	if ((pid = fork()) == 0) {
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	if (pid < 0 || wait4(pid, &status, 0, &ru) < 0)
+		exit(1);
+	gwall = now_ms() - t0;
+	printf("%-14s %10.0f %10.0f %9.0fM %8.2fx\n", "helios publish",
+	    wall, res[2], res[3], wall / gwall);
+	printf("%-14s %10.0f %10.0f %9.0fM %8.2fx\n", "gzip -6", gwall,
+	    tv_ms(&ru.ru_utime) + tv_ms(&ru.ru_stime),
+	    (double)ru.ru_maxrss / 1024, 1.0);
+	printf("(aim: publish wall <= 0.5x gzip -6's, peak RSS < 64 MB, cpu"
+	    " above wall: both cores)\n");
+	unlink(raw);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -348,5 +461,6 @@ main(int argc, char **argv)
 	    " incremental build; incr/1st: against the first size)\n",
 	    SMALL_LIST);
 	levels(argv[1], big, bigfull);
+	publish_vs_gzip(argv[1], big);
 	return 0;
 }

@@ -22,8 +22,11 @@ $PY -c '
 import sys
 with open(sys.argv[1], "a") as f:
     for i in range(3000):
-        f.write("%d\tbig\tbig-%d\\.example\n" % (1500000000 + i, i))' \
-    "$T/src/watched_keywords.txt"
+        f.write("%d\tbig\tbig-%d\\.example\n" % (1500000000 + i, i))
+with open(sys.argv[2], "a") as f:
+    for i in range(2500):
+        f.write("site-%d\\.example\\.com\n" % i)' \
+    "$T/src/watched_keywords.txt" "$T/src/blacklisted_websites.txt"
 t_ok "helios import reads the grown files" "$HELIOS" import --db "$DB" "$T/src"
 t_ok "helios publish writes the tree" \
     "$HELIOS" publish --db "$DB" --target "dir:$PUB"
@@ -92,6 +95,25 @@ printf '1600000000\tbig\tone-more\\.example\n' >>"$T/src/watched_keywords.txt"
 segs | sort >"$T/segs.2"
 t_is "a one-item change makes one new segment" \
     "$(comm -13 "$T/segs.1" "$T/segs.2" | wc -l)" 1
+
+# A git pages archive restores the big list with its provenance.
+git init -q --bare "$T/pages.git"
+t_ok "the tree goes to a git pages target" "$HELIOS" publish --db "$DB" \
+    --target "git+file://$T/pages.git#gh-pages"
+t_ok "helios restore reads the big list back from its segments" \
+    "$HELIOS" restore --from-git "$T/pages.git" --branch gh-pages \
+    --db "$T/restored.sqlite"
+prov() {	# DB: blacklist-website's provenance, in file order
+	$PY -c 'import sqlite3, sys
+rows = sqlite3.connect(sys.argv[1]).execute("select value, created_at,"
+    " created_by from items where list_id = ? and value like ?"
+    " order by pos", ("blacklist-website", "site-%")).fetchall()
+assert len(rows) == 2500, len(rows)
+for r in rows:
+    print(*r)' "$1" | sha256sum
+}
+t_is "... with each item's provenance (a plain list's is in its JSON alone)" \
+    "$(prov "$T/restored.sqlite")" "$(prov "$DB")"
 
 # Tamper with the new segment (both its copies), then pull.
 new=$(comm -13 "$T/segs.1" "$T/segs.2")
