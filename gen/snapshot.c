@@ -5,7 +5,11 @@
  * What a build makes, for version V:
  *
  *   lists/<id>.json       {"list", "file", "format", "version", "numItems",
- *                          "items": [item JSON, see item.h]}
+ *                          "items": [item JSON, see item.h]}, or for a
+ *                          list of more than HL_LSEG_MIN_ITEMS items,
+ *                          "segments" in place of "items": its index
+ *   objects/<sha256>      a big list's segments, {"items": [...]}
+ *                          (listseg.h), with their .gz
  *   lists/<id>.<txt|yml>  SmokeDetector's file, byte for byte (textfmt.c)
  *   notifications.json    {"version", "numItems", "items": [...]}
  *   proposals.json        the pending proposals (gen/proposals.h)
