@@ -54,6 +54,8 @@ t_is "the segments hold numItems items" \
     "$(cat $(segs) | jq -s '[.[].items | length] | add')" \
     "$(jq .numItems "$IDX")"
 
+t_ok "helios verify checks the tree, segments included" \
+    "$HELIOS" verify "$PUB"
 t_ok "helios pull --json pulls the tree" \
     "$HELIOS" pull -q --json "$PUB" "$DIR"
 t_ok "the text file is SmokeDetector's, whole" \
@@ -127,6 +129,8 @@ t_is "a tampered segment: exit 3 (integrity)" "$?" 3
 t_ok "... and nothing in DIR changed" cmp "$T/before" "$T/after"
 t_is "... and no temporary file is left" \
     "$(ls -A "$DIR" | grep -c helios-tmp)" 0
+t_is "helios verify finds the tampered segment (exit 3)" \
+    "$("$HELIOS" verify "$PUB" >/dev/null 2>&1; echo $?)" 3
 pyjson "$T/py2.json" 2>/dev/null
 t_is "helios_client.py refuses the tampered segment (IntegrityError)" "$?" 3
 t_done
