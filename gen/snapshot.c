@@ -325,6 +325,25 @@ struct text_job {
 	struct hl_err		 err;
 };
 
+/*
+ * How many leading bytes of p the previous content b shares: a change in
+ * the middle of a big text file (a delete) then compresses and hashes
+ * again only the chunks from the change on (blob.h), not the whole file.
+ */
+static size_t
+same_prefix(const struct hl_blob *b, const char *p, size_t len)
+{
+	size_t n = b->len < len ? b->len : len, k = 0;
+
+	if (b->data == NULL)
+		return 0;
+	while (k + 4096 <= n && memcmp(b->data + k, p + k, 4096) == 0)
+		k += 4096;
+	while (k < n && b->data[k] == (unsigned char)p[k])
+		k++;
+	return k;
+}
+
 static void *
 text_thread(void *arg)
 {
@@ -341,8 +360,8 @@ text_thread(void *arg)
 		snprintf(path, sizeof(path), "lists/%s%s", j->lc->info.id,
 		    dot ? dot : ".txt");
 		data = hl_buf_detach(&text, &len);
-		j->rc = entry_set(&j->lc->text, path, data, len, j->level, 0,
-		    &j->err);
+		j->rc = entry_set(&j->lc->text, path, data, len, j->level,
+		    same_prefix(&j->lc->text.id, data, len), &j->err);
 	}
 	hl_buf_free(&text);
 	return NULL;
