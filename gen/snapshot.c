@@ -5,7 +5,11 @@
  * What a build makes, for version V:
  *
  *   lists/<id>.json       {"list", "file", "format", "version", "numItems",
- *                          "items": [item JSON, see item.h]}
+ *                          "items": [item JSON, see item.h]}, or for a
+ *                          list of more than HL_LSEG_MIN_ITEMS items,
+ *                          "segments" in place of "items": its index
+ *   objects/<sha256>      a big list's segments, {"items": [...]}
+ *                          (listseg.h), with their .gz
  *   lists/<id>.<txt|yml>  SmokeDetector's file, byte for byte (textfmt.c)
  *   notifications.json    {"version", "numItems", "items": [...]}
  *   proposals.json        the pending proposals (gen/proposals.h)
@@ -36,6 +40,7 @@
 
 #include "blob.h"
 #include "keyring.h"
+#include "listseg.h"
 #include "manifest.h"
 #include "proposals_json.h"
 #include "signer.h"
@@ -60,6 +65,8 @@ struct list_cache {
 	struct entry	 json;
 	struct entry	 text;
 	size_t		 json_body;	/* bytes of json up to its last item */
+	struct hl_lsegs	 segs;		/* a big list's segments (listseg.h);
+					   json is then their index */
 };
 
 struct seg {
@@ -226,6 +233,7 @@ hl_snap_free(struct hl_snap *s)
 		hl_list_clear(&s->lists[i].info);
 		entry_clear(&s->lists[i].json);
 		entry_clear(&s->lists[i].text);
+		hl_lsegs_clear(&s->lists[i].segs);
 	}
 	free(s->lists);
 	entry_clear(&s->notifs);
@@ -327,6 +335,25 @@ struct text_job {
 	struct hl_err		 err;
 };
 
+/*
+ * How many leading bytes of p the previous content b shares: a change in
+ * the middle of a big text file (a delete) then compresses and hashes
+ * again only the chunks from the change on (blob.h), not the whole file.
+ */
+static size_t
+same_prefix(const struct hl_blob *b, const char *p, size_t len)
+{
+	size_t n = b->len < len ? b->len : len, k = 0;
+
+	if (b->data == NULL)
+		return 0;
+	while (k + 4096 <= n && memcmp(b->data + k, p + k, 4096) == 0)
+		k += 4096;
+	while (k < n && b->data[k] == (unsigned char)p[k])
+		k++;
+	return k;
+}
+
 static void *
 text_thread(void *arg)
 {
@@ -343,8 +370,8 @@ text_thread(void *arg)
 		snprintf(path, sizeof(path), "lists/%s%s", j->lc->info.id,
 		    dot ? dot : ".txt");
 		data = hl_buf_detach(&text, &len);
-		j->rc = entry_set(&j->lc->text, path, data, len, j->level, 0,
-		    &j->err);
+		j->rc = entry_set(&j->lc->text, path, data, len, j->level,
+		    same_prefix(&j->lc->text.id, data, len), &j->err);
 	}
 	hl_buf_free(&text);
 	return NULL;
@@ -389,14 +416,36 @@ list_json(struct hl_buf *json, size_t *body, const struct list_cache *lc,
 }
 
 /*
+ * The index of a segmented list into lc->json: the whole-list document
+ * with "segments" (listseg.h) where "items" would be.
+ */
+static int
+render_index(struct list_cache *lc, const struct hl_list *l, int level,
+    struct hl_err *err)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "lists/%s.json", l->id);
+	lc->json_body = 0;
+	return entry_json(&lc->json, path, json_pack(
+	    "{s:s, s:s, s:s, s:I, s:o, s:I}", "file", l->file,
+	    "format", hl_fmt_name(l->fmt), "list", l->id,
+	    "numItems", (json_int_t)l->count,
+	    "segments", hl_lseg_index(&lc->segs),
+	    "version", (json_int_t)l->version), level, err);
+}
+
+/*
  * Renders one list's JSON and text files, the text on a second thread.
  * The JSON is the same bytes as json_dumps of the whole document with
  * sorted keys would give ("file", "format", "items", "list", "numItems",
- * "version"), written in one pass without a JSON tree.
+ * "version"), written in one pass without a JSON tree; a big list's is an
+ * index of segments instead (render_index), the segments kept when their
+ * bytes did not change.  *made counts the segments compressed.
  */
 static int
 render_list(struct list_cache *lc, const struct hl_snap_source *src,
-    int level, struct hl_err *err)
+    int level, size_t *made, struct hl_err *err)
 {
 	struct hl_item *items = NULL;
 	struct hl_buf json = HL_BUF_INIT;
@@ -415,12 +464,24 @@ render_list(struct list_cache *lc, const struct hl_snap_source *src,
 	tj.n = n;
 	tj.level = level;
 	threaded = pthread_create(&thr, NULL, text_thread, &tj) == 0;
-	if (list_json(&json, &lc->json_body, lc, items, n) != 0)
-		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
-	else {
-		snprintf(path, sizeof(path), "lists/%s.json", lc->info.id);
-		data = hl_buf_detach(&json, &len);
-		rc = entry_set(&lc->json, path, data, len, level, 0, err);
+	if (hl_lseg_wanted(lc->info.count)) {
+		struct hl_lsegs old = lc->segs;
+
+		memset(&lc->segs, 0, sizeof(lc->segs));
+		if ((rc = hl_lseg_build(&lc->segs, &old, items, n,
+		    lc->info.id, lc->info.fmt, level, made, err)) == 0)
+			rc = render_index(lc, &lc->info, level, err);
+	} else {
+		hl_lsegs_clear(&lc->segs);
+		if (list_json(&json, &lc->json_body, lc, items, n) != 0)
+			rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+		else {
+			snprintf(path, sizeof(path), "lists/%s.json",
+			    lc->info.id);
+			data = hl_buf_detach(&json, &len);
+			rc = entry_set(&lc->json, path, data, len, level, 0,
+			    err);
+		}
 	}
 	if (threaded)
 		pthread_join(thr, NULL);
@@ -488,24 +549,30 @@ appended_items(struct hl_item **out, size_t *nout,
 
 /*
  * Appends items to an already rendered plain or tsv list: the JSON keeps
- * its bytes up to the last item and gets the new items and a new tail,
- * the text file gets their lines.  Exactly the bytes a full render of the
- * list would give (test_snapshot checks).  -1: render in full instead.
+ * its bytes up to the last item and gets the new items and a new tail (a
+ * segmented list: its open segment is made again with them, and its
+ * index), the text file gets their lines.  Exactly the bytes a full
+ * render of the list would give (test_snapshot checks).  -1: render in
+ * full instead.
  */
 static int
 append_list(struct list_cache *lc, const struct hl_list *now,
-    const struct hl_snap_source *src, int level, struct hl_err *err)
+    const struct hl_snap_source *src, int level, size_t *made)
 {
 	struct hl_item *items = NULL;
 	struct hl_buf json = HL_BUF_INIT, text = HL_BUF_INIT;
 	char *head = NULL, *tail = NULL, *data;
 	char jpath[128], tpath[128];
 	size_t n = 0, i, len, body, keep;
-	int rc = -1;
+	int rc = -1, seg = hl_lseg_wanted(now->count);
 
-	/* A file kept cut short (no last '\n') is rendered in full. */
+	/*
+	 * A file kept cut short (no last '\n') is rendered in full, and so
+	 * is a list that changes form (whole / segmented).
+	 */
 	if (!lc->valid || (now->fmt != HL_FMT_PLAIN &&
-	    now->fmt != HL_FMT_TSV) || lc->json_body == 0 ||
+	    now->fmt != HL_FMT_TSV) || seg != (lc->segs.n > 0) ||
+	    (!seg && lc->json_body == 0) ||
 	    (lc->text.id.len > 0 &&
 	    lc->text.id.data[lc->text.id.len - 1] != '\n') ||
 	    appended_items(&items, &n, src, now, lc->info.version,
@@ -513,6 +580,24 @@ append_list(struct list_cache *lc, const struct hl_list *now,
 		return -1;
 	snprintf(jpath, sizeof(jpath), "%s", lc->json.path);
 	snprintf(tpath, sizeof(tpath), "%s", lc->text.path);
+	if (seg) {
+		keep = lc->text.id.len;
+		if (hl_buf_put(&text, lc->text.id.data, lc->text.id.len) != 0 ||
+		    hl_textfmt_render(&text, now->fmt, items, n, NULL) != 0 ||
+		    hl_lseg_append(&lc->segs, items, n, now->id, now->fmt,
+		    level, made, NULL) != 0 ||
+		    render_index(lc, now, level, NULL) != 0) {
+			lc->valid = 0;
+			goto out;
+		}
+		data = hl_buf_detach(&text, &len);
+		if ((rc = entry_set(&lc->text, tpath, data, len, level, keep,
+		    NULL)) != 0) {
+			lc->valid = 0;
+			rc = -1;
+		}
+		goto out;
+	}
 	if (list_doc_ends(&head, &tail, now) != 0 ||
 	    hl_buf_grow(&json, lc->json.id.len + 512 * n) != 0 ||
 	    hl_buf_put(&json, lc->json.id.data, lc->json_body) != 0)
@@ -527,14 +612,14 @@ append_list(struct list_cache *lc, const struct hl_list *now,
 	if (hl_buf_puts(&json, "],") || hl_buf_puts(&json, tail + 1) ||
 	    hl_buf_putc(&json, '\n') ||
 	    hl_buf_put(&text, lc->text.id.data, lc->text.id.len) != 0 ||
-	    hl_textfmt_render(&text, now->fmt, items, n, err) != 0)
+	    hl_textfmt_render(&text, now->fmt, items, n, NULL) != 0)
 		goto out;
 	data = hl_buf_detach(&json, &len);
 	keep = lc->text.id.len;
 	if ((rc = entry_set(&lc->json, jpath, data, len, level,
-	    lc->json_body, err)) == 0) {
+	    lc->json_body, NULL)) == 0) {
 		data = hl_buf_detach(&text, &len);
-		rc = entry_set(&lc->text, tpath, data, len, level, keep, err);
+		rc = entry_set(&lc->text, tpath, data, len, level, keep, NULL);
 	}
 	if (rc == 0)
 		lc->json_body = body;
@@ -556,7 +641,7 @@ render_lists(struct hl_snap *s, const struct hl_snap_source *src,
 {
 	struct hl_list *lists = NULL;
 	struct list_cache *lc;
-	size_t n = 0, i, j;
+	size_t n = 0, i, j, made = 0;
 	int rc;
 
 	if ((rc = src->lists(&lists, &n, src->payload, err)) != 0)
@@ -567,6 +652,7 @@ render_lists(struct hl_snap *s, const struct hl_snap_source *src,
 			hl_list_clear(&s->lists[i].info);
 			entry_clear(&s->lists[i].json);
 			entry_clear(&s->lists[i].text);
+			hl_lsegs_clear(&s->lists[i].segs);
 		}
 		free(s->lists);
 		s->nlists = 0;
@@ -583,7 +669,7 @@ render_lists(struct hl_snap *s, const struct hl_snap_source *src,
 		    lc->info.count == lists[i].count)
 			continue;
 		if (j && append_list(lc, &lists[i], src, s->o.gzip_level,
-		    NULL) == 0) {
+		    &made) == 0) {
 			hl_list_clear(&lc->info);
 			lc->info = lists[i];
 			memset(&lists[i], 0, sizeof(lists[i]));
@@ -593,13 +679,15 @@ render_lists(struct hl_snap *s, const struct hl_snap_source *src,
 		hl_list_clear(&lc->info);
 		lc->info = lists[i];
 		memset(&lists[i], 0, sizeof(lists[i]));
-		if ((rc = render_list(lc, src, s->o.gzip_level, err)) != 0)
+		if ((rc = render_list(lc, src, s->o.gzip_level, &made,
+		    err)) != 0)
 			break;
 		s->stats.lists_rendered++;
 		s->stats.bytes_compressed += (int64_t)(lc->json.id.len +
 		    lc->text.id.len);
 	}
 	hl_lists_free(lists, n);
+	s->stats.list_segments_made += (int64_t)made;
 	return rc;
 }
 
@@ -960,6 +1048,16 @@ assemble(struct hl_snap *s, struct hl_err *err)
 		rc = add_entry(s, m[i], 1) || add_entry(s, m[i], 0);
 	for (i = 0; i < s->nsegs && rc == 0; i++)
 		rc = add_entry(s, &s->segs[i].e, 0);
+	/* A big list's segments: objects only, named by its index. */
+	for (i = 0; i < s->nlists && rc == 0; i++) {
+		const struct hl_lsegs *g = &s->lists[i].segs;
+		size_t k;
+
+		for (k = 0; k < g->n && rc == 0; k++)
+			rc = add_file(s, g->v[k].obj, &g->v[k].id) ||
+			    add_file(s, g->v[k].gzobj, &g->v[k].gz) ?
+			    HL_ENOMEM : 0;
+	}
 	if (rc == 0)
 		rc = add_file(s, "manifest.json", &s->manifest);
 	if (rc == 0)

@@ -124,6 +124,7 @@ struct hl_snap_stats {
 	int64_t	lists_appended;		/* lists brought up to date by
 					   appending new items */
 	int64_t	segments_rendered;
+	int64_t	list_segments_made;	/* big lists' segments compressed */
 	int64_t	bytes_compressed;	/* input bytes given to gzip */
 	double	last_build_ms;
 };

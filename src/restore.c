@@ -163,6 +163,69 @@ fetch_json(json_t **out, struct run *r, const char *path, struct hl_err *err)
 	return rc;
 }
 
+/*
+ * A big list's JSON is an index of segments (gen/listseg.h): gives doc
+ * the "items" of objects/<sha256> for each, in the index's order, each
+ * checked against its name (the index itself was checked against the
+ * manifest).
+ */
+static int
+assemble_segments(json_t *doc, struct run *r, const char *jpath,
+    struct hl_err *err)
+{
+	struct hl_buf	 b = HL_BUF_INIT;
+	json_t		*segs = json_object_get(doc, "segments"), *g, *seg;
+	json_t		*all;
+	const char	*sha;
+	char		 path[80], got[65];
+	size_t		 i;
+	int		 rc = 0;
+
+	if (segs == NULL)
+		return 0;
+	if (!json_is_array(segs) || (all = json_array()) == NULL)
+		return hl_err_set(err, HL_EINVAL, "%s: %s: segments is not a"
+		    " list", r->src->name, jpath);
+	json_array_foreach(segs, i, g) {
+		sha = json_string_value(json_object_get(g, "sha256"));
+		if (!is_sha256(sha)) {
+			rc = hl_err_set(err, HL_EINVAL, "%s: %s: segment %zu"
+			    " has no sha256", r->src->name, jpath, i);
+			break;
+		}
+		snprintf(path, sizeof(path), "objects/%s", sha);
+		hl_buf_reset(&b);
+		if ((rc = r->src->read(&b, r->src->arg, path,
+		    HL_RESTORE_MAX_FILE, err)) != 0)
+			break;
+		hl_digest(got, NULL, b.data ? b.data : "", b.len);
+		if (strcmp(got, sha) != 0) {
+			rc = hl_err_set(err, HL_EINVAL, "%s: %s does not match"
+			    " its name (sha256 %.16s...): the copy is damaged"
+			    " or was tampered with", r->src->name, path, got);
+			break;
+		}
+		if ((seg = json_loadb(b.data ? (const char *)b.data : "",
+		    b.len, 0, NULL)) == NULL ||
+		    !json_is_array(json_object_get(seg, "items"))) {
+			json_decref(seg);
+			rc = hl_err_set(err, HL_EINVAL, "%s: %s is not a list"
+			    " segment", r->src->name, path);
+			break;
+		}
+		json_array_extend(all, json_object_get(seg, "items"));
+		json_decref(seg);
+		r->st->files++;
+	}
+	hl_buf_free(&b);
+	if (rc != 0) {
+		json_decref(all);
+		return rc;
+	}
+	json_object_set_new(doc, "items", all);
+	return 0;
+}
+
 struct prov {
 	char		*key;
 	json_t		*rec;	/* borrowed from the list document */
@@ -260,7 +323,8 @@ restore_list(struct hl_store *db, struct run *r, json_t *l,
 		    " this helios knows; restore with the helios that"
 		    " published it", r->src->name, id);
 	if ((rc = fetch(&text, r, tpath, err)) != 0 ||
-	    (rc = fetch_json(&doc, r, jpath, err)) != 0)
+	    (rc = fetch_json(&doc, r, jpath, err)) != 0 ||
+	    (rc = assemble_segments(doc, r, jpath, err)) != 0)
 		goto out;
 	if (!json_is_array(json_object_get(doc, "items"))) {
 		rc = hl_err_set(err, HL_EINVAL, "%s: %s has no items",

@@ -16,16 +16,34 @@
  * is written only when its hash differs from what this target last wrote,
  * and then as a hard link to its object copy (objects/<sha256>), which
  * holds the same bytes, so each new content is written to disk once.
- * Objects and change segments that no published manifest has named for
- * the retention time (HL_DIR_RETENTION seconds, or HELIOS_RETENTION from
- * the environment) are pruned, at most every sixth of that time; a file is
- * "named" by every manifest that lists it, so one that a recent manifest
- * names is never removed.
+ * Pruning.  A file under objects/ or changes/ (objects, change segments,
+ * a big list's segments) is "named" by every publish whose tree holds it,
+ * so nothing the current manifest, its lists' indexes or the change window
+ * name is ever removed.  A file no longer named is kept while all three
+ * limits hold, and removed as soon as one does not:
+ *
+ *   retention        seconds since a publish last named it (default
+ *                    HL_DIR_RETENTION)
+ *   retain_versions  publishes since one last named it (default
+ *                    HL_DIR_RETAIN_VERSIONS; 0: no limit)
+ *   retain_bytes     bytes of such files, the most recently named kept
+ *                    first (default HL_DIR_RETAIN_BYTES; 0: no limit)
+ *
+ * so the directory holds the current tree plus at most retain_bytes of
+ * older files, whatever the rate of change.  Each is set in the target's
+ * URL (dir:/srv/public?retain_versions=32&retain_bytes=64M&retention=600)
+ * or from the environment (HELIOS_RETENTION, HELIOS_RETAIN_VERSIONS,
+ * HELIOS_RETAIN_BYTES); the URL wins.  The files this process wrote or saw
+ * are checked after every publish; the directory is also scanned, at most
+ * every sixth of the retention time, for files an earlier run left, which
+ * count from their mtime.
  */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -37,11 +55,15 @@
 #include "target.h"
 
 #define HL_DIR_RETENTION	3600	/* default; HELIOS_RETENTION overrides */
+#define HL_DIR_RETAIN_VERSIONS	64
+#define HL_DIR_RETAIN_BYTES	((int64_t)256 << 20)
 
 struct seen {
 	char	*path;
-	char	 sha256[65];
-	int64_t	 named_at;	/* last publish that named it */
+	char	 sha256[65];	/* "" when not (or no longer) on disk */
+	int64_t	 named_at;	/* time of the last publish that named it */
+	int64_t	 named_gen;	/* that publish's number */
+	int64_t	 bytes;
 };
 
 struct dir {
@@ -51,6 +73,9 @@ struct dir {
 	size_t		 capseen;
 	int64_t		 pruned_at;
 	int64_t		 retention;
+	int64_t		 retain_versions;
+	int64_t		 retain_bytes;
+	int64_t		 gen;		/* publishes so far */
 	unsigned	 tmpn;
 	int64_t		 stamp;		/* mtime of the manifest files */
 };
@@ -94,27 +119,117 @@ mkdirs(const char *path, struct hl_err *err)
 	return 0;
 }
 
+/*
+ * A limit: digits, with an optional k, M or G (powers of 1024) when
+ * bytes; at least min.  -1 if it is not one.
+ */
+static int
+limit_parse(int64_t *out, const char *s, size_t len, int bytes, int64_t min)
+{
+	char buf[32], *end;
+	long long v;
+	int shift = 0;
+
+	if (len == 0 || len >= sizeof(buf))
+		return -1;
+	memcpy(buf, s, len);
+	buf[len] = '\0';
+	if (bytes && strchr("kMG", buf[len - 1]) != NULL) {
+		shift = buf[len - 1] == 'k' ? 10 : buf[len - 1] == 'M' ? 20 : 30;
+		buf[--len] = '\0';
+	}
+	if (len == 0 || buf[0] < '0' || buf[0] > '9')
+		return -1;
+	errno = 0;
+	v = strtoll(buf, &end, 10);
+	if (*end != '\0' || errno != 0 || v < min || v > (INT64_MAX >> 30))
+		return -1;
+	*out = (int64_t)v << shift;
+	return 0;
+}
+
+/* The limits of the environment, then of the URL's ?query. */
+static int
+limits(struct dir *d, const char *query, struct hl_err *err)
+{
+	static const struct {
+		const char	*key;
+		const char	*env;
+		int		 bytes;
+		int64_t		 min;
+		size_t		 off;
+	} opt[] = {
+		{ "retention", "HELIOS_RETENTION", 0, 1,
+		    offsetof(struct dir, retention) },
+		{ "retain_versions", "HELIOS_RETAIN_VERSIONS", 0, 0,
+		    offsetof(struct dir, retain_versions) },
+		{ "retain_bytes", "HELIOS_RETAIN_BYTES", 1, 0,
+		    offsetof(struct dir, retain_bytes) },
+	};
+	const char *env, *p, *eq, *amp;
+	size_t i;
+
+	for (i = 0; i < sizeof(opt) / sizeof(opt[0]); i++)
+		if ((env = getenv(opt[i].env)) != NULL &&
+		    limit_parse((int64_t *)((char *)d + opt[i].off), env,
+		    strlen(env), opt[i].bytes, opt[i].min) != 0)
+			return hl_err_set(err, HL_EINVAL, "%s: want a number"
+			    "%s, not \"%s\"", opt[i].env, opt[i].bytes ?
+			    " of bytes (k, M, G)" : "", env);
+	for (p = query; p != NULL && *p != '\0'; p = amp ? amp + 1 : NULL) {
+		amp = strchr(p, '&');
+		eq = strchr(p, '=');
+		if (eq == NULL || (amp != NULL && eq > amp))
+			return hl_err_set(err, HL_EINVAL, "dir target: want"
+			    " key=value, not \"%.*s\"", amp ? (int)(amp - p) :
+			    (int)strlen(p), p);
+		for (i = 0; i < sizeof(opt) / sizeof(opt[0]); i++)
+			if (strlen(opt[i].key) == (size_t)(eq - p) &&
+			    strncmp(p, opt[i].key, (size_t)(eq - p)) == 0)
+				break;
+		if (i == sizeof(opt) / sizeof(opt[0]))
+			return hl_err_set(err, HL_EINVAL, "dir target: unknown"
+			    " option \"%.*s\" (retention, retain_versions,"
+			    " retain_bytes)", (int)(eq - p), p);
+		if (limit_parse((int64_t *)((char *)d + opt[i].off), eq + 1,
+		    amp ? (size_t)(amp - eq - 1) : strlen(eq + 1),
+		    opt[i].bytes, opt[i].min) != 0)
+			return hl_err_set(err, HL_EINVAL, "dir target: %s:"
+			    " want a number%s", opt[i].key, opt[i].bytes ?
+			    " of bytes (k, M, G)" : "");
+	}
+	return 0;
+}
+
 static int
 dir_open(void **state, const char *url, struct hl_err *err)
 {
 	struct dir *d;
-	const char *env;
-	char *end;
+	const char *q;
 	int rc;
 
 	if (strncmp(url, "dir:", 4) == 0)
 		url += 4;
-	if (*url == '\0')
+	if (*url == '\0' || *url == '?')
 		return hl_err_set(err, HL_EINVAL, "dir target: empty path");
-	if ((rc = mkdirs(url, err)) != 0)
-		return rc;
-	if ((d = calloc(1, sizeof(*d))) == NULL ||
-	    (d->root = strdup(url)) == NULL) {
+	if ((d = calloc(1, sizeof(*d))) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	q = strchr(url, '?');
+	d->root = q ? strndup(url, (size_t)(q - url)) : strdup(url);
+	if (d->root == NULL) {
 		free(d);
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	}
-	d->pruned_at = (int64_t)time(NULL);
 	d->retention = HL_DIR_RETENTION;
+	d->retain_versions = HL_DIR_RETAIN_VERSIONS;
+	d->retain_bytes = HL_DIR_RETAIN_BYTES;
+	if ((rc = limits(d, q ? q + 1 : NULL, err)) != 0 ||
+	    (rc = mkdirs(d->root, err)) != 0) {
+		free(d->root);
+		free(d);
+		return rc;
+	}
+	d->pruned_at = (int64_t)time(NULL);
 	{
 		char mpath[PATH_MAX];
 		struct stat sb;
@@ -122,15 +237,6 @@ dir_open(void **state, const char *url, struct hl_err *err)
 		if (snprintf(mpath, sizeof(mpath), "%s/manifest.json",
 		    d->root) < (int)sizeof(mpath) && stat(mpath, &sb) == 0)
 			d->stamp = (int64_t)sb.st_mtime;
-	}
-	if ((env = getenv("HELIOS_RETENTION")) != NULL) {
-		d->retention = strtoll(env, &end, 10);
-		if (*env == '\0' || *end != '\0' || d->retention < 1) {
-			free(d->root);
-			free(d);
-			return hl_err_set(err, HL_EINVAL, "HELIOS_RETENTION:"
-			    " want a number of seconds, not \"%s\"", env);
-		}
 	}
 	*state = d;
 	return 0;
@@ -292,13 +398,66 @@ prune(struct dir *d, const char *sub, int64_t now)
 			if (stat(path, &sb) != 0 ||
 			    now - (int64_t)sb.st_mtime < d->retention)
 				continue;
-		} else if (now - s->named_at < d->retention)
+		} else if (s->named_gen >= d->gen ||
+		    now - s->named_at < d->retention)
 			continue;
 		(void)unlink(path);
 		if (s != NULL)
-			s->named_at = now;	/* re-created if named again */
+			s->sha256[0] = '\0';	/* written again if named */
 	}
 	closedir(dp);
+}
+
+/* Newest first: by the last publish that named it, then by path. */
+static int
+cmp_recent(const void *a, const void *b)
+{
+	const struct seen *x = *(const struct seen *const *)a;
+	const struct seen *y = *(const struct seen *const *)b;
+
+	if (x->named_gen != y->named_gen)
+		return x->named_gen > y->named_gen ? -1 : 1;
+	return strcmp(x->path, y->path);
+}
+
+/*
+ * Applies the three limits (see the top of this file) to the files under
+ * objects/ and changes/ this process knows are on disk and the last
+ * publish did not name.  On an allocation failure nothing is pruned this
+ * time.
+ */
+static void
+prune_known(struct dir *d, int64_t now)
+{
+	struct seen **v;
+	char path[PATH_MAX];
+	int64_t kept = 0;
+	size_t i, n = 0;
+
+	if ((v = calloc(d->nseen + 1, sizeof(*v))) == NULL)
+		return;
+	for (i = 0; i < d->nseen; i++)
+		if (d->seen[i].sha256[0] != '\0' &&
+		    d->seen[i].named_gen < d->gen &&
+		    (strncmp(d->seen[i].path, "objects/", 8) == 0 ||
+		    strncmp(d->seen[i].path, "changes/", 8) == 0))
+			v[n++] = &d->seen[i];
+	qsort(v, n, sizeof(*v), cmp_recent);
+	for (i = 0; i < n; i++) {
+		kept += v[i]->bytes;
+		if (now - v[i]->named_at < d->retention &&
+		    (d->retain_versions == 0 ||
+		    d->gen - v[i]->named_gen < d->retain_versions) &&
+		    (d->retain_bytes == 0 || kept <= d->retain_bytes))
+			continue;
+		kept -= v[i]->bytes;
+		if (snprintf(path, sizeof(path), "%s/%s", d->root,
+		    v[i]->path) >= (int)sizeof(path))
+			continue;
+		if (unlink(path) == 0 || errno == ENOENT)
+			v[i]->sha256[0] = '\0';	/* written again if named */
+	}
+	free(v);
 }
 
 /*
@@ -371,6 +530,7 @@ dir_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
 	int rc, synced = 0;
 
 	d->stamp = now > d->stamp ? now : d->stamp + 1;
+	/* A publish counts once it is whole: see d->gen below. */
 	for (i = 0; i < tree->n; i++) {
 		f = &tree->files[i];
 		if ((s = seen_add(d, f->path)) == NULL)
@@ -381,6 +541,8 @@ dir_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
 				return rc;
 			synced = 1;
 		}
+		s->named_gen = d->gen + 1;
+		s->bytes = (int64_t)f->len;
 		if (strcmp(s->sha256, f->sha256) == 0 ||
 		    (f->cache == HL_CACHE_IMMUTABLE && present(d, f))) {
 			memcpy(s->sha256, f->sha256, sizeof(s->sha256));
@@ -398,6 +560,8 @@ dir_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
 	if (fsync_dir(d->root) != 0)
 		return hl_err_set(err, HL_EIO, "fsync %s: %s", d->root,
 		    strerror(errno));
+	d->gen++;
+	prune_known(d, now);
 	if (now - d->pruned_at >= d->retention / 6) {
 		prune(d, "objects", now);
 		prune(d, "changes", now);

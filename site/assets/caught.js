@@ -223,7 +223,7 @@
     var jobs = Array.prototype.map.call(lis, function (li) {
       var l = { id: li.getAttribute('data-list'), kind: li.getAttribute('data-kind'), entries: [] };
       lists.push(l);
-      return H.loadJSON(li.getAttribute('data-gz')).then(function (doc) { prepare(l, doc); });
+      return H.loadList(li.getAttribute('data-gz')).then(function (doc) { prepare(l, doc); });
     });
     Promise.all(jobs).then(function () {
       var n = 0, bad = 0;

@@ -9,8 +9,12 @@
  *  - <code data-curl="path">: a curl command with the absolute URL.
  *  - data-manifest="version|expires": filled from manifest.json, the
  *    source of truth, when the page is served over HTTP.
- *  - Helios.loadJSON(url): a list's JSON, fetched gzip-compressed where
+ *  - Helios.loadJSON(url): a JSON file, fetched gzip-compressed where
  *    possible (DecompressionStream), parsed.
+ *  - Helios.loadList(url): a list's JSON; a big list's index of segments
+ *    (docs/protocol.html, section 4a) is assembled: each segment fetched
+ *    as objects/<sha256>.gz, a name built from a checked hash, and their
+ *    items concatenated in order.
  *  - Helios.daemon: a promise of true when the page is served by the
  *    Helios daemon (its X-Helios-Test header names POST /test).
  */
@@ -63,6 +67,25 @@
       if (isGzip(buf)) throw new Error('this browser cannot gunzip');
       return new TextDecoder().decode(buf);
     }).then(JSON.parse);
+  };
+
+  H.loadList = function (url) {
+    return H.loadJSON(url).then(function (doc) {
+      if (!Array.isArray(doc.segments)) return doc;
+      return Promise.all(doc.segments.map(function (g) {
+        if (!g || typeof g.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(g.sha256))
+          throw new Error(url + ': a segment without a valid sha256');
+        return H.loadJSON('objects/' + g.sha256 + '.gz').then(function (seg) {
+          if (!seg || !Array.isArray(seg.items) || seg.items.length !== g.items)
+            throw new Error('objects/' + g.sha256 + ': not ' + g.items + ' items');
+          return seg.items;
+        });
+      })).then(function (parts) {
+        doc.items = [].concat.apply([], parts);
+        delete doc.segments;
+        return doc;
+      });
+    });
   };
 
   /* The value of an item, whatever the list's key. */

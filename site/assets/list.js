@@ -300,7 +300,7 @@
         box.getAttribute('data-json') + '.');
       return;
     }
-    H.loadJSON(box.getAttribute('data-gz')).then(function (doc) {
+    H.loadList(box.getAttribute('data-gz')).then(function (doc) {
       var list = doc.items || [];
       items = new Array(list.length);
       for (var i = 0; i < list.length; i++) {

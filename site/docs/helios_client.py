@@ -386,6 +386,7 @@ class _Manifest(object):
             f = _File(o, "manifest.json")
             self.files[f.id.path] = f
         self.lists = {}     # known id -> _File of its text
+        self.json = {}      # known id -> _File of lists/<id>.json
         self.ignored = []   # ids this client does not know
         for o in m["lists"]:
             lid = o.get("id") if isinstance(o, dict) else None
@@ -401,6 +402,9 @@ class _Manifest(object):
             if lid in self.lists:
                 raise IntegrityError("manifest.json: list %s twice" % lid)
             self.lists[lid] = self.files[text]
+            js = o.get("json")
+            if _tree_path_ok(js) and js in self.files:
+                self.json[lid] = self.files[js]
 
 
 class SyncResult(object):
@@ -915,6 +919,81 @@ class ListSync(object):
             if data is not None and _sha256(data) == todo[lid].id.sha256:
                 out[lid] = data
         return out
+
+    def fetch_list_json(self, list_id):
+        """A list's JSON document ({"file", "format", "items", "list",
+        "numItems", "version"}), checked against a freshly fetched manifest
+        (and its signature, version and expiry).  A big list is published
+        as an index of segments (protocol.html, section 4a): each segment
+        is fetched by a name built here from its checked SHA-256
+        (objects/<sha256>.gz), its size bounded, its hashes and item count
+        checked, and the items concatenated in order.  Raises
+        IntegrityError on any mismatch."""
+        m = self._fresh_manifest()
+        f = m.json.get(list_id)
+        if f is None:
+            raise IntegrityError("manifest.json: no JSON for list %r"
+                                 % (list_id,))
+        doc = _json(self._fetch(f), f.id.path)
+        if not isinstance(doc, dict):
+            raise IntegrityError("%s: not an object" % f.id.path)
+        segs = doc.pop("segments", None)
+        if segs is None:
+            if not isinstance(doc.get("items"), list):
+                raise IntegrityError("%s: no items" % f.id.path)
+            return doc
+        n = doc.get("numItems")
+        if "items" in doc or not isinstance(segs, list) or not segs or \
+                not _is_int(n) or \
+                sum(g.get("items", 0) if isinstance(g, dict) and
+                    _is_int(g.get("items")) else 0 for g in segs) != n:
+            raise IntegrityError("%s: a bad index of segments"
+                                 % f.id.path)
+        items = []
+        for k, g in enumerate(segs):
+            gz = g.get("gz") if isinstance(g, dict) else None
+            if not isinstance(gz, dict) or \
+                    not isinstance(g.get("sha256"), str) or \
+                    not _SHA_RE.match(g["sha256"]) or \
+                    not _is_int(g.get("items")) or g["items"] < 1:
+                raise IntegrityError("%s: segment %d is not {sha256, bytes,"
+                                     " items, gz}" % (f.id.path, k))
+            # The names are built here, never read from the index.
+            sf = _File({"path": "objects/" + g["sha256"],
+                        "sha256": g["sha256"], "bytes": g.get("bytes"),
+                        "gz": {"path": "objects/%s.gz" % g["sha256"],
+                               "sha256": gz.get("sha256"),
+                               "bytes": gz.get("bytes")}}, f.id.path)
+            seg = _json(self._fetch(sf), sf.id.path)
+            if not isinstance(seg, dict) or list(seg) != ["items"] or \
+                    not isinstance(seg["items"], list) or \
+                    len(seg["items"]) != g["items"]:
+                raise IntegrityError("%s: not {\"items\": [...]} of %d"
+                                     " items" % (sf.id.path, g["items"]))
+            items.extend(seg["items"])
+        doc["items"] = items
+        return doc
+
+    def _fresh_manifest(self):
+        """manifest.json, fetched and checked (signature, rollback,
+        expiry)."""
+        self._res = SyncResult()
+        status, mdata, _ = self._get("manifest.json", MAX_MANIFEST,
+                                     gzip_ok=True)
+        if status != 200:
+            raise NetworkError("manifest.json: HTTP %d" % status, status)
+        m = _Manifest(mdata)
+        if self._key is not None:
+            self._check_signature(mdata)
+        st = self._load_state()
+        if _is_int(st.get("version")) and m.version < st["version"]:
+            raise RollbackError("manifest version %d is older than version"
+                                " %d already seen" % (m.version,
+                                                      st["version"]))
+        if m.expires_at < int(time.time()):
+            raise ExpiredError("manifest version %d has expired"
+                               % m.version)
+        return m
 
     def notifications(self):
         """The records of notifications.json, checked against a freshly

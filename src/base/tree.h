@@ -12,7 +12,9 @@
  *   notifications.json[.gz]    mutable, short cache
  *   changes.json[.gz]          mutable, short cache
  *   changes/<a>-<b>.json[.gz]  immutable change segments
- *   objects/<sha256>[.gz]      immutable, content-addressed copies
+ *   objects/<sha256>[.gz]      immutable, content-addressed copies, and
+ *                              the segments of a big list's JSON
+ *                              (gen/listseg.h), named by its index
  *   index.html, assets/...     the site, short cache
  *
  * files[] is in publication order: every HL_CACHE_IMMUTABLE file first,

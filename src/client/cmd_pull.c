@@ -41,8 +41,8 @@
 
 static const char pull_usage[] =
 "usage: helios pull [--watch] [--key PUBKEY] [--state FILE] [--interval SECS]\n"
-"                   [--full] [--force] [--max-size BYTES] [--stats] [-q]\n"
-"                   URL DIR\n"
+"                   [--full] [--force] [--json] [--max-size BYTES] [--stats]\n"
+"                   [-q] URL DIR\n"
 "\n"
 "Keeps DIR holding SmokeDetector's list files and notifications.json in\n"
 "step with the published tree at URL (a directory, file://, http(s)://).\n"
@@ -54,6 +54,9 @@ static const char pull_usage[] =
 "  --state FILE     the state file (default DIR/.helios-state.json)\n"
 "  --interval SECS  poll every SECS seconds instead (with --watch)\n"
 "  --full           download changed lists whole, never apply changes\n"
+"  --json           also write each list's JSON (watched_keywords.json\n"
+"                   beside watched_keywords.txt), a big list assembled from\n"
+"                   its segments, every one checked\n"
 "  --force          replace files in DIR that pull did not write (local\n"
 "                   edits, damage, files there before the first pull)\n"
 "  --max-size BYTES refuse a file larger than this (suffix k, M or G;\n"
@@ -75,8 +78,9 @@ static const char pull_usage[] =
 "     damaged, or there before the first pull): kept; see --force\n"
 "  10 another helios pull is running in DIR\n"
 "In every error case the files in DIR are left as they were.  Pull writes\n"
-"only SmokeDetector's list files, notifications.json, .helios-state.json\n"
-"and .helios-lock in DIR; lists it does not know are skipped.\n";
+"only SmokeDetector's list files (and with --json their .json), \n"
+"notifications.json, .helios-state.json and .helios-lock in DIR; lists it\n"
+"does not know are skipped.\n";
 
 static volatile sig_atomic_t stop;
 
@@ -174,7 +178,7 @@ int
 hl_cmd_pull(int argc, char **argv)
 {
 	enum { O_WATCH = 256, O_KEY, O_STATE, O_INTERVAL, O_FULL, O_STATS,
-	    O_FORCE, O_MAX_SIZE };
+	    O_FORCE, O_MAX_SIZE, O_JSON };
 	static const struct option longopts[] = {
 		{ "watch", no_argument, NULL, O_WATCH },
 		{ "key", required_argument, NULL, O_KEY },
@@ -183,6 +187,7 @@ hl_cmd_pull(int argc, char **argv)
 		{ "full", no_argument, NULL, O_FULL },
 		{ "stats", no_argument, NULL, O_STATS },
 		{ "force", no_argument, NULL, O_FORCE },
+		{ "json", no_argument, NULL, O_JSON },
 		{ "max-size", required_argument, NULL, O_MAX_SIZE },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
@@ -220,6 +225,9 @@ hl_cmd_pull(int argc, char **argv)
 				    " 86400 seconds\n");
 				usage(1);
 			}
+			break;
+		case O_JSON:
+			o.json = 1;
 			break;
 		case O_FULL:
 			o.no_changes = 1;

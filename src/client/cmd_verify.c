@@ -9,7 +9,9 @@
  *     so does its object copy;
  *   - each .gz (and its object copy) has its size and SHA-256 and
  *     decompresses to the identity file;
- *   - every list names its text and JSON files among the files;
+ *   - every list names its text and JSON files among the files, and a
+ *     big list's JSON assembles from its segments (listjson.c: every
+ *     segment there, with its sizes, hashes and item count);
  *   - every change segment that changes.json names exists with its size
  *     and SHA-256 (and its .gz, which decompresses to it), and says the
  *     range changes.json gives it;
@@ -23,12 +25,14 @@
  * 3 mismatches, 5 expired, 6 signature (as helios pull).
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -392,6 +396,22 @@ hl_cmd_verify(int argc, char **argv)
 			    m.lists[i].id, m.lists[i].json);
 	for (i = 0; i < m.nfiles; i++)
 		check_file(&v, NULL, &m.files[i], 0);
+	for (i = 0; i < m.nlists; i++) {
+		int fd;
+
+		if (m.lists[i].json == NULL ||
+		    hl_pull_manifest_file(&m, m.lists[i].json) == NULL)
+			continue;
+		if ((fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1)
+			bad(&v, "/dev/null: %s", strerror(errno));
+		else if (hl_pull_list_json(fd, v.f, &m, &m.lists[i], v.max,
+		    &e) != 0)
+			bad(&v, "list %s: %s", m.lists[i].id, e.msg);
+		else
+			v.checked++;
+		if (fd != -1)
+			close(fd);
+	}
 	if ((pf = hl_pull_manifest_file(&m, "changes.json")) != NULL &&
 	    (uint64_t)pf->id.bytes <= HL_PULL_MAX_CHANGES &&
 	    check(&v, &b, pf->id.path, &pf->id, NULL) == 0) {

@@ -49,6 +49,11 @@ struct local {
 	struct hl_buf			 cur;	/* DIR/file, when patching */
 	struct hl_item			*items;	/* parsed cur, when patching */
 	size_t				 nitems;
+	/* --json: the list's JSON, assembled (listjson.c) */
+	const struct hl_pull_file	*jpf;	/* lists/<id>.json's entry */
+	char				 jfile[64];	/* its name in DIR */
+	int				 jtodo;
+	char				*jtmp;
 };
 
 struct state {
@@ -767,6 +772,11 @@ local_clear(struct local *l)
 		free(l->tmp);
 		l->tmp = NULL;
 	}
+	if (l->jtmp != NULL) {
+		unlink(l->jtmp);
+		free(l->jtmp);
+		l->jtmp = NULL;
+	}
 	hl_buf_free(&l->cur);
 	hl_items_free(l->items, l->nitems);
 	l->items = NULL;
@@ -1156,6 +1166,9 @@ state_write(const char *path, const struct hl_pull_opts *o,
 		if (pending && loc[i].todo && loc[i].regular)
 			json_object_set_new(x, "was",
 			    json_string(loc[i].sha256));
+		if (loc[i].list && loc[i].jpf != NULL)
+			json_object_set_new(x, "json_sha256",
+			    json_string(loc[i].jpf->id.sha256));
 		if (loc[i].list) {
 			json_object_set_new(x, "version",
 			    json_integer(loc[i].list->version));
@@ -1171,6 +1184,53 @@ state_write(const char *path, const struct hl_pull_opts *o,
 	rc = write_atomic(path, text, strlen(text), err);
 	free(text);
 	return rc;
+}
+
+/*
+ * --json: the name of l's JSON in DIR (its text file's, with .json: a
+ * name of this client's table, never the network's), and whether it must
+ * be written: missing, not a regular file, or not the manifest's
+ * lists/<id>.json the state says it was assembled from.
+ */
+static int
+json_wanted(struct local *l, const struct hl_pull_manifest *m,
+    const struct state *s, const char *dir, struct hl_err *err)
+{
+	const char *dot = strrchr(l->file, '.'), *was;
+	char path[4096];
+	struct stat sb;
+	json_t *o;
+	int n;
+
+	l->jtodo = 0;
+	if ((l->jpf = hl_pull_manifest_file(m, l->list->json)) == NULL)
+		return 0;
+	n = snprintf(l->jfile, sizeof(l->jfile), "%.*s.json",
+	    (int)(dot ? dot - l->file : (long)strlen(l->file)), l->file);
+	if (n < 0 || (size_t)n >= sizeof(l->jfile) ||
+	    strcmp(l->jfile, l->file) == 0)
+		return hl_err_set(err, HL_EINVAL, "%s: no JSON name", l->file);
+	if (snprintf(path, sizeof(path), "%s/%s", dir, l->jfile) >=
+	    (int)sizeof(path))
+		return hl_err_set(err, HL_EINVAL, "%s: path too long", dir);
+	o = json_object_get(s->lists, l->list->id);
+	was = json_string_value(json_object_get(o, "json_sha256"));
+	l->jtodo = lstat(path, &sb) == -1 || !S_ISREG(sb.st_mode) ||
+	    was == NULL || strcmp(was, l->jpf->id.sha256) != 0;
+	return 0;
+}
+
+/* Does every list of the state name the JSON it was assembled from? */
+static int
+state_has_json(const struct state *s)
+{
+	const char *id;
+	json_t *o;
+
+	json_object_foreach(s->lists, id, o)
+		if (!json_is_string(json_object_get(o, "json_sha256")))
+			return 0;
+	return 1;
 }
 
 /* Sets rep->status from a failure's code. */
@@ -1294,7 +1354,7 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 	if (s.etag && *s.etag && s.url && o->url &&
 	    strcmp(s.url, o->url) == 0 &&
 	    (!o->pubkey || (s.key && strcmp(s.key, keysha) == 0)) &&
-	    state_matches(&s, o->dir))
+	    state_matches(&s, o->dir) && (!o->json || state_has_json(&s)))
 		inm = s.etag;
 
 	rc = hl_fetch_get(&res, f, "manifest.json", inm, HL_PULL_MAX_MANIFEST,
@@ -1375,6 +1435,12 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 		}
 		state_sha(&ssha, &was, &s, l->list ? l->list->id : NULL,
 		    l->file);
+		if (l->list != NULL && o->json &&
+		    (rc = json_wanted(l, &m, &s, o->dir, err)) != 0) {
+			rc = fail(rep, HL_PULL_LOCAL, rc);
+			goto out;
+		}
+		ntodo += l->jtodo;
 		l->at_state = l->regular && ssha && strcmp(ssha,
 		    l->sha256) == 0;
 		l->ours = !l->exists || l->at_state || (l->regular && was &&
@@ -1480,6 +1546,33 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 		rep->downloaded++;
 	}
 
+	/* --json: each list's JSON that changed, assembled and checked. */
+	for (i = 0; i < nloc; i++) {
+		l = &loc[i];
+		if (!l->jtodo)
+			continue;
+		if (asprintf(&l->jtmp, "%s/%sXXXXXX", o->dir,
+		    HL_PULL_TMP_PREFIX) < 0 ||
+		    (fd = mkostemp(l->jtmp, O_CLOEXEC)) == -1) {
+			rc = fail(rep, HL_PULL_LOCAL, hl_err_set(err, HL_EIO,
+			    "%s: %s", o->dir, strerror(errno)));
+			goto out;
+		}
+		if ((rc = hl_pull_list_json(fd, f, &m, l->list, max,
+		    err)) != 0) {
+			close(fd);
+			rc = fail(rep, get_status(rc), rc);
+			goto out;
+		}
+		if (fchmod(fd, 0644) == -1 || fsync(fd) == -1 ||
+		    close(fd) == -1) {
+			rc = fail(rep, HL_PULL_LOCAL, hl_err_set(err, HL_EIO,
+			    "%s: %s", l->jtmp, strerror(errno)));
+			goto out;
+		}
+		rep->downloaded++;
+	}
+
 	/* Everything is checked: the state first names both hashes... */
 	if (ntodo > 0 && (rc = state_write(statepath, o, res.etag, keysha, &m,
 	    msha, loc, nloc, 1, err)) != 0) {
@@ -1498,13 +1591,32 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 			    HL_ENOMEM, "out of memory"));
 			goto out;
 		}
-		if (rename(l->tmp, path) == -1) {
+		if (l->tmp != NULL && rename(l->tmp, path) == -1) {
 			rc = fail(rep, HL_PULL_LOCAL, hl_err_set(err, HL_EIO,
 			    "rename %s: %s", path, strerror(errno)));
 			goto out;
 		}
 		free(l->tmp);
 		l->tmp = NULL;
+	}
+	for (i = 0; i < nloc; i++) {
+		l = &loc[i];
+		if (l->jtmp == NULL)
+			continue;
+		free(path);
+		if (asprintf(&path, "%s/%s", o->dir, l->jfile) < 0) {
+			path = NULL;
+			rc = fail(rep, HL_PULL_LOCAL, hl_err_set(err,
+			    HL_ENOMEM, "out of memory"));
+			goto out;
+		}
+		if (rename(l->jtmp, path) == -1) {
+			rc = fail(rep, HL_PULL_LOCAL, hl_err_set(err, HL_EIO,
+			    "rename %s: %s", path, strerror(errno)));
+			goto out;
+		}
+		free(l->jtmp);
+		l->jtmp = NULL;
 	}
 	sync_dir(o->dir);
 	/* ... and the state is written again, naming only the new. */

@@ -107,6 +107,12 @@ enum hl_pull_status {
 #define HL_PULL_MAX_EVENTS	((size_t)4 << 20)	/* segments per poll */
 #define HL_PULL_MAX_SIZE	((uint64_t)64 << 20)	/* --max-size */
 /*
+ * A big list's JSON in segments (--json): at most this many segments,
+ * each at most this size (2048 items of some 120 bytes make 250 KB).
+ */
+#define HL_PULL_MAX_LIST_SEGMENTS	65536
+#define HL_PULL_MAX_SEGMENT_JSON	((size_t)16 << 20)
+/*
  * Parsed JSON costs memory by the value, not by the byte (an empty
  * object is some 250 bytes in jansson), so what is parsed is capped in
  * values too: manifest.json and changes.json (about 900 and 500 today),
@@ -206,6 +212,18 @@ int	hl_pull_fetch_file(int fd, struct hl_buf *buf, struct hl_fetch *f,
 	    const struct hl_pull_file *pf, uint64_t max, struct hl_err *err);
 
 /*
+ * Writes list l's JSON to fd, as the whole-list document, from the whole
+ * form or assembled from a big list's segments (listjson.c, and
+ * site/docs/protocol.html section 4a), every file checked against the
+ * hashes and sizes the manifest and the index name.  HL_EINVAL on a
+ * mismatch or a bad index, HL_ETOOBIG over max, or an
+ * hl_pull_fetch_file() code.  On error fd holds garbage.
+ */
+int	hl_pull_list_json(int fd, struct hl_fetch *f,
+	    const struct hl_pull_manifest *m, const struct hl_pull_list *l,
+	    uint64_t max, struct hl_err *err);
+
+/*
  * Reads a size for --max-size: digits with an optional k, M or G suffix
  * (powers of 1024), 1 byte to 1 TiB.  -1 if it is not one.
  */
@@ -228,6 +246,7 @@ struct hl_pull_opts {
 	int64_t		 now;		/* 0: time(NULL) */
 	int		 no_changes;	/* always download changed lists */
 	int		 force;		/* replace files pull did not write */
+	int		 json;		/* also write each list's JSON */
 	uint64_t	 max_size;	/* per file; 0: HL_PULL_MAX_SIZE */
 };
 

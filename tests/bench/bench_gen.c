@@ -17,11 +17,20 @@
  * and the time of hl_gzip on lists/watch-keyword.txt and .json alone, and
  * a full build with hl_snap_opts.gzip_level = 1 beside the default one.
  *
+ * Last, a full publish of the largest SIZE (a new snapshot, its build,
+ * and hl_target_publish to a fresh directory) in a process of its own,
+ * for its wall time, CPU time and peak RSS, side by side with `gzip -6`
+ * of the same bytes (every distinct file that has a .gz, concatenated),
+ * as a ratio.
+ *
  * The databases are left in DIR for the other benchmarks.  Figures only.
  */
+#include <fcntl.h>
+#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,11 +40,14 @@
 #include "snapshot.h"
 #include "snapsrc.h"
 #include "store.h"
+#include "target.h"
 
 #define BIG_LIST	"watch-keyword"
 #define SMALL_LIST	"blacklist-keyword"
 #define BATCH		100000
 #define INCR_RUNS	15
+
+extern char **environ;
 
 static double
 now_ms(void)
@@ -309,6 +321,156 @@ levels(const char *dir, size_t n, double full6)
 	hl_store_close(st);
 }
 
+/* Is path + ".gz" in the tree (a file the generator compresses)? */
+static int
+has_gz(const struct hl_tree *t, const char *path)
+{
+	char gz[4096];
+
+	if (snprintf(gz, sizeof(gz), "%s.gz", path) >= (int)sizeof(gz))
+		return 0;
+	return find(t, gz) != NULL;
+}
+
+/*
+ * bench_gen --publish DB URL RAW: the publish measured by publish_vs_gzip,
+ * in a process of its own (exec'd, so its peak RSS is its own): a full
+ * build and hl_target_publish to URL, then the bytes it compressed (each
+ * distinct file that has a .gz, once) written to RAW for gzip -6.
+ * Prints "wall_ms raw_bytes".
+ */
+static int
+publish_child(const char *db, const char *url, const char *raw)
+{
+	struct hl_store *st;
+	struct hl_snap *s = NULL;
+	struct hl_target *tg;
+	const struct hl_tree *t;
+	struct hl_err e = HL_ERR_INIT;
+	double t0 = now_ms(), wall, bytes = 0;
+	size_t i, k;
+	FILE *f;
+
+	if (hl_store_open(&st, db, &e) != 0)
+		die(db, &e);
+	(void)full_build(&s, &t, st, 0);
+	if (hl_target_open(&tg, url, &e) != 0 ||
+	    hl_target_publish(tg, t, &e) != 0)
+		die("publish", &e);
+	wall = now_ms() - t0;
+	if ((f = fopen(raw, "wb")) == NULL)
+		return 1;
+	for (i = 0; i < t->n; i++) {
+		if (!has_gz(t, t->files[i].path))
+			continue;
+		/* An object and its mutable copy: the same bytes, once. */
+		for (k = 0; k < i; k++)
+			if (strcmp(t->files[k].sha256, t->files[i].sha256) ==
+			    0 && has_gz(t, t->files[k].path))
+				break;
+		if (k < i)
+			continue;
+		fwrite(t->files[i].data, 1, t->files[i].len, f);
+		bytes += (double)t->files[i].len;
+	}
+	fclose(f);
+	printf("%.1f %.0f\n", wall, bytes);
+	hl_target_close(tg);
+	return 0;
+}
+
+/*
+ * Runs argv (stdin from in, stdout to out) under /usr/bin/time, which
+ * forks it from a small process: its peak RSS is then its own, not this
+ * big process's (Linux keeps a process's high-water RSS across exec).
+ * Sets *cpu (user + system ms) and *rss (MB); returns the wall ms.
+ */
+static double
+run(double *cpu, double *rss, char *const argv[], const char *in,
+    const char *out, const char *tf)
+{
+	posix_spawn_file_actions_t fa;
+	char *tv[16];
+	double t0 = now_ms(), wall, u, sy, m;
+	pid_t pid;
+	int status, k = 0;
+	FILE *f;
+
+	tv[k++] = "/usr/bin/time";
+	tv[k++] = "-f";
+	tv[k++] = "%U %S %M";
+	tv[k++] = "-o";
+	tv[k++] = (char *)tf;
+	while (*argv != NULL && k < 15)
+		tv[k++] = *argv++;
+	tv[k] = NULL;
+	posix_spawn_file_actions_init(&fa);
+	if (in != NULL)
+		posix_spawn_file_actions_addopen(&fa, 0, in, O_RDONLY, 0);
+	posix_spawn_file_actions_addopen(&fa, 1, out, O_WRONLY | O_CREAT |
+	    O_TRUNC, 0644);
+	if (posix_spawn(&pid, tv[0], &fa, NULL, tv, environ) != 0 ||
+	    waitpid(pid, &status, 0) < 0 || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "bench_gen: %s failed\n", tv[5]);
+		exit(1);
+	}
+	wall = now_ms() - t0;
+	posix_spawn_file_actions_destroy(&fa);
+	if ((f = fopen(tf, "r")) == NULL ||
+	    fscanf(f, "%lf %lf %lf", &u, &sy, &m) != 3)
+		exit(1);
+	fclose(f);
+	*cpu = (u + sy) * 1e3;
+	*rss = m / 1024;
+	return wall;
+}
+
+/*
+ * The full publish of n items in a process of its own, beside gzip -6 of
+ * the bytes it compressed: wall, CPU (user + system) and peak RSS of each.
+ */
+static void
+publish_vs_gzip(const char *self, const char *dir, size_t n)
+{
+	char db[4096], pub[4096], raw[4096], res[4096], tf[4096];
+	char cmd[8192];
+	char *pargv[] = { (char *)self, "--publish", db, pub, raw, NULL };
+	char *gargv[] = { "gzip", "-6", "-c", NULL };
+	double wall = 0, bytes = 0, gwall, cpu, rss, gcpu, grss;
+	FILE *f;
+
+	snprintf(db, sizeof(db), "%s/gen-%zu.db", dir, n);
+	snprintf(pub, sizeof(pub), "dir:%s/pub-%zu", dir, n);
+	snprintf(raw, sizeof(raw), "%s/raw-%zu", dir, n);
+	snprintf(res, sizeof(res), "%s/res-%zu", dir, n);
+	snprintf(tf, sizeof(tf), "%s/time-%zu", dir, n);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s/pub-%zu'", dir, n);
+	if (system(cmd) != 0)
+		exit(1);
+	(void)run(&cpu, &rss, pargv, NULL, res, tf);
+	if ((f = fopen(res, "r")) == NULL || fscanf(f, "%lf %lf", &wall,
+	    &bytes) != 2)
+		exit(1);
+	fclose(f);
+	gwall = run(&gcpu, &grss, gargv, raw, "/dev/null", tf);
+	printf("\nfull publish of %zu items (new snapshot, build, local"
+	    " directory target) beside gzip -6\nof the %.1f MB it compressed"
+	    " (one file: every distinct file with a .gz)\n", n, bytes / 1e6);
+	printf("%-14s %10s %10s %10s %9s\n", "", "wall ms", "cpu ms",
+	    "peak RSS", "wall/gzip");
+	printf("%-14s %10.0f %10.0f %9.0fM %8.2fx\n", "helios publish",
+	    wall, cpu, rss, wall / gwall);
+	printf("%-14s %10.0f %10.0f %9.0fM %8.2fx\n", "gzip -6", gwall,
+	    gcpu, grss, 1.0);
+	printf("(publish wall: the build and the writes, not the process's"
+	    " start and exit; aim: wall\n <= 0.5x gzip -6's, peak RSS < 64"
+	    " MB, cpu above wall: both cores)\n");
+	unlink(raw);
+	unlink(res);
+	unlink(tf);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -317,6 +479,8 @@ main(int argc, char **argv)
 	double bigfull = 0;
 	int i, nr = 0;
 
+	if (argc == 5 && strcmp(argv[1], "--publish") == 0)
+		return publish_child(argv[2], argv[3], argv[4]);
 	if (argc < 3 || argc > 10) {
 		fprintf(stderr, "usage: bench_gen DIR SIZE...\n");
 		return 2;
@@ -348,5 +512,6 @@ main(int argc, char **argv)
 	    " incremental build; incr/1st: against the first size)\n",
 	    SMALL_LIST);
 	levels(argv[1], big, bigfull);
+	publish_vs_gzip(argv[0], argv[1], big);
 	return 0;
 }

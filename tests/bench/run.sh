@@ -9,7 +9,11 @@
 #      items, and gzip levels (bench_gen.c);
 #   3. write-to-visible: from a POST's answer to the new manifest over HTTP,
 #      at real size (the sample files scaled to ~30k items) and at 1M
-#      items (visible.c);
+#      items (visible.c); then one change to watch-keyword at real size
+#      (57k items) for main's build (BENCH_BEFORE, a git revision) and
+#      this one side by side: bytes written and syncs per change, the
+#      published directory's growth, and POST->visible p50/p99
+#      (change.sh);
 #   4. static serving: the daemon against nginx on the same tree, with wrk
 #      (static.sh);
 #   5. what a client's poll costs (pull.sh), when that script is present;
@@ -191,6 +195,24 @@ print(sum(l.get("count", 0) for l in json.load(sys.stdin)["items"]))' \
 	    "write, 0.5 ms apart;"
 	echo " start s: the daemon's start-up publish; aim: vis p50 < 10 ms" \
 	    "at real size)"
+	BEF=${BENCH_BEFORE:-main}
+	if mkdir -p "$W/before" && git archive "$BEF" 2>/dev/null |
+	    tar -x -C "$W/before" && make -s -C "$W/before" -j2 build/helios \
+	    >/dev/null 2>&1; then
+		echo
+		echo "-- one change to watch-keyword at real size (38,700" \
+		    "lines, 57k items): $BEF beside this build"
+		sh tests/bench/change.sh "$BB" "$W" \
+		    "$BEF=$W/before/build/helios" "this=$HELIOS"
+		echo "(MB written: bytes written to the published tree per" \
+		    "change; pub/store syncs: fsync,"
+		echo " fdatasync and syncfs per change; dir growth: the" \
+		    "published directory per change,"
+		echo " until pruning; vis: POST answered -> manifest over" \
+		    "HTTP names it, ms)"
+	else
+		echo "# $BEF could not be built: no before/after rows" >&2
+	fi
 fi
 
 # --- 4. static serving --------------------------------------------------------

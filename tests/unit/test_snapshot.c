@@ -971,6 +971,156 @@ test_appends_give_the_bytes_of_a_full_render(void **state)
 }
 
 /*
+ * The segments a big list's index names, each checked against its hash:
+ * their sha256 values (sorted, as one string per segment) into *shas,
+ * and their items, concatenated, as the return value.
+ */
+static json_t *
+assemble_list(const struct hl_tree *t, const char *list, json_t **shas)
+{
+	char path[128], obj[80], sha[65], md5[33];
+	const struct hl_file *fi;
+	json_t *idx, *segs, *g, *doc, *items;
+	size_t i;
+
+	snprintf(path, sizeof(path), "lists/%s.json", list);
+	idx = parse(find(t, path));
+	assert_null(json_object_get(idx, "items"));
+	segs = json_object_get(idx, "segments");
+	assert_true(json_array_size(segs) > 1);
+	items = json_array();
+	*shas = json_array();
+	json_array_foreach(segs, i, g) {
+		snprintf(obj, sizeof(obj), "objects/%s",
+		    json_string_value(json_object_get(g, "sha256")));
+		assert_non_null(fi = find(t, obj));
+		hl_digest(sha, md5, fi->data, fi->len);
+		assert_string_equal(sha, obj + 8);
+		assert_int_equal(json_integer_value(json_object_get(g,
+		    "bytes")), fi->len);
+		snprintf(obj + strlen(obj), sizeof(obj) - strlen(obj), ".gz");
+		assert_non_null(find(t, obj));
+		doc = parse(fi);
+		assert_int_equal(json_array_size(json_object_get(doc,
+		    "items")), json_integer_value(json_object_get(g,
+		    "items")));
+		json_array_extend(items, json_object_get(doc, "items"));
+		json_decref(doc);
+		json_array_append_new(*shas, json_string(sha));
+	}
+	assert_int_equal(json_array_size(items),
+	    json_integer_value(json_object_get(idx, "numItems")));
+	json_decref(idx);
+	return items;
+}
+
+/* How many strings of b are not in a. */
+static size_t
+not_in(json_t *a, json_t *b)
+{
+	size_t i, j, n = 0;
+	json_t *x, *y;
+
+	json_array_foreach(b, i, x) {
+		json_array_foreach(a, j, y)
+			if (json_equal(x, y))
+				break;
+		if (j == json_array_size(a))
+			n++;
+	}
+	return n;
+}
+
+/*
+ * A big list's JSON is an index of segments: assembled, they are the
+ * list's items (as the store holds them, in file order); a second build
+ * from the same rows gives the same segments; an append, a delete in the
+ * middle and an edit each make exactly one new segment, every other
+ * segment file staying as it was; a small list stays whole.
+ */
+static void
+test_big_list_changes_one_segment(void **state)
+{
+	struct fx *f = *state;
+	struct hl_snap_opts o = HL_SNAP_OPTS_INIT;
+	struct hl_snap *s, *cold;
+	struct hl_snap_source src;
+	struct hl_snap_stats a, b;
+	struct hl_item *v = NULL, gone;
+	struct hl_actor who = { .name = "test" };
+	struct hl_err err = HL_ERR_INIT;
+	const struct hl_tree *t, *u;
+	json_t *items, *want, *shas, *shas2, *small;
+	size_t n = 0, i;
+	int64_t ver;
+
+	o.now = 1796000000;
+	add_many(f->st, "blacklist-keyword", "base", 20000);
+	add_many(f->st, "watch-number", "wn", 10);
+	assert_int_equal(hl_snap_new(&s, &o, &err), 0);
+	assert_int_equal(build(&t, s, f->st, &err), 0);
+	items = assemble_list(t, "blacklist-keyword", &shas);
+
+	/* The items, as the store hands them over, one by one. */
+	hl_snapsrc_store(&src, f->st);
+	assert_int_equal(src.begin(src.payload, &err), 0);
+	assert_int_equal(src.items(&v, &n, src.payload, "blacklist-keyword",
+	    &err), 0);
+	src.end(src.payload);
+	want = json_array();
+	for (i = 0; i < n; i++)
+		json_array_append_new(want, hl_item_json(&v[i],
+		    "blacklist-keyword", HL_FMT_PLAIN));
+	hl_items_free(v, n);
+	assert_true(json_equal(items, want));
+	json_decref(want);
+	json_decref(items);
+	small = parse(find(t, "lists/watch-number.json"));
+	assert_int_equal(json_array_size(json_object_get(small, "items")), 10);
+	json_decref(small);
+
+	/* Determinism: a cold build names the same segments. */
+	assert_int_equal(hl_snap_new(&cold, &o, &err), 0);
+	assert_int_equal(build(&u, cold, f->st, &err), 0);
+	items = assemble_list(u, "blacklist-keyword", &shas2);
+	assert_true(json_equal(shas, shas2));
+	json_decref(items);
+	json_decref(shas2);
+	hl_snap_free(cold);
+
+	/* An append: one new segment, one compressed. */
+	add_one(f->st, "blacklist-keyword", "late\\.example");
+	hl_snap_stats(&a, s);
+	assert_int_equal(build(&t, s, f->st, &err), 0);
+	hl_snap_stats(&b, s);
+	assert_int_equal(b.lists_appended - a.lists_appended, 1);
+	assert_int_equal(b.list_segments_made - a.list_segments_made, 1);
+	items = assemble_list(t, "blacklist-keyword", &shas2);
+	assert_int_equal(not_in(shas, shas2), 1);
+	assert_int_equal(json_array_size(items), 20001);
+	json_decref(items);
+	json_decref(shas);
+	shas = shas2;
+
+	/* A delete in the middle: a full render, still one new segment. */
+	assert_int_equal(hl_store_item_del(&gone, &ver, f->st,
+	    "blacklist-keyword", "base-9000\\.example", &who, &err), 0);
+	hl_item_clear(&gone);
+	hl_snap_stats(&a, s);
+	assert_int_equal(build(&t, s, f->st, &err), 0);
+	hl_snap_stats(&b, s);
+	assert_int_equal(b.lists_rendered - a.lists_rendered, 1);
+	assert_int_equal(b.list_segments_made - a.list_segments_made, 1);
+	items = assemble_list(t, "blacklist-keyword", &shas2);
+	assert_int_equal(not_in(shas, shas2), 1);
+	assert_int_equal(json_array_size(items), 20000);
+	json_decref(items);
+	json_decref(shas);
+	json_decref(shas2);
+	hl_snap_free(s);
+}
+
+/*
  * A source that counts begin/end and fails the Nth items call: the store
  * beneath, seen only through the callbacks, as the generator sees it.
  */
@@ -1155,6 +1305,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_signed_manifest_verifies, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_big_list_changes_one_segment, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_appends_give_the_bytes_of_a_full_render, setup,
 		    teardown),

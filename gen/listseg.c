@@ -1,0 +1,335 @@
+/*
+ * listseg: cuts a big list's JSON into content-addressed segments (see
+ * listseg.h for the layout and the boundary rule).
+ *
+ * A build serialises the items once, into one buffer per segment.  A
+ * segment whose bytes equal one of the previous build's is taken over with
+ * its hashes and gzip; the others are left "pending" (raw bytes in id.data,
+ * no hash yet) and compressed at the end by a small pool of threads that
+ * each take the next pending segment: every segment is compressed alone,
+ * so thread timing changes only the order of the work, never the bytes.
+ */
+#include <pthread.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <zlib.h>
+
+#include "listseg.h"
+
+#define SEG_HEAD	"{\"items\":["
+#define SEG_TAIL	"]}\n"
+
+struct bld {
+	struct hl_lsegs	 out;
+	size_t		 cap;
+	struct hl_buf	 cur;
+	size_t		 k;		/* items in cur */
+	struct hl_lsegs	*old;		/* segments to take over, or NULL */
+	size_t		 hint;		/* where to look in old first */
+};
+
+int
+hl_lseg_wanted(int64_t count)
+{
+	return count > HL_LSEG_MIN_ITEMS;
+}
+
+/* Does a segment end after the item with this id?  (splitmix64) */
+static int
+boundary(int64_t id)
+{
+	uint64_t x = (uint64_t)id + 0x9e3779b97f4a7c15ULL;
+
+	x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+	x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+	x ^= x >> 31;
+	return x % HL_LSEG_AVG == 0;
+}
+
+void
+hl_lsegs_clear(struct hl_lsegs *segs)
+{
+	size_t i;
+
+	for (i = 0; i < segs->n; i++) {
+		hl_blob_clear(&segs->v[i].id);
+		hl_blob_clear(&segs->v[i].gz);
+	}
+	free(segs->v);
+	segs->v = NULL;
+	segs->n = 0;
+}
+
+/* A segment of old with exactly these bytes, or NULL. */
+static struct hl_lseg *
+find_old(struct bld *b, const unsigned char *p, size_t len,
+    unsigned long crc)
+{
+	struct hl_lseg *g;
+	size_t i, j;
+
+	if (b->old == NULL)
+		return NULL;
+	for (i = 0; i < b->old->n; i++) {
+		j = (b->hint + i) % b->old->n;
+		g = &b->old->v[j];
+		if (g->id.data != NULL && g->gz.data != NULL &&
+		    g->id.len == len && g->crc == crc &&
+		    memcmp(g->id.data, p, len) == 0) {
+			b->hint = j + 1;
+			return g;
+		}
+	}
+	return NULL;
+}
+
+/* Ends the segment in b->cur: taken from old, or left pending. */
+static int
+close_seg(struct bld *b, int closed)
+{
+	struct hl_lseg *g, *old;
+	unsigned char *data;
+	size_t len;
+
+	if (b->out.n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+
+		if ((g = realloc(b->out.v, cap * sizeof(*g))) == NULL)
+			return HL_ENOMEM;
+		b->out.v = g;
+		b->cap = cap;
+	}
+	if (hl_buf_puts(&b->cur, SEG_TAIL) != 0)
+		return HL_ENOMEM;
+	data = (unsigned char *)hl_buf_detach(&b->cur, &len);
+	if (data == NULL)
+		return HL_ENOMEM;
+	g = &b->out.v[b->out.n++];
+	memset(g, 0, sizeof(*g));
+	g->crc = crc32(0L, data, (uInt)len);
+	if ((old = find_old(b, data, len, g->crc)) != NULL) {
+		*g = *old;
+		memset(old, 0, sizeof(*old));
+		free(data);
+	} else {
+		g->id.data = data;	/* pending: compress_pending() hashes it */
+		g->id.len = len;
+	}
+	g->n = b->k;
+	g->closed = closed;
+	b->k = 0;
+	return 0;
+}
+
+/* Adds items to the builder, ending segments where the rule says. */
+static int
+put_items(struct bld *b, const struct hl_item *items, size_t n,
+    const char *list, int fmt)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		if (items[i].verbatim)
+			continue;
+		if (b->k == 0 && b->cur.len == 0 &&
+		    hl_buf_puts(&b->cur, SEG_HEAD) != 0)
+			return HL_ENOMEM;
+		if (b->k > 0 && hl_buf_putc(&b->cur, ',') != 0)
+			return HL_ENOMEM;
+		if (hl_item_json_write(&b->cur, &items[i], list, fmt) != 0)
+			return HL_ENOMEM;
+		b->k++;
+		if ((boundary(items[i].id) || b->k >= HL_LSEG_MAX) &&
+		    close_seg(b, 1) != 0)
+			return HL_ENOMEM;
+	}
+	if (b->k > 0 && close_seg(b, 0) != 0)
+		return HL_ENOMEM;
+	return 0;
+}
+
+struct pool {
+	struct hl_lsegs	*segs;
+	size_t		 next;
+	int		 level;
+	int		 rc;
+	struct hl_err	 err;
+	pthread_mutex_t	 mu;
+};
+
+static void *
+pool_run(void *arg)
+{
+	struct pool *p = arg;
+	struct hl_lseg *g;
+	struct hl_err e = HL_ERR_INIT;
+	unsigned char *data;
+	size_t i, len;
+	int rc;
+
+	for (;;) {
+		pthread_mutex_lock(&p->mu);
+		while (p->next < p->segs->n &&
+		    p->segs->v[p->next].id.sha256[0] != '\0')
+			p->next++;
+		i = p->next++;
+		if (p->rc != 0)
+			i = p->segs->n;
+		pthread_mutex_unlock(&p->mu);
+		if (i >= p->segs->n)
+			return NULL;
+		g = &p->segs->v[i];
+		data = g->id.data;
+		len = g->id.len;
+		rc = hl_blob_make(&g->id, &g->gz, NULL, data, len, 0,
+		    p->level, &e);
+		if (rc == 0 && (snprintf(g->obj, sizeof(g->obj),
+		    "objects/%s", g->id.sha256) >= (int)sizeof(g->obj) ||
+		    snprintf(g->gzobj, sizeof(g->gzobj), "objects/%s.gz",
+		    g->id.sha256) >= (int)sizeof(g->gzobj)))
+			rc = hl_err_set(&e, HL_EIO, "object name too long");
+		if (rc != 0) {
+			pthread_mutex_lock(&p->mu);
+			if (p->rc == 0) {
+				p->rc = rc;
+				p->err = e;
+			}
+			pthread_mutex_unlock(&p->mu);
+		}
+	}
+}
+
+/* Hashes and compresses every pending segment of segs. */
+static int
+compress_pending(struct hl_lsegs *segs, int level, size_t *made,
+    struct hl_err *err)
+{
+	struct pool p;
+	pthread_t thr[HL_LSEG_THREADS];
+	size_t i, pending = 0;
+	int t, started = 0;
+
+	for (i = 0; i < segs->n; i++)
+		if (segs->v[i].id.sha256[0] == '\0')
+			pending++;
+	if (made != NULL)
+		*made += pending;
+	if (pending == 0)
+		return 0;
+	memset(&p, 0, sizeof(p));
+	p.segs = segs;
+	p.level = level;
+	pthread_mutex_init(&p.mu, NULL);
+	/* This thread is one of the pool; start the others if worth it. */
+	for (t = 1; t < HL_LSEG_THREADS && (size_t)t < pending; t++)
+		if (pthread_create(&thr[started], NULL, pool_run, &p) == 0)
+			started++;
+	pool_run(&p);
+	for (t = 0; t < started; t++)
+		pthread_join(thr[t], NULL);
+	pthread_mutex_destroy(&p.mu);
+	if (p.rc != 0) {
+		if (err != NULL)
+			*err = p.err;
+		return p.rc;
+	}
+	return 0;
+}
+
+int
+hl_lseg_build(struct hl_lsegs *out, struct hl_lsegs *old,
+    const struct hl_item *items, size_t n, const char *list, int fmt,
+    int level, size_t *made, struct hl_err *err)
+{
+	struct bld b;
+	int rc;
+
+	memset(&b, 0, sizeof(b));
+	out->v = NULL;
+	out->n = 0;
+	b.old = old;
+	if ((rc = put_items(&b, items, n, list, fmt)) != 0)
+		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+	hl_buf_free(&b.cur);
+	hl_lsegs_clear(old);
+	if (rc == 0)
+		rc = compress_pending(&b.out, level, made, err);
+	if (rc != 0) {
+		hl_lsegs_clear(&b.out);
+		return rc;
+	}
+	*out = b.out;
+	return 0;
+}
+
+int
+hl_lseg_append(struct hl_lsegs *segs, const struct hl_item *items,
+    size_t n, const char *list, int fmt, int level, size_t *made,
+    struct hl_err *err)
+{
+	struct hl_lseg *last;
+	struct bld b;
+	int rc = 0;
+
+	memset(&b, 0, sizeof(b));
+	if (segs->n == 0) {
+		hl_lsegs_clear(segs);
+		return hl_err_set(err, HL_EINVAL, "no segments to append to");
+	}
+	b.out = *segs;
+	b.cap = segs->n;
+	segs->v = NULL;
+	segs->n = 0;
+	last = &b.out.v[b.out.n - 1];
+	if (!last->closed) {
+		/* Reopen it: its bytes without "]}\n". */
+		if (last->id.len < sizeof(SEG_HEAD) - 1 + sizeof(SEG_TAIL) - 1 ||
+		    hl_buf_put(&b.cur, last->id.data, last->id.len -
+		    (sizeof(SEG_TAIL) - 1)) != 0)
+			rc = HL_ENOMEM;
+		b.k = last->n;
+		hl_blob_clear(&last->id);
+		hl_blob_clear(&last->gz);
+		b.out.n--;
+	}
+	if (rc == 0)
+		rc = put_items(&b, items, n, list, fmt);
+	hl_buf_free(&b.cur);
+	if (rc != 0)
+		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+	else
+		rc = compress_pending(&b.out, level, made, err);
+	if (rc != 0) {
+		hl_lsegs_clear(&b.out);
+		return rc;
+	}
+	*segs = b.out;
+	return 0;
+}
+
+json_t *
+hl_lseg_index(const struct hl_lsegs *segs)
+{
+	json_t *arr, *r;
+	size_t i;
+
+	if ((arr = json_array()) == NULL)
+		return NULL;
+	for (i = 0; i < segs->n; i++) {
+		const struct hl_lseg *g = &segs->v[i];
+
+		r = json_pack("{s:s, s:I, s:I, s:{s:s, s:I}}",
+		    "sha256", g->id.sha256, "bytes", (json_int_t)g->id.len,
+		    "items", (json_int_t)g->n,
+		    "gz", "sha256", g->gz.sha256,
+		    "bytes", (json_int_t)g->gz.len);
+		if (r == NULL || json_array_append_new(arr, r) != 0) {
+			json_decref(arr);
+			return NULL;
+		}
+	}
+	return arr;
+}

@@ -1,0 +1,217 @@
+/*
+ * test_pub_dir: the local directory target's pruning (gen/targets/
+ * pub_dir.c) in a temporary directory: files no longer named go when the
+ * count of publishes or the bytes kept pass their limits, the current
+ * tree is never pruned however big, a pruned object named again is
+ * written again, and bad limits are refused.
+ */
+#define _XOPEN_SOURCE 700
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <ftw.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "blob.h"
+#include "target.h"
+
+struct fx {
+	char	dir[64];
+	char	url[256];
+};
+
+static int
+rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
+{
+	(void)sb;
+	(void)type;
+	(void)ftw;
+	return remove(path);
+}
+
+static int
+setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof(*f));
+
+	assert_non_null(f);
+	snprintf(f->dir, sizeof(f->dir), "/tmp/helios-pubdir.XXXXXX");
+	assert_non_null(mkdtemp(f->dir));
+	*state = f;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *f = *state;
+
+	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	free(f);
+	return 0;
+}
+
+/* A file of len bytes of c under path. */
+static void
+mkfile(struct hl_file *file, char *path, unsigned char *buf, size_t len,
+    int c)
+{
+	char md5[33];
+
+	memset(buf, c, len);
+	memset(file, 0, sizeof(*file));
+	file->path = path;
+	file->data = buf;
+	file->len = len;
+	hl_digest(file->sha256, md5, buf, len);
+	memcpy(file->md5, md5, sizeof(file->md5));
+	file->cache = hl_tree_cache_class(path);
+	file->content_type = hl_tree_content_type(path);
+}
+
+/*
+ * Publishes version v: objects/obj-<v> of len bytes, objects/shared, and
+ * a manifest.
+ */
+static void
+publish(void *st, int v, size_t len)
+{
+	static unsigned char obj[8192], shared[16], man[64];
+	static char opath[64];
+	struct hl_file files[3];
+	struct hl_tree t;
+	struct hl_err err = HL_ERR_INIT;
+
+	assert_true(len <= sizeof(obj));
+	snprintf(opath, sizeof(opath), "objects/obj-%d", v);
+	mkfile(&files[0], opath, obj, len, 'a' + v);
+	mkfile(&files[1], "objects/shared", shared, sizeof(shared), 's');
+	mkfile(&files[2], "manifest.json", man, sizeof(man), '0' + v);
+	memset(&t, 0, sizeof(t));
+	t.version = v;
+	t.files = files;
+	t.n = 3;
+	if (hl_pub_dir_ops.publish(st, &t, &err) != 0)
+		fail_msg("publish %d: %s", v, err.msg);
+}
+
+static int
+there(const struct fx *f, int v)
+{
+	char path[256];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/objects/obj-%d", f->dir, v);
+	return stat(path, &sb) == 0;
+}
+
+static void *
+open_dir(struct fx *f, const char *query)
+{
+	struct hl_err err = HL_ERR_INIT;
+	void *st = NULL;
+
+	snprintf(f->url, sizeof(f->url), "dir:%s?%s", f->dir, query);
+	if (hl_pub_dir_ops.open(&st, f->url, &err) != 0)
+		fail_msg("open %s: %s", f->url, err.msg);
+	return st;
+}
+
+/* retain_versions=2: the files of the last two publishes stay. */
+static void
+test_prune_by_count(void **state)
+{
+	struct fx *f = *state;
+	void *st = open_dir(f, "retain_versions=2&retain_bytes=0");
+	char path[256];
+	struct stat sb;
+	int v;
+
+	for (v = 1; v <= 5; v++)
+		publish(st, v, 100);
+	assert_true(there(f, 5));
+	assert_true(there(f, 4));
+	for (v = 1; v <= 3; v++)
+		assert_false(there(f, v));
+	snprintf(path, sizeof(path), "%s/objects/shared", f->dir);
+	assert_int_equal(stat(path, &sb), 0);
+	hl_pub_dir_ops.close(st);
+}
+
+/* retain_bytes=3000: the newest 3000 bytes of older files stay. */
+static void
+test_prune_by_bytes(void **state)
+{
+	struct fx *f = *state;
+	void *st = open_dir(f, "retain_bytes=3000&retain_versions=0");
+	int v;
+
+	for (v = 1; v <= 6; v++)
+		publish(st, v, 1000);
+	for (v = 3; v <= 6; v++)
+		assert_true(there(f, v));
+	assert_false(there(f, 2));
+	assert_false(there(f, 1));
+	hl_pub_dir_ops.close(st);
+}
+
+/* The current tree stays, over every limit; a pruned object returns. */
+static void
+test_current_tree_is_never_pruned(void **state)
+{
+	struct fx *f = *state;
+	void *st = open_dir(f, "retain_bytes=1k&retain_versions=1");
+
+	publish(st, 1, 5000);
+	assert_true(there(f, 1));
+	publish(st, 2, 5000);
+	assert_true(there(f, 2));
+	assert_false(there(f, 1));
+	publish(st, 1, 5000);
+	assert_true(there(f, 1));
+	assert_false(there(f, 2));
+	hl_pub_dir_ops.close(st);
+}
+
+static void
+test_bad_limits_are_refused(void **state)
+{
+	static const char *bad[] = { "retain_bytes=abc", "retain_versions=-1",
+	    "bogus=1", "retain_bytes", "retention=0", "retain_bytes=5T" };
+	struct fx *f = *state;
+	struct hl_err err = HL_ERR_INIT;
+	void *st = NULL;
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(f->url, sizeof(f->url), "dir:%s/x?%s", f->dir,
+		    bad[i]);
+		assert_int_equal(hl_pub_dir_ops.open(&st, f->url, &err),
+		    HL_EINVAL);
+		assert_null(st);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_prune_by_count, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(test_prune_by_bytes, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_current_tree_is_never_pruned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_limits_are_refused,
+		    setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
