@@ -983,7 +983,7 @@ class ListSync(object):
         if status != 200:
             raise NetworkError("manifest.json: HTTP %d" % status, status)
         m = _Manifest(mdata)
-        if self._key is not None:
+        if self._keys:
             self._check_signature(mdata)
         st = self._load_state()
         if _is_int(st.get("version")) and m.version < st["version"]:
