@@ -52,7 +52,9 @@
  *   notifications = public        or private: not published, and
  *                                 GET /notifications needs a token
  *   user = helios                 the user to run as after binding
- *   access_log = text             or json (one object per line)
+ *   access_log = text             or json (one object per line); and
+ *                                 full, off or sample N (one request in
+ *                                 N, and every 5xx): "json sample 100"
  */
 #ifndef HL_CONFIG_H
 #define HL_CONFIG_H
@@ -99,6 +101,7 @@ struct hl_config {
 	int	 notifications_private;
 	char	*user;			/* run as, after binding; NULL: stay */
 	int	 access_log_json;
+	int64_t	 access_log_sample;	/* 0: off, 1: full, N: one in N */
 };
 
 /*

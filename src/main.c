@@ -536,6 +536,7 @@ serve_limits(struct hl_http_opts *ho, const struct hl_config *c)
 	ho->rate_write_burst = (double)c->rate_write_burst;
 	ho->rate_exempt = c->rate_exempt;
 	ho->access_log_json = c->access_log_json;
+	ho->access_log_sample = (unsigned)c->access_log_sample;
 }
 
 /* Each list's policy, from the config's review_lists. */
