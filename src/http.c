@@ -891,36 +891,20 @@ hl_http_start(struct hl_http **out, const struct hl_http_opts *o,
 	    MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	if (v6)
 		flags |= MHD_USE_IPv6;
-	{
-		struct MHD_OptionItem ops[] = {
-			{ MHD_OPTION_EXTERNAL_LOGGER, (intptr_t)mhd_logger,
-			    NULL },
-			{ MHD_OPTION_LISTEN_SOCKET, h->fd, NULL },
-			{ MHD_OPTION_STRICT_FOR_CLIENT, 1, NULL },
-			{ MHD_OPTION_CONNECTION_TIMEOUT,
-			    o->idle_timeout ? o->idle_timeout : 30, NULL },
-			{ MHD_OPTION_CONNECTION_LIMIT, go.max_conns, NULL },
-			{ MHD_OPTION_PER_IP_CONNECTION_LIMIT,
-			    o->max_conns_per_ip ? o->max_conns_per_ip : 64,
-			    NULL },
-			{ MHD_OPTION_NOTIFY_CONNECTION,
-			    (intptr_t)on_connection, h },
-			{ MHD_OPTION_UNESCAPE_CALLBACK,
-			    (intptr_t)unescape_none, NULL },
-			{ MHD_OPTION_NOTIFY_COMPLETED,
-			    (intptr_t)on_completed, h },
-			{ MHD_OPTION_THREAD_POOL_SIZE, threads, NULL },
-			{ MHD_OPTION_END, 0, NULL },
-		};
-		const char *m = getenv("HELIOS_MHD_MODE");
-
-		if (m != NULL && strcmp(m, "tpc") == 0) {
-			flags |= MHD_USE_THREAD_PER_CONNECTION;
-			ops[9].option = MHD_OPTION_END;
-		}
-		h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
-		    MHD_OPTION_ARRAY, ops, MHD_OPTION_END);
-	}
+	h->d = MHD_start_daemon(flags, 0, NULL, NULL, on_request, h,
+	    MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, NULL,
+	    MHD_OPTION_LISTEN_SOCKET, (MHD_socket)h->fd,
+	    MHD_OPTION_THREAD_POOL_SIZE, threads,
+	    MHD_OPTION_STRICT_FOR_CLIENT, (int)1,
+	    MHD_OPTION_CONNECTION_TIMEOUT,
+	    (unsigned)(o->idle_timeout ? o->idle_timeout : 30u),
+	    MHD_OPTION_CONNECTION_LIMIT, go.max_conns,
+	    MHD_OPTION_PER_IP_CONNECTION_LIMIT,
+	    (unsigned)(o->max_conns_per_ip ? o->max_conns_per_ip : 64u),
+	    MHD_OPTION_NOTIFY_CONNECTION, on_connection, h,
+	    MHD_OPTION_UNESCAPE_CALLBACK, unescape_none, NULL,
+	    MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+	    MHD_OPTION_END);
 	if (h->d == NULL) {
 		rc = hl_err_set(err, HL_EIO, "cannot start the HTTP server "
 		    "on %s", o->listen);

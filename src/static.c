@@ -9,6 +9,11 @@
  *   1. The path is checked segment by segment: no "..", ".", empty
  *      segment ("//"), backslash or control byte (400); a segment that
  *      starts with a dot (temp files of the publishers) is 404.
+ *   1b. When the in-memory table (static_table.h) is fresh and holds the
+ *      path (or the directory's index.html), its ready answer is queued:
+ *      the 200 of the plain file or of its .gz (by Accept-Encoding, as
+ *      in step 3), or the 304 (step 5), all made when the table was
+ *      built, with the headers below.  Otherwise, on to step 2.
  *   2. "lists/watch-keyword.txt" is opened relative to the root with
  *      openat2(RESOLVE_BENEATH), which refuses any path, symlinks
  *      included, that leaves the root.  Where the kernel has no openat2
@@ -28,9 +33,10 @@
  *      gives a 304 without a body; otherwise the descriptor goes to
  *      MHD_create_response_from_fd, which sends it with sendfile.
  *
- * The cache is a small open-addressed table: a path hashes to a slot and
- * the next few; a miss replaces the least recently used of them.  Its
- * entries are a path and a few integers, so a full table is about 100 KiB.
+ * The ETag cache of step 4 is a small open-addressed table: a path hashes
+ * to a slot and the next few; a miss replaces the least recently used of
+ * them.  Its entries are a path and a few integers, so a full table is
+ * about 100 KiB.
  */
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -41,6 +47,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,6 +83,7 @@ struct hl_static {
 	uint64_t		 tick;
 	struct etag_entry	*slots;
 	struct hl_stable	*table;	/* the tree in memory */
+	atomic_ulong		 hits;
 };
 
 /* One representation about to be sent: an open file and its validators. */
@@ -759,6 +767,7 @@ serve_table(struct hl_static *s, struct MHD_Connection *conn,
 	ret = MHD_queue_response(conn, code, code == MHD_HTTP_OK ? r->ok :
 	    r->nm);
 	hl_stable_leave(s->table, tok);
+	atomic_fetch_add_explicit(&s->hits, 1, memory_order_relaxed);
 	if (ret == MHD_YES) {
 		*status = code;
 		if (code == MHD_HTTP_OK &&
@@ -832,6 +841,14 @@ hl_static_free(struct hl_static *s)
 	pthread_mutex_destroy(&s->mu);
 	close(s->rootfd);
 	free(s);
+}
+
+void
+hl_static_counts(struct hl_static *s, unsigned long *builds,
+    unsigned long *hits)
+{
+	*builds = hl_stable_builds(s->table);
+	*hits = atomic_load(&s->hits);
 }
 
 enum MHD_Result

@@ -77,6 +77,7 @@ struct build {
 	const struct hl_stable_tab *old;
 	struct hl_stable_ent	*ents;
 	size_t			 n, cap, files, bytes;
+	int			 full;	/* files left out for room */
 };
 
 void
@@ -315,8 +316,11 @@ walk(struct build *b, int dfd, const char *rel, int depth)
 		close(dfd);
 		return;
 	}
-	while ((de = readdir(dp)) != NULL && b->files < HL_STABLE_MAX_FILES &&
-	    b->bytes < HL_STABLE_MAX_BYTES) {
+	while ((de = readdir(dp)) != NULL) {
+		if (b->files >= HL_STABLE_MAX_FILES) {
+			b->full = 1;
+			break;
+		}
 		if (de->d_name[0] == '.')
 			continue;	/* ".", "..", temporary files */
 		if (de->d_type != DT_REG && de->d_type != DT_DIR &&
@@ -346,8 +350,10 @@ walk(struct build *b, int dfd, const char *rel, int depth)
 				close(fd);
 			continue;
 		}
-		if (!S_ISREG(st.st_mode) ||
-		    st.st_size > HL_STABLE_MAX_BYTES - (off_t)b->bytes ||
+		if (S_ISREG(st.st_mode) &&
+		    st.st_size > HL_STABLE_MAX_BYTES - (off_t)b->bytes)
+			b->full = 1;
+		if (!S_ISREG(st.st_mode) || b->full ||
 		    (e = build_add(b, path, 0)) == NULL) {
 			close(fd);
 			continue;
@@ -381,8 +387,15 @@ finish(struct build *b)
 			continue;
 		snprintf(gz, sizeof(gz), "%s.gz", e->path);
 		g = (struct hl_stable_ent *)hl_stable_find(&key, gz);
-		if (g == NULL || g->dir != 0)
+		if (g == NULL || g->dir != 0) {
+			struct stat st;
+
+			/* left out for room: the ordinary path pairs them */
+			if (b->full && fstatat(b->t->rootfd, gz, &st,
+			    AT_SYMLINK_NOFOLLOW) == 0)
+				e->dir = -1;
 			continue;
+		}
 		hl_stable_blob_hold(g->plain.blob);
 		e->gz.blob = g->plain.blob;
 		e->gz.data = g->plain.data;
