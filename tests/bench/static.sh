@@ -55,12 +55,14 @@ if ! [ -f "$D/db.sqlite" ]; then
 	"$HELIOS" import --db "$D/db.sqlite" "$D/in" >/dev/null || exit 1
 fi
 
-# Many connections from one address: the per-address limit is lifted.
+# Many connections from one address: the per-address limit is lifted;
+# no access log, as nginx here (STATIC_CONF: other lines instead).
 cat >"$D/static-bench.conf" <<EOF
 max_connections_per_ip = 2000
 max_connections = 4000
 connection_reserve = 100
 rate_read = 0
+${STATIC_CONF-access_log = off}
 EOF
 hl_daemon_start "$D" --config "$D/static-bench.conf" ${STATIC_ARGS:-} ||
     exit 1
