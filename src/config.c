@@ -45,6 +45,49 @@ set_int(int64_t *dst, const char *key, const char *v, int64_t min,
 	return 0;
 }
 
+/*
+ * access_log: words in any order, at most one of each kind: the format
+ * (text, json) and how many requests get a line (full, off, sample N:
+ * one in N).  "json", "off", "json sample 100".
+ */
+static int
+set_access_log(struct hl_config *c, const char *v, struct hl_err *err)
+{
+	char buf[128], *w, *save = NULL;
+	int64_t n;
+	int fmt = 0, how = 0, json = c->access_log_json;
+	int64_t sample = c->access_log_sample;
+
+	if (snprintf(buf, sizeof(buf), "%s", v) >= (int)sizeof(buf))
+		return hl_err_set(err, HL_EINVAL, "access_log: too long");
+	for (w = strtok_r(buf, " \t", &save); w != NULL;
+	    w = strtok_r(NULL, " \t", &save)) {
+		if ((strcmp(w, "text") == 0 || strcmp(w, "json") == 0) &&
+		    !fmt++)
+			json = strcmp(w, "json") == 0;
+		else if ((strcmp(w, "full") == 0 || strcmp(w, "off") == 0) &&
+		    !how++)
+			sample = strcmp(w, "full") == 0 ? 1 : 0;
+		else if (strcmp(w, "sample") == 0 && !how++) {
+			if ((w = strtok_r(NULL, " \t", &save)) == NULL ||
+			    set_int(&n, "access_log sample", w, 1, 1000000000,
+			    err) != 0)
+				return hl_err_set(err, HL_EINVAL, "access_log:"
+				    " want sample N, N from 1 to 1000000000");
+			sample = n;
+		} else
+			return hl_err_set(err, HL_EINVAL, "access_log: want"
+			    " text or json, and full, off or sample N, not"
+			    " \"%s\"", v);
+	}
+	if (!fmt && !how)
+		return hl_err_set(err, HL_EINVAL, "access_log: want text or"
+		    " json, and full, off or sample N");
+	c->access_log_json = json;
+	c->access_log_sample = sample;
+	return 0;
+}
+
 int
 hl_config_defaults(struct hl_config *c)
 {
@@ -69,6 +112,7 @@ hl_config_defaults(struct hl_config *c)
 	c->public_check_interval = 300;
 	c->sandbox = HL_SANDBOX_AUTO;
 	c->log_level = HL_LOG_INFO;
+	c->access_log_sample = 1;
 	if ((c->listen = strdup("127.0.0.1:8080")) == NULL ||
 	    (c->db = strdup("var/helios.sqlite")) == NULL ||
 	    (c->profile = strdup("prod")) == NULL ||
@@ -323,13 +367,8 @@ hl_config_set(struct hl_config *c, const char *key, const char *v,
 			    " warning, info or debug, not \"%s\"", v);
 		return 0;
 	}
-	if (strcmp(key, "access_log") == 0) {
-		if (strcmp(v, "text") != 0 && strcmp(v, "json") != 0)
-			return hl_err_set(err, HL_EINVAL, "access_log: want"
-			    " text or json, not \"%s\"", v);
-		c->access_log_json = strcmp(v, "json") == 0;
-		return 0;
-	}
+	if (strcmp(key, "access_log") == 0)
+		return set_access_log(c, v, err);
 	if (strcmp(key, "threads") == 0) {
 		if ((rc = set_int(&n, key, v, 1, 64, err)) != 0)
 			return rc;

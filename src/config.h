@@ -60,7 +60,9 @@
  *   notifications = public        or private: not published, and
  *                                 GET /notifications needs a token
  *   user = helios                 the user to run as after binding
- *   access_log = text             or json (one object per line)
+ *   access_log = text             or json (one object per line); and
+ *                                 full, off or sample N (one request in
+ *                                 N, and every 5xx): "json sample 100"
  *
  * Operations: the public copies, webhooks, CDN purges.  TARGET is
  * "public" (the public directory) or a target's URL as its `target`
@@ -146,6 +148,7 @@ struct hl_config {
 	int	 sandbox;		/* HL_SANDBOX_* */
 	int	 log_level;		/* HL_LOG_* (log.h) */
 	int	 access_log_json;
+	int64_t	 access_log_sample;	/* 0: off, 1: full, N: one in N */
 	/* Operations (see above). */
 	struct hl_config_watch watch[HL_CONFIG_MAX_TARGETS + 1];
 	int	 nwatch;

@@ -57,6 +57,7 @@ struct live {
 	struct addr		 exempt[MAX_EXEMPT];
 	int			 nexempt;
 	int			 log_json;
+	unsigned		 log_sample;	/* 0 none, 1 all, N: 1 in N */
 };
 
 /* Why a 429 was sent: the bucket that was empty. */
@@ -74,6 +75,7 @@ struct hl_http {
 	pthread_mutex_t		 live_mu;
 	struct live		 live;
 	size_t			 max_body;
+	atomic_uint		 log_count;	/* for access_log_sample */
 	int			 fd;
 	int			 port;
 	atomic_int		 inflight;
@@ -228,12 +230,18 @@ access_log(struct hl_http *h, struct req_state *rs, const char *method,
 	char path[208], meth[24], *line;
 	uint64_t us = now_us() - rs->start;
 	json_t *j;
+	unsigned sample;
 	int json;
 
 	hl_api_observe(h->api, status, us);
 	pthread_mutex_lock(&h->live_mu);
 	json = h->live.log_json;
+	sample = h->live.log_sample;
 	pthread_mutex_unlock(&h->live_mu);
+	if (sample == 0 || (sample > 1 && status < 500 &&
+	    atomic_fetch_add_explicit(&h->log_count, 1,
+	    memory_order_relaxed) % sample != 0))
+		return;
 	log_path(path, sizeof(path), url);
 	log_path(meth, sizeof(meth), method);
 	if (json && (j = json_pack("{s:s, s:s, s:I, s:I, s:f, s:s}",
@@ -890,6 +898,7 @@ live_from(struct live *l, const struct hl_http_opts *o, struct hl_err *err)
 	l->rate_write = o->rate_write;
 	l->rate_write_burst = o->rate_write_burst;
 	l->log_json = o->access_log_json;
+	l->log_sample = o->access_log_sample;
 	return parse_exempt(l, o->rate_exempt, err);
 }
 
@@ -1000,6 +1009,7 @@ hl_http_bind(struct hl_http **out, const struct hl_http_opts *o,
 		    go.max_conns);
 		goto fail;
 	}
+	atomic_init(&h->log_count, 0);
 	if ((h->fd = listen_on(o->listen, &v6, &h->port, err)) < 0) {
 		rc = err ? err->code : HL_EIO;
 		goto fail;

@@ -13,7 +13,10 @@
  *
  * PATH is without the query, with bytes outside printable ASCII written
  * as %XX; USER is the token's name or "-".  Headers, tokens and bodies are
- * never logged.  With access_log_json, the same fields as one object:
+ * never logged.  access_log_sample thins the lines out (none, all, or
+ * one request in N and every 5xx); the metrics of /healthz count every
+ * request all the same.  With access_log_json, the same fields as one
+ * object:
  *
  *   {"method":"POST","path":"/blacklists/watch-keyword","status":201,
  *    "bytes":312,"ms":0.84,"user":"metasmoke"}
@@ -86,6 +89,11 @@ struct hl_http_opts {
 	const char	*rate_exempt;
 	/* 1: access lines as JSON objects (same fields, no secrets). */
 	int		 access_log_json;
+	/*
+	 * Which requests get an access line: 0 none, 1 all (the default),
+	 * N one in N (and every answer 500 or over).
+	 */
+	unsigned	 access_log_sample;
 	/* Called after every committed change (wakes the publisher). */
 	void		(*on_change)(int64_t version, void *payload);
 	void		*payload;
@@ -98,7 +106,7 @@ struct hl_http_opts {
 };
 
 #define HL_HTTP_OPTS_INIT { .listen = "127.0.0.1:8080", .threads = 4, \
-	.max_body = HL_API_MAX_BODY }
+	.max_body = HL_API_MAX_BODY, .access_log_sample = 1 }
 
 /*
  * The two halves of hl_http_start, for a caller that confines itself in

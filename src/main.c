@@ -609,6 +609,7 @@ serve_limits(struct hl_http_opts *ho, const struct hl_config *c)
 	ho->rate_write_burst = (double)c->rate_write_burst;
 	ho->rate_exempt = c->rate_exempt;
 	ho->access_log_json = c->access_log_json;
+	ho->access_log_sample = (unsigned)c->access_log_sample;
 }
 
 /* Each list's policy, from the config's review_lists. */
@@ -778,7 +779,8 @@ cmd_serve(int argc, char **argv)
 	so.config_files = o.config_files;
 	so.nconfig_files = o.nconfig_files;
 	so.port = (unsigned)hl_http_port(http);
-	if (hl_sandbox_apply(&so, &e) != 0 || hl_http_run(http, &e) != 0) {
+	if (hl_sandbox_apply(&so, &e) != 0 || hl_static_start(site,
+	    &e) != 0 || hl_http_run(http, &e) != 0) {
 		hl_http_stop(http);
 		hl_fatalx("%s", e.msg);
 	}

@@ -93,6 +93,7 @@ hl_reload_take(struct hl_config *cur, struct hl_config *next)
 
 	cur->log_level = next->log_level;
 	cur->access_log_json = next->access_log_json;
+	cur->access_log_sample = next->access_log_sample;
 	cur->rate_read = next->rate_read;
 	cur->rate_read_burst = next->rate_read_burst;
 	cur->rate_write = next->rate_write;

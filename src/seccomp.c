@@ -39,7 +39,8 @@ static const char *const allowed[] = {
 	"futimesat", "utimes", "truncate", "ftruncate", "fallocate",
 	"fsync", "fdatasync", "syncfs", "sync_file_range", "flock", "fcntl",
 	"dup", "dup2", "dup3", "pipe", "pipe2", "ioctl", "fadvise64",
-	"sendfile", "copy_file_range", "splice",
+	"sendfile", "copy_file_range", "splice", "inotify_init1",
+	"inotify_add_watch", "inotify_rm_watch",
 	/* network: libmicrohttpd, libcurl, libgit2, the resolver */
 	"socket", "socketpair", "connect", "accept", "accept4", "listen",
 	"bind", "getsockname", "getpeername", "getsockopt", "setsockopt",

@@ -9,6 +9,11 @@
  *   1. The path is checked segment by segment: no "..", ".", empty
  *      segment ("//"), backslash or control byte (400); a segment that
  *      starts with a dot (temp files of the publishers) is 404.
+ *   1b. When the in-memory table (static_table.h) is fresh and holds the
+ *      path (or the directory's index.html), its ready answer is queued:
+ *      the 200 of the plain file or of its .gz (by Accept-Encoding, as
+ *      in step 3), or the 304 (step 5), all made when the table was
+ *      built, with the headers below.  Otherwise, on to step 2.
  *   2. "lists/watch-keyword.txt" is opened relative to the root with
  *      openat2(RESOLVE_BENEATH), which refuses any path, symlinks
  *      included, that leaves the root.  Where the kernel has no openat2
@@ -28,9 +33,10 @@
  *      gives a 304 without a body; otherwise the descriptor goes to
  *      MHD_create_response_from_fd, which sends it with sendfile.
  *
- * The cache is a small open-addressed table: a path hashes to a slot and
- * the next few; a miss replaces the least recently used of them.  Its
- * entries are a path and a few integers, so a full table is about 100 KiB.
+ * The ETag cache of step 4 is a small open-addressed table: a path hashes
+ * to a slot and the next few; a miss replaces the least recently used of
+ * them.  Its entries are a path and a few integers, so a full table is
+ * about 100 KiB.
  */
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -41,6 +47,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,17 +56,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "buf.h"
 #include "static.h"
+#include "static_table.h"
 #include "tree.h"
 
 #define HL_STATIC_MAX_PATH	1024		/* longest relative path */
 #define HL_STATIC_SLOTS		1024		/* power of two */
 #define HL_STATIC_PROBE		8
-#define HL_STATIC_READ		(64 * 1024)
-#define HL_STATIC_ETAG_LEN	35		/* '"' + 32 hex + '"' + NUL */
+#define HL_STATIC_ETAG_LEN	HL_STABLE_ETAG_LEN
 
 struct etag_entry {
 	char		*path;		/* NULL: empty slot */
@@ -77,6 +82,8 @@ struct hl_static {
 	pthread_mutex_t		 mu;
 	uint64_t		 tick;
 	struct etag_entry	*slots;
+	struct hl_stable	*table;	/* the tree in memory */
+	atomic_ulong		 hits;
 };
 
 /* One representation about to be sent: an open file and its validators. */
@@ -126,55 +133,6 @@ same_version(const struct etag_entry *e, const struct stat *st)
 	    e->mtim.tv_nsec == st->st_mtim.tv_nsec;
 }
 
-/* MD5 of the st_size bytes of fd, as a quoted lower-case hex ETag. */
-static int
-md5_etag(char etag[HL_STATIC_ETAG_LEN], int fd, const struct stat *st)
-{
-	static const char hex[] = "0123456789abcdef";
-	EVP_MD_CTX *ctx = NULL;
-	unsigned char md[EVP_MAX_MD_SIZE], *buf = NULL;
-	unsigned int mdlen = 0, i;
-	off_t off = 0;
-	ssize_t n;
-	int rc = HL_EIO;
-
-	if ((buf = malloc(HL_STATIC_READ)) == NULL ||
-	    (ctx = EVP_MD_CTX_new()) == NULL) {
-		rc = HL_ENOMEM;
-		goto out;
-	}
-	if (!EVP_DigestInit_ex(ctx, EVP_md5(), NULL))
-		goto out;
-	while (off < st->st_size) {
-		size_t want = HL_STATIC_READ;
-
-		if ((off_t)want > st->st_size - off)
-			want = (size_t)(st->st_size - off);
-		n = pread(fd, buf, want, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto out;	/* error, or shrunk under us */
-		if (!EVP_DigestUpdate(ctx, buf, (size_t)n))
-			goto out;
-		off += n;
-	}
-	if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 16)
-		goto out;
-	etag[0] = '"';
-	for (i = 0; i < mdlen; i++) {
-		etag[1 + 2 * i] = hex[md[i] >> 4];
-		etag[2 + 2 * i] = hex[md[i] & 0xf];
-	}
-	etag[33] = '"';
-	etag[34] = '\0';
-	rc = 0;
-out:
-	EVP_MD_CTX_free(ctx);
-	free(buf);
-	return rc;
-}
-
 /* The ETag of the file open on fd, known as path: cached or computed. */
 static int
 etag_get(struct hl_static *s, char etag[HL_STATIC_ETAG_LEN],
@@ -202,7 +160,7 @@ etag_get(struct hl_static *s, char etag[HL_STATIC_ETAG_LEN],
 	pthread_mutex_unlock(&s->mu);
 
 	/* Hash outside the lock: a large object must not stall the rest. */
-	if ((rc = md5_etag(etag, fd, st)) != 0)
+	if ((rc = hl_stable_md5(etag, fd, st)) != 0)
 		return rc;
 	if ((copy = strdup(path)) == NULL)
 		return 0;	/* served all the same, just not cached */
@@ -589,9 +547,9 @@ accepts_gzip(struct MHD_Connection *conn)
 
 /* 304 by If-None-Match, or, only without it, by If-Modified-Since. */
 static int
-not_modified(struct MHD_Connection *conn, const struct rep *r)
+not_modified(struct MHD_Connection *conn, const char *etag, time_t mtime)
 {
-	struct conds c = { r->etag, 0, 0, -1, -1 };
+	struct conds c = { etag, 0, 0, -1, -1 };
 	const char *ims;
 	time_t t;
 
@@ -602,7 +560,7 @@ not_modified(struct MHD_Connection *conn, const struct rep *r)
 	    MHD_HTTP_HEADER_IF_MODIFIED_SINCE);
 	if (ims == NULL || parse_http_date(ims, &t) != 0)
 		return 0;
-	return r->st.st_mtime <= t;
+	return mtime <= t;
 }
 
 /* Types and cache classes come from tree.c, as for every other target. */
@@ -697,6 +655,129 @@ hl_static_unescape(void *cls, struct MHD_Connection *conn, char *s)
 	return (size_t)(w - s);
 }
 
+/*
+ * The headers of a file's answer: the common ones, its validators, its
+ * cache class, Vary when it has a .gz, and for a 200 its type and
+ * encoding.  1 when all were added.
+ */
+static int
+rep_headers(struct MHD_Response *resp, const char *rel, const char *ctype,
+    int ok200, int has_gz, int use_gz, const char *etag, const char *lastmod)
+{
+	int ok;
+
+	ok = add_common(resp) &&
+	    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG,
+	    etag) == MHD_YES &&
+	    MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED,
+	    lastmod) == MHD_YES &&
+	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
+	    cache_control(rel)) == MHD_YES;
+	if (ok && has_gz)
+		ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY,
+		    MHD_HTTP_HEADER_ACCEPT_ENCODING) == MHD_YES;
+	if (ok && ok200)
+		ok = MHD_add_response_header(resp,
+		    MHD_HTTP_HEADER_CONTENT_TYPE, ctype) == MHD_YES;
+	if (ok && ok200 && use_gz)
+		ok = MHD_add_response_header(resp,
+		    MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip") == MHD_YES;
+	return ok;
+}
+
+/* The 200 and 304 answers of one representation, from its bytes. */
+static int
+make_rep(struct hl_stable_rep *r, const char *rel, int has_gz, int use_gz)
+{
+	char lastmod[40];
+	const char *ctype = content_type(rel);
+
+	http_date(lastmod, sizeof(lastmod), r->st.st_mtime);
+	if (r->st.st_size == 0)
+		r->ok = MHD_create_response_from_buffer(0, NULL,
+		    MHD_RESPMEM_PERSISTENT);
+	else {
+		/* the response holds the bytes until its last use */
+		hl_stable_blob_hold(r->blob);
+		r->ok = MHD_create_response_from_buffer_with_free_callback_cls(
+		    (size_t)r->st.st_size, (void *)r->data, hl_stable_blob_drop,
+		    r->blob);
+		if (r->ok == NULL)
+			hl_stable_blob_drop(r->blob);
+	}
+	r->nm = MHD_create_response_from_buffer(0, NULL,
+	    MHD_RESPMEM_PERSISTENT);
+	if (r->ok == NULL || r->nm == NULL ||
+	    !rep_headers(r->ok, rel, ctype, 1, has_gz, use_gz, r->etag,
+	    lastmod) ||
+	    !rep_headers(r->nm, rel, ctype, 0, has_gz, use_gz, r->etag,
+	    lastmod))
+		return -1;
+	return 0;
+}
+
+/* The table's builder (static_table.h): the finished answers of e. */
+static int
+make_responses(struct hl_stable_ent *e, void *cls)
+{
+	int rc;
+
+	rc = make_rep(&e->plain, e->path, e->has_gz, 0);
+	if (rc == 0 && e->has_gz)
+		rc = make_rep(&e->gz, e->path, 1, 1);
+	return rc;
+}
+
+/*
+ * Answers from the table when it is fresh and holds the file: MHD_YES or
+ * MHD_NO as sent, or -1 when the ordinary path is to answer.
+ */
+static int
+serve_table(struct hl_static *s, struct MHD_Connection *conn,
+    const char *method, const char *rel, int dir, unsigned *status,
+    size_t *bytes)
+{
+	const struct hl_stable_tab *tab;
+	const struct hl_stable_ent *e;
+	const struct hl_stable_rep *r;
+	char idx[HL_STATIC_MAX_PATH];
+	unsigned tok, code;
+	enum MHD_Result ret;
+
+	if ((tab = hl_stable_enter(s->table, &tok)) == NULL)
+		return -1;
+	e = hl_stable_find(tab, rel);
+	if (e != NULL && e->dir) {
+		/* a directory is answered by its index.html (room kept) */
+		snprintf(idx, sizeof(idx), "%s%sindex.html",
+		    strcmp(rel, ".") == 0 ? "" : rel,
+		    strcmp(rel, ".") == 0 ? "" : "/");
+		e = hl_stable_find(tab, idx);
+		if (e != NULL && e->dir)
+			e = NULL;
+	} else if (e != NULL && dir)
+		e = NULL;	/* "file/": the ordinary path says 404 */
+	if (e == NULL) {
+		hl_stable_leave(s->table, tok);
+		return -1;
+	}
+	r = e->has_gz && accepts_gzip(conn) ? &e->gz : &e->plain;
+	code = not_modified(conn, r->etag, r->st.st_mtime) ?
+	    MHD_HTTP_NOT_MODIFIED : MHD_HTTP_OK;
+	ret = MHD_queue_response(conn, code, code == MHD_HTTP_OK ? r->ok :
+	    r->nm);
+	hl_stable_leave(s->table, tok);
+	atomic_fetch_add_explicit(&s->hits, 1, memory_order_relaxed);
+	if (ret == MHD_YES) {
+		*status = code;
+		if (code == MHD_HTTP_OK &&
+		    strcmp(method, MHD_HTTP_METHOD_HEAD) != 0)
+			*bytes = (size_t)r->st.st_size;
+	} else
+		*status = MHD_HTTP_INTERNAL_SERVER_ERROR;
+	return ret;
+}
+
 int
 hl_static_new(struct hl_static **out, const char *root, struct hl_err *err)
 {
@@ -731,6 +812,11 @@ hl_static_new(struct hl_static **out, const char *root, struct hl_err *err)
 		rc = hl_err_set(err, HL_ENOMEM, "static: mutex");
 		goto fail;
 	}
+	if ((rc = hl_stable_new(&s->table, s->rootfd, make_responses, s,
+	    err)) != 0) {
+		pthread_mutex_destroy(&s->mu);
+		goto fail;
+	}
 	*out = s;
 	return 0;
 fail:
@@ -741,6 +827,12 @@ fail:
 	return rc;
 }
 
+int
+hl_static_start(struct hl_static *s, struct hl_err *err)
+{
+	return s == NULL ? 0 : hl_stable_start(s->table, err);
+}
+
 void
 hl_static_free(struct hl_static *s)
 {
@@ -748,12 +840,21 @@ hl_static_free(struct hl_static *s)
 
 	if (s == NULL)
 		return;
+	hl_stable_free(s->table);
 	for (i = 0; i < HL_STATIC_SLOTS; i++)
 		free(s->slots[i].path);
 	free(s->slots);
 	pthread_mutex_destroy(&s->mu);
 	close(s->rootfd);
 	free(s);
+}
+
+void
+hl_static_counts(struct hl_static *s, unsigned long *builds,
+    unsigned long *hits)
+{
+	*builds = hl_stable_builds(s->table);
+	*hits = atomic_load(&s->hits);
 }
 
 enum MHD_Result
@@ -784,6 +885,8 @@ hl_static_serve(struct hl_static *s, struct MHD_Connection *conn,
 	if ((rc = clean_path(rel, url, &dir)) != 0)
 		return send_error(conn, method, rc == -2 ? MHD_HTTP_NOT_FOUND :
 		    MHD_HTTP_BAD_REQUEST, status, bytes);
+	if ((rc = serve_table(s, conn, method, rel, dir, status, bytes)) >= 0)
+		return (enum MHD_Result)rc;
 	/* "lists/" must be a directory; "lists" may be either */
 	rc = open_rep(s, &r, rel, dir ? 1 : 0);
 	if (rc == 1) {
@@ -826,7 +929,7 @@ hl_static_serve(struct hl_static *s, struct MHD_Connection *conn,
 	}
 	http_date(r.lastmod, sizeof(r.lastmod), r.st.st_mtime);
 
-	if (not_modified(conn, &r)) {
+	if (not_modified(conn, r.etag, r.st.st_mtime)) {
 		code = MHD_HTTP_NOT_MODIFIED;
 		close(r.fd);
 		r.fd = -1;
@@ -850,22 +953,8 @@ hl_static_serve(struct hl_static *s, struct MHD_Connection *conn,
 		return MHD_NO;
 	}
 
-	ok = add_common(resp) &&
-	    MHD_add_response_header(resp, MHD_HTTP_HEADER_ETAG,
-	    r.etag) == MHD_YES &&
-	    MHD_add_response_header(resp, MHD_HTTP_HEADER_LAST_MODIFIED,
-	    r.lastmod) == MHD_YES &&
-	    MHD_add_response_header(resp, MHD_HTTP_HEADER_CACHE_CONTROL,
-	    cache_control(rel)) == MHD_YES;
-	if (ok && has_gz)
-		ok = MHD_add_response_header(resp, MHD_HTTP_HEADER_VARY,
-		    MHD_HTTP_HEADER_ACCEPT_ENCODING) == MHD_YES;
-	if (ok && code == MHD_HTTP_OK)
-		ok = MHD_add_response_header(resp,
-		    MHD_HTTP_HEADER_CONTENT_TYPE, ctype) == MHD_YES;
-	if (ok && code == MHD_HTTP_OK && use_gz)
-		ok = MHD_add_response_header(resp,
-		    MHD_HTTP_HEADER_CONTENT_ENCODING, "gzip") == MHD_YES;
+	ok = rep_headers(resp, rel, ctype, code == MHD_HTTP_OK, has_gz, use_gz,
+	    r.etag, r.lastmod);
 	if (ok) {
 		ret = MHD_queue_response(conn, code, resp);
 		if (ret == MHD_YES) {

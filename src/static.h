@@ -10,10 +10,16 @@
  * gzip, Vary: Accept-Encoding; the gzip variant has the ETag of the .gz
  * bytes).  Cache-Control follows the file class of base/tree.h.
  *
- * The MD5 is computed once per file version and cached by (path, device,
- * inode, size, mtime): the publishers replace files by rename, so a new
- * version is a new inode.  The cache is shared by the libmicrohttpd
- * threads behind a mutex.  No request can reach a file outside the root:
+ * The published tree (all but objects/ and changes/) is held in memory,
+ * its answers made in advance (static_table.h): a request for one of its
+ * files opens nothing, hashes nothing and takes no lock, and the body
+ * goes out in one send.  The table is rebuilt when inotify reports a
+ * change and is not used while a change is pending, so an answer never
+ * lags a publish that has returned.  Other files (objects/, changes/, a
+ * tree without inotify) are opened per request; their MD5 is computed
+ * once per file version and cached by (path, device, inode, size, mtime):
+ * the publishers replace files by rename, so a new version is a new
+ * inode.  No request can reach a file outside the root:
  * "..", empty segments, backslashes and dot files are refused, and the
  * open does not follow symlinks out of the root.
  */
@@ -34,6 +40,12 @@ struct hl_static;
  */
 int	hl_static_new(struct hl_static **out, const char *root,
 	    struct hl_err *err);
+/*
+ * Starts the thread that keeps s's table of the tree fresh (HL_EIO when
+ * it cannot); until then s answers from the files alone whenever the
+ * tree changed.
+ */
+int	hl_static_start(struct hl_static *s, struct hl_err *err);
 /* Closes the root and drops the ETag cache.  s may be NULL. */
 void	hl_static_free(struct hl_static *s);
 
@@ -50,6 +62,13 @@ void	hl_static_free(struct hl_static *s);
 enum MHD_Result hl_static_serve(struct hl_static *s,
 	    struct MHD_Connection *conn, const char *method, const char *url,
 	    unsigned *status, size_t *bytes);
+
+/*
+ * How many tables were built, and how many requests the table answered
+ * (for tests and the logs).
+ */
+void	hl_static_counts(struct hl_static *s, unsigned long *builds,
+	    unsigned long *hits);
 
 /*
  * An MHD_OPTION_UNESCAPE_CALLBACK for the daemon: percent-decodes s in

@@ -1,24 +1,31 @@
 #!/bin/sh
 # static.sh HELIOS DIR [SECONDS]: the daemon's static serving against nginx.
 #
-# DIR holds a database (DIR/db.sqlite).  The daemon is started on it and
-# publishes DIR/public, which it serves; nginx (gzip_static, sendfile, as
-# deployed) serves the same directory on another port.  wrk (Debian
-# package wrk) then loads each server in turn, same threads and
-# connections, for each case:
-#   304 manifest    GET /manifest.json with If-None-Match (the server's own
-#                   ETag) and Accept-Encoding: gzip: the client's poll;
-#   gzip small      GET /lists/blacklist-website.txt, gzip: a small list;
-#   gzip large      GET /lists/watch-keyword.json, gzip: the large list.
-# Prints requests/s and wrk's latency percentiles side by side, and the
-# daemon's rate as a fraction of nginx's.  Each case is checked once with
-# curl first (status and Content-Encoding), so a 200 measured as a 304
-# would show.  Figures only.
+# DIR holds a database (DIR/db.sqlite); when it has none, a real-size one
+# is made there first: SmokeDetector's sample lists, watched_keywords.txt
+# grown to 38,642 lines (about 1.85 MB, the size of the real list).  The
+# daemon is started on it and publishes DIR/public, which it serves; nginx
+# (gzip_static, sendfile, as deployed, one worker per core) serves the
+# same directory on another port.  wrk (Debian package wrk) loads each
+# server in turn, same threads, for each case and for 32 and 256
+# connections:
+#   304 list      GET /lists/watch-keyword.txt with If-None-Match (the
+#                 server's own ETag) and Accept-Encoding: gzip: a poll;
+#   gzip small    GET /lists/blacklist-website.txt, gzip;
+#   gzip large    GET /lists/watch-keyword.txt, gzip (the large list);
+#   manifest      GET /manifest.json, gzip: what every poll fetches first.
+# Each pair is measured STATIC_ROUNDS times (default 3), the servers
+# alternating, and the medians are printed side by side with the daemon's
+# rate as a fraction of nginx's.  Each case is checked once with curl
+# first (status and Content-Encoding), so a 200 measured as a 304 would
+# show.  Figures only: nothing is asserted.
 HELIOS_BIN=$1
 export HELIOS_BIN
 . tests/lib.sh
 D=$2
-SECS=${3:-5}
+SECS=${3:-4}
+ROUNDS=${STATIC_ROUNDS:-3}
+CONNS=${STATIC_CONNS:-32 256}
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 WRK=$(command -v wrk || echo "")
 NG_PID=""
@@ -29,7 +36,36 @@ if [ -z "$WRK" ] || ! [ -x "$NGINX" ]; then
 	exit 0
 fi
 
-hl_daemon_start "$D" || exit 1
+if ! [ -f "$D/db.sqlite" ]; then
+	SAMPLE=$(hl_samples) || { echo "static: no sample lists"; exit 1; }
+	mkdir -p "$D/in"
+	cp "$SAMPLE"/*.txt "$SAMPLE"/*.yml "$D/in/"
+	awk -F '\t' -v want=38642 'NF == 3 { l[n++] = $0 }
+	    END {
+		out = 0
+		for (k = 0; out < want; k++)
+			for (i = 0; i < n && out < want; i++) {
+				out++
+				if (k == 0) { print l[i]; continue }
+				split(l[i], f, "\t")
+				printf "%s\t%s\t%s|hb%d-%d\n", \
+				    f[1], f[2], f[3], k, i
+			}
+	    }' "$SAMPLE/watched_keywords.txt" >"$D/in/watched_keywords.txt"
+	"$HELIOS" import --db "$D/db.sqlite" "$D/in" >/dev/null || exit 1
+fi
+
+# Many connections from one address: the per-address limit is lifted;
+# no access log, as nginx here (STATIC_CONF: other lines instead).
+cat >"$D/static-bench.conf" <<EOF
+max_connections_per_ip = 2000
+max_connections = 4000
+connection_reserve = 100
+rate_read = 0
+${STATIC_CONF-access_log = off}
+EOF
+hl_daemon_start "$D" --config "$D/static-bench.conf" ${STATIC_ARGS:-} ||
+    exit 1
 n=0
 while [ $n -lt 3000 ]; do
 	curl -s "$HL_URL/healthz" | python3 -c '
@@ -51,7 +87,7 @@ $NG_USER
 worker_processes $(nproc);
 error_log $N/error.log;
 pid $N/nginx.pid;
-events { worker_connections 1024; }
+events { worker_connections 4096; }
 http {
 	access_log off;
 	sendfile on;
@@ -83,7 +119,7 @@ NG_PID=$!
 NG="http://127.0.0.1:$NG_PORT"
 hl_wait_http "$NG/" || { cat "$N/error.log"; exit 1; }
 
-# check URL [curl args]: "status encoding" of one request
+# check URL [curl args]: "status/encoding" of one request
 check() {
 	curl -s -o /dev/null -D - "$@" | tr -d '\r' | awk '
 	    NR == 1 { s = $2 }
@@ -97,53 +133,73 @@ etag() {
 	    tr -d '\r' | sed -n 's/^[Ee][Tt][Aa][Gg]: *//p'
 }
 
-# load NAME URL SCRIPT: prints "req/s p50 p99" for one wrk run
+# load URL SCRIPT CONNS: prints "req/s errors" of one wrk run
 load() {
-	"$WRK" -t2 -c32 -d"${SECS}s" --latency -s "$3" "$2" 2>&1 | awk '
+	"$WRK" -t2 -c"$3" -d"${SECS}s" -s "$2" "$1" 2>&1 | awk '
 	    /Requests\/sec:/ { r = $2 }
-	    $1 == "50%" { p50 = $2 }
-	    $1 == "99%" { p99 = $2 }
-	    /Non-2xx or 3xx/ { bad = $NF }
-	    END { printf "%s %s %s %s\n", r, p50, p99, (bad == "" ? 0 : bad) }'
+	    /Non-2xx or 3xx/ { bad += $NF }
+	    /Socket errors:/ { bad += 1 }
+	    END { printf "%s %d\n", (r == "" ? 0 : r), bad }'
 }
 
-printf '%-12s %-8s %-14s %12s %9s %9s %7s %8s\n' case server check \
-    "req/s" "p50" "p99" "errors" "vs nginx"
-for c in manifest small large; do
+# median of the numbers on stdin
+median() {
+	sort -g | awk '{ v[n++] = $1 } END { print (n ? v[int((n - 1) / 2)] : 0) }'
+}
+
+printf '%-12s %6s %-22s %10s %10s %7s\n' case conns "check (helios/nginx)" \
+    "helios r/s" "nginx r/s" ratio
+for c in list304 small large manifest; do
 	case $c in
-	manifest) P=/manifest.json; NAME="304 manifest" ;;
+	list304) P=/lists/watch-keyword.txt; NAME="304 list" ;;
 	small) P=/lists/blacklist-website.txt; NAME="gzip small" ;;
-	large) P=/lists/watch-keyword.json; NAME="gzip large" ;;
+	large) P=/lists/watch-keyword.txt; NAME="gzip large" ;;
+	manifest) P=/manifest.json; NAME="manifest" ;;
 	esac
-	ng_rate=""
-	for s in nginx helios; do
+	CK=""
+	for s in helios nginx; do
 		if [ $s = nginx ]; then U=$NG$P; else U=$HL_URL$P; fi
 		L=$N/$c-$s.lua
-		if [ $c = manifest ]; then
+		printf 'wrk.headers["Accept-Encoding"] = "gzip"\n' >"$L"
+		if [ $c = list304 ]; then
 			E=$(etag "$U")
-			printf 'wrk.headers["Accept-Encoding"] = "gzip"\n' >"$L"
 			printf 'wrk.headers["If-None-Match"] = [[%s]]\n' "$E" \
 			    >>"$L"
-			CK=$(check "$U" -H 'Accept-Encoding: gzip' \
+			k=$(check "$U" -H 'Accept-Encoding: gzip' \
 			    -H "If-None-Match: $E")
 		else
-			printf 'wrk.headers["Accept-Encoding"] = "gzip"\n' >"$L"
-			CK=$(check "$U" -H 'Accept-Encoding: gzip')
+			k=$(check "$U" -H 'Accept-Encoding: gzip')
 		fi
-		set -- $(load "$s" "$U" "$L")
-		if [ $s = nginx ]; then
-			ng_rate=$1
-			vs="1.00"
-		else
-			vs=$(awk -v a="$1" -v b="$ng_rate" 'BEGIN {
-			    if (b > 0) printf "%.2f", a / b; else print "-" }')
-		fi
-		printf '%-12s %-8s %-14s %12s %9s %9s %7s %7sx\n' "$NAME" $s \
-		    "$CK" "$1" "$2" "$3" "$4" "$vs"
+		CK="$CK${CK:+ }$k"
+	done
+	for conns in $CONNS; do
+		: >"$N/r-helios"
+		: >"$N/r-nginx"
+		errs=0
+		r=0
+		while [ $r -lt "$ROUNDS" ]; do
+			for s in helios nginx; do
+				if [ $s = nginx ]; then U=$NG$P; else U=$HL_URL$P; fi
+				set -- $(load "$U" "$N/$c-$s.lua" "$conns")
+				echo "$1" >>"$N/r-$s"
+				errs=$((errs + $2))
+			done
+			r=$((r + 1))
+		done
+		h=$(median <"$N/r-helios")
+		g=$(median <"$N/r-nginx")
+		ratio=$(awk -v a="$h" -v b="$g" 'BEGIN {
+		    if (b > 0) printf "%.2f", a / b; else print "-" }')
+		printf '%-12s %6s %-22s %10.0f %10.0f %6sx%s\n' "$NAME" \
+		    "$conns" "$CK" "$h" "$g" "$ratio" \
+		    "$([ $errs -gt 0 ] && echo " ($errs runs with errors)")"
 	done
 done
-echo "(wrk -t2 -c32 on the same two cores as the server; nginx with" \
-    "$(nproc) workers, the daemon with its default thread pool)"
+echo "(wrk -t2 on the same $(nproc) cores as the servers, ${SECS} s a run," \
+    "medians of $ROUNDS; nginx with $(nproc) workers, the daemon as"
+echo " configured; 304 list and gzip large: /lists/watch-keyword.txt," \
+    "$(wc -c <"$D/public/lists/watch-keyword.txt") bytes," \
+    "$(wc -c <"$D/public/lists/watch-keyword.txt.gz") gzipped)"
 kill "$NG_PID" 2>/dev/null
 wait "$NG_PID" 2>/dev/null
 NG_PID=""

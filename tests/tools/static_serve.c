@@ -58,7 +58,8 @@ main(int argc, char *argv[])
 	port = strtol(argv[2], &end, 10);
 	if (*end != '\0' || port < 0 || port > 65535)
 		die("bad port: ", argv[2]);
-	if (hl_static_new(&st, argv[1], &e) != 0)
+	if (hl_static_new(&st, argv[1], &e) != 0 ||
+	    hl_static_start(st, &e) != 0)
 		die(e.msg, "");
 
 	/* blocked before the daemon starts, so its threads inherit it */

@@ -224,7 +224,8 @@ setup(void **state)
 	if (symlink("/etc/passwd", path) != 0)
 		return -1;
 
-	if (hl_static_new(&F.st, F.root, &err) != 0) {
+	if (hl_static_new(&F.st, F.root, &err) != 0 ||
+	    hl_static_start(F.st, &err) != 0) {
 		fprintf(stderr, "%s\n", err.msg);
 		return -1;
 	}
@@ -949,6 +950,192 @@ test_new_rejects_non_directory(void **state)
 	hl_static_free(NULL);
 }
 
+/* Waits (up to 5 s) until the table has been built more than n times. */
+static void
+wait_build(unsigned long n)
+{
+	unsigned long b, h;
+	int i;
+
+	for (i = 0; i < 500; i++) {
+		hl_static_counts(F.st, &b, &h);
+		if (b > n)
+			return;
+		usleep(10000);
+	}
+	fail_msg("no table built after %lu", n);
+}
+
+/* Replaces rel with text by a temporary file and rename, as publishers do. */
+static void
+replace_file(const char *rel, const char *text)
+{
+	char tmp[256], from[512], to[512];
+	const char *slash = strrchr(rel, '/');
+
+	snprintf(tmp, sizeof(tmp), "%.*s.%s.tmp", slash ? (int)(slash - rel +
+	    1) : 0, rel, slash ? slash + 1 : rel);
+	put_file(tmp, text, strlen(text));
+	snprintf(from, sizeof(from), "%s/%s", F.root, tmp);
+	snprintf(to, sizeof(to), "%s/%s", F.root, rel);
+	assert_int_equal(rename(from, to), 0);
+}
+
+static void
+test_table_fresh(void **state)
+{
+	unsigned long b0, h0, b1, h1;
+	struct reply r;
+	char want[35], etag[64];
+	char text[256];
+	int i;
+
+	/* the files of test_cache_capacity are more than a table holds */
+	hl_static_counts(F.st, &b0, &h0);
+	snprintf(text, sizeof(text), "%s/many", F.root);
+	nftw(text, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	/* a table is built and answers the tree's files */
+	wait_build(b0);
+	for (i = 0; i < 500; i++) {
+		hl_static_counts(F.st, &b0, &h0);
+		request(&r, "GET", "/manifest.json", NULL);
+		assert_int_equal(r.code, 200);
+		reply_free(&r);
+		hl_static_counts(F.st, &b1, &h1);
+		if (h1 > h0)
+			break;
+		usleep(10000);
+	}
+	assert_true(h1 > h0);
+
+	/* a file renamed over is served at once, before any rebuild */
+	for (i = 0; i < 20; i++) {
+		snprintf(text, sizeof(text), "{\"version\":%d}\n", 100 + i);
+		hl_static_counts(F.st, &b0, &h0);
+		replace_file("manifest.json", text);
+		md5_hex(want, text, strlen(text));
+		request(&r, "GET", "/manifest.json", NULL);
+		assert_int_equal(r.code, 200);
+		assert_string_equal(r.body, text);
+		assert_string_equal(header(&r, "ETag"), want);
+		reply_free(&r);
+		/* and from the new table once it is built */
+		wait_build(b0);
+		request(&r, "GET", "/manifest.json", "Accept-Encoding: gzip",
+		    NULL);
+		snprintf(etag, sizeof(etag), "%s", header(&r, "ETag"));
+		reply_free(&r);
+		/* the .gz is older than the new plain file: its own ETag */
+		assert_string_not_equal(etag, want);
+		request(&r, "GET", "/manifest.json", NULL);
+		assert_string_equal(header(&r, "ETag"), want);
+		assert_string_equal(r.body, text);
+		reply_free(&r);
+	}
+	put_with_gz("manifest.json", MANIFEST);
+}
+
+static void
+test_table_gone(void **state)
+{
+	struct reply r;
+	char path[512], want[35];
+	unsigned long b, h;
+
+	/* in the table... */
+	request(&r, "GET", "/assets/logo.svg", NULL);
+	assert_int_equal(r.code, 200);
+	reply_free(&r);
+	hl_static_counts(F.st, &b, &h);
+	/* ...removed: 404 at once, never the bytes held */
+	snprintf(path, sizeof(path), "%s/assets/logo.svg", F.root);
+	assert_int_equal(unlink(path), 0);
+	request(&r, "GET", "/assets/logo.svg", NULL);
+	assert_int_equal(r.code, 404);
+	reply_free(&r);
+	wait_build(b);
+	request(&r, "GET", "/assets/logo.svg", NULL);
+	assert_int_equal(r.code, 404);
+	reply_free(&r);
+
+	/* a file written in place (no rename) is served new at once */
+	put_file("assets/site.css", "body{color:red}\n", 16);
+	md5_hex(want, "body{color:red}\n", 16);
+	request(&r, "GET", "/assets/site.css", NULL);
+	assert_int_equal(r.code, 200);
+	assert_string_equal(r.body, "body{color:red}\n");
+	assert_string_equal(header(&r, "ETag"), want);
+	reply_free(&r);
+
+	/* a new directory and its file are served at once */
+	snprintf(path, sizeof(path), "%s/fresh", F.root);
+	assert_int_equal(mkdir(path, 0755), 0);
+	put_file("fresh/new.txt", "new\n", 4);
+	request(&r, "GET", "/fresh/new.txt", NULL);
+	assert_int_equal(r.code, 200);
+	assert_string_equal(r.body, "new\n");
+	reply_free(&r);
+	put_file("assets/logo.svg", "<svg/>\n", 7);
+}
+
+/* The open descriptors of the process. */
+static int
+count_fds(void)
+{
+	char path[64];
+	int fd, n = 0;
+
+	for (fd = 0; fd < 4096; fd++) {
+		snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+		if (access(path, F_OK) == 0)
+			n++;
+	}
+	return n;
+}
+
+static void
+test_table_fds(void **state)
+{
+	unsigned long b, h;
+	struct reply r;
+	char text[64];
+	int before, after, i;
+
+	wait_build(0);
+	request(&r, "GET", "/lists/watch-keyword.json", NULL);
+	reply_free(&r);
+	before = count_fds();
+	for (i = 0; i < 50; i++) {
+		hl_static_counts(F.st, &b, &h);
+		snprintf(text, sizeof(text), "{\"items\":[\"%d\"]}\n", i);
+		replace_file("lists/watch-keyword.json", text);
+		replace_file("lists/blacklist-cidr.yml", text);
+		wait_build(b);
+		request(&r, "GET", "/lists/watch-keyword.json", NULL);
+		assert_string_equal(r.body, text);
+		reply_free(&r);
+	}
+	after = count_fds();
+	if (after > before + 4)
+		fail_msg("descriptors: %d before 50 publishes, %d after",
+		    before, after);
+	put_with_gz("lists/watch-keyword.json", KW_JSON);
+	put_file("lists/blacklist-cidr.yml", "- 10.0.0.0/8\n", 13);
+}
+
+static void
+test_range_ignored(void **state)
+{
+	struct reply r;
+
+	request(&r, "GET", "/lists/watch-keyword.txt", "Range: bytes=0-3",
+	    NULL);
+	assert_int_equal(r.code, 200);
+	assert_string_equal(r.body, KW_TXT);
+	assert_string_equal(header(&r, "Accept-Ranges"), "none");
+	reply_free(&r);
+}
+
 int
 main(void)
 {
@@ -981,6 +1168,14 @@ main(void)
 		    test_threads, NULL, NULL, NULL },
 		{ "a root that is not a directory is refused",
 		    test_new_rejects_non_directory, NULL, NULL, NULL },
+		{ "the table answers, and a file renamed over is new at once",
+		    test_table_fresh, NULL, NULL, NULL },
+		{ "a removed, rewritten or new file is seen at once",
+		    test_table_gone, NULL, NULL, NULL },
+		{ "50 publishes leave the open descriptors as they were",
+		    test_table_fds, NULL, NULL, NULL },
+		{ "a Range request gets the whole file (Accept-Ranges: none)",
+		    test_range_ignored, NULL, NULL, NULL },
 	};
 
 	return cmocka_run_group_tests_name("static", tests, setup, teardown);
