@@ -110,9 +110,12 @@ mutate: test-deps
 	sh tests/mutate/run.sh
 
 install: all
-	install -d $(DESTDIR)/usr/local/bin $(DESTDIR)/usr/local/share/man/man1
+	install -d $(DESTDIR)/usr/local/bin $(DESTDIR)/usr/local/share/man/man1 \
+	    $(DESTDIR)/usr/local/share/man/man5
 	install -m 755 $(B)/helios $(DESTDIR)/usr/local/bin/helios
 	install -m 644 src/helios.1 $(DESTDIR)/usr/local/share/man/man1/helios.1
+	install -m 644 src/helios.conf.5 \
+	    $(DESTDIR)/usr/local/share/man/man5/helios.conf.5
 
 clean:
 	rm -rf build build-san build-fuzz
