@@ -11,6 +11,7 @@
 #include <sys/resource.h>
 #include <sys/syscall.h>
 
+#include <errno.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -34,7 +35,7 @@
 #define EXTERNAL_POLL_MS 2000
 /* Refresh the manifest when less than this part of its life is left. */
 #define REFRESH_DIVISOR	4
-/* The workers' nice value, and their I/O class and level (best effort, 7). */
+/* The workers' nice, above the process's; I/O class and level (BE, 7). */
 #define WORKER_NICE	10
 #define IOPRIO_BE_LOWEST ((2 << 13) | 7)
 
@@ -353,13 +354,22 @@ publish(struct worker *w, struct hl_err *err)
 	return 0;
 }
 
-/* Lowers the calling thread's CPU and I/O priority (Linux: per thread). */
+/*
+ * Names the calling thread and lowers its CPU priority by WORKER_NICE
+ * (from the process's own, at most 19) and its I/O priority to the
+ * lowest best-effort level.  Linux sets both per thread.
+ */
 static void
 worker_yield_priority(void)
 {
 	pid_t tid = (pid_t)syscall(SYS_gettid);
+	int n;
 
-	if (setpriority(PRIO_PROCESS, (id_t)tid, WORKER_NICE) != 0)
+	(void)pthread_setname_np(pthread_self(), "hl-publish");
+	errno = 0;
+	n = getpriority(PRIO_PROCESS, (id_t)tid);
+	if (errno == 0 && setpriority(PRIO_PROCESS, (id_t)tid,
+	    n + WORKER_NICE > 19 ? 19 : n + WORKER_NICE) != 0)
 		hl_log_debug("publisher: setpriority: %m");
 	if (syscall(SYS_ioprio_set, 1 /* IOPRIO_WHO_PROCESS */, tid,
 	    IOPRIO_BE_LOWEST) != 0)
