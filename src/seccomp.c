@@ -27,6 +27,8 @@ static const char *const allowed[] = {
 	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigtimedwait",
 	"rt_sigpending", "rt_sigsuspend", "sigaltstack", "tgkill", "tkill",
 	"restart_syscall", "getrandom", "getcpu",
+	/* the publisher lowers its own priority (publisher.c) */
+	"getpriority", "setpriority", "ioprio_get", "ioprio_set",
 	/* files: SQLite, the targets, the static server, libgit2 */
 	"read", "write", "readv", "writev", "pread64", "pwrite64", "preadv",
 	"pwritev", "preadv2", "pwritev2", "lseek", "close", "close_range",
