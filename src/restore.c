@@ -56,20 +56,6 @@ hl_restore_path_ok(const char *p)
 	}
 }
 
-static int
-is_sha256(const char *s)
-{
-	size_t	i;
-
-	if (s == NULL || strlen(s) != 64)
-		return 0;
-	for (i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
 /* The manifest's entry for path, or NULL. */
 static json_t *
 file_entry(const struct run *r, const char *path)
@@ -110,7 +96,8 @@ fetch(struct hl_buf *out, struct run *r, const char *path,
 	sha = json_string_value(json_object_get(f, "sha256"));
 	bytes = json_integer_value(json_object_get(f, "bytes"));
 	obj = json_string_value(json_object_get(f, "object"));
-	if (!is_sha256(sha) || !json_is_integer(json_object_get(f, "bytes")) ||
+	if (!hl_digest_is_sha256(sha) ||
+	    !json_is_integer(json_object_get(f, "bytes")) ||
 	    bytes < 0 || bytes > HL_RESTORE_MAX_FILE)
 		return hl_err_set(err, HL_EINVAL, "%s: the manifest's entry"
 		    " for %s has no valid sha256 and size", r->src->name,
@@ -188,7 +175,7 @@ assemble_segments(json_t *doc, struct run *r, const char *jpath,
 		    " list", r->src->name, jpath);
 	json_array_foreach(segs, i, g) {
 		sha = json_string_value(json_object_get(g, "sha256"));
-		if (!is_sha256(sha)) {
+		if (!hl_digest_is_sha256(sha)) {
 			rc = hl_err_set(err, HL_EINVAL, "%s: %s: segment %zu"
 			    " has no sha256", r->src->name, jpath, i);
 			break;

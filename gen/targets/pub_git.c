@@ -44,6 +44,7 @@
 
 #include <openssl/evp.h>
 
+#include "blob.h"
 #include "buf.h"
 #include "gitthin.h"
 #include "log.h"
@@ -646,12 +647,6 @@ cmp_file(const void *a, const void *b)
 	return strcmp((*fa)->path, (*fb)->path);
 }
 
-static int
-is_sha256(const char *h)
-{
-	return strlen(h) == 64 && strspn(h, "0123456789abcdef") == 64;
-}
-
 /* The slot of h in m (n slots): its entry, or the empty slot for it. */
 static struct memo *
 memo_slot(struct memo *m, size_t n, const char *h)
@@ -683,7 +678,7 @@ blob_for(git_oid *oid, struct build *b, const struct hl_file *f,
 	struct memo *old = NULL, *m = NULL;
 	int rc;
 
-	if (is_sha256(f->sha256)) {
+	if (hl_digest_is_sha256(f->sha256)) {
 		m = memo_slot(b->memo, b->nmemo, f->sha256);
 		if (m->sha256[0] != '\0') {
 			git_oid_cpy(oid, &m->oid);
@@ -856,11 +851,11 @@ drop_copies(const struct hl_file **f, size_t *n, struct hl_err *err)
 	if ((seen = calloc(nseen, sizeof(*seen))) == NULL)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	for (i = 0; i < *n; i++)
-		if (!is_object(f[i]->path) && is_sha256(f[i]->sha256))
+		if (!is_object(f[i]->path) && hl_digest_is_sha256(f[i]->sha256))
 			memcpy(memo_slot(seen, nseen, f[i]->sha256)->sha256,
 			    f[i]->sha256, sizeof(seen->sha256));
 	for (i = j = 0; i < *n; i++)
-		if (!is_object(f[i]->path) || !is_sha256(f[i]->sha256) ||
+		if (!is_object(f[i]->path) || !hl_digest_is_sha256(f[i]->sha256) ||
 		    memo_slot(seen, nseen, f[i]->sha256)->sha256[0] == '\0')
 			f[j++] = f[i];
 	*n = j;

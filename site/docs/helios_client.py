@@ -998,22 +998,7 @@ class ListSync(object):
     def notifications(self):
         """The records of notifications.json, checked against a freshly
         fetched manifest (and its signature, version and expiry)."""
-        self._res = SyncResult()
-        status, mdata, _ = self._get("manifest.json", MAX_MANIFEST,
-                                     gzip_ok=True)
-        if status != 200:
-            raise NetworkError("manifest.json: HTTP %d" % status, status)
-        m = _Manifest(mdata)
-        if self._keys:
-            self._check_signature(mdata)
-        st = self._load_state()
-        if _is_int(st.get("version")) and m.version < st["version"]:
-            raise RollbackError("manifest version %d is older than version"
-                                " %d already seen" % (m.version,
-                                                      st["version"]))
-        if m.expires_at < int(time.time()):
-            raise ExpiredError("manifest version %d has expired"
-                               % m.version)
+        m = self._fresh_manifest()
         nf = m.files.get("notifications.json")
         if nf is None:
             return []

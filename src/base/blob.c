@@ -23,6 +23,13 @@ hex(char *out, const unsigned char *p, size_t n)
 	out[2 * n] = '\0';
 }
 
+int
+hl_digest_is_sha256(const char *s)
+{
+	return s != NULL && strlen(s) == 64 &&
+	    strspn(s, "0123456789abcdef") == 64;
+}
+
 void
 hl_digest(char sha256[65], char md5[33], const void *p, size_t len)
 {

@@ -80,6 +80,8 @@ void	hl_blob_memo_clear(struct hl_blob_memo *m);
 
 /* Lower-case hex SHA-256 and MD5 of p. */
 void	hl_digest(char sha256[65], char md5[33], const void *p, size_t len);
+/* 1 when s is a lower-case hex SHA-256 (64 digits), as hl_digest writes. */
+int	hl_digest_is_sha256(const char *s);
 /* gzip of p, appended to out.  No name, mtime 0, OS 3 (unix). */
 int	hl_gzip(struct hl_buf *out, const void *p, size_t len, int level,
 	    struct hl_err *err);

@@ -22,21 +22,8 @@
 
 #include <jansson.h>
 
+#include "blob.h"
 #include "pull.h"
-
-static int
-hex64(const char *s)
-{
-	size_t i;
-
-	if (s == NULL || strlen(s) != 64)
-		return 0;
-	for (i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
 
 static int
 put(int fd, const char *p, size_t len, struct hl_err *err)
@@ -107,7 +94,8 @@ put_segment(int fd, struct hl_fetch *f, json_t *g, size_t k, uint64_t max,
 	bytes = count(g, "bytes", INT64_MAX);
 	gzbytes = count(gz, "bytes", INT64_MAX);
 	n = count(g, "items", INT64_MAX);
-	if (!json_is_object(g) || !hex64(sha) || !hex64(gzsha) ||
+	if (!json_is_object(g) || !hl_digest_is_sha256(sha) ||
+	    !hl_digest_is_sha256(gzsha) ||
 	    bytes < 0 || gzbytes < 0 || n < 0)
 		return hl_err_set(err, HL_EINVAL, "list index: segment %zu is"
 		    " not {sha256, bytes, items, gz: {sha256, bytes}}", k);

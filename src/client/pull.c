@@ -171,20 +171,6 @@ sync_dir(const char *dir)
 	}
 }
 
-static int
-sha_ok(const char *s)
-{
-	size_t i;
-
-	if (s == NULL || strlen(s) != 64)
-		return 0;
-	for (i = 0; i < 64; i++)
-		if (!((s[i] >= '0' && s[i] <= '9') ||
-		    (s[i] >= 'a' && s[i] <= 'f')))
-			return 0;
-	return 1;
-}
-
 /* A path inside the tree: relative, no "." or ".." names. */
 static int
 tree_path_ok(const char *p)
@@ -263,7 +249,8 @@ ref_parse(struct hl_pull_ref *r, json_t *o, const char *what,
 	sha = json_object_get(o, "sha256");
 	bytes = json_object_get(o, "bytes");
 	if (!json_is_string(path) || !tree_path_ok(json_string_value(path)) ||
-	    !json_is_string(sha) || !sha_ok(json_string_value(sha)) ||
+	    !json_is_string(sha) ||
+	    !hl_digest_is_sha256(json_string_value(sha)) ||
 	    !json_is_integer(bytes) || json_integer_value(bytes) < 0 ||
 	    (obj != NULL && (!json_is_string(obj) ||
 	    !tree_path_ok(json_string_value(obj)))))
