@@ -4,7 +4,8 @@
 # Prints one table per benchmark; it measures and asserts nothing.
 #   1. durable writes: POST latency and writes/s with 1 and 8 clients,
 #      100,000 items in the list (bench_write.c), with the publisher on and
-#      with it off (no target) to tell the store from the generator;
+#      with it off (no target) to tell the store from the generator, each
+#      beside the disk's own fdatasync bound measured in the same run;
 #   2. the generator: full and incremental builds at 10k, 100k and 1M
 #      items, and gzip levels (bench_gen.c);
 #   3. write-to-visible: from a POST's answer to the new manifest over HTTP,
@@ -14,11 +15,13 @@
 #      this one side by side: bytes written and syncs per change, the
 #      published directory's growth, and POST->visible p50/p99
 #      (change.sh);
-#   4. static serving: the daemon against nginx on the same tree, with wrk
-#      (static.sh);
+#   4. static serving: the daemon against nginx on the same tree at real
+#      size (watched_keywords 1.85 MB), with wrk at 32 and 256 connections:
+#      304, small and large gzip, manifest.json, medians of 3 (static.sh);
 #   5. what a client's poll costs (pull.sh), when that script is present;
-#   6. the git pages target: publish time over smart HTTP and repository
-#      growth per 1,000 changes (git.sh);
+#   6. the git pages target at real size: push time, bytes sent per push
+#      and repository growth after gc per one-item change, beside `git
+#      push` of the same commit to the same smart-HTTP server (git.sh);
 #   7. migration: replaying 20,000 list commits of a SmokeDetector-like
 #      repository (gitimport.sh);
 #   8. review: the checks against 40,000 watched keywords and a 10 MB ham
