@@ -266,6 +266,12 @@ hl_store_open(struct hl_store **out, const char *path, struct hl_err *err)
 	    (rc = exec(st, "PRAGMA synchronous = FULL", err)) != 0 ||
 	    /* 32 MiB of pages: a real-size list stays in memory. */
 	    (rc = exec(st, "PRAGMA cache_size = -32768", err)) != 0 ||
+	    /*
+	     * Statement journals and sorts in memory: no temporary files,
+	     * which the sandbox (Landlock) would not let SQLite open
+	     * wherever it chose them at its start.
+	     */
+	    (rc = exec(st, "PRAGMA temp_store = MEMORY", err)) != 0 ||
 	    (rc = exec(st, "PRAGMA foreign_keys = ON", err)) != 0 ||
 	    (rc = migrate(st, err)) != 0)
 		goto fail;
