@@ -72,10 +72,10 @@ teardown(void **state)
 	return 0;
 }
 
-/* Runs the checks of value on list; returns the result, *gate set. */
+/* Runs the checks of value on list at level; the result, *gate set. */
 static json_t *
-check(struct fixture *f, const char *list, const char *value,
-    const char **gate)
+check_at(struct fixture *f, const char *list, const char *value,
+    const char **gate, enum hl_checks_level level)
 {
 	struct hl_err err = HL_ERR_INIT;
 	struct hl_list l;
@@ -83,10 +83,25 @@ check(struct fixture *f, const char *list, const char *value,
 
 	assert_int_equal(hl_store_list(&l, f->st, list, &err), 0);
 	assert_int_equal(hl_checks_run(&o, gate, f->ck, f->st, &l, value,
-	    HL_CHECKS_FULL, &err), 0);
+	    level, &err), 0);
 	hl_list_clear(&l);
 	assert_non_null(o);
 	return o;
+}
+
+static json_t *
+check(struct fixture *f, const char *list, const char *value,
+    const char **gate)
+{
+	return check_at(f, list, value, gate, HL_CHECKS_FULL);
+}
+
+/* check() at the gates level: no list, no corpus, no lock. */
+static json_t *
+check_gates(struct fixture *f, const char *list, const char *value,
+    const char **gate)
+{
+	return check_at(f, list, value, gate, HL_CHECKS_GATES);
 }
 
 static void
@@ -100,23 +115,6 @@ add(struct fixture *f, const char *list, const char *value)
 	assert_int_equal(hl_store_item_add(&out, &v, f->st, list, &in, &alice,
 	    &err), 0);
 	hl_item_clear(&out);
-}
-
-/* check() at the gates level: no list, no corpus, no lock. */
-static json_t *
-check_gates(struct fixture *f, const char *list, const char *value,
-    const char **gate)
-{
-	struct hl_err err = HL_ERR_INIT;
-	struct hl_list l;
-	json_t *o = NULL;
-
-	assert_int_equal(hl_store_list(&l, f->st, list, &err), 0);
-	assert_int_equal(hl_checks_run(&o, gate, f->ck, f->st, &l, value,
-	    HL_CHECKS_GATES, &err), 0);
-	hl_list_clear(&l);
-	assert_non_null(o);
-	return o;
 }
 
 static int64_t
