@@ -224,21 +224,6 @@ rules(struct hl_landlock *ll, const struct hl_sandbox_opts *o,
 	return rc;
 }
 
-/*
- * SQLite's temporary files (large sorts, spilled statement journals) go
- * beside the database, the one directory it may write, unless the
- * environment says otherwise.  No thread runs yet: setenv is safe.
- */
-static void
-sqlite_tmpdir(const struct hl_config *c)
-{
-	char dir[PATH_MAX];
-
-	if (getenv("SQLITE_TMPDIR") == NULL &&
-	    dir_of(dir, sizeof(dir), c->db) == 0)
-		(void)setenv("SQLITE_TMPDIR", dir, 1);
-}
-
 int
 hl_sandbox_apply(const struct hl_sandbox_opts *o, struct hl_err *err)
 {
@@ -262,7 +247,7 @@ hl_sandbox_apply(const struct hl_sandbox_opts *o, struct hl_err *err)
 	} else if (rc != 0) {
 		return hl_err_set(err, rc, "sandbox: %s", e.msg);
 	} else {
-		sqlite_tmpdir(o->cfg);
+		/* SQLite opens no temporary file: temp_store = MEMORY. */
 		if ((rc = rules(ll, o, &e)) != 0 ||
 		    (rc = hl_landlock_apply(ll, &e)) != 0) {
 			hl_landlock_free(ll);
