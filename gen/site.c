@@ -361,12 +361,9 @@ cmp_files(const void *a, const void *b)
 static void
 ctx_free(struct hl_site_ctx *c)
 {
-	size_t i;
-
-	for (i = 0; i < c->nroots; i++)
-		json_decref(c->roots[i]);
-	free(c->roots);
+	hl_site_cache_free(c->own_cache);
 	free(c->ev);
+	free(c->last);
 	free(c->layout);
 	hl_site_files_free(c->out, c->nout);
 }

@@ -27,11 +27,17 @@
 #define FEED_MAX	50
 #define PAGE_MAX	200
 
-/* A parsed segment, kept while it is in the window. */
+/*
+ * A parsed segment and its events, kept while it is in the window: a
+ * build reads each segment once, however many builds show it.  The
+ * events' strings point into root.
+ */
 struct cached_seg {
-	int64_t		 from;
-	int64_t		 to;
-	json_t		*root;
+	int64_t			 from;
+	int64_t			 to;
+	json_t			*root;
+	struct hl_site_event	*ev;
+	size_t			 nev;
 };
 
 struct hl_site_cache {
@@ -47,6 +53,13 @@ hl_site_cache_new(struct hl_site_cache **out, struct hl_err *err)
 	return 0;
 }
 
+static void
+seg_clear(struct cached_seg *g)
+{
+	json_decref(g->root);
+	free(g->ev);
+}
+
 void
 hl_site_cache_free(struct hl_site_cache *c)
 {
@@ -55,41 +68,78 @@ hl_site_cache_free(struct hl_site_cache *c)
 	if (c == NULL)
 		return;
 	for (i = 0; i < c->n; i++)
-		json_decref(c->v[i].root);
+		seg_clear(&c->v[i]);
 	free(c->v);
 	free(c);
 }
 
+static const char *
+str(json_t *o, const char *key)
+{
+	return json_string_value(json_object_get(o, key));
+}
+
+/* The events of a parsed segment with an op and a list, into g. */
+static int
+seg_events(struct cached_seg *g, struct hl_err *err)
+{
+	json_t *evs = json_object_get(g->root, "events"), *e;
+	struct hl_site_event *v;
+	size_t k;
+
+	if (json_array_size(evs) == 0)
+		return 0;
+	if ((g->ev = calloc(json_array_size(evs), sizeof(*g->ev))) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	json_array_foreach(evs, k, e) {
+		if (!json_is_object(e))
+			continue;
+		v = &g->ev[g->nev];
+		v->version = json_integer_value(json_object_get(e,
+		    "version"));
+		v->at = json_integer_value(json_object_get(e, "at"));
+		v->op = str(e, "op");
+		v->list = str(e, "list");
+		v->value = str(e, "value");
+		v->actor = str(e, "actor");
+		v->item = json_integer_value(json_object_get(
+		    json_object_get(e, "record"), "id"));
+		if (v->op != NULL && v->list != NULL)
+			g->nev++;
+	}
+	return 0;
+}
+
 /*
- * The parsed segment g into *out: from the cache, or parsed (and cached).
- * The caller owns a reference.  HL_EINVAL when it is not JSON.
+ * The segment g, parsed with its events: from the cache, or parsed and
+ * added to it.  HL_EINVAL when it is not JSON, HL_ENOMEM.
  */
 static int
-segment(json_t **out, struct hl_site_cache *cache,
+segment(const struct cached_seg **out, struct hl_site_cache *cache,
     const struct hl_site_seg *g, struct hl_err *err)
 {
-	struct cached_seg *nv;
+	struct cached_seg *nv, one = { .from = g->from, .to = g->to };
 	json_error_t je;
-	json_t *root;
 	size_t i;
+	int rc;
 
-	for (i = 0; cache && i < cache->n; i++)
+	for (i = 0; i < cache->n; i++)
 		if (cache->v[i].from == g->from && cache->v[i].to == g->to) {
-			*out = json_incref(cache->v[i].root);
+			*out = &cache->v[i];
 			return 0;
 		}
-	if ((root = json_loadb(g->data, g->len, 0, &je)) == NULL)
+	if ((nv = realloc(cache->v, (cache->n + 1) * sizeof(*nv))) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	cache->v = nv;
+	if ((one.root = json_loadb(g->data, g->len, 0, &je)) == NULL)
 		return hl_err_set(err, HL_EINVAL, "change segment: %s",
 		    je.text);
-	if (cache != NULL && (nv = realloc(cache->v, (cache->n + 1) *
-	    sizeof(*nv))) != NULL) {
-		cache->v = nv;
-		nv[cache->n].from = g->from;
-		nv[cache->n].to = g->to;
-		nv[cache->n].root = json_incref(root);
-		cache->n++;
+	if ((rc = seg_events(&one, err)) != 0) {
+		seg_clear(&one);
+		return rc;
 	}
-	*out = root;
+	nv[cache->n] = one;
+	*out = &nv[cache->n++];
 	return 0;
 }
 
@@ -99,7 +149,7 @@ cache_trim(struct hl_site_cache *cache, const struct hl_site_in *in)
 {
 	size_t i, k, keep = 0;
 
-	for (i = 0; cache && i < cache->n; i++) {
+	for (i = 0; i < cache->n; i++) {
 		for (k = 0; k < in->nsegs; k++)
 			if (in->segs[k].from == cache->v[i].from &&
 			    in->segs[k].to == cache->v[i].to)
@@ -107,21 +157,14 @@ cache_trim(struct hl_site_cache *cache, const struct hl_site_in *in)
 		if (k < in->nsegs)
 			cache->v[keep++] = cache->v[i];
 		else
-			json_decref(cache->v[i].root);
+			seg_clear(&cache->v[i]);
 	}
-	if (cache)
-		cache->n = keep;
+	cache->n = keep;
 }
 
 static const char fallback_changes[] =
     "<h1>Recent changes</h1>\n<table><tbody><!--helios:changes-->"
     "</tbody></table>\n";
-
-static const char *
-str(json_t *o, const char *key)
-{
-	return json_string_value(json_object_get(o, key));
-}
 
 static int
 is_list(const struct hl_site_ctx *c, const char *id)
@@ -134,51 +177,56 @@ is_list(const struct hl_site_ctx *c, const char *id)
 	return 0;
 }
 
+/*
+ * The window's list events, oldest first, into c->ev, and the newest of
+ * each list into c->last (hl_site__last).  The segments come from
+ * in->cache, or from a cache of this build's own when there is none.
+ */
 int
 hl_site__events(struct hl_site_ctx *c, struct hl_err *err)
 {
 	const struct hl_site_in *in = c->in;
-	json_t *root, *evs, *e, *rec;
-	size_t i, k, total = 0;
+	const struct cached_seg *g;
+	const struct hl_site_event *v;
+	struct hl_site_cache *cache = in->cache;
+	size_t i, k, l, total = 0;
 	int rc;
 
-	cache_trim(in->cache, in);
-	if (in->nsegs == 0)
-		return 0;
-	if ((c->roots = calloc(in->nsegs, sizeof(*c->roots))) == NULL)
+	if (cache == NULL) {
+		if ((rc = hl_site_cache_new(&c->own_cache, err)) != 0)
+			return rc;
+		cache = c->own_cache;
+	}
+	cache_trim(cache, in);
+	if (in->nlists > 0 &&
+	    (c->last = calloc(in->nlists, sizeof(*c->last))) == NULL)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	for (i = 0; i < in->nsegs; i++) {
-		if ((rc = segment(&root, in->cache, &in->segs[i], err)) != 0)
+		if ((rc = segment(&g, cache, &in->segs[i], err)) != 0)
 			return rc;
-		c->roots[c->nroots++] = root;
-		total += json_array_size(json_object_get(root, "events"));
+		total += g->nev;
 	}
 	if (total == 0)
 		return 0;
 	if ((c->ev = calloc(total, sizeof(*c->ev))) == NULL)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
-	for (i = 0; i < c->nroots; i++) {
-		evs = json_object_get(c->roots[i], "events");
-		json_array_foreach(evs, k, e) {
-			struct hl_site_event *v = &c->ev[c->nev];
-
-			if (!json_is_object(e) || c->nev == total)
-				continue;
-			v->version = json_integer_value(json_object_get(e,
-			    "version"));
-			v->at = json_integer_value(json_object_get(e, "at"));
-			v->op = str(e, "op");
-			v->list = str(e, "list");
-			v->value = str(e, "value");
-			v->actor = str(e, "actor");
-			rec = json_object_get(e, "record");
-			v->item = json_integer_value(json_object_get(rec,
-			    "id"));
+	/* The same calls again find every segment in the cache. */
+	for (i = 0, l = 0; i < in->nsegs; i++) {
+		if ((rc = segment(&g, cache, &in->segs[i], err)) != 0)
+			return rc;
+		for (k = 0; k < g->nev; k++) {
+			v = &g->ev[k];
 			/* Lists only: notifications name chat users. */
-			if (v->op == NULL || v->list == NULL ||
-			    !is_list(c, v->list))
+			if (l >= in->nlists || strcmp(in->lists[l].info->id,
+			    v->list) != 0)
+				for (l = 0; l < in->nlists; l++)
+					if (strcmp(in->lists[l].info->id,
+					    v->list) == 0)
+						break;
+			if (l == in->nlists)
 				continue;
-			c->nev++;
+			c->last[l] = c->ev + c->nev;
+			c->ev[c->nev++] = *v;
 		}
 	}
 	return 0;
@@ -187,11 +235,13 @@ hl_site__events(struct hl_site_ctx *c, struct hl_err *err)
 const struct hl_site_event *
 hl_site__last(const struct hl_site_ctx *c, const char *list)
 {
-	size_t i;
+	size_t l;
 
-	for (i = c->nev; i-- > 0; )
-		if (list == NULL || strcmp(c->ev[i].list, list) == 0)
-			return &c->ev[i];
+	if (list == NULL)
+		return c->nev > 0 ? &c->ev[c->nev - 1] : NULL;
+	for (l = 0; c->last != NULL && l < c->in->nlists; l++)
+		if (strcmp(c->in->lists[l].info->id, list) == 0)
+			return c->last[l];
 	return NULL;
 }
 

@@ -65,10 +65,11 @@ struct hl_site_ctx {
 	const struct hl_site_in	*in;
 	const char		*site_dir;
 	char			*layout;	/* site/layout.html or NULL */
-	json_t			**roots;	/* parsed segments, owned */
-	size_t			 nroots;
+	struct hl_site_cache	*own_cache;	/* when in->cache is NULL */
 	struct hl_site_event	*ev;		/* oldest first */
 	size_t			 nev;
+	/* The newest event of each of in->lists, or NULL. */
+	const struct hl_site_event **last;
 	struct hl_site_file	*out;
 	size_t			 nout;
 	size_t			 capout;

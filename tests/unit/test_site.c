@@ -57,6 +57,20 @@ page(const struct hl_site_file *f, size_t n, const char *path)
 static const struct hl_site_prop *props;
 static size_t nprops;
 
+static const char seg2[] =
+    "{\"from\":5,\"to\":6,\"events\":["
+    "{\"version\":5,\"at\":1700000240,\"op\":\"add\",\"list\":"
+    "\"watch-keyword\",\"value\":\"later\",\"actor\":\"erin\","
+    "\"record\":{\"id\":9}},"
+    "{\"version\":6,\"at\":1700000300,\"op\":\"delete\",\"list\":"
+    "\"blacklist-cidr\",\"value\":\"192.0.2.0/24\",\"actor\":"
+    "\"frank\",\"record\":{\"id\":4}}]}";
+
+/* The window and cache the next build() uses (seg alone, none). */
+static struct hl_site_seg *win;
+static size_t nwin;
+static struct hl_site_cache *cache;
+
 static void
 build(struct hl_site_file **f, size_t *n, const char *site_dir)
 {
@@ -85,8 +99,9 @@ build(struct hl_site_file **f, size_t *n, const char *site_dir)
 	in.version = 3;
 	in.ttl = 604800;
 	in.key_fpr = fpr;
-	in.segs = &sg;
-	in.nsegs = 1;
+	in.segs = win ? win : &sg;
+	in.nsegs = win ? nwin : 1;
+	in.cache = cache;
 	in.props = props;
 	in.nprops = nprops;
 	assert_int_equal(hl_site_build(f, n, site_dir, &in, &err), 0);
@@ -213,6 +228,67 @@ the_index_shows_propagation(void **state)
 	nprops = 0;
 }
 
+/* Every page of a against b's, byte for byte. */
+static void
+same_pages(const struct hl_site_file *a, size_t na,
+    const struct hl_site_file *b, size_t nb)
+{
+	size_t i;
+
+	assert_int_equal(na, nb);
+	for (i = 0; i < na; i++) {
+		assert_string_equal(a[i].path, b[i].path);
+		assert_int_equal(a[i].len, b[i].len);
+		assert_memory_equal(a[i].data, b[i].data, a[i].len);
+	}
+}
+
+/*
+ * A cache kept across builds (as the generator keeps it) gives the same
+ * pages as none while the window moves on: a segment comes in, the
+ * newest change of each list follows it, a segment leaves.
+ */
+static void
+a_cache_gives_the_same_pages(void **state)
+{
+	struct hl_site_seg both[2] = {
+		{ .from = 1, .to = 3, .data = seg, .len = strlen(seg) },
+		{ .from = 5, .to = 6, .data = seg2, .len = strlen(seg2) },
+	};
+	static const size_t from[3] = { 0, 0, 1 }, count[3] = { 1, 2, 1 };
+	struct hl_site_cache *keep = NULL;
+	struct hl_site_file *f = NULL, *g = NULL;
+	struct hl_err err = HL_ERR_INIT;
+	size_t n = 0, m = 0, k;
+	const char *idx;
+
+	(void)state;
+	assert_int_equal(hl_site_cache_new(&keep, &err), 0);
+	for (k = 0; k < 3; k++) {
+		win = &both[from[k]];
+		nwin = count[k];
+		cache = keep;		/* kept from the window before */
+		build(&f, &n, "site");
+		cache = NULL;
+		build(&g, &m, "site");
+		same_pages(f, n, g, m);
+		idx = page(f, n, "index.html");
+		if (k == 0) {
+			assert_non_null(strstr(idx, "(v2)"));
+			assert_non_null(strstr(idx, "(v3)"));
+		} else {
+			assert_non_null(strstr(idx, "(v5)"));
+			assert_non_null(strstr(idx, "(v6)"));
+			assert_null(strstr(idx, "(v3)"));
+		}
+		hl_site_files_free(f, n);
+		hl_site_files_free(g, m);
+	}
+	hl_site_cache_free(keep);
+	win = NULL;
+	nwin = 0;
+}
+
 int
 main(void)
 {
@@ -221,6 +297,7 @@ main(void)
 		cmocka_unit_test(every_page_is_made),
 		cmocka_unit_test(values_are_escaped),
 		cmocka_unit_test(pages_say_what_they_should),
+		cmocka_unit_test(a_cache_gives_the_same_pages),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
