@@ -71,6 +71,10 @@ struct dir {
 	struct seen	*seen;
 	size_t		 nseen;
 	size_t		 capseen;
+	/* seen by path: open addressing, 0 empty, else index + 1. */
+	size_t		*slots;
+	size_t		 nslots;	/* a power of two, > 2 * nseen */
+	int		 dropped;	/* files unlinked: compact seen */
 	int64_t		 pruned_at;
 	int64_t		 retention;
 	int64_t		 retain_versions;
@@ -242,15 +246,57 @@ dir_open(void **state, const char *url, struct hl_err *err)
 	return 0;
 }
 
+/* FNV-1a of a path. */
+static size_t
+path_hash(const char *p)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	while (*p != '\0')
+		h = (h ^ (unsigned char)*p++) * 1099511628211ULL;
+	return (size_t)h;
+}
+
 static struct seen *
 seen_find(struct dir *d, const char *path)
 {
-	size_t i;
+	size_t h, mask = d->nslots - 1;
 
-	for (i = 0; i < d->nseen; i++)
-		if (strcmp(d->seen[i].path, path) == 0)
-			return &d->seen[i];
+	if (d->nslots == 0)
+		return NULL;
+	for (h = path_hash(path) & mask; d->slots[h] != 0; h = (h + 1) & mask)
+		if (strcmp(d->seen[d->slots[h] - 1].path, path) == 0)
+			return &d->seen[d->slots[h] - 1];
 	return NULL;
+}
+
+static void
+slot_put(struct dir *d, size_t i)
+{
+	size_t h, mask = d->nslots - 1;
+
+	for (h = path_hash(d->seen[i].path) & mask; d->slots[h] != 0;
+	    h = (h + 1) & mask)
+		;
+	d->slots[h] = i + 1;
+}
+
+/* Makes the index again for room for want entries.  -1: no memory. */
+static int
+seen_reindex(struct dir *d, size_t want)
+{
+	size_t n = 512, i, *v;
+
+	while (n < 2 * want + 1)
+		n *= 2;
+	if ((v = calloc(n, sizeof(*v))) == NULL)
+		return -1;
+	free(d->slots);
+	d->slots = v;
+	d->nslots = n;
+	for (i = 0; i < d->nseen; i++)
+		slot_put(d, i);
+	return 0;
 }
 
 static struct seen *
@@ -268,12 +314,46 @@ seen_add(struct dir *d, const char *path)
 		d->seen = s;
 		d->capseen = cap;
 	}
+	if (2 * (d->nseen + 1) >= d->nslots &&
+	    seen_reindex(d, d->nseen + 1) != 0)
+		return NULL;
 	s = &d->seen[d->nseen];
 	memset(s, 0, sizeof(*s));
 	if ((s->path = strdup(path)) == NULL)
 		return NULL;
-	d->nseen++;
+	slot_put(d, d->nseen++);
 	return s;
+}
+
+/*
+ * Forgets the files pruned from disk that the last publish did not name,
+ * so that what a long-running daemon remembers stays the size of what
+ * the directory holds.  A file named again is written again either way.
+ */
+static void
+seen_compact(struct dir *d)
+{
+	size_t i, o = 0;
+
+	if (!d->dropped)
+		return;
+	for (i = 0; i < d->nseen; i++) {
+		if (d->seen[i].sha256[0] == '\0' &&
+		    d->seen[i].named_gen < d->gen) {
+			free(d->seen[i].path);
+			continue;
+		}
+		d->seen[o++] = d->seen[i];
+	}
+	d->nseen = o;
+	if (seen_reindex(d, o) == 0)
+		d->dropped = 0;
+	else {
+		/* No index: find nothing, so everything is written again. */
+		free(d->slots);
+		d->slots = NULL;
+		d->nslots = 0;
+	}
 }
 
 static int
@@ -402,8 +482,10 @@ prune(struct dir *d, const char *sub, int64_t now)
 		    now - s->named_at < d->retention)
 			continue;
 		(void)unlink(path);
-		if (s != NULL)
+		if (s != NULL) {
 			s->sha256[0] = '\0';	/* written again if named */
+			d->dropped = 1;
+		}
 	}
 	closedir(dp);
 }
@@ -454,8 +536,10 @@ prune_known(struct dir *d, int64_t now)
 		if (snprintf(path, sizeof(path), "%s/%s", d->root,
 		    v[i]->path) >= (int)sizeof(path))
 			continue;
-		if (unlink(path) == 0 || errno == ENOENT)
+		if (unlink(path) == 0 || errno == ENOENT) {
 			v[i]->sha256[0] = '\0';	/* written again if named */
+			d->dropped = 1;
+		}
 	}
 	free(v);
 }
@@ -567,6 +651,7 @@ dir_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
 		prune(d, "changes", now);
 		d->pruned_at = now;
 	}
+	seen_compact(d);
 	return 0;
 }
 
@@ -617,6 +702,7 @@ dir_close(void *state)
 	for (i = 0; i < d->nseen; i++)
 		free(d->seen[i].path);
 	free(d->seen);
+	free(d->slots);
 	free(d->root);
 	free(d);
 }

@@ -180,6 +180,37 @@ test_current_tree_is_never_pruned(void **state)
 	hl_pub_dir_ops.close(st);
 }
 
+/*
+ * Hundreds of files remembered (the index of known files grows), then
+ * pruning that forgets them (it shrinks): each publish still finds what
+ * it wrote before, so only the files it should prune go.
+ */
+static void
+test_many_files_known_and_forgotten(void **state)
+{
+	struct fx *f = *state;
+	void *st = open_dir(f, "retain_versions=0&retain_bytes=0");
+	char path[256];
+	struct stat sb;
+	int v;
+
+	for (v = 1; v <= 300; v++)
+		publish(st, v, 10);
+	for (v = 1; v <= 300; v++)
+		assert_true(there(f, v));
+	hl_pub_dir_ops.close(st);
+	st = open_dir(f, "retain_versions=2&retain_bytes=0");
+	for (v = 301; v <= 320; v++)
+		publish(st, v, 10);
+	for (v = 301; v <= 320; v++)
+		assert_int_equal(there(f, v), v >= 319);
+	publish(st, 305, 10);
+	assert_true(there(f, 305));
+	snprintf(path, sizeof(path), "%s/objects/shared", f->dir);
+	assert_int_equal(stat(path, &sb), 0);
+	hl_pub_dir_ops.close(st);
+}
+
 static void
 test_bad_limits_are_refused(void **state)
 {
@@ -209,6 +240,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_current_tree_is_never_pruned, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_many_files_known_and_forgotten,
+		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_limits_are_refused,
 		    setup, teardown),
 	};
