@@ -167,10 +167,14 @@ report(const struct hl_pull_report *rep, const struct hl_err *e,
 		    (long long)rep->version, rep->patched,
 		    rep->patched == 1 ? "" : "s", rep->downloaded,
 		    rep->downloaded == 1 ? "" : "s", rep->kept);
-	if (stats)
-		printf("requests=%llu bytes=%llu\n",
+	if (stats) {
+		printf("requests=%llu bytes=%llu",
 		    (unsigned long long)(b->requests - a->requests),
 		    (unsigned long long)(b->bytes - a->bytes));
+		if (rep->reused > 0)
+			printf(" reused=%zu", rep->reused);
+		printf("\n");
+	}
 	fflush(stdout);
 }
 

@@ -405,7 +405,7 @@ hl_cmd_verify(int argc, char **argv)
 		if ((fd = open("/dev/null", O_WRONLY | O_CLOEXEC)) == -1)
 			bad(&v, "/dev/null: %s", strerror(errno));
 		else if (hl_pull_list_json(fd, v.f, &m, &m.lists[i], v.max,
-		    &e) != 0)
+		    NULL, &e) != 0)
 			bad(&v, "list %s: %s", m.lists[i].id, e.msg);
 		else
 			v.checked++;

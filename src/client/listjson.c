@@ -13,6 +13,14 @@
  * segment at a time: the same bytes as the whole-list document
  * ({"file","format","items","list","numItems","version"}, compact, keys
  * sorted, one final newline), whatever the form published.
+ *
+ * Each segment's items go out as the segment holds them (the bytes
+ * between {"items":[ and ]}\n), and where they went is recorded
+ * (struct hl_pull_jsegs), so that the next assembly after a change takes
+ * every segment that did not change from the file written before instead
+ * of the network: a slice is taken only when the segment's bytes made
+ * again from it hash to the name the new index gives, so a local edit, a
+ * stale record or a crafted one costs a download, never a wrong byte.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -25,13 +33,24 @@
 #include "blob.h"
 #include "pull.h"
 
+/* A segment's identity bytes: SEG_HEAD, its items, SEG_TAIL. */
+#define SEG_HEAD	"{\"items\":["
+#define SEG_TAIL	"]}\n"
+
+/* The output: a descriptor and how much went to it. */
+struct out {
+	int		fd;
+	uint64_t	off;
+};
+
 static int
-put(int fd, const char *p, size_t len, struct hl_err *err)
+put(struct out *o, const char *p, size_t len, struct hl_err *err)
 {
 	ssize_t n;
 
+	o->off += len;
 	while (len > 0) {
-		if ((n = write(fd, p, len)) == -1) {
+		if ((n = write(o->fd, p, len)) == -1) {
 			if (errno == EINTR)
 				continue;
 			return hl_err_set(err, HL_EIO, "write: %s",
@@ -45,7 +64,7 @@ put(int fd, const char *p, size_t len, struct hl_err *err)
 
 /* Writes j (compact, sorted keys) to fd; HL_ENOMEM, HL_EIO. */
 static int
-put_json(int fd, const json_t *j, size_t skip, size_t cut,
+put_json(struct out *o, const json_t *j, size_t skip, size_t cut,
     struct hl_err *err)
 {
 	char *s = json_dumps(j, JSON_COMPACT | JSON_SORT_KEYS |
@@ -57,7 +76,7 @@ put_json(int fd, const json_t *j, size_t skip, size_t cut,
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	n = strlen(s);
 	rc = n < skip + cut ? hl_err_set(err, HL_EINVAL, "bad JSON") :
-	    put(fd, s + skip, n - skip - cut, err);
+	    put(o, s + skip, n - skip - cut, err);
 	free(s);
 	return rc;
 }
@@ -75,11 +94,52 @@ count(json_t *o, const char *key, int64_t max)
 	return n > 0 && n <= max ? n : -1;
 }
 
-/* Fetches segment k of the index, checked, and writes its items. */
+/*
+ * The identity bytes of segment sha (bytes long) made again from the
+ * file assembled before, into body: 0 when a recorded slice gives bytes
+ * that hash to sha, else -1 (fetch it).
+ */
 static int
-put_segment(int fd, struct hl_fetch *f, json_t *g, size_t k, uint64_t max,
-    int first, struct hl_err *err)
+take_old(struct hl_buf *body, const struct hl_pull_jsegs *r,
+    const char *sha, int64_t bytes)
 {
+	const size_t head = sizeof(SEG_HEAD) - 1, tail = sizeof(SEG_TAIL) - 1;
+	char got[65], md5[33];
+	ssize_t n;
+	size_t i;
+
+	for (i = 0; r != NULL && r->oldfd != -1 && i < r->nold; i++) {
+		const struct hl_pull_jseg *g = &r->old[i];
+
+		if (strcmp(g->sha256, sha) != 0 ||
+		    (uint64_t)bytes < head + tail ||
+		    g->len != (uint64_t)bytes - head - tail)
+			continue;
+		hl_buf_reset(body);
+		if (hl_buf_put(body, SEG_HEAD, head) != 0 ||
+		    hl_buf_grow(body, g->len + tail) != 0)
+			return -1;
+		n = pread(r->oldfd, body->data + head, g->len, (off_t)g->off);
+		if (n < 0 || (uint64_t)n != g->len)
+			continue;
+		body->len = head + g->len;
+		if (hl_buf_put(body, SEG_TAIL, tail) != 0)
+			return -1;
+		hl_digest(got, md5, body->data, body->len);
+		if (strcmp(got, sha) == 0)
+			return 0;
+	}
+	hl_buf_reset(body);
+	return -1;
+}
+
+/* Fetches segment k of the index (or takes it from r), checked, and
+ * writes its items. */
+static int
+put_segment(struct out *o, struct hl_fetch *f, json_t *g, size_t k,
+    uint64_t max, int first, struct hl_pull_jsegs *r, struct hl_err *err)
+{
+	const size_t head = sizeof(SEG_HEAD) - 1, tail = sizeof(SEG_TAIL) - 1;
 	struct hl_pull_file pf;
 	struct hl_buf body = HL_BUF_INIT;
 	char idpath[80], gzpath[84];
@@ -87,7 +147,7 @@ put_segment(int fd, struct hl_fetch *f, json_t *g, size_t k, uint64_t max,
 	json_t *gz = json_object_get(g, "gz"), *doc = NULL, *items, *it;
 	int64_t bytes, gzbytes, n;
 	size_t i;
-	int rc;
+	int rc = 0;
 
 	sha = json_string_value(json_object_get(g, "sha256"));
 	gzsha = json_string_value(json_object_get(gz, "sha256"));
@@ -106,15 +166,20 @@ put_segment(int fd, struct hl_fetch *f, json_t *g, size_t k, uint64_t max,
 	/* Names built here, from checked hex: never from the network. */
 	snprintf(idpath, sizeof(idpath), "objects/%s", sha);
 	snprintf(gzpath, sizeof(gzpath), "objects/%s.gz", sha);
-	memset(&pf, 0, sizeof(pf));
-	pf.id.path = idpath;
-	memcpy(pf.id.sha256, sha, 65);
-	pf.id.bytes = bytes;
-	pf.gz.path = gzpath;
-	memcpy(pf.gz.sha256, gzsha, 65);
-	pf.gz.bytes = gzbytes;
-	pf.has_gz = 1;
-	if ((rc = hl_pull_fetch_file(-1, &body, f, &pf, max, err)) != 0)
+	if (take_old(&body, r, sha, bytes) == 0)
+		r->reused++;
+	else {
+		memset(&pf, 0, sizeof(pf));
+		pf.id.path = idpath;
+		memcpy(pf.id.sha256, sha, 65);
+		pf.id.bytes = bytes;
+		pf.gz.path = gzpath;
+		memcpy(pf.gz.sha256, gzsha, 65);
+		pf.gz.bytes = gzbytes;
+		pf.has_gz = 1;
+		rc = hl_pull_fetch_file(-1, &body, f, &pf, max, err);
+	}
+	if (rc != 0)
 		goto out;
 	doc = json_loadb(body.data, body.len, JSON_REJECT_DUPLICATES, NULL);
 	items = json_object_get(doc, "items");
@@ -124,15 +189,33 @@ put_segment(int fd, struct hl_fetch *f, json_t *g, size_t k, uint64_t max,
 		    " of %lld items", gzpath, (long long)n);
 		goto out;
 	}
-	json_array_foreach(items, i, it) {
+	json_array_foreach(items, i, it)
 		if (!json_is_object(it)) {
 			rc = hl_err_set(err, HL_EINVAL, "%s: item %zu is not"
 			    " an object", gzpath, i);
 			goto out;
 		}
-		if ((!first || i > 0) && (rc = put(fd, ",", 1, err)) != 0)
+	if (!first && (rc = put(o, ",", 1, err)) != 0)
+		goto out;
+	if (body.len > head + tail && memcmp(body.data, SEG_HEAD, head) == 0 &&
+	    memcmp(body.data + body.len - tail, SEG_TAIL, tail) == 0) {
+		/* The items as the segment holds them, recorded. */
+		if (r != NULL) {
+			struct hl_pull_jseg *w = &r->made[r->nmade++];
+
+			memcpy(w->sha256, sha, 65);
+			w->off = o->off;
+			w->len = body.len - head - tail;
+		}
+		rc = put(o, (const char *)body.data + head,
+		    body.len - head - tail, err);
+		goto out;
+	}
+	/* Another writer's spacing: each item as compact JSON. */
+	json_array_foreach(items, i, it) {
+		if (i > 0 && (rc = put(o, ",", 1, err)) != 0)
 			goto out;
-		if ((rc = put_json(fd, it, 0, 0, err)) != 0)
+		if ((rc = put_json(o, it, 0, 0, err)) != 0)
 			goto out;
 	}
 out:
@@ -144,8 +227,9 @@ out:
 int
 hl_pull_list_json(int fd, struct hl_fetch *f,
     const struct hl_pull_manifest *m, const struct hl_pull_list *l,
-    uint64_t max, struct hl_err *err)
+    uint64_t max, struct hl_pull_jsegs *reuse, struct hl_err *err)
 {
+	struct out o = { .fd = fd, .off = 0 };
 	const struct hl_pull_file *pf;
 	struct hl_buf idx = HL_BUF_INIT;
 	json_t *doc = NULL, *segs, *g, *ends = NULL;
@@ -172,7 +256,7 @@ hl_pull_list_json(int fd, struct hl_fetch *f,
 			rc = hl_err_set(err, HL_EINVAL, "%s: neither items"
 			    " nor segments", l->json);
 		else
-			rc = put(fd, idx.data, idx.len, err);
+			rc = put(&o, idx.data, idx.len, err);
 		goto out;
 	}
 	numitems = json_is_integer(json_object_get(doc, "numItems")) ?
@@ -196,6 +280,11 @@ hl_pull_list_json(int fd, struct hl_fetch *f,
 		    (long long)numitems);
 		goto out;
 	}
+	if (reuse != NULL && (reuse->made = calloc(json_array_size(segs),
+	    sizeof(*reuse->made))) == NULL) {
+		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+		goto out;
+	}
 	/* {"file":..,"format":..,"items":[ ... ],"list":..,...}\n */
 	if ((ends = json_deep_copy(doc)) == NULL) {
 		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
@@ -213,16 +302,16 @@ hl_pull_list_json(int fd, struct hl_fetch *f,
 			goto out;
 		}
 		mark += strlen("\"items\":[");
-		rc = put(fd, s, (size_t)(mark - s), err);
+		rc = put(&o, s, (size_t)(mark - s), err);
 		json_array_foreach(segs, i, g) {
 			if (rc == 0)
-				rc = put_segment(fd, f, g, i, max, i == 0,
-				    err);
+				rc = put_segment(&o, f, g, i, max, i == 0,
+				    reuse, err);
 		}
 		if (rc == 0)
-			rc = put(fd, mark, strlen(mark), err);
+			rc = put(&o, mark, strlen(mark), err);
 		if (rc == 0)
-			rc = put(fd, "\n", 1, err);
+			rc = put(&o, "\n", 1, err);
 		free(s);
 	}
 out:

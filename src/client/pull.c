@@ -54,6 +54,11 @@ struct local {
 	char				 jfile[64];	/* its name in DIR */
 	int				 jtodo;
 	char				*jtmp;
+	/*
+	 * Where DIR's JSON holds each segment (hl_pull_jseg as
+	 * [sha256, off, len] arrays): the state's, then the new file's.
+	 */
+	json_t				*jsegs;
 };
 
 struct state {
@@ -768,6 +773,8 @@ local_clear(struct local *l)
 	hl_items_free(l->items, l->nitems);
 	l->items = NULL;
 	l->nitems = 0;
+	json_decref(l->jsegs);
+	l->jsegs = NULL;
 }
 
 /*
@@ -1156,6 +1163,9 @@ state_write(const char *path, const struct hl_pull_opts *o,
 		if (loc[i].list && loc[i].jpf != NULL)
 			json_object_set_new(x, "json_sha256",
 			    json_string(loc[i].jpf->id.sha256));
+		if (loc[i].list && loc[i].jpf != NULL &&
+		    json_is_array(loc[i].jsegs))
+			json_object_set(x, "json_segments", loc[i].jsegs);
 		if (loc[i].list) {
 			json_object_set_new(x, "version",
 			    json_integer(loc[i].list->version));
@@ -1202,9 +1212,96 @@ json_wanted(struct local *l, const struct hl_pull_manifest *m,
 		return hl_err_set(err, HL_EINVAL, "%s: path too long", dir);
 	o = json_object_get(s->lists, l->list->id);
 	was = json_string_value(json_object_get(o, "json_sha256"));
+	json_decref(l->jsegs);
+	l->jsegs = json_incref(json_object_get(o, "json_segments"));
 	l->jtodo = lstat(path, &sb) == -1 || !S_ISREG(sb.st_mode) ||
 	    was == NULL || strcmp(was, l->jpf->id.sha256) != 0;
 	return 0;
+}
+
+/*
+ * The state's record of where DIR's JSON holds each segment, as hints
+ * for hl_pull_list_json (which checks every slice it takes): entries
+ * that are not [64 hex digits, offset, length] are left out.  *out is
+ * the caller's to free.  HL_ENOMEM.
+ */
+static int
+jsegs_from_state(struct hl_pull_jseg **out, size_t *n, const json_t *a,
+    struct hl_err *err)
+{
+	const char *sha;
+	json_t *e;
+	size_t i, len = json_array_size(a);
+
+	*out = NULL;
+	*n = 0;
+	if (len == 0 || len > HL_PULL_MAX_LIST_SEGMENTS)
+		return 0;
+	if ((*out = calloc(len, sizeof(**out))) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	json_array_foreach(a, i, e) {
+		json_t *off = json_array_get(e, 1), *sz = json_array_get(e, 2);
+
+		sha = json_string_value(json_array_get(e, 0));
+		if (!hl_digest_is_sha256(sha) || !json_is_integer(off) ||
+		    !json_is_integer(sz) || json_integer_value(off) < 0 ||
+		    json_integer_value(sz) < 0)
+			continue;
+		memcpy((*out)[*n].sha256, sha, 65);
+		(*out)[*n].off = (uint64_t)json_integer_value(off);
+		(*out)[*n].len = (uint64_t)json_integer_value(sz);
+		(*n)++;
+	}
+	return 0;
+}
+
+/*
+ * --json: list l's JSON to fd, taking the segments that did not change
+ * from the file DIR holds (opened without following a link, a regular
+ * file only) where l->jsegs says they are; then l->jsegs says where the
+ * new file holds them.  *reused counts the segments taken.
+ */
+static int
+json_assemble(int fd, struct hl_fetch *f, const struct hl_pull_manifest *m,
+    struct local *l, const char *dir, uint64_t max, size_t *reused,
+    struct hl_err *err)
+{
+	struct hl_pull_jsegs r = { .oldfd = -1 };
+	struct hl_pull_jseg *old = NULL;
+	struct stat sb;
+	char path[4096];
+	json_t *a = NULL;
+	size_t i;
+	int rc;
+
+	if ((rc = jsegs_from_state(&old, &r.nold, l->jsegs, err)) != 0)
+		return rc;
+	r.old = old;
+	if (r.nold > 0 && snprintf(path, sizeof(path), "%s/%s", dir,
+	    l->jfile) < (int)sizeof(path) && (r.oldfd = open(path, O_RDONLY |
+	    O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)) != -1 &&
+	    (fstat(r.oldfd, &sb) == -1 || !S_ISREG(sb.st_mode))) {
+		close(r.oldfd);
+		r.oldfd = -1;
+	}
+	rc = hl_pull_list_json(fd, f, m, l->list, max, &r, err);
+	if (r.oldfd != -1)
+		close(r.oldfd);
+	free(old);
+	*reused += r.reused;
+	if (rc == 0 && r.nmade > 0 && (a = json_array()) == NULL)
+		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+	for (i = 0; rc == 0 && i < r.nmade; i++)
+		if (json_array_append_new(a, json_pack("[s, I, I]",
+		    r.made[i].sha256, (json_int_t)r.made[i].off,
+		    (json_int_t)r.made[i].len)) != 0)
+			rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+	free(r.made);
+	json_decref(l->jsegs);
+	l->jsegs = rc == 0 ? a : NULL;
+	if (rc != 0)
+		json_decref(a);
+	return rc;
 }
 
 /* Does every list of the state name the JSON it was assembled from? */
@@ -1545,8 +1642,8 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 			    "%s: %s", o->dir, strerror(errno)));
 			goto out;
 		}
-		if ((rc = hl_pull_list_json(fd, f, &m, l->list, max,
-		    err)) != 0) {
+		if ((rc = json_assemble(fd, f, &m, l, o->dir, max,
+		    &rep->reused, err)) != 0) {
 			close(fd);
 			rc = fail(rep, get_status(rc), rc);
 			goto out;

@@ -212,16 +212,46 @@ int	hl_pull_fetch_file(int fd, struct hl_buf *buf, struct hl_fetch *f,
 	    const struct hl_pull_file *pf, uint64_t max, struct hl_err *err);
 
 /*
+ * Where an assembled list's JSON holds each segment's items: the bytes
+ * between {"items":[ and ]}\n of the segment named sha256, at off, len
+ * bytes.  pull records them in its state, so that the next assembly takes
+ * the segments that did not change from the file it wrote before.
+ */
+struct hl_pull_jseg {
+	char		sha256[65];
+	uint64_t	off;
+	uint64_t	len;
+};
+
+/*
+ * Segment reuse for hl_pull_list_json.  In: oldfd, the JSON assembled
+ * before (-1: none), and old, what it held where (hints: every slice
+ * taken is checked against its segment's hash, and fetched when it does
+ * not match).  Out: made, where the new file holds each segment (n 0 for
+ * a whole-form list), and reused, how many segments were taken from
+ * oldfd.  made is the caller's to free (free(made)).
+ */
+struct hl_pull_jsegs {
+	int			 oldfd;
+	const struct hl_pull_jseg *old;
+	size_t			 nold;
+	struct hl_pull_jseg	*made;
+	size_t			 nmade;
+	size_t			 reused;
+};
+
+/*
  * Writes list l's JSON to fd, as the whole-list document, from the whole
  * form or assembled from a big list's segments (listjson.c, and
  * site/docs/protocol.html section 4a), every file checked against the
  * hashes and sizes the manifest and the index name.  HL_EINVAL on a
  * mismatch or a bad index, HL_ETOOBIG over max, or an
- * hl_pull_fetch_file() code.  On error fd holds garbage.
+ * hl_pull_fetch_file() code.  On error fd holds garbage.  reuse may be
+ * NULL (nothing reused, nothing recorded).
  */
 int	hl_pull_list_json(int fd, struct hl_fetch *f,
 	    const struct hl_pull_manifest *m, const struct hl_pull_list *l,
-	    uint64_t max, struct hl_err *err);
+	    uint64_t max, struct hl_pull_jsegs *reuse, struct hl_err *err);
 
 /*
  * Reads a size for --max-size: digits with an optional k, M or G suffix
@@ -259,6 +289,8 @@ struct hl_pull_report {
 	long		retry_after;	/* seconds, -1 if none was sent */
 	size_t		patched;	/* lists brought up to date by events */
 	size_t		downloaded;	/* files downloaded whole */
+	size_t		reused;		/* big lists' JSON segments taken
+					   from DIR, not downloaded */
 	size_t		kept;		/* lists that did not change */
 	size_t		skipped;	/* lists of unknown ids, not written */
 	char		skipped_ids[200];	/* their ids, ", "-joined */

@@ -119,6 +119,8 @@ t_is "... with each item's provenance (a plain list's is in its JSON alone)" \
 
 # Tamper with the new segment (both its copies), then pull.
 new=$(comm -13 "$T/segs.1" "$T/segs.2")
+cp "$new" "$T/good"
+cp "$new.gz" "$T/good.gz"
 sed 's/one-more/one-MORE/' "$new" >"$T/bad"
 cp "$T/bad" "$new"
 gzip -n <"$T/bad" >"$new.gz"
@@ -133,4 +135,52 @@ t_is "helios verify finds the tampered segment (exit 3)" \
     "$("$HELIOS" verify "$PUB" >/dev/null 2>&1; echo $?)" 3
 pyjson "$T/py2.json" 2>/dev/null
 t_is "helios_client.py refuses the tampered segment (IntegrityError)" "$?" 3
+
+# After a change, pull --json takes the segments that did not change from
+# the file it wrote, each checked against its hash; a local edit or a
+# crafted state costs a download, never a wrong byte.
+cp "$T/good" "$new"
+cp "$T/good.gz" "$new.gz"
+D2=$T/d2
+mkdir -p "$D2"
+"$HELIOS" pull -q --json "$PUB" "$D2"
+change() {	# PATTERN: one more watched keyword, published
+	printf '1600000001\tbig\t%s\\.example\n' "$1" \
+	    >>"$T/src/watched_keywords.txt"
+	"$HELIOS" import --db "$DB" "$T/src" >/dev/null
+	"$HELIOS" publish --db "$DB" --target "dir:$PUB" >/dev/null
+}
+reused() {	# the reused= of a pull --json --stats into D2
+	"$HELIOS" pull -q --json --stats "$PUB" "$D2" |
+	    sed -n 's/.*reused=\([0-9]*\).*/\1/p'
+}
+fresh() {	# cmp D2's JSON with a pull into an empty directory
+	rm -rf "$T/fresh"
+	mkdir -p "$T/fresh"
+	"$HELIOS" pull -q --json "$PUB" "$T/fresh" &&
+	    cmp "$D2/watched_keywords.json" "$T/fresh/watched_keywords.json"
+}
+nsegs() { jq '.segments | length' "$IDX"; }
+change two-more
+t_is "a one-item change: every segment but the new one is taken from DIR" \
+    "$(reused)" "$(( $(nsegs) - 1 ))"
+t_ok "... and the JSON is the one a fresh pull writes" fresh
+sed -i 's/big-7\\\\.example/big-7\\\\.examplX/' "$D2/watched_keywords.json"
+t_ok "(the local JSON was edited)" grep -q 'examplX' "$D2/watched_keywords.json"
+change three-more
+t_is "a segment edited in DIR is downloaded again" \
+    "$(reused)" "$(( $(nsegs) - 2 ))"
+t_ok "... and the JSON is the one a fresh pull writes" fresh
+$PY - "$D2/.helios-state.json" <<'PY'
+import json, sys
+p = sys.argv[1]
+s = json.load(open(p))
+for seg in s["lists"]["watch-keyword"]["json_segments"]:
+    seg[1] = 0
+json.dump(s, open(p, "w"))
+PY
+change four-more
+t_is "a state pointing every segment elsewhere: nothing is taken" \
+    "$(reused)" ""
+t_ok "... and the JSON is the one a fresh pull writes" fresh
 t_done
