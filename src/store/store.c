@@ -104,10 +104,12 @@ struct hl_store {
 	pthread_cond_t	 rcv;
 	/* The group commit queue (see submit()). */
 	pthread_mutex_t	 qmu;
-	pthread_cond_t	 qcv;
 	struct wop	*queue;
 	struct wop	**qtail;
 	int		 committing;
+	/* Batches committed and the changes they held (hl_store_stats). */
+	uint64_t	 commits;
+	uint64_t	 committed;
 };
 
 static _Thread_local struct bind tl;
@@ -407,7 +409,6 @@ hl_store_open(struct hl_store **out, const char *path, struct hl_err *err)
 	pthread_mutex_init(&st->rmu, NULL);
 	pthread_cond_init(&st->rcv, NULL);
 	pthread_mutex_init(&st->qmu, NULL);
-	pthread_cond_init(&st->qcv, NULL);
 	st->qtail = &st->queue;
 	if ((rc = private_file(path, err)) != 0)
 		goto fail;
@@ -476,7 +477,6 @@ hl_store_close(struct hl_store *st)
 	pthread_mutex_destroy(&st->rmu);
 	pthread_cond_destroy(&st->rcv);
 	pthread_mutex_destroy(&st->qmu);
-	pthread_cond_destroy(&st->qcv);
 	free(st);
 }
 
@@ -906,6 +906,8 @@ struct wop {
 	int			(*fn)(struct wop *, struct hl_store *);
 	void			(*undo)(struct wop *);	/* clears outputs */
 	struct wop		*next;
+	pthread_cond_t		 cv;	/* its writer waits here */
+	int			 lead;	/* handed the lead (under qmu) */
 	int			 rc;
 	int			 done;
 	struct hl_err		 err;
@@ -971,36 +973,62 @@ run_batch(struct hl_store *st, struct wop *batch)
 	wr_leave(st);
 }
 
-/* Queues w and returns once its batch is committed (or has failed). */
+void
+hl_store_stats(uint64_t *commits, uint64_t *changes, struct hl_store *st)
+{
+	pthread_mutex_lock(&st->qmu);
+	*commits = st->commits;
+	*changes = st->committed;
+	pthread_mutex_unlock(&st->qmu);
+}
+
+/*
+ * Queues w and returns once its batch is committed (or has failed).  The
+ * first writer to find no commit under way leads: it takes the whole
+ * queue as one batch.  When the batch is done the leader wakes exactly
+ * the writers of that batch, and hands the lead to the first writer
+ * queued meanwhile, which takes all that queued behind it: one wakeup per
+ * writer, and the writers that arrive during a commit share the next one.
+ */
 static int
 submit(struct hl_store *st, struct wop *w, struct hl_err *err)
 {
 	struct wop *batch, *next;
 
+	pthread_cond_init(&w->cv, NULL);
 	pthread_mutex_lock(&st->qmu);
 	w->next = NULL;
 	*st->qtail = w;
 	st->qtail = &w->next;
 	while (!w->done) {
-		if (st->committing) {
-			pthread_cond_wait(&st->qcv, &st->qmu);
+		if (st->committing && !w->lead) {
+			pthread_cond_wait(&w->cv, &st->qmu);
 			continue;
 		}
 		st->committing = 1;
+		w->lead = 0;
 		batch = st->queue;
 		st->queue = NULL;
 		st->qtail = &st->queue;
 		pthread_mutex_unlock(&st->qmu);
 		run_batch(st, batch);
 		pthread_mutex_lock(&st->qmu);
+		st->commits++;
 		for (; batch != NULL; batch = next) {
 			next = batch->next;
+			st->committed++;
 			batch->done = 1;
+			if (batch != w)
+				pthread_cond_signal(&batch->cv);
 		}
-		st->committing = 0;
-		pthread_cond_broadcast(&st->qcv);
+		if (st->queue != NULL) {
+			st->queue->lead = 1;
+			pthread_cond_signal(&st->queue->cv);
+		} else
+			st->committing = 0;
 	}
 	pthread_mutex_unlock(&st->qmu);
+	pthread_cond_destroy(&w->cv);
 	/* A step that failed for a full disk says so, whatever it returned. */
 	if (w->rc != 0 && w->err.code == HL_ENOSPC)
 		w->rc = HL_ENOSPC;
