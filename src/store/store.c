@@ -2,11 +2,16 @@
  * store: the SQLite database behind Helios (see store.h for the contract,
  * the schema/ migrations for the tables).
  *
- * One connection, one recursive mutex.  Writes are short transactions
- * begun with BEGIN IMMEDIATE, so a writer never fails half-way on a lock
- * upgrade; with journal_mode=WAL and synchronous=FULL, COMMIT returns only
- * after the WAL is on disk.  The statements on the write path are
- * prepared once and kept.
+ * One writer connection under one recursive mutex, and a few readers
+ * (rd_enter()): in WAL mode a reader sees the last commit and neither
+ * waits for a writer nor holds one up, so a request's token lookup or the
+ * publisher's snapshot never sits behind a commit's fsync.  Writes are
+ * short transactions begun with BEGIN IMMEDIATE, so a writer never fails
+ * half-way on a lock upgrade; with journal_mode=WAL and synchronous=FULL,
+ * COMMIT returns only after the WAL is on disk (fdatasync), and a change
+ * is acknowledged only after its COMMIT: the group commit (submit())
+ * makes that one fsync serve every writer that queued meanwhile.  The
+ * statements on the hot paths are prepared once per connection and kept.
  *
  * A list change is three statements in one transaction: the item row, the
  * audit event (whose rowid is the new version) and lists.version.
@@ -40,6 +45,7 @@ enum {
 	Q_EVENT_INSERT,
 	Q_LIST_SET_VERSION,
 	Q_TOKEN_FIND,
+	Q_LIST_BY_ID,
 	Q_N
 };
 
@@ -66,6 +72,8 @@ static const char *const queries[Q_N] = {
 	    " revoked_at, last_used_at, hash, lists, expires_at FROM tokens"
 	    " WHERE hash = ?1 AND revoked_at IS NULL AND (expires_at IS NULL"
 	    " OR expires_at > ?2)",
+	[Q_LIST_BY_ID] = "SELECT l.id, l.file, l.format, l.version, l.count,"
+	    " l.policy FROM lists l WHERE l.id = ?1",
 };
 
 /* Read connections beside the writer (none for ":memory:" or a URI). */
@@ -611,7 +619,7 @@ hl_store_list(struct hl_list *out, struct hl_store *st, const char *id,
 
 	memset(out, 0, sizeof(*out));
 	rd_enter(st);
-	if ((s = prep(st, LIST_COLS " WHERE l.id = ?1", err)) != NULL) {
+	if ((s = q(st, Q_LIST_BY_ID, err)) != NULL) {
 		hl_store__bind_str(s, 1, id);
 		rc = sqlite3_step(s);
 		if (rc == SQLITE_ROW)
@@ -620,7 +628,7 @@ hl_store_list(struct hl_list *out, struct hl_store *st, const char *id,
 			rc = hl_err_set(err, HL_ENOTFOUND, "no list %s", id);
 		else
 			rc = hl_store__dberr(err, st, "read list");
-		sqlite3_finalize(s);
+		sqlite3_reset(s);
 	}
 	rd_leave(st);
 	return rc;
@@ -995,6 +1003,16 @@ submit(struct hl_store *st, struct wop *w, struct hl_err *err)
 {
 	struct wop *batch, *next;
 
+	/*
+	 * A thread that holds the writer already (a read on a store without
+	 * readers) commits alone: waiting for a leader, which needs the
+	 * writer, would never end.
+	 */
+	if (tl.st == st && tl.c == &st->w) {
+		w->next = NULL;
+		run_batch(st, w);
+		goto out;
+	}
 	pthread_cond_init(&w->cv, NULL);
 	pthread_mutex_lock(&st->qmu);
 	w->next = NULL;
@@ -1029,6 +1047,7 @@ submit(struct hl_store *st, struct wop *w, struct hl_err *err)
 	}
 	pthread_mutex_unlock(&st->qmu);
 	pthread_cond_destroy(&w->cv);
+out:
 	/* A step that failed for a full disk says so, whatever it returned. */
 	if (w->rc != 0 && w->err.code == HL_ENOSPC)
 		w->rc = HL_ENOSPC;
@@ -2113,10 +2132,7 @@ out:
 		snprintf(sql, sizeof(sql), "UPDATE tokens SET last_used_at ="
 		    " %lld WHERE id = %lld", (long long)now(),
 		    (long long)out->id);
-		if (tl.st == st && tl.c == &st->w)
-			(void)exec(st, sql, NULL);
-		else
-			(void)hl_store__run(st, op_exec, sql, NULL);
+		(void)hl_store__run(st, op_exec, sql, NULL);
 	}
 	return rc;
 }
@@ -2169,16 +2185,21 @@ out:
 	return rc;
 }
 
-int
-hl_store_target_set(struct hl_store *st, const char *name, int64_t version,
-    const char *error, struct hl_err *err)
+struct target_arg {
+	const char	*name;
+	int64_t		 version;
+	const char	*error;
+};
+
+static int
+op_target_set(struct hl_store *st, void *arg, struct hl_err *err)
 {
+	struct target_arg *a = arg;
 	sqlite3_stmt *s;
 	int rc = 0;
 
-	wr_enter(st);
 	/* A failure keeps the last published version and time. */
-	s = prep(st, error == NULL ?
+	s = prep(st, a->error == NULL ?
 	    "INSERT INTO targets (name, version, published_at, attempted_at,"
 	    " last_error) VALUES (?1, ?2, ?3, ?3, NULL) ON CONFLICT (name)"
 	    " DO UPDATE SET version = ?2, published_at = ?3,"
@@ -2186,21 +2207,27 @@ hl_store_target_set(struct hl_store *st, const char *name, int64_t version,
 	    "INSERT INTO targets (name, attempted_at, last_error)"
 	    " VALUES (?1, ?3, ?4) ON CONFLICT (name) DO UPDATE SET"
 	    " attempted_at = ?3, last_error = ?4", err);
-	if (s == NULL) {
-		rc = HL_EIO;
-		goto out;
-	}
-	hl_store__bind_str(s, 1, name);
-	sqlite3_bind_int64(s, 2, version);
+	if (s == NULL)
+		return HL_EIO;
+	hl_store__bind_str(s, 1, a->name);
+	sqlite3_bind_int64(s, 2, a->version);
 	sqlite3_bind_int64(s, 3, now());
-	if (error != NULL)
-		hl_store__bind_str(s, 4, error);
+	if (a->error != NULL)
+		hl_store__bind_str(s, 4, a->error);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = hl_store__dberr(err, st, "write target state");
 	sqlite3_finalize(s);
-out:
-	wr_leave(st);
 	return rc;
+}
+
+/* In the group commit: a publish shares the fsync of the writes then. */
+int
+hl_store_target_set(struct hl_store *st, const char *name, int64_t version,
+    const char *error, struct hl_err *err)
+{
+	struct target_arg a = { name, version, error };
+
+	return hl_store__run(st, op_target_set, &a, err);
 }
 
 static int
