@@ -1627,7 +1627,7 @@ h_metrics(struct ctx *c)
 {
 	struct hl_api *api = c->api;
 	struct hl_buf *b = &c->res->body;
-	uint64_t cum = 0;
+	uint64_t cum = 0, commits, changes;
 	size_t i;
 	int rc = 0;
 
@@ -1660,6 +1660,15 @@ h_metrics(struct ctx *c)
 	    "helios_http_request_duration_seconds_count %" PRIuFAST64 "\n",
 	    cum, (double)atomic_load(&api->lat_sum) / 1e6,
 	    atomic_load(&api->lat_count));
+	hl_store_stats(&commits, &changes, api->st);
+	rc |= hl_buf_printf(b, "# HELP helios_store_commits_total Write "
+	    "transactions committed, each with one fsync of the WAL.\n"
+	    "# TYPE helios_store_commits_total counter\n"
+	    "helios_store_commits_total %" PRIu64 "\n"
+	    "# HELP helios_store_changes_total Changes those transactions "
+	    "held (the group commit: several writers, one fsync).\n"
+	    "# TYPE helios_store_changes_total counter\n"
+	    "helios_store_changes_total %" PRIu64 "\n", commits, changes);
 	rc |= hl_buf_printf(b, "# HELP helios_version The highest committed "
 	    "version.\n# TYPE helios_version gauge\nhelios_version %"
 	    PRId64 "\n", hl_store_version(api->st));

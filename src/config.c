@@ -13,6 +13,7 @@
 #include <pwd.h>
 
 #include "config.h"
+#include "http.h"
 #include "review.h"
 #include "log.h"
 
@@ -95,7 +96,7 @@ hl_config_defaults(struct hl_config *c)
 	c->manifest_ttl = 7 * 24 * 3600;
 	c->signing_overlap = 7 * 24 * 3600;
 	c->poll_interval = 60;
-	c->threads = 4;
+	c->threads = HL_HTTP_THREADS;
 	c->mass_share = 5;
 	c->mass_items = 100;
 	c->max_conns = 1000;

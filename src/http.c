@@ -1040,7 +1040,7 @@ hl_http_run(struct hl_http *h, struct hl_err *err)
 	guard_opts(&go, o);
 	if ((rc = hl_guard_new(&h->guard, &go, err)) != 0)
 		return rc;
-	threads = o->threads ? o->threads : 4;
+	threads = o->threads ? o->threads : HL_HTTP_THREADS;
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
 	    MHD_USE_ITC | MHD_USE_ERROR_LOG;
 	if (getsockname(h->fd, (struct sockaddr *)&ss, &sl) == 0 &&

@@ -68,7 +68,7 @@ struct hl_http_opts {
 	int		 dev_profile;	/* 1: POST /auth/create open to all;
 					   listens on loopback only */
 	int		 notifications_private; /* see struct hl_api_opts */
-	unsigned	 threads;	/* thread pool size, default 4 */
+	unsigned	 threads;	/* thread pool size, default HL_HTTP_THREADS */
 	size_t		 max_body;	/* default HL_API_MAX_BODY */
 	/* Connections (see guard.h); 0 takes the default. */
 	unsigned	 max_conns;	/* all clients, default 1000 */
@@ -105,7 +105,16 @@ struct hl_http_opts {
 	const struct hl_review_opts *review;
 };
 
-#define HL_HTTP_OPTS_INIT { .listen = "127.0.0.1:8080", .threads = 4, \
+/*
+ * The thread pool's default size.  A thread that answers a write waits in
+ * the store's group commit for the fsync, and the other connections it
+ * polls wait with it: the pool is how many writes can share one fsync, so
+ * it is larger than the cores.  A waiting thread costs no CPU.
+ */
+#define HL_HTTP_THREADS	16
+
+#define HL_HTTP_OPTS_INIT { .listen = "127.0.0.1:8080", \
+	.threads = HL_HTTP_THREADS, \
 	.max_body = HL_API_MAX_BODY, .access_log_sample = 1 }
 
 /*

@@ -2,11 +2,16 @@
  * store: the SQLite database behind Helios (see store.h for the contract,
  * the schema/ migrations for the tables).
  *
- * One connection, one recursive mutex.  Writes are short transactions
- * begun with BEGIN IMMEDIATE, so a writer never fails half-way on a lock
- * upgrade; with journal_mode=WAL and synchronous=FULL, COMMIT returns only
- * after the WAL is on disk.  The statements on the write path are
- * prepared once and kept.
+ * One writer connection under one recursive mutex, and a few readers
+ * (rd_enter()): in WAL mode a reader sees the last commit and neither
+ * waits for a writer nor holds one up, so a request's token lookup or the
+ * publisher's snapshot never sits behind a commit's fsync.  Writes are
+ * short transactions begun with BEGIN IMMEDIATE, so a writer never fails
+ * half-way on a lock upgrade; with journal_mode=WAL and synchronous=FULL,
+ * COMMIT returns only after the WAL is on disk (fdatasync), and a change
+ * is acknowledged only after its COMMIT: the group commit (submit())
+ * makes that one fsync serve every writer that queued meanwhile.  The
+ * statements on the hot paths are prepared once per connection and kept.
  *
  * A list change is three statements in one transaction: the item row, the
  * audit event (whose rowid is the new version) and lists.version.
@@ -40,6 +45,7 @@ enum {
 	Q_EVENT_INSERT,
 	Q_LIST_SET_VERSION,
 	Q_TOKEN_FIND,
+	Q_LIST_BY_ID,
 	Q_N
 };
 
@@ -66,21 +72,153 @@ static const char *const queries[Q_N] = {
 	    " revoked_at, last_used_at, hash, lists, expires_at FROM tokens"
 	    " WHERE hash = ?1 AND revoked_at IS NULL AND (expires_at IS NULL"
 	    " OR expires_at > ?2)",
+	[Q_LIST_BY_ID] = "SELECT l.id, l.file, l.format, l.version, l.count,"
+	    " l.policy FROM lists l WHERE l.id = ?1",
 };
 
+/* Read connections beside the writer (none for ":memory:" or a URI). */
+#define NREADERS	4
+
 struct wop;
+struct hl_store;
+
+/*
+ * What a thread works on: the connection it holds, for the store it holds
+ * it in.  Every helper below (q, prep, exec, the error) uses this thread's
+ * connection, so a read nested in a write (or in a snapshot) sees what
+ * that connection sees.
+ */
+struct bind {
+	struct hl_store	*st;
+	struct conn	*c;
+};
+
+struct conn {
+	sqlite3		*db;
+	sqlite3_stmt	*q[Q_N];
+	int		 busy;		/* a reader: lent out (under rmu) */
+	int		 depth;		/* nested enters by its holder */
+	struct bind	 saved;		/* the holder's binding before */
+};
 
 struct hl_store {
-	sqlite3		*db;
+	/* The writer: one connection, under one recursive mutex. */
+	struct conn	 w;
 	pthread_mutex_t	 mu;
-	sqlite3_stmt	*q[Q_N];
+	/* The readers, lent one to a thread at a time (see rd_enter()). */
+	struct conn	 r[NREADERS];
+	int		 nr;
+	pthread_mutex_t	 rmu;
+	pthread_cond_t	 rcv;
 	/* The group commit queue (see submit()). */
 	pthread_mutex_t	 qmu;
-	pthread_cond_t	 qcv;
 	struct wop	*queue;
 	struct wop	**qtail;
 	int		 committing;
+	/* Batches committed and the changes they held (hl_store_stats). */
+	uint64_t	 commits;
+	uint64_t	 committed;
 };
+
+static _Thread_local struct bind tl;
+
+/* The connection this thread works on: the one it holds, or the writer. */
+static struct conn *
+cur(struct hl_store *st)
+{
+	return tl.st == st && tl.c != NULL ? tl.c : &st->w;
+}
+
+static sqlite3 *
+db(struct hl_store *st)
+{
+	return cur(st)->db;
+}
+
+/* Binds c to this thread, remembering what was bound before. */
+static void
+bind(struct hl_store *st, struct conn *c)
+{
+	c->saved = tl;
+	c->depth = 1;
+	tl.st = st;
+	tl.c = c;
+}
+
+/*
+ * The writer, for a change: its mutex held and the connection bound to
+ * this thread until wr_leave().  Nested enters (a write inside a write)
+ * keep the binding.
+ */
+static void
+wr_enter(struct hl_store *st)
+{
+	pthread_mutex_lock(&st->mu);
+	if (tl.st == st && tl.c == &st->w)
+		st->w.depth++;
+	else
+		bind(st, &st->w);
+}
+
+static void
+wr_leave(struct hl_store *st)
+{
+	if (--st->w.depth == 0)
+		tl = st->w.saved;
+	pthread_mutex_unlock(&st->mu);
+}
+
+/*
+ * A connection for reading, until rd_leave(): the one this thread already
+ * holds (the writer inside a change, a reader inside a snapshot), else a
+ * free reader, waiting for one when all are lent.  A reader sees the last
+ * committed state (WAL), so reads never wait for a commit's fsync, nor a
+ * commit for a long read such as the publisher's snapshot.  Without
+ * readers (":memory:") reads take the writer, as changes do.
+ */
+static void
+rd_enter(struct hl_store *st)
+{
+	int i;
+
+	if (tl.st == st && tl.c != NULL) {
+		tl.c->depth++;
+		return;
+	}
+	if (st->nr == 0) {
+		wr_enter(st);
+		return;
+	}
+	pthread_mutex_lock(&st->rmu);
+	for (;;) {
+		for (i = 0; i < st->nr && st->r[i].busy; i++)
+			;
+		if (i < st->nr)
+			break;
+		pthread_cond_wait(&st->rcv, &st->rmu);
+	}
+	st->r[i].busy = 1;
+	pthread_mutex_unlock(&st->rmu);
+	bind(st, &st->r[i]);
+}
+
+static void
+rd_leave(struct hl_store *st)
+{
+	struct conn *c = tl.c;
+
+	if (c == &st->w) {
+		wr_leave(st);
+		return;
+	}
+	if (--c->depth > 0)
+		return;
+	tl = c->saved;
+	pthread_mutex_lock(&st->rmu);
+	c->busy = 0;
+	pthread_cond_signal(&st->rcv);
+	pthread_mutex_unlock(&st->rmu);
+}
 
 /* Whether the last failure of db was a full disk. */
 static int
@@ -93,10 +231,10 @@ disk_full(sqlite3 *db)
 int
 hl_store__dberr(struct hl_err *err, struct hl_store *st, const char *what)
 {
-	if (disk_full(st->db))
+	if (disk_full(db(st)))
 		return hl_err_set(err, HL_ENOSPC, "%s: the database's disk is"
 		    " full; nothing was written", what);
-	return hl_err_set(err, HL_EIO, "%s: %s", what, sqlite3_errmsg(st->db));
+	return hl_err_set(err, HL_EIO, "%s: %s", what, sqlite3_errmsg(db(st)));
 }
 
 static int
@@ -105,9 +243,9 @@ exec(struct hl_store *st, const char *sql, struct hl_err *err)
 	char *msg = NULL;
 	int rc;
 
-	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) == SQLITE_OK)
+	if (sqlite3_exec(db(st), sql, NULL, NULL, &msg) == SQLITE_OK)
 		return 0;
-	if (disk_full(st->db))
+	if (disk_full(db(st)))
 		rc = hl_err_set(err, HL_ENOSPC, "%.40s: the database's disk is"
 		    " full; nothing was written", sql);
 	else
@@ -121,15 +259,17 @@ exec(struct hl_store *st, const char *sql, struct hl_err *err)
 static sqlite3_stmt *
 q(struct hl_store *st, int which, struct hl_err *err)
 {
-	if (st->q[which] == NULL &&
-	    sqlite3_prepare_v3(st->db, queries[which], -1,
-	    SQLITE_PREPARE_PERSISTENT, &st->q[which], NULL) != SQLITE_OK) {
+	struct conn *c = cur(st);
+
+	if (c->q[which] == NULL &&
+	    sqlite3_prepare_v3(c->db, queries[which], -1,
+	    SQLITE_PREPARE_PERSISTENT, &c->q[which], NULL) != SQLITE_OK) {
 		hl_store__dberr(err, st, "prepare");
 		return NULL;
 	}
-	sqlite3_reset(st->q[which]);
-	sqlite3_clear_bindings(st->q[which]);
-	return st->q[which];
+	sqlite3_reset(c->q[which]);
+	sqlite3_clear_bindings(c->q[which]);
+	return c->q[which];
 }
 
 /* A one-off statement; the caller finalizes it. */
@@ -138,7 +278,7 @@ prep(struct hl_store *st, const char *sql, struct hl_err *err)
 {
 	sqlite3_stmt *s = NULL;
 
-	if (sqlite3_prepare_v2(st->db, sql, -1, &s, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(db(st), sql, -1, &s, NULL) != SQLITE_OK) {
 		hl_store__dberr(err, st, "prepare");
 		return NULL;
 	}
@@ -236,6 +376,30 @@ private_file(const char *path, struct hl_err *err)
 	return 0;
 }
 
+/*
+ * Opens a reader: a second connection to path that may not write
+ * (query_only), with the writer's cache and temporary-storage settings.
+ */
+static int
+reader_open(struct conn *c, const char *path, struct hl_err *err)
+{
+	char *msg = NULL;
+	int rc;
+
+	if (sqlite3_open_v2(path, &c->db, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		return hl_err_set(err, HL_EIO, "open %s: %s", path,
+		    c->db ? sqlite3_errmsg(c->db) : "out of memory");
+	sqlite3_busy_timeout(c->db, 5000);
+	if (sqlite3_exec(c->db, "PRAGMA query_only = ON;"
+	    " PRAGMA cache_size = -32768; PRAGMA temp_store = MEMORY",
+	    NULL, NULL, &msg) == SQLITE_OK)
+		return 0;
+	rc = hl_err_set(err, HL_EIO, "open %s: %s", path, msg ? msg : "?");
+	sqlite3_free(msg);
+	return rc;
+}
+
 int
 hl_store_open(struct hl_store **out, const char *path, struct hl_err *err)
 {
@@ -250,18 +414,25 @@ hl_store_open(struct hl_store **out, const char *path, struct hl_err *err)
 	pthread_mutexattr_settype(&ma, PTHREAD_MUTEX_RECURSIVE);
 	pthread_mutex_init(&st->mu, &ma);
 	pthread_mutexattr_destroy(&ma);
+	pthread_mutex_init(&st->rmu, NULL);
+	pthread_cond_init(&st->rcv, NULL);
 	pthread_mutex_init(&st->qmu, NULL);
-	pthread_cond_init(&st->qcv, NULL);
 	st->qtail = &st->queue;
 	if ((rc = private_file(path, err)) != 0)
 		goto fail;
-	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE |
+	if (sqlite3_open_v2(path, &st->w.db, SQLITE_OPEN_READWRITE |
 	    SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
 		rc = hl_err_set(err, HL_EIO, "open %s: %s", path,
-		    st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		    st->w.db ? sqlite3_errmsg(st->w.db) : "out of memory");
 		goto fail;
 	}
-	sqlite3_busy_timeout(st->db, 5000);
+	sqlite3_busy_timeout(st->w.db, 5000);
+	/*
+	 * Durability: WAL with synchronous = FULL, so COMMIT returns only
+	 * after fdatasync() of the WAL, and a change is acknowledged only
+	 * after its COMMIT (see submit()).  The commit's fsync covers every
+	 * change of its batch, which is what makes many writers cheap.
+	 */
 	if ((rc = exec(st, "PRAGMA journal_mode = WAL", err)) != 0 ||
 	    (rc = exec(st, "PRAGMA synchronous = FULL", err)) != 0 ||
 	    /* 32 MiB of pages: a real-size list stays in memory. */
@@ -275,11 +446,29 @@ hl_store_open(struct hl_store **out, const char *path, struct hl_err *err)
 	    (rc = exec(st, "PRAGMA foreign_keys = ON", err)) != 0 ||
 	    (rc = migrate(st, err)) != 0)
 		goto fail;
+	/* A second connection to ":memory:" would be another database. */
+	if (strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0 &&
+	    path[0] != '\0')
+		for (; st->nr < NREADERS; st->nr++)
+			if ((rc = reader_open(&st->r[st->nr], path, err)) != 0) {
+				st->nr++;
+				goto fail;
+			}
 	*out = st;
 	return 0;
 fail:
 	hl_store_close(st);
 	return rc;
+}
+
+static void
+conn_close(struct conn *c)
+{
+	int i;
+
+	for (i = 0; i < Q_N; i++)
+		sqlite3_finalize(c->q[i]);
+	sqlite3_close(c->db);
 }
 
 void
@@ -289,12 +478,13 @@ hl_store_close(struct hl_store *st)
 
 	if (st == NULL)
 		return;
-	for (i = 0; i < Q_N; i++)
-		sqlite3_finalize(st->q[i]);
-	sqlite3_close(st->db);
+	for (i = 0; i < st->nr; i++)
+		conn_close(&st->r[i]);
+	conn_close(&st->w);
 	pthread_mutex_destroy(&st->mu);
+	pthread_mutex_destroy(&st->rmu);
+	pthread_cond_destroy(&st->rcv);
 	pthread_mutex_destroy(&st->qmu);
-	pthread_cond_destroy(&st->qcv);
 	free(st);
 }
 
@@ -304,13 +494,13 @@ scalar(struct hl_store *st, const char *sql)
 	sqlite3_stmt *s;
 	int64_t v = 0;
 
-	pthread_mutex_lock(&st->mu);
+	rd_enter(st);
 	if ((s = prep(st, sql, NULL)) != NULL) {
 		if (sqlite3_step(s) == SQLITE_ROW)
 			v = sqlite3_column_int64(s, 0);
 		sqlite3_finalize(s);
 	}
-	pthread_mutex_unlock(&st->mu);
+	rd_leave(st);
 	return v;
 }
 
@@ -410,13 +600,13 @@ hl_store_lists(struct hl_list **out, size_t *n, struct hl_store *st,
 
 	*out = NULL;
 	*n = 0;
-	pthread_mutex_lock(&st->mu);
+	rd_enter(st);
 	if ((s = prep(st, LIST_COLS " ORDER BY l.ord", err)) != NULL) {
 		rc = collect((void **)out, n, sizeof(**out), s, fill_list,
 		    clear_list, st, err);
 		sqlite3_finalize(s);
 	}
-	pthread_mutex_unlock(&st->mu);
+	rd_leave(st);
 	return rc;
 }
 
@@ -428,8 +618,8 @@ hl_store_list(struct hl_list *out, struct hl_store *st, const char *id,
 	int rc = HL_EIO;
 
 	memset(out, 0, sizeof(*out));
-	pthread_mutex_lock(&st->mu);
-	if ((s = prep(st, LIST_COLS " WHERE l.id = ?1", err)) != NULL) {
+	rd_enter(st);
+	if ((s = q(st, Q_LIST_BY_ID, err)) != NULL) {
 		hl_store__bind_str(s, 1, id);
 		rc = sqlite3_step(s);
 		if (rc == SQLITE_ROW)
@@ -438,9 +628,9 @@ hl_store_list(struct hl_list *out, struct hl_store *st, const char *id,
 			rc = hl_err_set(err, HL_ENOTFOUND, "no list %s", id);
 		else
 			rc = hl_store__dberr(err, st, "read list");
-		sqlite3_finalize(s);
+		sqlite3_reset(s);
 	}
-	pthread_mutex_unlock(&st->mu);
+	rd_leave(st);
 	return rc;
 }
 
@@ -483,7 +673,7 @@ hl_store_items(struct hl_item **out, size_t *n, struct hl_store *st,
 
 	*out = NULL;
 	*n = 0;
-	pthread_mutex_lock(&st->mu);
+	rd_enter(st);
 	s = prep(st, verbatim ?
 	    "SELECT id, pos, value, comment, disabled, pass, ns_seq, verbatim,"
 	    " created_at, created_by, modified_at, modified_by, token_id,"
@@ -500,7 +690,7 @@ hl_store_items(struct hl_item **out, size_t *n, struct hl_store *st,
 		    clear_item, st, err);
 		sqlite3_finalize(s);
 	}
-	pthread_mutex_unlock(&st->mu);
+	rd_leave(st);
 	return rc;
 }
 
@@ -583,7 +773,7 @@ add_event(int64_t *version, struct hl_store *st, const char *op,
 	free(rec);
 	if (rc != SQLITE_DONE)
 		return hl_store__dberr(err, st, "write event");
-	*version = sqlite3_last_insert_rowid(st->db);
+	*version = sqlite3_last_insert_rowid(db(st));
 	if (strcmp(list, NOTIFS_LIST) == 0 ||
 	    strcmp(list, HL_STORE_PROPOSALS) == 0) {
 		char sql[96];
@@ -668,7 +858,7 @@ insert_item(struct hl_item *out, int64_t *version, struct hl_store *st,
 	sqlite3_reset(s);
 	if (rc != SQLITE_DONE)
 		return hl_store__dberr(err, st, "write item");
-	it.id = sqlite3_last_insert_rowid(st->db);
+	it.id = sqlite3_last_insert_rowid(db(st));
 	if (idp != NULL)
 		*idp = it.id;
 
@@ -724,6 +914,8 @@ struct wop {
 	int			(*fn)(struct wop *, struct hl_store *);
 	void			(*undo)(struct wop *);	/* clears outputs */
 	struct wop		*next;
+	pthread_cond_t		 cv;	/* its writer waits here */
+	int			 lead;	/* handed the lead (under qmu) */
 	int			 rc;
 	int			 done;
 	struct hl_err		 err;
@@ -758,7 +950,7 @@ run_batch(struct hl_store *st, struct wop *batch)
 	struct wop *w;
 	int rc;
 
-	pthread_mutex_lock(&st->mu);
+	wr_enter(st);
 	rc = exec(st, "BEGIN IMMEDIATE", &e);
 	for (w = batch; w != NULL; w = w->next) {
 		if (rc != 0) {
@@ -786,39 +978,76 @@ run_batch(struct hl_store *st, struct wop *batch)
 	for (w = batch; w != NULL; w = w->next)
 		if (w->rc != 0 && w->undo != NULL)
 			w->undo(w);
-	pthread_mutex_unlock(&st->mu);
+	wr_leave(st);
 }
 
-/* Queues w and returns once its batch is committed (or has failed). */
+void
+hl_store_stats(uint64_t *commits, uint64_t *changes, struct hl_store *st)
+{
+	pthread_mutex_lock(&st->qmu);
+	*commits = st->commits;
+	*changes = st->committed;
+	pthread_mutex_unlock(&st->qmu);
+}
+
+/*
+ * Queues w and returns once its batch is committed (or has failed).  The
+ * first writer to find no commit under way leads: it takes the whole
+ * queue as one batch.  When the batch is done the leader wakes exactly
+ * the writers of that batch, and hands the lead to the first writer
+ * queued meanwhile, which takes all that queued behind it: one wakeup per
+ * writer, and the writers that arrive during a commit share the next one.
+ */
 static int
 submit(struct hl_store *st, struct wop *w, struct hl_err *err)
 {
 	struct wop *batch, *next;
 
+	/*
+	 * A thread that holds the writer already (a read on a store without
+	 * readers) commits alone: waiting for a leader, which needs the
+	 * writer, would never end.
+	 */
+	if (tl.st == st && tl.c == &st->w) {
+		w->next = NULL;
+		run_batch(st, w);
+		goto out;
+	}
+	pthread_cond_init(&w->cv, NULL);
 	pthread_mutex_lock(&st->qmu);
 	w->next = NULL;
 	*st->qtail = w;
 	st->qtail = &w->next;
 	while (!w->done) {
-		if (st->committing) {
-			pthread_cond_wait(&st->qcv, &st->qmu);
+		if (st->committing && !w->lead) {
+			pthread_cond_wait(&w->cv, &st->qmu);
 			continue;
 		}
 		st->committing = 1;
+		w->lead = 0;
 		batch = st->queue;
 		st->queue = NULL;
 		st->qtail = &st->queue;
 		pthread_mutex_unlock(&st->qmu);
 		run_batch(st, batch);
 		pthread_mutex_lock(&st->qmu);
+		st->commits++;
 		for (; batch != NULL; batch = next) {
 			next = batch->next;
+			st->committed++;
 			batch->done = 1;
+			if (batch != w)
+				pthread_cond_signal(&batch->cv);
 		}
-		st->committing = 0;
-		pthread_cond_broadcast(&st->qcv);
+		if (st->queue != NULL) {
+			st->queue->lead = 1;
+			pthread_cond_signal(&st->queue->cv);
+		} else
+			st->committing = 0;
 	}
 	pthread_mutex_unlock(&st->qmu);
+	pthread_cond_destroy(&w->cv);
+out:
 	/* A step that failed for a full disk says so, whatever it returned. */
 	if (w->rc != 0 && w->err.code == HL_ENOSPC)
 		w->rc = HL_ENOSPC;
@@ -1059,10 +1288,10 @@ hl_store_meta(char **out, struct hl_store *st, const char *key,
 	int rc;
 
 	*out = NULL;
-	pthread_mutex_lock(&st->mu);
+	rd_enter(st);
 	if ((s = prep(st, "SELECT value FROM meta WHERE key = ?1",
 	    err)) == NULL) {
-		pthread_mutex_unlock(&st->mu);
+		rd_leave(st);
 		return HL_EIO;
 	}
 	hl_store__bind_str(s, 1, key);
@@ -1075,7 +1304,7 @@ hl_store_meta(char **out, struct hl_store *st, const char *key,
 	else
 		rc = hl_store__dberr(err, st, "read meta");
 	sqlite3_finalize(s);
-	pthread_mutex_unlock(&st->mu);
+	rd_leave(st);
 	return rc;
 }
 
@@ -1438,7 +1667,7 @@ op_restore_list(struct wop *w, struct hl_store *st)
 			sqlite3_bind_int64(s, 17, ids[first[i]]);
 		if (sqlite3_step(s) != SQLITE_DONE)
 			rc = hl_store__dberr(&w->err, st, "restore item");
-		ids[i] = sqlite3_last_insert_rowid(st->db);
+		ids[i] = sqlite3_last_insert_rowid(db(st));
 		sqlite3_reset(s);
 	}
 	for (i = 0, count = 0; i < w->nin; i++)
@@ -1566,13 +1795,13 @@ hl_store_notifs(struct hl_notif **out, size_t *n, struct hl_store *st,
 
 	*out = NULL;
 	*n = 0;
-	pthread_mutex_lock(&st->mu);
+	rd_enter(st);
 	if ((s = prep(st, NOTIF_COLS " ORDER BY id", err)) != NULL) {
 		rc = collect((void **)out, n, sizeof(**out), s, fill_notif,
 		    clear_notif, st, err);
 		sqlite3_finalize(s);
 	}
-	pthread_mutex_unlock(&st->mu);
+	rd_leave(st);
 	return rc;
 }
 
@@ -1760,7 +1989,7 @@ hl_store_events(struct hl_event **out, size_t *n, struct hl_store *st,
 
 	*out = NULL;
 	*n = 0;
-	pthread_mutex_lock(&st->mu);
+	rd_enter(st);
 	s = prep(st, "SELECT version, at, op, list_id, value, record, actor,"
 	    " token_id FROM events WHERE version > ?1 ORDER BY version"
 	    " LIMIT ?2", err);
@@ -1771,7 +2000,7 @@ hl_store_events(struct hl_event **out, size_t *n, struct hl_store *st,
 		    clear_event, st, err);
 		sqlite3_finalize(s);
 	}
-	pthread_mutex_unlock(&st->mu);
+	rd_leave(st);
 	return rc;
 }
 
@@ -1821,7 +2050,7 @@ hl_store_token_add_limited(struct hl_token *out, struct hl_store *st,
 
 	memset(out, 0, sizeof(*out));
 	hl_scopes_format(sc, sizeof(sc), scopes);
-	pthread_mutex_lock(&st->mu);
+	wr_enter(st);
 	s = prep(st, "INSERT INTO tokens (name, hash, scopes, created_at,"
 	    " created_by, lists, expires_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6,"
 	    " ?7)", err);
@@ -1841,7 +2070,7 @@ hl_store_token_add_limited(struct hl_token *out, struct hl_store *st,
 		rc = hl_store__dberr(err, st, "write token");
 	sqlite3_finalize(s);
 	if (rc == 0) {
-		out->id = sqlite3_last_insert_rowid(st->db);
+		out->id = sqlite3_last_insert_rowid(db(st));
 		out->name = strdup(name);
 		out->scopes = scopes;
 		out->created_at = now();
@@ -1855,8 +2084,15 @@ hl_store_token_add_limited(struct hl_token *out, struct hl_store *st,
 		}
 	}
 out:
-	pthread_mutex_unlock(&st->mu);
+	wr_leave(st);
 	return rc;
+}
+
+/* One SQL statement (arg) in the group commit. */
+static int
+op_exec(struct hl_store *st, void *arg, struct hl_err *err)
+{
+	return exec(st, arg, err);
 }
 
 int
@@ -1868,7 +2104,7 @@ hl_store_token_find(struct hl_token *out, struct hl_store *st,
 	int rc;
 
 	memset(out, 0, sizeof(*out));
-	pthread_mutex_lock(&st->mu);
+	rd_enter(st);
 	if ((s = q(st, Q_TOKEN_FIND, err)) == NULL) {
 		rc = HL_EIO;
 		goto out;
@@ -1885,18 +2121,19 @@ hl_store_token_find(struct hl_token *out, struct hl_store *st,
 	else
 		rc = hl_store__dberr(err, st, "read token");
 	sqlite3_reset(s);
+out:
+	rd_leave(st);
 	/*
 	 * Recording last use costs a durable write, so do it at most once a
-	 * minute per token; a failure here must not fail the request.
+	 * minute per token, in the group commit (on the writer: the lookup
+	 * ran on a reader); a failure here must not fail the request.
 	 */
 	if (rc == 0 && now() - out->last_used_at >= 60) {
 		snprintf(sql, sizeof(sql), "UPDATE tokens SET last_used_at ="
 		    " %lld WHERE id = %lld", (long long)now(),
 		    (long long)out->id);
-		(void)exec(st, sql, NULL);
+		(void)hl_store__run(st, op_exec, sql, NULL);
 	}
-out:
-	pthread_mutex_unlock(&st->mu);
 	return rc;
 }
 
@@ -1909,7 +2146,7 @@ hl_store_tokens(struct hl_token **out, size_t *n, struct hl_store *st,
 
 	*out = NULL;
 	*n = 0;
-	pthread_mutex_lock(&st->mu);
+	rd_enter(st);
 	s = prep(st, "SELECT id, name, scopes, created_at, created_by,"
 	    " revoked_at, last_used_at, hash, lists, expires_at FROM tokens"
 	    " ORDER BY id", err);
@@ -1918,7 +2155,7 @@ hl_store_tokens(struct hl_token **out, size_t *n, struct hl_store *st,
 		    clear_token, st, err);
 		sqlite3_finalize(s);
 	}
-	pthread_mutex_unlock(&st->mu);
+	rd_leave(st);
 	return rc;
 }
 
@@ -1928,7 +2165,7 @@ hl_store_token_revoke(struct hl_store *st, int64_t id, struct hl_err *err)
 	sqlite3_stmt *s;
 	int rc = 0;
 
-	pthread_mutex_lock(&st->mu);
+	wr_enter(st);
 	s = prep(st, "UPDATE tokens SET revoked_at = ?2 WHERE id = ?1 AND"
 	    " revoked_at IS NULL", err);
 	if (s == NULL) {
@@ -1939,25 +2176,30 @@ hl_store_token_revoke(struct hl_store *st, int64_t id, struct hl_err *err)
 	sqlite3_bind_int64(s, 2, now());
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = hl_store__dberr(err, st, "revoke token");
-	else if (sqlite3_changes(st->db) == 0)
+	else if (sqlite3_changes(db(st)) == 0)
 		rc = hl_err_set(err, HL_ENOTFOUND, "no valid token %lld",
 		    (long long)id);
 	sqlite3_finalize(s);
 out:
-	pthread_mutex_unlock(&st->mu);
+	wr_leave(st);
 	return rc;
 }
 
-int
-hl_store_target_set(struct hl_store *st, const char *name, int64_t version,
-    const char *error, struct hl_err *err)
+struct target_arg {
+	const char	*name;
+	int64_t		 version;
+	const char	*error;
+};
+
+static int
+op_target_set(struct hl_store *st, void *arg, struct hl_err *err)
 {
+	struct target_arg *a = arg;
 	sqlite3_stmt *s;
 	int rc = 0;
 
-	pthread_mutex_lock(&st->mu);
 	/* A failure keeps the last published version and time. */
-	s = prep(st, error == NULL ?
+	s = prep(st, a->error == NULL ?
 	    "INSERT INTO targets (name, version, published_at, attempted_at,"
 	    " last_error) VALUES (?1, ?2, ?3, ?3, NULL) ON CONFLICT (name)"
 	    " DO UPDATE SET version = ?2, published_at = ?3,"
@@ -1965,21 +2207,27 @@ hl_store_target_set(struct hl_store *st, const char *name, int64_t version,
 	    "INSERT INTO targets (name, attempted_at, last_error)"
 	    " VALUES (?1, ?3, ?4) ON CONFLICT (name) DO UPDATE SET"
 	    " attempted_at = ?3, last_error = ?4", err);
-	if (s == NULL) {
-		rc = HL_EIO;
-		goto out;
-	}
-	hl_store__bind_str(s, 1, name);
-	sqlite3_bind_int64(s, 2, version);
+	if (s == NULL)
+		return HL_EIO;
+	hl_store__bind_str(s, 1, a->name);
+	sqlite3_bind_int64(s, 2, a->version);
 	sqlite3_bind_int64(s, 3, now());
-	if (error != NULL)
-		hl_store__bind_str(s, 4, error);
+	if (a->error != NULL)
+		hl_store__bind_str(s, 4, a->error);
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = hl_store__dberr(err, st, "write target state");
 	sqlite3_finalize(s);
-out:
-	pthread_mutex_unlock(&st->mu);
 	return rc;
+}
+
+/* In the group commit: a publish shares the fsync of the writes then. */
+int
+hl_store_target_set(struct hl_store *st, const char *name, int64_t version,
+    const char *error, struct hl_err *err)
+{
+	struct target_arg a = { name, version, error };
+
+	return hl_store__run(st, op_target_set, &a, err);
 }
 
 static int
@@ -2025,7 +2273,7 @@ hl_store_targets(struct hl_target_state **out, size_t *n,
 
 	*out = NULL;
 	*n = 0;
-	pthread_mutex_lock(&st->mu);
+	rd_enter(st);
 	s = prep(st, "SELECT name, version, published_at, last_error"
 	    " FROM targets ORDER BY name", err);
 	if (s != NULL) {
@@ -2033,19 +2281,19 @@ hl_store_targets(struct hl_target_state **out, size_t *n,
 		    clear_target, st, err);
 		sqlite3_finalize(s);
 	}
-	pthread_mutex_unlock(&st->mu);
+	rd_leave(st);
 	return rc;
 }
 
 int
 hl_store_read_begin(struct hl_store *st, struct hl_err *err)
 {
-	pthread_mutex_lock(&st->mu);
+	rd_enter(st);
 	/* BEGIN is lazy: the first read fixes the snapshot, so read now. */
 	if (exec(st, "BEGIN", err) != 0 ||
 	    exec(st, "SELECT 1 FROM lists LIMIT 1", err) != 0) {
 		(void)exec(st, "ROLLBACK", NULL);
-		pthread_mutex_unlock(&st->mu);
+		rd_leave(st);
 		return HL_EIO;
 	}
 	return 0;
@@ -2055,7 +2303,7 @@ void
 hl_store_read_end(struct hl_store *st)
 {
 	(void)exec(st, "COMMIT", NULL);
-	pthread_mutex_unlock(&st->mu);
+	rd_leave(st);
 }
 
 int
@@ -2064,7 +2312,7 @@ hl_store_backup(struct hl_store *st, const char *path, struct hl_err *err)
 	sqlite3_stmt *s;
 	int rc = 0;
 
-	pthread_mutex_lock(&st->mu);
+	wr_enter(st);
 	if ((s = prep(st, "VACUUM INTO ?1", err)) == NULL) {
 		rc = HL_EIO;
 		goto out;
@@ -2074,7 +2322,7 @@ hl_store_backup(struct hl_store *st, const char *path, struct hl_err *err)
 		rc = hl_store__dberr(err, st, "backup");
 	sqlite3_finalize(s);
 out:
-	pthread_mutex_unlock(&st->mu);
+	wr_leave(st);
 	return rc;
 }
 
@@ -2182,19 +2430,19 @@ hl_store__event(int64_t *version, struct hl_store *st, const char *op,
 sqlite3 *
 hl_store__db(struct hl_store *st)
 {
-	return st->db;
+	return db(st);
 }
 
 void
 hl_store__lock(struct hl_store *st)
 {
-	pthread_mutex_lock(&st->mu);
+	rd_enter(st);
 }
 
 void
 hl_store__unlock(struct hl_store *st)
 {
-	pthread_mutex_unlock(&st->mu);
+	rd_leave(st);
 }
 
 int
@@ -2204,7 +2452,7 @@ hl_store_list_policy_set(struct hl_store *st, const char *list, int policy,
 	sqlite3_stmt *s;
 	int rc = 0;
 
-	pthread_mutex_lock(&st->mu);
+	wr_enter(st);
 	if ((s = prep(st, "UPDATE lists SET policy = ?2 WHERE id = ?1",
 	    err)) == NULL) {
 		rc = HL_EIO;
@@ -2214,10 +2462,10 @@ hl_store_list_policy_set(struct hl_store *st, const char *list, int policy,
 	hl_store__bind_str(s, 2, policy == HL_POLICY_REVIEW ? "review" : "direct");
 	if (sqlite3_step(s) != SQLITE_DONE)
 		rc = hl_store__dberr(err, st, "write policy");
-	else if (sqlite3_changes(st->db) == 0)
+	else if (sqlite3_changes(db(st)) == 0)
 		rc = hl_err_set(err, HL_ENOTFOUND, "no list %s", list);
 	sqlite3_finalize(s);
 out:
-	pthread_mutex_unlock(&st->mu);
+	wr_leave(st);
 	return rc;
 }

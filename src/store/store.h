@@ -40,6 +40,14 @@ void	hl_store_close(struct hl_store *st);
 /* The highest version committed (0 for a new database). */
 int64_t	hl_store_version(struct hl_store *st);
 
+/*
+ * The group commit's work since the store was opened: *commits write
+ * transactions committed (each one fsync of the WAL) for *changes
+ * changes.  changes / commits is how many writers one fsync served.
+ */
+void	hl_store_stats(uint64_t *commits, uint64_t *changes,
+	    struct hl_store *st);
+
 /* Lists, in their display order, with counts and versions. */
 int	hl_store_lists(struct hl_list **out, size_t *n, struct hl_store *st,
 	    struct hl_err *err);

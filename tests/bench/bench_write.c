@@ -10,7 +10,9 @@
  * when the daemon answers 201, which it does only once the change is
  * durable.  Prints one table row per CLIENTS count: writes, errors,
  * writes/s and the latency percentiles of every request, then the
- * throughput ratio of each row to the first.  With --fsync, the first
+ * throughput ratio of each row to the first, and the changes per commit
+ * (helios_store_changes_total / helios_store_commits_total of /metrics
+ * over the row: how many writers one fsync served).  With --fsync, the first
  * row is the disk's own bound, measured in DIR (the database's directory)
  * for SECONDS: one thread appending 100 bytes and calling fdatasync(), as
  * a commit that waits for nobody would; the ratios are then against it.
@@ -144,6 +146,51 @@ run(void *arg)
 	return NULL;
 }
 
+static size_t
+keep(char *p, size_t size, size_t n, void *payload)
+{
+	char *b = payload;
+	size_t have = strlen(b), add = size * n;
+
+	if (add > 65535 - have)
+		add = 65535 - have;
+	memcpy(b + have, p, add);
+	b[have + add] = '\0';
+	return size * n;
+}
+
+/*
+ * The daemon's group commit counters from base/metrics: *commits and
+ * *changes, both -1 when they cannot be read.
+ */
+#define C_KEY	"\nhelios_store_commits_total "
+#define N_KEY	"\nhelios_store_changes_total "
+
+static void
+commits_read(const char *base, double *commits, double *changes)
+{
+	static char body[65536];
+	char url[512], *p;
+	CURL *h;
+
+	*commits = *changes = -1;
+	body[0] = '\0';
+	snprintf(url, sizeof(url), "%s/metrics", base);
+	if ((h = curl_easy_init()) == NULL)
+		return;
+	curl_easy_setopt(h, CURLOPT_URL, url);
+	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, keep);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, body);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT, 10L);
+	if (curl_easy_perform(h) == CURLE_OK) {
+		if ((p = strstr(body, C_KEY)) != NULL)
+			*commits = atof(p + strlen(C_KEY));
+		if ((p = strstr(body, N_KEY)) != NULL)
+			*changes = atof(p + strlen(N_KEY));
+	}
+	curl_easy_cleanup(h);
+}
+
 /* The fsync bound row: appends and fdatasync()s in dir for secs. */
 static double
 fsync_row(const char *dir, double secs)
@@ -182,8 +229,9 @@ fsync_row(const char *dir, double secs)
 		mean += lat[i];
 	mean = n ? mean / (double)n : 0;
 	printf("%-8s %8zu %7d %10.1f %8.2f %8.2f %8.2f %8.2f %8.2f"
-	    " %6.2fx\n", "fsync", n, 0, rate, pct(lat, n, 50),
-	    pct(lat, n, 90), pct(lat, n, 99), n ? lat[n - 1] : 0, mean, 1.0);
+	    " %6.2fx %8.2f\n", "fsync", n, 0, rate, pct(lat, n, 50),
+	    pct(lat, n, 90), pct(lat, n, 99), n ? lat[n - 1] : 0, mean, 1.0,
+	    1.0);
 	fflush(stdout);
 	free(lat);
 	return rate;
@@ -194,6 +242,7 @@ main(int argc, char **argv)
 {
 	struct worker *w;
 	double secs, t0, el, *all, first = 0, rate, mean;
+	double c0, n0, c1, n1;
 	size_t n, ok, errors, i;
 	char url[512];
 	const char *fsdir = NULL;
@@ -213,15 +262,16 @@ main(int argc, char **argv)
 	secs = atof(argv[4]);
 	snprintf(url, sizeof(url), "%s/blacklists/%s", argv[1], argv[3]);
 	curl_global_init(CURL_GLOBAL_ALL);
-	printf("%-8s %8s %7s %10s %8s %8s %8s %8s %8s %7s\n", "clients",
-	    "writes", "errors", "writes/s", "p50 ms", "p90 ms", "p99 ms",
-	    "max ms", "mean ms", "ratio");
+	printf("%-8s %8s %7s %10s %8s %8s %8s %8s %8s %7s %8s\n",
+	    "clients", "writes", "errors", "writes/s", "p50 ms", "p90 ms",
+	    "p99 ms", "max ms", "mean ms", "ratio", "w/fsync");
 	if (fsdir != NULL)
 		first = fsync_row(fsdir, secs);
 	for (a = 5; a < argc; a++) {
 		c = atoi(argv[a]);
 		if (c < 1 || (w = calloc((size_t)c, sizeof(*w))) == NULL)
 			return 2;
+		commits_read(argv[1], &c0, &n0);
 		t0 = now();
 		for (k = 0; k < c; k++) {
 			w[k].url = url;
@@ -234,6 +284,7 @@ main(int argc, char **argv)
 		for (k = 0; k < c; k++)
 			pthread_join(w[k].th, NULL);
 		el = now() - t0;
+		commits_read(argv[1], &c1, &n1);
 		n = ok = errors = 0;
 		last = 0;
 		for (k = 0; k < c; k++) {
@@ -259,9 +310,10 @@ main(int argc, char **argv)
 			mean += all[i];
 		mean = n ? mean / (double)n : 0;
 		printf("%-8d %8zu %7zu %10.1f %8.2f %8.2f %8.2f %8.2f %8.2f"
-		    " %6.2fx\n", c, ok, errors, rate, pct(all, n, 50),
+		    " %6.2fx %8.2f\n", c, ok, errors, rate, pct(all, n, 50),
 		    pct(all, n, 90), pct(all, n, 99), n ? all[n - 1] : 0, mean,
-		    first > 0 ? rate / first : 0);
+		    first > 0 ? rate / first : 0, c0 >= 0 && c1 > c0 ?
+		    (n1 - n0) / (c1 - c0) : 0);
 		if (errors)
 			printf("  (%zu errors; last HTTP status %ld)\n",
 			    errors, last);

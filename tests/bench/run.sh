@@ -5,7 +5,9 @@
 #   1. durable writes: POST latency and writes/s with 1 and 8 clients,
 #      100,000 items in the list (bench_write.c), with the publisher on and
 #      with it off (no target) to tell the store from the generator, each
-#      beside the disk's own fdatasync bound measured in the same run;
+#      beside the disk's own fdatasync bound measured in the same run,
+#      then both side by side (ratios to each run's bound, p50 on/off,
+#      and changes per commit from /metrics);
 #   2. the generator: full and incremental builds at 10k, 100k and 1M
 #      items, and gzip levels (bench_gen.c);
 #   3. write-to-visible: from a POST's answer to the new manifest over HTTP,
@@ -119,19 +121,36 @@ if want write; then
 	echo "-- publisher on (the local directory target rebuilds after" \
 	    "each burst)"
 	"$BB/bench_write" --fsync "$D" "$HL_URL" "$HL_ADMIN" watch-keyword \
-	    "$SECS" 1 8
+	    "$SECS" 1 8 | tee "$D/on.txt"
 	hl_daemon_stop
 	hl_daemon_start "$D" --public '' || exit 1
 	echo "-- publisher off (no target): the API and the store alone"
 	"$BB/bench_write" --fsync "$D" "$HL_URL" "$HL_ADMIN" watch-keyword \
-	    "$SECS" 1 8
+	    "$SECS" 1 8 | tee "$D/off.txt"
 	hl_daemon_stop
+	echo "-- side by side: ratio is writes/s against the fsync bound of" \
+	    "its own run; load $(cut -d' ' -f1-3 /proc/loadavg)"
+	awk 'FNR == 1 { f++; next }
+	    f == 1 { on[$1] = $0; next }
+	    f == 2 && ($1 in on) { split(on[$1], a); keys[++k] = $1
+		line[$1] = sprintf("%-8s %9.1f %6.2fx %7.2f %7.2f | %9.1f" \
+		    " %6.2fx %7.2f %7.2f | %6.2f", $1, a[4], a[10], a[5], \
+		    a[11], $4, $10, $5, $11, $5 > 0 ? a[5] / $5 : 0) }
+	    END {
+		printf "%-8s %9s %7s %7s %7s | %9s %7s %7s %7s | %6s\n",
+		    "", "on w/s", "ratio", "p50 ms", "w/fsync", "off w/s",
+		    "ratio", "p50 ms", "w/fsync", "p50 on/off"
+		for (i = 1; i <= k; i++)
+			print line[keys[i]]
+	    }' "$D/on.txt" "$D/off.txt"
 	echo "(fsync: one thread appending and fdatasync()ing beside the" \
 	    "database, the disk's bound for"
-	echo " a commit that waits for nobody; ratio: writes/s against it." \
-	    "Aim: p50 < 2 ms with 8 clients,"
-	echo " >= 3x the fsync bound (group commit), and the same p50 with" \
-	    "the publisher on as off)"
+	echo " a commit that waits for nobody; ratio: writes/s against it;" \
+	    "w/fsync: changes per commit"
+	echo " (/metrics), how many writers one fsync served. Aim: p50 < 2 ms" \
+	    "with 8 clients, >= 3x the"
+	echo " fsync bound (group commit), and the same p50 with the publisher" \
+	    "on as off)"
 fi
 
 # --- 2. the generator ---------------------------------------------------------

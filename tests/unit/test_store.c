@@ -1,6 +1,7 @@
 /*
  * test_store: the SQLite store against real database files.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,12 +9,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 #include <sqlite3.h>
 
 #include "store.h"
+#include "store_int.h"
 
 static const struct hl_actor alice = { .name = "alice" };
 
@@ -576,6 +579,150 @@ a_backup_is_a_consistent_database(void **state)
 	unlink(path);
 }
 
+/* A writer in its own thread; done is set once its write is answered. */
+struct bg {
+	pthread_t	 th;
+	struct hl_store	*st;
+	char		 value[32];
+	int		 started;
+	int		 done;
+	int		 rc;
+};
+
+static void *
+bg_add(void *arg)
+{
+	struct bg *b = arg;
+	struct hl_item in = { 0 }, out;
+	struct hl_err err = HL_ERR_INIT;
+	int64_t v;
+	int rc;
+
+	in.value = b->value;
+	__atomic_store_n(&b->started, 1, __ATOMIC_SEQ_CST);
+	rc = hl_store_item_add(&out, &v, b->st, "watch-keyword", &in, &alice,
+	    &err);
+	hl_item_clear(&out);
+	b->rc = rc;
+	__atomic_store_n(&b->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+/* Waits up to ms for *flag; its value then. */
+static int
+wait_flag(int *flag, int ms)
+{
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+
+	for (; ms > 0 && !__atomic_load_n(flag, __ATOMIC_SEQ_CST); ms -= 10)
+		nanosleep(&ts, NULL);
+	return __atomic_load_n(flag, __ATOMIC_SEQ_CST);
+}
+
+static void
+a_write_does_not_wait_for_a_snapshot_being_read(void **state)
+{
+	struct fixture *f = *state;
+	struct hl_err err = HL_ERR_INIT;
+	struct bg b = { .st = f->st, .value = "during\\.snapshot" };
+	int done;
+
+	assert_int_equal(hl_store_read_begin(f->st, &err), 0);
+	pthread_create(&b.th, NULL, bg_add, &b);
+	done = wait_flag(&b.done, 5000);
+	/* The snapshot still sees the database as it was. */
+	assert_int_equal(hl_store_version(f->st), 0);
+	hl_store_read_end(f->st);
+	pthread_join(b.th, NULL);
+	if (!done)
+		fail_msg("the write waited for the snapshot to end");
+	assert_int_equal(b.rc, 0);
+	assert_int_equal(hl_store_version(f->st), 1);
+}
+
+/* Holds the write transaction open until *release. */
+static int
+hold(struct hl_store *st, void *arg, struct hl_err *err)
+{
+	int *flags = arg;
+
+	__atomic_store_n(&flags[0], 1, __ATOMIC_SEQ_CST);
+	wait_flag(&flags[1], 10000);
+	return 0;
+}
+
+static void *
+bg_hold(void *arg)
+{
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_store **stp = arg;
+
+	(void)hl_store__run(stp[0], hold, stp[1], &err);
+	return NULL;
+}
+
+/* What a request reads first: its token, then its list. */
+static void *
+bg_read(void *arg)
+{
+	struct bg *b = arg;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_list l;
+	struct hl_token t;
+	unsigned char hash[32] = { 1 };
+
+	b->rc = hl_store_token_find(&t, b->st, hash, &err) == HL_EAUTH &&
+	    hl_store_list(&l, b->st, "watch-keyword", &err) == 0 ? 0 : -1;
+	if (b->rc == 0)
+		hl_list_clear(&l);
+	__atomic_store_n(&b->done, 1, __ATOMIC_SEQ_CST);
+	return NULL;
+}
+
+static void
+reads_do_not_wait_for_a_commit_and_waiting_writers_share_the_next(
+    void **state)
+{
+	struct fixture *f = *state;
+	struct bg b[7], r = { .st = f->st };
+	uint64_t c0, n0, c1, n1;
+	int flags[2] = { 0, 0 }, i, read;
+	void *arg[2] = { f->st, flags };
+	pthread_t th;
+
+	hl_store_stats(&c0, &n0, f->st);
+	pthread_create(&th, NULL, bg_hold, arg);
+	assert_true(wait_flag(&flags[0], 5000));
+	/* The writer is mid-commit: reads answer at once all the same. */
+	pthread_create(&r.th, NULL, bg_read, &r);
+	read = wait_flag(&r.done, 3000);
+	/* Writers that come meanwhile queue, and share one commit. */
+	for (i = 0; i < 7; i++) {
+		memset(&b[i], 0, sizeof(b[i]));
+		b[i].st = f->st;
+		snprintf(b[i].value, sizeof(b[i].value), "queued-%d", i);
+		pthread_create(&b[i].th, NULL, bg_add, &b[i]);
+	}
+	for (i = 0; i < 7; i++)
+		assert_true(wait_flag(&b[i].started, 5000));
+	usleep(300 * 1000);
+	__atomic_store_n(&flags[1], 1, __ATOMIC_SEQ_CST);
+	pthread_join(th, NULL);
+	pthread_join(r.th, NULL);
+	if (!read)
+		fail_msg("a read waited for the commit under way");
+	assert_int_equal(r.rc, 0);
+	for (i = 0; i < 7; i++) {
+		pthread_join(b[i].th, NULL);
+		assert_int_equal(b[i].rc, 0);
+	}
+	hl_store_stats(&c1, &n1, f->st);
+	assert_int_equal(n1 - n0, 8);
+	if (c1 - c0 > 2)
+		fail_msg("8 changes took %llu commits, want 2",
+		    (unsigned long long)(c1 - c0));
+}
+
 int
 main(void)
 {
@@ -598,6 +745,8 @@ main(void)
 		T(reopening_applies_no_migration_twice),
 		T(target_state_keeps_the_last_good_version_on_failure),
 		T(a_backup_is_a_consistent_database),
+		T(a_write_does_not_wait_for_a_snapshot_being_read),
+		T(reads_do_not_wait_for_a_commit_and_waiting_writers_share_the_next),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
