@@ -504,6 +504,57 @@ hl_store_items(struct hl_item **out, size_t *n, struct hl_store *st,
 	return rc;
 }
 
+int
+hl_store_items_each(struct hl_store *st, const char *list, size_t batch,
+    int (*fn)(const struct hl_item *v, size_t n, void *arg), void *arg,
+    struct hl_err *err)
+{
+	struct hl_item *v;
+	sqlite3_stmt *s;
+	size_t n = 0, i;
+	int rc = 0, step = SQLITE_DONE;
+
+	if (batch == 0)
+		batch = 1;
+	if ((v = calloc(batch, sizeof(*v))) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	pthread_mutex_lock(&st->mu);
+	s = prep(st,
+	    "SELECT id, pos, value, comment, disabled, pass, ns_seq, verbatim,"
+	    " created_at, created_by, modified_at, modified_by, token_id,"
+	    " yaml_keys, src, dup_of, origin, review FROM items"
+	    " WHERE list_id = ?1 ORDER BY pos, id", err);
+	if (s == NULL) {
+		rc = HL_EIO;
+		goto out;
+	}
+	hl_store__bind_str(s, 1, list);
+	while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		if (read_item(&v[n], s) != 0) {
+			n++;
+			rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+			break;
+		}
+		if (++n == batch) {
+			rc = fn(v, n, arg);
+			for (i = 0; i < n; i++)
+				hl_item_clear(&v[i]);
+			n = 0;
+		}
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = hl_store__dberr(err, st, "read");
+	if (rc == 0 && n > 0)
+		rc = fn(v, n, arg);
+	sqlite3_finalize(s);
+out:
+	pthread_mutex_unlock(&st->mu);
+	for (i = 0; i < n; i++)
+		hl_item_clear(&v[i]);
+	free(v);
+	return rc;
+}
+
 /* The list's format, or HL_ENOTFOUND. Called with the mutex held. */
 static int
 list_fmt(int *fmt, struct hl_store *st, const char *list, struct hl_err *err)
