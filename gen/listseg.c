@@ -29,7 +29,7 @@
  * whenever this many bytes of them wait, so that memory holds a few MB of
  * them whatever the list's size.
  */
-#define SPOOL_PENDING	(8 * 1024 * 1024)
+#define SPOOL_PENDING	(2 * 1024 * 1024)
 
 struct hl_lseg_bld {
 	struct hl_lsegs	 out;

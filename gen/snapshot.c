@@ -594,8 +594,8 @@ render_list(struct hl_snap *s, struct list_cache *lc,
 	r.lc = lc;
 	r.level = level;
 	if (spool && (rc = spool_ready(s, err)) == 0 &&
-	    (rc = hl_spool_w_open(&r.tw, s->spool, level, NULL, NULL, 0,
-	    err)) != 0)
+	    (rc = hl_spool_w_open(&r.tw, s->spool, level, NULL, NULL, NULL,
+	    0, err)) != 0)
 		return rc;
 	if (rc != 0)
 		return rc;
@@ -787,7 +787,7 @@ append_text(struct hl_snap *s, struct list_cache *lc,
 		if (hl_textfmt_render(&text, fmt, items, n, NULL) != 0 ||
 		    s->spool == NULL ||
 		    hl_spool_w_open(&w, s->spool, level, &lc->text.memo,
-		    &lc->text.id, keep, NULL) != 0 ||
+		    &lc->text.id, &lc->text.gz, keep, NULL) != 0 ||
 		    hl_spool_w_write(w, text.data, text.len, NULL) != 0)
 			goto out;
 		memset(&memo, 0, sizeof(memo));

@@ -192,9 +192,11 @@ hl_blob__deflate_chunk(unsigned char **out, size_t *outlen,
 		free(buf);
 		return HL_EIO;
 	}
-	*out = buf;
 	*outlen = cap - z.avail_out;
 	deflateEnd(&z);
+	/* deflateBound is about the input's size: give the rest back. */
+	if ((*out = realloc(buf, *outlen ? *outlen : 1)) == NULL)
+		*out = buf;
 	return 0;
 }
 
@@ -270,6 +272,10 @@ hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
 	    old.at / HL_BLOB_CHUNK : 0;
 	if (reuse > nchunks - 1)
 		reuse = nchunks - 1;
+	/* A spool writer's memo keeps no chunks (spool.c): none to reuse. */
+	for (k = 0; k < reuse; k++)
+		if (old.z == NULL || old.z[k] == NULL)
+			reuse = 0;
 	m.level = level;
 	m.n = nchunks;
 	if ((m.z = calloc(nchunks, sizeof(*m.z))) == NULL ||

@@ -8,8 +8,9 @@
  * chunk of a file is ended differently (Z_FINISH).  Its input goes to the
  * file and the hashes, its output to the .gz file and the .gz hashes, its
  * CRC into the running CRC of the gzip trailer.  What stays in memory
- * after close is the memo: the compressed chunks and hash states that let
- * an append redo the last chunk only.
+ * after close is the memo: the sizes and CRCs of the compressed chunks
+ * (not their bytes, which an append reads back from the .gz file) and the
+ * hash states, which let an append redo the last chunk only.
  */
 #include <sys/stat.h>
 
@@ -211,11 +212,12 @@ flush_chunk(struct hl_spool_w *w, int last)
 	w->crc = w->m.n == 0 ? c : crc32_combine(w->crc, c,
 	    (z_off_t)w->clen);
 	w->gzlen += zlen;
-	if (last) {
-		free(z);
+	/* Not kept: an append reads it back from the .gz file. */
+	free(z);
+	z = NULL;
+	if (last)
 		return 0;
-	}
-	/* A whole chunk that is not last: hashed now, kept for the memo. */
+	/* A whole chunk that is not last: hashed now, its size kept. */
 	if (EVP_DigestUpdate(w->sha, w->chunk, w->clen) != 1 ||
 	    EVP_DigestUpdate(w->md5, w->chunk, w->clen) != 1)
 		goto fail;
@@ -236,7 +238,7 @@ flush_chunk(struct hl_spool_w *w, int last)
 		w->m.crc = nc;
 		w->capz = cap;
 	}
-	w->m.z[w->m.n] = z;
+	w->m.z[w->m.n] = NULL;
 	w->m.zlen[w->m.n] = zlen;
 	w->m.crc[w->m.n] = c;
 	w->m.n++;
@@ -356,10 +358,47 @@ feed_prefix(struct hl_spool_w *w, const struct hl_blob *prev, size_t from,
 	return rc;
 }
 
+/*
+ * Writes compressed chunk k of the memo to w's .gz file and its hashes:
+ * from memory (hl_blob_make's memo), or read back from prevgz, the .gz
+ * file the memo's writer made, where it follows the header and the
+ * chunks before it.
+ */
+static int
+gz_chunk(struct hl_spool_w *w, const struct hl_blob_memo *old, size_t k,
+    const struct hl_blob *prevgz)
+{
+	unsigned char buf[65536];
+	size_t off = sizeof(hl_blob__gz_header), i, left, m;
+	ssize_t got;
+	int fd, rc = 0;
+
+	if (old->z[k] != NULL)
+		return write_all(w->gzfd, old->z[k], old->zlen[k]) != 0 ||
+		    EVP_DigestUpdate(w->gsha, old->z[k], old->zlen[k]) != 1 ||
+		    EVP_DigestUpdate(w->gmd5, old->z[k], old->zlen[k]) != 1 ?
+		    -1 : 0;
+	if (prevgz == NULL || prevgz->spool == NULL ||
+	    (fd = open(prevgz->spool, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	for (i = 0; i < k; i++)
+		off += old->zlen[i];
+	for (left = old->zlen[k]; rc == 0 && left > 0; left -= m, off += m) {
+		m = left < sizeof(buf) ? left : sizeof(buf);
+		if ((got = pread(fd, buf, m, (off_t)off)) != (ssize_t)m ||
+		    write_all(w->gzfd, buf, m) != 0 ||
+		    EVP_DigestUpdate(w->gsha, buf, m) != 1 ||
+		    EVP_DigestUpdate(w->gmd5, buf, m) != 1)
+			rc = -1;
+	}
+	close(fd);
+	return rc;
+}
+
 int
 hl_spool_w_open(struct hl_spool_w **out, struct hl_spool *sp, int level,
-    struct hl_blob_memo *memo, const struct hl_blob *prev, size_t keep,
-    struct hl_err *err)
+    struct hl_blob_memo *memo, const struct hl_blob *prev,
+    const struct hl_blob *prevgz, size_t keep, struct hl_err *err)
 {
 	struct hl_blob_memo old;
 	struct hl_spool_w *w;
@@ -423,11 +462,7 @@ hl_spool_w_open(struct hl_spool_w **out, struct hl_spool *sp, int level,
 			goto fail;
 		}
 		for (k = 0; k < reuse; k++) {
-			if (write_all(w->gzfd, old.z[k], old.zlen[k]) != 0 ||
-			    EVP_DigestUpdate(w->gsha, old.z[k],
-			    old.zlen[k]) != 1 ||
-			    EVP_DigestUpdate(w->gmd5, old.z[k],
-			    old.zlen[k]) != 1) {
+			if (gz_chunk(w, &old, k, prevgz) != 0) {
 				rc = hl_err_set(err, HL_EIO, "spool: %s: %s",
 				    w->gzpath, strerror(errno));
 				goto fail;

@@ -52,14 +52,15 @@ int	hl_spool_blob(struct hl_blob *b, struct hl_spool *sp,
  * When memo holds the state of prev's content (hl_blob_make's or an
  * earlier writer's) and the new file starts with prev's first keep
  * bytes, the writer starts from there: the whole chunks below keep are
- * copied (copy_file_range) with their compressed form and hash states,
- * the rest of the prefix read again; the caller then writes what follows
- * keep.  prev may be in memory or spooled; memo is taken (emptied).  keep
+ * copied (copy_file_range) with their compressed form (from the memo, or
+ * read back from prevgz, prev's gzip, for a writer's memo, which keeps
+ * no chunk bytes) and hash states, the rest of the prefix read again;
+ * the caller then writes what follows keep.  prev may be in memory or spooled; memo is taken (emptied).  keep
  * 0: a new file.  HL_EIO, HL_ENOMEM; on error nothing is left behind.
  */
 int	hl_spool_w_open(struct hl_spool_w **out, struct hl_spool *sp,
 	    int level, struct hl_blob_memo *memo, const struct hl_blob *prev,
-	    size_t keep, struct hl_err *err);
+	    const struct hl_blob *prevgz, size_t keep, struct hl_err *err);
 int	hl_spool_w_write(struct hl_spool_w *w, const void *p, size_t n,
 	    struct hl_err *err);
 /*
