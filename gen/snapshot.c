@@ -406,7 +406,7 @@ text_batch(struct render *r, const struct hl_item *v, size_t n)
 	const char *src;
 	size_t len;
 
-	if (r->trc != 0 || n == 0)
+	if (r->trc != 0)
 		return;
 	if (r->nl && hl_buf_putc(&r->text, '\n') != 0) {
 		r->trc = hl_err_set(&r->terr, HL_ENOMEM, "out of memory");
@@ -417,7 +417,7 @@ text_batch(struct render *r, const struct hl_item *v, size_t n)
 	    &r->terr)) != 0)
 		return;
 	/* A line kept cut short gets its '\n' once it is not last. */
-	src = v[n - 1].src;
+	src = n > 0 ? v[n - 1].src : NULL;
 	if (src != NULL && ((len = strlen(src)) == 0 || src[len - 1] != '\n'))
 		r->nl = 1;
 	if (r->tw != NULL) {

@@ -1260,6 +1260,9 @@ test_spooled_lists_give_the_same_bytes(void **state)
 	assert_int_equal(build(&u, mem, f->st, &err), 0);
 	/* Both lists' text, gzip and segments, and their objects. */
 	assert_true(same_as(t, u) > 8);
+	/* An empty yaml list still has its header ("items: []"). */
+	assert_non_null(strstr((const char *)find(t,
+	    "lists/blacklist-cidr.yml")->data, "items: []"));
 	hl_snap_free(mem);
 	assert_int_equal(entries(spdir, "helios-spool."), 1);
 
