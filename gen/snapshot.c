@@ -388,6 +388,7 @@ struct render {
 	char			*tail;
 	struct hl_lseg_bld	*seg;		/* segmented: the builder */
 	int			 jrc;
+	struct hl_err		 jerr;
 	/* the hand-over of a batch to the thread */
 	pthread_t		 thr;
 	int			 threaded;
@@ -457,7 +458,7 @@ json_batch(struct render *r, const struct hl_item *v, size_t n)
 	if (r->jrc != 0)
 		return;
 	if (r->seg != NULL) {
-		r->jrc = hl_lseg_put(r->seg, v, n, NULL);
+		r->jrc = hl_lseg_put(r->seg, v, n, &r->jerr);
 		return;
 	}
 	for (i = 0; i < n && r->jrc == 0; i++) {
@@ -466,7 +467,8 @@ json_batch(struct render *r, const struct hl_item *v, size_t n)
 		if ((r->njson++ > 0 && hl_buf_putc(&r->json, ',') != 0) ||
 		    hl_item_json_write(&r->json, &v[i], r->lc->info.id,
 		    r->lc->info.fmt) != 0)
-			r->jrc = HL_ENOMEM;
+			r->jrc = hl_err_set(&r->jerr, HL_ENOMEM,
+			    "out of memory");
 	}
 }
 
@@ -593,11 +595,9 @@ render_list(struct hl_snap *s, struct list_cache *lc,
 	memset(&r, 0, sizeof(r));
 	r.lc = lc;
 	r.level = level;
-	if (spool && (rc = spool_ready(s, err)) == 0 &&
+	if (spool && ((rc = spool_ready(s, err)) != 0 ||
 	    (rc = hl_spool_w_open(&r.tw, s->spool, level, NULL, NULL, NULL,
-	    0, err)) != 0)
-		return rc;
-	if (rc != 0)
+	    0, err)) != 0))
 		return rc;
 	if (hl_lseg_wanted(lc->info.count)) {
 		/* The builder takes over old's segments (cleared at finish). */
@@ -636,8 +636,11 @@ render_list(struct hl_snap *s, struct list_cache *lc,
 			*err = r.terr;
 		goto out;
 	}
-	if (r.jrc != 0 && rc == r.jrc && r.jrc == HL_ENOMEM)
-		hl_err_set(err, HL_ENOMEM, "out of memory");
+	if (r.jrc != 0) {
+		rc = r.jrc;
+		if (err != NULL)
+			*err = r.jerr;
+	}
 	if (rc != 0)
 		goto out;
 

@@ -1292,6 +1292,13 @@ test_spooled_lists_give_the_same_bytes(void **state)
 	}
 	hl_snap_free(sp);
 	assert_int_equal(entries(spdir, "helios-spool."), 0);
+
+	/* A spool that cannot be made fails the build, with why. */
+	so.spool_dir = "/nonexistent/helios";
+	assert_int_equal(hl_snap_new(&sp, &so, &err), 0);
+	assert_int_equal(build(&t, sp, f->st, &err), HL_EIO);
+	assert_non_null(strstr(err.msg, "spool"));
+	hl_snap_free(sp);
 }
 
 /*
