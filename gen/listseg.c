@@ -9,12 +9,14 @@
  * each take the next pending segment: every segment is compressed alone,
  * so thread timing changes only the order of the work, never the bytes.
  */
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include <unistd.h>
 #include <zlib.h>
 
 #include "listseg.h"
@@ -22,14 +24,31 @@
 #define SEG_HEAD	"{\"items\":["
 #define SEG_TAIL	"]}\n"
 
-struct bld {
+/*
+ * A spooled list's new segments are compressed and written to the spool
+ * whenever this many bytes of them wait, so that memory holds a few MB of
+ * them whatever the list's size.
+ */
+#define SPOOL_PENDING	(2 * 1024 * 1024)
+
+struct hl_lseg_bld {
 	struct hl_lsegs	 out;
 	size_t		 cap;
 	struct hl_buf	 cur;
 	size_t		 k;		/* items in cur */
 	struct hl_lsegs	*old;		/* segments to take over, or NULL */
 	size_t		 hint;		/* where to look in old first */
+	struct hl_spool	*sp;		/* NULL: segments stay in memory */
+	const char	*list;
+	int		 fmt;
+	int		 level;
+	size_t		 pending;	/* bytes of segments not compressed */
+	size_t		 made;
 };
+#define bld hl_lseg_bld
+
+static int compress_pending(struct hl_lsegs *, int, size_t *,
+    struct hl_err *);
 
 int
 hl_lseg_wanted(int64_t count)
@@ -63,6 +82,29 @@ hl_lsegs_clear(struct hl_lsegs *segs)
 	segs->n = 0;
 }
 
+/* Are the bytes of spooled blob b those of p? */
+static int
+same_spooled(const struct hl_blob *b, const unsigned char *p, size_t len)
+{
+	unsigned char buf[65536];
+	size_t off = 0;
+	ssize_t k;
+	int fd, same = 1;
+
+	if ((fd = open(b->spool, O_RDONLY | O_CLOEXEC)) < 0)
+		return 0;
+	while (same && off < len) {
+		k = pread(fd, buf, len - off < sizeof(buf) ? len - off :
+		    sizeof(buf), (off_t)off);
+		if (k <= 0 || memcmp(buf, p + off, (size_t)k) != 0)
+			same = 0;
+		else
+			off += (size_t)k;
+	}
+	close(fd);
+	return same;
+}
+
 /* A segment of old with exactly these bytes, or NULL. */
 static struct hl_lseg *
 find_old(struct bld *b, const unsigned char *p, size_t len,
@@ -76,9 +118,11 @@ find_old(struct bld *b, const unsigned char *p, size_t len,
 	for (i = 0; i < b->old->n; i++) {
 		j = (b->hint + i) % b->old->n;
 		g = &b->old->v[j];
-		if (g->id.data != NULL && g->gz.data != NULL &&
+		if ((g->id.data != NULL || g->id.spool != NULL) &&
+		    (g->gz.data != NULL || g->gz.spool != NULL) &&
 		    g->id.len == len && g->crc == crc &&
-		    memcmp(g->id.data, p, len) == 0) {
+		    (g->id.data != NULL ? memcmp(g->id.data, p, len) == 0 :
+		    same_spooled(&g->id, p, len))) {
 			b->hint = j + 1;
 			return g;
 		}
@@ -117,6 +161,7 @@ close_seg(struct bld *b, int closed)
 	} else {
 		g->id.data = data;	/* pending: compress_pending() hashes it */
 		g->id.len = len;
+		b->pending += len;
 	}
 	g->n = b->k;
 	g->closed = closed;
@@ -124,7 +169,36 @@ close_seg(struct bld *b, int closed)
 	return 0;
 }
 
-/* Adds items to the builder, ending segments where the rule says. */
+/*
+ * Compresses the pending segments and moves every segment still in
+ * memory to the spool.
+ */
+static int
+spool_pending(struct bld *b, struct hl_err *err)
+{
+	struct hl_lseg *g;
+	size_t i;
+	int rc;
+
+	if ((rc = compress_pending(&b->out, b->level, &b->made, err)) != 0)
+		return rc;
+	b->pending = 0;
+	for (i = 0; i < b->out.n; i++) {
+		g = &b->out.v[i];
+		if (g->id.data != NULL &&
+		    (rc = hl_spool_blob(&g->id, b->sp, err)) != 0)
+			return rc;
+		if (g->gz.data != NULL &&
+		    (rc = hl_spool_blob(&g->gz, b->sp, err)) != 0)
+			return rc;
+	}
+	return 0;
+}
+
+/*
+ * Adds items to the builder, ending segments where the rule says; the
+ * segment open at the end stays open (hl_lseg_finish closes it).
+ */
 static int
 put_items(struct bld *b, const struct hl_item *items, size_t n,
     const char *list, int fmt)
@@ -146,8 +220,6 @@ put_items(struct bld *b, const struct hl_item *items, size_t n,
 		    close_seg(b, 1) != 0)
 			return HL_ENOMEM;
 	}
-	if (b->k > 0 && close_seg(b, 0) != 0)
-		return HL_ENOMEM;
 	return 0;
 }
 
@@ -240,35 +312,103 @@ compress_pending(struct hl_lsegs *segs, int level, size_t *made,
 }
 
 int
-hl_lseg_build(struct hl_lsegs *out, struct hl_lsegs *old,
-    const struct hl_item *items, size_t n, const char *list, int fmt,
-    int level, size_t *made, struct hl_err *err)
+hl_lseg_start(struct hl_lseg_bld **out, struct hl_lsegs *old,
+    struct hl_spool *sp, const char *list, int fmt, int level,
+    struct hl_err *err)
 {
-	struct bld b;
-	int rc;
+	struct bld *b;
 
-	memset(&b, 0, sizeof(b));
+	*out = NULL;
+	if ((b = calloc(1, sizeof(*b))) == NULL) {
+		hl_lsegs_clear(old);
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	}
+	b->old = old;
+	b->sp = sp;
+	b->list = list;
+	b->fmt = fmt;
+	b->level = level;
+	*out = b;
+	return 0;
+}
+
+int
+hl_lseg_put(struct hl_lseg_bld *b, const struct hl_item *items, size_t n,
+    struct hl_err *err)
+{
+	if (put_items(b, items, n, b->list, b->fmt) != 0)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	if (b->sp != NULL && b->pending >= SPOOL_PENDING)
+		return spool_pending(b, err);
+	return 0;
+}
+
+void
+hl_lseg_abort(struct hl_lseg_bld *b)
+{
+	if (b == NULL)
+		return;
+	hl_buf_free(&b->cur);
+	if (b->old != NULL)
+		hl_lsegs_clear(b->old);
+	hl_lsegs_clear(&b->out);
+	free(b);
+}
+
+int
+hl_lseg_finish(struct hl_lsegs *out, struct hl_lseg_bld *b, size_t *made,
+    struct hl_err *err)
+{
+	int rc = 0;
+
 	out->v = NULL;
 	out->n = 0;
-	b.old = old;
-	if ((rc = put_items(&b, items, n, list, fmt)) != 0)
+	if (b->k > 0 && close_seg(b, 0) != 0)
 		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
-	hl_buf_free(&b.cur);
-	hl_lsegs_clear(old);
+	hl_buf_free(&b->cur);
+	if (b->old != NULL)
+		hl_lsegs_clear(b->old);
+	b->old = NULL;
 	if (rc == 0)
-		rc = compress_pending(&b.out, level, made, err);
+		rc = b->sp != NULL ? spool_pending(b, err) :
+		    compress_pending(&b->out, b->level, &b->made, err);
+	if (made != NULL)
+		*made += b->made;
 	if (rc != 0) {
-		hl_lsegs_clear(&b.out);
+		hl_lseg_abort(b);
 		return rc;
 	}
-	*out = b.out;
+	*out = b->out;
+	memset(&b->out, 0, sizeof(b->out));
+	hl_lseg_abort(b);
+	return 0;
+}
+
+/* The bytes of a segment, in memory or spooled, into out. */
+static int
+seg_bytes(struct hl_buf *out, const struct hl_blob *id, size_t len)
+{
+	ssize_t k;
+	int fd;
+
+	if (id->data != NULL)
+		return hl_buf_put(out, id->data, len);
+	if (hl_buf_grow(out, len) != 0 ||
+	    (fd = open(id->spool, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	k = pread(fd, out->data + out->len, len, 0);
+	close(fd);
+	if (k != (ssize_t)len)
+		return -1;
+	out->len += len;
+	out->data[out->len] = '\0';
 	return 0;
 }
 
 int
 hl_lseg_append(struct hl_lsegs *segs, const struct hl_item *items,
-    size_t n, const char *list, int fmt, int level, size_t *made,
-    struct hl_err *err)
+    size_t n, const char *list, int fmt, int level, struct hl_spool *sp,
+    size_t *made, struct hl_err *err)
 {
 	struct hl_lseg *last;
 	struct bld b;
@@ -281,13 +421,15 @@ hl_lseg_append(struct hl_lsegs *segs, const struct hl_item *items,
 	}
 	b.out = *segs;
 	b.cap = segs->n;
+	b.sp = sp;
+	b.level = level;
 	segs->v = NULL;
 	segs->n = 0;
 	last = &b.out.v[b.out.n - 1];
 	if (!last->closed) {
 		/* Reopen it: its bytes without "]}\n". */
 		if (last->id.len < sizeof(SEG_HEAD) - 1 + sizeof(SEG_TAIL) - 1 ||
-		    hl_buf_put(&b.cur, last->id.data, last->id.len -
+		    seg_bytes(&b.cur, &last->id, last->id.len -
 		    (sizeof(SEG_TAIL) - 1)) != 0)
 			rc = HL_ENOMEM;
 		b.k = last->n;
@@ -297,11 +439,17 @@ hl_lseg_append(struct hl_lsegs *segs, const struct hl_item *items,
 	}
 	if (rc == 0)
 		rc = put_items(&b, items, n, list, fmt);
+	if (rc == 0 && b.k > 0)
+		rc = close_seg(&b, 0);
 	hl_buf_free(&b.cur);
 	if (rc != 0)
 		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+	else if (sp != NULL)
+		rc = spool_pending(&b, err);
 	else
-		rc = compress_pending(&b.out, level, made, err);
+		rc = compress_pending(&b.out, level, &b.made, err);
+	if (made != NULL)
+		*made += b.made;
 	if (rc != 0) {
 		hl_lsegs_clear(&b.out);
 		return rc;

@@ -37,6 +37,7 @@
 #include "blob.h"
 #include "err.h"
 #include "item.h"
+#include "spool.h"
 
 #define HL_LSEG_MIN_ITEMS	2048	/* more items: segmented */
 #define HL_LSEG_AVG		512	/* items per segment, on average */
@@ -62,23 +63,34 @@ struct hl_lsegs {
 int	hl_lseg_wanted(int64_t count);
 
 /*
- * Cuts items (verbatim lines skipped) of list `list`, format fmt, into
- * *out.  Segments equal to one of old are taken from it, the others are
- * compressed at level.  old is emptied either way.  *made counts the
- * segments compressed.  On error (HL_ENOMEM, HL_EIO) *out is empty.
+ * Cuts a list's items into segments, fed in batches: hl_lseg_start, then
+ * hl_lseg_put for each batch of items in file order (verbatim lines
+ * skipped), then hl_lseg_finish, which gives the segments in *out and
+ * adds the number compressed to *made.  Segments equal to one of old are
+ * taken from it, the others are compressed at level; old is emptied
+ * either way (at finish or abort).  With sp, the segments are written to
+ * that spool as they are made (a few MB of them in memory at a time), and
+ * old's may be spooled too.  On error (HL_ENOMEM, HL_EIO) the builder is
+ * freed by finish (else call hl_lseg_abort) and *out is empty.
  */
-int	hl_lseg_build(struct hl_lsegs *out, struct hl_lsegs *old,
-	    const struct hl_item *items, size_t n, const char *list, int fmt,
-	    int level, size_t *made, struct hl_err *err);
+struct hl_lseg_bld;
+int	hl_lseg_start(struct hl_lseg_bld **out, struct hl_lsegs *old,
+	    struct hl_spool *sp, const char *list, int fmt, int level,
+	    struct hl_err *err);
+int	hl_lseg_put(struct hl_lseg_bld *b, const struct hl_item *items,
+	    size_t n, struct hl_err *err);
+int	hl_lseg_finish(struct hl_lsegs *out, struct hl_lseg_bld *b,
+	    size_t *made, struct hl_err *err);
+void	hl_lseg_abort(struct hl_lseg_bld *b);
 
 /*
- * Appends items to segs as hl_lseg_build of the whole list would: the
- * open last segment is made again with them, and new segments follow.
- * On error segs is emptied: render the list in full.
+ * Appends items to segs as a build of the whole list would: the open last
+ * segment is made again with them, and new segments follow (spooled to
+ * sp when not NULL).  On error segs is emptied: render the list in full.
  */
 int	hl_lseg_append(struct hl_lsegs *segs, const struct hl_item *items,
-	    size_t n, const char *list, int fmt, int level, size_t *made,
-	    struct hl_err *err);
+	    size_t n, const char *list, int fmt, int level, struct hl_spool *sp,
+	    size_t *made, struct hl_err *err);
 
 /*
  * The index's "segments" array: [{"sha256", "bytes", "items",

@@ -30,11 +30,13 @@
  */
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <jansson.h>
 
@@ -46,6 +48,7 @@
 #include "signer.h"
 #include "site.h"
 #include "snapshot.h"
+#include "spool.h"
 #include "textfmt.h"
 
 /* A mutable file and its gzip. */
@@ -78,6 +81,7 @@ struct seg {
 struct hl_snap {
 	struct hl_snap_opts	 o;
 	struct hl_signer	*signer;	/* NULL: unsigned */
+	struct hl_spool		*spool;		/* made at the first big list */
 
 	struct list_cache	*lists;
 	size_t			 nlists;
@@ -136,6 +140,8 @@ entry_clear(struct entry *e)
 	hl_blob_memo_clear(&e->memo);
 }
 
+static int entry_name(struct entry *, const char *, struct hl_err *);
+
 /*
  * Makes e hold data (malloc'd, taken) under path, with its gzip and the
  * object names.  keep: how many leading bytes are those of e's previous
@@ -154,6 +160,21 @@ entry_set(struct entry *e, const char *path, char *data, size_t len,
 	if ((rc = hl_blob_make(&e->id, &e->gz, &e->memo, data, len, keep,
 	    level, err)) != 0)
 		goto fail;
+	return entry_name(e, path, err);
+fail:
+	entry_clear(e);
+	return rc;
+}
+
+/*
+ * Gives e (holding its blobs) its path and object names.  On error e is
+ * empty.
+ */
+static int
+entry_name(struct entry *e, const char *path, struct hl_err *err)
+{
+	int rc;
+
 	if ((e->path = strdup(path)) == NULL ||
 	    asprintf(&e->gzpath, "%s.gz", path) < 0 ||
 	    asprintf(&e->objpath, "objects/%s", e->id.sha256) < 0 ||
@@ -256,6 +277,7 @@ hl_snap_free(struct hl_snap *s)
 	free(s->summary);
 	free(s->files);
 	hl_signer_free(s->signer);
+	hl_spool_free(s->spool);
 	free(s);
 }
 
@@ -325,16 +347,6 @@ list_doc_ends(char **head, char **tail, const struct hl_list *l)
 	return 0;
 }
 
-/* The text file of a list, made on a thread of its own (render_list). */
-struct text_job {
-	struct list_cache	*lc;
-	const struct hl_item	*items;
-	size_t			 n;
-	int			 level;
-	int			 rc;
-	struct hl_err		 err;
-};
-
 /*
  * How many leading bytes of p the previous content b shares: a change in
  * the middle of a big text file (a delete) then compresses and hashes
@@ -354,65 +366,157 @@ same_prefix(const struct hl_blob *b, const char *p, size_t len)
 	return k;
 }
 
+/*
+ * One rendering of a list, fed its items in batches (render_list): the
+ * text file on a thread of its own, the JSON (whole, or segments) on the
+ * caller's.  A spooled list's text goes to a spool writer as it is made;
+ * another's collects in text.
+ */
+struct render {
+	struct list_cache	*lc;
+	int			 level;
+	/* the text, on the thread */
+	struct hl_buf		 text;
+	struct hl_spool_w	*tw;		/* spooled: the writer */
+	int			 nl;		/* the last batch ended on a line
+						   cut short: '\n' first */
+	int			 trc;
+	struct hl_err		 terr;
+	/* the JSON */
+	struct hl_buf		 json;
+	size_t			 njson;		/* items written */
+	char			*tail;
+	struct hl_lseg_bld	*seg;		/* segmented: the builder */
+	int			 jrc;
+	struct hl_err		 jerr;
+	/* the hand-over of a batch to the thread */
+	pthread_t		 thr;
+	int			 threaded;
+	pthread_mutex_t		 mu;
+	pthread_cond_t		 cv;
+	const struct hl_item	*batch;
+	size_t			 n;
+	int			 busy;		/* batch posted, not done */
+	int			 quit;
+};
+
+/* The text of one batch (plain and tsv are line by line). */
+static void
+text_batch(struct render *r, const struct hl_item *v, size_t n)
+{
+	const char *src;
+	size_t len;
+
+	if (r->trc != 0)
+		return;
+	if (r->nl && hl_buf_putc(&r->text, '\n') != 0) {
+		r->trc = hl_err_set(&r->terr, HL_ENOMEM, "out of memory");
+		return;
+	}
+	r->nl = 0;
+	if ((r->trc = hl_textfmt_render(&r->text, r->lc->info.fmt, v, n,
+	    &r->terr)) != 0)
+		return;
+	/* A line kept cut short gets its '\n' once it is not last. */
+	src = n > 0 ? v[n - 1].src : NULL;
+	if (src != NULL && ((len = strlen(src)) == 0 || src[len - 1] != '\n'))
+		r->nl = 1;
+	if (r->tw != NULL) {
+		r->trc = hl_spool_w_write(r->tw, r->text.data, r->text.len,
+		    &r->terr);
+		hl_buf_reset(&r->text);
+	}
+}
+
 static void *
 text_thread(void *arg)
 {
-	struct text_job *j = arg;
-	struct hl_buf text = HL_BUF_INIT;
-	const char *dot;
-	char path[128], *data;
-	size_t len;
+	struct render *r = arg;
 
-	j->rc = hl_textfmt_render(&text, j->lc->info.fmt, j->items, j->n,
-	    &j->err);
-	if (j->rc == 0) {
-		dot = strrchr(j->lc->info.file, '.');
-		snprintf(path, sizeof(path), "lists/%s%s", j->lc->info.id,
-		    dot ? dot : ".txt");
-		data = hl_buf_detach(&text, &len);
-		j->rc = entry_set(&j->lc->text, path, data, len, j->level,
-		    same_prefix(&j->lc->text.id, data, len), &j->err);
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		while (!r->busy && !r->quit)
+			pthread_cond_wait(&r->cv, &r->mu);
+		if (!r->busy && r->quit)
+			break;
+		pthread_mutex_unlock(&r->mu);
+		text_batch(r, r->batch, r->n);
+		pthread_mutex_lock(&r->mu);
+		r->busy = 0;
+		pthread_cond_broadcast(&r->cv);
 	}
-	hl_buf_free(&text);
+	pthread_mutex_unlock(&r->mu);
 	return NULL;
 }
 
-/*
- * The JSON of a list into json (see render_list); *body is where the
- * items end (before "],"), for appends.  HL_ENOMEM.
- */
-static int
-list_json(struct hl_buf *json, size_t *body, const struct list_cache *lc,
-    const struct hl_item *items, size_t n)
+/* The JSON of one batch: into segments, or the whole document. */
+static void
+json_batch(struct render *r, const struct hl_item *v, size_t n)
 {
-	char *head = NULL, *tail = NULL;
-	size_t i, k = 0;
+	size_t i;
+
+	if (r->jrc != 0)
+		return;
+	if (r->seg != NULL) {
+		r->jrc = hl_lseg_put(r->seg, v, n, &r->jerr);
+		return;
+	}
+	for (i = 0; i < n && r->jrc == 0; i++) {
+		if (v[i].verbatim)
+			continue;
+		if ((r->njson++ > 0 && hl_buf_putc(&r->json, ',') != 0) ||
+		    hl_item_json_write(&r->json, &v[i], r->lc->info.id,
+		    r->lc->info.fmt) != 0)
+			r->jrc = hl_err_set(&r->jerr, HL_ENOMEM,
+			    "out of memory");
+	}
+}
+
+/* items_each's callback: the text on the thread, the JSON here. */
+static int
+render_batch(const struct hl_item *v, size_t n, void *arg)
+{
+	struct render *r = arg;
+
+	if (!r->threaded) {
+		text_batch(r, v, n);
+		json_batch(r, v, n);
+		return r->trc != 0 ? r->trc : r->jrc;
+	}
+	pthread_mutex_lock(&r->mu);
+	r->batch = v;
+	r->n = n;
+	r->busy = 1;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+	json_batch(r, v, n);
+	/* The batch is the source's until this returns: wait for the text. */
+	pthread_mutex_lock(&r->mu);
+	while (r->busy)
+		pthread_cond_wait(&r->cv, &r->mu);
+	pthread_mutex_unlock(&r->mu);
+	return r->trc != 0 ? r->trc : r->jrc;
+}
+
+/* The items of lc's list, in batches, to fn. */
+static int
+each_item(const struct hl_snap_source *src, const struct list_cache *lc,
+    int (*fn)(const struct hl_item *, size_t, void *), void *arg,
+    struct hl_err *err)
+{
+	struct hl_item *items = NULL;
+	size_t n = 0;
 	int rc;
 
-	if (list_doc_ends(&head, &tail, &lc->info) != 0)
-		return HL_ENOMEM;
-	/* One allocation for the usual item (about 200 bytes of JSON). */
-	rc = hl_buf_grow(json, 256 * n + 1024);
-	/* head is {"file":..,"format":..} and tail {"list":..}: splice. */
-	if (rc == 0)
-		rc = hl_buf_put(json, head, strlen(head) - 1) ||
-		    hl_buf_puts(json, ",\"items\":[");
-	for (i = 0; i < n && rc == 0; i++) {
-		if (items[i].verbatim)
-			continue;
-		if (k++ > 0)
-			rc = hl_buf_putc(json, ',');
-		if (rc == 0)
-			rc = hl_item_json_write(json, &items[i], lc->info.id,
-			    lc->info.fmt);
-	}
-	*body = json->len;
-	if (rc == 0)
-		rc = hl_buf_puts(json, "],") ||
-		    hl_buf_puts(json, tail + 1) || hl_buf_putc(json, '\n');
-	free(head);
-	free(tail);
-	return rc ? HL_ENOMEM : 0;
+	/* yaml is rendered as a whole (its header counts the items). */
+	if (src->items_each != NULL && !hl_fmt_is_yaml(lc->info.fmt))
+		return src->items_each(src->payload, lc->info.id,
+		    HL_SNAP_BATCH, fn, arg, err);
+	if ((rc = src->items(&items, &n, src->payload, lc->info.id, err)) != 0)
+		return rc;
+	rc = fn(items, n, arg);
+	hl_items_free(items, n);
+	return rc;
 }
 
 /*
@@ -435,67 +539,162 @@ render_index(struct list_cache *lc, const struct hl_list *l, int level,
 	    "version", (json_int_t)l->version), level, err);
 }
 
+/* Is this list written to the spool (spool.h)? */
+static int
+spooled(const struct hl_snap *s, const struct hl_list *l)
+{
+	int64_t min = s->o.spool_items > 0 ? s->o.spool_items :
+	    HL_SNAP_SPOOL_ITEMS;
+
+	return l->count >= min && (l->fmt == HL_FMT_PLAIN ||
+	    l->fmt == HL_FMT_TSV);
+}
+
+static int
+spool_ready(struct hl_snap *s, struct hl_err *err)
+{
+	if (s->spool != NULL)
+		return 0;
+	return hl_spool_new(&s->spool, s->o.spool_dir, err);
+}
+
+/* The path of lc's text file. */
+static void
+text_path(char *path, size_t len, const struct list_cache *lc)
+{
+	const char *dot = strrchr(lc->info.file, '.');
+
+	snprintf(path, len, "lists/%s%s", lc->info.id, dot ? dot : ".txt");
+}
+
 /*
- * Renders one list's JSON and text files, the text on a second thread.
- * The JSON is the same bytes as json_dumps of the whole document with
- * sorted keys would give ("file", "format", "items", "list", "numItems",
- * "version"), written in one pass without a JSON tree; a big list's is an
- * index of segments instead (render_index), the segments kept when their
- * bytes did not change.  *made counts the segments compressed.
+ * Renders one list's JSON and text files from its items, read in batches
+ * (each_item), the text on a second thread.  The JSON is the same bytes
+ * as json_dumps of the whole document with sorted keys would give
+ * ("file", "format", "items", "list", "numItems", "version"), written in
+ * one pass without a JSON tree; a big list's is an index of segments
+ * instead (render_index), the segments kept when their bytes did not
+ * change.  A spooled list's text and segments go to the spool as they are
+ * made, so memory holds a batch of items and a few MB of output whatever
+ * the list's size.  *made counts the segments compressed.
  */
 static int
-render_list(struct list_cache *lc, const struct hl_snap_source *src,
-    int level, size_t *made, struct hl_err *err)
+render_list(struct hl_snap *s, struct list_cache *lc,
+    const struct hl_snap_source *src, int level, size_t *made,
+    struct hl_err *err)
 {
-	struct hl_item *items = NULL;
-	struct hl_buf json = HL_BUF_INIT;
-	struct text_job tj;
-	pthread_t thr;
-	char path[128], *data;
-	size_t n = 0, len;
-	int rc, threaded;
+	struct render r;
+	struct hl_lsegs old = { NULL, 0 };
+	struct hl_blob_memo memo;
+	struct hl_blob id, gz;
+	char path[128], *head = NULL, *data;
+	size_t len;
+	int rc = 0, spool = spooled(s, &lc->info);
 
 	lc->valid = 0;
-	if ((rc = src->items(&items, &n, src->payload, lc->info.id, err)) != 0)
+	memset(&r, 0, sizeof(r));
+	r.lc = lc;
+	r.level = level;
+	if (spool && ((rc = spool_ready(s, err)) != 0 ||
+	    (rc = hl_spool_w_open(&r.tw, s->spool, level, NULL, NULL, NULL,
+	    0, err)) != 0))
 		return rc;
-	memset(&tj, 0, sizeof(tj));
-	tj.lc = lc;
-	tj.items = items;
-	tj.n = n;
-	tj.level = level;
-	threaded = pthread_create(&thr, NULL, text_thread, &tj) == 0;
 	if (hl_lseg_wanted(lc->info.count)) {
-		struct hl_lsegs old = lc->segs;
-
+		/* The builder takes over old's segments (cleared at finish). */
+		old = lc->segs;
 		memset(&lc->segs, 0, sizeof(lc->segs));
-		if ((rc = hl_lseg_build(&lc->segs, &old, items, n,
-		    lc->info.id, lc->info.fmt, level, made, err)) == 0)
-			rc = render_index(lc, &lc->info, level, err);
+		if ((rc = hl_lseg_start(&r.seg, &old, spool ? s->spool : NULL,
+		    lc->info.id, lc->info.fmt, level, err)) != 0)
+			goto out;
 	} else {
 		hl_lsegs_clear(&lc->segs);
-		if (list_json(&json, &lc->json_body, lc, items, n) != 0)
+		if (list_doc_ends(&head, &r.tail, &lc->info) != 0 ||
+		    hl_buf_grow(&r.json, 256 * (size_t)(lc->info.count > 0 ?
+		    lc->info.count : 0) + 1024) != 0 ||
+		    hl_buf_put(&r.json, head, strlen(head) - 1) != 0 ||
+		    hl_buf_puts(&r.json, ",\"items\":[") != 0) {
+			rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+			goto out;
+		}
+	}
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.cv, NULL);
+	r.threaded = pthread_create(&r.thr, NULL, text_thread, &r) == 0;
+	rc = each_item(src, lc, render_batch, &r, err);
+	if (r.threaded) {
+		pthread_mutex_lock(&r.mu);
+		r.quit = 1;
+		pthread_cond_broadcast(&r.cv);
+		pthread_mutex_unlock(&r.mu);
+		pthread_join(r.thr, NULL);
+	}
+	pthread_mutex_destroy(&r.mu);
+	pthread_cond_destroy(&r.cv);
+	if (r.trc != 0) {
+		rc = r.trc;
+		if (err != NULL)
+			*err = r.terr;
+		goto out;
+	}
+	if (r.jrc != 0) {
+		rc = r.jrc;
+		if (err != NULL)
+			*err = r.jerr;
+	}
+	if (rc != 0)
+		goto out;
+
+	/* The JSON. */
+	if (r.seg != NULL) {
+		rc = hl_lseg_finish(&lc->segs, r.seg, made, err);
+		r.seg = NULL;
+		if (rc == 0)
+			rc = render_index(lc, &lc->info, level, err);
+	} else {
+		lc->json_body = r.json.len;
+		if (hl_buf_puts(&r.json, "],") != 0 ||
+		    hl_buf_puts(&r.json, r.tail + 1) != 0 ||
+		    hl_buf_putc(&r.json, '\n') != 0)
 			rc = hl_err_set(err, HL_ENOMEM, "out of memory");
 		else {
 			snprintf(path, sizeof(path), "lists/%s.json",
 			    lc->info.id);
-			data = hl_buf_detach(&json, &len);
+			data = hl_buf_detach(&r.json, &len);
 			rc = entry_set(&lc->json, path, data, len, level, 0,
 			    err);
 		}
 	}
-	if (threaded)
-		pthread_join(thr, NULL);
-	else
-		text_thread(&tj);
-	if (rc == 0 && tj.rc != 0) {
-		rc = tj.rc;
-		if (err != NULL)
-			*err = tj.err;
+	if (rc != 0)
+		goto out;
+
+	/* The text. */
+	text_path(path, sizeof(path), lc);
+	if (r.tw != NULL) {
+		memset(&memo, 0, sizeof(memo));
+		rc = hl_spool_w_close(&id, &gz, &memo, r.tw, err);
+		r.tw = NULL;
+		if (rc == 0) {
+			entry_clear(&lc->text);
+			lc->text.id = id;
+			lc->text.gz = gz;
+			lc->text.memo = memo;
+			rc = entry_name(&lc->text, path, err);
+		}
+	} else {
+		data = hl_buf_detach(&r.text, &len);
+		rc = entry_set(&lc->text, path, data, len, level,
+		    same_prefix(&lc->text.id, data, len), err);
 	}
 	if (rc == 0)
 		lc->valid = 1;
-	hl_buf_free(&json);
-	hl_items_free(items, n);
+out:
+	hl_spool_w_abort(r.tw);
+	hl_lseg_abort(r.seg);
+	hl_lsegs_clear(&old);
+	hl_buf_free(&r.text);
+	hl_buf_free(&r.json);
+	free(head);
+	free(r.tail);
 	return rc;
 }
 
@@ -547,6 +746,79 @@ appended_items(struct hl_item **out, size_t *nout,
 	return 0;
 }
 
+/* The last byte of b (in memory or spooled), or -1. */
+static int
+blob_last(const struct hl_blob *b)
+{
+	unsigned char c;
+	int fd;
+	ssize_t k;
+
+	if (b->len == 0)
+		return -1;
+	if (b->data != NULL)
+		return b->data[b->len - 1];
+	if (b->spool == NULL ||
+	    (fd = open(b->spool, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	k = pread(fd, &c, 1, (off_t)(b->len - 1));
+	close(fd);
+	return k == 1 ? c : -1;
+}
+
+/*
+ * Appends the lines of items to lc's text file: a spooled file is written
+ * again as a new spool file from its unchanged chunks (copied, with their
+ * gzip and hash states from the memo) and the new lines; one in memory is
+ * copied and made again with the same reuse (entry_set's keep).  0, or -1
+ * with lc's text as it was or empty.
+ */
+static int
+append_text(struct hl_snap *s, struct list_cache *lc,
+    const struct hl_item *items, size_t n, int fmt, int level)
+{
+	struct hl_buf text = HL_BUF_INIT;
+	struct hl_spool_w *w = NULL;
+	struct hl_blob id, gz;
+	struct hl_blob_memo memo;
+	char tpath[128], *data;
+	size_t keep = lc->text.id.len, len;
+	int rc = -1;
+
+	snprintf(tpath, sizeof(tpath), "%s", lc->text.path);
+	if (lc->text.id.spool != NULL) {
+		if (hl_textfmt_render(&text, fmt, items, n, NULL) != 0 ||
+		    s->spool == NULL ||
+		    hl_spool_w_open(&w, s->spool, level, &lc->text.memo,
+		    &lc->text.id, &lc->text.gz, keep, NULL) != 0 ||
+		    hl_spool_w_write(w, text.data, text.len, NULL) != 0)
+			goto out;
+		memset(&memo, 0, sizeof(memo));
+		rc = hl_spool_w_close(&id, &gz, &memo, w, NULL);
+		w = NULL;
+		if (rc != 0) {
+			rc = -1;
+			goto out;
+		}
+		entry_clear(&lc->text);
+		lc->text.id = id;
+		lc->text.gz = gz;
+		lc->text.memo = memo;
+		rc = entry_name(&lc->text, tpath, NULL) == 0 ? 0 : -1;
+		goto out;
+	}
+	if (hl_buf_put(&text, lc->text.id.data, lc->text.id.len) != 0 ||
+	    hl_textfmt_render(&text, fmt, items, n, NULL) != 0)
+		goto out;
+	data = hl_buf_detach(&text, &len);
+	rc = entry_set(&lc->text, tpath, data, len, level, keep, NULL) == 0 ?
+	    0 : -1;
+out:
+	hl_spool_w_abort(w);
+	hl_buf_free(&text);
+	return rc;
+}
+
 /*
  * Appends items to an already rendered plain or tsv list: the JSON keeps
  * its bytes up to the last item and gets the new items and a new tail (a
@@ -556,14 +828,15 @@ appended_items(struct hl_item **out, size_t *nout,
  * full instead.
  */
 static int
-append_list(struct list_cache *lc, const struct hl_list *now,
-    const struct hl_snap_source *src, int level, size_t *made)
+append_list(struct hl_snap *s, struct list_cache *lc,
+    const struct hl_list *now, const struct hl_snap_source *src, int level,
+    size_t *made)
 {
 	struct hl_item *items = NULL;
-	struct hl_buf json = HL_BUF_INIT, text = HL_BUF_INIT;
+	struct hl_buf json = HL_BUF_INIT;
 	char *head = NULL, *tail = NULL, *data;
-	char jpath[128], tpath[128];
-	size_t n = 0, i, len, body, keep;
+	char jpath[128];
+	size_t n = 0, i, len, body;
 	int rc = -1, seg = hl_lseg_wanted(now->count);
 
 	/*
@@ -573,29 +846,21 @@ append_list(struct list_cache *lc, const struct hl_list *now,
 	if (!lc->valid || (now->fmt != HL_FMT_PLAIN &&
 	    now->fmt != HL_FMT_TSV) || seg != (lc->segs.n > 0) ||
 	    (!seg && lc->json_body == 0) ||
-	    (lc->text.id.len > 0 &&
-	    lc->text.id.data[lc->text.id.len - 1] != '\n') ||
+	    (lc->text.id.len > 0 && blob_last(&lc->text.id) != '\n') ||
 	    appended_items(&items, &n, src, now, lc->info.version,
 	    lc->info.count) != 0)
 		return -1;
 	snprintf(jpath, sizeof(jpath), "%s", lc->json.path);
-	snprintf(tpath, sizeof(tpath), "%s", lc->text.path);
 	if (seg) {
-		keep = lc->text.id.len;
-		if (hl_buf_put(&text, lc->text.id.data, lc->text.id.len) != 0 ||
-		    hl_textfmt_render(&text, now->fmt, items, n, NULL) != 0 ||
-		    hl_lseg_append(&lc->segs, items, n, now->id, now->fmt,
-		    level, made, NULL) != 0 ||
-		    render_index(lc, now, level, NULL) != 0) {
+		if (hl_lseg_append(&lc->segs, items, n, now->id, now->fmt,
+		    level, lc->text.id.spool != NULL ? s->spool : NULL, made,
+		    NULL) != 0 ||
+		    render_index(lc, now, level, NULL) != 0 ||
+		    append_text(s, lc, items, n, now->fmt, level) != 0) {
 			lc->valid = 0;
 			goto out;
 		}
-		data = hl_buf_detach(&text, &len);
-		if ((rc = entry_set(&lc->text, tpath, data, len, level, keep,
-		    NULL)) != 0) {
-			lc->valid = 0;
-			rc = -1;
-		}
+		rc = 0;
 		goto out;
 	}
 	if (list_doc_ends(&head, &tail, now) != 0 ||
@@ -610,26 +875,22 @@ append_list(struct list_cache *lc, const struct hl_list *now,
 			goto out;
 	body = json.len;
 	if (hl_buf_puts(&json, "],") || hl_buf_puts(&json, tail + 1) ||
-	    hl_buf_putc(&json, '\n') ||
-	    hl_buf_put(&text, lc->text.id.data, lc->text.id.len) != 0 ||
-	    hl_textfmt_render(&text, now->fmt, items, n, NULL) != 0)
+	    hl_buf_putc(&json, '\n'))
 		goto out;
 	data = hl_buf_detach(&json, &len);
-	keep = lc->text.id.len;
 	if ((rc = entry_set(&lc->json, jpath, data, len, level,
-	    lc->json_body, NULL)) == 0) {
-		data = hl_buf_detach(&text, &len);
-		rc = entry_set(&lc->text, tpath, data, len, level, keep, NULL);
-	}
+	    lc->json_body, NULL)) == 0)
+		rc = append_text(s, lc, items, n, now->fmt, level);
 	if (rc == 0)
 		lc->json_body = body;
-	else
+	else {
 		lc->valid = 0;
+		rc = -1;
+	}
 out:
 	free(head);
 	free(tail);
 	hl_buf_free(&json);
-	hl_buf_free(&text);
 	hl_items_free(items, n);
 	return rc;
 }
@@ -668,7 +929,7 @@ render_lists(struct hl_snap *s, const struct hl_snap_source *src,
 		if (j && lc->valid && lc->info.version == lists[i].version &&
 		    lc->info.count == lists[i].count)
 			continue;
-		if (j && append_list(lc, &lists[i], src, s->o.gzip_level,
+		if (j && append_list(s, lc, &lists[i], src, s->o.gzip_level,
 		    &made) == 0) {
 			hl_list_clear(&lc->info);
 			lc->info = lists[i];
@@ -679,7 +940,7 @@ render_lists(struct hl_snap *s, const struct hl_snap_source *src,
 		hl_list_clear(&lc->info);
 		lc->info = lists[i];
 		memset(&lists[i], 0, sizeof(lists[i]));
-		if ((rc = render_list(lc, src, s->o.gzip_level, &made,
+		if ((rc = render_list(s, lc, src, s->o.gzip_level, &made,
 		    err)) != 0)
 			break;
 		s->stats.lists_rendered++;
@@ -974,6 +1235,7 @@ add_file(struct hl_snap *s, const char *path, const struct hl_blob *b)
 	memset(f, 0, sizeof(*f));
 	f->path = path;
 	f->data = b->data;
+	f->spool = b->spool;
 	f->len = b->len;
 	memcpy(f->sha256, b->sha256, sizeof(f->sha256));
 	memcpy(f->md5, b->md5, sizeof(f->md5));

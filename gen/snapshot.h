@@ -59,6 +59,16 @@ struct hl_snap_source {
 	/* A list's items in file order, with its verbatim lines. */
 	int	(*items)(struct hl_item **out, size_t *n, void *payload,
 		    const char *list, struct hl_err *err);
+	/*
+	 * The same, handed to fn in batches of at most batch items (owned
+	 * by the source, valid until fn returns), so that a list of any
+	 * size is read in bounded memory.  Returns fn's first nonzero
+	 * return.  NULL: the generator calls items and hands that on as
+	 * one batch.
+	 */
+	int	(*items_each)(void *payload, const char *list, size_t batch,
+		    int (*fn)(const struct hl_item *v, size_t n, void *arg),
+		    void *arg, struct hl_err *err);
 	/* Events with version > since, oldest first, at most limit. */
 	int	(*events)(struct hl_event **out, size_t *n, void *payload,
 		    int64_t since, size_t limit, struct hl_err *err);
@@ -93,7 +103,17 @@ struct hl_snap_opts {
 	int		 gzip_level;	/* default HL_BLOB_GZIP_LEVEL */
 	int64_t		 now;		/* fixed clock for tests; 0: real */
 	int		 no_notifications; /* 1: no notifications.json */
+	/*
+	 * A plain or tsv list of at least spool_items items is written to
+	 * disk as it is rendered (spool.h): its text file, gzip and JSON
+	 * segments are then not held in memory.  0: HL_SNAP_SPOOL_ITEMS.
+	 */
+	int64_t		 spool_items;
+	const char	*spool_dir;	/* parent of the spool; NULL: $TMPDIR */
 };
+
+#define HL_SNAP_SPOOL_ITEMS	100000
+#define HL_SNAP_BATCH		4096	/* items read at a time */
 
 #define HL_SNAP_OPTS_INIT { .manifest_ttl = 604800, .poll_interval = 60, \
 	.gzip_level = 6 }

@@ -494,8 +494,16 @@ snap_opts(struct hl_snap_opts *s, const struct hl_config *c)
 {
 	git_author(c);
 	struct hl_snap_opts init = HL_SNAP_OPTS_INIT;
+	/* The spool of big lists beside the database: the sandbox lets
+	   the daemon write there, and pub_dir links from it. */
+	static char spool[PATH_MAX];
+	const char *slash = c->db != NULL ? strrchr(c->db, '/') : NULL;
 
 	*s = init;
+	if (c->db != NULL && snprintf(spool, sizeof(spool), "%.*s",
+	    slash == NULL ? 1 : slash == c->db ? 1 : (int)(slash - c->db),
+	    slash == NULL ? "." : c->db) < (int)sizeof(spool))
+		s->spool_dir = spool;
 	s->manifest_ttl = c->manifest_ttl;
 	s->poll_interval = c->poll_interval;
 	s->site_dir = c->site_dir;

@@ -39,6 +39,14 @@ src_items(struct hl_item **out, size_t *n, void *payload, const char *list,
 }
 
 static int
+src_items_each(void *payload, const char *list, size_t batch,
+    int (*fn)(const struct hl_item *v, size_t n, void *arg), void *arg,
+    struct hl_err *err)
+{
+	return hl_store_items_each(payload, list, batch, fn, arg, err);
+}
+
+static int
 src_events(struct hl_event **out, size_t *n, void *payload, int64_t since,
     size_t limit, struct hl_err *err)
 {
@@ -92,6 +100,7 @@ hl_snapsrc_store(struct hl_snap_source *out, struct hl_store *st)
 		.version = src_version,
 		.lists = src_lists,
 		.items = src_items,
+		.items_each = src_items_each,
 		.events = src_events,
 		.notifs = src_notifs,
 		.notifs_version = src_notifs_version,

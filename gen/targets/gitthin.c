@@ -30,6 +30,11 @@
 #define MAX_COPY	0x10000		/* per copy instruction */
 #define MAX_INSERT	127
 #define OBJ_REF_DELTA	7
+/*
+ * Bigger objects (a spooled list's text, 70 MB at a million items) go
+ * whole: the delta would hold the base and an index of it in memory too.
+ */
+#define DELTA_MAX	(16 * 1024 * 1024)
 
 /* B^(BLOCK-1), B = 257, modulo 2^32. */
 static uint32_t
@@ -307,7 +312,7 @@ add_object(struct packer *p, const git_oid *id, const git_oid *base)
 	len = git_odb_object_size(o);
 	type = git_odb_object_type(o);
 	p->delta.len = 0;
-	if (base != NULL && len >= 64 &&
+	if (base != NULL && len >= 64 && len <= DELTA_MAX &&
 	    git_odb_read(&bo, p->odb, base) == 0 &&
 	    git_odb_object_type(bo) == type &&
 	    hl_gitthin_delta(&p->delta, git_odb_object_data(bo),

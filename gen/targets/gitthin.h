@@ -15,7 +15,7 @@
  * trees and blobs of each that its first parent's tree does not have at
  * the same path.  A blob or tree that base's tree has a different version
  * of at the same path is sent as a delta against that version when the
- * delta is less than half of the object.
+ * delta is less than half of the object and the object is at most 16 MB.
  */
 #ifndef HL_GITTHIN_H
 #define HL_GITTHIN_H

@@ -368,6 +368,61 @@ fsync_dir(const char *path)
 	return rc;
 }
 
+/* hl_file_each's callback: the bytes to the file descriptor. */
+static int
+put_piece(const void *p, size_t left, void *arg)
+{
+	const unsigned char *q = p;
+	int fd = *(int *)arg;
+	ssize_t n;
+
+	while (left > 0) {
+		if ((n = write(fd, q, left)) < 0) {
+			if (errno == EINTR)
+				continue;
+			return HL_EIO;
+		}
+		q += n;
+		left -= (size_t)n;
+	}
+	return 0;
+}
+
+/*
+ * The bytes of a spooled file into fd: copy_file_range (a reflink or an
+ * in-kernel copy), else read and write in pieces.  -1 with errno set.
+ */
+static int
+put_spooled(int fd, const struct hl_file *f)
+{
+	struct hl_err e = HL_ERR_INIT;
+	loff_t in = 0;
+	ssize_t n = 0;
+	int src;
+
+	if ((src = open(f->spool, O_RDONLY | O_CLOEXEC)) < 0)
+		return -1;
+	while ((size_t)in < f->len &&
+	    (n = copy_file_range(src, &in, fd, NULL, f->len - (size_t)in,
+	    0)) > 0)
+		;
+	close(src);
+	if ((size_t)in == f->len)
+		return 0;
+	if (in > 0 || (n < 0 && errno != EXDEV && errno != ENOSYS &&
+	    errno != EOPNOTSUPP && errno != EINVAL))
+		return -1;
+	if (n == 0 && in == 0 && f->len > 0) {
+		errno = EIO;	/* the spool file is shorter than listed */
+		return -1;
+	}
+	if (hl_file_each(f, put_piece, &fd, &e) != 0) {
+		errno = EIO;
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Writes data to root/path through a temporary file and rename.  With
  * sync, the file is fsynced before the rename; otherwise the caller makes
@@ -378,9 +433,6 @@ write_file(struct dir *d, const struct hl_file *f, int sync,
     struct hl_err *err)
 {
 	char path[PATH_MAX], tmp[PATH_MAX], *slash;
-	const unsigned char *p = f->data;
-	size_t left = f->len;
-	ssize_t n;
 	int fd;
 
 	if (snprintf(path, sizeof(path), "%s/%s", d->root, f->path) >=
@@ -393,19 +445,29 @@ write_file(struct dir *d, const struct hl_file *f, int sync,
 			return HL_EIO;
 		*slash = '/';
 	}
+	/*
+	 * A spooled file (spool.h) is linked in where the spool shares the
+	 * file system, since it never changes once written: no copy.
+	 */
+	if (f->spool != NULL && f->cache != HL_CACHE_REVALIDATE &&
+	    link(f->spool, tmp) == 0) {
+		if (sync && ((fd = open(tmp, O_RDONLY | O_CLOEXEC)) < 0 ||
+		    fsync(fd) != 0 || close(fd) != 0)) {
+			fd = -1;
+			goto fail;
+		}
+		fd = -1;
+		if (rename(tmp, path) != 0)
+			goto fail;
+		return 0;
+	}
 	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
 	    0644)) < 0)
 		return hl_err_set(err, HL_EIO, "create %s: %s", tmp,
 		    strerror(errno));
-	while (left > 0) {
-		if ((n = write(fd, p, left)) < 0) {
-			if (errno == EINTR)
-				continue;
-			goto fail;
-		}
-		p += n;
-		left -= (size_t)n;
-	}
+	if (f->spool != NULL ? put_spooled(fd, f) != 0 :
+	    put_piece(f->data, f->len, &fd) != 0)
+		goto fail;
 	/*
 	 * The manifest files take a modification time one second past the
 	 * last manifest's at least: servers such as nginx make their ETag

@@ -671,6 +671,37 @@ struct build {
 };
 
 static int
+ws_piece(const void *p, size_t n, void *arg)
+{
+	git_writestream *ws = arg;
+
+	return ws->write(ws, p, n) < 0 ? HL_EIO : 0;
+}
+
+/*
+ * Writes f's bytes as a blob: from memory, or a spooled file (tree.h)
+ * through a write stream, in pieces.  A libgit2 code, or HL_EIO with err
+ * set when the spooled file could not be read.
+ */
+static int
+blob_write(git_oid *oid, git_repository *repo, const struct hl_file *f,
+    struct hl_err *err)
+{
+	git_writestream *ws = NULL;
+	int rc;
+
+	if (f->spool == NULL)
+		return git_blob_create_from_buffer(oid, repo, f->data, f->len);
+	if ((rc = git_blob_create_from_stream(&ws, repo, NULL)) < 0)
+		return rc;
+	if ((rc = hl_file_each(f, ws_piece, ws, err)) != 0) {
+		ws->free(ws);
+		return rc < 0 ? rc : -1;
+	}
+	return git_blob_create_from_stream_commit(oid, ws);
+}
+
+static int
 blob_for(git_oid *oid, struct build *b, const struct hl_file *f,
     struct hl_err *err)
 {
@@ -690,7 +721,7 @@ blob_for(git_oid *oid, struct build *b, const struct hl_file *f,
 	if (old != NULL && old->sha256[0] != '\0')
 		git_oid_cpy(oid, &old->oid);
 	else {
-		rc = git_blob_create_from_buffer(oid, g->repo, f->data, f->len);
+		rc = blob_write(oid, g->repo, f, err);
 		if (rc < 0)
 			return hl_pub_git__error(err, rc, NULL, f->path);
 		b->hashed++;
@@ -814,8 +845,7 @@ build_sd_tree(git_oid *out, struct hl_pub_git *g, const struct hl_tree *t,
 				break;
 		if (i == t->n)
 			continue;
-		if ((rc = git_blob_create_from_buffer(&id, g->repo,
-		    t->files[i].data, t->files[i].len)) < 0 ||
+		if ((rc = blob_write(&id, g->repo, &t->files[i], err)) < 0 ||
 		    (rc = git_treebuilder_insert(NULL, tb, name, &id,
 		    GIT_FILEMODE_BLOB)) < 0) {
 			rc = hl_pub_git__error(err, rc, NULL, name);

@@ -202,6 +202,8 @@ struct xfer {
 	size_t			 max;	/* REQ_GET: body bound, 0: S3_MAX_RESP */
 	int			 more;	/* list page IsTruncated */
 	char			 etag[80];
+	uint64_t		 off;	/* a spooled PUT: bytes sent */
+	struct hl_err		 rerr;	/* ... and why reading it failed */
 };
 
 static int64_t
@@ -710,6 +712,36 @@ xfer_headers(struct s3 *s, struct xfer *x)
 	return rc;
 }
 
+/*
+ * The body of a PUT of a spooled file (tree.h), read in pieces as curl
+ * sends it: the file is never whole in memory.
+ */
+static size_t
+on_read(char *buf, size_t size, size_t nitems, void *arg)
+{
+	struct xfer *x = arg;
+	size_t got = 0;
+
+	if (hl_file_read(x->f, x->off, buf, size * nitems, &got,
+	    &x->rerr) != 0)
+		return CURL_READFUNC_ABORT;
+	x->off += got;
+	return got;
+}
+
+/* curl rewinds the body to send it again (a redirect, a retry). */
+static int
+on_seek(void *arg, curl_off_t offset, int origin)
+{
+	struct xfer *x = arg;
+
+	if (origin != SEEK_SET || offset < 0 ||
+	    (uint64_t)offset > x->f->len)
+		return CURL_SEEKFUNC_CANTSEEK;
+	x->off = (uint64_t)offset;
+	return CURL_SEEKFUNC_OK;
+}
+
 static int
 xfer_start(struct s3 *s, struct xfer *x, struct hl_err *err)
 {
@@ -749,11 +781,26 @@ xfer_start(struct s3 *s, struct xfer *x, struct hl_err *err)
 			 * 1 MB ("Expect:" to turn it off would be signed).
 			 */
 			curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, "PUT");
-			curl_easy_setopt(h, CURLOPT_POSTFIELDS,
-			    x->f->len > 0 && x->src == NULL ?
-			    (const char *)x->f->data : "");
-			curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE,
-			    (curl_off_t)(x->src == NULL ? x->f->len : 0));
+			if (x->src == NULL && x->f->spool != NULL) {
+				/* Spooled: streamed from its file. */
+				curl_easy_setopt(h, CURLOPT_UPLOAD, 1L);
+				curl_easy_setopt(h, CURLOPT_READFUNCTION,
+				    on_read);
+				curl_easy_setopt(h, CURLOPT_READDATA, x);
+				curl_easy_setopt(h, CURLOPT_SEEKFUNCTION,
+				    on_seek);
+				curl_easy_setopt(h, CURLOPT_SEEKDATA, x);
+				curl_easy_setopt(h, CURLOPT_INFILESIZE_LARGE,
+				    (curl_off_t)x->f->len);
+			} else {
+				curl_easy_setopt(h, CURLOPT_POSTFIELDS,
+				    x->f->len > 0 && x->src == NULL ?
+				    (const char *)x->f->data : "");
+				curl_easy_setopt(h,
+				    CURLOPT_POSTFIELDSIZE_LARGE,
+				    (curl_off_t)(x->src == NULL ?
+				    x->f->len : 0));
+			}
 		} else
 			curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
 	}
@@ -764,6 +811,7 @@ xfer_start(struct s3 *s, struct xfer *x, struct hl_err *err)
 	if (curl_multi_add_handle(s->multi, x->h) != CURLM_OK)
 		return hl_err_set(err, HL_EIO, "s3: curl_multi_add_handle");
 	x->state = X_RUN;
+	x->off = 0;
 	x->tries++;
 	s->st.requests++;
 	if (x->req == REQ_PUT && x->src != NULL)

@@ -4,6 +4,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 #include <zlib.h>
@@ -133,6 +134,10 @@ hl_blob_clear(struct hl_blob *b)
 {
 	if (b == NULL)
 		return;
+	if (b->spool != NULL) {
+		(void)unlink(b->spool);
+		free(b->spool);
+	}
 	free(b->data);
 	memset(b, 0, sizeof(*b));
 }
@@ -154,10 +159,13 @@ hl_blob_memo_clear(struct hl_blob_memo *m)
 	memset(m, 0, sizeof(*m));
 }
 
+const unsigned char hl_blob__gz_header[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0,
+    0, 0, 3 };
+
 /* One chunk as raw deflate; a full flush unless it is the last. */
-static int
-deflate_chunk(unsigned char **out, size_t *outlen, const unsigned char *p,
-    size_t len, int level, int last)
+int
+hl_blob__deflate_chunk(unsigned char **out, size_t *outlen,
+    const unsigned char *p, size_t len, int level, int last)
 {
 	z_stream z;
 	unsigned char *buf;
@@ -184,9 +192,11 @@ deflate_chunk(unsigned char **out, size_t *outlen, const unsigned char *p,
 		free(buf);
 		return HL_EIO;
 	}
-	*out = buf;
 	*outlen = cap - z.avail_out;
 	deflateEnd(&z);
+	/* deflateBound is about the input's size: give the rest back. */
+	if ((*out = realloc(buf, *outlen ? *outlen : 1)) == NULL)
+		*out = buf;
 	return 0;
 }
 
@@ -212,8 +222,8 @@ zjob_run(void *arg)
 		off = k * HL_BLOB_CHUNK;
 		n = j->len - off < HL_BLOB_CHUNK ? j->len - off : HL_BLOB_CHUNK;
 		j->crc[k] = crc32(0L, j->data + off, (uInt)n);
-		j->rc = deflate_chunk(&j->z[k], &j->zlen[k], j->data + off, n,
-		    j->level, k == j->nchunks - 1);
+		j->rc = hl_blob__deflate_chunk(&j->z[k], &j->zlen[k],
+		    j->data + off, n, j->level, k == j->nchunks - 1);
 	}
 	return NULL;
 }
@@ -232,8 +242,7 @@ hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
     struct hl_blob_memo *memo, void *data, size_t len, size_t keep,
     int level, struct hl_err *err)
 {
-	static const unsigned char header[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0,
-	    0, 0, 3 };
+	const unsigned char *header = hl_blob__gz_header;
 	struct hl_blob_memo old, m;
 	struct hl_buf out = HL_BUF_INIT;
 	struct zjob job;
@@ -263,6 +272,10 @@ hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
 	    old.at / HL_BLOB_CHUNK : 0;
 	if (reuse > nchunks - 1)
 		reuse = nchunks - 1;
+	/* A spool writer's memo keeps no chunks (spool.c): none to reuse. */
+	for (k = 0; k < reuse; k++)
+		if (old.z == NULL || old.z[k] == NULL)
+			reuse = 0;
 	m.level = level;
 	m.n = nchunks;
 	if ((m.z = calloc(nchunks, sizeof(*m.z))) == NULL ||
@@ -332,7 +345,7 @@ hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
 		goto fail;
 
 	/* header, chunks, CRC-32 and length of the whole input */
-	gzlen = sizeof(header) + sizeof(trailer);
+	gzlen = sizeof(hl_blob__gz_header) + sizeof(trailer);
 	for (k = 0; k < nchunks; k++) {
 		gzlen += m.zlen[k];
 		crc = k == 0 ? m.crc[0] : crc32_combine(crc, m.crc[k],
@@ -343,7 +356,7 @@ hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
 		rc = HL_ENOMEM;
 		goto fail;
 	}
-	hl_buf_put(&out, header, sizeof(header));
+	hl_buf_put(&out, header, sizeof(hl_blob__gz_header));
 	for (k = 0; k < nchunks; k++)
 		hl_buf_put(&out, m.z[k], m.zlen[k]);
 	put_le32(trailer, crc);

@@ -15,8 +15,11 @@
 #include "err.h"
 
 struct hl_blob {
-	unsigned char	*data;	/* malloc'd */
+	unsigned char	*data;	/* malloc'd; NULL when spooled */
 	size_t		 len;
+	char		*spool;	/* malloc'd path of the file holding the
+				   bytes when data is NULL (spool.h); the
+				   blob owns the file: clearing it unlinks */
 	char		 sha256[65];
 	char		 md5[33];
 };
@@ -77,6 +80,15 @@ int	hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
 	    struct hl_blob_memo *memo, void *data, size_t len, size_t keep,
 	    int level, struct hl_err *err);
 void	hl_blob_memo_clear(struct hl_blob_memo *m);
+
+/*
+ * Semi-private, for spool.c: one chunk as raw deflate (a full flush unless
+ * last) into *out (malloc'd, *outlen bytes); the gzip header.  HL_ENOMEM,
+ * HL_EIO.
+ */
+int	hl_blob__deflate_chunk(unsigned char **out, size_t *outlen,
+	    const unsigned char *p, size_t len, int level, int last);
+extern const unsigned char hl_blob__gz_header[10];
 
 /* Lower-case hex SHA-256 and MD5 of p. */
 void	hl_digest(char sha256[65], char md5[33], const void *p, size_t len);

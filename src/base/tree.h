@@ -23,13 +23,19 @@
  * file it names missing.  Within a class files are sorted by path.
  *
  * The bytes are borrowed: they belong to the generator and stay valid until
- * its next build.  A target that needs them later copies them.
+ * its next build.  A target that needs them later copies them.  A big file
+ * is not in memory but in a file of the generator's spool (spool.h):
+ * data is then NULL and spool names that file, which nobody changes while
+ * it is named.  Targets read either kind through hl_file_read or
+ * hl_file_each, in bounded pieces.
  */
 #ifndef HL_TREE_H
 #define HL_TREE_H
 
 #include <stddef.h>
 #include <stdint.h>
+
+#include "err.h"
 
 enum hl_cache {
 	HL_CACHE_IMMUTABLE,	/* objects/, changes/: a year, immutable */
@@ -39,8 +45,9 @@ enum hl_cache {
 
 struct hl_file {
 	const char		*path;		/* "lists/watch-keyword.txt" */
-	const unsigned char	*data;
+	const unsigned char	*data;		/* NULL when spooled */
 	size_t			 len;
+	const char		*spool;		/* else the file of the bytes */
 	char			 sha256[65];	/* lower-case hex */
 	char			 md5[33];	/* lower-case hex (S3 ETag) */
 	int			 cache;		/* enum hl_cache */
@@ -57,6 +64,23 @@ struct hl_tree {
 	 */
 	const char		*summary;
 };
+
+/*
+ * Reads up to n bytes of f from offset off into buf; *got is how many
+ * (0 at the end).  HL_EIO when a spooled file cannot be read.
+ */
+int		 hl_file_read(const struct hl_file *f, uint64_t off, void *buf,
+		    size_t n, size_t *got, struct hl_err *err);
+/*
+ * Calls fn with f's bytes in order, in pieces of at most HL_FILE_PIECE
+ * (one piece for a file in memory).  Stops at fn's first nonzero return,
+ * which it returns; HL_EIO when a spooled file cannot be read (or is not
+ * f->len bytes long).
+ */
+#define HL_FILE_PIECE	(1024 * 1024)
+int		 hl_file_each(const struct hl_file *f,
+		    int (*fn)(const void *p, size_t n, void *arg), void *arg,
+		    struct hl_err *err);
 
 /* Cache-Control header value for a class. */
 const char	*hl_tree_cache_control(int cache);

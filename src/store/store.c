@@ -35,6 +35,8 @@
 #include "store_int.h"
 
 #define NOTIFS_LIST	"notifications"
+/* The page cache, KiB: 32 MiB, a real-size list stays in memory. */
+#define STORE_CACHE	"-32768"
 
 enum {
 	Q_LIST_FMT,
@@ -436,7 +438,7 @@ hl_store_open(struct hl_store **out, const char *path, struct hl_err *err)
 	if ((rc = exec(st, "PRAGMA journal_mode = WAL", err)) != 0 ||
 	    (rc = exec(st, "PRAGMA synchronous = FULL", err)) != 0 ||
 	    /* 32 MiB of pages: a real-size list stays in memory. */
-	    (rc = exec(st, "PRAGMA cache_size = -32768", err)) != 0 ||
+	    (rc = exec(st, "PRAGMA cache_size = " STORE_CACHE, err)) != 0 ||
 	    /*
 	     * Statement journals and sorts in memory: no temporary files,
 	     * which the sandbox (Landlock) would not let SQLite open
@@ -691,6 +693,71 @@ hl_store_items(struct hl_item **out, size_t *n, struct hl_store *st,
 		sqlite3_finalize(s);
 	}
 	rd_leave(st);
+	return rc;
+}
+
+/* hl_store_items_each: rows of a scan, and the cache past them. */
+#define SCAN_BIG	100000
+#define SCAN_CACHE	"-4096"		/* KiB */
+
+int
+hl_store_items_each(struct hl_store *st, const char *list, size_t batch,
+    int (*fn)(const struct hl_item *v, size_t n, void *arg), void *arg,
+    struct hl_err *err)
+{
+	struct hl_item *v;
+	sqlite3_stmt *s;
+	size_t n = 0, i, rows = 0;
+	int rc = 0, step = SQLITE_DONE;
+
+	if (batch == 0)
+		batch = 1;
+	if ((v = calloc(batch, sizeof(*v))) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	pthread_mutex_lock(&st->mu);
+	s = prep(st,
+	    "SELECT id, pos, value, comment, disabled, pass, ns_seq, verbatim,"
+	    " created_at, created_by, modified_at, modified_by, token_id,"
+	    " yaml_keys, src, dup_of, origin, review FROM items"
+	    " WHERE list_id = ?1 ORDER BY pos, id", err);
+	if (s == NULL) {
+		rc = HL_EIO;
+		goto out;
+	}
+	hl_store__bind_str(s, 1, list);
+	while (rc == 0 && (step = sqlite3_step(s)) == SQLITE_ROW) {
+		/*
+		 * A list too big for the page cache would only cycle through
+		 * it, filling it to its bound for nothing: past SCAN_BIG
+		 * rows, the scan goes on with a small cache (given back at
+		 * the end), so its memory does not grow with the list.
+		 */
+		if (++rows == SCAN_BIG)
+			(void)exec(st, "PRAGMA cache_size = " SCAN_CACHE, NULL);
+		if (read_item(&v[n], s) != 0) {
+			n++;
+			rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+			break;
+		}
+		if (++n == batch) {
+			rc = fn(v, n, arg);
+			for (i = 0; i < n; i++)
+				hl_item_clear(&v[i]);
+			n = 0;
+		}
+	}
+	if (rc == 0 && step != SQLITE_DONE)
+		rc = hl_store__dberr(err, st, "read");
+	if (rc == 0 && n > 0)
+		rc = fn(v, n, arg);
+	sqlite3_finalize(s);
+	if (rows >= SCAN_BIG)
+		(void)exec(st, "PRAGMA cache_size = " STORE_CACHE, NULL);
+out:
+	pthread_mutex_unlock(&st->mu);
+	for (i = 0; i < n; i++)
+		hl_item_clear(&v[i]);
+	free(v);
 	return rc;
 }
 

@@ -69,6 +69,18 @@ int	hl_store_items(struct hl_item **out, size_t *n, struct hl_store *st,
 	    const char *list, int verbatim, struct hl_err *err);
 
 /*
+ * The same items (verbatim lines included), handed to fn in batches of at
+ * most batch, in file order, from one statement stepping: a list of any
+ * size costs one batch of memory.  The items are the store's and live
+ * until fn returns.  Stops at fn's first nonzero return, which it
+ * returns; HL_EIO, HL_ENOMEM.  Called inside hl_store_read_begin/end, all
+ * batches see one version.
+ */
+int	hl_store_items_each(struct hl_store *st, const char *list,
+	    size_t batch, int (*fn)(const struct hl_item *v, size_t n,
+	    void *arg), void *arg, struct hl_err *err);
+
+/*
  * Adds in->value (with comment, disabled, pass, ns_seq; provenance from
  * who and the clock, or from in->created_* when they are set, as an import
  * does) at the end of list.  On success *out is the stored item and
