@@ -714,7 +714,7 @@ hl_store_items_each(struct hl_store *st, const char *list, size_t batch,
 		batch = 1;
 	if ((v = calloc(batch, sizeof(*v))) == NULL)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
-	pthread_mutex_lock(&st->mu);
+	rd_enter(st);
 	s = prep(st,
 	    "SELECT id, pos, value, comment, disabled, pass, ns_seq, verbatim,"
 	    " created_at, created_by, modified_at, modified_by, token_id,"
@@ -754,7 +754,7 @@ hl_store_items_each(struct hl_store *st, const char *list, size_t batch,
 	if (rows >= SCAN_BIG)
 		(void)exec(st, "PRAGMA cache_size = " STORE_CACHE, NULL);
 out:
-	pthread_mutex_unlock(&st->mu);
+	rd_leave(st);
 	for (i = 0; i < n; i++)
 		hl_item_clear(&v[i]);
 	free(v);
