@@ -12,6 +12,7 @@
 
 #include "landlock.h"
 #include "log.h"
+#include "pub_git.h"
 #include "sandbox.h"
 #include "seccomp.h"
 
@@ -134,18 +135,10 @@ static int
 allow_git_cache(struct hl_landlock *ll, struct hl_err *err)
 {
 	char dir[PATH_MAX];
-	const char *base, *tmp;
-	int n;
+	int rc;
 
-	if ((base = getenv("HELIOS_GIT_CACHE")) != NULL && *base != '\0')
-		n = snprintf(dir, sizeof(dir), "%s", base);
-	else {
-		if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
-			tmp = "/tmp";
-		n = snprintf(dir, sizeof(dir), "%s/helios-git-cache", tmp);
-	}
-	if (n < 0 || (size_t)n >= sizeof(dir))
-		return hl_err_set(err, HL_EINVAL, "git cache path too long");
+	if ((rc = hl_pub_git_cache_dir(dir, sizeof(dir), err)) < 0)
+		return rc;
 	make_dirs(dir);
 	return allow(ll, dir, HL_LANDLOCK_RW, 0, err);
 }

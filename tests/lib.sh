@@ -19,16 +19,22 @@ HELIOS=${HELIOS_BIN:-$PWD/build/helios}
 T_N=0
 T_FAIL=0
 HL_CLEAN=""
+# hl_tmp runs in a subshell, T=$(hl_tmp), where setting HL_CLEAN is lost:
+# it names its directories in this file instead.
+HL_CLEAN_LIST=$(mktemp /tmp/helios-clean.XXXXXX)
 hl_cleanup() {
 	[ -n "${HL_PID:-}" ] && kill "$HL_PID" 2>/dev/null
 	for p in ${HL_PIDS:-}; do kill "$p" 2>/dev/null; done
-	for d in $HL_CLEAN; do rm -rf "$d"; done
+	for d in $HL_CLEAN $(cat "$HL_CLEAN_LIST" 2>/dev/null); do
+		rm -rf "$d"
+	done
+	rm -f "$HL_CLEAN_LIST"
 }
 trap hl_cleanup EXIT
 trap 'exit 1' INT TERM
 hl_tmp() {
 	d=$(mktemp -d /tmp/helios-test.XXXXXX)
-	HL_CLEAN="$HL_CLEAN $d"
+	echo "$d" >>"$HL_CLEAN_LIST"
 	echo "$d"
 }
 # Debian's python3 starts faster than a version manager's shim.

@@ -490,27 +490,37 @@ mkdirs(char *path)
 }
 
 int
+hl_pub_git_cache_dir(char *out, size_t cap, struct hl_err *err)
+{
+	const char *base, *tmp;
+	int n;
+
+	if ((base = getenv("HELIOS_GIT_CACHE")) != NULL && *base != '\0')
+		n = snprintf(out, cap, "%s", base);
+	else {
+		if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
+			tmp = "/tmp";
+		n = snprintf(out, cap, "%s/helios-git-cache", tmp);
+	}
+	if (n < 0 || (size_t)n >= cap)
+		return hl_err_set(err, HL_EINVAL, "git cache path too long");
+	return 0;
+}
+
+int
 hl_pub_git__cache_open(git_repository **out, const char *remote,
     struct hl_err *err)
 {
 	unsigned char md[EVP_MAX_MD_SIZE];
 	char dir[1024], path[1100];
-	const char *base, *tmp;
 	unsigned int mdlen = 0;
 	int rc, n;
 
 	*out = NULL;
 	if ((rc = hl_pub_git__init(err)) < 0)
 		return rc;
-	if ((base = getenv("HELIOS_GIT_CACHE")) != NULL && *base != '\0')
-		n = snprintf(dir, sizeof(dir), "%s", base);
-	else {
-		if ((tmp = getenv("TMPDIR")) == NULL || *tmp == '\0')
-			tmp = "/tmp";
-		n = snprintf(dir, sizeof(dir), "%s/helios-git-cache", tmp);
-	}
-	if (n < 0 || (size_t)n >= sizeof(dir))
-		return hl_err_set(err, HL_EINVAL, "git cache path too long");
+	if ((rc = hl_pub_git_cache_dir(dir, sizeof(dir), err)) < 0)
+		return rc;
 	if (mkdirs(dir) == -1)
 		return hl_err_set(err, HL_EIO, "git cache %s: %s", dir,
 		    strerror(errno));

@@ -140,6 +140,13 @@ int	hl_pub_git_manifest(struct hl_buf *out, struct hl_pub_git *g,
 const char	*hl_pub_git_head(const struct hl_pub_git *g);
 const char	*hl_pub_git_remote(const struct hl_pub_git *g);
 
+/*
+ * The directory that holds the caches (see above): $HELIOS_GIT_CACHE, or
+ * ${TMPDIR:-/tmp}/helios-git-cache, written to out (cap bytes).  It is
+ * not made here.  HL_EINVAL when it does not fit.
+ */
+int	hl_pub_git_cache_dir(char *out, size_t cap, struct hl_err *err);
+
 /* Wipes the credentials and frees g.  g may be NULL. */
 void	hl_pub_git_close(struct hl_pub_git *g);
 

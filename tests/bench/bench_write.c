@@ -16,7 +16,8 @@
  * row is the disk's own bound, measured in DIR (the database's directory)
  * for SECONDS: one thread appending 100 bytes and calling fdatasync(), as
  * a commit that waits for nobody would; the ratios are then against it.
- * Figures, no assertions.
+ * Figures, no assertions; with BENCH_SUMMARY set, the p50s and rates also
+ * go to run.sh's summary page (fact()).
  */
 #include <fcntl.h>
 #include <curl/curl.h>
@@ -191,6 +192,26 @@ commits_read(const char *base, double *commits, double *changes)
 	curl_easy_cleanup(h);
 }
 
+/*
+ * One figure for run.sh's summary page: appends "KEY.C.what<TAB>v" to the
+ * file $BENCH_SUMMARY names, KEY being $BENCH_KEY (default "write") and C
+ * the clients count, or "fsync" for c == 0.
+ */
+static void
+fact(int c, const char *what, double v)
+{
+	const char *path = getenv("BENCH_SUMMARY"), *key = getenv("BENCH_KEY");
+	FILE *f;
+
+	if (path == NULL || *path == '\0' || (f = fopen(path, "a")) == NULL)
+		return;
+	if (c == 0)
+		fprintf(f, "%s.fsync.%s\t%.3f\n", key ? key : "write", what, v);
+	else
+		fprintf(f, "%s.%d.%s\t%.3f\n", key ? key : "write", c, what, v);
+	fclose(f);
+}
+
 /* The fsync bound row: appends and fdatasync()s in dir for secs. */
 static double
 fsync_row(const char *dir, double secs)
@@ -233,6 +254,8 @@ fsync_row(const char *dir, double secs)
 	    pct(lat, n, 90), pct(lat, n, 99), n ? lat[n - 1] : 0, mean, 1.0,
 	    1.0);
 	fflush(stdout);
+	fact(0, "p50", pct(lat, n, 50));
+	fact(0, "rate", rate);
 	free(lat);
 	return rate;
 }
@@ -314,6 +337,8 @@ main(int argc, char **argv)
 		    pct(all, n, 90), pct(all, n, 99), n ? all[n - 1] : 0, mean,
 		    first > 0 ? rate / first : 0, c0 >= 0 && c1 > c0 ?
 		    (n1 - n0) / (c1 - c0) : 0);
+		fact(c, "p50", pct(all, n, 50));
+		fact(c, "rate", rate);
 		if (errors)
 			printf("  (%zu errors; last HTTP status %ld)\n",
 			    errors, last);

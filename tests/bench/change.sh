@@ -14,31 +14,21 @@
 #     apart, those of the store), per change, and the growth of the
 #     published directory per change (nothing is pruned within the run);
 #   - 200 changes without strace: POST answered -> manifest.json over HTTP
-#     names the version, p50/p99 (visible.c).
-# Figures only.
+#     names the version, p50/p99 (visible.c);
+# and, for run.sh's summary page (summary.sh), the directory's growth
+# over all those changes, which pruning bounds: RETAIN_V versions of the
+# growth per change, or RETAIN_B bytes.  Figures only.
 . tests/lib.sh
+. tests/bench/summary.sh
 BB=$1 W=$2
 shift 2
-SAMPLE=$(hl_samples)
+# pub_dir.c's retention limits, set here as the bound the summary checks
+# the directory's growth against.
+RETAIN_V=64
+RETAIN_B=268435456
+HELIOS_RETAIN_VERSIONS=$RETAIN_V HELIOS_RETAIN_BYTES=$RETAIN_B
+export HELIOS_RETAIN_VERSIONS HELIOS_RETAIN_BYTES
 STRACE=$(command -v strace || true)
-
-data() {	# DIR: the real-size sample files
-	mkdir -p "$1"
-	cp "$SAMPLE"/*.txt "$SAMPLE"/*.yml "$1/"
-	awk -F '\t' 'NF == 3 { l[n++] = $0 }
-	    END {
-		for (k = 0; k < 258; k++)
-			for (i = 0; i < n; i++) {
-				if (k == 0) { print l[i]; continue }
-				split(l[i], f, "\t")
-				printf "%s\t%s\t%s|helios-bench-%d-%d\n", \
-				    f[1], f[2], f[3], k, i
-			}
-	    }' "$SAMPLE/watched_keywords.txt" >"$1/watched_keywords.txt"
-	awk '{ print } END { for (i = 0; i < 18000; i++)
-	    printf "bench-site-%d\\.example\\.com\n", i }' \
-	    "$SAMPLE/blacklisted_websites.txt" >"$1/blacklisted_websites.txt"
-}
 
 # strace -f -y output: bytes written to, and syncs of, files under PUB
 # (and syncs of anything else: the store), for N changes.
@@ -86,7 +76,7 @@ for spec in "$@"; do
 	HELIOS=${spec#*=}
 	D=$W/change-$label
 	rm -rf "$D"
-	data "$D/in"
+	sh tests/bench/realdata.sh "$D/in" || exit 1
 	"$HELIOS" import --db "$D/db.sqlite" "$D/in" >/dev/null || exit 1
 	hl_daemon_start "$D" || exit 1
 	# The start-up publish, waited for by a first change.
@@ -110,7 +100,17 @@ for spec in "$@"; do
 	"$BB/visible" "$HL_URL" "$HL_ADMIN" watch-keyword 200 90 "$label" \
 	    >"$D/vis.txt"
 	hl_daemon_stop
+	g2=$(du -sb "$D/public" | cut -f1)
 	set -- $st
+	n=$((20 + $(awk '{ w = $(NF - 7) } END { print w + 0 }' "$D/vis.txt")))
+	bench_fact "change.$label.changes" "$n"
+	bench_fact "change.$label.dir_growth" "$((g2 - g0))"
+	bench_fact "change.$label.dir_bound" "$(awk -v g="$(((g1 - g0) / 20))" \
+	    -v v=$RETAIN_V -v b=$RETAIN_B 'BEGIN { print g * v < b ? g * v : b }')"
+	bench_fact "change.$label.txt_bytes" \
+	    "$(wc -c <"$D/public/lists/watch-keyword.txt")"
+	[ -n "$STRACE" ] && bench_fact "change.$label.written" \
+	    "$(awk -v m="$1" 'BEGIN { printf "%.0f", m * 1e6 }')"
 	# visible's row: case writes POST-p50 vis-p50 vis-p90 vis-p99 ...
 	awk -v l="$label" -v mb="$1" -v ps="$2" -v ss="$3" \
 	    -v gr="$(( (g1 - g0) / 20 ))" '

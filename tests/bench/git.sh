@@ -18,7 +18,8 @@
 # publish time (build + commit + push, the publisher's last_publish_ms)
 # against the wall time of that `git push`, and the bytes each sent.  Then
 # both repositories' growth per change after `git gc`, and the growth of
-# a bare file:// target over 200 changes.  Figures only.
+# a bare file:// target over 200 changes.  Figures only (the push p50s
+# and the growths also go to run.sh's summary page).
 HELIOS_BIN=$1
 . tests/lib.sh
 W=$(hl_tmp)
@@ -147,6 +148,12 @@ print("%-30s %12.0f %12.0f %7.2fx" % ("growth/change after gc (B)", gh,
       gcl, gh / max(1, gcl)))
 print("(helios: the publisher's build + commit + push; git push: the same"
       " commit from the target's cache, wall time)")
+if os.environ.get("BENCH_SUMMARY"):	# run.sh's summary page
+    with open(os.environ["BENCH_SUMMARY"], "a") as f:
+        for k, v in (("push_p50.helios", p50(hl_ms)),
+                     ("push_p50.cli", p50(cli_ms)),
+                     ("growth.helios", gh), ("growth.cli", gcl)):
+            f.write("git.%s\t%.1f\n" % (k, v))
 PY
 hl_daemon_stop
 sh tests/tools/git-http.sh stop "$G"

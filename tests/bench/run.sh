@@ -16,7 +16,8 @@
 #      (57k items) for main's build (BENCH_BEFORE, a git revision) and
 #      this one side by side: bytes written and syncs per change, the
 #      published directory's growth, and POST->visible p50/p99
-#      (change.sh);
+#      (change.sh); and the bytes the S3 target uploads for one such
+#      change against the bytes that changed (s3.sh, s3rver);
 #   4. static serving: the daemon against nginx on the same tree at real
 #      size (watched_keywords 1.85 MB), with wrk at 32 and 256 connections:
 #      304, small and large gzip, manifest.json, medians of 3 (static.sh);
@@ -38,6 +39,14 @@
 # picks sections; the 1M cases are
 # the slow ones (BENCH_BIG=0 leaves them out).  The whole run takes a few
 # minutes on two cores.
+#
+# Last, one summary page: each goal's measure beside its comparison from
+# the same run (nginx, git push, gzip -6, the fsync bound, ...), their
+# ratio, the goal, and "met" or "NOT MET"; a row of a section left out by
+# BENCH_ONLY says "not run".  While they run, the sections append their
+# figures, "key<TAB>value" lines, to $W/summary.tsv (BENCH_SUMMARY:
+# bench_fact in summary.sh for the scripts, fact() in the C programs);
+# tests/bench/summary.py holds the page's rows and goals and prints it.
 B=${1:-build}
 case $B in
 /*) BA=$B ;;
@@ -55,6 +64,10 @@ PKGS="sqlite3 libmicrohttpd libcurl libgit2 zlib jansson libcrypto yaml-0.1
     libpcre2-8"
 BB=$BA/bench
 W=$(hl_tmp)
+BENCH_SUMMARY=$W/summary.tsv
+export BENCH_SUMMARY
+: >"$BENCH_SUMMARY"
+. tests/bench/summary.sh
 
 want() {
 	case " $ONLY " in *" $1 "*) return 0 ;; esac
@@ -120,13 +133,13 @@ if want write; then
 	published_wait
 	echo "-- publisher on (the local directory target rebuilds after" \
 	    "each burst)"
-	"$BB/bench_write" --fsync "$D" "$HL_URL" "$HL_ADMIN" watch-keyword \
-	    "$SECS" 1 8 | tee "$D/on.txt"
+	BENCH_KEY=write.on "$BB/bench_write" --fsync "$D" "$HL_URL" \
+	    "$HL_ADMIN" watch-keyword "$SECS" 1 8 | tee "$D/on.txt"
 	hl_daemon_stop
 	hl_daemon_start "$D" --public '' || exit 1
 	echo "-- publisher off (no target): the API and the store alone"
-	"$BB/bench_write" --fsync "$D" "$HL_URL" "$HL_ADMIN" watch-keyword \
-	    "$SECS" 1 8 | tee "$D/off.txt"
+	BENCH_KEY=write.off "$BB/bench_write" --fsync "$D" "$HL_URL" \
+	    "$HL_ADMIN" watch-keyword "$SECS" 1 8 | tee "$D/off.txt"
 	hl_daemon_stop
 	echo "-- side by side: ratio is writes/s against the fsync bound of" \
 	    "its own run; load $(cut -d' ' -f1-3 /proc/loadavg)"
@@ -200,8 +213,13 @@ import json, sys
 print(sum(l.get("count", 0) for l in json.load(sys.stdin)["items"]))' \
 	    2>/dev/null)
 	"$BB/visible" "$HL_URL" "$HL_ADMIN" watch-keyword 200 60 \
-	    "real ${RC:-?}"
+	    "real ${RC:-?}" | tee "$W/visible-real.txt"
 	hl_daemon_stop
+	# The row ends: POST-p50 vis-p50 vis-p90 vis-p99 max polls start.
+	bench_fact visible.real.post_p50 \
+	    "$(awk '{ print $(NF - 6) }' "$W/visible-real.txt")"
+	bench_fact visible.real.vis_p50 \
+	    "$(awk '{ print $(NF - 5) }' "$W/visible-real.txt")"
 	if [ "$BIG" = 1 ] && [ -f "$W/gen/gen-1000000.db" ]; then
 		D=$W/big
 		mkdir -p "$D"
@@ -233,8 +251,15 @@ print(sum(l.get("count", 0) for l in json.load(sys.stdin)["items"]))' \
 		echo " until pruning; vis: POST answered -> manifest over" \
 		    "HTTP names it, ms)"
 	else
-		echo "# $BEF could not be built: no before/after rows" >&2
+		echo "# $BEF could not be built: this build alone" >&2
+		sh tests/bench/change.sh "$BB" "$W" "this=$HELIOS"
 	fi
+	echo
+	echo "-- the S3 target (s3rver): bytes uploaded for one change to" \
+	    "watch-keyword at real size"
+	sh tests/bench/s3.sh "$HELIOS"
+	echo "(changed bytes: each content in the bucket after the change" \
+	    "and under no key before, once; aim: <= 1.2x)"
 fi
 
 # --- 4. static serving --------------------------------------------------------
@@ -335,5 +360,8 @@ print("%-28s %8s %9s %9s %9s %10s" % (name[sys.argv[1]],
 	    "every probe timing out.)"
 fi
 
+echo
+echo "== summary: each goal's measure beside its comparison from this run"
+$PY tests/bench/summary.py "$BENCH_SUMMARY" "$ONLY"
 echo
 echo "benchmarks done in $(($(date +%s) - t_start)) s"

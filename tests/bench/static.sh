@@ -18,10 +18,12 @@
 # alternating, and the medians are printed side by side with the daemon's
 # rate as a fraction of nginx's.  Each case is checked once with curl
 # first (status and Content-Encoding), so a 200 measured as a 304 would
-# show.  Figures only: nothing is asserted.
+# show.  Figures only: nothing is asserted (the medians also go to
+# run.sh's summary page, summary.sh).
 HELIOS_BIN=$1
 export HELIOS_BIN
 . tests/lib.sh
+. tests/bench/summary.sh
 D=$2
 SECS=${3:-4}
 ROUNDS=${STATIC_ROUNDS:-3}
@@ -188,6 +190,8 @@ for c in list304 small large manifest; do
 		done
 		h=$(median <"$N/r-helios")
 		g=$(median <"$N/r-nginx")
+		bench_fact "static.$c.$conns.helios" "$h"
+		bench_fact "static.$c.$conns.nginx" "$g"
 		ratio=$(awk -v a="$h" -v b="$g" 'BEGIN {
 		    if (b > 0) printf "%.2f", a / b; else print "-" }')
 		printf '%-12s %6s %-22s %10.0f %10.0f %6sx%s\n' "$NAME" \

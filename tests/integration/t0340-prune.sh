@@ -12,10 +12,8 @@ post() {	# PATTERN: adds it, waits until its version is published
 	    -H 'Content-Type: application/json' -d "{\"pattern\":\"$1\"}" \
 	    "$HL_URL/blacklists/watch-keyword" |
 	    $PY -c 'import json,sys; print(json.load(sys.stdin)["version"])')
-	n=0
-	while [ "$($PY -c "import json; print(json.load(open('$D/public/manifest.json'))['version'])")" -lt "$v" ]; do
-		n=$((n + 1)); [ $n -gt 100 ] && return 1; sleep 0.1
-	done
+	# (no manifest yet, as when the start-up publish is slow: waits)
+	hl_wait_version "$v" || return 1
 	cp "$D/public/manifest.json" "$D/manifest.$2"
 }
 objects() {	# MANIFEST: the object paths it names, one a line

@@ -48,7 +48,8 @@ WRITE_TOKEN=$("$HELIOS" token create smokedetector --scope write \
     --db "$D/db.sqlite" | tail -n 1)
 hl_daemon_start "$D" --config "$T/helios.conf" || exit 1
 n=0
-while ! [ -f "$D/public/manifest.json.sig" ] && [ $n -lt 100 ]; do
+# (up to a minute: the start-up publish is slow under ASan)
+while ! [ -f "$D/public/manifest.json.sig" ] && [ $n -lt 600 ]; do
 	sleep 0.1; n=$((n + 1))
 done
 cp -a "$D/public" "$T/old"
