@@ -11,8 +11,8 @@
 
 #include "blob.h"
 
-static void
-hex(char *out, const unsigned char *p, size_t n)
+void
+hl_blob__hex(char *out, const unsigned char *p, size_t n)
 {
 	static const char digits[] = "0123456789abcdef";
 	size_t i;
@@ -39,11 +39,11 @@ hl_digest(char sha256[65], char md5[33], const void *p, size_t len)
 
 	if (sha256 != NULL) {
 		EVP_Digest(p, len, d, &n, EVP_sha256(), NULL);
-		hex(sha256, d, n);
+		hl_blob__hex(sha256, d, n);
 	}
 	if (md5 != NULL) {
 		EVP_Digest(p, len, d, &n, EVP_md5(), NULL);
-		hex(md5, d, n);
+		hl_blob__hex(md5, d, n);
 	}
 }
 
@@ -228,8 +228,8 @@ zjob_run(void *arg)
 	return NULL;
 }
 
-static void
-put_le32(unsigned char *p, unsigned long v)
+void
+hl_blob__put_le32(unsigned char *p, unsigned long v)
 {
 	p[0] = (unsigned char)(v & 0xff);
 	p[1] = (unsigned char)((v >> 8) & 0xff);
@@ -333,9 +333,9 @@ hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
 		rc = HL_EIO;
 	if (rc == 0) {
 		EVP_DigestFinal_ex(sha, d, &dn);
-		hex(id->sha256, d, dn);
+		hl_blob__hex(id->sha256, d, dn);
 		EVP_DigestFinal_ex(md5, d, &dn);
-		hex(id->md5, d, dn);
+		hl_blob__hex(id->md5, d, dn);
 	}
 	if (threaded)
 		pthread_join(thr, NULL);
@@ -359,8 +359,8 @@ hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
 	hl_buf_put(&out, header, sizeof(hl_blob__gz_header));
 	for (k = 0; k < nchunks; k++)
 		hl_buf_put(&out, m.z[k], m.zlen[k]);
-	put_le32(trailer, crc);
-	put_le32(trailer + 4, (unsigned long)(len & 0xffffffffu));
+	hl_blob__put_le32(trailer, crc);
+	hl_blob__put_le32(trailer + 4, (unsigned long)(len & 0xffffffffu));
 	hl_buf_put(&out, trailer, sizeof(trailer));
 	gzdata = hl_buf_detach(&out, &gzlen);
 	id->data = data;

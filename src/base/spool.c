@@ -53,28 +53,6 @@ struct hl_spool_w {
 	size_t		 capz;
 };
 
-static void
-hex(char *out, const unsigned char *p, unsigned int n)
-{
-	static const char digits[] = "0123456789abcdef";
-	unsigned int i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[p[i] >> 4];
-		out[2 * i + 1] = digits[p[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
-static void
-put_le32(unsigned char *p, unsigned long v)
-{
-	p[0] = (unsigned char)(v & 0xff);
-	p[1] = (unsigned char)((v >> 8) & 0xff);
-	p[2] = (unsigned char)((v >> 16) & 0xff);
-	p[3] = (unsigned char)((v >> 24) & 0xff);
-}
-
 static int
 write_all(int fd, const void *p, size_t n)
 {
@@ -519,8 +497,8 @@ hl_spool_w_close(struct hl_blob *id, struct hl_blob *gz,
 		goto fail;
 	if (flush_chunk(w, 1) != 0)
 		goto fail;
-	put_le32(trailer, w->crc);
-	put_le32(trailer + 4, (unsigned long)(w->len & 0xffffffffu));
+	hl_blob__put_le32(trailer, w->crc);
+	hl_blob__put_le32(trailer + 4, (unsigned long)(w->len & 0xffffffffu));
 	if (write_all(w->gzfd, trailer, sizeof(trailer)) != 0 ||
 	    EVP_DigestUpdate(w->gsha, trailer, sizeof(trailer)) != 1 ||
 	    EVP_DigestUpdate(w->gmd5, trailer, sizeof(trailer)) != 1)
@@ -537,13 +515,13 @@ hl_spool_w_close(struct hl_blob *id, struct hl_blob *gz,
 	}
 	w->gzfd = -1;
 	EVP_DigestFinal_ex(w->sha, d, &dn);
-	hex(id->sha256, d, dn);
+	hl_blob__hex(id->sha256, d, dn);
 	EVP_DigestFinal_ex(w->md5, d, &dn);
-	hex(id->md5, d, dn);
+	hl_blob__hex(id->md5, d, dn);
 	EVP_DigestFinal_ex(w->gsha, d, &dn);
-	hex(gz->sha256, d, dn);
+	hl_blob__hex(gz->sha256, d, dn);
 	EVP_DigestFinal_ex(w->gmd5, d, &dn);
-	hex(gz->md5, d, dn);
+	hl_blob__hex(gz->md5, d, dn);
 	id->len = w->len;
 	id->spool = w->path;
 	gz->len = w->gzlen;

@@ -666,6 +666,13 @@ read_item(struct hl_item *it, sqlite3_stmt *s)
 static int fill_item(void *p, sqlite3_stmt *s) { return read_item(p, s); }
 static void clear_item(void *p) { hl_item_clear(p); }
 
+/* A list's item rows, as read_item() takes them. */
+#define ITEMS_SELECT \
+	"SELECT id, pos, value, comment, disabled, pass, ns_seq, verbatim," \
+	" created_at, created_by, modified_at, modified_by, token_id," \
+	" yaml_keys, src, dup_of, origin, review FROM items" \
+	" WHERE list_id = ?1"
+
 int
 hl_store_items(struct hl_item **out, size_t *n, struct hl_store *st,
     const char *list, int verbatim, struct hl_err *err)
@@ -676,16 +683,8 @@ hl_store_items(struct hl_item **out, size_t *n, struct hl_store *st,
 	*out = NULL;
 	*n = 0;
 	rd_enter(st);
-	s = prep(st, verbatim ?
-	    "SELECT id, pos, value, comment, disabled, pass, ns_seq, verbatim,"
-	    " created_at, created_by, modified_at, modified_by, token_id,"
-	    " yaml_keys, src, dup_of, origin, review FROM items"
-	    " WHERE list_id = ?1 ORDER BY pos, id" :
-	    "SELECT id, pos, value, comment, disabled, pass, ns_seq, verbatim,"
-	    " created_at, created_by, modified_at, modified_by, token_id,"
-	    " yaml_keys, src, dup_of, origin, review FROM items"
-	    " WHERE list_id = ?1 AND verbatim = 0 ORDER BY pos, id",
-	    err);
+	s = prep(st, verbatim ? ITEMS_SELECT " ORDER BY pos, id" :
+	    ITEMS_SELECT " AND verbatim = 0 ORDER BY pos, id", err);
 	if (s != NULL) {
 		hl_store__bind_str(s, 1, list);
 		rc = collect((void **)out, n, sizeof(**out), s, fill_item,
@@ -715,11 +714,7 @@ hl_store_items_each(struct hl_store *st, const char *list, size_t batch,
 	if ((v = calloc(batch, sizeof(*v))) == NULL)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	rd_enter(st);
-	s = prep(st,
-	    "SELECT id, pos, value, comment, disabled, pass, ns_seq, verbatim,"
-	    " created_at, created_by, modified_at, modified_by, token_id,"
-	    " yaml_keys, src, dup_of, origin, review FROM items"
-	    " WHERE list_id = ?1 ORDER BY pos, id", err);
+	s = prep(st, ITEMS_SELECT " ORDER BY pos, id", err);
 	if (s == NULL) {
 		rc = HL_EIO;
 		goto out;
