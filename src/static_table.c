@@ -120,13 +120,28 @@ blob_read(int fd, const struct stat *st)
 	return b;
 }
 
+/* The ETag of a 16-byte MD5: '"', 32 hex digits, '"'. */
+static void
+quote_md5(char etag[HL_STABLE_ETAG_LEN], const unsigned char md[16])
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	etag[0] = '"';
+	for (i = 0; i < 16; i++) {
+		etag[1 + 2 * i] = hex[md[i] >> 4];
+		etag[2 + 2 * i] = hex[md[i] & 0xf];
+	}
+	etag[33] = '"';
+	etag[34] = '\0';
+}
+
 int
 hl_stable_md5(char etag[HL_STABLE_ETAG_LEN], int fd, const struct stat *st)
 {
-	static const char hex[] = "0123456789abcdef";
 	EVP_MD_CTX *ctx = NULL;
 	unsigned char md[EVP_MAX_MD_SIZE], *buf = NULL;
-	unsigned int mdlen = 0, i;
+	unsigned int mdlen = 0;
 	off_t off = 0;
 	ssize_t n;
 	int rc = HL_EIO;
@@ -154,13 +169,7 @@ hl_stable_md5(char etag[HL_STABLE_ETAG_LEN], int fd, const struct stat *st)
 	}
 	if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 16)
 		goto out;
-	etag[0] = '"';
-	for (i = 0; i < mdlen; i++) {
-		etag[1 + 2 * i] = hex[md[i] >> 4];
-		etag[2 + 2 * i] = hex[md[i] & 0xf];
-	}
-	etag[33] = '"';
-	etag[34] = '\0';
+	quote_md5(etag, md);
 	rc = 0;
 out:
 	EVP_MD_CTX_free(ctx);
@@ -172,19 +181,12 @@ out:
 static int
 md5_mem(char etag[HL_STABLE_ETAG_LEN], const void *p, size_t len)
 {
-	static const char hex[] = "0123456789abcdef";
 	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0, i;
+	unsigned int mdlen = 0;
 
 	if (!EVP_Digest(p, len, md, &mdlen, EVP_md5(), NULL) || mdlen != 16)
 		return HL_EIO;
-	etag[0] = '"';
-	for (i = 0; i < mdlen; i++) {
-		etag[1 + 2 * i] = hex[md[i] >> 4];
-		etag[2 + 2 * i] = hex[md[i] & 0xf];
-	}
-	etag[33] = '"';
-	etag[34] = '\0';
+	quote_md5(etag, md);
 	return 0;
 }
 
