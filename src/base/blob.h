@@ -89,7 +89,7 @@ void	hl_blob_memo_clear(struct hl_blob_memo *m);
 int	hl_blob__deflate_chunk(unsigned char **out, size_t *outlen,
 	    const unsigned char *p, size_t len, int level, int last);
 extern const unsigned char hl_blob__gz_header[10];
-/* Semi-private, for spool.c: n bytes as lower-case hex, NUL-ended. */
+/* Semi-private, for base/: n bytes as lower-case hex, NUL-ended. */
 void	hl_blob__hex(char *out, const unsigned char *p, size_t n);
 /* Semi-private, for spool.c: v as 4 little-endian bytes (gzip trailer). */
 void	hl_blob__put_le32(unsigned char *p, unsigned long v);

@@ -24,15 +24,28 @@ file_json(const char *path, const char *object, const struct hl_blob *b)
 	    "etag", etag);
 }
 
+/* Appends v as one compact line, keys sorted, and frees v. */
+static int
+put_line(struct hl_buf *out, json_t *v, struct hl_err *err)
+{
+	char *s = json_dumps(v, JSON_COMPACT | JSON_SORT_KEYS);
+	int rc;
+
+	json_decref(v);
+	if (s == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	rc = hl_buf_puts(out, s) || hl_buf_putc(out, '\n');
+	free(s);
+	return rc ? hl_err_set(err, HL_ENOMEM, "out of memory") : 0;
+}
+
 int
 hl_manifest_render(struct hl_buf *out, const struct hl_manifest_info *m,
     struct hl_err *err)
 {
 	json_t *doc, *files, *lists, *f;
 	const struct hl_list *l;
-	char *s;
 	size_t i;
-	int rc;
 
 	files = json_array();
 	lists = json_array();
@@ -78,25 +91,16 @@ hl_manifest_render(struct hl_buf *out, const struct hl_manifest_info *m,
 			json_array_append_new(ids, json_string(m->key_ids[i]));
 		json_object_set_new(doc, "key_ids", ids);
 	}
-	s = json_dumps(doc, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(doc);
-	if (s == NULL)
-		return hl_err_set(err, HL_ENOMEM, "out of memory");
-	rc = hl_buf_puts(out, s) || hl_buf_putc(out, '\n');
-	free(s);
-	return rc ? hl_err_set(err, HL_ENOMEM, "out of memory") : 0;
+	return put_line(out, doc, err);
 }
 
 int
 hl_manifest_sigs_render(struct hl_buf *out, const char *const *ids,
     const struct hl_blob *sigs, size_t n, struct hl_err *err)
 {
-	static const char hex[] = "0123456789abcdef";
-	const unsigned char *p;
 	json_t *arr;
-	char h[2 * 64 + 1], *s;
-	size_t i, j;
-	int rc;
+	char h[2 * 64 + 1];
+	size_t i;
 
 	if ((arr = json_array()) == NULL)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
@@ -106,22 +110,11 @@ hl_manifest_sigs_render(struct hl_buf *out, const char *const *ids,
 			return hl_err_set(err, HL_EINVAL, "a signature of %zu"
 			    " bytes", sigs[i].len);
 		}
-		p = sigs[i].data;
-		for (j = 0; j < 64; j++) {
-			h[2 * j] = hex[p[j] >> 4];
-			h[2 * j + 1] = hex[p[j] & 15];
-		}
-		h[128] = '\0';
+		hl_blob__hex(h, sigs[i].data, 64);
 		json_array_append_new(arr, json_pack("{s:s, s:s}", "key_id",
 		    ids[i], "sig", h));
 	}
-	s = json_dumps(arr, JSON_COMPACT | JSON_SORT_KEYS);
-	json_decref(arr);
-	if (s == NULL)
-		return hl_err_set(err, HL_ENOMEM, "out of memory");
-	rc = hl_buf_puts(out, s) || hl_buf_putc(out, '\n');
-	free(s);
-	return rc ? hl_err_set(err, HL_ENOMEM, "out of memory") : 0;
+	return put_line(out, arr, err);
 }
 
 int
