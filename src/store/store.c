@@ -11,7 +11,10 @@
  * COMMIT returns only after the WAL is on disk (fdatasync), and a change
  * is acknowledged only after its COMMIT: the group commit (submit())
  * makes that one fsync serve every writer that queued meanwhile.  The
- * statements on the hot paths are prepared once per connection and kept.
+ * statements on the hot paths, the group commit's BEGIN, SAVEPOINT and
+ * COMMIT among them, are prepared once per connection and kept.  The WAL
+ * is copied into the database by a thread of its own (checkpointer()),
+ * not inside a COMMIT.
  *
  * A list change is three statements in one transaction: the item row, the
  * audit event (whose rowid is the new version) and lists.version.
@@ -48,6 +51,13 @@ enum {
 	Q_LIST_SET_VERSION,
 	Q_TOKEN_FIND,
 	Q_LIST_BY_ID,
+	/* The group commit's own statements (run_batch()). */
+	Q_BEGIN,
+	Q_SAVEPOINT,
+	Q_ROLLBACK_TO,
+	Q_RELEASE,
+	Q_COMMIT,
+	Q_ROLLBACK,
 	Q_N
 };
 
@@ -76,10 +86,21 @@ static const char *const queries[Q_N] = {
 	    " OR expires_at > ?2)",
 	[Q_LIST_BY_ID] = "SELECT l.id, l.file, l.format, l.version, l.count,"
 	    " l.policy FROM lists l WHERE l.id = ?1",
+	[Q_BEGIN] = "BEGIN IMMEDIATE",
+	[Q_SAVEPOINT] = "SAVEPOINT w",
+	[Q_ROLLBACK_TO] = "ROLLBACK TO w",
+	[Q_RELEASE] = "RELEASE w",
+	[Q_COMMIT] = "COMMIT",
+	[Q_ROLLBACK] = "ROLLBACK",
 };
 
 /* Read connections beside the writer (none for ":memory:" or a URI). */
 #define NREADERS	4
+/*
+ * The WAL frames (pages) after which the checkpointer copies the WAL into
+ * the database: SQLite's own automatic checkpoint threshold.
+ */
+#define CKPT_FRAMES	1000
 
 struct wop;
 struct hl_store;
@@ -120,6 +141,16 @@ struct hl_store {
 	/* Batches committed and the changes they held (hl_store_stats). */
 	uint64_t	 commits;
 	uint64_t	 committed;
+	/* The checkpointer (see checkpointer()), when there are readers. */
+	sqlite3		*ckdb;
+	pthread_t	 ckth;
+	int		 ckrun;		/* the thread was started */
+	pthread_mutex_t	 ckmu;
+	pthread_cond_t	 ckcv;
+	int		 ckwant;	/* the WAL passed cknext */
+	int		 cknext;	/* frames that call for a checkpoint */
+	int		 cklast;	/* frames after the last COMMIT */
+	int		 ckstop;
 };
 
 static _Thread_local struct bind tl;
@@ -274,6 +305,31 @@ q(struct hl_store *st, int which, struct hl_err *err)
 	return c->q[which];
 }
 
+/*
+ * Runs a kept statement that returns no rows (BEGIN, SAVEPOINT, COMMIT...
+ * of the group commit), without parsing it again as exec() would.  The
+ * same errors as exec().
+ */
+static int
+run_q(struct hl_store *st, int which, struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = q(st, which, err)) == NULL)
+		return disk_full(db(st)) ? HL_ENOSPC : HL_EIO;
+	if (sqlite3_step(s) == SQLITE_DONE)
+		rc = 0;
+	else if (disk_full(db(st)))
+		rc = hl_err_set(err, HL_ENOSPC, "%.40s: the database's disk is"
+		    " full; nothing was written", queries[which]);
+	else
+		rc = hl_err_set(err, HL_EIO, "%.40s: %s", queries[which],
+		    sqlite3_errmsg(db(st)));
+	sqlite3_reset(s);
+	return rc;
+}
+
 /* A one-off statement; the caller finalizes it. */
 static sqlite3_stmt *
 prep(struct hl_store *st, const char *sql, struct hl_err *err)
@@ -379,6 +435,126 @@ private_file(const char *path, struct hl_err *err)
 }
 
 /*
+ * The checkpoint, off the commit path.  SQLite's automatic checkpoint
+ * would run inside the COMMIT that passes CKPT_FRAMES, so one writer of
+ * that batch (and every writer queued behind it) would wait for the copy
+ * of the whole WAL into the database and two more fsyncs.  Instead the
+ * writer's WAL hook (wal_hook(), run after each COMMIT) only wakes this
+ * thread, which checkpoints on a connection of its own while the writers
+ * go on appending to the WAL (PASSIVE: it waits for nobody).
+ *
+ * The WAL file starts over from its beginning only when a write begins
+ * with every frame copied, which writers that never pause prevent: a
+ * frame appended during the checkpoint is left for the next.  So when the
+ * WAL has grown by CKPT_FRAMES again without starting over, the thread
+ * copies the rest holding the writer's mutex, between two batches: only
+ * the frames appended since the last copy, and its two fsyncs.  The WAL
+ * so stays within about 2 * CKPT_FRAMES plus what is written during one
+ * checkpoint.  A reader that holds an old snapshot (a long read) delays
+ * both, as it delays any checkpoint.
+ */
+static int
+wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct hl_store *st = arg;
+
+	(void)db;
+	(void)name;
+	pthread_mutex_lock(&st->ckmu);
+	if (frames < st->cklast)
+		st->cknext = CKPT_FRAMES;	/* the WAL started over */
+	st->cklast = frames;
+	if (frames >= st->cknext && !st->ckwant) {
+		st->ckwant = 1;
+		pthread_cond_signal(&st->ckcv);
+	}
+	pthread_mutex_unlock(&st->ckmu);
+	return SQLITE_OK;
+}
+
+static void *
+checkpointer(void *arg)
+{
+	struct hl_store *st = arg;
+	int hold;
+
+	pthread_mutex_lock(&st->ckmu);
+	for (;;) {
+		while (!st->ckwant && !st->ckstop)
+			pthread_cond_wait(&st->ckcv, &st->ckmu);
+		if (st->ckstop)
+			break;
+		st->ckwant = 0;
+		/* A copy went by and the WAL has not started over. */
+		hold = st->cknext > CKPT_FRAMES;
+		st->cknext = st->cklast + CKPT_FRAMES;
+		pthread_mutex_unlock(&st->ckmu);
+		/*
+		 * Errors are left to the next round: a checkpoint that
+		 * fails (busy with another store's, a full disk) loses
+		 * nothing, the frames stay in the WAL.
+		 */
+		(void)sqlite3_wal_checkpoint_v2(st->ckdb, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		if (hold) {
+			pthread_mutex_lock(&st->mu);
+			(void)sqlite3_wal_checkpoint_v2(st->ckdb, NULL,
+			    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+			pthread_mutex_unlock(&st->mu);
+		}
+		pthread_mutex_lock(&st->ckmu);
+	}
+	pthread_mutex_unlock(&st->ckmu);
+	return NULL;
+}
+
+/*
+ * Opens the checkpointer's connection and starts it; from then on the
+ * writer's COMMITs no longer checkpoint.  synchronous = FULL: the
+ * database file is synced before the WAL may start over.
+ */
+static int
+checkpointer_start(struct hl_store *st, const char *path, struct hl_err *err)
+{
+	char *msg = NULL;
+	int rc;
+
+	if (sqlite3_open_v2(path, &st->ckdb, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		return hl_err_set(err, HL_EIO, "open %s: %s", path,
+		    st->ckdb ? sqlite3_errmsg(st->ckdb) : "out of memory");
+	if (sqlite3_exec(st->ckdb, "PRAGMA synchronous = FULL;"
+	    " PRAGMA wal_autocheckpoint = 0", NULL, NULL, &msg) != SQLITE_OK) {
+		rc = hl_err_set(err, HL_EIO, "open %s: %s", path,
+		    msg ? msg : "?");
+		sqlite3_free(msg);
+		return rc;
+	}
+	if (pthread_create(&st->ckth, NULL, checkpointer, st) != 0)
+		return hl_err_set(err, HL_ENOMEM, "cannot start the"
+		    " checkpointer thread");
+	st->ckrun = 1;
+	st->cknext = CKPT_FRAMES;
+	sqlite3_wal_hook(st->w.db, wal_hook, st);
+	return 0;
+}
+
+static void
+checkpointer_stop(struct hl_store *st)
+{
+	if (st->ckrun) {
+		pthread_mutex_lock(&st->ckmu);
+		st->ckstop = 1;
+		pthread_cond_signal(&st->ckcv);
+		pthread_mutex_unlock(&st->ckmu);
+		pthread_join(st->ckth, NULL);
+		st->ckrun = 0;
+	}
+	sqlite3_close(st->ckdb);
+	st->ckdb = NULL;
+}
+
+/*
  * Opens a reader: a second connection to path that may not write
  * (query_only), with the writer's cache and temporary-storage settings.
  */
@@ -419,6 +595,8 @@ hl_store_open(struct hl_store **out, const char *path, struct hl_err *err)
 	pthread_mutex_init(&st->rmu, NULL);
 	pthread_cond_init(&st->rcv, NULL);
 	pthread_mutex_init(&st->qmu, NULL);
+	pthread_mutex_init(&st->ckmu, NULL);
+	pthread_cond_init(&st->ckcv, NULL);
 	st->qtail = &st->queue;
 	if ((rc = private_file(path, err)) != 0)
 		goto fail;
@@ -456,6 +634,8 @@ hl_store_open(struct hl_store **out, const char *path, struct hl_err *err)
 				st->nr++;
 				goto fail;
 			}
+	if (st->nr > 0 && (rc = checkpointer_start(st, path, err)) != 0)
+		goto fail;
 	*out = st;
 	return 0;
 fail:
@@ -480,6 +660,7 @@ hl_store_close(struct hl_store *st)
 
 	if (st == NULL)
 		return;
+	checkpointer_stop(st);
 	for (i = 0; i < st->nr; i++)
 		conn_close(&st->r[i]);
 	conn_close(&st->w);
@@ -487,6 +668,8 @@ hl_store_close(struct hl_store *st)
 	pthread_mutex_destroy(&st->rmu);
 	pthread_cond_destroy(&st->rcv);
 	pthread_mutex_destroy(&st->qmu);
+	pthread_mutex_destroy(&st->ckmu);
+	pthread_cond_destroy(&st->ckcv);
 	free(st);
 }
 
@@ -1013,24 +1196,24 @@ run_batch(struct hl_store *st, struct wop *batch)
 	int rc;
 
 	wr_enter(st);
-	rc = exec(st, "BEGIN IMMEDIATE", &e);
+	rc = run_q(st, Q_BEGIN, &e);
 	for (w = batch; w != NULL; w = w->next) {
 		if (rc != 0) {
 			w->rc = rc;
 			w->err = e;
 			continue;
 		}
-		if (exec(st, "SAVEPOINT w", &w->err) != 0) {
+		if (run_q(st, Q_SAVEPOINT, &w->err) != 0) {
 			w->rc = w->err.code;
 			continue;
 		}
 		w->rc = w->fn(w, st);
 		if (w->rc != 0)
-			(void)exec(st, "ROLLBACK TO w", NULL);
-		(void)exec(st, "RELEASE w", NULL);
+			(void)run_q(st, Q_ROLLBACK_TO, NULL);
+		(void)run_q(st, Q_RELEASE, NULL);
 	}
-	if (rc == 0 && exec(st, "COMMIT", &e) != 0) {
-		(void)exec(st, "ROLLBACK", NULL);
+	if (rc == 0 && run_q(st, Q_COMMIT, &e) != 0) {
+		(void)run_q(st, Q_ROLLBACK, NULL);
 		for (w = batch; w != NULL; w = w->next)
 			if (w->rc == 0) {
 				w->rc = e.code;
