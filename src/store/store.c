@@ -25,6 +25,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -102,8 +103,50 @@ static const char *const queries[Q_N] = {
  */
 #define CKPT_FRAMES	1000
 
-struct wop;
 struct hl_store;
+
+/*
+ * Group commit.  Every change is a struct wop whose fn runs inside a
+ * transaction under a savepoint of its own.  A writer queues its wop; if
+ * no commit is under way it becomes the leader: it takes every queued wop,
+ * runs them all in one transaction and commits once, so one fsync
+ * acknowledges a whole batch.  Writers that arrive meanwhile wait for the
+ * next batch.  A wop that fails is rolled back to its savepoint alone; if
+ * the COMMIT itself fails, every wop of the batch fails.  Nobody is told
+ * "done" before the COMMIT that made their change durable has returned.
+ */
+struct wop {
+	int			(*fn)(struct wop *, struct hl_store *);
+	void			(*undo)(struct wop *);	/* clears outputs */
+	struct wop		*next;
+	sem_t			 wake;	/* its writer waits here */
+	int			 lead;	/* handed the lead (under qmu) */
+	int			 rc;
+	int			 done;
+	struct hl_err		 err;
+	int64_t			 version;
+	const struct hl_actor	*who;
+	const char		*list;
+	const char		*value;
+	const struct hl_item	*in;
+	size_t			 nin;
+	const struct hl_notif	*nin_notif;
+	struct hl_item		*out;
+	struct hl_notif		*nout;
+	size_t			 added;
+	size_t			 removed;
+	int			 mirror;	/* import: remove what the file
+						   does not hold */
+	int			 dry_run;	/* import: roll back */
+	struct hl_buf		*diff;		/* import: what changes */
+	struct hl_store_change	*changes;	/* apply */
+	size_t			 nchanges;
+	const char		*meta_key;	/* apply: also set */
+	const char		*meta_value;
+	int			(*xfn)(struct hl_store *, void *,
+				    struct hl_err *);
+	void			*arg;
+};
 
 /*
  * What a thread works on: the connection it holds, for the store it holds
@@ -138,6 +181,8 @@ struct hl_store {
 	struct wop	*queue;
 	struct wop	**qtail;
 	int		 committing;
+	int		 ckhold;	/* the checkpointer waits to lead */
+	pthread_cond_t	 qcv;		/* it waits here */
 	/* Batches committed and the changes they held (hl_store_stats). */
 	uint64_t	 commits;
 	uint64_t	 committed;
@@ -447,8 +492,9 @@ private_file(const char *path, struct hl_err *err)
  * with every frame copied, which writers that never pause prevent: a
  * frame appended during the checkpoint is left for the next.  So when the
  * WAL has grown by CKPT_FRAMES again without starting over, the thread
- * copies the rest holding the writer's mutex, between two batches: only
- * the frames appended since the last copy, and its two fsyncs.  The WAL
+ * copies the rest between two batches, with no write under way
+ * (checkpoint_between_batches()): only the frames appended since the
+ * last copy, and its two fsyncs.  The WAL
  * so stays within about 2 * CKPT_FRAMES plus what is written during one
  * checkpoint.  A reader that holds an old snapshot (a long read) delays
  * both, as it delays any checkpoint.
@@ -470,6 +516,41 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 	}
 	pthread_mutex_unlock(&st->ckmu);
 	return SQLITE_OK;
+}
+
+/*
+ * A checkpoint with no write under way: the checkpointer takes the group
+ * commit's lead as a leader with no change would (a leader finishing its
+ * batch hands it over rather than to the next writer, and writers that
+ * arrive meanwhile queue), then the writer's mutex, for the writes made
+ * outside the group commit; and hands the lead on to the first writer
+ * queued.
+ */
+static void
+checkpoint_between_batches(struct hl_store *st)
+{
+	struct wop *wake = NULL;
+
+	pthread_mutex_lock(&st->qmu);
+	st->ckhold = 1;
+	while (st->committing)
+		pthread_cond_wait(&st->qcv, &st->qmu);
+	st->committing = 1;
+	st->ckhold = 0;
+	pthread_mutex_unlock(&st->qmu);
+	pthread_mutex_lock(&st->mu);
+	(void)sqlite3_wal_checkpoint_v2(st->ckdb, NULL,
+	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	pthread_mutex_unlock(&st->mu);
+	pthread_mutex_lock(&st->qmu);
+	if (st->queue != NULL) {
+		wake = st->queue;
+		wake->lead = 1;
+	} else
+		st->committing = 0;
+	pthread_mutex_unlock(&st->qmu);
+	if (wake != NULL)
+		sem_post(&wake->wake);
 }
 
 static void *
@@ -496,12 +577,8 @@ checkpointer(void *arg)
 		 */
 		(void)sqlite3_wal_checkpoint_v2(st->ckdb, NULL,
 		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-		if (hold) {
-			pthread_mutex_lock(&st->mu);
-			(void)sqlite3_wal_checkpoint_v2(st->ckdb, NULL,
-			    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
-			pthread_mutex_unlock(&st->mu);
-		}
+		if (hold)
+			checkpoint_between_batches(st);
 		pthread_mutex_lock(&st->ckmu);
 	}
 	pthread_mutex_unlock(&st->ckmu);
@@ -597,6 +674,7 @@ hl_store_open(struct hl_store **out, const char *path, struct hl_err *err)
 	pthread_mutex_init(&st->qmu, NULL);
 	pthread_mutex_init(&st->ckmu, NULL);
 	pthread_cond_init(&st->ckcv, NULL);
+	pthread_cond_init(&st->qcv, NULL);
 	st->qtail = &st->queue;
 	if ((rc = private_file(path, err)) != 0)
 		goto fail;
@@ -670,6 +748,7 @@ hl_store_close(struct hl_store *st)
 	pthread_mutex_destroy(&st->qmu);
 	pthread_mutex_destroy(&st->ckmu);
 	pthread_cond_destroy(&st->ckcv);
+	pthread_cond_destroy(&st->qcv);
 	free(st);
 }
 
@@ -1145,48 +1224,6 @@ delete_item(int64_t *version, struct hl_store *st, const char *list,
 	return rc;
 }
 
-/*
- * Group commit.  Every change is a struct wop whose fn runs inside a
- * transaction under a savepoint of its own.  A writer queues its wop; if
- * no commit is under way it becomes the leader: it takes every queued wop,
- * runs them all in one transaction and commits once, so one fsync
- * acknowledges a whole batch.  Writers that arrive meanwhile wait for the
- * next batch.  A wop that fails is rolled back to its savepoint alone; if
- * the COMMIT itself fails, every wop of the batch fails.  Nobody is told
- * "done" before the COMMIT that made their change durable has returned.
- */
-struct wop {
-	int			(*fn)(struct wop *, struct hl_store *);
-	void			(*undo)(struct wop *);	/* clears outputs */
-	struct wop		*next;
-	pthread_cond_t		 cv;	/* its writer waits here */
-	int			 lead;	/* handed the lead (under qmu) */
-	int			 rc;
-	int			 done;
-	struct hl_err		 err;
-	int64_t			 version;
-	const struct hl_actor	*who;
-	const char		*list;
-	const char		*value;
-	const struct hl_item	*in;
-	size_t			 nin;
-	const struct hl_notif	*nin_notif;
-	struct hl_item		*out;
-	struct hl_notif		*nout;
-	size_t			 added;
-	size_t			 removed;
-	int			 mirror;	/* import: remove what the file
-						   does not hold */
-	int			 dry_run;	/* import: roll back */
-	struct hl_buf		*diff;		/* import: what changes */
-	struct hl_store_change	*changes;	/* apply */
-	size_t			 nchanges;
-	const char		*meta_key;	/* apply: also set */
-	const char		*meta_value;
-	int			(*xfn)(struct hl_store *, void *,
-				    struct hl_err *);
-	void			*arg;
-};
 
 static void
 run_batch(struct hl_store *st, struct wop *batch)
@@ -1238,15 +1275,20 @@ hl_store_stats(uint64_t *commits, uint64_t *changes, struct hl_store *st)
 /*
  * Queues w and returns once its batch is committed (or has failed).  The
  * first writer to find no commit under way leads: it takes the whole
- * queue as one batch.  When the batch is done the leader wakes exactly
- * the writers of that batch, and hands the lead to the first writer
- * queued meanwhile, which takes all that queued behind it: one wakeup per
- * writer, and the writers that arrive during a commit share the next one.
+ * queue as one batch.  When the batch is done the leader marks exactly
+ * the writers of that batch done, and hands the lead to the first writer
+ * queued meanwhile, which takes all that queued behind it.  It wakes them
+ * after letting go of the queue's mutex, so that a writer it wakes does
+ * not at once sleep again on that mutex: one wakeup per writer, and the
+ * writers that arrive during a commit share the next one.  Each writer
+ * is woken once (sem_post) for the one change that concerns it, done or
+ * lead, and the leader reads nothing of a writer after waking it: the
+ * writer may return at once.
  */
 static int
 submit(struct hl_store *st, struct wop *w, struct hl_err *err)
 {
-	struct wop *batch, *next;
+	struct wop *batch, *next, *wake;
 
 	/*
 	 * A thread that holds the writer already (a read on a store without
@@ -1258,14 +1300,17 @@ submit(struct hl_store *st, struct wop *w, struct hl_err *err)
 		run_batch(st, w);
 		goto out;
 	}
-	pthread_cond_init(&w->cv, NULL);
+	sem_init(&w->wake, 0, 0);
 	pthread_mutex_lock(&st->qmu);
 	w->next = NULL;
 	*st->qtail = w;
 	st->qtail = &w->next;
 	while (!w->done) {
-		if (st->committing && !w->lead) {
-			pthread_cond_wait(&w->cv, &st->qmu);
+		if ((st->committing || st->ckhold) && !w->lead) {
+			pthread_mutex_unlock(&st->qmu);
+			while (sem_wait(&w->wake) != 0)
+				;	/* EINTR */
+			pthread_mutex_lock(&st->qmu);
 			continue;
 		}
 		st->committing = 1;
@@ -1277,21 +1322,31 @@ submit(struct hl_store *st, struct wop *w, struct hl_err *err)
 		run_batch(st, batch);
 		pthread_mutex_lock(&st->qmu);
 		st->commits++;
+		for (next = batch; next != NULL; next = next->next) {
+			st->committed++;
+			next->done = 1;
+		}
+		wake = NULL;
+		if (st->queue != NULL && !st->ckhold) {
+			wake = st->queue;
+			wake->lead = 1;
+		} else {
+			st->committing = 0;
+			if (st->ckhold)
+				pthread_cond_signal(&st->qcv);
+		}
+		pthread_mutex_unlock(&st->qmu);
 		for (; batch != NULL; batch = next) {
 			next = batch->next;
-			st->committed++;
-			batch->done = 1;
 			if (batch != w)
-				pthread_cond_signal(&batch->cv);
+				sem_post(&batch->wake);
 		}
-		if (st->queue != NULL) {
-			st->queue->lead = 1;
-			pthread_cond_signal(&st->queue->cv);
-		} else
-			st->committing = 0;
+		if (wake != NULL)
+			sem_post(&wake->wake);
+		pthread_mutex_lock(&st->qmu);
 	}
 	pthread_mutex_unlock(&st->qmu);
-	pthread_cond_destroy(&w->cv);
+	sem_destroy(&w->wake);
 out:
 	/* A step that failed for a full disk says so, whatever it returned. */
 	if (w->rc != 0 && w->err.code == HL_ENOSPC)
