@@ -494,10 +494,10 @@ private_file(const char *path, struct hl_err *err)
  * WAL has grown by CKPT_FRAMES again without starting over, the thread
  * copies the rest between two batches, with no write under way
  * (checkpoint_between_batches()): only the frames appended since the
- * last copy, and its two fsyncs.  The WAL
- * so stays within about 2 * CKPT_FRAMES plus what is written during one
- * checkpoint.  A reader that holds an old snapshot (a long read) delays
- * both, as it delays any checkpoint.
+ * last copy, and its two fsyncs.  The WAL so stays within about
+ * 2 * CKPT_FRAMES plus what is written during one checkpoint.  A reader
+ * that holds an old snapshot (a long read) delays both, as it delays any
+ * checkpoint.
  */
 static int
 wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
