@@ -31,10 +31,16 @@
  * check: uses a variable-length lookbehind at byte offset 7, which PCRE2
  * lacks".
  *
- * No state survives a call: a compile context is made and freed by each
- * call, so the module is thread-safe.
+ * A write compiles its pattern once: hl_validate_value() keeps, per
+ * thread, the code of the last pattern it accepted, and the
+ * hl_validate_compile() of the same value that follows on that thread
+ * (the checks, src/checks.c) takes it instead of compiling again.  The
+ * same value under the same options compiles to the same code, so
+ * nothing else changes.  Everything else is made and freed by each call:
+ * the module is thread-safe.
  */
 #include <arpa/inet.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -86,6 +92,108 @@ pat_free(struct pat *p)
 	p->s = NULL;
 	p->map = NULL;
 	p->len = 0;
+}
+
+/*
+ * The last pattern this thread's hl_validate_value() accepted, its code
+ * and its note (NULL: none); freed when the thread ends.
+ */
+struct kept {
+	char		*value;
+	pcre2_code	*code;
+	char		*note;
+};
+
+static pthread_key_t kept_key;
+static pthread_once_t kept_once = PTHREAD_ONCE_INIT;
+static int kept_ok;
+
+static void
+kept_clear(struct kept *k)
+{
+	free(k->value);
+	pcre2_code_free(k->code);
+	free(k->note);
+	k->value = NULL;
+	k->code = NULL;
+	k->note = NULL;
+}
+
+static void
+kept_free(void *p)
+{
+	if (p != NULL)
+		kept_clear(p);
+	free(p);
+}
+
+static void
+kept_init(void)
+{
+	kept_ok = pthread_key_create(&kept_key, kept_free) == 0;
+}
+
+/* This thread's slot, or NULL (out of memory). */
+static struct kept *
+kept_get(void)
+{
+	struct kept *k;
+
+	(void)pthread_once(&kept_once, kept_init);
+	if (!kept_ok)
+		return NULL;
+	if ((k = pthread_getspecific(kept_key)) != NULL)
+		return k;
+	if ((k = calloc(1, sizeof(*k))) == NULL)
+		return NULL;
+	if (pthread_setspecific(kept_key, k) != 0) {
+		free(k);
+		return NULL;
+	}
+	return k;
+}
+
+/*
+ * Keeps code and note (both taken: freed here if they cannot be kept) as
+ * this thread's last accepted pattern v.
+ */
+static void
+kept_put(const char *v, pcre2_code *code, char *note)
+{
+	struct kept *k = kept_get();
+
+	if (k != NULL) {
+		kept_clear(k);
+		k->value = strdup(v);
+	}
+	if (k == NULL || k->value == NULL) {
+		pcre2_code_free(code);
+		free(note);
+		return;
+	}
+	k->code = code;
+	k->note = note;
+}
+
+/*
+ * Takes this thread's kept code of v and, when note is not NULL, its note
+ * (the caller owns both).  1 when there was one, 0 otherwise.
+ */
+static int
+kept_take(pcre2_code **code, char **note, const char *v)
+{
+	struct kept *k = kept_get();
+
+	if (k == NULL || k->code == NULL || strcmp(k->value, v) != 0)
+		return 0;
+	*code = k->code;
+	k->code = NULL;
+	if (note != NULL) {
+		*note = k->note;
+		k->note = NULL;
+	}
+	kept_clear(k);
+	return 1;
 }
 
 /*
@@ -895,6 +1003,8 @@ int
 hl_validate_value(char **note, int fmt, const char *value,
     struct hl_err *err)
 {
+	pcre2_code *code = NULL;
+	char *kn = NULL;
 	size_t len;
 	int rc;
 
@@ -910,9 +1020,17 @@ hl_validate_value(char **note, int fmt, const char *value,
 	case HL_FMT_PLAIN:
 	case HL_FMT_TSV:
 		if ((rc = check_line(fmt, value, len, err)) != 0 ||
-		    (rc = check_quoting(value, len, err)) != 0)
+		    (rc = check_quoting(value, len, err)) != 0 ||
+		    (rc = check_pattern(&kn, value, len, &code, err)) != 0)
 			return rc;
-		return check_pattern(note, value, len, NULL, err);
+		if (note != NULL && kn != NULL && (*note = strdup(kn)) ==
+		    NULL) {
+			pcre2_code_free(code);
+			free(kn);
+			return hl_err_set(err, HL_ENOMEM, "out of memory");
+		}
+		kept_put(value, code, kn);
+		return 0;
 	case HL_FMT_YAML_CIDR:
 		return check_cidr(value, err);
 	case HL_FMT_YAML_NS:
@@ -932,6 +1050,8 @@ hl_validate_compile(pcre2_code **out, char **note, const char *value,
 	*out = NULL;
 	if (note != NULL)
 		*note = NULL;
+	if (kept_take(out, note, value))
+		return 0;
 	return check_pattern(note, value, strlen(value), out, err);
 }
 

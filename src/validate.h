@@ -19,7 +19,11 @@
  * the pattern is compiled again; the value is accepted with a note that
  * says what could not be checked.
  *
- * Nothing here keeps state between calls; every function is thread-safe.
+ * Every function is thread-safe.  The one state kept between calls is
+ * per thread: the code of the last pattern hl_validate_value() accepted,
+ * which the next hl_validate_compile() of the same value on that thread
+ * takes instead of compiling it again (a write validates, then checks,
+ * the same pattern).
  */
 #ifndef HL_VALIDATE_H
 #define HL_VALIDATE_H
@@ -107,7 +111,9 @@ int	hl_validate_list_value(char **note, const char *list, int fmt,
 /*
  * Compiles value, a pattern, as hl_validate_value does (same options,
  * same stand-ins for the regex module's own constructs; *note says which,
- * as there), without the line rules.  On success *out is the PCRE2 code,
+ * as there), without the line rules; or, when this thread's last
+ * hl_validate_value() accepted the same value, hands over the code it
+ * compiled.  On success *out is the PCRE2 code,
  * owned by the caller (pcre2_code_free).  Returns 0, HL_EINVAL (with
  * PCRE2's message) or HL_ENOMEM; *out and *note are then NULL.
  */

@@ -11,7 +11,10 @@
  * COMMIT returns only after the WAL is on disk (fdatasync), and a change
  * is acknowledged only after its COMMIT: the group commit (submit())
  * makes that one fsync serve every writer that queued meanwhile.  The
- * statements on the hot paths are prepared once per connection and kept.
+ * statements on the hot paths, the group commit's BEGIN, SAVEPOINT and
+ * COMMIT among them, are prepared once per connection and kept.  The WAL
+ * is copied into the database by a thread of its own (checkpointer()),
+ * not inside a COMMIT.
  *
  * A list change is three statements in one transaction: the item row, the
  * audit event (whose rowid is the new version) and lists.version.
@@ -22,6 +25,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -48,6 +52,13 @@ enum {
 	Q_LIST_SET_VERSION,
 	Q_TOKEN_FIND,
 	Q_LIST_BY_ID,
+	/* The group commit's own statements (run_batch()). */
+	Q_BEGIN,
+	Q_SAVEPOINT,
+	Q_ROLLBACK_TO,
+	Q_RELEASE,
+	Q_COMMIT,
+	Q_ROLLBACK,
 	Q_N
 };
 
@@ -76,13 +87,66 @@ static const char *const queries[Q_N] = {
 	    " OR expires_at > ?2)",
 	[Q_LIST_BY_ID] = "SELECT l.id, l.file, l.format, l.version, l.count,"
 	    " l.policy FROM lists l WHERE l.id = ?1",
+	[Q_BEGIN] = "BEGIN IMMEDIATE",
+	[Q_SAVEPOINT] = "SAVEPOINT w",
+	[Q_ROLLBACK_TO] = "ROLLBACK TO w",
+	[Q_RELEASE] = "RELEASE w",
+	[Q_COMMIT] = "COMMIT",
+	[Q_ROLLBACK] = "ROLLBACK",
 };
 
 /* Read connections beside the writer (none for ":memory:" or a URI). */
 #define NREADERS	4
+/*
+ * The WAL frames (pages) after which the checkpointer copies the WAL into
+ * the database: SQLite's own automatic checkpoint threshold.
+ */
+#define CKPT_FRAMES	1000
 
-struct wop;
 struct hl_store;
+
+/*
+ * Group commit.  Every change is a struct wop whose fn runs inside a
+ * transaction under a savepoint of its own.  A writer queues its wop; if
+ * no commit is under way it becomes the leader: it takes every queued wop,
+ * runs them all in one transaction and commits once, so one fsync
+ * acknowledges a whole batch.  Writers that arrive meanwhile wait for the
+ * next batch.  A wop that fails is rolled back to its savepoint alone; if
+ * the COMMIT itself fails, every wop of the batch fails.  Nobody is told
+ * "done" before the COMMIT that made their change durable has returned.
+ */
+struct wop {
+	int			(*fn)(struct wop *, struct hl_store *);
+	void			(*undo)(struct wop *);	/* clears outputs */
+	struct wop		*next;
+	sem_t			 wake;	/* its writer waits here */
+	int			 lead;	/* handed the lead (under qmu) */
+	int			 rc;
+	int			 done;
+	struct hl_err		 err;
+	int64_t			 version;
+	const struct hl_actor	*who;
+	const char		*list;
+	const char		*value;
+	const struct hl_item	*in;
+	size_t			 nin;
+	const struct hl_notif	*nin_notif;
+	struct hl_item		*out;
+	struct hl_notif		*nout;
+	size_t			 added;
+	size_t			 removed;
+	int			 mirror;	/* import: remove what the file
+						   does not hold */
+	int			 dry_run;	/* import: roll back */
+	struct hl_buf		*diff;		/* import: what changes */
+	struct hl_store_change	*changes;	/* apply */
+	size_t			 nchanges;
+	const char		*meta_key;	/* apply: also set */
+	const char		*meta_value;
+	int			(*xfn)(struct hl_store *, void *,
+				    struct hl_err *);
+	void			*arg;
+};
 
 /*
  * What a thread works on: the connection it holds, for the store it holds
@@ -117,9 +181,21 @@ struct hl_store {
 	struct wop	*queue;
 	struct wop	**qtail;
 	int		 committing;
+	int		 ckhold;	/* the checkpointer waits to lead */
+	pthread_cond_t	 qcv;		/* it waits here */
 	/* Batches committed and the changes they held (hl_store_stats). */
 	uint64_t	 commits;
 	uint64_t	 committed;
+	/* The checkpointer (see checkpointer()), when there are readers. */
+	sqlite3		*ckdb;
+	pthread_t	 ckth;
+	int		 ckrun;		/* the thread was started */
+	pthread_mutex_t	 ckmu;
+	pthread_cond_t	 ckcv;
+	int		 ckwant;	/* the WAL passed cknext */
+	int		 cknext;	/* frames that call for a checkpoint */
+	int		 cklast;	/* frames after the last COMMIT */
+	int		 ckstop;
 };
 
 static _Thread_local struct bind tl;
@@ -274,6 +350,31 @@ q(struct hl_store *st, int which, struct hl_err *err)
 	return c->q[which];
 }
 
+/*
+ * Runs a kept statement that returns no rows (BEGIN, SAVEPOINT, COMMIT...
+ * of the group commit), without parsing it again as exec() would.  The
+ * same errors as exec().
+ */
+static int
+run_q(struct hl_store *st, int which, struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	int rc;
+
+	if ((s = q(st, which, err)) == NULL)
+		return disk_full(db(st)) ? HL_ENOSPC : HL_EIO;
+	if (sqlite3_step(s) == SQLITE_DONE)
+		rc = 0;
+	else if (disk_full(db(st)))
+		rc = hl_err_set(err, HL_ENOSPC, "%.40s: the database's disk is"
+		    " full; nothing was written", queries[which]);
+	else
+		rc = hl_err_set(err, HL_EIO, "%.40s: %s", queries[which],
+		    sqlite3_errmsg(db(st)));
+	sqlite3_reset(s);
+	return rc;
+}
+
 /* A one-off statement; the caller finalizes it. */
 static sqlite3_stmt *
 prep(struct hl_store *st, const char *sql, struct hl_err *err)
@@ -379,6 +480,158 @@ private_file(const char *path, struct hl_err *err)
 }
 
 /*
+ * The checkpoint, off the commit path.  SQLite's automatic checkpoint
+ * would run inside the COMMIT that passes CKPT_FRAMES, so one writer of
+ * that batch (and every writer queued behind it) would wait for the copy
+ * of the whole WAL into the database and two more fsyncs.  Instead the
+ * writer's WAL hook (wal_hook(), run after each COMMIT) only wakes this
+ * thread, which checkpoints on a connection of its own while the writers
+ * go on appending to the WAL (PASSIVE: it waits for nobody).
+ *
+ * The WAL file starts over from its beginning only when a write begins
+ * with every frame copied, which writers that never pause prevent: a
+ * frame appended during the checkpoint is left for the next.  So when the
+ * WAL has grown by CKPT_FRAMES again without starting over, the thread
+ * copies the rest between two batches, with no write under way
+ * (checkpoint_between_batches()): only the frames appended since the
+ * last copy, and its two fsyncs.  The WAL so stays within about
+ * 2 * CKPT_FRAMES plus what is written during one checkpoint.  A reader
+ * that holds an old snapshot (a long read) delays both, as it delays any
+ * checkpoint.
+ */
+static int
+wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
+{
+	struct hl_store *st = arg;
+
+	(void)db;
+	(void)name;
+	pthread_mutex_lock(&st->ckmu);
+	if (frames < st->cklast)
+		st->cknext = CKPT_FRAMES;	/* the WAL started over */
+	st->cklast = frames;
+	if (frames >= st->cknext && !st->ckwant) {
+		st->ckwant = 1;
+		pthread_cond_signal(&st->ckcv);
+	}
+	pthread_mutex_unlock(&st->ckmu);
+	return SQLITE_OK;
+}
+
+/*
+ * A checkpoint with no write under way: the checkpointer takes the group
+ * commit's lead as a leader with no change would (a leader finishing its
+ * batch hands it over rather than to the next writer, and writers that
+ * arrive meanwhile queue), then the writer's mutex, for the writes made
+ * outside the group commit; and hands the lead on to the first writer
+ * queued.
+ */
+static void
+checkpoint_between_batches(struct hl_store *st)
+{
+	struct wop *wake = NULL;
+
+	pthread_mutex_lock(&st->qmu);
+	st->ckhold = 1;
+	while (st->committing)
+		pthread_cond_wait(&st->qcv, &st->qmu);
+	st->committing = 1;
+	st->ckhold = 0;
+	pthread_mutex_unlock(&st->qmu);
+	pthread_mutex_lock(&st->mu);
+	(void)sqlite3_wal_checkpoint_v2(st->ckdb, NULL,
+	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+	pthread_mutex_unlock(&st->mu);
+	pthread_mutex_lock(&st->qmu);
+	if (st->queue != NULL) {
+		wake = st->queue;
+		wake->lead = 1;
+	} else
+		st->committing = 0;
+	pthread_mutex_unlock(&st->qmu);
+	if (wake != NULL)
+		sem_post(&wake->wake);
+}
+
+static void *
+checkpointer(void *arg)
+{
+	struct hl_store *st = arg;
+	int hold;
+
+	pthread_mutex_lock(&st->ckmu);
+	for (;;) {
+		while (!st->ckwant && !st->ckstop)
+			pthread_cond_wait(&st->ckcv, &st->ckmu);
+		if (st->ckstop)
+			break;
+		st->ckwant = 0;
+		/* A copy went by and the WAL has not started over. */
+		hold = st->cknext > CKPT_FRAMES;
+		st->cknext = st->cklast + CKPT_FRAMES;
+		pthread_mutex_unlock(&st->ckmu);
+		/*
+		 * Errors are left to the next round: a checkpoint that
+		 * fails (busy with another store's, a full disk) loses
+		 * nothing, the frames stay in the WAL.
+		 */
+		(void)sqlite3_wal_checkpoint_v2(st->ckdb, NULL,
+		    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+		if (hold)
+			checkpoint_between_batches(st);
+		pthread_mutex_lock(&st->ckmu);
+	}
+	pthread_mutex_unlock(&st->ckmu);
+	return NULL;
+}
+
+/*
+ * Opens the checkpointer's connection and starts it; from then on the
+ * writer's COMMITs no longer checkpoint.  synchronous = FULL: the
+ * database file is synced before the WAL may start over.
+ */
+static int
+checkpointer_start(struct hl_store *st, const char *path, struct hl_err *err)
+{
+	char *msg = NULL;
+	int rc;
+
+	if (sqlite3_open_v2(path, &st->ckdb, SQLITE_OPEN_READWRITE |
+	    SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK)
+		return hl_err_set(err, HL_EIO, "open %s: %s", path,
+		    st->ckdb ? sqlite3_errmsg(st->ckdb) : "out of memory");
+	if (sqlite3_exec(st->ckdb, "PRAGMA synchronous = FULL;"
+	    " PRAGMA wal_autocheckpoint = 0", NULL, NULL, &msg) != SQLITE_OK) {
+		rc = hl_err_set(err, HL_EIO, "open %s: %s", path,
+		    msg ? msg : "?");
+		sqlite3_free(msg);
+		return rc;
+	}
+	if (pthread_create(&st->ckth, NULL, checkpointer, st) != 0)
+		return hl_err_set(err, HL_ENOMEM, "cannot start the"
+		    " checkpointer thread");
+	st->ckrun = 1;
+	st->cknext = CKPT_FRAMES;
+	sqlite3_wal_hook(st->w.db, wal_hook, st);
+	return 0;
+}
+
+static void
+checkpointer_stop(struct hl_store *st)
+{
+	if (st->ckrun) {
+		pthread_mutex_lock(&st->ckmu);
+		st->ckstop = 1;
+		pthread_cond_signal(&st->ckcv);
+		pthread_mutex_unlock(&st->ckmu);
+		pthread_join(st->ckth, NULL);
+		st->ckrun = 0;
+	}
+	sqlite3_close(st->ckdb);
+	st->ckdb = NULL;
+}
+
+/*
  * Opens a reader: a second connection to path that may not write
  * (query_only), with the writer's cache and temporary-storage settings.
  */
@@ -419,6 +672,9 @@ hl_store_open(struct hl_store **out, const char *path, struct hl_err *err)
 	pthread_mutex_init(&st->rmu, NULL);
 	pthread_cond_init(&st->rcv, NULL);
 	pthread_mutex_init(&st->qmu, NULL);
+	pthread_mutex_init(&st->ckmu, NULL);
+	pthread_cond_init(&st->ckcv, NULL);
+	pthread_cond_init(&st->qcv, NULL);
 	st->qtail = &st->queue;
 	if ((rc = private_file(path, err)) != 0)
 		goto fail;
@@ -456,6 +712,8 @@ hl_store_open(struct hl_store **out, const char *path, struct hl_err *err)
 				st->nr++;
 				goto fail;
 			}
+	if (st->nr > 0 && (rc = checkpointer_start(st, path, err)) != 0)
+		goto fail;
 	*out = st;
 	return 0;
 fail:
@@ -480,6 +738,7 @@ hl_store_close(struct hl_store *st)
 
 	if (st == NULL)
 		return;
+	checkpointer_stop(st);
 	for (i = 0; i < st->nr; i++)
 		conn_close(&st->r[i]);
 	conn_close(&st->w);
@@ -487,6 +746,9 @@ hl_store_close(struct hl_store *st)
 	pthread_mutex_destroy(&st->rmu);
 	pthread_cond_destroy(&st->rcv);
 	pthread_mutex_destroy(&st->qmu);
+	pthread_mutex_destroy(&st->ckmu);
+	pthread_cond_destroy(&st->ckcv);
+	pthread_cond_destroy(&st->qcv);
 	free(st);
 }
 
@@ -962,48 +1224,6 @@ delete_item(int64_t *version, struct hl_store *st, const char *list,
 	return rc;
 }
 
-/*
- * Group commit.  Every change is a struct wop whose fn runs inside a
- * transaction under a savepoint of its own.  A writer queues its wop; if
- * no commit is under way it becomes the leader: it takes every queued wop,
- * runs them all in one transaction and commits once, so one fsync
- * acknowledges a whole batch.  Writers that arrive meanwhile wait for the
- * next batch.  A wop that fails is rolled back to its savepoint alone; if
- * the COMMIT itself fails, every wop of the batch fails.  Nobody is told
- * "done" before the COMMIT that made their change durable has returned.
- */
-struct wop {
-	int			(*fn)(struct wop *, struct hl_store *);
-	void			(*undo)(struct wop *);	/* clears outputs */
-	struct wop		*next;
-	pthread_cond_t		 cv;	/* its writer waits here */
-	int			 lead;	/* handed the lead (under qmu) */
-	int			 rc;
-	int			 done;
-	struct hl_err		 err;
-	int64_t			 version;
-	const struct hl_actor	*who;
-	const char		*list;
-	const char		*value;
-	const struct hl_item	*in;
-	size_t			 nin;
-	const struct hl_notif	*nin_notif;
-	struct hl_item		*out;
-	struct hl_notif		*nout;
-	size_t			 added;
-	size_t			 removed;
-	int			 mirror;	/* import: remove what the file
-						   does not hold */
-	int			 dry_run;	/* import: roll back */
-	struct hl_buf		*diff;		/* import: what changes */
-	struct hl_store_change	*changes;	/* apply */
-	size_t			 nchanges;
-	const char		*meta_key;	/* apply: also set */
-	const char		*meta_value;
-	int			(*xfn)(struct hl_store *, void *,
-				    struct hl_err *);
-	void			*arg;
-};
 
 static void
 run_batch(struct hl_store *st, struct wop *batch)
@@ -1013,24 +1233,24 @@ run_batch(struct hl_store *st, struct wop *batch)
 	int rc;
 
 	wr_enter(st);
-	rc = exec(st, "BEGIN IMMEDIATE", &e);
+	rc = run_q(st, Q_BEGIN, &e);
 	for (w = batch; w != NULL; w = w->next) {
 		if (rc != 0) {
 			w->rc = rc;
 			w->err = e;
 			continue;
 		}
-		if (exec(st, "SAVEPOINT w", &w->err) != 0) {
+		if (run_q(st, Q_SAVEPOINT, &w->err) != 0) {
 			w->rc = w->err.code;
 			continue;
 		}
 		w->rc = w->fn(w, st);
 		if (w->rc != 0)
-			(void)exec(st, "ROLLBACK TO w", NULL);
-		(void)exec(st, "RELEASE w", NULL);
+			(void)run_q(st, Q_ROLLBACK_TO, NULL);
+		(void)run_q(st, Q_RELEASE, NULL);
 	}
-	if (rc == 0 && exec(st, "COMMIT", &e) != 0) {
-		(void)exec(st, "ROLLBACK", NULL);
+	if (rc == 0 && run_q(st, Q_COMMIT, &e) != 0) {
+		(void)run_q(st, Q_ROLLBACK, NULL);
 		for (w = batch; w != NULL; w = w->next)
 			if (w->rc == 0) {
 				w->rc = e.code;
@@ -1055,15 +1275,20 @@ hl_store_stats(uint64_t *commits, uint64_t *changes, struct hl_store *st)
 /*
  * Queues w and returns once its batch is committed (or has failed).  The
  * first writer to find no commit under way leads: it takes the whole
- * queue as one batch.  When the batch is done the leader wakes exactly
- * the writers of that batch, and hands the lead to the first writer
- * queued meanwhile, which takes all that queued behind it: one wakeup per
- * writer, and the writers that arrive during a commit share the next one.
+ * queue as one batch.  When the batch is done the leader marks exactly
+ * the writers of that batch done, and hands the lead to the first writer
+ * queued meanwhile, which takes all that queued behind it.  It wakes them
+ * after letting go of the queue's mutex, so that a writer it wakes does
+ * not at once sleep again on that mutex: one wakeup per writer, and the
+ * writers that arrive during a commit share the next one.  Each writer
+ * is woken once (sem_post) for the one change that concerns it, done or
+ * lead, and the leader reads nothing of a writer after waking it: the
+ * writer may return at once.
  */
 static int
 submit(struct hl_store *st, struct wop *w, struct hl_err *err)
 {
-	struct wop *batch, *next;
+	struct wop *batch, *next, *wake;
 
 	/*
 	 * A thread that holds the writer already (a read on a store without
@@ -1075,14 +1300,17 @@ submit(struct hl_store *st, struct wop *w, struct hl_err *err)
 		run_batch(st, w);
 		goto out;
 	}
-	pthread_cond_init(&w->cv, NULL);
+	sem_init(&w->wake, 0, 0);
 	pthread_mutex_lock(&st->qmu);
 	w->next = NULL;
 	*st->qtail = w;
 	st->qtail = &w->next;
 	while (!w->done) {
-		if (st->committing && !w->lead) {
-			pthread_cond_wait(&w->cv, &st->qmu);
+		if ((st->committing || st->ckhold) && !w->lead) {
+			pthread_mutex_unlock(&st->qmu);
+			while (sem_wait(&w->wake) != 0)
+				;	/* EINTR */
+			pthread_mutex_lock(&st->qmu);
 			continue;
 		}
 		st->committing = 1;
@@ -1094,21 +1322,31 @@ submit(struct hl_store *st, struct wop *w, struct hl_err *err)
 		run_batch(st, batch);
 		pthread_mutex_lock(&st->qmu);
 		st->commits++;
+		for (next = batch; next != NULL; next = next->next) {
+			st->committed++;
+			next->done = 1;
+		}
+		wake = NULL;
+		if (st->queue != NULL && !st->ckhold) {
+			wake = st->queue;
+			wake->lead = 1;
+		} else {
+			st->committing = 0;
+			if (st->ckhold)
+				pthread_cond_signal(&st->qcv);
+		}
+		pthread_mutex_unlock(&st->qmu);
 		for (; batch != NULL; batch = next) {
 			next = batch->next;
-			st->committed++;
-			batch->done = 1;
 			if (batch != w)
-				pthread_cond_signal(&batch->cv);
+				sem_post(&batch->wake);
 		}
-		if (st->queue != NULL) {
-			st->queue->lead = 1;
-			pthread_cond_signal(&st->queue->cv);
-		} else
-			st->committing = 0;
+		if (wake != NULL)
+			sem_post(&wake->wake);
+		pthread_mutex_lock(&st->qmu);
 	}
 	pthread_mutex_unlock(&st->qmu);
-	pthread_cond_destroy(&w->cv);
+	sem_destroy(&w->wake);
 out:
 	/* A step that failed for a full disk says so, whatever it returned. */
 	if (w->rc != 0 && w->err.code == HL_ENOSPC)

@@ -39,6 +39,7 @@ struct cfile {
 	sqlite3_file	 base;
 	struct track	*t;		/* NULL: not modelled */
 	sqlite3_file	*real;
+	int		 db;		/* a main database file */
 };
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
@@ -47,7 +48,7 @@ static struct track tracks[NTRACK];
 static long counts[HL_CRASHVFS_NKIND];
 static int fail_kind = -1, fail_rc, fired;
 static long fail_n, crash_n, ops;
-static int sync_delay_ms;
+static int sync_delay_ms, db_sync_delay_ms;
 
 static void
 log_clear(struct track *t)
@@ -213,7 +214,7 @@ c_sync(sqlite3_file *f, int flags)
 	if (cf->t == NULL)
 		return SQLITE_OK;
 	pthread_mutex_lock(&mu);
-	delay = sync_delay_ms;
+	delay = sync_delay_ms + (cf->db ? db_sync_delay_ms : 0);
 	pthread_mutex_unlock(&mu);
 	if (delay > 0)
 		usleep((useconds_t)delay * 1000);
@@ -367,6 +368,7 @@ c_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags,
 
 	cf->real = (sqlite3_file *)(cf + 1);
 	cf->t = NULL;
+	cf->db = (flags & SQLITE_OPEN_MAIN_DB) != 0;
 	rc = parent->xOpen(parent, name, cf->real, flags, oflags);
 	if (rc != SQLITE_OK) {
 		cf->base.pMethods = NULL;
@@ -509,6 +511,7 @@ hl_crashvfs_reset(void)
 	fail_n = crash_n = ops = 0;
 	fired = 0;
 	sync_delay_ms = 0;
+	db_sync_delay_ms = 0;
 	for (i = 0; i < NTRACK; i++) {
 		log_clear(&tracks[i]);
 		tracks[i].synced = file_size(tracks[i].any);
@@ -573,6 +576,14 @@ hl_crashvfs_sync_delay(int ms)
 {
 	pthread_mutex_lock(&mu);
 	sync_delay_ms = ms;
+	pthread_mutex_unlock(&mu);
+}
+
+void
+hl_crashvfs_db_sync_delay(int ms)
+{
+	pthread_mutex_lock(&mu);
+	db_sync_delay_ms = ms;
 	pthread_mutex_unlock(&mu);
 }
 

@@ -52,6 +52,12 @@ long	hl_crashvfs_ops(void);
 
 /* Each sync sleeps ms first (so writers queue behind a commit). */
 void	hl_crashvfs_sync_delay(int ms);
+/*
+ * Each sync of a main database file (not of its WAL) sleeps ms more: only
+ * a checkpoint syncs the database file in WAL mode, so this makes every
+ * checkpoint slow and no commit.
+ */
+void	hl_crashvfs_db_sync_delay(int ms);
 
 /* Puts every tracked file back as it was at its last sync. */
 void	hl_crashvfs_power_loss(void);

@@ -2,6 +2,7 @@
  * test_review: the checks (checks.c) and the proposals of the store
  * (src/store/proposals.c) against a real database file.
  */
+#include <dlfcn.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -16,6 +17,27 @@
 #include "checks.h"
 #include "proposals.h"
 #include "store.h"
+#include "validate.h"
+
+/*
+ * PCRE2 compiles, counted: this definition, in the executable, comes
+ * before the library's for every caller (validate.c and checks.c), and
+ * passes on to it.
+ */
+static int compiles;
+
+pcre2_code *
+pcre2_compile(PCRE2_SPTR p, PCRE2_SIZE n, uint32_t o, int *ec,
+    PCRE2_SIZE *eo, pcre2_compile_context *cc)
+{
+	static pcre2_code *(*real)(PCRE2_SPTR, PCRE2_SIZE, uint32_t, int *,
+	    PCRE2_SIZE *, pcre2_compile_context *);
+
+	if (real == NULL)
+		*(void **)&real = dlsym(RTLD_NEXT, "pcre2_compile_8");
+	__atomic_add_fetch(&compiles, 1, __ATOMIC_RELAXED);
+	return real(p, n, o, ec, eo, cc);
+}
 
 static const struct hl_actor alice = { .name = "alice" };
 static const struct hl_actor bob = { .name = "bob" };
@@ -416,6 +438,83 @@ test_the_gates_level_gates_without_the_list(void **state)
 	json_decref(o);
 }
 
+/* o without its timings, which differ from run to run. */
+static json_t *
+untimed(json_t *o)
+{
+	json_t *c = json_deep_copy(o);
+	const char *k;
+	json_t *v;
+
+	json_object_del(c, "ms");
+	json_object_foreach(c, k, v)
+		if (json_is_object(v))
+			json_object_del(v, "ms");
+	return c;
+}
+
+/*
+ * A write validates its pattern, then checks it: the checks take the
+ * code the validation compiled (one compile, plus the step-counting one
+ * of the backtracking check), and say exactly what they say after a
+ * compile of their own.
+ */
+static void
+test_the_checks_reuse_the_compile_of_the_validation(void **state)
+{
+	static const char *const values[] = {
+		"reuse-(?:cheap|best)\\W*+pills\\.example\\.com",
+		"writing(?<!(?:code|script)\\Wwriting) services?",
+		"(a|aa)+$",
+		"a|",
+	};
+	struct fixture *f = *state;
+	struct hl_err err = HL_ERR_INIT;
+	const char *gate, *gate2;
+	json_t *o, *o2, *a, *b;
+	char *note;
+	size_t i;
+	int n, alone, valid;
+
+	for (i = 0; i < sizeof(values) / sizeof(values[0]); i++) {
+		/*
+		 * Alone: the checks compile the pattern (twice or more for
+		 * a stand-in), and the step-counting copy.
+		 */
+		n = compiles;
+		o2 = check_gates(f, "watch-keyword", values[i], &gate2);
+		alone = compiles - n;
+		/* After the validation: the step-counting copy only. */
+		note = NULL;
+		n = compiles;
+		assert_int_equal(hl_validate_value(&note, HL_FMT_TSV,
+		    values[i], &err), 0);
+		valid = compiles - n;
+		free(note);
+		assert_true(valid >= 1);
+		n = compiles;
+		o = check_gates(f, "watch-keyword", values[i], &gate);
+		if (compiles - n != alone - valid || compiles - n != 1)
+			fail_msg("%s: %d compiles for the checks after the"
+			    " validation's %d, %d alone", values[i],
+			    compiles - n, valid, alone);
+		a = untimed(o);
+		b = untimed(o2);
+		if (!json_equal(a, b) || (gate == NULL) != (gate2 == NULL) ||
+		    (gate != NULL && strcmp(gate, gate2) != 0)) {
+			char *x = json_dumps(a, JSON_SORT_KEYS);
+			char *y = json_dumps(b, JSON_SORT_KEYS);
+
+			fail_msg("%s: %s\nafter the validation, alone %s",
+			    values[i], x, y);
+		}
+		json_decref(a);
+		json_decref(b);
+		json_decref(o);
+		json_decref(o2);
+	}
+}
+
 int
 main(void)
 {
@@ -428,6 +527,7 @@ main(void)
 		T(test_a_proposal_is_decided_once),
 		T(test_a_conversion_goes_to_the_other_list),
 		T(test_a_pending_duplicate_is_refused),
+		T(test_the_checks_reuse_the_compile_of_the_validation),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -14,6 +14,11 @@
  *   - the store still takes a write.
  *
  * And two stores on one file write side by side without a failure.
+ *
+ * The checkpoint (the copy of the WAL into the database file, the only
+ * time the database file is synced) is made slow by crashvfs: a commit
+ * still never waits for it, and the WAL stays bounded however busy the
+ * writers are.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,7 +27,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
+
+#include <sys/stat.h>
 
 #include <cmocka.h>
 #include <pthread.h>
@@ -35,6 +43,10 @@
 #define NTHREAD		4
 #define NWRITE		9	/* per thread; every third is poisoned */
 #define MAXRUN		2000
+/* How long crashvfs makes each sync of the database file, in ms. */
+#define CKPT_DELAY	150
+/* SQLite's page plus its WAL frame header, and the frame header. */
+#define FRAME_BYTES	(4096 + 24)
 
 static const struct hl_actor alice = { .name = "alice" };
 
@@ -305,6 +317,141 @@ two_stores_on_one_file_never_fail_a_write(void **state)
 	hl_store_close(st[1]);
 }
 
+static double
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
+}
+
+/* The WAL's size in frames. */
+static long
+wal_frames(const char *db)
+{
+	struct stat sb;
+	char p[128];
+
+	snprintf(p, sizeof(p), "%s-wal", db);
+	if (stat(p, &sb) != 0)
+		return 0;
+	return (long)(sb.st_size / FRAME_BYTES);
+}
+
+/*
+ * Writes one at a time, a little apart, until the WAL is well past
+ * SQLite's automatic checkpoint threshold (1000 frames), each checkpoint
+ * taking CKPT_DELAY ms: no write takes that long.
+ */
+static void
+a_commit_never_waits_for_the_checkpoint(void **state)
+{
+	struct fixture *f = *state;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_item in = { 0 }, out;
+	struct hl_store *st;
+	char v[64];
+	double t0, dt, worst = 0;
+	int64_t ver;
+	long frames = 0;
+	int i;
+
+	rm_db(f->work);
+	copy_file(f->base, f->work);
+	hl_crashvfs_reset();
+	hl_crashvfs_db_sync_delay(CKPT_DELAY);
+	assert_int_equal(hl_store_open(&st, f->work, &err), 0);
+	for (i = 0; i < 2000 && frames < 1400; i++) {
+		snprintf(v, sizeof(v), "paced-%d\\.example", i);
+		in.value = v;
+		t0 = now_ms();
+		if (hl_store_item_add(&out, &ver, st, LIST, &in, &alice,
+		    &err) != 0)
+			fail_msg("write %d: %s", i, err.msg);
+		dt = now_ms() - t0;
+		hl_item_clear(&out);
+		if (dt > worst)
+			worst = dt;
+		frames = wal_frames(f->work);
+		usleep(500);
+	}
+	hl_store_close(st);
+	printf("# %d writes, the slowest %.1f ms, the WAL at %ld frames\n",
+	    i, worst, frames);
+	if (worst >= CKPT_DELAY)
+		fail_msg("a write took %.1f ms: it waited for a checkpoint",
+		    worst);
+	assert_true(frames >= 1400);
+}
+
+struct busy {
+	struct hl_store	*st;
+	int		 id, failed;
+	char		 msg[256];
+};
+
+static void *
+write_busy(void *arg)
+{
+	struct busy *w = arg;
+	struct hl_item in = { 0 }, out;
+	struct hl_err err = HL_ERR_INIT;
+	char v[64];
+	int64_t ver;
+	int i;
+
+	for (i = 0; i < 600; i++) {
+		snprintf(v, sizeof(v), "busy-%d-%d\\.example", w->id, i);
+		in.value = v;
+		if (hl_store_item_add(&out, &ver, w->st, LIST, &in, &alice,
+		    &err) != 0 && w->failed++ == 0)
+			snprintf(w->msg, sizeof(w->msg), "%s", err.msg);
+		hl_item_clear(&out);
+	}
+	return NULL;
+}
+
+/*
+ * Eight writers that never pause, so that the WAL is never idle when a
+ * checkpoint ends (and each checkpoint slow): the WAL still starts over,
+ * within a few times the checkpoint threshold (twice it, plus what the
+ * writers append during one slow checkpoint), where a WAL that never
+ * starts over would take every frame written, some 25,000.
+ */
+static void
+the_wal_stays_bounded_under_writers_that_never_pause(void **state)
+{
+	struct fixture *f = *state;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_store *st;
+	struct busy w[8];
+	pthread_t th[8];
+	long frames;
+	int t;
+
+	rm_db(f->work);
+	copy_file(f->base, f->work);
+	hl_crashvfs_reset();
+	hl_crashvfs_db_sync_delay(20);
+	assert_int_equal(hl_store_open(&st, f->work, &err), 0);
+	for (t = 0; t < 8; t++) {
+		w[t] = (struct busy){ .st = st, .id = t };
+		pthread_create(&th[t], NULL, write_busy, &w[t]);
+	}
+	for (t = 0; t < 8; t++)
+		pthread_join(th[t], NULL);
+	frames = wal_frames(f->work);
+	hl_store_close(st);
+	for (t = 0; t < 8; t++)
+		if (w[t].failed)
+			fail_msg("writer %d: %d writes failed, first: %s", t,
+			    w[t].failed, w[t].msg);
+	printf("# the WAL grew to %ld frames\n", frames);
+	if (frames > 8000)
+		fail_msg("the WAL grew to %ld frames", frames);
+}
+
 static void
 sweep(struct fixture *f, enum hl_crashvfs_kind kind, int code)
 {
@@ -365,6 +512,9 @@ main(void)
 		cmocka_unit_test(
 		    a_clean_run_groups_commits_and_refuses_only_the_poisoned),
 		cmocka_unit_test(two_stores_on_one_file_never_fail_a_write),
+		cmocka_unit_test(a_commit_never_waits_for_the_checkpoint),
+		cmocka_unit_test(
+		    the_wal_stays_bounded_under_writers_that_never_pause),
 		cmocka_unit_test(
 		    a_failing_write_at_any_point_loses_nothing_acknowledged),
 		cmocka_unit_test(

@@ -594,6 +594,66 @@ patterns_are_validated_from_several_threads_at_once(void **state)
 	}
 }
 
+/* 1 when code matches s. */
+static int
+matches(pcre2_code *code, const char *s)
+{
+	pcre2_match_data *md = pcre2_match_data_create(1, NULL);
+	int rc;
+
+	assert_non_null(md);
+	rc = pcre2_match(code, (PCRE2_SPTR)s, PCRE2_ZERO_TERMINATED, 0, 0, md,
+	    NULL);
+	pcre2_match_data_free(md);
+	return rc >= 0;
+}
+
+/*
+ * hl_validate_compile() after hl_validate_value() of the same value hands
+ * over that code and note, once; of another value, it compiles that one.
+ */
+static void
+validated_code_serves_the_next_compile(void **state)
+{
+	static const char lb[] = "writing(?<!(?:code|script)\\Wwriting)"
+	    " services?";
+	struct hl_err err = HL_ERR_INIT;
+	pcre2_code *code;
+	char *n1 = NULL, *n2 = NULL;
+	int round;
+
+	assert_int_equal(hl_validate_value(&n1, HL_FMT_PLAIN, lb, &err), 0);
+	assert_non_null(n1);
+	for (round = 0; round < 2; round++) {
+		assert_int_equal(hl_validate_compile(&code, &n2, lb, &err), 0);
+		assert_true(matches(code, "Writing Services"));
+		assert_false(matches(code, "reading"));
+		assert_non_null(n2);
+		assert_string_equal(n1, n2);
+		free(n2);
+		pcre2_code_free(code);
+	}
+	free(n1);
+
+	assert_int_equal(hl_validate_value(NULL, HL_FMT_PLAIN, "alpha\\d+",
+	    &err), 0);
+	reject(HL_FMT_PLAIN, "(x", HL_EINVAL, "missing closing parenthesis");
+	assert_int_equal(hl_validate_compile(&code, &n2, "beta\\d+", &err),
+	    0);
+	assert_null(n2);
+	assert_true(matches(code, "beta7"));
+	assert_false(matches(code, "alpha7"));
+	pcre2_code_free(code);
+	assert_int_equal(hl_validate_compile(&code, NULL, "alpha\\d+", &err),
+	    0);
+	assert_true(matches(code, "alpha7"));
+	pcre2_code_free(code);
+	assert_int_equal(hl_validate_compile(&code, &n2, "(x", &err),
+	    HL_EINVAL);
+	assert_null(code);
+	assert_non_null(strstr(err.msg, "missing closing parenthesis"));
+}
+
 int
 main(void)
 {
@@ -622,6 +682,7 @@ main(void)
 		cmocka_unit_test(an_unknown_format_is_rejected),
 		cmocka_unit_test(
 		    patterns_are_validated_from_several_threads_at_once),
+		cmocka_unit_test(validated_code_serves_the_next_compile),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
