@@ -106,4 +106,20 @@ PYEOF
 )
 t_is "the publish after a change to watch-keyword rewrites its files alone" \
     "$second" "watch-keyword"
+# Each file the daemon wrote (seccomp and all) carries its ETag, the quoted
+# MD5 of its bytes, for the static server (src/base/etagmark.h).
+mark=$($PY - "$D/public/lists/watch-keyword.txt" <<'PYEOF'
+import hashlib, os, sys
+p = sys.argv[1]
+try:
+    v = os.getxattr(p, "user.helios.etag").decode()
+except OSError as e:
+    print("no mark:", e); sys.exit()
+st = os.stat(p)
+want = '%d %d %d "%s"' % (st.st_size, st.st_mtime_ns // 10**9,
+    st.st_mtime_ns % 10**9, hashlib.md5(open(p, "rb").read()).hexdigest())
+print("marked" if v == want else "mark %s, want %s" % (v, want))
+PYEOF
+)
+t_is "a file the daemon published carries its ETag mark" "$mark" marked
 t_done
