@@ -8,10 +8,10 @@
  * for the tree to be quiet a moment (a publish renames many files) with
  * no temporary (dot) file it saw made still unrenamed (ST_SETTLE_MAX at
  * most), and, unless every event was about a dot file, walks the tree
- * again into a new table.  The mark is cleared once the new table is in place and the
- * queue is still empty.  A request therefore checks, in this order: the
- * queue is empty (FIONREAD), the mark is clear, and only then reads the
- * table pointer.
+ * again into a new table.  The mark is cleared once the new table is in
+ * place and the queue is still empty.  A request therefore checks, in this
+ * order: the queue is empty (FIONREAD), the mark is clear, and only then
+ * reads the table pointer.
  *
  * A file read anew is hashed for its ETag (the quoted MD5, as S3 sends)
  * unless its writer marked the ETag on it for this size and mtime

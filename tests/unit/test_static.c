@@ -1036,7 +1036,7 @@ test_table_fresh(void **state)
 	put_with_gz("manifest.json", MANIFEST);
 }
 
-/* Marks root/rel with md5 for its size and mtime, or (void_it) another mtime. */
+/* Marks root/rel with md5 for its size and mtime (void_it: another). */
 static void
 mark_file(const char *rel, const char *md5, int void_it)
 {
@@ -1103,7 +1103,7 @@ test_table_waits_for_tmp(void **state)
 	char from[512], to[512];
 	struct reply r;
 
-	usleep(300000);		/* the walk after the last test is over */
+	usleep(300000);	/* the walk after the last test is over */
 	hl_static_counts(F.st, &b0, &h0);
 	/* a writer's temporary file, made and not yet renamed ... */
 	put_file(".pending.json.tmp", "{}\n", 3);
