@@ -440,32 +440,27 @@ endpoint(struct hl_sw *w, json_t *doc, const char *path, json_t *item,
 struct api_fill {
 	json_t		*doc;
 	const char	*source;
+	/* The "api" marker's expansion, made once (or the cache's). */
+	struct hl_sw	 out;
+	int		 made;
 };
 
-static int
-api_marker(struct hl_sw *w, const char *name, void *payload)
+/* The reference of the endpoints of doc (openapi.json) into w. */
+static void
+api_render(struct hl_sw *w, json_t *doc)
 {
-	struct api_fill *f = payload;
 	json_t *paths, *item, *op, *servers;
 	const char *path, *server = "http://127.0.0.1:8080";
 	size_t k;
 
-	if (strcmp(name, "api") != 0)
-		return 1;
-	if (f->doc == NULL) {
-		hl_sw_puts(w, "<p>The API description (openapi.json) was not "
-		    "found when this site was built; the daemon serves it at "
-		    "<code>/openapi.json</code>.</p>\n");
-		return 0;
-	}
-	servers = json_object_get(f->doc, "servers");
+	servers = json_object_get(doc, "servers");
 	if (json_string_value(json_object_get(json_array_get(servers, 0),
 	    "url")) != NULL)
 		server = json_string_value(json_object_get(json_array_get(
 		    servers, 0), "url"));
-	para(w, json_string_value(json_object_get(json_object_get(f->doc,
+	para(w, json_string_value(json_object_get(json_object_get(doc,
 	    "info"), "description")));
-	paths = json_object_get(f->doc, "paths");
+	paths = json_object_get(doc, "paths");
 	hl_sw_puts(w, "<nav aria-label=\"Endpoints\" class=\"toc\"><h2>"
 	    "Endpoints</h2><ul>\n");
 	json_object_foreach(paths, path, item)
@@ -487,8 +482,32 @@ api_marker(struct hl_sw *w, const char *name, void *payload)
 	json_object_foreach(paths, path, item)
 		for (k = 0; k < sizeof(methods) / sizeof(methods[0]); k++)
 			if ((op = json_object_get(item, methods[k])) != NULL)
-				endpoint(w, f->doc, path, item, methods[k],
+				endpoint(w, doc, path, item, methods[k],
 				    op, server);
+}
+
+static int
+api_marker(struct hl_sw *w, const char *name, void *payload)
+{
+	struct api_fill *f = payload;
+
+	if (strcmp(name, "api") != 0)
+		return 1;
+	if (f->doc == NULL && !f->made) {
+		hl_sw_puts(w, "<p>The API description (openapi.json) was not "
+		    "found when this site was built; the daemon serves it at "
+		    "<code>/openapi.json</code>.</p>\n");
+		return 0;
+	}
+	if (!f->made) {
+		api_render(&f->out, f->doc);
+		f->made = 1;
+	}
+	if (f->out.oom)
+		w->oom = 1;
+	else
+		hl_sw_put(w, f->out.b.data ? f->out.b.data : "",
+		    f->out.b.len);
 	return 0;
 }
 
@@ -498,27 +517,53 @@ hl_site__api(struct hl_site_ctx *c, struct hl_err *err)
 	static const char *const where[] = {
 		"../schema/openapi.json", "../openapi.json",
 	};
-	struct api_fill f = { NULL, NULL };
+	struct hl_site_cache *cache = c->in->cache;
+	struct api_fill f;
 	json_error_t je;
 	char *text = NULL;
-	size_t i;
+	size_t i, len = 0;
 	int rc;
 
-	for (i = 0; i < sizeof(where) / sizeof(where[0]) && f.doc == NULL;
-	    i++) {
+	memset(&f, 0, sizeof(f));
+	for (i = 0; i < sizeof(where) / sizeof(where[0]); i++) {
 		if ((rc = hl_site__template(&text, c->site_dir, where[i],
 		    err)) != 0)
 			return rc;
 		if (text == NULL)
 			continue;
-		f.doc = json_loads(text, 0, &je);
-		free(text);
-		if (f.doc == NULL)
+		len = strlen(text);
+		/* The same text as the last build's: its reference again. */
+		if (cache != NULL && cache->api_src != NULL &&
+		    cache->api_srclen == len &&
+		    memcmp(cache->api_src, text, len) == 0) {
+			free(text);
+			text = NULL;
+			f.made = 1;
+			hl_sw_put(&f.out, cache->api_html, cache->api_len);
+			break;
+		}
+		if ((f.doc = json_loads(text, 0, &je)) == NULL) {
+			free(text);
 			return hl_err_set(err, HL_EINVAL, "%s: line %d: %s",
 			    where[i], je.line, je.text);
+		}
+		break;
 	}
 	rc = hl_site__page(c, "api.html", "Write API - Helios", "api.html",
 	    fallback_api, NULL, api_marker, &f, err);
+	/* Kept for the next build, as made from this text. */
+	if (rc == 0 && cache != NULL && text != NULL && f.made &&
+	    !f.out.oom) {
+		free(cache->api_src);
+		free(cache->api_html);
+		cache->api_src = text;
+		cache->api_srclen = len;
+		cache->api_len = f.out.b.len;
+		cache->api_html = hl_buf_detach(&f.out.b, NULL);
+		text = NULL;
+	}
+	free(text);
+	hl_sw_free(&f.out);
 	json_decref(f.doc);
 	return rc;
 }

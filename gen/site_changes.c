@@ -40,11 +40,6 @@ struct cached_seg {
 	size_t			 nev;
 };
 
-struct hl_site_cache {
-	struct cached_seg *v;
-	size_t		 n;
-};
-
 int
 hl_site_cache_new(struct hl_site_cache **out, struct hl_err *err)
 {
@@ -70,6 +65,8 @@ hl_site_cache_free(struct hl_site_cache *c)
 	for (i = 0; i < c->n; i++)
 		seg_clear(&c->v[i]);
 	free(c->v);
+	free(c->api_src);
+	free(c->api_html);
 	free(c);
 }
 

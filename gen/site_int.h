@@ -61,6 +61,21 @@ struct hl_site_event {
 	int64_t		 item;		/* the record's id; 0 when none */
 };
 
+/*
+ * What a build keeps for the next (site.h): the change segments' events
+ * (site_changes.c), and the API reference (site_api.c) as rendered from
+ * the text of openapi.json, which a build reads again and compares.
+ */
+struct cached_seg;
+struct hl_site_cache {
+	struct cached_seg *v;
+	size_t		 n;
+	char		*api_src;	/* openapi.json's text, or NULL */
+	size_t		 api_srclen;
+	char		*api_html;	/* the "api" marker's expansion */
+	size_t		 api_len;
+};
+
 struct hl_site_ctx {
 	const struct hl_site_in	*in;
 	const char		*site_dir;

@@ -807,8 +807,18 @@ append_text(struct hl_snap *s, struct list_cache *lc,
 		rc = entry_name(&lc->text, tpath, NULL) == 0 ? 0 : -1;
 		goto out;
 	}
-	if (hl_buf_put(&text, lc->text.id.data, lc->text.id.len) != 0 ||
-	    hl_textfmt_render(&text, fmt, items, n, NULL) != 0)
+	/*
+	 * The new lines go at the end of the old text's own buffer: a
+	 * realloc, not a copy of the whole file (for a big buffer glibc
+	 * moves the mapping, it does not copy it).  The entry gives the
+	 * buffer up first; on failure the caller renders the list in full.
+	 */
+	text.data = (char *)lc->text.id.data;
+	text.len = lc->text.id.len;
+	text.cap = text.len;	/* at least: the next write reallocs */
+	lc->text.id.data = NULL;
+	lc->text.id.len = 0;
+	if (hl_textfmt_render(&text, fmt, items, n, NULL) != 0)
 		goto out;
 	data = hl_buf_detach(&text, &len);
 	rc = entry_set(&lc->text, tpath, data, len, level, keep, NULL) == 0 ?

@@ -5,12 +5,18 @@
  * The watcher thread sleeps in poll(2) on the inotify descriptor.  When
  * events come it marks the table stale (before reading them, so that a
  * request that finds the queue empty finds the mark), reads them, waits
- * for the tree to be quiet a moment (a publish renames many files), and,
- * unless every event was about a dot file, walks the tree again into a new
- * table.  The mark is cleared once the new table is in place and the
- * queue is still empty.  A request therefore checks, in this order: the
- * queue is empty (FIONREAD), the mark is clear, and only then reads the
- * table pointer.
+ * for the tree to be quiet a moment (a publish renames many files) with
+ * no temporary (dot) file it saw made still unrenamed (ST_SETTLE_MAX at
+ * most), and, unless every event was about a dot file, walks the tree
+ * again into a new table.  The mark is cleared once the new table is in
+ * place and the queue is still empty.  A request therefore checks, in this
+ * order: the queue is empty (FIONREAD), the mark is clear, and only then
+ * reads the table pointer.
+ *
+ * A file read anew is hashed for its ETag (the quoted MD5, as S3 sends)
+ * unless its writer marked the ETag on it for this size and mtime
+ * (etagmark.h, as pub_dir does): a publish of a big list is then not
+ * hashed twice over, by the generator and again here.
  *
  * Reclamation is two counters of readers, one per epoch: a reader adds
  * itself to the counter of the current epoch and checks the epoch did not
@@ -37,6 +43,7 @@
 
 #include <openssl/evp.h>
 
+#include "etagmark.h"
 #include "log.h"
 #include "static_table.h"
 #include "tree.h"
@@ -261,7 +268,8 @@ build_add(struct build *b, const char *path, int dir)
 
 /*
  * The bytes and ETag of the file open on fd: the old table's when it is
- * the same file, unchanged; else read and hashed.  0 or -1.
+ * the same file, unchanged; else read, with the ETag its writer marked
+ * on it (etagmark.h), or else hashed.  0 or -1.
  */
 static int
 rep_fill(struct build *b, const char *path, struct hl_stable_rep *r,
@@ -286,7 +294,8 @@ rep_fill(struct build *b, const char *path, struct hl_stable_rep *r,
 	if ((r->blob = blob_read(fd, &r->st)) == NULL)
 		return -1;
 	r->data = r->blob->data;
-	if (md5_mem(r->etag, r->data, r->blob->len) != 0) {
+	if (hl_etagmark_get(r->etag, fd, &r->st) != 0 &&
+	    md5_mem(r->etag, r->data, r->blob->len) != 0) {
 		hl_stable_blob_drop(r->blob);
 		r->blob = NULL;
 		return -1;
@@ -459,9 +468,13 @@ queued(struct hl_stable *t)
 	return n;
 }
 
-/* Reads every queued event: 1 if one of them asks for a new table. */
+/*
+ * Reads every queued event: 1 if one of them asks for a new table.  Keeps
+ * in *tmps how many dot files (a writer's temporary files) were created
+ * and not yet renamed or removed since the count began.
+ */
 static int
-drain(struct hl_stable *t)
+drain(struct hl_stable *t, int *tmps)
 {
 	char buf[16384] __attribute__((aligned(__alignof__(struct
 	    inotify_event))));
@@ -481,6 +494,11 @@ drain(struct hl_stable *t)
 			if (ev->len == 0 || ev->name[0] != '.' ||
 			    (ev->mask & IN_ISDIR))
 				need = 1;
+			else if (ev->mask & IN_CREATE)
+				(*tmps)++;
+			else if ((ev->mask & (IN_MOVED_FROM | IN_DELETE)) &&
+			    *tmps > 0)
+				(*tmps)--;
 		}
 	}
 }
@@ -490,7 +508,7 @@ watcher(void *arg)
 {
 	struct hl_stable *t = arg;
 	struct pollfd pf[2];
-	int need, waited;
+	int need, waited, tmps = 0;
 
 	for (;;) {
 		pf[0].fd = t->ino;
@@ -505,17 +523,27 @@ watcher(void *arg)
 		if (pf[1].revents != 0)
 			break;
 		if (atomic_load(&t->stale) == 2) {
-			(void)drain(t);	/* given up: no table is used */
+			(void)drain(t, &tmps);	/* given up: no table */
 			continue;
 		}
 		atomic_store(&t->stale, 1);
-		need = drain(t);
+		tmps = 0;
+		need = drain(t, &tmps);
+		/*
+		 * Quiet for ST_SETTLE_MS, and no temporary file left open: a
+		 * publish is over (pub_dir's manifest files wait, written,
+		 * through its syncfs; a table walked then would be thrown
+		 * away at its end).
+		 */
 		for (waited = 0; waited < ST_SETTLE_MAX;
 		    waited += ST_SETTLE_MS) {
 			pf[0].revents = 0;
-			if (poll(pf, 1, ST_SETTLE_MS) <= 0)
-				break;
-			need |= drain(t);
+			if (poll(pf, 1, ST_SETTLE_MS) <= 0) {
+				if (tmps == 0)
+					break;
+				continue;
+			}
+			need |= drain(t, &tmps);
 		}
 		if (need)
 			rebuild(t);

@@ -8,9 +8,17 @@
  * written as lists/.watch-keyword.txt.tmp.<pid>.<n>), so neither the
  * daemon's server nor a web server set to hide dot files ever serves a
  * half-written file.  Files go in the tree's order (immutable objects, mutable files,
- * manifest last); one syncfs(2) makes them all durable before the manifest
- * is written, fsynced and renamed into place, so after a crash the manifest
- * on disk never names a file that is not there whole.
+ * manifest last).  The manifest files (manifest.json and its .gz and .sig)
+ * are written to their temporary names with the rest; then one syncfs(2)
+ * makes every byte durable, the manifest files included, and only then are
+ * they renamed into place and the directory fsynced, so after a crash the
+ * manifest on disk never names a file that is not there whole, and is
+ * itself whole.  That costs one wait for the disk before the manifest
+ * shows, not one per manifest file.
+ *
+ * Each file written carries its ETag in an extended attribute
+ * (src/base/etagmark.h), so the daemon's server of this directory does not
+ * hash it again.
  *
  * Immutable files already present are not written again; a mutable file
  * is written only when its hash differs from what this target last wrote,
@@ -52,11 +60,14 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "etagmark.h"
 #include "target.h"
 
 #define HL_DIR_RETENTION	3600	/* default; HELIOS_RETENTION overrides */
 #define HL_DIR_RETAIN_VERSIONS	64
 #define HL_DIR_RETAIN_BYTES	((int64_t)256 << 20)
+/* Manifest files a publish renames last: manifest.json, .gz, .sig. */
+#define DIR_LATER		4
 
 struct seen {
 	char	*path;
@@ -424,19 +435,23 @@ put_spooled(int fd, const struct hl_file *f)
 }
 
 /*
- * Writes data to root/path through a temporary file and rename.  With
- * sync, the file is fsynced before the rename; otherwise the caller makes
- * it durable later (syncfs before the manifest).
+ * Writes data to root/path through a temporary file and rename; with
+ * later set, only to the temporary name, left in tmp (PATH_MAX bytes) for
+ * the caller to rename (the manifest files, after the syncfs).  The
+ * caller makes the bytes durable (syncfs before the manifest).
  */
 static int
-write_file(struct dir *d, const struct hl_file *f, int sync,
+write_file(struct dir *d, const struct hl_file *f, char *later,
     struct hl_err *err)
 {
-	char path[PATH_MAX], tmp[PATH_MAX], *slash;
+	char path[PATH_MAX], tmpbuf[PATH_MAX], *tmp, *slash;
+	struct stat sb;
 	int fd;
 
+	tmp = later != NULL ? later : tmpbuf;
+
 	if (snprintf(path, sizeof(path), "%s/%s", d->root, f->path) >=
-	    (int)sizeof(path) || tmp_name(tmp, sizeof(tmp), path, d) != 0)
+	    (int)sizeof(path) || tmp_name(tmp, PATH_MAX, path, d) != 0)
 		return hl_err_set(err, HL_EINVAL, "path too long: %s",
 		    f->path);
 	if ((slash = strrchr(path, '/')) != NULL) {
@@ -450,12 +465,7 @@ write_file(struct dir *d, const struct hl_file *f, int sync,
 	 * file system, since it never changes once written: no copy.
 	 */
 	if (f->spool != NULL && f->cache != HL_CACHE_REVALIDATE &&
-	    link(f->spool, tmp) == 0) {
-		if (sync && ((fd = open(tmp, O_RDONLY | O_CLOEXEC)) < 0 ||
-		    fsync(fd) != 0 || close(fd) != 0)) {
-			fd = -1;
-			goto fail;
-		}
+	    later == NULL && link(f->spool, tmp) == 0) {
 		fd = -1;
 		if (rename(tmp, path) != 0)
 			goto fail;
@@ -482,12 +492,15 @@ write_file(struct dir *d, const struct hl_file *f, int sync,
 		if (futimens(fd, ts) != 0)
 			goto fail;
 	}
-	if (sync && fsync(fd) != 0)
-		goto fail;
+	/* The ETag, for a server of this directory (etagmark.h). */
+	if (fstat(fd, &sb) == 0)
+		(void)hl_etagmark_set(fd, &sb, f->md5);
 	if (close(fd) != 0) {
 		fd = -1;
 		goto fail;
 	}
+	if (later != NULL)
+		return 0;
 	if (rename(tmp, path) != 0) {
 		fd = -1;
 		goto fail;
@@ -671,22 +684,22 @@ dir_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
 	struct dir *d = state;
 	const struct hl_file *f;
 	struct seen *s;
+	/* The manifest files, written, to rename after the syncfs. */
+	char tmp[DIR_LATER][PATH_MAX], path[PATH_MAX];
+	const struct hl_file *lf[DIR_LATER];
 	int64_t now = (int64_t)time(NULL);
-	size_t i;
-	int rc, synced = 0;
+	size_t i, k, nl = 0;
+	int rc = 0, last = 0;
 
 	d->stamp = now > d->stamp ? now : d->stamp + 1;
 	/* A publish counts once it is whole: see d->gen below. */
 	for (i = 0; i < tree->n; i++) {
 		f = &tree->files[i];
-		if ((s = seen_add(d, f->path)) == NULL)
-			return hl_err_set(err, HL_ENOMEM, "out of memory");
-		if (f->cache == HL_CACHE_REVALIDATE && !synced) {
-			/* Everything the manifest names is durable first. */
-			if ((rc = sync_all(d, err)) != 0)
-				return rc;
-			synced = 1;
+		if ((s = seen_add(d, f->path)) == NULL) {
+			rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+			goto fail;
 		}
+		last |= f->cache == HL_CACHE_REVALIDATE;
 		s->named_gen = d->gen + 1;
 		s->bytes = (int64_t)f->len;
 		if (strcmp(s->sha256, f->sha256) == 0 ||
@@ -695,13 +708,45 @@ dir_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
 			s->named_at = now;
 			continue;
 		}
+		if (f->cache == HL_CACHE_REVALIDATE) {
+			if (nl == DIR_LATER) {
+				rc = hl_err_set(err, HL_EINVAL, "%s: more than"
+				    " %d manifest files", f->path, DIR_LATER);
+				goto fail;
+			}
+			if ((rc = write_file(d, f, tmp[nl], err)) != 0)
+				goto fail;
+			lf[nl++] = f;
+			continue;
+		}
 		if ((f->cache != HL_CACHE_SHORT ||
 		    link_object(d, tree, f) != 0) &&
-		    (rc = write_file(d, f, f->cache == HL_CACHE_REVALIDATE,
-		    err)) != 0)
-			return rc;
+		    (rc = write_file(d, f, NULL, err)) != 0)
+			goto fail;
 		memcpy(s->sha256, f->sha256, sizeof(s->sha256));
 		s->named_at = now;
+	}
+	/*
+	 * Everything the manifest names is durable, and the manifest files'
+	 * own bytes, before any of them takes its name: in the tree's order,
+	 * manifest.json last.
+	 */
+	if (last && (rc = sync_all(d, err)) != 0)
+		goto fail;
+	for (k = 0; k < nl; k++) {
+		if (snprintf(path, sizeof(path), "%s/%s", d->root,
+		    lf[k]->path) >= (int)sizeof(path) ||
+		    rename(tmp[k], path) != 0) {
+			rc = hl_err_set(err, HL_EIO, "rename %s: %s",
+			    lf[k]->path, strerror(errno));
+			goto fail;
+		}
+		tmp[k][0] = '\0';
+		/* (seen_add may have moved what an earlier call returned) */
+		if ((s = seen_find(d, lf[k]->path)) != NULL) {
+			memcpy(s->sha256, lf[k]->sha256, sizeof(s->sha256));
+			s->named_at = now;
+		}
 	}
 	if (fsync_dir(d->root) != 0)
 		return hl_err_set(err, HL_EIO, "fsync %s: %s", d->root,
@@ -715,6 +760,11 @@ dir_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
 	}
 	seen_compact(d);
 	return 0;
+fail:
+	for (k = 0; k < nl; k++)
+		if (tmp[k][0] != '\0')
+			(void)unlink(tmp[k]);
+	return rc;
 }
 
 /* The manifest.json in the directory, read with a bound. */

@@ -1,11 +1,13 @@
 #!/bin/sh
 # t0316: the local directory target makes a publish durable in order.
 # strace records a real publish: every file the manifest names is renamed
-# into place, then one syncfs(2) makes them durable, then the manifest is
-# fsynced and renamed, and the directory fsynced after.  A crash at any
-# point leaves a manifest naming only whole files (a power loss cannot be
-# staged here; the order of the calls is what guarantees it).  And the
-# daemon's next publish after one change rewrites that list alone.
+# into place and the manifest files are written to their temporary names,
+# then one syncfs(2) makes all of them durable, then the manifest is
+# renamed (no fsync of its own: the syncfs covered its bytes), and the
+# directory fsynced after.  A crash at any point leaves a manifest naming
+# only whole files, and whole itself (a power loss cannot be staged here;
+# the order of the calls is what guarantees it).  And the daemon's next
+# publish after one change rewrites that list alone.
 . tests/lib.sh
 T=$(hl_tmp)
 if ! command -v strace >/dev/null; then
@@ -13,7 +15,7 @@ if ! command -v strace >/dev/null; then
 	t_done; exit 1
 fi
 "$HELIOS" import --db "$T/db.sqlite" "$(hl_samples)" >/dev/null 2>&1
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -e trace=syncfs,fsync,fdatasync,rename,renameat,renameat2 \
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -e trace=syncfs,fsync,fdatasync,rename,renameat,renameat2,openat \
     -o "$T/trace" "$HELIOS" publish --db "$T/db.sqlite" --public "$T/pub" \
     >/dev/null 2>&1
 # (LeakSanitizer cannot stop a traced process: no leak check here.)
@@ -22,10 +24,14 @@ order=$($PY - "$T/trace" "$T/pub" <<'PYEOF'
 import re, sys
 calls = []
 for ln in open(sys.argv[1]):
-    m = re.search(r'(syncfs|fsync|fdatasync|rename\w*)\((.*)\)\s+= 0', ln)
+    m = re.search(r'(syncfs|fsync|fdatasync|rename\w*|openat)\((.*)\)\s+= \d', ln)
     if not m:
         continue
     name, args = m.groups()
+    if name == "openat":
+        if "O_CREAT" in args and "/.manifest.json.tmp." in args:
+            calls.append(("manifest-tmp", ""))
+        continue
     if name.startswith("rename"):
         dst = re.findall(r'"([^"]*)"', args)[-1]
         rel = dst[len(sys.argv[2]) + 1:]
@@ -43,13 +49,15 @@ syncs = [i for i, k in enumerate(kinds) if k == "syncfs"]
 out = []
 out.append("files-before-manifest" if 0 <= last_file < m else "a file after the manifest")
 out.append("syncfs-between" if any(last_file < i < m for i in syncs) else "no syncfs between the files and the manifest")
-out.append("fsync-before" if m > 0 and kinds[m - 1] == "fsync" else "no fsync right before the manifest's rename")
+tmp = kinds.index("manifest-tmp") if "manifest-tmp" in kinds else -1
+out.append("written-before-syncfs" if 0 <= tmp < min(syncs, default=-1) else "the manifest is not written before the syncfs")
+out.append("no-fsync-between" if "fsync" not in kinds[max(syncs, default=0):m] else "an fsync between the syncfs and the manifest's rename")
 out.append("fsync-after" if "fsync" in kinds[m + 1:] else "no fsync of the directory after")
 print(" ".join(out))
 PYEOF
 )
-t_is "files, syncfs, fsync, manifest rename, directory fsync: in that order" \
-    "$order" "files-before-manifest syncfs-between fsync-before fsync-after"
+t_is "files and the manifest's bytes, syncfs, manifest rename, directory fsync: in that order" \
+    "$order" "files-before-manifest syncfs-between written-before-syncfs no-fsync-between fsync-after"
 
 # In the daemon, a publish after one change rewrites that list's files
 # and the index files, not the other lists: what the target wrote last is
@@ -98,4 +106,20 @@ PYEOF
 )
 t_is "the publish after a change to watch-keyword rewrites its files alone" \
     "$second" "watch-keyword"
+# Each file the daemon wrote (seccomp and all) carries its ETag, the quoted
+# MD5 of its bytes, for the static server (src/base/etagmark.h).
+mark=$($PY - "$D/public/lists/watch-keyword.txt" <<'PYEOF'
+import hashlib, os, sys
+p = sys.argv[1]
+try:
+    v = os.getxattr(p, "user.helios.etag").decode()
+except OSError as e:
+    print("no mark:", e); sys.exit()
+st = os.stat(p)
+want = '%d %d %d "%s"' % (st.st_size, st.st_mtime_ns // 10**9,
+    st.st_mtime_ns % 10**9, hashlib.md5(open(p, "rb").read()).hexdigest())
+print("marked" if v == want else "mark %s, want %s" % (v, want))
+PYEOF
+)
+t_is "a file the daemon published carries its ETag mark" "$mark" marked
 t_done

@@ -3,7 +3,9 @@
  * pub_dir.c) in a temporary directory: files no longer named go when the
  * count of publishes or the bytes kept pass their limits, the current
  * tree is never pruned however big, a pruned object named again is
- * written again, and bad limits are refused.
+ * written again, and bad limits are refused.  Every file written carries
+ * the ETag mark of its bytes (src/base/etagmark.h), which a change in
+ * place voids.
  */
 #define _XOPEN_SOURCE 700
 #include <stdarg.h>
@@ -15,11 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "blob.h"
+#include "etagmark.h"
 #include "target.h"
 
 struct fx {
@@ -230,6 +234,53 @@ test_bad_limits_are_refused(void **state)
 	}
 }
 
+/* The ETag marked on root/rel, or "" when none holds. */
+static void
+mark_of(char etag[HL_ETAGMARK_LEN], const struct fx *f, const char *rel)
+{
+	char path[256];
+	struct stat sb;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", f->dir, rel);
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	assert_int_equal(fstat(fd, &sb), 0);
+	if (hl_etagmark_get(etag, fd, &sb) != 0)
+		etag[0] = '\0';
+	close(fd);
+}
+
+static void
+test_files_carry_their_etag(void **state)
+{
+	struct fx *f = *state;
+	unsigned char buf[100];
+	struct hl_file file;
+	char want[HL_ETAGMARK_LEN], got[HL_ETAGMARK_LEN], path[256];
+	void *st = open_dir(f, "retain_versions=8");
+	FILE *fp;
+
+	publish(st, 1, 100);
+	/* objects/obj-1 is 100 bytes of 'b' (publish: 'a' + v) */
+	mkfile(&file, "objects/obj-1", buf, 100, 'b');
+	snprintf(want, sizeof(want), "\"%s\"", file.md5);
+	mark_of(got, f, "objects/obj-1");
+	assert_string_equal(got, want);
+	/* the manifest, written before the syncfs and renamed after it */
+	mkfile(&file, "manifest.json", buf, 64, '1');
+	snprintf(want, sizeof(want), "\"%s\"", file.md5);
+	mark_of(got, f, "manifest.json");
+	assert_string_equal(got, want);
+	/* changed in place, the file's mark no longer holds */
+	snprintf(path, sizeof(path), "%s/manifest.json", f->dir);
+	assert_non_null(fp = fopen(path, "ab"));
+	assert_int_equal(fputc('x', fp), 'x');
+	assert_int_equal(fclose(fp), 0);
+	mark_of(got, f, "manifest.json");
+	assert_string_equal(got, "");
+	hl_pub_dir_ops.close(st);
+}
+
 int
 main(void)
 {
@@ -243,6 +294,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_many_files_known_and_forgotten,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_limits_are_refused,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(test_files_carry_their_etag,
 		    setup, teardown),
 	};
 

@@ -6,7 +6,9 @@
  * sizes, hashes and the key's fingerprint, and the API page documents
  * every endpoint of schema/openapi.json, and changes to notifications
  * (which name chat users) are left out; the index shows the propagation
- * delay measured to each public copy, escaped, or that none was.
+ * delay measured to each public copy, escaped, or that none was.  A
+ * cache kept across builds gives the same pages as none, and keeps the API
+ * reference with the openapi.json text it was made from.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -15,10 +17,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "site.h"
+#include "site_int.h"
 
 static const char seg[] =
     "{\"from\":1,\"to\":3,\"events\":["
@@ -289,6 +294,64 @@ a_cache_gives_the_same_pages(void **state)
 	nwin = 0;
 }
 
+static void
+put_text(const char *path, const char *text)
+{
+	FILE *fp;
+
+	assert_non_null(fp = fopen(path, "wb"));
+	assert_int_equal(fputs(text, fp) >= 0, 1);
+	assert_int_equal(fclose(fp), 0);
+}
+
+/*
+ * The API reference is kept in the cache with the openapi.json text it
+ * was made from: the next build with that text gives the same page as a
+ * fresh one, and a changed text makes the reference again.
+ */
+static void
+the_cache_keeps_the_api_reference(void **state)
+{
+	static const char *const doc[2] = {
+		"{\"info\":{\"description\":\"First text.\"},\"paths\":{}}",
+		"{\"info\":{\"description\":\"Second text.\"},\"paths\":{}}",
+	};
+	struct hl_site_cache *keep = NULL;
+	struct hl_site_file *f = NULL, *g = NULL;
+	struct hl_err err = HL_ERR_INIT;
+	char dir[64], site[96], api[96];
+	size_t n = 0, m = 0, k;
+
+	(void)state;
+	snprintf(dir, sizeof(dir), "/tmp/helios-site.XXXXXX");
+	assert_non_null(mkdtemp(dir));
+	snprintf(site, sizeof(site), "%s/site", dir);
+	snprintf(api, sizeof(api), "%s/openapi.json", dir);
+	assert_int_equal(mkdir(site, 0755), 0);
+	assert_int_equal(hl_site_cache_new(&keep, &err), 0);
+	for (k = 0; k < 4; k++) {
+		put_text(api, doc[k / 2]);
+		cache = keep;
+		build(&f, &n, site);
+		cache = NULL;
+		build(&g, &m, site);
+		same_pages(f, n, g, m);
+		assert_non_null(strstr(page(f, n, "api.html"),
+		    k < 2 ? "First text." : "Second text."));
+		/* what the cache holds: the text the page was made from */
+		assert_non_null(keep->api_src);
+		assert_int_equal(keep->api_srclen, strlen(doc[k / 2]));
+		assert_memory_equal(keep->api_src, doc[k / 2],
+		    strlen(doc[k / 2]));
+		hl_site_files_free(f, n);
+		hl_site_files_free(g, m);
+	}
+	hl_site_cache_free(keep);
+	assert_int_equal(unlink(api), 0);
+	assert_int_equal(rmdir(site), 0);
+	assert_int_equal(rmdir(dir), 0);
+}
+
 int
 main(void)
 {
@@ -298,6 +361,7 @@ main(void)
 		cmocka_unit_test(values_are_escaped),
 		cmocka_unit_test(pages_say_what_they_should),
 		cmocka_unit_test(a_cache_gives_the_same_pages),
+		cmocka_unit_test(the_cache_keeps_the_api_reference),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

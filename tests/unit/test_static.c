@@ -30,6 +30,7 @@
 #include <openssl/evp.h>
 #include <zlib.h>
 
+#include "etagmark.h"
 #include "static.h"
 
 #define OBJ_SHA "0123456789abcdef0123456789abcdef" \
@@ -1035,6 +1036,96 @@ test_table_fresh(void **state)
 	put_with_gz("manifest.json", MANIFEST);
 }
 
+/* Marks root/rel with md5 for its size and mtime (void_it: another). */
+static void
+mark_file(const char *rel, const char *md5, int void_it)
+{
+	char path[512];
+	struct stat st;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s", F.root, rel);
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	if (void_it)
+		st.st_mtim.tv_sec -= 10;
+	assert_int_equal(hl_etagmark_set(fd, &st, md5), 0);
+	close(fd);
+}
+
+static void
+test_table_etag_mark(void **state)
+{
+	static const char fake[] = "0badc0de0badc0de0badc0de0badc0de";
+	static const char marked[] = "bytes whose writer marked an ETag\n";
+	static const char voided[] = "bytes whose mark is of another mtime\n";
+	unsigned long b0, h0, b1, h1;
+	struct reply r;
+	char want[35], got[512];
+	int i;
+
+	hl_static_counts(F.st, &b0, &h0);
+	put_file("marked.txt", marked, strlen(marked));
+	put_file("voided.txt", voided, strlen(voided));
+	mark_file("marked.txt", fake, 0);
+	mark_file("voided.txt", fake, 1);
+	wait_build(b0);
+	/* from the table: the mark's ETag, not an MD5 of the bytes */
+	for (i = 0; i < 500; i++) {
+		hl_static_counts(F.st, &b0, &h0);
+		request(&r, "GET", "/marked.txt", NULL);
+		assert_int_equal(r.code, 200);
+		assert_string_equal(r.body, marked);
+		snprintf(got, sizeof(got), "%s", header(&r, "ETag"));
+		reply_free(&r);
+		hl_static_counts(F.st, &b1, &h1);
+		if (h1 > h0)
+			break;
+		usleep(10000);
+	}
+	assert_true(h1 > h0);
+	assert_string_equal(got, "\"0badc0de0badc0de0badc0de0badc0de\"");
+	/* a mark of another mtime does not hold: the bytes are hashed */
+	request(&r, "GET", "/voided.txt", NULL);
+	md5_hex(want, voided, strlen(voided));
+	assert_string_equal(header(&r, "ETag"), want);
+	reply_free(&r);
+	snprintf(got, sizeof(got), "%s/marked.txt", F.root);
+	assert_int_equal(unlink(got), 0);
+	snprintf(got, sizeof(got), "%s/voided.txt", F.root);
+	assert_int_equal(unlink(got), 0);
+}
+
+static void
+test_table_waits_for_tmp(void **state)
+{
+	unsigned long b0, h0, b1, h1;
+	char from[512], to[512];
+	struct reply r;
+
+	usleep(300000);	/* the walk after the last test is over */
+	hl_static_counts(F.st, &b0, &h0);
+	/* a writer's temporary file, made and not yet renamed ... */
+	put_file(".pending.json.tmp", "{}\n", 3);
+	/* ... while another file is replaced: served at once, */
+	replace_file("early.txt", "early\n");
+	request(&r, "GET", "/early.txt", NULL);
+	assert_string_equal(r.body, "early\n");
+	reply_free(&r);
+	/* but no table walked while the temporary file waits */
+	usleep(200000);
+	hl_static_counts(F.st, &b1, &h1);
+	assert_int_equal(b1, b0);
+	/* renamed into place: the table is walked */
+	snprintf(from, sizeof(from), "%s/.pending.json.tmp", F.root);
+	snprintf(to, sizeof(to), "%s/pending.json", F.root);
+	assert_int_equal(rename(from, to), 0);
+	wait_build(b0);
+	assert_int_equal(unlink(to), 0);
+	snprintf(to, sizeof(to), "%s/early.txt", F.root);
+	assert_int_equal(unlink(to), 0);
+}
+
 static void
 test_table_gone(void **state)
 {
@@ -1170,6 +1261,10 @@ main(void)
 		    test_new_rejects_non_directory, NULL, NULL, NULL },
 		{ "the table answers, and a file renamed over is new at once",
 		    test_table_fresh, NULL, NULL, NULL },
+		{ "the table takes the ETag its writer marked on a file",
+		    test_table_etag_mark, NULL, NULL, NULL },
+		{ "no table is walked while a temporary file waits renaming",
+		    test_table_waits_for_tmp, NULL, NULL, NULL },
 		{ "a removed, rewritten or new file is seen at once",
 		    test_table_gone, NULL, NULL, NULL },
 		{ "50 publishes leave the open descriptors as they were",
