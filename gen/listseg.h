@@ -52,6 +52,7 @@ struct hl_lseg {
 	size_t		 n;		/* items */
 	int		 closed;	/* ended by the boundary rule */
 	unsigned long	 crc;		/* crc32 of id, to find it again */
+	int		 level;		/* gz's, to find it again */
 };
 
 struct hl_lsegs {

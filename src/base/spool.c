@@ -128,7 +128,9 @@ spool_create(char **path, int *fd, struct hl_spool *sp, const char *suffix,
     struct hl_err *err)
 {
 	*fd = -1;
-	if (asprintf(path, "%s/%lu%s", sp->dir, ++sp->seq, suffix) < 0) {
+	/* Atomic: the segments' thread (listseg.c) spools files too. */
+	if (asprintf(path, "%s/%lu%s", sp->dir, __atomic_add_fetch(&sp->seq,
+	    1, __ATOMIC_RELAXED), suffix) < 0) {
 		*path = NULL;
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	}
