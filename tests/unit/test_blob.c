@@ -10,7 +10,6 @@
 
 #include <fcntl.h>
 #include <setjmp.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -298,7 +297,7 @@ stale_spools_are_swept_and_live_ones_kept(void **state)
 	struct stat st;
 	char dir[] = "/tmp/test_blob.XXXXXX", path[256], other[256];
 	size_t n;
-	int fd, pipefd[2];
+	int fd, up[2], down[2];
 	pid_t pid;
 	char c;
 
@@ -321,18 +320,23 @@ stale_spools_are_swept_and_live_ones_kept(void **state)
 	assert_int_equal(hl_spool_new(&live, dir, &err), 0);
 	snprintf(path, sizeof(path), "%s/helios-spool.other1", dir);
 	assert_int_equal(mkdir(path, 0700), 0);
-	assert_int_equal(pipe(pipefd), 0);
+	assert_int_equal(pipe(up), 0);
+	assert_int_equal(pipe(down), 0);
 	if ((pid = fork()) == 0) {
+		close(up[0]);
+		close(down[1]);
 		fd = open(path, O_RDONLY | O_DIRECTORY);
 		if (fd < 0 || flock(fd, LOCK_EX) != 0)
 			_exit(1);
-		(void)write(pipefd[1], "l", 1);
-		(void)read(pipefd[0], &c, 1);	/* until the parent closes */
+		(void)write(up[1], "l", 1);
+		(void)read(down[0], &c, 1);	/* until the parent closes */
 		_exit(0);
 	}
 	assert_true(pid > 0);
-	close(pipefd[1]);
-	assert_int_equal(read(pipefd[0], &c, 1), 1);
+	close(up[1]);
+	close(down[0]);
+	assert_int_equal(read(up[0], &c, 1), 1);
+	close(up[0]);
 
 	assert_int_equal(hl_spool_sweep(&n, dir, &err), 0);
 	assert_int_equal(n, 2);
@@ -348,8 +352,7 @@ stale_spools_are_swept_and_live_ones_kept(void **state)
 	assert_int_equal(lstat(other, &st), 0);
 
 	/* Once its process is gone, the other is stale too. */
-	close(pipefd[0]);
-	kill(pid, SIGTERM);
+	close(down[1]);
 	waitpid(pid, NULL, 0);
 	assert_int_equal(hl_spool_sweep(&n, dir, &err), 0);
 	assert_int_equal(n, 1);
