@@ -17,7 +17,8 @@
 #include <string.h>
 
 #include <unistd.h>
-#include <zlib.h>
+
+#include <libdeflate.h>
 
 #include "listseg.h"
 
@@ -185,7 +186,7 @@ close_seg(struct bld *b, int closed)
 		return HL_ENOMEM;
 	g = &b->out.v[b->out.n++];
 	memset(g, 0, sizeof(*g));
-	g->crc = crc32(0L, data, (uInt)len);
+	g->crc = libdeflate_crc32(0, data, len);
 	g->n = b->k;
 	g->closed = closed;
 	b->k = 0;

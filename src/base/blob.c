@@ -307,7 +307,7 @@ zjob_run(void *arg)
 	for (k = j->first; k < j->nchunks && j->rc == 0; k++) {
 		off = k * HL_BLOB_CHUNK;
 		n = j->len - off < HL_BLOB_CHUNK ? j->len - off : HL_BLOB_CHUNK;
-		j->crc[k] = crc32(0L, j->data + off, (uInt)n);
+		j->crc[k] = libdeflate_crc32(0, j->data + off, n);
 		j->rc = hl_blob__deflate_chunk(&j->z[k], &j->zlen[k],
 		    j->data + off, n, j->level, k == j->nchunks - 1);
 	}

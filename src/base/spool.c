@@ -24,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libdeflate.h>
 #include <openssl/evp.h>
 #include <zlib.h>
 
@@ -263,7 +264,7 @@ flush_chunk(struct hl_spool_w *w, int last)
 	 */
 	if (!last && HL_BLOB_LEVEL(w->level) > HL_BLOB_GZIP_BIG_LEVEL)
 		w->level = w->m.level = big_level(w->level);
-	c = crc32(0L, w->chunk, (uInt)w->clen);
+	c = libdeflate_crc32(0, w->chunk, w->clen);
 	if (hl_blob__deflate_chunk(&z, &zlen, w->chunk, w->clen, w->level,
 	    last) != 0)
 		return HL_EIO;
