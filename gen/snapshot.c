@@ -552,8 +552,8 @@ spooled(const struct hl_snap *s, const struct hl_list *l)
 
 /*
  * The level of a list's JSON segments: a big list's are compressed by
- * libdeflate (blob.h, HL_BLOB_LIBDEFLATE), in a quarter of zlib's time;
- * the others' bytes stay zlib's.
+ * libdeflate (blob.h, HL_BLOB_LIBDEFLATE) at the big files' level, as
+ * its text file is; the others' bytes stay zlib's at level.
  */
 static int
 seg_level(const struct hl_snap *s, const struct hl_list *l, int level)
@@ -561,7 +561,10 @@ seg_level(const struct hl_snap *s, const struct hl_list *l, int level)
 	int64_t min = s->o.big_items > 0 ? s->o.big_items :
 	    HL_SNAP_BIG_ITEMS;
 
-	return l->count >= min ? level | HL_BLOB_LIBDEFLATE : level;
+	if (l->count < min)
+		return level;
+	return (level > HL_BLOB_GZIP_BIG_LEVEL ? HL_BLOB_GZIP_BIG_LEVEL :
+	    level) | HL_BLOB_LIBDEFLATE;
 }
 
 static int
