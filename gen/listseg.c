@@ -415,6 +415,18 @@ enqueue(struct bld *b, size_t idx, unsigned char *data, size_t len)
 	return 0;
 }
 
+/* Has a spool thread failed (its error waits for spool_stop)? */
+static int
+spool_failed(struct bld *b)
+{
+	int rc;
+
+	pthread_mutex_lock(&b->mu);
+	rc = b->arc;
+	pthread_mutex_unlock(&b->mu);
+	return rc != 0;
+}
+
 /*
  * Stops the spool threads once their queue is done and takes the last
  * segments; the threads' first error, if any.
@@ -517,7 +529,7 @@ hl_lseg_put(struct hl_lseg_bld *b, const struct hl_item *items, size_t n,
 {
 	if (put_items(b, items, n, b->list, b->fmt) != 0)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
-	if (b->async && b->arc != 0)
+	if (b->async && spool_failed(b))
 		return spool_stop(b, err);
 	if (b->sp != NULL && b->pending >= SPOOL_PENDING)
 		return spool_pending(b, err);
