@@ -16,7 +16,7 @@
 #                   torn reads (CHAOS_TRIALS=1000 for the long form)
 
 PKGS    = sqlite3 libmicrohttpd libcurl libgit2 zlib jansson libcrypto \
-          yaml-0.1 libpcre2-8 libseccomp
+          yaml-0.1 libpcre2-8 libseccomp libdeflate
 CC     ?= cc
 CFLAGS ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \

@@ -17,7 +17,8 @@
 #include <string.h>
 
 #include <unistd.h>
-#include <zlib.h>
+
+#include <libdeflate.h>
 
 #include "listseg.h"
 
@@ -27,9 +28,27 @@
 /*
  * A spooled list's new segments are compressed and written to the spool
  * whenever this many bytes of them wait, so that memory holds a few MB of
- * them whatever the list's size.
+ * them whatever the list's size (hl_lseg_append).
  */
 #define SPOOL_PENDING	(2 * 1024 * 1024)
+
+/*
+ * A full build of a spooled list hands each new segment, as soon as it is
+ * closed, to HL_LSEG_THREADS threads of their own: hashed, compressed and
+ * written to the spool there while the caller renders the next ones.  At
+ * most this many bytes of segments wait for them; the caller waits beyond.
+ */
+#define SPOOL_QUEUE	(4 * 1024 * 1024)
+
+/* One segment for the spool thread; its results go to out.v[idx]. */
+struct sjob {
+	size_t		 idx;
+	unsigned char	*data;
+	size_t		 len;
+	struct hl_blob	 id;
+	struct hl_blob	 gz;
+	struct sjob	*next;
+};
 
 struct hl_lseg_bld {
 	struct hl_lsegs	 out;
@@ -44,11 +63,24 @@ struct hl_lseg_bld {
 	int		 level;
 	size_t		 pending;	/* bytes of segments not compressed */
 	size_t		 made;
+	/* the spool threads (a spooled full build) */
+	int		 async;		/* threads started */
+	pthread_t	 thr[HL_LSEG_THREADS];
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	struct sjob	*todo, **todo_end;
+	struct sjob	*done;
+	size_t		 queued;	/* bytes in todo or at work */
+	int		 quit;
+	int		 arc;		/* the threads' first error */
+	struct hl_err	 aerr;
 };
 #define bld hl_lseg_bld
 
 static int compress_pending(struct hl_lsegs *, int, size_t *,
     struct hl_err *);
+static int seg_names(struct hl_lseg *, struct hl_err *);
+static int enqueue(struct bld *, size_t, unsigned char *, size_t);
 
 int
 hl_lseg_wanted(int64_t count)
@@ -121,6 +153,7 @@ find_old(struct bld *b, const unsigned char *p, size_t len,
 		if ((g->id.data != NULL || g->id.spool != NULL) &&
 		    (g->gz.data != NULL || g->gz.spool != NULL) &&
 		    g->id.len == len && g->crc == crc &&
+		    g->level == b->level &&
 		    (g->id.data != NULL ? memcmp(g->id.data, p, len) == 0 :
 		    same_spooled(&g->id, p, len))) {
 			b->hint = j + 1;
@@ -153,19 +186,23 @@ close_seg(struct bld *b, int closed)
 		return HL_ENOMEM;
 	g = &b->out.v[b->out.n++];
 	memset(g, 0, sizeof(*g));
-	g->crc = crc32(0L, data, (uInt)len);
+	g->crc = libdeflate_crc32(0, data, len);
+	g->n = b->k;
+	g->closed = closed;
+	b->k = 0;
 	if ((old = find_old(b, data, len, g->crc)) != NULL) {
 		*g = *old;
 		memset(old, 0, sizeof(*old));
 		free(data);
+	} else if (b->async) {
+		g->level = b->level;
+		return enqueue(b, b->out.n - 1, data, len);
 	} else {
 		g->id.data = data;	/* pending: compress_pending() hashes it */
 		g->id.len = len;
+		g->level = b->level;
 		b->pending += len;
 	}
-	g->n = b->k;
-	g->closed = closed;
-	b->k = 0;
 	return 0;
 }
 
@@ -258,11 +295,8 @@ pool_run(void *arg)
 		len = g->id.len;
 		rc = hl_blob_make(&g->id, &g->gz, NULL, data, len, 0,
 		    p->level, &e);
-		if (rc == 0 && (snprintf(g->obj, sizeof(g->obj),
-		    "objects/%s", g->id.sha256) >= (int)sizeof(g->obj) ||
-		    snprintf(g->gzobj, sizeof(g->gzobj), "objects/%s.gz",
-		    g->id.sha256) >= (int)sizeof(g->gzobj)))
-			rc = hl_err_set(&e, HL_EIO, "object name too long");
+		if (rc == 0)
+			rc = seg_names(g, &e);
 		if (rc != 0) {
 			pthread_mutex_lock(&p->mu);
 			if (p->rc == 0) {
@@ -272,6 +306,151 @@ pool_run(void *arg)
 			pthread_mutex_unlock(&p->mu);
 		}
 	}
+}
+
+/* g's object names, from its hash. */
+static int
+seg_names(struct hl_lseg *g, struct hl_err *err)
+{
+	if (snprintf(g->obj, sizeof(g->obj), "objects/%s", g->id.sha256) >=
+	    (int)sizeof(g->obj) || snprintf(g->gzobj, sizeof(g->gzobj),
+	    "objects/%s.gz", g->id.sha256) >= (int)sizeof(g->gzobj))
+		return hl_err_set(err, HL_EIO, "object name too long");
+	return 0;
+}
+
+/*
+ * A spool thread: takes the next segment, hashes and compresses it
+ * (hl_blob_make), writes both to the spool, and gives it back in done.
+ * After an error the rest are only freed.
+ */
+static void *
+spool_run(void *arg)
+{
+	struct bld *b = arg;
+	struct sjob *j;
+	struct hl_err e = HL_ERR_INIT;
+	int rc, failed;
+
+	pthread_mutex_lock(&b->mu);
+	for (;;) {
+		while (b->todo == NULL && !b->quit)
+			pthread_cond_wait(&b->cv, &b->mu);
+		if ((j = b->todo) == NULL)
+			break;
+		if ((b->todo = j->next) == NULL)
+			b->todo_end = &b->todo;
+		failed = b->arc != 0;
+		pthread_mutex_unlock(&b->mu);
+		rc = 0;
+		if (failed)
+			free(j->data);
+		else if ((rc = hl_blob_make(&j->id, &j->gz, NULL, j->data,
+		    j->len, 0, b->level, &e)) == 0 &&
+		    (rc = hl_spool_blob(&j->id, b->sp, &e)) == 0)
+			rc = hl_spool_blob(&j->gz, b->sp, &e);
+		j->data = NULL;
+		pthread_mutex_lock(&b->mu);
+		if (rc != 0 && b->arc == 0) {
+			b->arc = rc;
+			b->aerr = e;
+		}
+		b->queued -= j->len;
+		j->next = b->done;
+		b->done = j;
+		pthread_cond_broadcast(&b->cv);
+	}
+	pthread_mutex_unlock(&b->mu);
+	return NULL;
+}
+
+/* Moves the segments the spool threads finished into b->out. */
+static void
+harvest(struct bld *b)
+{
+	struct sjob *j, *next;
+	struct hl_lseg *g;
+
+	pthread_mutex_lock(&b->mu);
+	j = b->done;
+	b->done = NULL;
+	pthread_mutex_unlock(&b->mu);
+	for (; j != NULL; j = next) {
+		next = j->next;
+		g = &b->out.v[j->idx];
+		g->id = j->id;
+		g->gz = j->gz;
+		if (g->id.spool != NULL && g->gz.spool != NULL)
+			(void)seg_names(g, NULL);
+		free(j);
+	}
+}
+
+/*
+ * Hands segment idx (data, len bytes, taken) to the spool threads, first
+ * waiting while more than SPOOL_QUEUE bytes are queued.
+ */
+static int
+enqueue(struct bld *b, size_t idx, unsigned char *data, size_t len)
+{
+	struct sjob *j;
+
+	if ((j = calloc(1, sizeof(*j))) == NULL) {
+		free(data);
+		return HL_ENOMEM;
+	}
+	j->idx = idx;
+	j->data = data;
+	j->len = len;
+	pthread_mutex_lock(&b->mu);
+	while (b->queued > SPOOL_QUEUE && b->arc == 0)
+		pthread_cond_wait(&b->cv, &b->mu);
+	*b->todo_end = j;
+	b->todo_end = &j->next;
+	b->queued += len;
+	b->made++;
+	pthread_cond_signal(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+	harvest(b);
+	return 0;
+}
+
+/* Has a spool thread failed (its error waits for spool_stop)? */
+static int
+spool_failed(struct bld *b)
+{
+	int rc;
+
+	pthread_mutex_lock(&b->mu);
+	rc = b->arc;
+	pthread_mutex_unlock(&b->mu);
+	return rc != 0;
+}
+
+/*
+ * Stops the spool threads once their queue is done and takes the last
+ * segments; the threads' first error, if any.
+ */
+static int
+spool_stop(struct bld *b, struct hl_err *err)
+{
+	if (!b->async)
+		return 0;
+	pthread_mutex_lock(&b->mu);
+	b->quit = 1;
+	pthread_cond_broadcast(&b->cv);
+	pthread_mutex_unlock(&b->mu);
+	while (b->async > 0)
+		pthread_join(b->thr[--b->async], NULL);
+	harvest(b);
+	pthread_mutex_destroy(&b->mu);
+	pthread_cond_destroy(&b->cv);
+	if (b->arc != 0) {
+		if (err != NULL)
+			*err = b->aerr;
+		return b->arc;
+	}
+	return 0;
 }
 
 /* Hashes and compresses every pending segment of segs. */
@@ -328,6 +507,18 @@ hl_lseg_start(struct hl_lseg_bld **out, struct hl_lsegs *old,
 	b->list = list;
 	b->fmt = fmt;
 	b->level = level;
+	b->todo_end = &b->todo;
+	if (sp != NULL) {
+		pthread_mutex_init(&b->mu, NULL);
+		pthread_cond_init(&b->cv, NULL);
+		while (b->async < HL_LSEG_THREADS && pthread_create(
+		    &b->thr[b->async], NULL, spool_run, b) == 0)
+			b->async++;
+		if (b->async == 0) {
+			pthread_mutex_destroy(&b->mu);
+			pthread_cond_destroy(&b->cv);
+		}
+	}
 	*out = b;
 	return 0;
 }
@@ -338,6 +529,8 @@ hl_lseg_put(struct hl_lseg_bld *b, const struct hl_item *items, size_t n,
 {
 	if (put_items(b, items, n, b->list, b->fmt) != 0)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	if (b->async && spool_failed(b))
+		return spool_stop(b, err);
 	if (b->sp != NULL && b->pending >= SPOOL_PENDING)
 		return spool_pending(b, err);
 	return 0;
@@ -348,6 +541,7 @@ hl_lseg_abort(struct hl_lseg_bld *b)
 {
 	if (b == NULL)
 		return;
+	(void)spool_stop(b, NULL);
 	hl_buf_free(&b->cur);
 	if (b->old != NULL)
 		hl_lsegs_clear(b->old);
@@ -359,7 +553,7 @@ int
 hl_lseg_finish(struct hl_lsegs *out, struct hl_lseg_bld *b, size_t *made,
     struct hl_err *err)
 {
-	int rc = 0;
+	int rc = 0, src;
 
 	out->v = NULL;
 	out->n = 0;
@@ -369,6 +563,9 @@ hl_lseg_finish(struct hl_lsegs *out, struct hl_lseg_bld *b, size_t *made,
 	if (b->old != NULL)
 		hl_lsegs_clear(b->old);
 	b->old = NULL;
+	if (b->async && (src = spool_stop(b, rc != 0 ? NULL : err)) != 0 &&
+	    rc == 0)
+		rc = src;
 	if (rc == 0)
 		rc = b->sp != NULL ? spool_pending(b, err) :
 		    compress_pending(&b->out, b->level, &b->made, err);

@@ -23,9 +23,11 @@
  * end until one closes it.
  *
  * Segments whose bytes did not change keep their hashes and gzip (found
- * again by length, CRC-32 and bytes); new ones are compressed on
- * HL_LSEG_THREADS threads, each segment on its own, so the output is the
- * same bytes whatever the threads' timing.
+ * again by length, CRC-32, bytes and gzip level); new ones are compressed
+ * on HL_LSEG_THREADS threads, each segment on its own, so the output is
+ * the same bytes whatever the threads' timing.  A spooled list's threads
+ * take each segment as soon as it is closed, and write it and its gzip
+ * to the spool, while the caller renders the next ones.
  */
 #ifndef HL_LISTSEG_H
 #define HL_LISTSEG_H
@@ -52,6 +54,7 @@ struct hl_lseg {
 	size_t		 n;		/* items */
 	int		 closed;	/* ended by the boundary rule */
 	unsigned long	 crc;		/* crc32 of id, to find it again */
+	int		 level;		/* gz's, to find it again */
 };
 
 struct hl_lsegs {

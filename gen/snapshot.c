@@ -550,6 +550,23 @@ spooled(const struct hl_snap *s, const struct hl_list *l)
 	    l->fmt == HL_FMT_TSV);
 }
 
+/*
+ * The level of a list's JSON segments: a big list's are compressed by
+ * libdeflate (blob.h, HL_BLOB_LIBDEFLATE) at the big files' level, as
+ * its text file is; the others' bytes stay zlib's at level.
+ */
+static int
+seg_level(const struct hl_snap *s, const struct hl_list *l, int level)
+{
+	int64_t min = s->o.big_items > 0 ? s->o.big_items :
+	    HL_SNAP_BIG_ITEMS;
+
+	if (l->count < min)
+		return level;
+	return (level > HL_BLOB_GZIP_BIG_LEVEL ? HL_BLOB_GZIP_BIG_LEVEL :
+	    level) | HL_BLOB_LIBDEFLATE;
+}
+
 static int
 spool_ready(struct hl_snap *s, struct hl_err *err)
 {
@@ -604,7 +621,8 @@ render_list(struct hl_snap *s, struct list_cache *lc,
 		old = lc->segs;
 		memset(&lc->segs, 0, sizeof(lc->segs));
 		if ((rc = hl_lseg_start(&r.seg, &old, spool ? s->spool : NULL,
-		    lc->info.id, lc->info.fmt, level, err)) != 0)
+		    lc->info.id, lc->info.fmt, seg_level(s, &lc->info, level),
+		    err)) != 0)
 			goto out;
 	} else {
 		hl_lsegs_clear(&lc->segs);
@@ -855,6 +873,7 @@ append_list(struct hl_snap *s, struct list_cache *lc,
 	 */
 	if (!lc->valid || (now->fmt != HL_FMT_PLAIN &&
 	    now->fmt != HL_FMT_TSV) || seg != (lc->segs.n > 0) ||
+	    seg_level(s, now, 0) != seg_level(s, &lc->info, 0) ||
 	    (!seg && lc->json_body == 0) ||
 	    (lc->text.id.len > 0 && blob_last(&lc->text.id) != '\n') ||
 	    appended_items(&items, &n, src, now, lc->info.version,
@@ -863,7 +882,8 @@ append_list(struct hl_snap *s, struct list_cache *lc,
 	snprintf(jpath, sizeof(jpath), "%s", lc->json.path);
 	if (seg) {
 		if (hl_lseg_append(&lc->segs, items, n, now->id, now->fmt,
-		    level, lc->text.id.spool != NULL ? s->spool : NULL, made,
+		    seg_level(s, now, level), lc->text.id.spool != NULL ?
+		    s->spool : NULL, made,
 		    NULL) != 0 ||
 		    render_index(lc, now, level, NULL) != 0 ||
 		    append_text(s, lc, items, n, now->fmt, level) != 0) {

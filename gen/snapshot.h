@@ -110,9 +110,17 @@ struct hl_snap_opts {
 	 */
 	int64_t		 spool_items;
 	const char	*spool_dir;	/* parent of the spool; NULL: $TMPDIR */
+	/*
+	 * A list of at least big_items items has its JSON segments
+	 * compressed by libdeflate (blob.h, HL_BLOB_LIBDEFLATE), whether
+	 * it is spooled or not: the same rows give the same bytes either
+	 * way.  0: HL_SNAP_BIG_ITEMS.
+	 */
+	int64_t		 big_items;
 };
 
 #define HL_SNAP_SPOOL_ITEMS	100000
+#define HL_SNAP_BIG_ITEMS	100000
 #define HL_SNAP_BATCH		4096	/* items read at a time */
 
 #define HL_SNAP_OPTS_INIT { .manifest_ttl = 604800, .poll_interval = 60, \

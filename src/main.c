@@ -37,6 +37,7 @@
 #include "reload.h"
 #include "review.h"
 #include "sandbox.h"
+#include "spool.h"
 #include "pubcheck.h"
 #include "static.h"
 #include "store.h"
@@ -541,6 +542,25 @@ repair_public(const struct hl_config *c, const struct hl_publisher_opts *po)
 		hl_log_warnx("%s: %s", c->public_dir, e.msg);
 }
 
+/*
+ * The spools beside the database that a crash left (spool.h): a live one
+ * (a `helios publish` running) is kept.
+ */
+static void
+sweep_spools(const struct hl_snap_opts *so)
+{
+	struct hl_err e = HL_ERR_INIT;
+	size_t n;
+
+	if (so->spool_dir == NULL)
+		return;
+	if (hl_spool_sweep(&n, so->spool_dir, &e) != 0)
+		hl_log_warnx("%s", e.msg);
+	else if (n > 0)
+		hl_log_info("%s: removed %zu stale spool director%s",
+		    so->spool_dir, n, n == 1 ? "y" : "ies");
+}
+
 static uid_t own_uid;
 static gid_t own_gid;
 
@@ -767,6 +787,7 @@ cmd_serve(int argc, char **argv)
 	po.ntargets = all_targets(targets, dirbuf, sizeof(dirbuf), &o.cfg);
 	snap_opts(&po.snap, &o.cfg);
 	po.stale_after = o.cfg.stale_after;
+	sweep_spools(&po.snap);
 	/* Before serving and before any thread: a torn tree is mended. */
 	repair_public(&o.cfg, &po);
 	memset(watch, 0, sizeof(watch));

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libdeflate.h>
 #include <openssl/evp.h>
 #include <zlib.h>
 
@@ -162,7 +163,90 @@ hl_blob_memo_clear(struct hl_blob_memo *m)
 const unsigned char hl_blob__gz_header[10] = { 0x1f, 0x8b, 8, 0, 0, 0, 0,
     0, 0, 3 };
 
-/* One chunk as raw deflate; a full flush unless it is the last. */
+/*
+ * A libdeflate compressor at level for this thread, kept for its next
+ * chunk (allocating one costs more than compressing a small file); freed
+ * when the thread ends.
+ */
+static pthread_key_t ld_key;
+static pthread_once_t ld_once = PTHREAD_ONCE_INIT;
+static int ld_key_ok;
+
+struct ld_cache {
+	struct libdeflate_compressor	*c;
+	int				 level;
+};
+
+static void
+ld_cache_free(void *p)
+{
+	struct ld_cache *lc = p;
+
+	libdeflate_free_compressor(lc->c);
+	free(lc);
+}
+
+static void
+ld_key_make(void)
+{
+	ld_key_ok = pthread_key_create(&ld_key, ld_cache_free) == 0;
+}
+
+static struct libdeflate_compressor *
+ld_compressor(int level)
+{
+	struct ld_cache *lc;
+
+	pthread_once(&ld_once, ld_key_make);
+	if (!ld_key_ok)
+		return NULL;
+	if ((lc = pthread_getspecific(ld_key)) == NULL) {
+		if ((lc = calloc(1, sizeof(*lc))) == NULL)
+			return NULL;
+		if (pthread_setspecific(ld_key, lc) != 0) {
+			free(lc);
+			return NULL;
+		}
+	}
+	if (lc->c != NULL && lc->level != level) {
+		libdeflate_free_compressor(lc->c);
+		lc->c = NULL;
+	}
+	if (lc->c == NULL) {
+		lc->c = libdeflate_alloc_compressor(level);
+		lc->level = level;
+	}
+	return lc->c;
+}
+
+/* The last chunk by libdeflate: raw deflate, the stream ended. */
+static int
+ld_chunk(unsigned char **out, size_t *outlen, const unsigned char *p,
+    size_t len, int level)
+{
+	struct libdeflate_compressor *c;
+	unsigned char *buf;
+	size_t cap, n;
+
+	if ((c = ld_compressor(level)) == NULL)
+		return HL_ENOMEM;
+	cap = libdeflate_deflate_compress_bound(c, len);
+	if ((buf = malloc(cap)) == NULL)
+		return HL_ENOMEM;
+	if ((n = libdeflate_deflate_compress(c, p, len, buf, cap)) == 0) {
+		free(buf);
+		return HL_EIO;
+	}
+	*outlen = n;
+	if ((*out = realloc(buf, n)) == NULL)
+		*out = buf;
+	return 0;
+}
+
+/*
+ * One chunk as raw deflate; a full flush unless it is the last, which
+ * libdeflate makes when level asks for it (HL_BLOB_LIBDEFLATE).
+ */
 int
 hl_blob__deflate_chunk(unsigned char **out, size_t *outlen,
     const unsigned char *p, size_t len, int level, int last)
@@ -172,8 +256,10 @@ hl_blob__deflate_chunk(unsigned char **out, size_t *outlen,
 	size_t cap;
 	int rc;
 
+	if (last && (level & HL_BLOB_LIBDEFLATE))
+		return ld_chunk(out, outlen, p, len, HL_BLOB_LEVEL(level));
 	memset(&z, 0, sizeof(z));
-	if (deflateInit2(&z, level, Z_DEFLATED, -15, 8,
+	if (deflateInit2(&z, HL_BLOB_LEVEL(level), Z_DEFLATED, -15, 8,
 	    Z_DEFAULT_STRATEGY) != Z_OK)
 		return HL_ENOMEM;
 	cap = deflateBound(&z, len) + 16;
@@ -221,7 +307,7 @@ zjob_run(void *arg)
 	for (k = j->first; k < j->nchunks && j->rc == 0; k++) {
 		off = k * HL_BLOB_CHUNK;
 		n = j->len - off < HL_BLOB_CHUNK ? j->len - off : HL_BLOB_CHUNK;
-		j->crc[k] = crc32(0L, j->data + off, (uInt)n);
+		j->crc[k] = libdeflate_crc32(0, j->data + off, n);
 		j->rc = hl_blob__deflate_chunk(&j->z[k], &j->zlen[k],
 		    j->data + off, n, j->level, k == j->nchunks - 1);
 	}

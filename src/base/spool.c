@@ -12,6 +12,7 @@
  * (not their bytes, which an append reads back from the .gz file) and the
  * hash states, which let an append redo the last chunk only.
  */
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -23,6 +24,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <libdeflate.h>
 #include <openssl/evp.h>
 #include <zlib.h>
 
@@ -34,7 +36,11 @@ _Static_assert(HL_BLOB_CHUNK == HL_BLOB_GZIP_BIG,
 struct hl_spool {
 	char		 dir[4096];
 	unsigned long	 seq;
+	int		 lockfd;	/* the directory, flock'd while alive */
 };
+
+#define SPOOL_PREFIX	"helios-spool."
+
 
 struct hl_spool_w {
 	struct hl_spool	*sp;
@@ -83,7 +89,8 @@ hl_spool_new(struct hl_spool **out, const char *parent, struct hl_err *err)
 		parent = "/tmp";
 	if ((sp = calloc(1, sizeof(*sp))) == NULL)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
-	if (snprintf(sp->dir, sizeof(sp->dir), "%s/helios-spool.XXXXXX",
+	sp->lockfd = -1;
+	if (snprintf(sp->dir, sizeof(sp->dir), "%s/" SPOOL_PREFIX "XXXXXX",
 	    parent) >= (int)sizeof(sp->dir)) {
 		free(sp);
 		return hl_err_set(err, HL_EINVAL, "spool: path too long");
@@ -94,26 +101,95 @@ hl_spool_new(struct hl_spool **out, const char *parent, struct hl_err *err)
 		free(sp);
 		return HL_EIO;
 	}
+	/* Held until hl_spool_free: hl_spool_sweep leaves a live spool. */
+	if ((sp->lockfd = open(sp->dir, O_RDONLY | O_DIRECTORY |
+	    O_CLOEXEC)) < 0 || flock(sp->lockfd, LOCK_EX | LOCK_NB) != 0) {
+		hl_err_set(err, HL_EIO, "spool: lock %s: %s", sp->dir,
+		    strerror(errno));
+		hl_spool_free(sp);
+		return HL_EIO;
+	}
 	*out = sp;
 	return 0;
+}
+
+/* Removes the files of directory fd (a spool holds no directories). */
+static void
+empty_dir(int fd)
+{
+	struct dirent *de;
+	DIR *d;
+
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return;
+	}
+	while ((de = readdir(d)) != NULL)
+		if (strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			(void)unlinkat(dirfd(d), de->d_name, 0);
+	closedir(d);
 }
 
 void
 hl_spool_free(struct hl_spool *sp)
 {
-	struct dirent *de;
-	DIR *d;
+	int fd;
 
 	if (sp == NULL)
 		return;
-	if ((d = opendir(sp->dir)) != NULL) {
-		while ((de = readdir(d)) != NULL)
-			if (de->d_name[0] != '.')
-				(void)unlinkat(dirfd(d), de->d_name, 0);
-		closedir(d);
-	}
+	if ((fd = open(sp->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0)
+		empty_dir(fd);
 	(void)rmdir(sp->dir);
+	if (sp->lockfd >= 0)
+		close(sp->lockfd);
 	free(sp);
+}
+
+/* Is name one hl_spool_new makes (SPOOL_PREFIX and 6 characters)? */
+static int
+spool_name(const char *name)
+{
+	size_t n = strlen(SPOOL_PREFIX);
+
+	return strncmp(name, SPOOL_PREFIX, n) == 0 && strlen(name + n) == 6 &&
+	    strchr(name + n, '/') == NULL;
+}
+
+int
+hl_spool_sweep(size_t *removed, const char *parent, struct hl_err *err)
+{
+	struct dirent *de;
+	struct stat st;
+	DIR *d;
+	int fd;
+
+	*removed = 0;
+	if (parent == NULL || *parent == '\0')
+		parent = getenv("TMPDIR");
+	if (parent == NULL || *parent == '\0')
+		parent = "/tmp";
+	if ((d = opendir(parent)) == NULL)
+		return hl_err_set(err, HL_EIO, "spool: open %s: %s", parent,
+		    strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		if (!spool_name(de->d_name) || fstatat(dirfd(d), de->d_name,
+		    &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISDIR(st.st_mode))
+			continue;
+		if ((fd = openat(dirfd(d), de->d_name, O_RDONLY | O_DIRECTORY |
+		    O_NOFOLLOW | O_CLOEXEC)) < 0)
+			continue;
+		/* Its maker holds the lock while it runs: not stale. */
+		if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+			close(fd);
+			continue;
+		}
+		empty_dir(fd);	/* closes fd, and the lock with it */
+		if (unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR) == 0)
+			(*removed)++;
+	}
+	closedir(d);
+	return 0;
 }
 
 const char *
@@ -128,7 +204,9 @@ spool_create(char **path, int *fd, struct hl_spool *sp, const char *suffix,
     struct hl_err *err)
 {
 	*fd = -1;
-	if (asprintf(path, "%s/%lu%s", sp->dir, ++sp->seq, suffix) < 0) {
+	/* Atomic: the segments' thread (listseg.c) spools files too. */
+	if (asprintf(path, "%s/%lu%s", sp->dir, __atomic_add_fetch(&sp->seq,
+	    1, __ATOMIC_RELAXED), suffix) < 0) {
 		*path = NULL;
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	}
@@ -164,6 +242,14 @@ hl_spool_blob(struct hl_blob *b, struct hl_spool *sp, struct hl_err *err)
 	return 0;
 }
 
+/* level as a file over HL_BLOB_GZIP_BIG takes it, its flags kept. */
+static int
+big_level(int level)
+{
+	return HL_BLOB_LEVEL(level) > HL_BLOB_GZIP_BIG_LEVEL ?
+	    (level & ~0xff) | HL_BLOB_GZIP_BIG_LEVEL : level;
+}
+
 /* Compresses the chunk in w (last: the file's end) and writes both. */
 static int
 flush_chunk(struct hl_spool_w *w, int last)
@@ -176,9 +262,9 @@ flush_chunk(struct hl_spool_w *w, int last)
 	 * A file of more than one chunk is over HL_BLOB_GZIP_BIG and takes
 	 * the big files' level (as snapshot.c gives hl_blob_make).
 	 */
-	if (!last && w->level > HL_BLOB_GZIP_BIG_LEVEL)
-		w->level = w->m.level = HL_BLOB_GZIP_BIG_LEVEL;
-	c = crc32(0L, w->chunk, (uInt)w->clen);
+	if (!last && HL_BLOB_LEVEL(w->level) > HL_BLOB_GZIP_BIG_LEVEL)
+		w->level = w->m.level = big_level(w->level);
+	c = libdeflate_crc32(0, w->chunk, w->clen);
 	if (hl_blob__deflate_chunk(&z, &zlen, w->chunk, w->clen, w->level,
 	    last) != 0)
 		return HL_EIO;
@@ -410,8 +496,7 @@ hl_spool_w_open(struct hl_spool_w **out, struct hl_spool *sp, int level,
 		goto fail;
 	/* Whole chunks of prev that stay whole and unchanged (blob.c). */
 	if (prev != NULL && keep > 0 && old.n > 0 &&
-	    old.level == (level > HL_BLOB_GZIP_BIG_LEVEL ?
-	    HL_BLOB_GZIP_BIG_LEVEL : level) && old.at < keep &&
+	    old.level == big_level(level) && old.at < keep &&
 	    old.at % HL_BLOB_CHUNK == 0 && old.n == old.at / HL_BLOB_CHUNK &&
 	    old.sha != NULL && old.md5 != NULL)
 		reuse = old.n;

@@ -61,7 +61,7 @@ BIG=${BENCH_BIG:-1}
 SECS=${BENCH_SECS:-5}
 SAMPLE=$(hl_samples 2>/dev/null || echo ../shared/data/smokedetector-sample)
 PKGS="sqlite3 libmicrohttpd libcurl libgit2 zlib jansson libcrypto yaml-0.1
-    libpcre2-8"
+    libpcre2-8 libdeflate"
 BB=$BA/bench
 W=$(hl_tmp)
 BENCH_SUMMARY=$W/summary.tsv

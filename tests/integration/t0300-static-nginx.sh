@@ -13,7 +13,7 @@ B=${HELIOS_BUILD:-$PWD/build}
 T=$(hl_tmp)
 PUB=$T/public
 PKGS="sqlite3 libmicrohttpd libcurl libgit2 zlib jansson libcrypto yaml-0.1
-    libpcre2-8"
+    libpcre2-8 libdeflate"
 NG_PID=""
 SS_PID=""
 

@@ -1,7 +1,14 @@
 /*
  * test_blob: chunked gzip and hashing of published files, with and
- * without reuse of an earlier file's prefix.
+ * without reuse of an earlier file's prefix; libdeflate's last chunk
+ * (HL_BLOB_LIBDEFLATE) in memory and through a spool writer; the sweep
+ * of spools a crash left.
  */
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -9,10 +16,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
+#include <libdeflate.h>
+#include <zlib.h>
 
 #include "blob.h"
+#include "spool.h"
 
 /* n bytes of list-like text, the same for the same seed. */
 static char *
@@ -118,6 +129,246 @@ an_append_reuses_the_prefix_and_gives_the_same_bytes(void **state)
 	free(all);
 }
 
+/* The gzip libdeflate makes of p alone: our header, its deflate, trailer. */
+static void
+ld_gzip(struct hl_buf *out, const void *p, size_t n, int level)
+{
+	struct libdeflate_compressor *c = libdeflate_alloc_compressor(level);
+	unsigned char t[8];
+	size_t cap, k;
+
+	assert_non_null(c);
+	cap = libdeflate_deflate_compress_bound(c, n);
+	assert_int_equal(hl_buf_put(out, hl_blob__gz_header, 10), 0);
+	assert_int_equal(hl_buf_grow(out, cap + 8), 0);
+	k = libdeflate_deflate_compress(c, p, n, out->data + out->len, cap);
+	assert_true(k > 0);
+	out->len += k;
+	hl_blob__put_le32(t, crc32(0L, p, (uInt)n));
+	hl_blob__put_le32(t + 4, (unsigned long)n);
+	assert_int_equal(hl_buf_put(out, t, 8), 0);
+	libdeflate_free_compressor(c);
+}
+
+/*
+ * With HL_BLOB_LIBDEFLATE the last chunk is libdeflate's: a file of one
+ * chunk is exactly libdeflate's gzip (not zlib's), and at every size the
+ * .gz decompresses to the bytes; an append through the memo still gives
+ * the bytes of a fresh make.
+ */
+static void
+libdeflate_makes_the_last_chunk(void **state)
+{
+	static const size_t sizes[] = { 0, 1, 1000, HL_BLOB_CHUNK - 1,
+	    HL_BLOB_CHUNK, HL_BLOB_CHUNK + 1, 3 * HL_BLOB_CHUNK + 5 };
+	const int lv = 6 | HL_BLOB_LIBDEFLATE;
+	struct hl_blob id, gz, zid, zgz;
+	struct hl_blob_memo memo = { 0 };
+	struct hl_buf want = HL_BUF_INIT;
+	struct hl_err err = HL_ERR_INIT;
+	size_t i, prev = 0;
+	char *p;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		p = text(sizes[i], 11);
+		assert_int_equal(hl_blob_make(&id, &gz, NULL, p, sizes[i], 0,
+		    lv, &err), 0);
+		p = text(sizes[i], 11);
+		check(&id, &gz, p, sizes[i]);
+		if (sizes[i] <= HL_BLOB_CHUNK) {
+			hl_buf_reset(&want);
+			ld_gzip(&want, p, sizes[i], 6);
+			assert_int_equal(gz.len, want.len);
+			assert_memory_equal(gz.data, want.data, want.len);
+		}
+		/* zlib's at the same level is another stream. */
+		assert_int_equal(hl_blob_make(&zid, &zgz, NULL, p, sizes[i], 0,
+		    6, &err), 0);
+		if (sizes[i] > 1000)
+			assert_true(zgz.len != gz.len ||
+			    memcmp(zgz.data, gz.data, gz.len) != 0);
+		hl_blob_clear(&id);
+		hl_blob_clear(&gz);
+		hl_blob_clear(&zid);
+		hl_blob_clear(&zgz);
+	}
+	/* Appends reuse zlib's whole chunks and redo the last. */
+	p = text(6 * HL_BLOB_CHUNK, 5);
+	for (i = 2; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		char *a = malloc(sizes[i] + 1), *b = malloc(sizes[i] + 1);
+
+		memcpy(a, p, sizes[i]);
+		memcpy(b, p, sizes[i]);
+		assert_int_equal(hl_blob_make(&id, &gz, &memo, a, sizes[i],
+		    prev, lv, &err), 0);
+		assert_int_equal(hl_blob_make(&zid, &zgz, NULL, b, sizes[i], 0,
+		    lv, &err), 0);
+		assert_int_equal(gz.len, zgz.len);
+		assert_memory_equal(gz.data, zgz.data, gz.len);
+		check(&id, &gz, p, sizes[i]);
+		hl_blob_clear(&id);
+		hl_blob_clear(&gz);
+		hl_blob_clear(&zid);
+		hl_blob_clear(&zgz);
+		prev = sizes[i];
+	}
+	hl_blob_memo_clear(&memo);
+	hl_buf_free(&want);
+	free(p);
+}
+
+/* The bytes of a spooled blob. */
+static char *
+slurp(const struct hl_blob *b)
+{
+	char *p = malloc(b->len + 1);
+	int fd = open(b->spool, O_RDONLY);
+
+	assert_non_null(p);
+	assert_true(fd >= 0);
+	assert_int_equal(read(fd, p, b->len + 1), (ssize_t)b->len);
+	close(fd);
+	return p;
+}
+
+/*
+ * A spool writer given HL_BLOB_LIBDEFLATE writes what hl_blob_make does at
+ * the level a big file takes (HL_BLOB_GZIP_BIG_LEVEL), flag kept: written
+ * in odd pieces, at one chunk and at several.
+ */
+static void
+a_spool_writer_gives_the_bytes_of_memory_with_libdeflate(void **state)
+{
+	static const size_t sizes[] = { 1000, HL_BLOB_CHUNK,
+	    3 * HL_BLOB_CHUNK + 5 };
+	struct hl_spool *sp;
+	struct hl_spool_w *w;
+	struct hl_blob id, gz, mid, mgz;
+	struct hl_err err = HL_ERR_INIT;
+	char dir[] = "/tmp/test_blob.XXXXXX", *p, *q;
+	size_t i, off, k;
+	int lv;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(hl_spool_new(&sp, dir, &err), 0);
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		p = text(sizes[i], 13);
+		assert_int_equal(hl_spool_w_open(&w, sp, 6 | HL_BLOB_LIBDEFLATE,
+		    NULL, NULL, NULL, 0, &err), 0);
+		for (off = 0; off < sizes[i]; off += k) {
+			k = sizes[i] - off < 77777 ? sizes[i] - off : 77777;
+			assert_int_equal(hl_spool_w_write(w, p + off, k, &err),
+			    0);
+		}
+		assert_int_equal(hl_spool_w_close(&id, &gz, NULL, w, &err), 0);
+		lv = (sizes[i] > HL_BLOB_GZIP_BIG ? HL_BLOB_GZIP_BIG_LEVEL : 6) |
+		    HL_BLOB_LIBDEFLATE;
+		q = malloc(sizes[i]);
+		memcpy(q, p, sizes[i]);
+		assert_int_equal(hl_blob_make(&mid, &mgz, NULL, q, sizes[i], 0,
+		    lv, &err), 0);
+		assert_string_equal(id.sha256, mid.sha256);
+		assert_string_equal(gz.sha256, mgz.sha256);
+		assert_string_equal(gz.md5, mgz.md5);
+		assert_int_equal(gz.len, mgz.len);
+		q = slurp(&gz);
+		assert_memory_equal(q, mgz.data, mgz.len);
+		free(q);
+		hl_blob_clear(&id);
+		hl_blob_clear(&gz);
+		hl_blob_clear(&mid);
+		hl_blob_clear(&mgz);
+		free(p);
+	}
+	hl_spool_free(sp);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/*
+ * hl_spool_sweep removes the spools a crash left (their files with them)
+ * and keeps a live one, held by this process or by another; it leaves
+ * other names and a link to a directory alone.
+ */
+static void
+stale_spools_are_swept_and_live_ones_kept(void **state)
+{
+	struct hl_spool *live;
+	struct hl_err err = HL_ERR_INIT;
+	struct stat st;
+	char dir[] = "/tmp/test_blob.XXXXXX", path[256], other[256];
+	size_t n;
+	int fd, up[2], down[2];
+	pid_t pid;
+	char c;
+
+	assert_non_null(mkdtemp(dir));
+	/* Two left by a crash: one with files, one empty. */
+	snprintf(path, sizeof(path), "%s/helios-spool.abc123", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/helios-spool.abc123/1.gz", dir);
+	assert_true((fd = open(path, O_WRONLY | O_CREAT, 0644)) >= 0);
+	assert_int_equal(write(fd, "x", 1), 1);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/helios-spool.zzzzzz", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	/* Not spools: another name, and a link to a directory. */
+	snprintf(path, sizeof(path), "%s/helios-spool.toolong1", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(other, sizeof(other), "%s/helios-spool.link00", dir);
+	assert_int_equal(symlink(path, other), 0);
+	/* A live one in this process, and one another process holds. */
+	assert_int_equal(hl_spool_new(&live, dir, &err), 0);
+	snprintf(path, sizeof(path), "%s/helios-spool.other1", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	assert_int_equal(pipe(up), 0);
+	assert_int_equal(pipe(down), 0);
+	if ((pid = fork()) == 0) {
+		close(up[0]);
+		close(down[1]);
+		fd = open(path, O_RDONLY | O_DIRECTORY);
+		if (fd < 0 || flock(fd, LOCK_EX) != 0)
+			_exit(1);
+		(void)write(up[1], "l", 1);
+		(void)read(down[0], &c, 1);	/* until the parent closes */
+		_exit(0);
+	}
+	assert_true(pid > 0);
+	close(up[1]);
+	close(down[0]);
+	assert_int_equal(read(up[0], &c, 1), 1);
+	close(up[0]);
+
+	assert_int_equal(hl_spool_sweep(&n, dir, &err), 0);
+	assert_int_equal(n, 2);
+	snprintf(path, sizeof(path), "%s/helios-spool.abc123", dir);
+	assert_int_not_equal(lstat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/helios-spool.zzzzzz", dir);
+	assert_int_not_equal(lstat(path, &st), 0);
+	assert_int_equal(stat(hl_spool_dir(live), &st), 0);
+	snprintf(path, sizeof(path), "%s/helios-spool.other1", dir);
+	assert_int_equal(stat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/helios-spool.toolong1", dir);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(lstat(other, &st), 0);
+
+	/* Once its process is gone, the other is stale too. */
+	close(down[1]);
+	waitpid(pid, NULL, 0);
+	assert_int_equal(hl_spool_sweep(&n, dir, &err), 0);
+	assert_int_equal(n, 1);
+	snprintf(path, sizeof(path), "%s/helios-spool.other1", dir);
+	assert_int_not_equal(lstat(path, &st), 0);
+	hl_spool_free(live);
+	unlink(other);
+	snprintf(path, sizeof(path), "%s/helios-spool.toolong1", dir);
+	assert_int_equal(rmdir(path), 0);
+	assert_int_equal(rmdir(dir), 0);
+	/* A parent that cannot be read: an error, with its name. */
+	assert_int_equal(hl_spool_sweep(&n, "/nonexistent/helios", &err),
+	    HL_EIO);
+	assert_non_null(strstr(err.msg, "/nonexistent/helios"));
+}
+
 int
 main(void)
 {
@@ -126,6 +377,10 @@ main(void)
 		    chunked_gzip_decompresses_and_hashes_at_every_size),
 		cmocka_unit_test(
 		    an_append_reuses_the_prefix_and_gives_the_same_bytes),
+		cmocka_unit_test(libdeflate_makes_the_last_chunk),
+		cmocka_unit_test(
+		    a_spool_writer_gives_the_bytes_of_memory_with_libdeflate),
+		cmocka_unit_test(stale_spools_are_swept_and_live_ones_kept),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1302,6 +1302,107 @@ test_spooled_lists_give_the_same_bytes(void **state)
 }
 
 /*
+ * The gzip of segment k of list's index in t: checks it decompresses to
+ * the segment and is the gzip hl_blob_make gives at level (with its
+ * flags).
+ */
+static void
+seg_is(const struct hl_tree *t, const char *list, size_t k, int level)
+{
+	struct hl_buf out = HL_BUF_INIT;
+	struct hl_blob id, gz;
+	struct hl_err err = HL_ERR_INIT;
+	const struct hl_file *fi;
+	unsigned char *seg, *gzb;
+	char path[160];
+	json_t *idx, *g;
+
+	snprintf(path, sizeof(path), "lists/%s.json", list);
+	assert_non_null(fi = find(t, path));
+	seg = file_bytes(fi);
+	idx = json_loadb((const char *)seg, fi->len, 0, NULL);
+	free(seg);
+	assert_non_null(idx);
+	assert_non_null(g = json_array_get(json_object_get(idx, "segments"),
+	    k));
+	snprintf(path, sizeof(path), "objects/%s", json_string_value(
+	    json_object_get(g, "sha256")));
+	assert_non_null(fi = find(t, path));
+	seg = file_bytes(fi);
+	strcat(path, ".gz");
+	assert_non_null(fi = find(t, path));
+	gzb = file_bytes(fi);
+	assert_int_equal(hl_gunzip(&out, gzb, fi->len, 1 << 24, &err), 0);
+	assert_int_equal(out.len, (size_t)json_integer_value(
+	    json_object_get(g, "bytes")));
+	assert_memory_equal(out.data, seg, out.len);
+	assert_int_equal(hl_blob_make(&id, &gz, NULL, seg, out.len, 0, level,
+	    &err), 0);
+	assert_int_equal(gz.len, fi->len);
+	assert_memory_equal(gz.data, gzb, fi->len);
+	hl_blob_clear(&id);
+	hl_blob_clear(&gz);
+	hl_buf_free(&out);
+	free(gzb);
+	json_decref(idx);
+}
+
+/*
+ * A list of hl_snap_opts.big_items items or more has its JSON segments
+ * compressed by libdeflate (HL_BLOB_LIBDEFLATE) at the big files' level
+ * (HL_BLOB_GZIP_BIG_LEVEL), spooled or not, with
+ * the same bytes either way; a smaller list's stay zlib's.  A list that
+ * grows past big_items gives a warm build the bytes of a cold one: its
+ * old segments are compressed again, not kept as zlib made them.
+ */
+static void
+test_big_lists_take_libdeflate(void **state)
+{
+	struct fx *f = *state;
+	struct hl_snap_opts o = HL_SNAP_OPTS_INIT, so;
+	struct hl_snap *mem, *sp, *cold;
+	struct hl_err err = HL_ERR_INIT;
+	const struct hl_tree *t, *u;
+	char spdir[160];
+
+	o.now = 1796000000;
+	o.big_items = 10000;
+	so = o;
+	so.spool_items = 5000;
+	snprintf(spdir, sizeof(spdir), "%s/spool", f->dir);
+	assert_int_equal(mkdir(spdir, 0700), 0);
+	so.spool_dir = spdir;
+	add_many(f->st, "blacklist-keyword", "bk", 6000);
+	/* Last: its append is within the events appended_items reads. */
+	add_many(f->st, "watch-keyword", "tsv", 12000);
+	assert_int_equal(hl_snap_new(&sp, &so, &err), 0);
+	assert_int_equal(build(&t, sp, f->st, &err), 0);
+	assert_int_equal(hl_snap_new(&mem, &o, &err), 0);
+	assert_int_equal(build(&u, mem, f->st, &err), 0);
+	assert_true(same_as(t, u) > 8);
+	seg_is(t, "watch-keyword", 1, 1 | HL_BLOB_LIBDEFLATE);
+	seg_is(u, "watch-keyword", 1, 1 | HL_BLOB_LIBDEFLATE);
+	seg_is(t, "blacklist-keyword", 1, 6);
+	hl_snap_free(mem);
+	hl_snap_free(sp);
+
+	/* 12,001 items: past the line by an append. */
+	so.big_items = o.big_items = 12001;
+	assert_int_equal(hl_snap_new(&sp, &so, &err), 0);
+	assert_int_equal(build(&t, sp, f->st, &err), 0);
+	seg_is(t, "watch-keyword", 1, 6);
+	add_one(f->st, "watch-keyword", "late\\.one");
+	assert_int_equal(build(&t, sp, f->st, &err), 0);
+	assert_int_equal(hl_snap_new(&cold, &o, &err), 0);
+	assert_int_equal(build(&u, cold, f->st, &err), 0);
+	assert_true(same_as(t, u) > 8);
+	seg_is(t, "watch-keyword", 1, 1 | HL_BLOB_LIBDEFLATE);
+	hl_snap_free(cold);
+	hl_snap_free(sp);
+	assert_int_equal(entries(spdir, "helios-spool."), 0);
+}
+
+/*
  * A source that counts begin/end and fails the Nth items call: the store
  * beneath, seen only through the callbacks, as the generator sees it.
  */
@@ -1496,6 +1597,8 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_spooled_lists_give_the_same_bytes, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_big_lists_take_libdeflate, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
