@@ -243,7 +243,9 @@ wr_leave(struct hl_store *st)
 {
 	if (--st->w.depth == 0)
 		tl = st->w.saved;
-	pthread_mutex_unlock(&st->mu);
+	/* A leave without its enter would free the writer mid-change. */
+	if (pthread_mutex_unlock(&st->mu) != 0)
+		abort();
 }
 
 /*
@@ -259,12 +261,13 @@ rd_enter(struct hl_store *st)
 {
 	int i;
 
-	if (tl.st == st && tl.c != NULL) {
-		tl.c->depth++;
+	/* No readers, or inside a change: the writer, locked as wr_leave unlocks. */
+	if (st->nr == 0 || (tl.st == st && tl.c == &st->w)) {
+		wr_enter(st);
 		return;
 	}
-	if (st->nr == 0) {
-		wr_enter(st);
+	if (tl.st == st && tl.c != NULL) {
+		tl.c->depth++;
 		return;
 	}
 	pthread_mutex_lock(&st->rmu);
