@@ -261,7 +261,7 @@ rd_enter(struct hl_store *st)
 {
 	int i;
 
-	/* No readers, or inside a change: the writer, locked as wr_leave unlocks. */
+	/* No readers, or inside a change: the writer, as rd_leave leaves it. */
 	if (st->nr == 0 || (tl.st == st && tl.c == &st->w)) {
 		wr_enter(st);
 		return;
