@@ -31,10 +31,15 @@
 #define MAX_INSERT	127
 #define OBJ_REF_DELTA	7
 /*
- * Bigger objects (a spooled list's text, 70 MB at a million items) go
- * whole: the delta would hold the base and an index of it in memory too.
+ * Bigger objects (a spooled list's text: 14 MB at 200,000 items; at a
+ * million, 70 MB and its gzip 5 MB) go whole, read and deflated as a
+ * stream: a delta holds the object, its base, an index of the base and
+ * the delta in memory at once, over twice the object's size.  The
+ * biggest list SmokeDetector has (1.85 MB) is well below.
  */
-#define DELTA_MAX	(16 * 1024 * 1024)
+#define DELTA_MAX	(4 * 1024 * 1024)
+#define OUT_PIECE	(64 * 1024)	/* the sink's pieces */
+#define STREAM_MIN	(1024 * 1024)	/* bigger whole objects: streamed */
 
 /* B^(BLOCK-1), B = 257, modulo 2^32. */
 static uint32_t
@@ -248,19 +253,74 @@ oidset_add(struct oidset *s, const git_oid *id)
 	return 1;
 }
 
-struct packer {
+/* One object of the pack: base set, a delta against it is tried. */
+struct entry {
+	git_oid		 id;
+	git_oid		 base;
+	int		 has_base;
+};
+
+struct hl_gitthin_pack {
 	git_repository	*repo;
 	git_odb		*odb;
-	struct hl_buf	*out;
 	struct oidset	 sent;
-	size_t		 nobj;
-	size_t		 ndelta;
-	struct hl_buf	 delta;
-	struct hl_err	*err;
+	struct entry	*e;
+	size_t		 n;
+	size_t		 cap;
+	int		 thin;
+	struct hl_err	*err;		/* while planning */
+};
+
+/* The pack's bytes on their way to the sink: hashed, in 64 KB pieces. */
+struct out {
+	hl_gitthin_sink	 sink;
+	void		*arg;
+	EVP_MD_CTX	*sha;
+	unsigned char	 buf[OUT_PIECE];
+	size_t		 len;
+	int		 sink_rc;	/* the sink's error, if it failed */
 };
 
 static int
-put_header(struct hl_buf *b, int type, size_t size)
+out_flush(struct out *o)
+{
+	int rc;
+
+	if (o->len == 0)
+		return 0;
+	if (EVP_DigestUpdate(o->sha, o->buf, o->len) != 1)
+		return HL_EIO;
+	if ((rc = o->sink(o->buf, o->len, o->arg)) != 0) {
+		o->sink_rc = rc;
+		return HL_EIO;
+	}
+	o->len = 0;
+	return 0;
+}
+
+static int
+out_put(struct out *o, const void *p, size_t n)
+{
+	const unsigned char *c = p;
+	size_t k;
+	int rc;
+
+	while (n > 0) {
+		if (o->len == sizeof(o->buf) && (rc = out_flush(o)) != 0)
+			return rc;
+		k = sizeof(o->buf) - o->len;
+		if (k > n)
+			k = n;
+		memcpy(o->buf + o->len, c, k);
+		o->len += k;
+		c += k;
+		n -= k;
+	}
+	return 0;
+}
+
+static int
+put_header(struct out *o, int type, size_t size)
 {
 	unsigned char c[16];
 	size_t n = 0;
@@ -272,68 +332,232 @@ put_header(struct hl_buf *b, int type, size_t size)
 		c[n] = size & 0x7f;
 		size >>= 7;
 	}
-	return hl_buf_put(b, c, n + 1);
-}
-
-static int
-put_deflated(struct hl_buf *b, const void *data, size_t len)
-{
-	uLongf n = compressBound((uLong)len);
-	int rc;
-
-	if ((rc = hl_buf_grow(b, n)) != 0)
-		return rc;
-	if (compress2((Bytef *)b->data + b->len, &n, data, (uLong)len,
-	    Z_DEFAULT_COMPRESSION) != Z_OK)
-		return HL_ENOMEM;
-	b->len += n;
-	b->data[b->len] = '\0';
-	return 0;
+	return out_put(o, c, n + 1);
 }
 
 /*
- * Adds object id to the pack, as a delta against base (NULL: none) when
- * that is less than half its size.
+ * One zlib stream in pieces: data[0..len) deflated into the pack, the end
+ * of the stream with last.
  */
 static int
-add_object(struct packer *p, const git_oid *id, const git_oid *base)
+deflate_piece(struct out *o, z_stream *z, const void *data, size_t len,
+    int last)
 {
-	git_odb_object *o = NULL, *bo = NULL;
-	const unsigned char *data;
-	size_t len;
-	int rc, type;
+	unsigned char tmp[16384];
+	int zrc, rc;
 
-	if ((rc = oidset_add(&p->sent, id)) <= 0)
-		return rc == 0 ? 0 : hl_err_set(p->err, HL_ENOMEM,
-		    "out of memory");
-	if ((rc = git_odb_read(&o, p->odb, id)) < 0)
-		return hl_pub_git__error(p->err, rc, NULL, "git thin pack");
-	data = git_odb_object_data(o);
-	len = git_odb_object_size(o);
-	type = git_odb_object_type(o);
-	p->delta.len = 0;
-	if (base != NULL && len >= 64 && len <= DELTA_MAX &&
-	    git_odb_read(&bo, p->odb, base) == 0 &&
-	    git_odb_object_type(bo) == type &&
-	    hl_gitthin_delta(&p->delta, git_odb_object_data(bo),
-	    git_odb_object_size(bo), data, len, len / 2) == 0) {
-		if ((rc = put_header(p->out, OBJ_REF_DELTA, p->delta.len)) != 0 ||
-		    (rc = hl_buf_put(p->out, base->id, GIT_OID_RAWSZ)) != 0 ||
-		    (rc = put_deflated(p->out, p->delta.data,
-		    p->delta.len)) != 0)
-			goto nomem;
-		p->ndelta++;
-	} else if ((rc = put_header(p->out, type, len)) != 0 ||
-	    (rc = put_deflated(p->out, data, len)) != 0)
-		goto nomem;
-	p->nobj++;
-	git_odb_object_free(bo);
-	git_odb_object_free(o);
+	z->next_in = (Bytef *)(uintptr_t)data;
+	z->avail_in = (uInt)len;
+	do {
+		z->next_out = tmp;
+		z->avail_out = sizeof(tmp);
+		zrc = deflate(z, last ? Z_FINISH : Z_NO_FLUSH);
+		if (zrc == Z_STREAM_ERROR)
+			return HL_ENOMEM;
+		if ((rc = out_put(o, tmp, sizeof(tmp) - z->avail_out)) != 0)
+			return rc;
+	} while (z->avail_out == 0 || (last && zrc != Z_STREAM_END));
 	return 0;
-nomem:
-	git_odb_object_free(bo);
-	git_odb_object_free(o);
-	return hl_err_set(p->err, HL_ENOMEM, "out of memory");
+}
+
+static int
+put_deflated(struct out *o, const void *data, size_t len)
+{
+	z_stream z;
+	int rc;
+
+	memset(&z, 0, sizeof(z));
+	if (deflateInit(&z, Z_DEFAULT_COMPRESSION) != Z_OK)
+		return HL_ENOMEM;
+	rc = deflate_piece(o, &z, data, len, 1);
+	deflateEnd(&z);
+	return rc;
+}
+
+/* An object's bytes in memory: libgit2's, or read from a stream. */
+struct obj {
+	git_odb_object	*o;
+	struct hl_buf	 b;
+	const unsigned char *data;
+	size_t		 len;
+	git_object_t	 type;
+};
+
+static void
+obj_free(struct obj *x)
+{
+	git_odb_object_free(x->o);
+	hl_buf_free(&x->b);
+	memset(x, 0, sizeof(*x));
+}
+
+/*
+ * Reads object id whole.  A loose object is read through a stream, which
+ * inflates it once and does not hash it again (the cache wrote it).
+ */
+static int
+obj_read(struct obj *x, git_odb *odb, const git_oid *id)
+{
+	git_odb_stream *st = NULL;
+	size_t len;
+	git_object_t type;
+	ssize_t got;
+	int rc;
+
+	memset(x, 0, sizeof(*x));
+	if (git_odb_open_rstream(&st, &len, &type, odb, id) == 0) {
+		if ((rc = hl_buf_grow(&x->b, len + 1)) != 0) {
+			git_odb_stream_free(st);
+			return HL_ENOMEM;
+		}
+		while (x->b.len < len && (got = git_odb_stream_read(st,
+		    x->b.data + x->b.len, len - x->b.len)) > 0)
+			x->b.len += (size_t)got;
+		git_odb_stream_free(st);
+		if (x->b.len == len) {
+			x->data = (const unsigned char *)x->b.data;
+			x->len = len;
+			x->type = type;
+			return 0;
+		}
+		hl_buf_free(&x->b);	/* short: try the whole read */
+	}
+	if ((rc = git_odb_read(&x->o, odb, id)) < 0)
+		return rc;
+	x->data = git_odb_object_data(x->o);
+	x->len = git_odb_object_size(x->o);
+	x->type = git_odb_object_type(x->o);
+	return 0;
+}
+
+/* Object id whole, its size and type known, read and deflated in pieces. */
+static int
+put_streamed(struct out *o, git_odb *odb, const git_oid *id, size_t len)
+{
+	git_odb_stream *st = NULL;
+	struct obj x;
+	z_stream z;
+	char piece[OUT_PIECE];
+	size_t left = len, want;
+	ssize_t got;
+	git_object_t type;
+	int rc;
+
+	if (len <= STREAM_MIN || git_odb_open_rstream(&st, &want, &type, odb,
+	    id) != 0 || want != len) {
+		if (st != NULL)
+			git_odb_stream_free(st);
+		if ((rc = obj_read(&x, odb, id)) != 0)
+			return rc;
+		rc = x.len == len ? put_deflated(o, x.data, x.len) : HL_EIO;
+		obj_free(&x);
+		return rc;
+	}
+	memset(&z, 0, sizeof(z));
+	if (deflateInit(&z, Z_DEFAULT_COMPRESSION) != Z_OK) {
+		git_odb_stream_free(st);
+		return HL_ENOMEM;
+	}
+	rc = 0;
+	while (rc == 0 && left > 0) {
+		want = left < sizeof(piece) ? left : sizeof(piece);
+		if ((got = git_odb_stream_read(st, piece, want)) <= 0) {
+			rc = HL_EIO;
+			break;
+		}
+		left -= (size_t)got;
+		rc = deflate_piece(o, &z, piece, (size_t)got, left == 0);
+	}
+	deflateEnd(&z);
+	git_odb_stream_free(st);
+	return rc;
+}
+
+/*
+ * Writes entry e: as a delta against its base when that is less than
+ * half its size, else whole.
+ */
+static int
+put_object(struct hl_gitthin_pack *pk, struct out *o, const struct entry *e,
+    struct hl_buf *delta, size_t *ndelta, struct hl_err *err)
+{
+	struct obj x, bx;
+	size_t len;
+	git_object_t type;
+	int rc;
+
+	memset(&x, 0, sizeof(x));
+	memset(&bx, 0, sizeof(bx));
+	if ((rc = git_odb_read_header(&len, &type, pk->odb, &e->id)) < 0)
+		return hl_pub_git__error(err, rc, NULL, "git thin pack");
+	if (pk->thin && e->has_base && len >= 64 && len <= DELTA_MAX) {
+		if ((rc = obj_read(&x, pk->odb, &e->id)) < 0 ||
+		    (rc = obj_read(&bx, pk->odb, &e->base)) < 0) {
+			rc = hl_pub_git__error(err, rc, NULL, "git thin pack");
+			goto out;
+		}
+		delta->len = 0;
+		if (bx.type == type && x.len == len &&
+		    hl_gitthin_delta(delta, bx.data, bx.len, x.data, x.len,
+		    len / 2) == 0) {
+			obj_free(&bx);
+			if ((rc = put_header(o, OBJ_REF_DELTA,
+			    delta->len)) != 0 ||
+			    (rc = out_put(o, e->base.id, GIT_OID_RAWSZ)) != 0 ||
+			    (rc = put_deflated(o, delta->data, delta->len)) != 0)
+				goto fail;
+			(*ndelta)++;
+			goto out;
+		}
+		obj_free(&bx);
+	}
+	if ((rc = put_header(o, type, len)) != 0)
+		goto fail;
+	if (x.data != NULL)
+		rc = put_deflated(o, x.data, x.len);
+	else
+		rc = put_streamed(o, pk->odb, &e->id, len);
+	if (rc != 0)
+		goto fail;
+out:
+	obj_free(&bx);
+	obj_free(&x);
+	return rc;
+fail:
+	obj_free(&bx);
+	obj_free(&x);
+	if (o->sink_rc != 0)
+		return hl_pub_git__error(err, o->sink_rc, NULL, "git push");
+	if (rc == HL_ENOMEM)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	return hl_err_set(err, HL_EIO, "git thin pack: an object could not "
+	    "be read");
+}
+
+/* Adds object id (base: the remote's version at its path, or NULL). */
+static int
+add_object(struct hl_gitthin_pack *pk, const git_oid *id, const git_oid *base)
+{
+	struct entry *ne;
+	size_t cap;
+	int rc;
+
+	if ((rc = oidset_add(&pk->sent, id)) <= 0)
+		return rc == 0 ? 0 : hl_err_set(pk->err, HL_ENOMEM,
+		    "out of memory");
+	if (pk->n == pk->cap) {
+		cap = pk->cap ? 2 * pk->cap : 64;
+		if ((ne = realloc(pk->e, cap * sizeof(*ne))) == NULL)
+			return hl_err_set(pk->err, HL_ENOMEM, "out of memory");
+		pk->e = ne;
+		pk->cap = cap;
+	}
+	ne = &pk->e[pk->n++];
+	git_oid_cpy(&ne->id, id);
+	ne->has_base = base != NULL && pk->thin;
+	if (ne->has_base)
+		git_oid_cpy(&ne->base, base);
+	return 0;
 }
 
 /*
@@ -342,18 +566,16 @@ nomem:
  * (NULL: none), where delta bases are looked up by name.
  */
 static int
-add_tree(struct packer *p, const git_tree *t, const git_tree *old,
+add_tree(struct hl_gitthin_pack *pk, const git_tree *t, const git_tree *old,
     const git_tree *base)
 {
 	const git_tree_entry *e, *oe, *be;
 	git_tree *sub = NULL, *osub = NULL, *bsub = NULL;
-	const git_oid *bid;
 	size_t i, n = git_tree_entrycount(t);
 	int rc = 0;
 
-	be = NULL;
-	bid = base != NULL ? git_tree_id(base) : NULL;
-	if ((rc = add_object(p, git_tree_id(t), bid)) < 0)
+	if ((rc = add_object(pk, git_tree_id(t), base != NULL ?
+	    git_tree_id(base) : NULL)) < 0)
 		return rc;
 	for (i = 0; i < n; i++) {
 		e = git_tree_entry_byindex(t, i);
@@ -369,21 +591,21 @@ add_tree(struct packer *p, const git_tree *t, const git_tree *old,
 			be = NULL;
 		switch (git_tree_entry_type(e)) {
 		case GIT_OBJECT_BLOB:
-			rc = add_object(p, git_tree_entry_id(e), be != NULL ?
+			rc = add_object(pk, git_tree_entry_id(e), be != NULL ?
 			    git_tree_entry_id(be) : NULL);
 			break;
 		case GIT_OBJECT_TREE:
-			if ((rc = git_tree_lookup(&sub, p->repo,
+			if ((rc = git_tree_lookup(&sub, pk->repo,
 			    git_tree_entry_id(e))) < 0 ||
 			    (oe != NULL && git_tree_entry_type(oe) ==
 			    GIT_OBJECT_TREE && (rc = git_tree_lookup(&osub,
-			    p->repo, git_tree_entry_id(oe))) < 0) ||
+			    pk->repo, git_tree_entry_id(oe))) < 0) ||
 			    (be != NULL && (rc = git_tree_lookup(&bsub,
-			    p->repo, git_tree_entry_id(be))) < 0))
-				rc = hl_pub_git__error(p->err, rc, NULL,
+			    pk->repo, git_tree_entry_id(be))) < 0))
+				rc = hl_pub_git__error(pk->err, rc, NULL,
 				    "git thin pack");
 			else
-				rc = add_tree(p, sub, osub, bsub);
+				rc = add_tree(pk, sub, osub, bsub);
 			git_tree_free(sub);
 			git_tree_free(osub);
 			git_tree_free(bsub);
@@ -399,38 +621,32 @@ add_tree(struct packer *p, const git_tree *t, const git_tree *old,
 }
 
 int
-hl_gitthin_pack(struct hl_buf *out, size_t *nobj, size_t *ndelta,
-    git_repository *repo, const git_oid *tip, const git_oid *base,
-    struct hl_err *err)
+hl_gitthin_plan(struct hl_gitthin_pack **out, git_repository *repo,
+    const git_oid *tip, const git_oid *base, int thin, struct hl_err *err)
 {
-	struct packer p;
+	struct hl_gitthin_pack *pk;
 	git_revwalk *rw = NULL;
 	git_commit *c = NULL, *parent = NULL, *bc = NULL;
 	git_tree *t = NULL, *pt = NULL, *bt = NULL;
-	unsigned char hdr[12] = { 'P', 'A', 'C', 'K', 0, 0, 0, 2 };
-	unsigned char md[EVP_MAX_MD_SIZE];
-	unsigned int mdlen = 0;
-	size_t start = out->len;
 	git_oid id;
 	int rc;
 
-	memset(&p, 0, sizeof(p));
-	p.repo = repo;
-	p.out = out;
-	p.err = err;
-	*nobj = *ndelta = 0;
-	if (!git_oid_equal(tip, base) &&
+	*out = NULL;
+	if (base != NULL && !git_oid_equal(tip, base) &&
 	    git_graph_descendant_of(repo, tip, base) != 1)
 		return hl_err_set(err, HL_EINVAL, "git thin pack: the remote's "
 		    "tip is not under the commit to push");
-	if ((rc = hl_buf_put(out, hdr, sizeof(hdr))) != 0)
+	if ((pk = calloc(1, sizeof(*pk))) == NULL)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
-	if ((rc = git_repository_odb(&p.odb, repo)) < 0 ||
-	    (rc = git_commit_lookup(&bc, repo, base)) < 0 ||
-	    (rc = git_commit_tree(&bt, bc)) < 0 ||
+	pk->repo = repo;
+	pk->thin = thin && base != NULL;
+	pk->err = err;
+	if ((rc = git_repository_odb(&pk->odb, repo)) < 0 ||
+	    (base != NULL && ((rc = git_commit_lookup(&bc, repo, base)) < 0 ||
+	    (rc = git_commit_tree(&bt, bc)) < 0)) ||
 	    (rc = git_revwalk_new(&rw, repo)) < 0 ||
 	    (rc = git_revwalk_push(rw, tip)) < 0 ||
-	    (rc = git_revwalk_hide(rw, base)) < 0) {
+	    (base != NULL && (rc = git_revwalk_hide(rw, base)) < 0)) {
 		rc = hl_pub_git__error(err, rc, NULL, "git thin pack");
 		goto out;
 	}
@@ -443,8 +659,8 @@ hl_gitthin_pack(struct hl_buf *out, size_t *nobj, size_t *ndelta,
 			rc = hl_pub_git__error(err, rc, NULL, "git thin pack");
 			goto out;
 		}
-		if ((rc = add_object(&p, &id, NULL)) < 0 ||
-		    (rc = add_tree(&p, t, pt, bt)) < 0)
+		if ((rc = add_object(pk, &id, NULL)) < 0 ||
+		    (rc = add_tree(pk, t, pt, bt)) < 0)
 			goto out;
 		git_tree_free(pt);
 		git_commit_free(parent);
@@ -459,26 +675,8 @@ hl_gitthin_pack(struct hl_buf *out, size_t *nobj, size_t *ndelta,
 		rc = hl_pub_git__error(err, rc, NULL, "git thin pack");
 		goto out;
 	}
-	hdr[8] = (unsigned char)(p.nobj >> 24);
-	hdr[9] = (unsigned char)(p.nobj >> 16);
-	hdr[10] = (unsigned char)(p.nobj >> 8);
-	hdr[11] = (unsigned char)p.nobj;
-	memcpy(out->data + start + 8, hdr + 8, 4);
-	if (EVP_Digest(out->data + start, out->len - start, md, &mdlen,
-	    EVP_sha1(), NULL) != 1 || mdlen != GIT_OID_RAWSZ) {
-		rc = hl_err_set(err, HL_EIO, "git thin pack: SHA-1 failed");
-		goto out;
-	}
-	if ((rc = hl_buf_put(out, md, mdlen)) != 0) {
-		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
-		goto out;
-	}
-	*nobj = p.nobj;
-	*ndelta = p.ndelta;
 	rc = 0;
 out:
-	if (rc != 0)
-		out->len = start;
 	git_tree_free(pt);
 	git_commit_free(parent);
 	git_tree_free(t);
@@ -486,9 +684,88 @@ out:
 	git_tree_free(bt);
 	git_commit_free(bc);
 	git_revwalk_free(rw);
-	git_odb_free(p.odb);
-	free(p.sent.v);
-	free(p.sent.used);
-	hl_buf_free(&p.delta);
+	free(pk->sent.v);
+	free(pk->sent.used);
+	pk->sent.v = NULL;
+	pk->sent.used = NULL;
+	pk->err = NULL;
+	if (rc != 0)
+		hl_gitthin_free(pk);
+	else
+		*out = pk;
 	return rc;
+}
+
+size_t
+hl_gitthin_count(const struct hl_gitthin_pack *pk)
+{
+	return pk->n;
+}
+
+int
+hl_gitthin_write(struct hl_gitthin_pack *pk, size_t *ndelta,
+    hl_gitthin_sink sink, void *arg, struct hl_err *err)
+{
+	unsigned char hdr[12] = { 'P', 'A', 'C', 'K', 0, 0, 0, 2 };
+	unsigned char md[EVP_MAX_MD_SIZE];
+	unsigned int mdlen = 0;
+	struct hl_buf delta = HL_BUF_INIT;
+	struct out *o;
+	size_t i;
+	int rc;
+
+	*ndelta = 0;
+	if (pk->n > UINT32_MAX)
+		return hl_err_set(err, HL_ETOOBIG, "git thin pack: too many "
+		    "objects");
+	if ((o = calloc(1, sizeof(*o))) == NULL ||
+	    (o->sha = EVP_MD_CTX_new()) == NULL ||
+	    EVP_DigestInit_ex(o->sha, EVP_sha1(), NULL) != 1) {
+		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+		goto out;
+	}
+	o->sink = sink;
+	o->arg = arg;
+	hdr[8] = (unsigned char)(pk->n >> 24);
+	hdr[9] = (unsigned char)(pk->n >> 16);
+	hdr[10] = (unsigned char)(pk->n >> 8);
+	hdr[11] = (unsigned char)pk->n;
+	if ((rc = out_put(o, hdr, sizeof(hdr))) != 0)
+		goto fail;
+	for (i = 0; i < pk->n; i++)
+		if ((rc = put_object(pk, o, &pk->e[i], &delta, ndelta,
+		    err)) != 0)
+			goto out;
+	if ((rc = out_flush(o)) != 0)
+		goto fail;
+	if (EVP_DigestFinal_ex(o->sha, md, &mdlen) != 1 ||
+	    mdlen != GIT_OID_RAWSZ) {
+		rc = hl_err_set(err, HL_EIO, "git thin pack: SHA-1 failed");
+		goto out;
+	}
+	if ((o->sink_rc = sink(md, mdlen, arg)) != 0)
+		goto fail;
+	goto out;
+fail:
+	rc = o->sink_rc != 0 ? hl_pub_git__error(err, o->sink_rc, NULL,
+	    "git push") : hl_err_set(err, HL_EIO, "git thin pack: SHA-1 "
+	    "failed");
+out:
+	if (o != NULL)
+		EVP_MD_CTX_free(o->sha);
+	free(o);
+	hl_buf_free(&delta);
+	return rc;
+}
+
+void
+hl_gitthin_free(struct hl_gitthin_pack *pk)
+{
+	if (pk == NULL)
+		return;
+	git_odb_free(pk->odb);
+	free(pk->sent.v);
+	free(pk->sent.used);
+	free(pk->e);
+	free(pk);
 }

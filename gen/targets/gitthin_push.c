@@ -1,15 +1,16 @@
 /*
- * gitthin_push: libgit2's smart-HTTP transport carrying a thin pack (see
- * gitthin.h).
+ * gitthin_push: a push's receive-pack request over libgit2's smart-HTTP
+ * transport (see gitthin.h).
  *
  * A smart transport (git_transport_smart) over a subtransport that wraps
  * libgit2's HTTP one (git_smart_subtransport_http): every request goes
- * through untouched but the receive-pack POST.  libgit2 writes that one as
- * the ref-update commands (one write, ending with a flush-pkt) and then
- * its own pack; the first write goes out, then the thin pack instead of
- * libgit2's, then the server's answer is read and its report kept in the
- * struct hl_gitthin_push, and the write fails with HL_GITTHIN_SENT so that
- * libgit2 neither builds nor sends its pack.
+ * through untouched, and the refs advertised for a push are watched on
+ * their way (the capability "no-thin"; the URL and the first bytes, for
+ * the capabilities a request may ask for).  hl_gitthin_send then makes
+ * the receive-pack POST itself on that subtransport, with libgit2's
+ * authentication and connection: the ref-update commands (pkt-lines, the
+ * first carrying the capabilities, then a flush-pkt), the pack written
+ * into the body as it is made, and the server's report read back.
  *
  * The report (report-status, in side-band-64k channel 1 when the commands
  * asked for it): "unpack ok" or "unpack <why>", then "ok <ref>" or
@@ -20,6 +21,7 @@
 #include <string.h>
 
 #include "gitthin.h"
+#include "pub_git.h"
 
 #define MAX_REPORT	(64 * 1024)
 
@@ -33,8 +35,7 @@ struct stream {
 	git_smart_subtransport_stream	 parent;
 	git_smart_subtransport_stream	*inner;
 	struct hl_gitthin_push		*push;
-	int				 done;
-	char				 tail[16];	/* LS: last bytes read */
+	char				 tail[16];	/* last bytes read */
 	size_t				 ntail;
 };
 
@@ -124,15 +125,6 @@ demux(struct hl_gitthin_push *p, const char *data, size_t len)
 	return 0;
 }
 
-static int
-stream_read(git_smart_subtransport_stream *s, char *buffer, size_t size,
-    size_t *got)
-{
-	struct stream *st = (struct stream *)s;
-
-	return st->inner->read(st->inner, buffer, size, got);
-}
-
 /*
  * Is the capability "no-thin" in data[0..n)?  Capabilities are separated
  * by spaces and follow a NUL; a ref name starts with "refs/".
@@ -164,6 +156,11 @@ stream_read_ls(git_smart_subtransport_stream *s, char *buffer, size_t size,
 	if ((rc = st->inner->read(st->inner, buffer, size, got)) < 0)
 		return rc;
 	n = *got;
+	k = sizeof(st->push->ls) - st->push->nls;
+	if (k > n)
+		k = n;
+	memcpy(st->push->ls + st->push->nls, buffer, k);
+	st->push->nls += k;
 	if (has_no_thin(buffer, n))
 		st->push->no_thin = 1;
 	/* A token cut between two reads. */
@@ -183,64 +180,6 @@ stream_read_ls(git_smart_subtransport_stream *s, char *buffer, size_t size,
 	memcpy(st->tail + st->ntail, buffer + n - k, k);
 	st->ntail += k;
 	return 0;
-}
-
-/*
- * The commands go out as libgit2 wrote them, then the thin pack; the
- * answer is read to the end.  Whether the server took it or not, the
- * push is over: HL_GITTHIN_SENT stops libgit2 before its pack.
- */
-static int
-stream_write(git_smart_subtransport_stream *s, const char *buffer, size_t len)
-{
-	struct stream *st = (struct stream *)s;
-	struct hl_gitthin_push *p = st->push;
-	struct hl_buf ans = HL_BUF_INIT;
-	const char *nl;
-	size_t got;
-	int rc, sideband;
-
-	if (st->done)
-		return HL_GITTHIN_SENT;
-	st->done = 1;
-	nl = memchr(buffer, '\n', len);
-	sideband = nl != NULL && memmem(buffer, nl - buffer, "side-band-64k",
-	    13) != NULL;
-	if ((rc = st->inner->write(st->inner, buffer, len)) < 0 ||
-	    (rc = st->inner->write(st->inner, p->pack->data,
-	    p->pack->len)) < 0)
-		return rc;
-	for (;;) {
-		if ((rc = hl_buf_grow(&ans, 16384)) != 0) {
-			hl_buf_free(&ans);
-			git_error_set_str(GIT_ERROR_NOMEMORY, "out of memory");
-			return -1;
-		}
-		if ((rc = st->inner->read(st->inner, ans.data + ans.len,
-		    16384, &got)) < 0) {
-			hl_buf_free(&ans);
-			return rc;
-		}
-		if (got == 0)
-			break;
-		ans.len += got;
-		if (ans.len > MAX_REPORT) {
-			hl_buf_free(&ans);
-			git_error_set_str(GIT_ERROR_NET, "push: the server's "
-			    "report is too long");
-			return -1;
-		}
-	}
-	p->sent = 1;
-	if (ans.len == 0)
-		p->unpack_ok = 1;	/* no report-status: nothing to say */
-	else if (sideband)
-		(void)demux(p, ans.data, ans.len);
-	else
-		report(p, ans.data, ans.len);
-	hl_buf_free(&ans);
-	git_error_set_str(GIT_ERROR_NET, "thin pack sent");
-	return HL_GITTHIN_SENT;
 }
 
 static void
@@ -263,8 +202,7 @@ sub_action(git_smart_subtransport_stream **out, git_smart_subtransport *t,
 
 	if ((rc = sb->inner->action(&inner, sb->inner, url, action)) < 0)
 		return rc;
-	if (!(action == GIT_SERVICE_RECEIVEPACK && sb->push->pack != NULL) &&
-	    action != GIT_SERVICE_RECEIVEPACK_LS) {
+	if (action != GIT_SERVICE_RECEIVEPACK_LS) {
 		*out = inner;
 		return 0;
 	}
@@ -274,15 +212,12 @@ sub_action(git_smart_subtransport_stream **out, git_smart_subtransport *t,
 		return -1;
 	}
 	st->parent.subtransport = t;
-	if (action == GIT_SERVICE_RECEIVEPACK_LS) {
-		sb->push->no_thin = 0;
-		st->parent.read = stream_read_ls;
-		st->parent.write = inner->write;	/* never called */
-		st->done = 1;
-	} else {
-		st->parent.read = stream_read;
-		st->parent.write = stream_write;
-	}
+	sb->push->no_thin = 0;
+	sb->push->nls = 0;
+	sb->push->sub = sb;
+	(void)snprintf(sb->push->url, sizeof(sb->push->url), "%s", url);
+	st->parent.read = stream_read_ls;
+	st->parent.write = inner->write;	/* never called */
 	st->parent.free = stream_free;
 	st->inner = inner;
 	st->push = sb->push;
@@ -303,6 +238,8 @@ sub_free(git_smart_subtransport *t)
 {
 	struct sub *sb = (struct sub *)t;
 
+	if (sb->push->sub == sb)
+		sb->push->sub = NULL;
 	sb->inner->free(sb->inner);
 	free(sb);
 }
@@ -343,4 +280,162 @@ hl_gitthin_transport(git_transport **out, git_remote *owner, void *payload)
 	def->rpc = 1;
 	def->param = payload;
 	return git_transport_smart(out, owner, def);
+}
+
+/*
+ * The capabilities the advertisement's first ref line carries (after its
+ * NUL), into caps; empty when there are none.
+ */
+static void
+adv_caps(char *caps, size_t cap, const char *data, size_t len)
+{
+	const char *p, *nul;
+	size_t off = 0, m, k;
+	int n;
+
+	caps[0] = '\0';
+	while (off + 4 <= len && (n = hexlen(data + off)) >= 0) {
+		if (n == 0) {
+			off += 4;
+			continue;
+		}
+		if (n < 4 || off + (size_t)n > len)
+			return;
+		p = data + off + 4;
+		m = (size_t)n - 4;
+		off += (size_t)n;
+		if (m > 0 && p[0] == '#')	/* "# service=..." */
+			continue;
+		if ((nul = memchr(p, '\0', m)) == NULL)
+			return;
+		k = (size_t)(p + m - (nul + 1));
+		while (k > 0 && nul[k] == '\n')
+			k--;
+		if (k >= cap)
+			k = cap - 1;
+		memcpy(caps, nul + 1, k);
+		caps[k] = '\0';
+		return;
+	}
+}
+
+static int
+has_cap(const char *caps, const char *name)
+{
+	size_t n = strlen(name);
+	const char *p;
+
+	for (p = caps; (p = strstr(p, name)) != NULL; p += n)
+		if ((p == caps || p[-1] == ' ') &&
+		    (p[n] == '\0' || p[n] == ' '))
+			return 1;
+	return 0;
+}
+
+static int
+sink_stream(const void *p, size_t n, void *arg)
+{
+	git_smart_subtransport_stream *s = arg;
+
+	return s->write(s, p, n);
+}
+
+/* The server's answer, read to its end (at most MAX_REPORT bytes). */
+static int
+read_answer(struct hl_buf *ans, git_smart_subtransport_stream *s)
+{
+	size_t got;
+	int rc;
+
+	for (;;) {
+		if (hl_buf_grow(ans, 16384) != 0) {
+			git_error_set_str(GIT_ERROR_NOMEMORY, "out of memory");
+			return -1;
+		}
+		if ((rc = s->read(s, ans->data + ans->len, 16384, &got)) < 0)
+			return rc;
+		if (got == 0)
+			return 0;
+		ans->len += got;
+		if (ans->len > MAX_REPORT) {
+			git_error_set_str(GIT_ERROR_NET, "push: the server's "
+			    "report is too long");
+			return -1;
+		}
+	}
+}
+
+int
+hl_gitthin_send(struct hl_gitthin_push *p, const struct hl_gitthin_cmd *cmd,
+    size_t n, struct hl_gitthin_pack *pk, size_t *ndelta,
+    const struct hl_pub_git__cred *c, struct hl_err *err)
+{
+	struct sub *sb = p->sub;
+	git_smart_subtransport_stream *s = NULL;
+	struct hl_buf b = HL_BUF_INIT, ans = HL_BUF_INIT;
+	char caps[1024], want[64], oh[GIT_OID_HEXSZ + 1], nh[GIT_OID_HEXSZ + 1];
+	size_t i, start, len;
+	int rc, sideband;
+
+	*ndelta = 0;
+	p->sent = p->unpack_ok = p->rejected = 0;
+	p->status[0] = '\0';
+	if (sb == NULL || n == 0)
+		return hl_err_set(err, HL_EINVAL, "git push: no connection "
+		    "made for a push, or nothing to push");
+	adv_caps(caps, sizeof(caps), p->ls, p->nls);
+	sideband = has_cap(caps, "side-band-64k");
+	(void)snprintf(want, sizeof(want), "%s%s%s",
+	    has_cap(caps, "report-status") ? " report-status" : "",
+	    sideband ? " side-band-64k" : "",
+	    has_cap(caps, "quiet") ? " quiet" : "");
+	for (i = 0; i < n; i++) {
+		git_oid_tostr(oh, sizeof(oh), &cmd[i].old);
+		git_oid_tostr(nh, sizeof(nh), &cmd[i].new);
+		start = b.len;
+		if (hl_buf_printf(&b, "0000%s %s %s", oh, nh, cmd[i].ref) != 0 ||
+		    (i == 0 && (hl_buf_putc(&b, '\0') != 0 ||
+		    hl_buf_printf(&b, "%s", want[0] ? want + 1 : "") != 0)) ||
+		    hl_buf_putc(&b, '\n') != 0) {
+			rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+			goto out;
+		}
+		if ((len = b.len - start) > 65520) {
+			rc = hl_err_set(err, HL_EINVAL, "git push: ref name too "
+			    "long");
+			goto out;
+		}
+		(void)snprintf(oh, sizeof(oh), "%04zx", len);
+		memcpy(b.data + start, oh, 4);
+	}
+	if (hl_buf_printf(&b, "0000") != 0) {
+		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+		goto out;
+	}
+	if ((rc = sb->inner->action(&s, sb->inner, p->url,
+	    GIT_SERVICE_RECEIVEPACK)) < 0 ||
+	    (rc = s->write(s, b.data, b.len)) < 0) {
+		rc = hl_pub_git__error(err, rc, c, "git push");
+		goto out;
+	}
+	if ((rc = hl_gitthin_write(pk, ndelta, sink_stream, s, err)) != 0)
+		goto out;
+	if ((rc = read_answer(&ans, s)) < 0) {
+		rc = hl_pub_git__error(err, rc, c, "git push");
+		goto out;
+	}
+	p->sent = 1;
+	if (ans.len == 0 || strstr(want, "report-status") == NULL)
+		p->unpack_ok = 1;	/* no report-status: nothing to say */
+	else if (sideband)
+		(void)demux(p, ans.data, ans.len);
+	else
+		report(p, ans.data, ans.len);
+	rc = 0;
+out:
+	if (s != NULL)
+		s->free(s);
+	hl_buf_free(&ans);
+	hl_buf_free(&b);
+	return rc;
 }

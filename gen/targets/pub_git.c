@@ -88,7 +88,7 @@ struct op {
 	struct hl_pub_git__cred	*c;
 	int			 rejected;
 	char			 reject[200];
-	struct hl_gitthin_push	 thin;	/* thin.pack: the push's, if thin */
+	struct hl_gitthin_push	 thin;	/* over HTTP: the push connection's */
 };
 
 static pthread_once_t	git_once = PTHREAD_ONCE_INIT;
@@ -1058,8 +1058,8 @@ out:
 }
 
 /*
- * Pushes the branch (and the tags not pushed yet) over the connection
- * remote, opened for pushing by the caller.
+ * Pushes the branch (and the tags not pushed yet) with libgit2's own push
+ * over the connection remote, opened for pushing by the caller.
  */
 static int
 push(struct hl_pub_git *g, git_remote *remote, git_push_options *po,
@@ -1079,29 +1079,94 @@ push(struct hl_pub_git *g, git_remote *remote, git_push_options *po,
 	specs.strings = list;
 	specs.count = g->ntags + 1;
 	g->c.calls = 0;
-	op->thin.sent = op->thin.unpack_ok = op->thin.rejected = 0;
-	op->thin.status[0] = '\0';
-	rc = git_remote_upload(remote, &specs, po);
-	if (op->thin.pack != NULL && op->thin.sent) {
-		if (op->thin.rejected)
-			return hl_err_set(err, HL_ECONFLICT, "git push "
-			    "rejected: %s", op->thin.status);
-		if (!op->thin.unpack_ok) {
-			/* Not taken: once more with libgit2's own pack. */
-			hl_log_warnx("git %s: the server did not take the thin "
-			    "pack (%s); pushing a full one", g->u.remote,
-			    op->thin.status[0] ? op->thin.status : "no report");
-			op->thin.pack = NULL;
-			g->c.calls = 0;
-			rc = git_remote_upload(remote, &specs, po);
-		} else
-			rc = 0;
-	}
-	if (rc < 0)
+	if ((rc = git_remote_upload(remote, &specs, po)) < 0)
 		return hl_pub_git__error(err, rc, &g->c, "git push");
 	if (op->rejected)
 		return hl_err_set(err, HL_ECONFLICT, "git push rejected: %s",
 		    op->reject);
+	for (i = 0; i < g->ntags; i++)
+		free(g->tags[i]);
+	g->ntags = 0;
+	return 0;
+}
+
+/*
+ * The push over smart HTTP, sent by Helios (hl_gitthin_send): the branch
+ * from rtip (NULL: the remote lacks it) to commit and the tags not pushed
+ * yet, with a pack of what the remote lacks, made as it is sent (thin:
+ * deltas against rtip's files, unless the server said no-thin).  1 when
+ * libgit2's own push should go instead: the pack cannot be made (rtip is
+ * not under commit), a tag the remote has elsewhere, or a pack the server
+ * did not take.
+ */
+static int
+own_push(struct hl_pub_git *g, git_remote *remote, struct op *op,
+    const git_oid *rtip, const git_oid *commit, struct hl_err *err)
+{
+	struct hl_gitthin_cmd cmd[MAX_TAGS + 1];
+	char branch[HL_GIT_MAX_BRANCH + 16], ref[MAX_TAGS][64];
+	const git_remote_head **heads;
+	struct hl_gitthin_pack *pk = NULL;
+	struct hl_err e = HL_ERR_INIT;
+	size_t nheads, n = 0, i, j, k, ndelta;
+	git_oid id;
+	int rc;
+
+	if (git_remote_ls(&heads, &nheads, remote) < 0)
+		return 1;
+	memset(cmd, 0, sizeof(cmd));
+	(void)snprintf(branch, sizeof(branch), "refs/heads/%s", g->u.branch);
+	if (rtip == NULL || !git_oid_equal(commit, rtip)) {
+		if (rtip != NULL)
+			git_oid_cpy(&cmd[n].old, rtip);
+		git_oid_cpy(&cmd[n].new, commit);
+		cmd[n++].ref = branch;
+	}
+	for (i = 0; i < g->ntags; i++) {
+		k = strcspn(g->tags[i], ":");
+		if (k >= sizeof(ref[i]))
+			return 1;
+		memcpy(ref[i], g->tags[i], k);
+		ref[i][k] = '\0';
+		if (git_reference_name_to_id(&id, g->repo, ref[i]) < 0)
+			return 1;
+		for (j = 0; j < nheads; j++)
+			if (strcmp(heads[j]->name, ref[i]) == 0)
+				break;
+		if (j < nheads && git_oid_equal(&heads[j]->oid, &id))
+			continue;
+		if (j < nheads && !contains(g->repo, &id, &heads[j]->oid))
+			return 1;	/* libgit2 says why it will not */
+		if (j < nheads)
+			git_oid_cpy(&cmd[n].old, &heads[j]->oid);
+		git_oid_cpy(&cmd[n].new, &id);
+		cmd[n++].ref = ref[i];
+	}
+	if (n > 0) {
+		if (hl_gitthin_plan(&pk, g->repo, commit, rtip,
+		    !op->thin.no_thin, &e) != 0) {
+			hl_log_warnx("git %s: %s; pushing with libgit2",
+			    g->u.remote, e.msg);
+			return 1;
+		}
+		g->c.calls = 0;
+		rc = hl_gitthin_send(&op->thin, cmd, n, pk, &ndelta, &g->c,
+		    err);
+		hl_log_debug("git %s: pack of %zu objects (%zu deltas)",
+		    g->u.remote, hl_gitthin_count(pk), ndelta);
+		hl_gitthin_free(pk);
+		if (rc != 0)
+			return rc;
+		if (op->thin.rejected)
+			return hl_err_set(err, HL_ECONFLICT, "git push "
+			    "rejected: %s", op->thin.status);
+		if (!op->thin.unpack_ok) {
+			hl_log_warnx("git %s: the server did not take the pack "
+			    "(%s); pushing libgit2's", g->u.remote,
+			    op->thin.status[0] ? op->thin.status : "no report");
+			return 1;
+		}
+	}
 	for (i = 0; i < g->ntags; i++)
 		free(g->tags[i]);
 	g->ntags = 0;
@@ -1205,30 +1270,6 @@ advance(struct hl_pub_git *g, const git_oid *old, const git_oid *id,
 	return 0;
 }
 
-/*
- * The thin pack of commit over the remote's tip into op->thin.pack; left
- * NULL (libgit2 packs then) if it cannot be made.
- */
-static void
-thin_pack(struct op *op, struct hl_buf *pack, struct hl_pub_git *g,
-    const git_oid *commit, const git_oid *rtip)
-{
-	struct hl_err e = HL_ERR_INIT;
-	size_t nobj, ndelta;
-
-	op->thin.pack = NULL;
-	pack->len = 0;
-	if (hl_gitthin_pack(pack, &nobj, &ndelta, g->repo, commit, rtip,
-	    &e) != 0) {
-		hl_log_warnx("git %s: %s; pushing a full pack", g->u.remote,
-		    e.msg);
-		return;
-	}
-	hl_log_debug("git %s: thin pack of %zu objects (%zu deltas), %zu "
-	    "bytes", g->u.remote, nobj, ndelta, pack->len);
-	op->thin.pack = pack;
-}
-
 int
 hl_pub_git_publish(struct hl_pub_git *g, const struct hl_tree *t,
     struct hl_err *err)
@@ -1240,7 +1281,6 @@ hl_pub_git_publish(struct hl_pub_git *g, const struct hl_tree *t,
 	git_commit *bc = NULL;
 	struct op op;
 	struct hl_err saved = HL_ERR_INIT;
-	struct hl_buf pack = HL_BUF_INIT;
 	char hex[GIT_OID_HEXSZ + 1];
 	int rhave, phave, lhave, bhave = 0, offline, rc;
 
@@ -1349,14 +1389,14 @@ hl_pub_git_publish(struct hl_pub_git *g, const struct hl_tree *t,
 	}
 
 	/*
-	 * 5. Push, unless the remote has it already: over HTTP a thin pack,
-	 * whose deltas are against the remote's tip.
+	 * 5. Push, unless the remote has it already: over HTTP Helios's own
+	 * request, a thin pack whose deltas are against the remote's tip.
 	 */
 	if (!rhave || !git_oid_equal(&commit, &rtip) || g->ntags > 0) {
-		if (rhave && cbs.transport != NULL && !op.thin.no_thin &&
-		    !git_oid_equal(&commit, &rtip))
-			thin_pack(&op, &pack, g, &commit, &rtip);
-		if ((rc = push(g, remote, &po, &op, err)) < 0)
+		rc = cbs.transport != NULL ? own_push(g, remote, &op,
+		    rhave ? &rtip : NULL, &commit, err) : 1;
+		if (rc < 0 || (rc == 1 && (rc = push(g, remote, &po, &op,
+		    err)) < 0))
 			goto out;
 		hl_log_debug("git %s#%s: pushed v%" PRId64, g->u.remote,
 		    g->u.branch, t->version);
@@ -1372,7 +1412,6 @@ out:
 		git_remote_disconnect(remote);
 	git_remote_free(remote);
 	git_commit_free(bc);
-	hl_buf_free(&pack);
 	return rc;
 }
 
@@ -1443,6 +1482,12 @@ const char *
 hl_pub_git_head(const struct hl_pub_git *g)
 {
 	return g->head;
+}
+
+git_repository *
+hl_pub_git__repo(struct hl_pub_git *g)
+{
+	return g->repo;
 }
 
 const char *

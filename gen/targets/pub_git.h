@@ -199,6 +199,11 @@ int	hl_pub_git__fetch(git_oid *tip, int *have, git_repository *repo,
  */
 int	hl_pub_git__error(struct hl_err *err, int rc,
 	    const struct hl_pub_git__cred *c, const char *what);
+/*
+ * The repository g writes its commits in: its cache, or a file://
+ * target's own (for tests).
+ */
+git_repository *hl_pub_git__repo(struct hl_pub_git *g);
 /* The Helios-Version trailer of a commit message, or -1. */
 int64_t	hl_pub_git__msg_version(const char *msg);
 

@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 #include <git2.h>
+#include <git2/sys/odb_backend.h>
 #include <openssl/evp.h>
 
 #include "err.h"
@@ -894,6 +895,120 @@ test_a_one_line_change_to_a_big_list_pushes_a_thin_pack(void **state)
 }
 
 /*
+ * An object database backend in front of the cache's that counts the
+ * whole reads (read or readstream) of one object and passes them on.
+ */
+static git_oid	spy_id;
+static int	spy_reads;
+
+static int
+spy_read(void **buf, size_t *len, git_object_t *type, git_odb_backend *b,
+    const git_oid *id)
+{
+	(void)buf;
+	(void)len;
+	(void)type;
+	(void)b;
+	if (git_oid_equal(id, &spy_id))
+		spy_reads++;
+	return GIT_ENOTFOUND;
+}
+
+static int
+spy_readstream(git_odb_stream **out, size_t *len, git_object_t *type,
+    git_odb_backend *b, const git_oid *id)
+{
+	(void)out;
+	return spy_read(NULL, len, type, b, id);
+}
+
+static void
+spy_free(git_odb_backend *b)
+{
+	free(b);
+}
+
+/*
+ * A push over smart HTTP reads a changed list once, for its delta: the
+ * receive-pack request and its pack are Helios's own, and libgit2 builds
+ * no pack beside it (its push would read, delta and hold every new object
+ * again before a byte went out).  The server gets the change whole.
+ */
+static void
+test_a_push_over_http_reads_a_changed_list_once(void **state)
+{
+	struct fix *fx = *state;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_pub_git *g = NULL;
+	struct ttree tt = { 0 };
+	git_odb_backend *spy;
+	git_odb *odb = NULL;
+	char url[256], srv[128], bare[192], *port, *s;
+	unsigned char *d;
+	size_t i, len;
+	int k;
+
+	(void)snprintf(srv, sizeof(srv), "%s/http", fx->dir);
+	sh_ok("mkdir -p %s && sh %s start %s alice 's3cret' >/dev/null",
+	    srv, script(), srv);
+	port = sh("cat %s/port", srv);
+	(void)snprintf(bare, sizeof(bare), "%s/root/pages.git", srv);
+	(void)snprintf(url, sizeof(url),
+	    "git+http://127.0.0.1:%s/pages.git#gh-pages", port);
+	setenv("HELIOS_GIT_USERNAME", "alice", 1);
+	setenv("HELIOS_GIT_PASSWORD", "s3cret", 1);
+	assert_int_equal(hl_pub_git_open(&g, url, &err), 0);
+	big_tree(&tt);
+	publish_ok(g, version(&tt, 1));
+
+	/* One line more at the end of two 128 KB lists. */
+	for (k = 5; k <= 6; k++) {
+		(void)snprintf(url, sizeof(url), "lists/list-%02d.txt", k);
+		for (i = 0; i < tt.n; i++)
+			if (strcmp(tt.path[i], url) == 0)
+				break;
+		assert_true(i < tt.n);
+		len = tt.f[i].len + 7;
+		d = malloc(len);
+		assert_non_null(d);
+		memcpy(d, tt.data[i], tt.f[i].len);
+		memcpy(d + tt.f[i].len, "\nlast.\n", 7);
+		if (k == 5)
+			assert_int_equal(git_odb_hash(&spy_id, d, len,
+			    GIT_OBJECT_BLOB), 0);
+		put(&tt, url, d, len);
+		free(d);
+	}
+	spy = calloc(1, sizeof(*spy));
+	assert_non_null(spy);
+	assert_int_equal(git_odb_init_backend(spy, GIT_ODB_BACKEND_VERSION),
+	    0);
+	spy->read = spy_read;
+	spy->readstream = spy_readstream;
+	spy->free = spy_free;
+	assert_int_equal(git_repository_odb(&odb, hl_pub_git__repo(g)), 0);
+	assert_int_equal(git_odb_add_backend(odb, spy, 1000), 0);
+	git_odb_free(odb);
+	spy_reads = 0;
+	publish_ok(g, version(&tt, 2));
+	printf("# whole reads of the changed list in its push: %d\n",
+	    spy_reads);
+	assert_int_equal(spy_reads, 1);
+	s = sh("git --git-dir=%s show gh-pages:lists/list-05.txt | tail -1",
+	    bare);
+	assert_string_equal(s, "last.");
+	free(s);
+	sh_ok("git --git-dir=%s fsck --no-dangling >/dev/null 2>&1", bare);
+
+	hl_pub_git_close(g);
+	unsetenv("HELIOS_GIT_USERNAME");
+	unsetenv("HELIOS_GIT_PASSWORD");
+	sh_ok("sh %s stop %s", script(), srv);
+	free(port);
+	tree_free(&tt);
+}
+
+/*
  * layout=smokedetector over smart HTTP: the thin pack carries the list
  * file's one new line; the branch keeps SmokeDetector's code and the
  * commits others push, which the next publish builds on.
@@ -1035,6 +1150,9 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_a_one_line_change_to_a_big_list_pushes_a_thin_pack,
+		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_push_over_http_reads_a_changed_list_once,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_smokedetector_layout_over_http_pushes_thin_on_top,
