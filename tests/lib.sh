@@ -80,6 +80,16 @@ hl_samples() {	# the directory of SmokeDetector sample files
 	done
 	return 1
 }
+hl_grown_samples() {	# DIR N: the sample files in DIR, N generated
+	# watch-keyword lines appended to watched_keywords.txt
+	mkdir -p "$1" && cp "$(hl_samples)"/* "$1/" && $PY -c '
+import sys
+with open(sys.argv[1], "a") as f:
+    for i in range(int(sys.argv[2])):
+        f.write("%d\ttripleee\tbig-%d-(?:cheap|best)[\\W_]*+pills\\.example\\.com\n"
+                % (1500000000 + i, i))' "$1/watched_keywords.txt" "$2"
+}
+
 hl_wait_http() {	# URL: waits up to 10 s for any HTTP answer
 	n=0
 	while ! curl -s -o /dev/null "$1"; do

@@ -17,14 +17,7 @@ N=200000
 S=$(hl_samples)
 t_ok "the sample files are there" test -f "${S:-/nonexistent}/bad_keywords.txt"
 
-mkdir -p "$T/src"
-cp "$S"/* "$T/src/"
-$PY -c '
-import sys
-with open(sys.argv[1], "a") as f:
-    for i in range(int(sys.argv[2])):
-        f.write("%d\ttripleee\tbig-%d-(?:cheap|best)[\\W_]*+pills\\.example\\.com\n"
-                % (1500000000 + i, i))' "$T/src/watched_keywords.txt" "$N"
+hl_grown_samples "$T/src" "$N"
 t_ok "helios import reads the grown files" \
     "$HELIOS" import --db "$DB" "$T/src"
 
