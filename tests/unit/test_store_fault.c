@@ -255,9 +255,10 @@ fault_run(struct fixture *f, enum hl_crashvfs_kind kind, long n, int code,
 	return fired;
 }
 
+/* One writer thread: n writes of its own values to st. */
 struct side {
 	struct hl_store	*st;
-	int		 id, failed;
+	int		 id, n, failed;
 	char		 msg[256];
 };
 
@@ -271,7 +272,7 @@ write_beside(void *arg)
 	int64_t ver;
 	int i;
 
-	for (i = 0; i < 3 * NWRITE; i++) {
+	for (i = 0; i < w->n; i++) {
 		snprintf(v, sizeof(v), "beside-%d-%d\\.example", w->id, i);
 		in.value = v;
 		if (hl_store_item_add(&out, &ver, w->st, LIST, &in, &alice,
@@ -304,7 +305,8 @@ two_stores_on_one_file_never_fail_a_write(void **state)
 	assert_int_equal(hl_store_open(&st[0], f->work, &err), 0);
 	assert_int_equal(hl_store_open(&st[1], f->work, &err), 0);
 	for (t = 0; t < NTHREAD; t++) {
-		w[t] = (struct side){ .st = st[t % 2], .id = t };
+		w[t] = (struct side){ .st = st[t % 2], .id = t,
+		    .n = 3 * NWRITE };
 		pthread_create(&th[t], NULL, write_beside, &w[t]);
 	}
 	for (t = 0; t < NTHREAD; t++)
@@ -385,33 +387,6 @@ a_commit_never_waits_for_the_checkpoint(void **state)
 	assert_true(frames >= 1400);
 }
 
-struct busy {
-	struct hl_store	*st;
-	int		 id, failed;
-	char		 msg[256];
-};
-
-static void *
-write_busy(void *arg)
-{
-	struct busy *w = arg;
-	struct hl_item in = { 0 }, out;
-	struct hl_err err = HL_ERR_INIT;
-	char v[64];
-	int64_t ver;
-	int i;
-
-	for (i = 0; i < 600; i++) {
-		snprintf(v, sizeof(v), "busy-%d-%d\\.example", w->id, i);
-		in.value = v;
-		if (hl_store_item_add(&out, &ver, w->st, LIST, &in, &alice,
-		    &err) != 0 && w->failed++ == 0)
-			snprintf(w->msg, sizeof(w->msg), "%s", err.msg);
-		hl_item_clear(&out);
-	}
-	return NULL;
-}
-
 /*
  * Eight writers that never pause, so that the WAL is never idle when a
  * checkpoint ends (and each checkpoint slow): the WAL still starts over,
@@ -425,7 +400,7 @@ the_wal_stays_bounded_under_writers_that_never_pause(void **state)
 	struct fixture *f = *state;
 	struct hl_err err = HL_ERR_INIT;
 	struct hl_store *st;
-	struct busy w[8];
+	struct side w[8];
 	pthread_t th[8];
 	long frames;
 	int t;
@@ -436,8 +411,8 @@ the_wal_stays_bounded_under_writers_that_never_pause(void **state)
 	hl_crashvfs_db_sync_delay(20);
 	assert_int_equal(hl_store_open(&st, f->work, &err), 0);
 	for (t = 0; t < 8; t++) {
-		w[t] = (struct busy){ .st = st, .id = t };
-		pthread_create(&th[t], NULL, write_busy, &w[t]);
+		w[t] = (struct side){ .st = st, .id = t, .n = 600 };
+		pthread_create(&th[t], NULL, write_beside, &w[t]);
 	}
 	for (t = 0; t < 8; t++)
 		pthread_join(th[t], NULL);
