@@ -616,6 +616,20 @@ script(void)
 	return path;
 }
 
+/*
+ * Starts git's smart-HTTP server in DIR/http (srv), user alice, password
+ * s3cret: its port (malloc'd); bare is the repository it serves.
+ */
+static char *
+http_start(const struct fix *fx, char srv[128], char bare[192])
+{
+	(void)snprintf(srv, 128, "%s/http", fx->dir);
+	sh_ok("mkdir -p %s && sh %s start %s alice 's3cret' >/dev/null",
+	    srv, script(), srv);
+	(void)snprintf(bare, 192, "%s/root/pages.git", srv);
+	return sh("cat %s/port", srv);
+}
+
 /* A tree of about 2 MB: 16 lists of 128 KiB. */
 static void
 big_tree(struct ttree *tt)
@@ -667,11 +681,7 @@ test_smart_http_publish_with_auth_and_outages(void **state)
 	double ms, ms_file;
 	int64_t v = 0;
 
-	(void)snprintf(srv, sizeof(srv), "%s/http", fx->dir);
-	sh_ok("mkdir -p %s && sh %s start %s alice 's3cret' >/dev/null",
-	    srv, script(), srv);
-	port = sh("cat %s/port", srv);
-	(void)snprintf(bare, sizeof(bare), "%s/root/pages.git", srv);
+	port = http_start(fx, srv, bare);
 	(void)snprintf(url, sizeof(url),
 	    "git+http://127.0.0.1:%s/pages.git#gh-pages", port);
 
@@ -800,11 +810,7 @@ test_a_one_line_change_to_a_big_list_pushes_a_thin_pack(void **state)
 	int64_t v = 0;
 	int pport, pid;
 
-	(void)snprintf(srv, sizeof(srv), "%s/http", fx->dir);
-	sh_ok("mkdir -p %s && sh %s start %s alice 's3cret' >/dev/null",
-	    srv, script(), srv);
-	port = sh("cat %s/port", srv);
-	(void)snprintf(bare, sizeof(bare), "%s/root/pages.git", srv);
+	port = http_start(fx, srv, bare);
 	(void)snprintf(counter, sizeof(counter), "%s/bytes", fx->dir);
 	s = sh("python3 -c 'import socket; s=socket.socket(); "
 	    "s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])'");
@@ -948,11 +954,7 @@ test_a_push_over_http_reads_a_changed_list_once(void **state)
 	size_t i, len;
 	int k;
 
-	(void)snprintf(srv, sizeof(srv), "%s/http", fx->dir);
-	sh_ok("mkdir -p %s && sh %s start %s alice 's3cret' >/dev/null",
-	    srv, script(), srv);
-	port = sh("cat %s/port", srv);
-	(void)snprintf(bare, sizeof(bare), "%s/root/pages.git", srv);
+	port = http_start(fx, srv, bare);
 	(void)snprintf(url, sizeof(url),
 	    "git+http://127.0.0.1:%s/pages.git#gh-pages", port);
 	setenv("HELIOS_GIT_USERNAME", "alice", 1);
@@ -1027,11 +1029,7 @@ test_smokedetector_layout_over_http_pushes_thin_on_top(void **state)
 	int pport, pid;
 	FILE *fp;
 
-	(void)snprintf(srv, sizeof(srv), "%s/http", fx->dir);
-	sh_ok("mkdir -p %s && sh %s start %s alice 's3cret' >/dev/null",
-	    srv, script(), srv);
-	port = sh("cat %s/port", srv);
-	(void)snprintf(bare, sizeof(bare), "%s/root/pages.git", srv);
+	port = http_start(fx, srv, bare);
 	(void)snprintf(work, sizeof(work), "%s/sd", fx->dir);
 	big_tree(&big);
 	sh_ok("git init -q -b master %s && printf 'def f():\\n    pass\\n' "
