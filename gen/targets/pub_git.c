@@ -46,6 +46,7 @@
 
 #include "blob.h"
 #include "buf.h"
+#include "gitcache.h"
 #include "gitthin.h"
 #include "log.h"
 #include "item.h"
@@ -55,6 +56,7 @@
 
 #define MAX_CRED_FILE	8192
 #define MAX_TAGS	64
+#define PACK_EVERY	16	/* publishes between looks at the loose objects */
 
 /*
  * Blob ids by content: an open-addressing table keyed by the files'
@@ -81,6 +83,8 @@ struct hl_pub_git {
 	int			 direct;	/* file://: repo is the target */
 	git_oid			 pushed;	/* direct: the last commit */
 	int			 pushed_set;
+	uint64_t		 pack_min;	/* cache: see cache_pack() */
+	unsigned		 publishes;	/* cache: pushed since open */
 };
 
 /* What every remote callback receives. */
@@ -1235,6 +1239,26 @@ add_tag(struct hl_pub_git *g, int64_t version, const git_oid *id,
 }
 
 /*
+ * Packs the cache's loose objects once they take pack_min bytes
+ * (gitcache.h), looked at after the first push and every PACK_EVERY
+ * after it.  A failure leaves them loose and the publish done.
+ */
+static void
+cache_pack(struct hl_pub_git *g)
+{
+	struct hl_err e = HL_ERR_INIT;
+	size_t n = 0;
+
+	if (g->publishes++ % PACK_EVERY != 0)
+		return;
+	if (hl_gitcache_pack(&n, g->repo, g->pack_min, &e) != 0)
+		hl_log_warnx("git %s: %s", g->u.remote, e.msg);
+	else if (n > 0)
+		hl_log_debug("git %s: packed %zu loose objects of the cache",
+		    g->u.remote, n);
+}
+
+/*
  * Moves the branch of a local target from old (NULL: it did not exist) to
  * id, unless someone moved it meanwhile.
  */
@@ -1407,6 +1431,7 @@ hl_pub_git_publish(struct hl_pub_git *g, const struct hl_tree *t,
 	    &commit, err)) < 0)
 		goto out;
 	git_oid_tostr(g->head, sizeof(g->head), &commit);
+	cache_pack(g);
 out:
 	if (remote != NULL)
 		git_remote_disconnect(remote);
@@ -1458,6 +1483,7 @@ hl_pub_git_open(struct hl_pub_git **out, const char *url, struct hl_err *err)
 	if ((rc = hl_pub_git__parse_url(&g->u, url, err)) < 0 ||
 	    (rc = hl_pub_git__cred_load(&g->c, err)) < 0)
 		goto fail;
+	g->pack_min = HL_GITCACHE_LOOSE_MAX;
 	(void)strcpy(g->author, "Helios");
 	(void)strcpy(g->email, "helios@localhost");
 	if ((rc = env_copy(g->author, sizeof(g->author),
@@ -1488,6 +1514,12 @@ git_repository *
 hl_pub_git__repo(struct hl_pub_git *g)
 {
 	return g->repo;
+}
+
+void
+hl_pub_git__pack_at(struct hl_pub_git *g, uint64_t bytes)
+{
+	g->pack_min = bytes;
 }
 
 const char *

@@ -76,6 +76,11 @@
  * advertises for the push tell where its branch is; only when that tip is
  * a commit the cache lacks is it fetched first.
  *
+ * libgit2 writes each new object loose; after a push, when the cache's
+ * loose objects take HL_GITCACHE_LOOSE_MAX bytes (looked at every 16
+ * publishes), they are moved into one pack with deltas (gitcache.h), so
+ * the cache grows about as the remote does after `git gc`.
+ *
  * Each commit message is the tree's summary line, a blank line and the
  * trailer "Helios-Version: N", which gitarchive.c reads back.
  */
@@ -204,6 +209,8 @@ int	hl_pub_git__error(struct hl_err *err, int rc,
  * target's own (for tests).
  */
 git_repository *hl_pub_git__repo(struct hl_pub_git *g);
+/* The loose bytes at which the cache is packed (gitcache.h), for tests. */
+void	 hl_pub_git__pack_at(struct hl_pub_git *g, uint64_t bytes);
 /* The Helios-Version trailer of a commit message, or -1. */
 int64_t	hl_pub_git__msg_version(const char *msg);
 

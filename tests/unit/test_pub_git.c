@@ -26,6 +26,7 @@
 
 #include "err.h"
 #include "gitarchive.h"
+#include "gitcache.h"
 #include "pub_git.h"
 #include "target.h"
 #include "tree.h"
@@ -1119,6 +1120,113 @@ test_smokedetector_layout_over_http_pushes_thin_on_top(void **state)
 	tree_free(&big);
 }
 
+/* Appends line to the file at path of tt. */
+static void
+append(struct ttree *tt, const char *path, const char *line)
+{
+	unsigned char *d;
+	size_t i, n = strlen(line);
+
+	for (i = 0; i < tt->n; i++)
+		if (strcmp(tt->path[i], path) == 0)
+			break;
+	assert_true(i < tt->n);
+	d = malloc(tt->f[i].len + n);
+	assert_non_null(d);
+	memcpy(d, tt->data[i], tt->f[i].len);
+	memcpy(d + tt->f[i].len, line, n);
+	put(tt, path, d, tt->f[i].len + n);
+	free(d);
+}
+
+/*
+ * libgit2 writes each object loose; the cache packs them after a push
+ * once they pass a size (here 1 byte), on the first publish and every
+ * 16th after, keeping larger-than-4 MB objects loose.  The packed cache
+ * is whole (git fsck), the pack of 16 changes takes under a quarter of
+ * their loose objects, and the cache goes on publishing, also when
+ * opened again.
+ */
+static void
+test_the_cache_packs_its_loose_objects(void **state)
+{
+	struct fix *fx = *state;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_pub_git *g = NULL;
+	struct ttree tt = { 0 };
+	char url[256], srv[128], bare[192], cache[1024], line[64], *port, *s;
+	unsigned char *huge;
+	uint64_t bytes, loose_max = 0;
+	size_t n, i;
+	long packed_kb;
+	int64_t v = 0;
+
+	port = http_start(fx, srv, bare);
+	(void)snprintf(url, sizeof(url),
+	    "git+http://127.0.0.1:%s/pages.git#gh-pages", port);
+	setenv("HELIOS_GIT_USERNAME", "alice", 1);
+	setenv("HELIOS_GIT_PASSWORD", "s3cret", 1);
+	assert_int_equal(hl_pub_git_open(&g, url, &err), 0);
+	hl_pub_git__pack_at(g, 1);
+	(void)snprintf(cache, sizeof(cache), "%s",
+	    git_repository_path(hl_pub_git__repo(g)));
+
+	big_tree(&tt);
+	huge = malloc(HL_GITCACHE_OBJECT_MAX + 1);
+	assert_non_null(huge);
+	for (i = 0; i <= HL_GITCACHE_OBJECT_MAX; i++)
+		huge[i] = (unsigned char)(i * 2654435761u >> 13);
+	put(&tt, "lists/huge.bin", huge, HL_GITCACHE_OBJECT_MAX + 1);
+	free(huge);
+	publish_ok(g, version(&tt, ++v));
+	assert_int_equal(hl_gitcache_loose(&n, &bytes, hl_pub_git__repo(g),
+	    &err), 0);
+	assert_int_equal(n, 1);	/* the huge blob, left loose */
+	s = sh("du -sk %s/objects/pack | cut -f1", cache);
+	packed_kb = atol(s);
+	free(s);
+
+	/* Fifteen one-line changes stay loose; the sixteenth packs. */
+	for (i = 0; i < 16; i++) {
+		(void)snprintf(line, sizeof(line), "pattern-%zu\n", i);
+		append(&tt, "lists/list-03.txt", line);
+		publish_ok(g, version(&tt, ++v));
+		assert_int_equal(hl_gitcache_loose(&n, &bytes,
+		    hl_pub_git__repo(g), &err), 0);
+		if (bytes > loose_max)
+			loose_max = bytes;
+		if (i < 15)
+			assert_true(n > 1);
+	}
+	assert_int_equal(n, 1);
+	sh_ok("git --git-dir=%s fsck --no-dangling >/dev/null 2>&1", cache);
+	s = sh("du -sk %s/objects/pack | cut -f1", cache);
+	packed_kb = atol(s) - packed_kb;
+	free(s);
+	printf("# 16 one-line changes: %ld KB packed, %" PRIu64 " KB loose "
+	    "before\n", packed_kb, loose_max / 1024);
+	assert_true((uint64_t)packed_kb * 1024 < loose_max / 4);
+
+	/* A cache opened again reads its pack and goes on publishing. */
+	hl_pub_git_close(g);
+	assert_int_equal(hl_pub_git_open(&g, url, &err), 0);
+	append(&tt, "lists/list-03.txt", "after the pack\n");
+	publish_ok(g, version(&tt, ++v));
+	assert_int_equal(count(bare, "gh-pages"), 18);
+	s = sh("git --git-dir=%s show gh-pages:lists/list-03.txt | tail -n 2 |"
+	    " tr '\\n' ' '", bare);
+	assert_string_equal(s, "pattern-15 after the pack ");
+	free(s);
+	sh_ok("git --git-dir=%s fsck --no-dangling >/dev/null 2>&1", cache);
+
+	hl_pub_git_close(g);
+	unsetenv("HELIOS_GIT_USERNAME");
+	unsetenv("HELIOS_GIT_PASSWORD");
+	sh_ok("sh %s stop %s", script(), srv);
+	free(port);
+	tree_free(&tt);
+}
+
 int
 main(void)
 {
@@ -1155,6 +1263,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(
 		    test_smokedetector_layout_over_http_pushes_thin_on_top,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_the_cache_packs_its_loose_objects, setup, teardown),
 	};
 	int rc;
 
