@@ -619,16 +619,36 @@ script(void)
 
 /*
  * Starts git's smart-HTTP server in DIR/http (srv), user alice, password
- * s3cret: its port (malloc'd); bare is the repository it serves.
+ * s3cret, whom the environment names for pub_git: its port (malloc'd);
+ * bare is the repository it serves, url its gh-pages target.
  */
 static char *
-http_start(const struct fix *fx, char srv[128], char bare[192])
+http_start(const struct fix *fx, char srv[128], char bare[192],
+    char url[256])
 {
+	char *port;
+
 	(void)snprintf(srv, 128, "%s/http", fx->dir);
 	sh_ok("mkdir -p %s && sh %s start %s alice 's3cret' >/dev/null",
 	    srv, script(), srv);
 	(void)snprintf(bare, 192, "%s/root/pages.git", srv);
-	return sh("cat %s/port", srv);
+	port = sh("cat %s/port", srv);
+	(void)snprintf(url, 256, "git+http://127.0.0.1:%s/pages.git#gh-pages",
+	    port);
+	setenv("HELIOS_GIT_USERNAME", "alice", 1);
+	setenv("HELIOS_GIT_PASSWORD", "s3cret", 1);
+	return port;
+}
+
+/* Closes g, forgets the credentials and stops the server of srv. */
+static void
+http_stop(struct hl_pub_git *g, const char *srv, char *port)
+{
+	hl_pub_git_close(g);
+	unsetenv("HELIOS_GIT_USERNAME");
+	unsetenv("HELIOS_GIT_PASSWORD");
+	sh_ok("sh %s stop %s", script(), srv);
+	free(port);
 }
 
 /* A tree of about 2 MB: 16 lists of 128 KiB. */
@@ -682,13 +702,8 @@ test_smart_http_publish_with_auth_and_outages(void **state)
 	double ms, ms_file;
 	int64_t v = 0;
 
-	port = http_start(fx, srv, bare);
-	(void)snprintf(url, sizeof(url),
-	    "git+http://127.0.0.1:%s/pages.git#gh-pages", port);
-
 	/* Right password. */
-	setenv("HELIOS_GIT_USERNAME", "alice", 1);
-	setenv("HELIOS_GIT_PASSWORD", "s3cret", 1);
+	port = http_start(fx, srv, bare, url);
 	assert_int_equal(hl_pub_git_open(&g, url, &err), 0);
 	puts_(&tt, "lists/watch-keyword.txt", "first\n");
 	publish_ok(g, version(&tt, ++v));
@@ -811,7 +826,7 @@ test_a_one_line_change_to_a_big_list_pushes_a_thin_pack(void **state)
 	int64_t v = 0;
 	int pport, pid;
 
-	port = http_start(fx, srv, bare);
+	port = http_start(fx, srv, bare, url);
 	(void)snprintf(counter, sizeof(counter), "%s/bytes", fx->dir);
 	s = sh("python3 -c 'import socket; s=socket.socket(); "
 	    "s.bind((\"127.0.0.1\",0)); print(s.getsockname()[1])'");
@@ -825,8 +840,6 @@ test_a_one_line_change_to_a_big_list_pushes_a_thin_pack(void **state)
 	    "n=$((n+1)); done; [ -s %s ]", counter, counter);
 	(void)snprintf(url, sizeof(url),
 	    "git+http://127.0.0.1:%d/pages.git#gh-pages", pport);
-	setenv("HELIOS_GIT_USERNAME", "alice", 1);
-	setenv("HELIOS_GIT_PASSWORD", "s3cret", 1);
 	assert_int_equal(hl_pub_git_open(&g, url, &err), 0);
 
 	big_tree(&tt);
@@ -893,11 +906,8 @@ test_a_one_line_change_to_a_big_list_pushes_a_thin_pack(void **state)
 	sh_ok("git --git-dir=%s fsck --no-dangling >/dev/null 2>&1", bare);
 	assert_int_equal(count(bare, "gh-pages"), 3);
 
-	hl_pub_git_close(g);
-	unsetenv("HELIOS_GIT_USERNAME");
-	unsetenv("HELIOS_GIT_PASSWORD");
-	sh_ok("kill %d; sh %s stop %s", pid, script(), srv);
-	free(port);
+	sh_ok("kill %d", pid);
+	http_stop(g, srv, port);
 	tree_free(&tt);
 }
 
@@ -955,11 +965,7 @@ test_a_push_over_http_reads_a_changed_list_once(void **state)
 	size_t i, len;
 	int k;
 
-	port = http_start(fx, srv, bare);
-	(void)snprintf(url, sizeof(url),
-	    "git+http://127.0.0.1:%s/pages.git#gh-pages", port);
-	setenv("HELIOS_GIT_USERNAME", "alice", 1);
-	setenv("HELIOS_GIT_PASSWORD", "s3cret", 1);
+	port = http_start(fx, srv, bare, url);
 	assert_int_equal(hl_pub_git_open(&g, url, &err), 0);
 	big_tree(&tt);
 	publish_ok(g, version(&tt, 1));
@@ -1003,11 +1009,7 @@ test_a_push_over_http_reads_a_changed_list_once(void **state)
 	free(s);
 	sh_ok("git --git-dir=%s fsck --no-dangling >/dev/null 2>&1", bare);
 
-	hl_pub_git_close(g);
-	unsetenv("HELIOS_GIT_USERNAME");
-	unsetenv("HELIOS_GIT_PASSWORD");
-	sh_ok("sh %s stop %s", script(), srv);
-	free(port);
+	http_stop(g, srv, port);
 	tree_free(&tt);
 }
 
@@ -1030,7 +1032,7 @@ test_smokedetector_layout_over_http_pushes_thin_on_top(void **state)
 	int pport, pid;
 	FILE *fp;
 
-	port = http_start(fx, srv, bare);
+	port = http_start(fx, srv, bare, url);
 	(void)snprintf(work, sizeof(work), "%s/sd", fx->dir);
 	big_tree(&big);
 	sh_ok("git init -q -b master %s && printf 'def f():\\n    pass\\n' "
@@ -1059,8 +1061,6 @@ test_smokedetector_layout_over_http_pushes_thin_on_top(void **state)
 	    "n=$((n+1)); done; [ -s %s ]", counter, counter);
 	(void)snprintf(url, sizeof(url), "git+http://127.0.0.1:%d/pages.git"
 	    "?layout=smokedetector#master", pport);
-	setenv("HELIOS_GIT_USERNAME", "alice", 1);
-	setenv("HELIOS_GIT_PASSWORD", "s3cret", 1);
 	assert_int_equal(hl_pub_git_open(&g, url, &err), 0);
 
 	d = malloc(big.f[0].len + 16);
@@ -1111,11 +1111,8 @@ test_smokedetector_layout_over_http_pushes_thin_on_top(void **state)
 	sh_ok("git --git-dir=%s fsck --no-dangling >/dev/null 2>&1", bare);
 
 	free(theirs);
-	hl_pub_git_close(g);
-	unsetenv("HELIOS_GIT_USERNAME");
-	unsetenv("HELIOS_GIT_PASSWORD");
-	sh_ok("kill %d; sh %s stop %s", pid, script(), srv);
-	free(port);
+	sh_ok("kill %d", pid);
+	http_stop(g, srv, port);
 	tree_free(&tt);
 	tree_free(&big);
 }
@@ -1161,11 +1158,7 @@ test_the_cache_packs_its_loose_objects(void **state)
 	long packed_kb;
 	int64_t v = 0;
 
-	port = http_start(fx, srv, bare);
-	(void)snprintf(url, sizeof(url),
-	    "git+http://127.0.0.1:%s/pages.git#gh-pages", port);
-	setenv("HELIOS_GIT_USERNAME", "alice", 1);
-	setenv("HELIOS_GIT_PASSWORD", "s3cret", 1);
+	port = http_start(fx, srv, bare, url);
 	assert_int_equal(hl_pub_git_open(&g, url, &err), 0);
 	hl_pub_git__pack_at(g, 1);
 	(void)snprintf(cache, sizeof(cache), "%s",
@@ -1219,11 +1212,7 @@ test_the_cache_packs_its_loose_objects(void **state)
 	free(s);
 	sh_ok("git --git-dir=%s fsck --no-dangling >/dev/null 2>&1", cache);
 
-	hl_pub_git_close(g);
-	unsetenv("HELIOS_GIT_USERNAME");
-	unsetenv("HELIOS_GIT_PASSWORD");
-	sh_ok("sh %s stop %s", script(), srv);
-	free(port);
+	http_stop(g, srv, port);
 	tree_free(&tt);
 }
 
