@@ -375,6 +375,12 @@ c_open(sqlite3_vfs *vfs, const char *name, sqlite3_file *f, int flags,
 		return rc;
 	}
 	cf->base.pMethods = &methods;
+	if (flags & (SQLITE_OPEN_TEMP_DB | SQLITE_OPEN_TEMP_JOURNAL |
+	    SQLITE_OPEN_SUBJOURNAL | SQLITE_OPEN_TRANSIENT_DB)) {
+		pthread_mutex_lock(&mu);
+		counts[HL_CRASHVFS_TEMP]++;
+		pthread_mutex_unlock(&mu);
+	}
 	if (name == NULL || (flags & (SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_WAL |
 	    SQLITE_OPEN_MAIN_JOURNAL)) == 0)
 		return SQLITE_OK;

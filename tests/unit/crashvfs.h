@@ -31,6 +31,7 @@ enum hl_crashvfs_kind {
 	HL_CRASHVFS_READ,
 	HL_CRASHVFS_WRITE,
 	HL_CRASHVFS_SYNC,
+	HL_CRASHVFS_TEMP,	/* opens of temporary files (count only) */
 	HL_CRASHVFS_NKIND
 };
 

@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <sqlite3.h>
 
+#include "crashvfs.h"
 #include "store.h"
 #include "store_int.h"
 
@@ -723,6 +724,56 @@ reads_do_not_wait_for_a_commit_and_waiting_writers_share_the_next(
 		    (unsigned long long)(c1 - c0));
 }
 
+/*
+ * Statement journals, sorts and temporary tables stay in memory
+ * (temp_store = MEMORY): the daemon's sandbox lets SQLite open no file
+ * outside the database's directory.  crashvfs counts each temporary file
+ * SQLite opens through an import of 20,000 items, their deletion in one
+ * change, and reads.
+ */
+static void
+sqlite_opens_no_temporary_file(void **state)
+{
+	struct fixture *f = *state;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_store *st;
+	struct hl_item *in, *out = NULL;
+	char path[80], (*val)[24];
+	size_t i, n = 20000, added = 0, removed = 0, got = 0;
+	int64_t v = 0;
+
+	assert_int_equal(hl_crashvfs_register(), SQLITE_OK);
+	hl_crashvfs_reset();
+	(void)snprintf(path, sizeof(path), "%s-temp", f->path);
+	assert_int_equal(hl_store_open(&st, path, &err), 0);
+	in = calloc(n, sizeof(*in));
+	val = calloc(n, sizeof(*val));
+	assert_true(in != NULL && val != NULL);
+	for (i = 0; i < n; i++) {
+		(void)snprintf(val[i], sizeof(val[i]), "spam-%05zu\\.example",
+		    (i * 7919) % n);
+		in[i].value = val[i];
+	}
+	assert_int_equal(hl_store_import(&added, &v, st, "watch-keyword", in,
+	    n, &alice, &err), 0);
+	assert_int_equal(added, n);
+	assert_int_equal(hl_store_items(&out, &got, st, "watch-keyword", 0,
+	    &err), 0);
+	assert_int_equal(got, n);
+	hl_items_free(out, got);
+	assert_int_equal(hl_store_items_del(&removed, &v, st, "watch-keyword",
+	    in, n, &alice, &err), 0);
+	assert_int_equal(removed, n);
+	hl_store_close(st);
+	printf("# temporary files opened: %ld\n",
+	    hl_crashvfs_count(HL_CRASHVFS_TEMP));
+	assert_int_equal(hl_crashvfs_count(HL_CRASHVFS_TEMP), 0);
+	free(in);
+	free(val);
+	(void)snprintf(path, sizeof(path), "rm -f %s-temp*", f->path);
+	assert_int_equal(system(path), 0);
+}
+
 int
 main(void)
 {
@@ -747,6 +798,7 @@ main(void)
 		T(a_backup_is_a_consistent_database),
 		T(a_write_does_not_wait_for_a_snapshot_being_read),
 		T(reads_do_not_wait_for_a_commit_and_waiting_writers_share_the_next),
+		T(sqlite_opens_no_temporary_file),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
