@@ -423,7 +423,11 @@ the_wal_stays_bounded_under_writers_that_never_pause(void **state)
 			fail_msg("writer %d: %d writes failed, first: %s", t,
 			    w[t].failed, w[t].msg);
 	printf("# the WAL grew to %ld frames\n", frames);
-	if (frames > 8000)
+	/*
+	 * 3,000 to 4,000 on an idle machine, near 8,000 on one running
+	 * ten other jobs; without the copy between batches 24,000 or more.
+	 */
+	if (frames > 12000)
 		fail_msg("the WAL grew to %ld frames", frames);
 }
 
