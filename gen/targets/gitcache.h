@@ -1,5 +1,6 @@
 /*
- * gitcache: keeps the loose objects of a git cache (pub_git.h) bounded.
+ * gitcache: keeps the loose objects of a git cache (pub_git.h), or of a
+ * file:// target's repository, bounded.
  *
  * libgit2 writes every new blob, tree and commit as a loose object, one
  * zlib file each, and has no `git gc`.  A cache that publishes a 1.85 MB

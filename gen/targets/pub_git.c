@@ -83,8 +83,8 @@ struct hl_pub_git {
 	int			 direct;	/* file://: repo is the target */
 	git_oid			 pushed;	/* direct: the last commit */
 	int			 pushed_set;
-	uint64_t		 pack_min;	/* cache: see cache_pack() */
-	unsigned		 publishes;	/* cache: pushed since open */
+	uint64_t		 pack_min;	/* see pack_loose() */
+	unsigned		 publishes;	/* since open */
 };
 
 /* What every remote callback receives. */
@@ -1239,12 +1239,13 @@ add_tag(struct hl_pub_git *g, int64_t version, const git_oid *id,
 }
 
 /*
- * Packs the cache's loose objects once they take pack_min bytes
- * (gitcache.h), looked at after the first push and every PACK_EVERY
- * after it.  A failure leaves them loose and the publish done.
+ * Packs the loose objects of the cache (or of a file:// target's own
+ * repository) once they take pack_min bytes (gitcache.h), looked at after
+ * the first publish and every PACK_EVERY after it.  A failure leaves them
+ * loose and the publish done.
  */
 static void
-cache_pack(struct hl_pub_git *g)
+pack_loose(struct hl_pub_git *g)
 {
 	struct hl_err e = HL_ERR_INIT;
 	size_t n = 0;
@@ -1400,6 +1401,7 @@ hl_pub_git_publish(struct hl_pub_git *g, const struct hl_tree *t,
 		git_oid_cpy(&g->pushed, &commit);
 		g->pushed_set = 1;
 		git_oid_tostr(g->head, sizeof(g->head), &commit);
+		pack_loose(g);
 		goto out;
 	}
 	if ((rc = ref_set(g->repo, "refs/heads/%s", g->u.branch, &commit,
@@ -1431,7 +1433,7 @@ hl_pub_git_publish(struct hl_pub_git *g, const struct hl_tree *t,
 	    &commit, err)) < 0)
 		goto out;
 	git_oid_tostr(g->head, sizeof(g->head), &commit);
-	cache_pack(g);
+	pack_loose(g);
 out:
 	if (remote != NULL)
 		git_remote_disconnect(remote);

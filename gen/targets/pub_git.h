@@ -60,6 +60,7 @@
  * straight into that (bare) repository, created if missing, and the
  * branch moves by compare-and-swap.  No cache, no push: a local push would
  * deflate every new object into a pack and inflate it again to index it.
+ Its loose objects are packed as the cache's are (below).
  *
  * Every other remote is mirrored in a local bare repository, the cache:
  * $HELIOS_GIT_CACHE/<h>.git, or ${TMPDIR:-/tmp}/helios-git-cache/<h>.git,
@@ -209,7 +210,7 @@ int	hl_pub_git__error(struct hl_err *err, int rc,
  * target's own (for tests).
  */
 git_repository *hl_pub_git__repo(struct hl_pub_git *g);
-/* The loose bytes at which the cache is packed (gitcache.h), for tests. */
+/* The loose bytes at which g's repository is packed (gitcache.h). */
 void	 hl_pub_git__pack_at(struct hl_pub_git *g, uint64_t bytes);
 /* The Helios-Version trailer of a commit message, or -1. */
 int64_t	hl_pub_git__msg_version(const char *msg);

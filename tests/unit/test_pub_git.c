@@ -372,9 +372,12 @@ test_a_hundred_versions_read_back_from_the_archive(void **state)
 	char body[64], want[64], repo[256];
 	unsigned char *data = NULL;
 	size_t len, n, i;
+	uint64_t bytes;
 	int64_t v;
 
 	assert_int_equal(hl_pub_git_open(&g, fx->url, &err), 0);
+	/* Packed after v1, v17, ..., v97: the archive reads packs too. */
+	hl_pub_git__pack_at(g, 1);
 	puts_(&tt, "lists/blacklist-website.txt", "fixed\n");
 	for (v = 1; v <= 100; v++) {
 		(void)snprintf(body, sizeof(body), "pattern-%" PRId64 "\n", v);
@@ -382,8 +385,12 @@ test_a_hundred_versions_read_back_from_the_archive(void **state)
 			puts_(&tt, "lists/watch-keyword.txt", body);
 		publish_ok(g, version(&tt, v));
 	}
+	assert_int_equal(hl_gitcache_loose(&n, &bytes, hl_pub_git__repo(g),
+	    &err), 0);
+	assert_true(n <= 3 * 5);	/* v98..v100: blobs, trees, commits */
 	hl_pub_git_close(g);
 	assert_int_equal(count(fx->bare, "gh-pages"), 100);
+	sh_ok("git --git-dir=%s fsck --no-dangling >/dev/null 2>&1", fx->bare);
 
 	for (i = 0; i < sizeof(at) / sizeof(at[0]); i++) {
 		v = at[i] % 10 == 5 ? at[i] - 1 : at[i];
