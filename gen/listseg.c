@@ -62,6 +62,7 @@ struct hl_lseg_bld {
 	int		 fmt;
 	int		 level;
 	size_t		 pending;	/* bytes of segments not compressed */
+	size_t		 sum, nsum;	/* bytes and count of segments closed */
 	size_t		 made;
 	/* the spool threads (a spooled full build) */
 	int		 async;		/* threads started */
@@ -184,6 +185,8 @@ close_seg(struct bld *b, int closed)
 	data = (unsigned char *)hl_buf_detach(&b->cur, &len);
 	if (data == NULL)
 		return HL_ENOMEM;
+	b->sum += len;
+	b->nsum++;
 	g = &b->out.v[b->out.n++];
 	memset(g, 0, sizeof(*g));
 	g->crc = libdeflate_crc32(0, data, len);
@@ -245,8 +248,13 @@ put_items(struct bld *b, const struct hl_item *items, size_t n,
 	for (i = 0; i < n; i++) {
 		if (items[i].verbatim)
 			continue;
-		if (b->k == 0 && b->cur.len == 0 &&
-		    hl_buf_puts(&b->cur, SEG_HEAD) != 0)
+		/*
+		 * A new segment's buffer starts at a little over the mean
+		 * size so far, not grown from nothing by copies.
+		 */
+		if (b->k == 0 && b->cur.len == 0 && ((b->nsum > 0 &&
+		    hl_buf_grow(&b->cur, b->sum / b->nsum / 4 * 5) != 0) ||
+		    hl_buf_puts(&b->cur, SEG_HEAD) != 0))
 			return HL_ENOMEM;
 		if (b->k > 0 && hl_buf_putc(&b->cur, ',') != 0)
 			return HL_ENOMEM;

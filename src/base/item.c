@@ -384,47 +384,60 @@ hl_event_json(const struct hl_event *e)
 }
 
 /*
+ * hl_item_json_write's writer: each put_* appends at the cursor w, into
+ * room reserved up front for the worst case, and returns the new cursor;
+ * no append checks for room or writes a NUL, the cost of a million items.
+ */
+static char *
+put_mem(char *w, const char *p, size_t n)
+{
+	memcpy(w, p, n);
+	return w + n;
+}
+
+/*
  * A JSON string as jansson writes it without JSON_ENSURE_ASCII: UTF-8 as
  * is; '"' and '\\' escaped; \b \f \n \r \t by name; other control
  * characters as \u00XX with upper-case hex.
  */
-static void
-put_jstrn(struct hl_buf *b, const char *s, size_t n)
+static char *
+put_jstrn(char *w, const char *s, size_t n)
 {
 	static const char hex[] = "0123456789ABCDEF";
 	const char *run = s, *end = s + n;
 	unsigned char c;
 
-	hl_buf_putc(b, '"');
+	*w++ = '"';
 	for (; s < end; s++) {
 		c = (unsigned char)*s;
 		if (c >= 0x20 && c != '"' && c != '\\')
 			continue;
-		hl_buf_put(b, run, (size_t)(s - run));
+		w = put_mem(w, run, (size_t)(s - run));
 		run = s + 1;
-		hl_buf_putc(b, '\\');
+		*w++ = '\\';
 		switch (c) {
-		case '"': hl_buf_putc(b, '"'); break;
-		case '\\': hl_buf_putc(b, '\\'); break;
-		case '\b': hl_buf_putc(b, 'b'); break;
-		case '\f': hl_buf_putc(b, 'f'); break;
-		case '\n': hl_buf_putc(b, 'n'); break;
-		case '\r': hl_buf_putc(b, 'r'); break;
-		case '\t': hl_buf_putc(b, 't'); break;
+		case '"': *w++ = '"'; break;
+		case '\\': *w++ = '\\'; break;
+		case '\b': *w++ = 'b'; break;
+		case '\f': *w++ = 'f'; break;
+		case '\n': *w++ = 'n'; break;
+		case '\r': *w++ = 'r'; break;
+		case '\t': *w++ = 't'; break;
 		default:
-			hl_buf_puts(b, "u00");
-			hl_buf_putc(b, hex[c >> 4]);
-			hl_buf_putc(b, hex[c & 15]);
+			w = put_mem(w, "u00", 3);
+			*w++ = hex[c >> 4];
+			*w++ = hex[c & 15];
 		}
 	}
-	hl_buf_put(b, run, (size_t)(s - run));
-	hl_buf_putc(b, '"');
+	w = put_mem(w, run, (size_t)(s - run));
+	*w++ = '"';
+	return w;
 }
 
-static void
-put_jstr(struct hl_buf *b, const char *s)
+static char *
+put_jstr(char *w, const char *s)
 {
-	put_jstrn(b, s, strlen(s));
+	return put_jstrn(w, s, strlen(s));
 }
 
 static size_t
@@ -437,141 +450,137 @@ slen(const char *s)
  * One "key": value member, with the comma before all but the first.  The
  * keys are this file's own constants, which need no escaping.
  */
-static void
-put_key(struct hl_buf *b, int *first, const char *key)
+static char *
+put_key(char *w, int *first, const char *key)
 {
-	char tmp[32];
-	size_t n = strlen(key), k = 0;
-
 	if (!*first)
-		tmp[k++] = ',';
+		*w++ = ',';
 	*first = 0;
-	tmp[k++] = '"';
-	memcpy(tmp + k, key, n);
-	k += n;
-	tmp[k++] = '"';
-	tmp[k++] = ':';
-	hl_buf_put(b, tmp, k);
+	*w++ = '"';
+	w = put_mem(w, key, strlen(key));
+	*w++ = '"';
+	*w++ = ':';
+	return w;
 }
 
-static void
-put_int(struct hl_buf *b, int *first, const char *key, int64_t v)
+static char *
+put_int(char *w, int *first, const char *key, int64_t v)
 {
 	char tmp[24], *p = tmp + sizeof(tmp);
 	uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
 
-	put_key(b, first, key);
+	w = put_key(w, first, key);
 	do
 		*--p = (char)('0' + u % 10);
 	while ((u /= 10) != 0);
 	if (v < 0)
 		*--p = '-';
-	hl_buf_put(b, p, (size_t)(tmp + sizeof(tmp) - p));
+	return put_mem(w, p, (size_t)(tmp + sizeof(tmp) - p));
 }
 
-static void
-put_str(struct hl_buf *b, int *first, const char *key, const char *v)
+static char *
+put_str(char *w, int *first, const char *key, const char *v)
 {
-	put_key(b, first, key);
-	put_jstr(b, v);
+	return put_jstr(put_key(w, first, key), v);
 }
 
 /* A string member, or null (as json_pack's "s?" writes a NULL). */
-static void
-put_nstr(struct hl_buf *b, int *first, const char *key, const char *v)
+static char *
+put_nstr(char *w, int *first, const char *key, const char *v)
 {
 	if (v != NULL)
-		put_str(b, first, key, v);
-	else {
-		put_key(b, first, key);
-		hl_buf_puts(b, "null");
-	}
+		return put_str(w, first, key, v);
+	return put_mem(put_key(w, first, key), "null", 4);
 }
+
+/* A member whose value is a constant (true) or stored JSON, as is. */
+static char *
+put_raw(char *w, int *first, const char *key, const char *v)
+{
+	return put_mem(put_key(w, first, key), v, strlen(v));
+}
+
+/*
+ * Room for the members' names, punctuation and numbers, beyond the
+ * strings' own bytes: 21 keys of at most 16 bytes with their quotes,
+ * colon and comma, 5 numbers of at most 20 digits, 7 "true"s, braces.
+ */
+#define JSON_ROOM	1024
 
 int
 hl_item_json_write(struct hl_buf *b, const struct hl_item *it,
     const char *list, int fmt)
 {
 	const char *p, *e;
+	char *w;
 	size_t bound;
 	int first = 1, firstns = 1;
 
 	/*
-	 * Room for the worst case (every byte escaped as \u00XX) up front,
-	 * so that no append below can fail half-way.
+	 * Room for the worst case (every byte escaped as \u00XX, and the
+	 * ns list's separators) up front: no append below can fail or
+	 * overrun.
 	 */
-	bound = 512 + 6 * (2 * slen(it->value) + slen(it->comment) +
+	bound = JSON_ROOM + 6 * (2 * slen(it->value) + slen(it->comment) +
 	    slen(it->created_by) + slen(it->modified_by) + slen(list) +
 	    slen(it->src)) + slen(it->origin) + slen(it->review);
 	if (hl_buf_grow(b, bound) != 0)
 		return HL_ENOMEM;
-	hl_buf_putc(b, '{');
+	w = b->data + b->len;
+	*w++ = '{';
 	/* The members in sorted order, as hl_item_json has them. */
 	if (fmt == HL_FMT_YAML_ASN)
-		put_str(b, &first, "asn", it->value);
+		w = put_str(w, &first, "asn", it->value);
 	if (it->comment != NULL)
-		put_str(b, &first, "comment", it->comment);
-	put_int(b, &first, "created_at", it->created_at);
-	put_nstr(b, &first, "created_by", it->created_by);
-	if (it->disabled) {
-		put_key(b, &first, "disable");
-		hl_buf_puts(b, "true");
-	}
+		w = put_str(w, &first, "comment", it->comment);
+	w = put_int(w, &first, "created_at", it->created_at);
+	w = put_nstr(w, &first, "created_by", it->created_by);
+	if (it->disabled)
+		w = put_raw(w, &first, "disable", "true");
 	if (it->dup_of > 0)
-		put_int(b, &first, "dup_of", it->dup_of);
-	if (it->verbatim == HL_VERBATIM_HEAD) {
-		put_key(b, &first, "head");
-		hl_buf_puts(b, "true");
-	}
-	put_int(b, &first, "id", it->id);
+		w = put_int(w, &first, "dup_of", it->dup_of);
+	if (it->verbatim == HL_VERBATIM_HEAD)
+		w = put_raw(w, &first, "head", "true");
+	w = put_int(w, &first, "id", it->id);
 	if (fmt == HL_FMT_YAML_CIDR)
-		put_str(b, &first, "ip", it->value);
-	put_int(b, &first, "modified_at", it->modified_at);
-	put_nstr(b, &first, "modified_by", it->modified_by);
+		w = put_str(w, &first, "ip", it->value);
+	w = put_int(w, &first, "modified_at", it->modified_at);
+	w = put_nstr(w, &first, "modified_by", it->modified_by);
 	if (fmt == HL_FMT_YAML_NS) {
-		put_key(b, &first, "ns");
-		hl_buf_putc(b, '[');
+		w = put_key(w, &first, "ns");
+		*w++ = '[';
 		for (p = it->value; *p != '\0'; p = *e ? e + 1 : e) {
 			if ((e = strchr(p, ' ')) == NULL)
 				e = p + strlen(p);
 			if (e == p)
 				continue;
 			if (!firstns)
-				hl_buf_putc(b, ',');
+				*w++ = ',';
 			firstns = 0;
-			put_jstrn(b, p, (size_t)(e - p));
+			w = put_jstrn(w, p, (size_t)(e - p));
 		}
-		hl_buf_putc(b, ']');
+		*w++ = ']';
 	}
-	if (it->origin != NULL) {
-		/* Stored as compact JSON with sorted keys: copied as is. */
-		put_key(b, &first, "origin");
-		hl_buf_puts(b, it->origin);
-	}
-	if (it->pass) {
-		put_key(b, &first, "pass");
-		hl_buf_puts(b, "true");
-	}
-	if (it->review != NULL) {
-		/* Stored as compact JSON with sorted keys: copied as is. */
-		put_key(b, &first, "review");
-		hl_buf_puts(b, it->review);
-	}
-	if (it->verbatim == HL_VERBATIM_SKIPPED) {
-		put_key(b, &first, "skipped");
-		hl_buf_puts(b, "true");
-	}
+	/* Stored as compact JSON with sorted keys: copied as is. */
+	if (it->origin != NULL)
+		w = put_raw(w, &first, "origin", it->origin);
+	if (it->pass)
+		w = put_raw(w, &first, "pass", "true");
+	if (it->review != NULL)
+		w = put_raw(w, &first, "review", it->review);
+	if (it->verbatim == HL_VERBATIM_SKIPPED)
+		w = put_raw(w, &first, "skipped", "true");
 	if (it->src != NULL)
-		put_str(b, &first, "src", it->src);
-	put_str(b, &first, "text_pattern", it->value);
+		w = put_str(w, &first, "src", it->src);
+	w = put_str(w, &first, "text_pattern", it->value);
 	if (it->token_id > 0)
-		put_int(b, &first, "token_id", it->token_id);
-	put_str(b, &first, "type", list);
-	if (it->verbatim) {
-		put_key(b, &first, "verbatim");
-		hl_buf_puts(b, "true");
-	}
-	hl_buf_putc(b, '}');
+		w = put_int(w, &first, "token_id", it->token_id);
+	w = put_str(w, &first, "type", list);
+	if (it->verbatim)
+		w = put_raw(w, &first, "verbatim", "true");
+	*w++ = '}';
+	b->len = (size_t)(w - b->data);
+	b->data[b->len] = '\0';
 	return 0;
 }
 

@@ -963,6 +963,122 @@ hl_store_items(struct hl_item **out, size_t *n, struct hl_store *st,
 /* hl_store_items_each: rows of a scan, and the cache past them. */
 #define SCAN_BIG	100000
 #define SCAN_CACHE	"-4096"		/* KiB */
+#define SCAN_BLOCK	(256 * 1024)	/* bytes of an arena block */
+
+/*
+ * The strings of one batch of a scan: copied into a few big blocks, kept
+ * from batch to batch, rather than one malloc each (a million-item list
+ * would cost five million mallocs and frees).  A block is never moved,
+ * so the strings stay put until the batch is handed over and the arena
+ * reset.
+ */
+struct arena_blk {
+	struct arena_blk	*next;
+	size_t			 cap;
+	size_t			 len;
+	char			 data[];
+};
+
+struct arena {
+	struct arena_blk	*head;	/* every block, the first in use first */
+	struct arena_blk	*cur;	/* the block filled now */
+};
+
+/* Makes every block free again; keeps them for the next batch. */
+static void
+arena_reset(struct arena *a)
+{
+	struct arena_blk *b;
+
+	for (b = a->head; b != NULL; b = b->next)
+		b->len = 0;
+	a->cur = a->head;
+}
+
+static void
+arena_free(struct arena *a)
+{
+	struct arena_blk *b, *next;
+
+	for (b = a->head; b != NULL; b = next) {
+		next = b->next;
+		free(b);
+	}
+	a->head = a->cur = NULL;
+}
+
+/* A copy of p (n bytes and a NUL) in the arena, or NULL. */
+static char *
+arena_dup(struct arena *a, const char *p, size_t n)
+{
+	struct arena_blk *b, **at;
+	char *d;
+
+	for (b = a->cur; b != NULL && b->cap - b->len < n + 1; b = b->next)
+		;
+	if (b == NULL) {
+		size_t cap = n + 1 > SCAN_BLOCK ? n + 1 : SCAN_BLOCK;
+
+		if ((b = malloc(sizeof(*b) + cap)) == NULL)
+			return NULL;
+		b->cap = cap;
+		b->len = 0;
+		/* Appended: the blocks before stay in use order. */
+		for (at = &a->head; *at != NULL; at = &(*at)->next)
+			;
+		b->next = NULL;
+		*at = b;
+	}
+	a->cur = b;
+	d = b->data + b->len;
+	memcpy(d, p, n);
+	d[n] = '\0';
+	b->len += n + 1;
+	return d;
+}
+
+/* Column i as an arena string; NULL stays NULL.  -1 when out of memory. */
+static int
+col_arena(char **out, struct arena *a, sqlite3_stmt *s, int i)
+{
+	const unsigned char *t = sqlite3_column_text(s, i);
+
+	*out = NULL;
+	if (t == NULL)
+		return 0;
+	/* As strdup would: up to the first NUL. */
+	*out = arena_dup(a, (const char *)t,
+	    strnlen((const char *)t, (size_t)sqlite3_column_bytes(s, i)));
+	return *out != NULL ? 0 : -1;
+}
+
+/* read_item, its strings in the arena (not to be hl_item_clear'd). */
+static int
+read_item_arena(struct hl_item *it, sqlite3_stmt *s, struct arena *a)
+{
+	memset(it, 0, sizeof(*it));
+	it->id = sqlite3_column_int64(s, 0);
+	it->pos = sqlite3_column_int64(s, 1);
+	it->disabled = sqlite3_column_int(s, 4);
+	it->pass = sqlite3_column_int(s, 5);
+	it->ns_seq = sqlite3_column_int(s, 6);
+	it->verbatim = sqlite3_column_int(s, 7);
+	it->created_at = sqlite3_column_int64(s, 8);
+	it->modified_at = sqlite3_column_int64(s, 10);
+	it->token_id = sqlite3_column_int64(s, 12);
+	it->dup_of = sqlite3_column_int64(s, 15);
+	if (col_arena(&it->value, a, s, 2) != 0 ||
+	    col_arena(&it->comment, a, s, 3) != 0 ||
+	    col_arena(&it->created_by, a, s, 9) != 0 ||
+	    col_arena(&it->modified_by, a, s, 11) != 0 ||
+	    col_arena(&it->keys, a, s, 13) != 0 ||
+	    col_arena(&it->src, a, s, 14) != 0 ||
+	    col_arena(&it->origin, a, s, 16) != 0 ||
+	    col_arena(&it->review, a, s, 17) != 0)
+		return HL_ENOMEM;
+	return it->value && it->created_by && it->modified_by ? 0 :
+	    HL_ENOMEM;
+}
 
 int
 hl_store_items_each(struct hl_store *st, const char *list, size_t batch,
@@ -970,8 +1086,9 @@ hl_store_items_each(struct hl_store *st, const char *list, size_t batch,
     struct hl_err *err)
 {
 	struct hl_item *v;
+	struct arena a = { NULL, NULL };
 	sqlite3_stmt *s;
-	size_t n = 0, i, rows = 0;
+	size_t n = 0, rows = 0;
 	int rc = 0, step = SQLITE_DONE;
 
 	if (batch == 0)
@@ -994,15 +1111,13 @@ hl_store_items_each(struct hl_store *st, const char *list, size_t batch,
 		 */
 		if (++rows == SCAN_BIG)
 			(void)exec(st, "PRAGMA cache_size = " SCAN_CACHE, NULL);
-		if (read_item(&v[n], s) != 0) {
-			n++;
+		if (read_item_arena(&v[n], s, &a) != 0) {
 			rc = hl_err_set(err, HL_ENOMEM, "out of memory");
 			break;
 		}
 		if (++n == batch) {
 			rc = fn(v, n, arg);
-			for (i = 0; i < n; i++)
-				hl_item_clear(&v[i]);
+			arena_reset(&a);
 			n = 0;
 		}
 	}
@@ -1015,8 +1130,7 @@ hl_store_items_each(struct hl_store *st, const char *list, size_t batch,
 		(void)exec(st, "PRAGMA cache_size = " STORE_CACHE, NULL);
 out:
 	rd_leave(st);
-	for (i = 0; i < n; i++)
-		hl_item_clear(&v[i]);
+	arena_free(&a);
 	free(v);
 	return rc;
 }

@@ -72,7 +72,8 @@ int	hl_store_items(struct hl_item **out, size_t *n, struct hl_store *st,
  * The same items (verbatim lines included), handed to fn in batches of at
  * most batch, in file order, from one statement stepping: a list of any
  * size costs one batch of memory.  The items are the store's and live
- * until fn returns.  Stops at fn's first nonzero return, which it
+ * until fn returns; their strings are copied into a few blocks reused
+ * from batch to batch, not allocated one by one.  Stops at fn's first nonzero return, which it
  * returns; HL_EIO, HL_ENOMEM.  Called inside hl_store_read_begin/end, all
  * batches see one version.
  */
