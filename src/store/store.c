@@ -901,68 +901,6 @@ hl_store_list(struct hl_list *out, struct hl_store *st, const char *id,
 	return rc;
 }
 
-/* Columns as in Q_ITEM_BY_KEY. */
-static int
-read_item(struct hl_item *it, sqlite3_stmt *s)
-{
-	memset(it, 0, sizeof(*it));
-	it->id = sqlite3_column_int64(s, 0);
-	it->pos = sqlite3_column_int64(s, 1);
-	it->value = hl_store__col_str(s, 2);
-	it->comment = hl_store__col_str(s, 3);
-	it->disabled = sqlite3_column_int(s, 4);
-	it->pass = sqlite3_column_int(s, 5);
-	it->ns_seq = sqlite3_column_int(s, 6);
-	it->verbatim = sqlite3_column_int(s, 7);
-	it->created_at = sqlite3_column_int64(s, 8);
-	it->created_by = hl_store__col_str(s, 9);
-	it->modified_at = sqlite3_column_int64(s, 10);
-	it->modified_by = hl_store__col_str(s, 11);
-	it->token_id = sqlite3_column_int64(s, 12);
-	it->keys = hl_store__col_str(s, 13);
-	it->src = hl_store__col_str(s, 14);
-	it->dup_of = sqlite3_column_int64(s, 15);
-	it->origin = hl_store__col_str(s, 16);
-	it->review = hl_store__col_str(s, 17);
-	return it->value && it->created_by && it->modified_by ? 0 :
-	    HL_ENOMEM;
-}
-
-static int fill_item(void *p, sqlite3_stmt *s) { return read_item(p, s); }
-static void clear_item(void *p) { hl_item_clear(p); }
-
-/* A list's item rows, as read_item() takes them. */
-#define ITEMS_SELECT \
-	"SELECT id, pos, value, comment, disabled, pass, ns_seq, verbatim," \
-	" created_at, created_by, modified_at, modified_by, token_id," \
-	" yaml_keys, src, dup_of, origin, review FROM items" \
-	" WHERE list_id = ?1"
-
-int
-hl_store_items(struct hl_item **out, size_t *n, struct hl_store *st,
-    const char *list, int verbatim, struct hl_err *err)
-{
-	sqlite3_stmt *s;
-	int rc = HL_EIO;
-
-	*out = NULL;
-	*n = 0;
-	rd_enter(st);
-	s = prep(st, verbatim ? ITEMS_SELECT " ORDER BY pos, id" :
-	    ITEMS_SELECT " AND verbatim = 0 ORDER BY pos, id", err);
-	if (s != NULL) {
-		hl_store__bind_str(s, 1, list);
-		rc = collect((void **)out, n, sizeof(**out), s, fill_item,
-		    clear_item, st, err);
-		sqlite3_finalize(s);
-	}
-	rd_leave(st);
-	return rc;
-}
-
-/* hl_store_items_each: rows of a scan, and the cache past them. */
-#define SCAN_BIG	100000
-#define SCAN_CACHE	"-4096"		/* KiB */
 #define SCAN_BLOCK	(256 * 1024)	/* bytes of an arena block */
 
 /*
@@ -1037,24 +975,31 @@ arena_dup(struct arena *a, const char *p, size_t n)
 	return d;
 }
 
-/* Column i as an arena string; NULL stays NULL.  -1 when out of memory. */
+/*
+ * Column i as a string, copied into a (malloc'd when a is NULL, as
+ * strdup would: up to a first NUL); NULL stays NULL.  -1 when out of
+ * memory.
+ */
 static int
-col_arena(char **out, struct arena *a, sqlite3_stmt *s, int i)
+col_text(char **out, sqlite3_stmt *s, int i, struct arena *a)
 {
-	const unsigned char *t = sqlite3_column_text(s, i);
+	const char *t = (const char *)sqlite3_column_text(s, i);
+	size_t n;
 
 	*out = NULL;
 	if (t == NULL)
 		return 0;
-	/* As strdup would: up to the first NUL. */
-	*out = arena_dup(a, (const char *)t,
-	    strnlen((const char *)t, (size_t)sqlite3_column_bytes(s, i)));
+	n = strnlen(t, (size_t)sqlite3_column_bytes(s, i));
+	*out = a != NULL ? arena_dup(a, t, n) : strndup(t, n);
 	return *out != NULL ? 0 : -1;
 }
 
-/* read_item, its strings in the arena (not to be hl_item_clear'd). */
+/*
+ * Columns as in Q_ITEM_BY_KEY; the strings in a, or malloc'd (for
+ * hl_item_clear) when a is NULL.  HL_ENOMEM leaves what was read in it.
+ */
 static int
-read_item_arena(struct hl_item *it, sqlite3_stmt *s, struct arena *a)
+read_item(struct hl_item *it, sqlite3_stmt *s, struct arena *a)
 {
 	memset(it, 0, sizeof(*it));
 	it->id = sqlite3_column_int64(s, 0);
@@ -1067,19 +1012,54 @@ read_item_arena(struct hl_item *it, sqlite3_stmt *s, struct arena *a)
 	it->modified_at = sqlite3_column_int64(s, 10);
 	it->token_id = sqlite3_column_int64(s, 12);
 	it->dup_of = sqlite3_column_int64(s, 15);
-	if (col_arena(&it->value, a, s, 2) != 0 ||
-	    col_arena(&it->comment, a, s, 3) != 0 ||
-	    col_arena(&it->created_by, a, s, 9) != 0 ||
-	    col_arena(&it->modified_by, a, s, 11) != 0 ||
-	    col_arena(&it->keys, a, s, 13) != 0 ||
-	    col_arena(&it->src, a, s, 14) != 0 ||
-	    col_arena(&it->origin, a, s, 16) != 0 ||
-	    col_arena(&it->review, a, s, 17) != 0)
+	if (col_text(&it->value, s, 2, a) != 0 ||
+	    col_text(&it->comment, s, 3, a) != 0 ||
+	    col_text(&it->created_by, s, 9, a) != 0 ||
+	    col_text(&it->modified_by, s, 11, a) != 0 ||
+	    col_text(&it->keys, s, 13, a) != 0 ||
+	    col_text(&it->src, s, 14, a) != 0 ||
+	    col_text(&it->origin, s, 16, a) != 0 ||
+	    col_text(&it->review, s, 17, a) != 0)
 		return HL_ENOMEM;
 	return it->value && it->created_by && it->modified_by ? 0 :
 	    HL_ENOMEM;
 }
 
+static int fill_item(void *p, sqlite3_stmt *s) { return read_item(p, s, NULL); }
+static void clear_item(void *p) { hl_item_clear(p); }
+
+/* A list's item rows, as read_item() takes them. */
+#define ITEMS_SELECT \
+	"SELECT id, pos, value, comment, disabled, pass, ns_seq, verbatim," \
+	" created_at, created_by, modified_at, modified_by, token_id," \
+	" yaml_keys, src, dup_of, origin, review FROM items" \
+	" WHERE list_id = ?1"
+
+int
+hl_store_items(struct hl_item **out, size_t *n, struct hl_store *st,
+    const char *list, int verbatim, struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	int rc = HL_EIO;
+
+	*out = NULL;
+	*n = 0;
+	rd_enter(st);
+	s = prep(st, verbatim ? ITEMS_SELECT " ORDER BY pos, id" :
+	    ITEMS_SELECT " AND verbatim = 0 ORDER BY pos, id", err);
+	if (s != NULL) {
+		hl_store__bind_str(s, 1, list);
+		rc = collect((void **)out, n, sizeof(**out), s, fill_item,
+		    clear_item, st, err);
+		sqlite3_finalize(s);
+	}
+	rd_leave(st);
+	return rc;
+}
+
+/* hl_store_items_each: rows of a scan, and the cache past them. */
+#define SCAN_BIG	100000
+#define SCAN_CACHE	"-4096"		/* KiB */
 int
 hl_store_items_each(struct hl_store *st, const char *list, size_t batch,
     int (*fn)(const struct hl_item *v, size_t n, void *arg), void *arg,
@@ -1111,7 +1091,7 @@ hl_store_items_each(struct hl_store *st, const char *list, size_t batch,
 		 */
 		if (++rows == SCAN_BIG)
 			(void)exec(st, "PRAGMA cache_size = " SCAN_CACHE, NULL);
-		if (read_item_arena(&v[n], s, &a) != 0) {
+		if (read_item(&v[n], s, &a) != 0) {
 			rc = hl_err_set(err, HL_ENOMEM, "out of memory");
 			break;
 		}
@@ -1171,7 +1151,7 @@ item_by_key(struct hl_item *out, struct hl_store *st, const char *list,
 	hl_store__bind_str(s, 2, key);
 	rc = sqlite3_step(s);
 	if (rc == SQLITE_ROW)
-		rc = read_item(out, s) == 0 ? 0 :
+		rc = read_item(out, s, NULL) == 0 ? 0 :
 		    hl_err_set(err, HL_ENOMEM, "out of memory");
 	else if (rc == SQLITE_DONE)
 		rc = HL_ENOTFOUND;
