@@ -156,6 +156,7 @@ struct wop {
 	void			*arg;
 };
 
+static int	op_run(struct wop *, struct hl_store *);
 static int	committer_start(struct hl_store *, struct hl_err *);
 static void	committer_stop(struct hl_store *);
 
@@ -2587,12 +2588,27 @@ op_exec(struct hl_store *st, void *arg, struct hl_err *err)
 	return exec(st, arg, err);
 }
 
+/*
+ * A token's last use, recorded without waiting for the commit (no answer
+ * depends on it): a wop that frees itself.
+ */
+struct touch {
+	struct wop	 w;
+	char		 sql[96];
+};
+
+static void
+touch_done(struct wop *w)
+{
+	free(w);
+}
+
 int
 hl_store_token_find(struct hl_token *out, struct hl_store *st,
     const unsigned char hash[32], struct hl_err *err)
 {
+	struct touch *t;
 	sqlite3_stmt *s;
-	char sql[96];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -2618,13 +2634,19 @@ out:
 	/*
 	 * Recording last use costs a durable write, so do it at most once a
 	 * minute per token, in the group commit (on the writer: the lookup
-	 * ran on a reader); a failure here must not fail the request.
+	 * ran on a reader), without waiting for it: a failure here must not
+	 * fail the request, nor its commit hold it up.
 	 */
-	if (rc == 0 && now() - out->last_used_at >= 60) {
-		snprintf(sql, sizeof(sql), "UPDATE tokens SET last_used_at ="
-		    " %lld WHERE id = %lld", (long long)now(),
+	if (rc == 0 && now() - out->last_used_at >= 60 &&
+	    (t = calloc(1, sizeof(*t))) != NULL) {
+		snprintf(t->sql, sizeof(t->sql), "UPDATE tokens SET"
+		    " last_used_at = %lld WHERE id = %lld", (long long)now(),
 		    (long long)out->id);
-		(void)hl_store__run(st, op_exec, sql, NULL);
+		t->w.fn = op_run;
+		t->w.xfn = op_exec;
+		t->w.arg = t->sql;
+		t->w.done = touch_done;
+		submit_async(st, &t->w);
 	}
 	return rc;
 }
