@@ -588,13 +588,16 @@ dispatch(struct hl_http *h, struct MHD_Connection *conn,
 	req.remote = client_addr_text(remote, sizeof(remote), conn);
 	rs->h = h;
 	rs->conn = conn;
-	pthread_mutex_lock(&h->async_mu);
-	if (!h->stopping) {
-		req.done = api_done;
-		req.done_arg = rs;
-		h->nasync++;
+	/* Only a write may wait for a commit: a read takes no lock here. */
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		pthread_mutex_lock(&h->async_mu);
+		if (!h->stopping) {
+			req.done = api_done;
+			req.done_arg = rs;
+			h->nasync++;
+		}
+		pthread_mutex_unlock(&h->async_mu);
 	}
-	pthread_mutex_unlock(&h->async_mu);
 
 	rc = hl_api_handle(&rs->res, h->api, &req);
 	hl_buf_free(&query);
