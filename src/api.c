@@ -1184,6 +1184,181 @@ type:
 	return -1;
 }
 
+/* The answer to an item added to list (or not: rc), blocking or not. */
+static void
+post_answer(struct ctx *c, const char *list, int fmt, int rc,
+    const struct hl_err *err, const struct hl_item *it, int64_t version,
+    const char *note, json_t *checks)
+{
+	char msg[300];
+
+	if (rc == HL_EEXISTS) {
+		fail_items(c, E_DUP, one(hl_item_json(it, list, fmt)),
+		    "%s already holds this value", list);
+		return;
+	}
+	if (rc != 0) {
+		fail_hl(c, err, rc);
+		return;
+	}
+	changed(c, version);
+	if (note != NULL)
+		snprintf(msg, sizeof(msg), "added to %s; %s", list, note);
+	else
+		snprintf(msg, sizeof(msg), "added to %s", list);
+	reply(c, 201, one(hl_item_json(it, list, fmt)), NULL, msg,
+	    json_pack("{s:I, s:o*}", "version", (json_int_t)version,
+	    "checks", json_incref(checks)));
+}
+
+/* The answer to an item removed from list (or not: rc). */
+static void
+delete_answer(struct ctx *c, const char *list, int fmt, int rc,
+    const struct hl_err *err, const struct hl_item *it, int64_t version)
+{
+	if (rc == HL_ENOTFOUND) {
+		fail(c, E_NOT_FOUND, "%s does not hold this value", list);
+		return;
+	}
+	if (rc != 0) {
+		fail_hl(c, err, rc);
+		return;
+	}
+	changed(c, version);
+	reply(c, 200, one(hl_item_json(it, list, fmt)), NULL,
+	    "removed", json_pack("{s:I}", "version", (json_int_t)version));
+}
+
+/*
+ * A list write answered when its commit is over (req->done): what the
+ * answer needs once the request and its context are gone.  It owns
+ * every field; wrote() frees it.
+ */
+struct later {
+	struct hl_api		*api;
+	struct hl_response	*res;
+	void			(*done)(void *, int);
+	void			*done_arg;
+	int			 del;		/* DELETE, else POST */
+	char			*path;		/* decoded, for the log */
+	char			*list;
+	int			 fmt;
+	struct hl_item		 in;		/* POST: what is added */
+	char			*value;		/* DELETE: what goes */
+	char			*note;
+	json_t			*checks;
+	struct hl_actor		 who;
+};
+
+static void
+later_free(struct later *w)
+{
+	free(w->path);
+	free(w->list);
+	hl_item_clear(&w->in);
+	free(w->value);
+	free(w->note);
+	json_decref(w->checks);
+	free((char *)w->who.name);
+	free(w);
+}
+
+/*
+ * The store's call when the write is committed (or failed), from the
+ * thread that committed it: the answer is made as the blocking path
+ * makes it, the state freed, and the server told.
+ */
+static void
+wrote(int rc, const struct hl_err *err, struct hl_item *it,
+    int64_t version, void *arg)
+{
+	struct later *w = arg;
+	struct hl_request req = { .method = w->del ? "DELETE" : "POST" };
+	struct ctx c = { 0 };
+	void (*done)(void *, int) = w->done;
+	void *done_arg = w->done_arg;
+	int ret = 0;
+
+	c.api = w->api;
+	c.req = &req;
+	c.res = w->res;
+	c.path = w->path;
+	c.method = w->del ? M_DELETE : M_POST;
+	if (w->del)
+		delete_answer(&c, w->list, w->fmt, rc, err, it, version);
+	else
+		post_answer(&c, w->list, w->fmt, rc, err, it, version,
+		    w->note, w->checks);
+	if (c.nomem || c.res->status == 0) {
+		hl_buf_free(&c.res->body);
+		c.res->status = 500;
+		c.res->content_type = "application/json";
+		ret = HL_ENOMEM;
+	}
+	later_free(w);
+	done(done_arg, ret);
+}
+
+/*
+ * Submits an add (in: its value, review; comment apart, borrowed) or a
+ * delete (*value) to the store without waiting; the fields it keeps are
+ * moved out of the caller's hands.  From here on c->res is wrote()'s.
+ */
+static void
+write_later(struct ctx *c, const struct hl_list *l, struct hl_item *in,
+    char **value, const char *comment, char **note, json_t **checks,
+    const struct hl_actor *who)
+{
+	struct later *w;
+	int rc;
+
+	if ((w = calloc(1, sizeof(*w))) == NULL) {
+		c->nomem = 1;
+		return;
+	}
+	w->api = c->api;
+	w->res = c->res;
+	w->done = c->req->done;
+	w->done_arg = c->req->done_arg;
+	w->del = in == NULL;
+	w->fmt = l->fmt;
+	w->who = *who;
+	w->path = strdup(c->path);
+	w->list = strdup(l->id);
+	w->who.name = who->name ? strdup(who->name) : NULL;
+	if (in != NULL) {
+		w->in = *in;
+		memset(in, 0, sizeof(*in));
+		w->in.comment = comment ? strdup(comment) : NULL;
+		w->note = *note;
+		*note = NULL;
+		w->checks = *checks;
+		*checks = NULL;
+	} else {
+		w->value = *value;
+		*value = NULL;
+	}
+	if (w->path == NULL || w->list == NULL ||
+	    (who->name != NULL && w->who.name == NULL) ||
+	    (comment != NULL && w->in.comment == NULL)) {
+		later_free(w);
+		c->nomem = 1;
+		return;
+	}
+	c->res->pending = 1;
+	if (in != NULL)
+		rc = hl_store_item_add_async(c->api->st, w->list, &w->in,
+		    &w->who, wrote, w);
+	else
+		rc = hl_store_item_del_async(c->api->st, w->list, w->value,
+		    &w->who, wrote, w);
+	if (rc != 0) {
+		c->res->pending = 0;
+		later_free(w);
+		c->nomem = 1;
+	}
+}
+
 static void
 list_post(struct ctx *c, const struct hl_list *l, int propose)
 {
@@ -1191,7 +1366,7 @@ list_post(struct ctx *c, const struct hl_list *l, int propose)
 	struct hl_item in = { 0 }, it = { 0 };
 	struct hl_actor who;
 	const char *comment = NULL, *forced = NULL;
-	char *note = NULL, msg[300];
+	char *note = NULL;
 	json_t *checks = NULL;
 	int64_t version = 0;
 	int rc, dis = 0, pass = 0;
@@ -1238,25 +1413,14 @@ list_post(struct ctx *c, const struct hl_list *l, int propose)
 		goto out;
 	}
 	who = actor(c);
+	if (c->req->done != NULL) {
+		in.comment = NULL;
+		write_later(c, l, &in, NULL, comment, &note, &checks, &who);
+		goto out;
+	}
 	rc = hl_store_item_add(&it, &version, c->api->st, l->id, &in, &who,
 	    &err);
-	if (rc == HL_EEXISTS) {
-		fail_items(c, E_DUP, one(hl_item_json(&it, l->id, l->fmt)),
-		    "%s already holds this value", l->id);
-		goto out;
-	}
-	if (rc != 0) {
-		fail_hl(c, &err, rc);
-		goto out;
-	}
-	changed(c, version);
-	if (note != NULL)
-		snprintf(msg, sizeof(msg), "added to %s; %s", l->id, note);
-	else
-		snprintf(msg, sizeof(msg), "added to %s", l->id);
-	reply(c, 201, one(hl_item_json(&it, l->id, l->fmt)), NULL, msg,
-	    json_pack("{s:I, s:o*}", "version", (json_int_t)version,
-	    "checks", json_incref(checks)));
+	post_answer(c, l->id, l->fmt, rc, &err, &it, version, note, checks);
 out:
 	in.comment = NULL;
 	hl_item_clear(&in);
@@ -1308,19 +1472,13 @@ list_delete(struct ctx *c, const struct hl_list *l, int propose)
 		goto out;
 	}
 	who = actor(c);
+	if (c->req->done != NULL) {
+		write_later(c, l, NULL, &value, NULL, NULL, NULL, &who);
+		goto out;
+	}
 	rc = hl_store_item_del(&it, &version, c->api->st, l->id, value, &who,
 	    &err);
-	if (rc == HL_ENOTFOUND) {
-		fail(c, E_NOT_FOUND, "%s does not hold this value", l->id);
-		goto out;
-	}
-	if (rc != 0) {
-		fail_hl(c, &err, rc);
-		goto out;
-	}
-	changed(c, version);
-	reply(c, 200, one(hl_item_json(&it, l->id, l->fmt)), NULL,
-	    "removed", json_pack("{s:I}", "version", (json_int_t)version));
+	delete_answer(c, l->id, l->fmt, rc, &err, &it, version);
 out:
 	hl_item_clear(&it);
 	free(value);
@@ -1898,6 +2056,9 @@ out:
 		hl_token_clear(&c.tok);
 	json_decref(c.body);
 	free(c.path);
+	/* Pending: out is wrote()'s now. */
+	if (out->pending)
+		return 0;
 	if (c.nomem || out->status == 0) {
 		hl_buf_free(&out->body);
 		out->status = 500;

@@ -92,6 +92,18 @@ struct hl_request {
 	size_t		 body_len;
 	int		 too_big;
 	const char	*remote;	/* the client's address, for limits */
+	/*
+	 * NULL, or the server takes answers that come later: a write that
+	 * waits for its commit (POST and DELETE of a list item) is then
+	 * submitted without waiting, hl_api_handle returns 0 with
+	 * out->pending set, and once out holds the answer done(done_arg,
+	 * rc) is called, once, from whichever thread committed the write
+	 * (perhaps before hl_api_handle returns), rc what hl_api_handle
+	 * would have returned.  out must stay valid, and untouched by the
+	 * server, until then.
+	 */
+	void		(*done)(void *done_arg, int rc);
+	void		*done_arg;
 };
 
 /*
@@ -110,9 +122,10 @@ struct hl_response {
 	char		 user[64];
 	int		 unrouted;
 	char		*path;
+	int		 pending;	/* the answer comes later (req.done) */
 };
 
-#define HL_RESPONSE_INIT { 0, HL_BUF_INIT, NULL, NULL, { 0 }, 0, NULL }
+#define HL_RESPONSE_INIT { 0, HL_BUF_INIT, NULL, NULL, { 0 }, 0, NULL, 0 }
 
 /*
  * Makes an API over o->store (which must outlive it).  Returns 0 or

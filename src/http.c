@@ -5,10 +5,21 @@
  * epoll where the system has it) and calls on_request several times per
  * request: once when the headers are in, once per chunk of body, and a
  * last time with no data, when the answer is made.  The per-request state
- * (the body read so far, the start time) lives in *req_cls and is freed in
- * on_completed.  Nothing here takes a lock: the only shared state is the
- * in-flight counter, an atomic, and what api.c and the store guard
- * themselves.
+ * (the body read so far, the start time, the answer) lives in *req_cls and
+ * is freed in on_completed.
+ *
+ * A write that waits for its commit does not hold a thread: api.c submits
+ * it to the store and says the answer is pending; the connection is
+ * suspended (MHD_suspend_connection) and, when the commit is over,
+ * api_done() -- in whichever thread committed -- resumes it; the next
+ * call of on_request sends the answer.  A request's state is its
+ * connection's until on_completed, which libmicrohttpd calls once the
+ * connection is resumed, whether the client is still there or not.
+ * async_mu guards what the two threads share (ready, suspended) and the
+ * count of requests that may still suspend, which hl_http_stop waits to
+ * fall to 0 (libmicrohttpd may not stop with a connection suspended).
+ * Otherwise nothing is shared but atomics and what api.c and the store
+ * guard themselves.
  */
 #include <sys/socket.h>
 #include <sys/types.h>
@@ -84,6 +95,11 @@ struct hl_http {
 	atomic_uint_fast64_t	 refused_total;	/* at max_connections */
 	atomic_uint_fast64_t	 refused_per_ip;
 	atomic_uint_fast64_t	 idle_cut;
+	/* Answers that come later (see the top of this file). */
+	pthread_mutex_t		 async_mu;
+	pthread_cond_t		 async_cv;	/* nasync fell to 0 */
+	unsigned		 nasync;	/* requests that may suspend */
+	int			 stopping;	/* no more of them */
 };
 
 struct req_state {
@@ -91,6 +107,13 @@ struct req_state {
 	int		 too_big;
 	int		 answered;	/* refused when the headers came */
 	uint64_t	 start;		/* microseconds, monotonic */
+	struct hl_response res;		/* the answer, pending or not */
+	/* A pending answer, under async_mu. */
+	struct hl_http	*h;
+	struct MHD_Connection *conn;
+	int		 ready;		/* res holds it (api_done) */
+	int		 suspended;	/* the connection waits for it */
+	int		 api_rc;	/* what api_done was told */
 };
 
 /* What check_headers() counts while it walks the request's headers. */
@@ -478,18 +501,77 @@ client_addr_text(char *buf, size_t len, struct MHD_Connection *conn)
 	return buf;
 }
 
+/* Sends the answer api.c made (rc: what it returned), and logs it. */
+static enum MHD_Result
+answer(struct hl_http *h, struct MHD_Connection *conn, struct req_state *rs,
+    const char *url, const char *method, int rc)
+{
+	struct hl_response *res = &rs->res;
+	enum MHD_Result ret;
+	unsigned status = 500;
+	size_t bytes = 0;
+
+	res->pending = 0;
+	if (rc != 0) {
+		ret = send_nomem(conn, &bytes);
+		status = 500;
+	} else if (res->unrouted && h->site != NULL && res->path != NULL &&
+	    (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)) {
+		ret = hl_static_serve(h->site, conn, method, res->path,
+		    &status, &bytes);
+	} else {
+		status = res->status;
+		ret = send_response(conn, res, &bytes);
+	}
+	if (strcmp(method, "HEAD") == 0)
+		bytes = 0;
+	access_log(h, rs, method, url, status, bytes, res->user[0] ?
+	    res->user : "-");
+	hl_response_clear(res);
+	return ret;
+}
+
+/* One fewer request that may suspend; under async_mu. */
+static void
+async_over(struct hl_http *h)
+{
+	if (--h->nasync == 0)
+		pthread_cond_broadcast(&h->async_cv);
+}
+
+/*
+ * api.c's call when a pending answer is made, from the thread that
+ * committed the write: the connection is resumed if it was suspended
+ * (else dispatch(), still running, sends it).  Nothing of rs is touched
+ * after the resume: the connection may be answered and rs freed at once.
+ */
+static void
+api_done(void *arg, int rc)
+{
+	struct req_state *rs = arg;
+	struct hl_http *h = rs->h;
+
+	pthread_mutex_lock(&h->async_mu);
+	rs->api_rc = rc;
+	rs->ready = 1;
+	if (rs->suspended) {
+		rs->suspended = 0;
+		MHD_resume_connection(rs->conn);
+		async_over(h);
+	}
+	pthread_mutex_unlock(&h->async_mu);
+}
+
 /* Answers the request, once its body (if any) is in. */
 static enum MHD_Result
 dispatch(struct hl_http *h, struct MHD_Connection *conn,
     struct req_state *rs, const char *url, const char *method)
 {
-	struct hl_response res = HL_RESPONSE_INIT;
 	struct hl_request req = { 0 };
 	struct hl_buf query = HL_BUF_INIT;
 	enum MHD_Result ret;
-	unsigned status = 500;
-	size_t bytes = 0;
 	char remote[INET6_ADDRSTRLEN];
+	int rc;
 
 	MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add_arg,
 	    &query);
@@ -504,24 +586,36 @@ dispatch(struct hl_http *h, struct MHD_Connection *conn,
 	req.body_len = rs->body.len;
 	req.too_big = rs->too_big;
 	req.remote = client_addr_text(remote, sizeof(remote), conn);
-
-	if (hl_api_handle(&res, h->api, &req) != 0) {
-		ret = send_nomem(conn, &bytes);
-		status = 500;
-	} else if (res.unrouted && h->site != NULL && res.path != NULL &&
-	    (strcmp(method, "GET") == 0 || strcmp(method, "HEAD") == 0)) {
-		ret = hl_static_serve(h->site, conn, method, res.path,
-		    &status, &bytes);
-	} else {
-		status = res.status;
-		ret = send_response(conn, &res, &bytes);
+	rs->h = h;
+	rs->conn = conn;
+	/* Only a write may wait for a commit: a read takes no lock here. */
+	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0) {
+		pthread_mutex_lock(&h->async_mu);
+		if (!h->stopping) {
+			req.done = api_done;
+			req.done_arg = rs;
+			h->nasync++;
+		}
+		pthread_mutex_unlock(&h->async_mu);
 	}
-	if (strcmp(method, "HEAD") == 0)
-		bytes = 0;
-	access_log(h, rs, method, url, status, bytes, res.user[0] ?
-	    res.user : "-");
-	hl_response_clear(&res);
+
+	rc = hl_api_handle(&rs->res, h->api, &req);
 	hl_buf_free(&query);
+	if (req.done != NULL) {
+		pthread_mutex_lock(&h->async_mu);
+		if (rs->res.pending && !rs->ready) {
+			/* api_done resumes it. */
+			rs->suspended = 1;
+			MHD_suspend_connection(conn);
+			pthread_mutex_unlock(&h->async_mu);
+			return MHD_YES;
+		}
+		if (rs->res.pending)
+			rc = rs->api_rc;	/* committed in this thread */
+		async_over(h);
+		pthread_mutex_unlock(&h->async_mu);
+	}
+	ret = answer(h, conn, rs, url, method, rc);
 	return ret;
 }
 
@@ -708,6 +802,7 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	if (rs == NULL) {
 		if ((rs = calloc(1, sizeof(*rs))) == NULL)
 			return MHD_NO;
+		rs->res = (struct hl_response)HL_RESPONSE_INIT;
 		rs->start = now_us();
 		*req_cls = rs;
 		atomic_fetch_add(&h->inflight, 1);
@@ -767,6 +862,8 @@ on_request(void *cls, struct MHD_Connection *conn, const char *url,
 	}
 	if (rs->answered)
 		return MHD_YES;
+	if (rs->res.pending)	/* resumed: the answer is in */
+		return answer(h, conn, rs, url, method, rs->api_rc);
 	hl_guard_answer(h->guard, guard_conn(conn));
 	return dispatch(h, conn, rs, url, method);
 }
@@ -784,6 +881,7 @@ on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
 	if (rs == NULL)
 		return;
 	hl_buf_free(&rs->body);
+	hl_response_clear(&rs->res);
 	free(rs);
 	*req_cls = NULL;
 	atomic_fetch_sub(&h->inflight, 1);
@@ -987,6 +1085,8 @@ hl_http_bind(struct hl_http **out, const struct hl_http_opts *o,
 	atomic_init(&h->refused_per_ip, 0);
 	atomic_init(&h->idle_cut, 0);
 	pthread_mutex_init(&h->live_mu, NULL);
+	pthread_mutex_init(&h->async_mu, NULL);
+	pthread_cond_init(&h->async_cv, NULL);
 	guard_opts(&go, o);
 	h->o.max_conns = go.max_conns;
 	ao.store = o->store;
@@ -1042,7 +1142,7 @@ hl_http_run(struct hl_http *h, struct hl_err *err)
 		return rc;
 	threads = o->threads ? o->threads : HL_HTTP_THREADS;
 	flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO |
-	    MHD_USE_ITC | MHD_USE_ERROR_LOG;
+	    MHD_USE_ITC | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
 	if (getsockname(h->fd, (struct sockaddr *)&ss, &sl) == 0 &&
 	    ss.ss_family == AF_INET6)
 		flags |= MHD_USE_IPv6;
@@ -1118,6 +1218,17 @@ hl_http_stop(struct hl_http *h)
 		return;
 	if (h->d != NULL) {
 		fd = MHD_quiesce_daemon(h->d);
+		/*
+		 * The writes in flight are in the store's queue: each is
+		 * committed (or fails) and answered, and its connection
+		 * resumed; the requests that come meanwhile on open
+		 * connections wait for their commit in their thread.
+		 */
+		pthread_mutex_lock(&h->async_mu);
+		h->stopping = 1;
+		while (h->nasync > 0)
+			pthread_cond_wait(&h->async_cv, &h->async_mu);
+		pthread_mutex_unlock(&h->async_mu);
 		while (atomic_load(&h->inflight) > 0 &&
 		    waited < STOP_WAIT_MS) {
 			nanosleep(&ts, NULL);
@@ -1132,5 +1243,7 @@ hl_http_stop(struct hl_http *h)
 	hl_rate_free(h->rate);
 	hl_api_free(h->api);
 	pthread_mutex_destroy(&h->live_mu);
+	pthread_mutex_destroy(&h->async_mu);
+	pthread_cond_destroy(&h->async_cv);
 	free(h);
 }

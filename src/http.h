@@ -106,12 +106,12 @@ struct hl_http_opts {
 };
 
 /*
- * The thread pool's default size.  A thread that answers a write waits in
- * the store's group commit for the fsync, and the other connections it
- * polls wait with it: the pool is how many writes can share one fsync, so
- * it is larger than the cores.  A waiting thread costs no CPU.
+ * The thread pool's default size.  A write that waits for the store's
+ * group commit holds no thread (its connection is suspended until the
+ * commit is over), so the pool is sized for the CPU work of serving:
+ * about the cores.
  */
-#define HL_HTTP_THREADS	16
+#define HL_HTTP_THREADS	4
 
 #define HL_HTTP_OPTS_INIT { .listen = "127.0.0.1:8080", \
 	.threads = HL_HTTP_THREADS, \

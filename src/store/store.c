@@ -114,15 +114,23 @@ struct hl_store;
  * next batch.  A wop that fails is rolled back to its savepoint alone; if
  * the COMMIT itself fails, every wop of the batch fails.  Nobody is told
  * "done" before the COMMIT that made their change durable has returned.
+ *
+ * An asynchronous wop (submit_async()) has a done function instead of a
+ * waiting writer: its writer leads when no commit is under way and
+ * otherwise returns at once; whoever commits its batch calls done.  A
+ * lead that would go to an asynchronous wop, whose writer is not
+ * waiting, goes to the committer thread (committer()).
  */
 struct wop {
 	int			(*fn)(struct wop *, struct hl_store *);
 	void			(*undo)(struct wop *);	/* clears outputs */
+	/* Asynchronous: called once its batch is over; frees the wop. */
+	void			(*done)(struct wop *);
 	struct wop		*next;
 	sem_t			 wake;	/* its writer waits here */
 	int			 lead;	/* handed the lead (under qmu) */
 	int			 rc;
-	int			 done;
+	int			 finished; /* its batch is over (under qmu) */
 	struct hl_err		 err;
 	int64_t			 version;
 	const struct hl_actor	*who;
@@ -147,6 +155,10 @@ struct wop {
 				    struct hl_err *);
 	void			*arg;
 };
+
+static int	op_run(struct wop *, struct hl_store *);
+static int	committer_start(struct hl_store *, struct hl_err *);
+static void	committer_stop(struct hl_store *);
 
 /*
  * What a thread works on: the connection it holds, for the store it holds
@@ -183,6 +195,12 @@ struct hl_store {
 	int		 committing;
 	int		 ckhold;	/* the checkpointer waits to lead */
 	pthread_cond_t	 qcv;		/* it waits here */
+	/* The committer thread (see committer()), under qmu. */
+	pthread_t	 cmth;
+	int		 cmrun;		/* the thread was started */
+	int		 cmwant;	/* it is handed the lead */
+	int		 cmstop;
+	pthread_cond_t	 cmcv;		/* it waits here */
 	/* Batches committed and the changes they held (hl_store_stats). */
 	uint64_t	 commits;
 	uint64_t	 committed;
@@ -522,6 +540,33 @@ wal_hook(void *arg, sqlite3 *db, const char *name, int frames)
 }
 
 /*
+ * Hands the lead on, under qmu, when it is held and its batch is over: to
+ * the first wop queued, or to the committer thread when that wop is
+ * asynchronous (its writer is not waiting), or to nobody.  Returns the
+ * wop whose writer is to be woken (sem_post, after letting go of qmu),
+ * or NULL.
+ */
+static struct wop *
+pass_lead(struct hl_store *st)
+{
+	struct wop *w = st->queue;
+
+	if (w != NULL && !st->ckhold) {
+		if (w->done == NULL) {
+			w->lead = 1;
+			return w;
+		}
+		st->cmwant = 1;
+		pthread_cond_signal(&st->cmcv);
+		return NULL;
+	}
+	st->committing = 0;
+	if (st->ckhold)
+		pthread_cond_signal(&st->qcv);
+	return NULL;
+}
+
+/*
  * A checkpoint with no write under way: the checkpointer takes the group
  * commit's lead as a leader with no change would (a leader finishing its
  * batch hands it over rather than to the next writer, and writers that
@@ -546,11 +591,7 @@ checkpoint_between_batches(struct hl_store *st)
 	    SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
 	pthread_mutex_unlock(&st->mu);
 	pthread_mutex_lock(&st->qmu);
-	if (st->queue != NULL) {
-		wake = st->queue;
-		wake->lead = 1;
-	} else
-		st->committing = 0;
+	wake = pass_lead(st);
 	pthread_mutex_unlock(&st->qmu);
 	if (wake != NULL)
 		sem_post(&wake->wake);
@@ -678,6 +719,7 @@ hl_store_open(struct hl_store **out, const char *path, struct hl_err *err)
 	pthread_mutex_init(&st->ckmu, NULL);
 	pthread_cond_init(&st->ckcv, NULL);
 	pthread_cond_init(&st->qcv, NULL);
+	pthread_cond_init(&st->cmcv, NULL);
 	st->qtail = &st->queue;
 	if ((rc = private_file(path, err)) != 0)
 		goto fail;
@@ -717,6 +759,8 @@ hl_store_open(struct hl_store **out, const char *path, struct hl_err *err)
 			}
 	if (st->nr > 0 && (rc = checkpointer_start(st, path, err)) != 0)
 		goto fail;
+	if ((rc = committer_start(st, err)) != 0)
+		goto fail;
 	*out = st;
 	return 0;
 fail:
@@ -742,6 +786,7 @@ hl_store_close(struct hl_store *st)
 	if (st == NULL)
 		return;
 	checkpointer_stop(st);
+	committer_stop(st);
 	for (i = 0; i < st->nr; i++)
 		conn_close(&st->r[i]);
 	conn_close(&st->w);
@@ -752,6 +797,7 @@ hl_store_close(struct hl_store *st)
 	pthread_mutex_destroy(&st->ckmu);
 	pthread_cond_destroy(&st->ckcv);
 	pthread_cond_destroy(&st->qcv);
+	pthread_cond_destroy(&st->cmcv);
 	free(st);
 }
 
@@ -1370,23 +1416,112 @@ hl_store_stats(uint64_t *commits, uint64_t *changes, struct hl_store *st)
 }
 
 /*
+ * Runs one batch with the lead held (st->committing), qmu held on entry
+ * and on return: takes the whole queue, commits it, marks its wops done
+ * and hands the lead on (pass_lead()).  Then, qmu let go, it wakes the
+ * waiting writers of the batch but self (sem_post) and calls the done
+ * function of its asynchronous wops, and wakes the new leader.  Each
+ * writer is woken once (sem_post) for the one change that concerns it,
+ * done or lead, and nothing of a wop is read after it is woken or done:
+ * its writer may return, or it is freed, at once.
+ */
+static void
+lead_batch(struct hl_store *st, struct wop *self)
+{
+	struct wop *batch, *next, *wake;
+
+	batch = st->queue;
+	st->queue = NULL;
+	st->qtail = &st->queue;
+	pthread_mutex_unlock(&st->qmu);
+	run_batch(st, batch);
+	pthread_mutex_lock(&st->qmu);
+	st->commits++;
+	for (next = batch; next != NULL; next = next->next) {
+		st->committed++;
+		next->finished = 1;
+	}
+	wake = pass_lead(st);
+	pthread_mutex_unlock(&st->qmu);
+	for (; batch != NULL; batch = next) {
+		next = batch->next;
+		if (batch->done != NULL)
+			batch->done(batch);
+		else if (batch != self)
+			sem_post(&batch->wake);
+	}
+	if (wake != NULL)
+		sem_post(&wake->wake);
+	pthread_mutex_lock(&st->qmu);
+}
+
+/*
+ * The committer thread: it leads the batches whose first wop is
+ * asynchronous, which no writer waits to lead, until the queue is empty
+ * (then the next writer to come leads in its own thread).
+ */
+static void *
+committer(void *arg)
+{
+	struct hl_store *st = arg;
+
+	pthread_mutex_lock(&st->qmu);
+	for (;;) {
+		while (!st->cmwant && !st->cmstop)
+			pthread_cond_wait(&st->cmcv, &st->qmu);
+		if (!st->cmwant)
+			break;
+		st->cmwant = 0;
+		lead_batch(st, NULL);
+	}
+	pthread_mutex_unlock(&st->qmu);
+	return NULL;
+}
+
+static int
+committer_start(struct hl_store *st, struct hl_err *err)
+{
+	if (pthread_create(&st->cmth, NULL, committer, st) != 0)
+		return hl_err_set(err, HL_ENOMEM, "cannot start the"
+		    " committer thread");
+	st->cmrun = 1;
+	return 0;
+}
+
+/*
+ * Stops the committer once the lead it was handed, if any, is over.  The
+ * caller has no write of its own in flight (it closes the store).
+ */
+static void
+committer_stop(struct hl_store *st)
+{
+	if (!st->cmrun)
+		return;
+	pthread_mutex_lock(&st->qmu);
+	st->cmstop = 1;
+	pthread_cond_signal(&st->cmcv);
+	pthread_mutex_unlock(&st->qmu);
+	pthread_join(st->cmth, NULL);
+	st->cmrun = 0;
+}
+
+/* A step that failed for a full disk says so, whatever it returned. */
+static void
+wop_result(struct wop *w)
+{
+	if (w->rc != 0 && w->err.code == HL_ENOSPC)
+		w->rc = HL_ENOSPC;
+}
+
+/*
  * Queues w and returns once its batch is committed (or has failed).  The
- * first writer to find no commit under way leads: it takes the whole
- * queue as one batch.  When the batch is done the leader marks exactly
- * the writers of that batch done, and hands the lead to the first writer
- * queued meanwhile, which takes all that queued behind it.  It wakes them
- * after letting go of the queue's mutex, so that a writer it wakes does
- * not at once sleep again on that mutex: one wakeup per writer, and the
- * writers that arrive during a commit share the next one.  Each writer
- * is woken once (sem_post) for the one change that concerns it, done or
- * lead, and the leader reads nothing of a writer after waking it: the
- * writer may return at once.
+ * first writer to find no commit under way leads (lead_batch()); the
+ * others wait until their batch is done or the lead is handed to them,
+ * and the writers that arrive during a commit share the next one.
  */
 static int
 submit(struct hl_store *st, struct wop *w, struct hl_err *err)
 {
-	struct wop *batch, *next, *wake;
-
 	/*
 	 * A thread that holds the writer already (a read on a store without
 	 * readers) commits alone: waiting for a leader, which needs the
@@ -1402,7 +1537,7 @@ submit(struct hl_store *st, struct wop *w, struct hl_err *err)
 	w->next = NULL;
 	*st->qtail = w;
 	st->qtail = &w->next;
-	while (!w->done) {
+	while (!w->finished) {
 		if ((st->committing || st->ckhold) && !w->lead) {
 			pthread_mutex_unlock(&st->qmu);
 			while (sem_wait(&w->wake) != 0)
@@ -1412,45 +1547,41 @@ submit(struct hl_store *st, struct wop *w, struct hl_err *err)
 		}
 		st->committing = 1;
 		w->lead = 0;
-		batch = st->queue;
-		st->queue = NULL;
-		st->qtail = &st->queue;
-		pthread_mutex_unlock(&st->qmu);
-		run_batch(st, batch);
-		pthread_mutex_lock(&st->qmu);
-		st->commits++;
-		for (next = batch; next != NULL; next = next->next) {
-			st->committed++;
-			next->done = 1;
-		}
-		wake = NULL;
-		if (st->queue != NULL && !st->ckhold) {
-			wake = st->queue;
-			wake->lead = 1;
-		} else {
-			st->committing = 0;
-			if (st->ckhold)
-				pthread_cond_signal(&st->qcv);
-		}
-		pthread_mutex_unlock(&st->qmu);
-		for (; batch != NULL; batch = next) {
-			next = batch->next;
-			if (batch != w)
-				sem_post(&batch->wake);
-		}
-		if (wake != NULL)
-			sem_post(&wake->wake);
-		pthread_mutex_lock(&st->qmu);
+		lead_batch(st, w);
 	}
 	pthread_mutex_unlock(&st->qmu);
 	sem_destroy(&w->wake);
 out:
-	/* A step that failed for a full disk says so, whatever it returned. */
-	if (w->rc != 0 && w->err.code == HL_ENOSPC)
-		w->rc = HL_ENOSPC;
+	wop_result(w);
 	if (w->rc != 0 && err != NULL)
 		*err = w->err;
 	return w->rc;
+}
+
+/*
+ * Queues w (on the heap, with its done function) and returns without
+ * waiting for another writer's commit: when no commit is under way the
+ * caller leads w's batch itself, done being called before this returns;
+ * otherwise a leader or the committer thread takes w with the next batch
+ * and calls done.  A thread that holds the writer commits w at once.
+ */
+static void
+submit_async(struct hl_store *st, struct wop *w)
+{
+	w->next = NULL;
+	if (tl.st == st && tl.c == &st->w) {
+		run_batch(st, w);
+		w->done(w);
+		return;
+	}
+	pthread_mutex_lock(&st->qmu);
+	*st->qtail = w;
+	st->qtail = &w->next;
+	if (!st->committing && !st->ckhold) {
+		st->committing = 1;
+		lead_batch(st, w);
+	}
+	pthread_mutex_unlock(&st->qmu);
 }
 
 static void
@@ -1516,6 +1647,51 @@ hl_store_item_add(struct hl_item *out, int64_t *version, struct hl_store *st,
 	rc = submit(st, &w, err);
 	*version = rc == 0 ? w.version : 0;
 	return rc;
+}
+
+/* An asynchronous change: the wop, its output and whom to tell. */
+struct awop {
+	struct wop		 w;
+	struct hl_item		 out;
+	hl_store_done_fn	 fn;
+	void			*arg;
+};
+
+static void
+awop_done(struct wop *w)
+{
+	struct awop *a = (struct awop *)w;
+
+	wop_result(w);
+	a->fn(w->rc, &w->err, &a->out, w->rc == 0 ? w->version : 0, a->arg);
+	hl_item_clear(&a->out);
+	free(a);
+}
+
+static int
+awop_submit(struct hl_store *st, struct awop *a, hl_store_done_fn fn,
+    void *arg)
+{
+	a->w.done = awop_done;
+	a->w.out = &a->out;
+	a->fn = fn;
+	a->arg = arg;
+	submit_async(st, &a->w);
+	return 0;
+}
+
+int
+hl_store_item_add_async(struct hl_store *st, const char *list,
+    const struct hl_item *in, const struct hl_actor *who,
+    hl_store_done_fn fn, void *arg)
+{
+	struct awop *a;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return HL_ENOMEM;
+	a->w = (struct wop){ .fn = op_item_add, .undo = undo_item,
+	    .list = list, .in = in, .who = who };
+	return awop_submit(st, a, fn, arg);
 }
 
 /* The items of list that repeat item id (dup_of), in file order. */
@@ -1599,6 +1775,20 @@ hl_store_item_del(struct hl_item *out, int64_t *version, struct hl_store *st,
 	rc = submit(st, &w, err);
 	*version = rc == 0 ? w.version : 0;
 	return rc;
+}
+
+int
+hl_store_item_del_async(struct hl_store *st, const char *list,
+    const char *value, const struct hl_actor *who, hl_store_done_fn fn,
+    void *arg)
+{
+	struct awop *a;
+
+	if ((a = calloc(1, sizeof(*a))) == NULL)
+		return HL_ENOMEM;
+	a->w = (struct wop){ .fn = op_item_del, .undo = undo_item,
+	    .list = list, .value = value, .who = who };
+	return awop_submit(st, a, fn, arg);
 }
 
 /*
@@ -2492,12 +2682,27 @@ op_exec(struct hl_store *st, void *arg, struct hl_err *err)
 	return exec(st, arg, err);
 }
 
+/*
+ * A token's last use, recorded without waiting for the commit (no answer
+ * depends on it): a wop that frees itself.
+ */
+struct touch {
+	struct wop	 w;
+	char		 sql[96];
+};
+
+static void
+touch_done(struct wop *w)
+{
+	free(w);
+}
+
 int
 hl_store_token_find(struct hl_token *out, struct hl_store *st,
     const unsigned char hash[32], struct hl_err *err)
 {
+	struct touch *t;
 	sqlite3_stmt *s;
-	char sql[96];
 	int rc;
 
 	memset(out, 0, sizeof(*out));
@@ -2523,13 +2728,19 @@ out:
 	/*
 	 * Recording last use costs a durable write, so do it at most once a
 	 * minute per token, in the group commit (on the writer: the lookup
-	 * ran on a reader); a failure here must not fail the request.
+	 * ran on a reader), without waiting for it: a failure here must not
+	 * fail the request, nor its commit hold it up.
 	 */
-	if (rc == 0 && now() - out->last_used_at >= 60) {
-		snprintf(sql, sizeof(sql), "UPDATE tokens SET last_used_at ="
-		    " %lld WHERE id = %lld", (long long)now(),
+	if (rc == 0 && now() - out->last_used_at >= 60 &&
+	    (t = calloc(1, sizeof(*t))) != NULL) {
+		snprintf(t->sql, sizeof(t->sql), "UPDATE tokens SET"
+		    " last_used_at = %lld WHERE id = %lld", (long long)now(),
 		    (long long)out->id);
-		(void)hl_store__run(st, op_exec, sql, NULL);
+		t->w.fn = op_run;
+		t->w.xfn = op_exec;
+		t->w.arg = t->sql;
+		t->w.done = touch_done;
+		submit_async(st, &t->w);
 	}
 	return rc;
 }

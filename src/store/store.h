@@ -102,6 +102,29 @@ int	hl_store_item_del(struct hl_item *out, int64_t *version,
 	    const struct hl_actor *who, struct hl_err *err);
 
 /*
+ * The asynchronous forms of hl_store_item_add and hl_store_item_del, for
+ * a server that answers when the change is durable without a thread
+ * waiting for it.  They queue the change in the group commit and return
+ * without waiting for another writer's commit (when no commit is under
+ * way the caller commits the batch itself).  fn is called exactly once,
+ * after the change's COMMIT (or its failure), from the thread that
+ * committed it -- perhaps the caller, before the call returns: rc and
+ * err as the blocking call returns them, it as its *out (fn may take its
+ * fields and clear it), version as its *version.  list, in, value and who
+ * must stay valid until fn is called.  Returns 0, or HL_ENOMEM (fn is
+ * then never called).
+ */
+typedef void	(*hl_store_done_fn)(int rc, const struct hl_err *err,
+		    struct hl_item *it, int64_t version, void *arg);
+
+int	hl_store_item_add_async(struct hl_store *st, const char *list,
+	    const struct hl_item *in, const struct hl_actor *who,
+	    hl_store_done_fn fn, void *arg);
+int	hl_store_item_del_async(struct hl_store *st, const char *list,
+	    const char *value, const struct hl_actor *who,
+	    hl_store_done_fn fn, void *arg);
+
+/*
  * Adds many items to list in one transaction, skipping those already there
  * (so importing a file twice changes nothing).  Verbatim items are matched
  * on their text and their position among equal lines.  A duplicate (a

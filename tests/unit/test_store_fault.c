@@ -484,6 +484,196 @@ a_failing_read_at_any_point_loses_nothing_acknowledged(void **state)
 	sweep(*state, HL_CRASHVFS_READ, SQLITE_IOERR_READ);
 }
 
+/* The asynchronous writes of one test: their callbacks' records. */
+#define NASYNC		12
+struct async_run {
+	pthread_mutex_t	 mu;
+	pthread_cond_t	 cv;
+	int		 calls[NASYNC];
+	int		 rc[NASYNC];
+	int64_t		 version[NASYNC];
+	int		 ndone;
+	char		 v[NASYNC][64];
+	struct hl_item	 in[NASYNC];
+};
+
+struct async_slot {
+	struct async_run *r;
+	int		 i;
+};
+
+static void
+async_done(int rc, const struct hl_err *err, struct hl_item *it,
+    int64_t version, void *arg)
+{
+	struct async_slot *s = arg;
+	struct async_run *r = s->r;
+
+	(void)err;
+	pthread_mutex_lock(&r->mu);
+	r->calls[s->i]++;
+	r->rc[s->i] = rc;
+	r->version[s->i] = version;
+	if (rc == 0 && (it == NULL || it->value == NULL ||
+	    strcmp(it->value, r->v[s->i]) != 0))
+		r->rc[s->i] = -100;	/* acknowledged, not this item */
+	r->ndone++;
+	pthread_cond_broadcast(&r->cv);
+	pthread_mutex_unlock(&r->mu);
+}
+
+/* A blocking write, of a new value each time. */
+static void *
+hold_commit(void *arg)
+{
+	static int nhold;
+	struct hl_item in = { 0 }, out;
+	struct hl_err err = HL_ERR_INIT;
+	char v[64];
+	int64_t ver;
+
+	snprintf(v, sizeof(v), "hold-%d\\.example", nhold++);
+	in.value = v;
+	assert_int_equal(hl_store_item_add(&out, &ver, arg, LIST, &in,
+	    &alice, &err), 0);
+	hl_item_clear(&out);
+	return NULL;
+}
+
+/*
+ * Submits NASYNC asynchronous adds (every third poisoned) while a
+ * blocking writer's commit is under way, then waits for every callback.
+ * Returns the worst time one submission took, in ms.
+ */
+static double
+async_batch(struct hl_store *st, struct async_run *r, const char *tag,
+    struct async_slot *slot)
+{
+	pthread_t th;
+	double t0, dt, worst = 0;
+	int i;
+
+	memset(r->calls, 0, sizeof(r->calls));
+	r->ndone = 0;
+	pthread_create(&th, NULL, hold_commit, st);
+	usleep(50 * 1000);
+	for (i = 0; i < NASYNC; i++) {
+		snprintf(r->v[i], sizeof(r->v[i]), "%s-%s-%d\\.example",
+		    i % 3 == 2 ? "poison" : "async", tag, i);
+		r->in[i] = (struct hl_item){ .value = r->v[i] };
+		slot[i] = (struct async_slot){ r, i };
+		t0 = now_ms();
+		assert_int_equal(hl_store_item_add_async(st, LIST, &r->in[i],
+		    &alice, async_done, &slot[i]), 0);
+		if ((dt = now_ms() - t0) > worst)
+			worst = dt;
+	}
+	pthread_mutex_lock(&r->mu);
+	while (r->ndone < NASYNC)
+		pthread_cond_wait(&r->cv, &r->mu);
+	pthread_mutex_unlock(&r->mu);
+	pthread_join(th, NULL);
+	usleep(50 * 1000);	/* a second call would come now */
+	for (i = 0; i < NASYNC; i++)
+		if (r->calls[i] != 1)
+			fail_msg("%s: write %d told %d times", tag, i,
+			    r->calls[i]);
+	return worst;
+}
+
+/* Whether st's list holds v. */
+static int
+holds(struct hl_store *st, const char *v)
+{
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_item *items = NULL;
+	size_t n = 0, j;
+	int seen = 0;
+
+	assert_int_equal(hl_store_items(&items, &n, st, LIST, 1, &err), 0);
+	for (j = 0; j < n; j++)
+		seen += strcmp(items[j].value, v) == 0;
+	hl_items_free(items, n);
+	return seen;
+}
+
+/*
+ * Asynchronous writes keep the group commit's rules: a submission never
+ * waits for another writer's commit, the writes queued meanwhile share
+ * the next commit, a poisoned one is refused alone (its savepoint), each
+ * is told exactly once, after its commit; and a failing commit fails
+ * every write of its batch, after which the store takes writes again.
+ */
+static void
+async_writes_keep_the_group_commit_rules(void **state)
+{
+	struct fixture *f = *state;
+	struct hl_err err = HL_ERR_INIT;
+	struct async_run r;
+	struct async_slot slot[NASYNC];
+	struct hl_store *st;
+	uint64_t c0, c1, ch0, ch1;
+	double worst;
+	int i, failed = 0;
+
+	memset(&r, 0, sizeof(r));
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.cv, NULL);
+	rm_db(f->work);
+	copy_file(f->base, f->work);
+	hl_crashvfs_reset();
+	hl_crashvfs_sync_delay(200);
+	assert_int_equal(hl_store_open(&st, f->work, &err), 0);
+
+	hl_store_stats(&c0, &ch0, st);
+	worst = async_batch(st, &r, "ok", slot);
+	hl_store_stats(&c1, &ch1, st);
+	if (worst > 100)
+		fail_msg("a submission waited %.0f ms for another commit",
+		    worst);
+	if (c1 - c0 > 3)
+		fail_msg("%d writes and a blocking one took %d commits",
+		    NASYNC, (int)(c1 - c0));
+	for (i = 0; i < NASYNC; i++) {
+		if (i % 3 == 2) {
+			assert_int_not_equal(r.rc[i], 0);
+			assert_int_equal(r.version[i], 0);
+			assert_int_equal(holds(st, r.v[i]), 0);
+		} else {
+			assert_int_equal(r.rc[i], 0);
+			assert_true(r.version[i] > 0);
+			assert_int_equal(holds(st, r.v[i]), 1);
+		}
+	}
+
+	/* The next sync fails: the blocking writer's or the batch's. */
+	hl_crashvfs_fail(HL_CRASHVFS_SYNC,
+	    hl_crashvfs_count(HL_CRASHVFS_SYNC) + 2, SQLITE_IOERR_FSYNC);
+	(void)async_batch(st, &r, "fail", slot);
+	for (i = 0; i < NASYNC; i++) {
+		if (r.rc[i] == -100)
+			fail_msg("write %d acknowledged with another item",
+			    i);
+		if (r.rc[i] != 0) {
+			failed++;
+			assert_int_equal(r.version[i], 0);
+		}
+	}
+	if (failed != NASYNC)
+		fail_msg("%d of %d writes of the batch whose commit failed"
+		    " were refused", failed, NASYNC);
+	hl_crashvfs_fail(HL_CRASHVFS_SYNC, 0, 0);
+	hl_crashvfs_sync_delay(0);
+	hl_store_close(st);
+	assert_int_equal(hl_store_open(&st, f->work, &err), 0);
+	for (i = 0; i < NASYNC; i++)
+		assert_int_equal(holds(st, r.v[i]), 0);
+	hold_commit(st);
+	hl_store_close(st);
+	pthread_mutex_destroy(&r.mu);
+	pthread_cond_destroy(&r.cv);
+}
+
 int
 main(void)
 {
@@ -491,6 +681,7 @@ main(void)
 		cmocka_unit_test(
 		    a_clean_run_groups_commits_and_refuses_only_the_poisoned),
 		cmocka_unit_test(two_stores_on_one_file_never_fail_a_write),
+		cmocka_unit_test(async_writes_keep_the_group_commit_rules),
 		cmocka_unit_test(a_commit_never_waits_for_the_checkpoint),
 		cmocka_unit_test(
 		    the_wal_stays_bounded_under_writers_that_never_pause),
