@@ -24,15 +24,6 @@
  * is written only when its hash differs from what this target last wrote,
  * and then as a hard link to its object copy (objects/<sha256>), which
  * holds the same bytes, so each new content is written to disk once.
- * A new object of DIR_BASE_MIN bytes or more whose mutable twin is on
- * disk (lists/watch-keyword.txt, before the new version replaces it)
- * takes the bytes it shares with that older version at its start from
- * it, by copy_file_range(2), an in-kernel copy from page cache to page
- * cache; only the rest is written.  The shared part is found by reading
- * the old file back and comparing, never assumed, so a file changed by
- * someone else costs a full write, not a wrong byte.  A list that grew by
- * one line so costs a copy, not a write of the whole list from freshly
- * made memory (which on some virtual machines costs several times more).
  * Pruning.  A file under objects/ or changes/ (objects, change segments,
  * a big list's segments) is "named" by every publish whose tree holds it,
  * so nothing the current manifest, its lists' indexes or the change window
@@ -77,9 +68,6 @@
 #define HL_DIR_RETAIN_BYTES	((int64_t)256 << 20)
 /* Manifest files a publish renames last: manifest.json, .gz, .sig. */
 #define DIR_LATER		4
-/* Objects this big or bigger take their shared start from the old file. */
-#define DIR_BASE_MIN		(64 * 1024)
-#define DIR_CMP_PIECE		(64 * 1024)
 
 struct seen {
 	char	*path;
@@ -105,8 +93,6 @@ struct dir {
 	int64_t		 gen;		/* publishes so far */
 	unsigned	 tmpn;
 	int64_t		 stamp;		/* mtime of the manifest files */
-	unsigned char	*cmp;		/* DIR_CMP_PIECE bytes, kept */
-	uint64_t	 copied;	/* bytes taken from older files */
 };
 
 /*
@@ -449,104 +435,14 @@ put_spooled(int fd, const struct hl_file *f)
 }
 
 /*
- * How many bytes at the start of the file open on base equal those of p
- * (len bytes), read back in pieces into d->cmp.  0 on any error.
- */
-static size_t
-shared_start(struct dir *d, int base, const unsigned char *p, size_t len)
-{
-	size_t at = 0, want, k;
-	ssize_t n;
-
-	if (d->cmp == NULL && (d->cmp = malloc(DIR_CMP_PIECE)) == NULL)
-		return 0;
-	while (at < len) {
-		want = len - at < DIR_CMP_PIECE ? len - at : DIR_CMP_PIECE;
-		n = pread(base, d->cmp, want, (off_t)at);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		if (memcmp(d->cmp, p + at, (size_t)n) != 0) {
-			for (k = 0; d->cmp[k] == p[at + k]; k++)
-				;
-			return at + k;
-		}
-		at += (size_t)n;
-	}
-	return at;
-}
-
-/*
- * f's bytes into fd (a new, empty file): those it shares at its start
- * with root/base (an older version of the same file, or NULL) copied
- * from there in the kernel, the rest written.  -1 with errno set.
- */
-static int
-put_data(struct dir *d, int fd, const struct hl_file *f, const char *base)
-{
-	char path[PATH_MAX];
-	size_t same = 0;
-	loff_t in = 0;
-	ssize_t n;
-	int src = -1;
-
-	if (base != NULL && f->len >= DIR_BASE_MIN &&
-	    snprintf(path, sizeof(path), "%s/%s", d->root, base) <
-	    (int)sizeof(path) &&
-	    (src = open(path, O_RDONLY | O_CLOEXEC | O_NOFOLLOW)) >= 0)
-		same = shared_start(d, src, f->data, f->len);
-	while (src >= 0 && (size_t)in < same) {
-		n = copy_file_range(src, &in, fd, NULL, same - (size_t)in, 0);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-	}
-	if (src >= 0)
-		close(src);
-	if ((size_t)in != same) {
-		/* The kernel would not copy: write it all, from the start. */
-		if (ftruncate(fd, 0) != 0 || lseek(fd, 0, SEEK_SET) != 0)
-			return -1;
-		in = 0;
-	}
-	d->copied += (uint64_t)in;
-	return put_piece(f->data + in, f->len - (size_t)in, &fd) == 0 ?
-	    0 : -1;
-}
-
-/*
- * The mutable file of tree that holds f's bytes (f an object), whose
- * path on disk still holds its older version while f is written; NULL
- * when none does or f is small.
- */
-static const char *
-older_version(const struct hl_tree *tree, const struct hl_file *f)
-{
-	size_t i;
-
-	if (f->cache != HL_CACHE_IMMUTABLE || f->data == NULL ||
-	    f->len < DIR_BASE_MIN)
-		return NULL;
-	for (i = 0; i < tree->n; i++)
-		if (tree->files[i].cache == HL_CACHE_SHORT &&
-		    tree->files[i].len == f->len &&
-		    strcmp(tree->files[i].sha256, f->sha256) == 0)
-			return tree->files[i].path;
-	return NULL;
-}
-
-/*
  * Writes data to root/path through a temporary file and rename; with
  * later set, only to the temporary name, left in tmp (PATH_MAX bytes) for
  * the caller to rename (the manifest files, after the syncfs).  The
- * caller makes the bytes durable (syncfs before the manifest).  base:
- * an older version of the file (put_data), or NULL.
+ * caller makes the bytes durable (syncfs before the manifest).
  */
 static int
 write_file(struct dir *d, const struct hl_file *f, char *later,
-    const char *base, struct hl_err *err)
+    struct hl_err *err)
 {
 	char path[PATH_MAX], tmpbuf[PATH_MAX], *tmp, *slash;
 	struct stat sb;
@@ -580,7 +476,7 @@ write_file(struct dir *d, const struct hl_file *f, char *later,
 		return hl_err_set(err, HL_EIO, "create %s: %s", tmp,
 		    strerror(errno));
 	if (f->spool != NULL ? put_spooled(fd, f) != 0 :
-	    put_data(d, fd, f, base) != 0)
+	    put_piece(f->data, f->len, &fd) != 0)
 		goto fail;
 	/*
 	 * The manifest files take a modification time one second past the
@@ -818,15 +714,14 @@ dir_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
 				    " %d manifest files", f->path, DIR_LATER);
 				goto fail;
 			}
-			if ((rc = write_file(d, f, tmp[nl], NULL, err)) != 0)
+			if ((rc = write_file(d, f, tmp[nl], err)) != 0)
 				goto fail;
 			lf[nl++] = f;
 			continue;
 		}
 		if ((f->cache != HL_CACHE_SHORT ||
 		    link_object(d, tree, f) != 0) &&
-		    (rc = write_file(d, f, NULL, older_version(tree, f),
-		    err)) != 0)
+		    (rc = write_file(d, f, NULL, err)) != 0)
 			goto fail;
 		memcpy(s->sha256, f->sha256, sizeof(s->sha256));
 		s->named_at = now;
@@ -921,16 +816,7 @@ dir_close(void *state)
 	free(d->seen);
 	free(d->slots);
 	free(d->root);
-	free(d->cmp);
 	free(d);
-}
-
-uint64_t
-hl_pub_dir__copied(const void *state)
-{
-	const struct dir *d = state;
-
-	return d != NULL ? d->copied : 0;
 }
 
 const struct hl_target_ops hl_pub_dir_ops = {

@@ -68,11 +68,6 @@ void		 hl_target_close(struct hl_target *t);
 
 /* Each kind's operations (pub_dir.c, pub_s3.c, pub_git.c). */
 extern const struct hl_target_ops hl_pub_dir_ops;
-/*
- * Semi-private, for tests: the bytes a dir target (its open's state) took
- * from older versions of its files instead of writing them (pub_dir.c).
- */
-uint64_t	 hl_pub_dir__copied(const void *state);
 extern const struct hl_target_ops hl_pub_s3_ops;
 extern const struct hl_target_ops hl_pub_git_ops;
 

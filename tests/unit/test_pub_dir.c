@@ -5,8 +5,7 @@
  * tree is never pruned however big, a pruned object named again is
  * written again, and bad limits are refused.  Every file written carries
  * the ETag mark of its bytes (src/base/etagmark.h), which a change in
- * place voids.  A big object that starts as the older version of its
- * list does takes those bytes from that file, and only those it shares.
+ * place voids.
  */
 #define _XOPEN_SOURCE 700
 #include <stdarg.h>
@@ -282,99 +281,6 @@ test_files_carry_their_etag(void **state)
 	hl_pub_dir_ops.close(st);
 }
 
-/*
- * Publishes a list of len bytes (buf) as objects/<sha256> and its twin
- * lists/big.txt, with a manifest.
- */
-static void
-publish_list(void *st, int v, const unsigned char *buf, size_t len)
-{
-	static char opath[80];
-	static unsigned char man[64];
-	struct hl_file files[3];
-	struct hl_tree t;
-	struct hl_err err = HL_ERR_INIT;
-	char md5[33];
-
-	memset(files, 0, sizeof(files));
-	files[1].path = "lists/big.txt";
-	files[1].data = buf;
-	files[1].len = len;
-	hl_digest(files[1].sha256, md5, buf, len);
-	memcpy(files[1].md5, md5, sizeof(md5));
-	files[1].cache = hl_tree_cache_class(files[1].path);
-	files[1].content_type = hl_tree_content_type(files[1].path);
-	files[0] = files[1];
-	snprintf(opath, sizeof(opath), "objects/%s", files[1].sha256);
-	files[0].path = opath;
-	files[0].cache = hl_tree_cache_class(opath);
-	assert_int_equal(files[0].cache, HL_CACHE_IMMUTABLE);
-	assert_int_equal(files[1].cache, HL_CACHE_SHORT);
-	mkfile(&files[2], "manifest.json", man, sizeof(man), '0' + v);
-	memset(&t, 0, sizeof(t));
-	t.version = v;
-	t.files = files;
-	t.n = 3;
-	if (hl_pub_dir_ops.publish(st, &t, &err) != 0)
-		fail_msg("publish %d: %s", v, err.msg);
-}
-
-/* The file under f->dir holds exactly len bytes of want. */
-static void
-assert_file(const struct fx *f, const char *rel, const unsigned char *want,
-    size_t len)
-{
-	char path[256];
-	unsigned char *got = malloc(len + 1);
-	FILE *fp;
-
-	assert_non_null(got);
-	snprintf(path, sizeof(path), "%s/%s", f->dir, rel);
-	assert_non_null(fp = fopen(path, "rb"));
-	assert_int_equal(fread(got, 1, len + 1, fp), len);
-	fclose(fp);
-	assert_memory_equal(got, want, len);
-	free(got);
-}
-
-static void
-test_grown_list_copies_its_older_start(void **state)
-{
-	struct fx *f = *state;
-	enum { OLD = 300 * 1024, ADD = 40 };
-	unsigned char *a = malloc(OLD + 2 * ADD);
-	char md5[33], sha[65], rel[80];
-	void *st = open_dir(f, "retain_versions=8");
-	uint64_t before;
-	size_t i;
-
-	assert_non_null(a);
-	for (i = 0; i < OLD + 2 * ADD; i++)
-		a[i] = (unsigned char)('a' + (i * 7 + i / 13) % 26);
-	for (i = 99; i < OLD + 2 * ADD; i += 100)
-		a[i] = '\n';
-	publish_list(st, 1, a, OLD);
-	assert_int_equal(hl_pub_dir__copied(st), 0);
-	/* one line more: all of the old list is copied, not written */
-	publish_list(st, 2, a, OLD + ADD);
-	assert_int_equal(hl_pub_dir__copied(st), OLD);
-	hl_digest(sha, md5, a, OLD + ADD);
-	snprintf(rel, sizeof(rel), "objects/%s", sha);
-	assert_file(f, rel, a, OLD + ADD);
-	assert_file(f, "lists/big.txt", a, OLD + ADD);
-	/* a change inside: only the bytes before it are copied */
-	a[OLD / 2] ^= 1;
-	before = hl_pub_dir__copied(st);
-	publish_list(st, 3, a, OLD + 2 * ADD);
-	assert_int_equal(hl_pub_dir__copied(st) - before, OLD / 2);
-	hl_digest(sha, md5, a, OLD + 2 * ADD);
-	snprintf(rel, sizeof(rel), "objects/%s", sha);
-	assert_file(f, rel, a, OLD + 2 * ADD);
-	assert_file(f, "lists/big.txt", a, OLD + 2 * ADD);
-	hl_pub_dir_ops.close(st);
-	free(a);
-}
-
 int
 main(void)
 {
@@ -391,8 +297,6 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_files_carry_their_etag,
 		    setup, teardown),
-		cmocka_unit_test_setup_teardown(
-		    test_grown_list_copies_its_older_start, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
