@@ -18,6 +18,12 @@
  * data-kind says how SmokeDetector matches the list's values: "regex"
  * (keywords, websites, user names), "number" (phone numbers, compared on
  * their digits), "cidr", "ns" (name servers) or "asn".
+ *
+ * A list's page is made again only when what it is made of changed: the
+ * build's cache keeps each list page with the SHA-256 of its inputs (the
+ * layout and template texts, the list's fields and files, its newest
+ * events of the window, and the version when the layout shows it), so a
+ * change to one list renders that list's page, not every list's.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -351,6 +357,148 @@ proposals_marker(struct hl_sw *w, const char *name, void *payload)
 	return 0;
 }
 
+/* s with its length (NULL: a length no string has) into the digest. */
+static int
+key_str(EVP_MD_CTX *x, const char *s)
+{
+	size_t n = s != NULL ? strlen(s) : (size_t)-1;
+
+	return EVP_DigestUpdate(x, &n, sizeof(n)) == 1 &&
+	    (s == NULL || EVP_DigestUpdate(x, s, n) == 1);
+}
+
+static int
+key_int(EVP_MD_CTX *x, int64_t v)
+{
+	return EVP_DigestUpdate(x, &v, sizeof(v)) == 1;
+}
+
+static int
+key_ref(EVP_MD_CTX *x, const struct hl_site_ref *r)
+{
+	return key_str(x, r->path) && key_str(x, r->sha256) &&
+	    key_int(x, (int64_t)r->bytes) && key_str(x, r->gzpath) &&
+	    key_str(x, r->gzsha256) && key_int(x, (int64_t)r->gzbytes);
+}
+
+/*
+ * The SHA-256 of all a list's page is made of (see the top of this
+ * file): tpl is the list template's text (NULL: the built-in one).  0, or
+ * -1 when it cannot be had (the page is then made).
+ */
+static int
+list_key(unsigned char key[32], const struct hl_site_ctx *c, const char *tpl,
+    const struct hl_site_list *l, const char *path, const char *title)
+{
+	const struct hl_site_event *e;
+	EVP_MD_CTX *x;
+	unsigned int len = 0;
+	size_t i, n = 0;
+	int ok;
+
+	if ((x = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	ok = EVP_DigestInit_ex(x, EVP_sha256(), NULL) == 1 &&
+	    key_str(x, c->layout) && key_str(x, tpl) &&
+	    key_int(x, c->layout != NULL &&
+	    strstr(c->layout, "<!--helios:version-->") != NULL ?
+	    c->in->version : -1) &&
+	    key_str(x, path) && key_str(x, title) &&
+	    key_str(x, l->info->id) && key_str(x, l->info->file) &&
+	    key_int(x, l->info->count) && key_int(x, l->info->version) &&
+	    key_int(x, (int64_t)l->info->fmt) &&
+	    key_ref(x, &l->json) && key_ref(x, &l->text);
+	/* The events the page shows: the newest LIST_CHANGES of the list. */
+	for (i = c->nev; ok && i-- > 0 && n < LIST_CHANGES; ) {
+		e = &c->ev[i];
+		if (strcmp(e->list, l->info->id) != 0)
+			continue;
+		ok = key_int(x, e->version) && key_int(x, e->at) &&
+		    key_str(x, e->op) && key_str(x, e->value) &&
+		    key_str(x, e->actor) && key_int(x, e->item);
+		n++;
+	}
+	ok = ok && EVP_DigestFinal_ex(x, key, &len) == 1 && len == 32;
+	EVP_MD_CTX_free(x);
+	return ok ? 0 : -1;
+}
+
+/* The cache's page for path, or NULL. */
+static struct hl_site_memo *
+memo_find(struct hl_site_cache *m, const char *path)
+{
+	size_t i;
+
+	for (i = 0; m != NULL && i < m->nmemo; i++)
+		if (strcmp(m->memo[i].path, path) == 0)
+			return &m->memo[i];
+	return NULL;
+}
+
+/* Keeps the page just added to c's output as path's, made of key. */
+static void
+memo_put(struct hl_site_cache *m, const struct hl_site_ctx *c,
+    const char *path, const unsigned char key[32])
+{
+	const struct hl_site_file *f = &c->out[c->nout - 1];
+	struct hl_site_memo *e, *v;
+	char *data;
+
+	if (m == NULL || (data = malloc(f->len + 1)) == NULL)
+		return;
+	memcpy(data, f->data, f->len);
+	if ((e = memo_find(m, path)) == NULL) {
+		if ((v = realloc(m->memo, (m->nmemo + 1) *
+		    sizeof(*v))) == NULL || (v[m->nmemo].path =
+		    strdup(path)) == NULL) {
+			if (v != NULL)
+				m->memo = v;
+			free(data);
+			return;
+		}
+		m->memo = v;
+		e = &v[m->nmemo++];
+		e->data = NULL;
+	}
+	free(e->data);
+	memcpy(e->key, key, sizeof(e->key));
+	e->data = data;
+	e->len = f->len;
+}
+
+/*
+ * Adds the page of list l as path: the cache's copy when it was made of
+ * the same (list_key), else made anew and kept.
+ */
+static int
+list_page(struct hl_site_ctx *c, const char *tpl, const struct hl_site_list *l,
+    const char *path, const char *title, struct hl_err *err)
+{
+	struct hl_site_cache *m = c->in->cache;
+	struct hl_site_memo *e;
+	struct list_fill lf;
+	unsigned char key[32];
+	struct hl_sw w = HL_SW_INIT;
+	int rc, keyed = m != NULL &&
+	    list_key(key, c, tpl, l, path, title) == 0;
+
+	if (keyed && (e = memo_find(m, path)) != NULL &&
+	    memcmp(e->key, key, sizeof(key)) == 0) {
+		hl_sw_put(&w, e->data, e->len);
+		return hl_site__add(c, path, &w, err);
+	}
+	lf.c = c;
+	lf.l = l;
+	if ((rc = hl_site__page(c, path, title, "list.html", fallback_list,
+	    "list.js", list_marker, &lf, err)) != 0)
+		return rc;
+	if (m != NULL)
+		m->list_pages_made++;
+	if (keyed)
+		memo_put(m, c, path, key);
+	return 0;
+}
+
 static int
 cmp_files(const void *a, const void *b)
 {
@@ -373,8 +521,7 @@ hl_site_build(struct hl_site_file **out, size_t *n, const char *site_dir,
     const struct hl_site_in *in, struct hl_err *err)
 {
 	struct hl_site_ctx c;
-	struct list_fill lf;
-	char path[128], title[160];
+	char path[128], title[160], *ltpl = NULL;
 	size_t i;
 	int rc;
 
@@ -388,7 +535,8 @@ hl_site_build(struct hl_site_file **out, size_t *n, const char *site_dir,
 		goto out;
 	if ((rc = hl_site__page(&c, "index.html",
 	    "Helios: SmokeDetector pattern lists", "index.html",
-	    fallback_index, NULL, index_marker, &c, err)) != 0)
+	    fallback_index, NULL, index_marker, &c, err)) != 0 ||
+	    (rc = hl_site__template(&ltpl, site_dir, "list.html", err)) != 0)
 		goto out;
 	for (i = 0; i < in->nlists; i++) {
 		struct hl_sw p = HL_SW_INIT;
@@ -404,10 +552,8 @@ hl_site_build(struct hl_site_file **out, size_t *n, const char *site_dir,
 		hl_sw_free(&p);
 		snprintf(title, sizeof(title), "%s - Helios",
 		    in->lists[i].info->id);
-		lf.c = &c;
-		lf.l = &in->lists[i];
-		if ((rc = hl_site__page(&c, path, title, "list.html",
-		    fallback_list, "list.js", list_marker, &lf, err)) != 0)
+		if ((rc = list_page(&c, ltpl, &in->lists[i], path, title,
+		    err)) != 0)
 			goto out;
 	}
 	if ((rc = hl_site__page(&c, "caught.html", "Is this caught? - Helios",
@@ -427,6 +573,7 @@ hl_site_build(struct hl_site_file **out, size_t *n, const char *site_dir,
 	c.out = NULL;
 	c.nout = 0;
 out:
+	free(ltpl);
 	ctx_free(&c);
 	return rc;
 }

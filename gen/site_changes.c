@@ -67,6 +67,11 @@ hl_site_cache_free(struct hl_site_cache *c)
 	free(c->v);
 	free(c->api_src);
 	free(c->api_html);
+	for (i = 0; i < c->nmemo; i++) {
+		free(c->memo[i].path);
+		free(c->memo[i].data);
+	}
+	free(c->memo);
 	free(c);
 }
 

@@ -67,6 +67,13 @@ struct hl_site_event {
  * the text of openapi.json, which a build reads again and compares.
  */
 struct cached_seg;
+/* A list's page as last made, with the digest of what it was made of. */
+struct hl_site_memo {
+	char		*path;
+	unsigned char	 key[32];
+	char		*data;
+	size_t		 len;
+};
 struct hl_site_cache {
 	struct cached_seg *v;
 	size_t		 n;
@@ -74,6 +81,9 @@ struct hl_site_cache {
 	size_t		 api_srclen;
 	char		*api_html;	/* the "api" marker's expansion */
 	size_t		 api_len;
+	struct hl_site_memo *memo;	/* the lists' pages (site.c) */
+	size_t		 nmemo;
+	unsigned long	 list_pages_made;	/* not taken from memo */
 };
 
 struct hl_site_ctx {

@@ -460,6 +460,13 @@ start_webhooks(struct hl_webhook **out, const struct hl_config *c,
 	return rc;
 }
 
+/* The publisher's word to the static server of the public directory. */
+static void
+static_publishing(void *payload, int begin)
+{
+	hl_static_publishing(payload, begin);
+}
+
 /* Every target: the public directory first, then the configured ones. */
 static size_t
 all_targets(const char **out, char *dirbuf, size_t dirlen,
@@ -819,6 +826,11 @@ cmd_serve(int argc, char **argv)
 		hl_fatalx("webhook: %s", e.msg);
 	}
 	po.webhook = ctx.webhook;
+	/* targets[0] is the directory site serves (all_targets). */
+	if (site != NULL) {
+		po.publishing = static_publishing;
+		po.publishing_payload = site;
+	}
 	if (hl_publisher_start(&pub, &po, &e) != 0) {
 		hl_http_stop(http);
 		hl_webhook_stop(ctx.webhook);

@@ -77,6 +77,8 @@ struct hl_publisher {
 	int64_t			 ttl;
 	int64_t			 stale_after;	/* seconds; 0: never */
 	struct hl_webhook	*webhook;
+	void			(*publishing)(void *, int);
+	void			*publishing_payload;
 	struct worker		*w;
 	size_t			 nw;
 };
@@ -327,7 +329,8 @@ publish(struct worker *w, struct hl_err *err)
 	const struct hl_tree *tree;
 	struct hl_err e2 = HL_ERR_INIT;
 	size_t i;
-	int rc;
+	int rc, hook = w->p != NULL && w->p->publishing != NULL &&
+	    w == &w->p->w[0];
 
 	if (!w->seeded && (rc = seed_previous(w, err)) != 0)
 		return rc;
@@ -335,7 +338,12 @@ publish(struct worker *w, struct hl_err *err)
 	hl_snap_set_previous(w->snap, w->previous);
 	if ((rc = hl_snap_build(&tree, w->snap, &w->src, err)) != 0)
 		return rc;
-	if ((rc = hl_target_publish(w->t, tree, err)) != 0) {
+	if (hook)
+		w->p->publishing(w->p->publishing_payload, 1);
+	rc = hl_target_publish(w->t, tree, err);
+	if (hook)
+		w->p->publishing(w->p->publishing_payload, 0);
+	if (rc != 0) {
 		(void)hl_store_target_set(w->st, hl_target_name(w->t), 0,
 		    err->msg, &e2);
 		return rc;
@@ -489,6 +497,8 @@ hl_publisher_start(struct hl_publisher **out,
 	p->ttl = o->snap.manifest_ttl > 0 ? o->snap.manifest_ttl : 604800;
 	p->stale_after = o->stale_after;
 	p->webhook = o->webhook;
+	p->publishing = o->publishing;
+	p->publishing_payload = o->publishing_payload;
 	p->nw = o->ntargets;
 	for (i = 0; i < p->nw && rc == 0; i++) {
 		p->w[i].p = p;

@@ -54,6 +54,14 @@ struct hl_publisher_opts {
 	int64_t			 check_interval;	/* seconds */
 	/* Told of each new version of targets[0]; may be NULL. */
 	struct hl_webhook	*webhook;
+	/*
+	 * Called with 1 before each publish to targets[0] and with 0 after
+	 * it, failed or not, from its worker thread; may be NULL.  The
+	 * daemon's static server of that directory takes its table anew
+	 * then (static.h).
+	 */
+	void			(*publishing)(void *payload, int begin);
+	void			*publishing_payload;
 };
 
 /* Opens every target and starts the workers; each publishes once. */

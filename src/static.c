@@ -850,6 +850,13 @@ hl_static_free(struct hl_static *s)
 }
 
 void
+hl_static_publishing(struct hl_static *s, int begin)
+{
+	if (s != NULL)
+		hl_stable_publishing(s->table, begin);
+}
+
+void
 hl_static_counts(struct hl_static *s, unsigned long *builds,
     unsigned long *hits)
 {

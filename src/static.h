@@ -64,6 +64,13 @@ enum MHD_Result hl_static_serve(struct hl_static *s,
 	    unsigned *status, size_t *bytes);
 
 /*
+ * Said by the publisher around each publish to this directory (begin 1,
+ * then 0), so that s's table is walked once, right after the publish,
+ * and not while it goes on (static_table.h).  s may be NULL.
+ */
+void	hl_static_publishing(struct hl_static *s, int begin);
+
+/*
  * How many tables were built, and how many requests the table answered
  * (for tests and the logs).
  */

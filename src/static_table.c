@@ -13,6 +13,13 @@
  * order: the queue is empty (FIONREAD), the mark is clear, and only then
  * reads the table pointer.
  *
+ * A publisher of the same process may say when it publishes
+ * (hl_stable_publishing): between its begin and its end the watcher only
+ * marks the table stale and reads the events, so no table is walked
+ * halfway through a publish nor while its files wait for their syncfs;
+ * at the end it walks the tree at once, with no quiet time to wait for.
+ * Changes made by anyone else take the path above.
+ *
  * A file read anew is hashed for its ETag (the quoted MD5, as S3 sends)
  * unless its writer marked the ETag on it for this size and mtime
  * (etagmark.h, as pub_dir does): a publish of a big list is then not
@@ -61,6 +68,8 @@ struct hl_stable {
 	int				 rootfd;
 	int				 ino;	/* -1: no table used */
 	int				 stopfd;
+	int				 endfd;	/* a publish ended */
+	atomic_int			 publishing;
 	pthread_t			 th;
 	int				 started;
 	hl_stable_make_fn		 make;
@@ -503,27 +512,61 @@ drain(struct hl_stable *t, int *tmps)
 	}
 }
 
+/* The table again now, and clear the mark unless more came meanwhile. */
+static void
+refresh(struct hl_stable *t, int need)
+{
+	int one = 1;
+
+	if (need)
+		rebuild(t);
+	/* unless rebuild gave up meanwhile (2) */
+	if (queued(t) == 0)
+		atomic_compare_exchange_strong(&t->stale, &one, 0);
+}
+
 static void *
 watcher(void *arg)
 {
 	struct hl_stable *t = arg;
-	struct pollfd pf[2];
-	int need, waited, tmps = 0;
+	struct pollfd pf[3];
+	uint64_t ends;
+	int need, waited, tmps = 0, held = 0;
 
 	for (;;) {
 		pf[0].fd = t->ino;
 		pf[0].events = POLLIN;
 		pf[1].fd = t->stopfd;
 		pf[1].events = POLLIN;
-		if (poll(pf, 2, -1) < 0) {
+		pf[2].fd = t->endfd;
+		pf[2].events = POLLIN;
+		if (poll(pf, 3, -1) < 0) {
 			if (errno == EINTR)
 				continue;
 			break;
 		}
 		if (pf[1].revents != 0)
 			break;
+		if (pf[2].revents != 0 &&
+		    read(t->endfd, &ends, sizeof(ends)) < 0)
+			ends = 0;	/* counted again by the next end */
 		if (atomic_load(&t->stale) == 2) {
 			(void)drain(t, &tmps);	/* given up: no table */
+			continue;
+		}
+		if (atomic_load(&t->publishing)) {
+			/* Stale until the publish ends; its end walks. */
+			atomic_store(&t->stale, 1);
+			held |= drain(t, &tmps);
+			continue;
+		}
+		if (pf[2].revents != 0 || held) {
+			/* A publish ended: every event of it is queued. */
+			atomic_store(&t->stale, 1);
+			need = drain(t, &tmps) | held;
+			held = 0;
+			tmps = 0;
+			refresh(t, need);
 			continue;
 		}
 		atomic_store(&t->stale, 1);
@@ -544,17 +587,32 @@ watcher(void *arg)
 				continue;
 			}
 			need |= drain(t, &tmps);
+			if (atomic_load(&t->publishing))
+				break;
 		}
-		if (need)
-			rebuild(t);
-		if (queued(t) == 0) {
-			int one = 1;
-
-			/* unless rebuild gave up meanwhile (2) */
-			atomic_compare_exchange_strong(&t->stale, &one, 0);
+		if (atomic_load(&t->publishing)) {
+			held |= need;	/* the publish's end walks */
+			continue;
 		}
+		refresh(t, need);
 	}
 	return NULL;
+}
+
+void
+hl_stable_publishing(struct hl_stable *t, int begin)
+{
+	uint64_t one = 1;
+
+	if (t == NULL || t->ino < 0)
+		return;
+	if (begin) {
+		atomic_store(&t->publishing, 1);
+		return;
+	}
+	atomic_store(&t->publishing, 0);
+	if (write(t->endfd, &one, sizeof(one)) < 0)
+		hl_log_warnx("static: cannot wake the watcher");
 }
 
 int
@@ -570,6 +628,8 @@ hl_stable_new(struct hl_stable **out, int rootfd, hl_stable_make_fn make,
 	t->make = make;
 	t->cls = cls;
 	t->stopfd = -1;
+	t->endfd = -1;
+	atomic_init(&t->publishing, 0);
 	atomic_init(&t->cur, NULL);
 	atomic_init(&t->epoch, 0);
 	atomic_init(&t->readers[0], 0);
@@ -578,7 +638,8 @@ hl_stable_new(struct hl_stable **out, int rootfd, hl_stable_make_fn make,
 	atomic_init(&t->builds, 0);
 	t->ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
 	if (t->ino < 0 ||
-	    (t->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
+	    (t->stopfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0 ||
+	    (t->endfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) < 0) {
 		hl_log_warnx("static: no inotify (%s): every request opens"
 		    " its file", strerror(errno));
 		if (t->ino >= 0)
@@ -624,6 +685,8 @@ hl_stable_free(struct hl_stable *t)
 		close(t->ino);
 	if (t->stopfd >= 0)
 		close(t->stopfd);
+	if (t->endfd >= 0)
+		close(t->endfd);
 	free(t);
 }
 

@@ -92,6 +92,14 @@ int	hl_stable_new(struct hl_stable **out, int rootfd,
  * the table is used only while no change is queued.  HL_EIO.
  */
 int	hl_stable_start(struct hl_stable *t, struct hl_err *err);
+/*
+ * Said by a publisher of this process around each publish to the
+ * directory (begin 1, then 0): meanwhile no table is walked, and the end
+ * walks the tree at once, without the quiet time that changes made by
+ * others wait for.  A table is never used while the tree changes, with
+ * or without this.
+ */
+void	hl_stable_publishing(struct hl_stable *t, int begin);
 /* Stops the watcher and frees the table.  No request may be inside. */
 void	hl_stable_free(struct hl_stable *t);
 

@@ -294,6 +294,57 @@ a_cache_gives_the_same_pages(void **state)
 	nwin = 0;
 }
 
+/*
+ * With a cache, a list's page is made again only when what it shows
+ * changed, and is the page a build without cache makes: a build of the
+ * same input makes none, a change to one list's fields makes that list's
+ * page alone, and a window that no longer holds a list's events makes
+ * that list's page again.
+ */
+static void
+a_change_to_one_list_makes_that_page_alone(void **state)
+{
+	struct hl_site_seg both[2] = {
+		{ .from = 1, .to = 3, .data = seg, .len = strlen(seg) },
+		{ .from = 5, .to = 6, .data = seg2, .len = strlen(seg2) },
+	};
+	static const unsigned long made[4] = { 2, 2, 3, 5 };
+	struct hl_site_cache *keep = NULL;
+	struct hl_site_file *f = NULL, *g = NULL;
+	struct hl_err err = HL_ERR_INIT;
+	size_t n = 0, m = 0, k;
+
+	(void)state;
+	assert_int_equal(hl_site_cache_new(&keep, &err), 0);
+	win = both;
+	nwin = 2;
+	for (k = 0; k < 4; k++) {
+		if (k == 2) {
+			/* blacklist-cidr alone changes */
+			lists[1].count++;
+			lists[1].version = 7;
+		}
+		if (k == 3) {
+			/* the window moves on past the first segment */
+			win = &both[1];
+			nwin = 1;
+		}
+		cache = keep;
+		build(&f, &n, "site");
+		cache = NULL;
+		build(&g, &m, "site");
+		same_pages(f, n, g, m);
+		assert_int_equal(keep->list_pages_made, made[k]);
+		hl_site_files_free(f, n);
+		hl_site_files_free(g, m);
+	}
+	lists[1].count--;
+	lists[1].version = 3;
+	hl_site_cache_free(keep);
+	win = NULL;
+	nwin = 0;
+}
+
 static void
 put_text(const char *path, const char *text)
 {
@@ -361,6 +412,7 @@ main(void)
 		cmocka_unit_test(values_are_escaped),
 		cmocka_unit_test(pages_say_what_they_should),
 		cmocka_unit_test(a_cache_gives_the_same_pages),
+		cmocka_unit_test(a_change_to_one_list_makes_that_page_alone),
 		cmocka_unit_test(the_cache_keeps_the_api_reference),
 	};
 

@@ -1126,6 +1126,52 @@ test_table_waits_for_tmp(void **state)
 	assert_int_equal(unlink(to), 0);
 }
 
+/*
+ * A publish the publisher announces: no table is walked while it goes
+ * on, however long it pauses between files (each pause longer than the
+ * quiet time a change by another writer waits for), its files are served
+ * new at once all the same, and its end walks the tree once.
+ */
+static void
+test_table_walked_once_per_publish(void **state)
+{
+	unsigned long b0, h0, b1, h1;
+	struct reply r;
+	char text[64], rel[64], path[512];
+	int i;
+
+	usleep(300000);	/* the walk after the last test is over */
+	hl_static_counts(F.st, &b0, &h0);
+	hl_static_publishing(F.st, 1);
+	for (i = 0; i < 4; i++) {
+		snprintf(rel, sizeof(rel), "published-%d.txt", i);
+		snprintf(text, sizeof(text), "file %d of the publish\n", i);
+		replace_file(rel, text);
+		request(&r, "GET", "/published-0.txt", NULL);
+		assert_int_equal(r.code, 200);
+		assert_string_equal(r.body, "file 0 of the publish\n");
+		reply_free(&r);
+		usleep(80000);
+	}
+	hl_static_counts(F.st, &b1, &h1);
+	assert_int_equal(b1, b0);
+	hl_static_publishing(F.st, 0);
+	wait_build(b0);
+	usleep(200000);
+	hl_static_counts(F.st, &b1, &h1);
+	assert_int_equal(b1, b0 + 1);
+	/* and the table holds the publish's files */
+	request(&r, "GET", "/published-3.txt", NULL);
+	assert_string_equal(r.body, "file 3 of the publish\n");
+	reply_free(&r);
+	hl_static_counts(F.st, &b0, &h0);
+	assert_true(h0 > h1);
+	for (i = 0; i < 4; i++) {
+		snprintf(path, sizeof(path), "%s/published-%d.txt", F.root, i);
+		assert_int_equal(unlink(path), 0);
+	}
+}
+
 static void
 test_table_gone(void **state)
 {
@@ -1265,6 +1311,8 @@ main(void)
 		    test_table_etag_mark, NULL, NULL, NULL },
 		{ "no table is walked while a temporary file waits renaming",
 		    test_table_waits_for_tmp, NULL, NULL, NULL },
+		{ "a publish announced is walked once, at its end",
+		    test_table_walked_once_per_publish, NULL, NULL, NULL },
 		{ "a removed, rewritten or new file is seen at once",
 		    test_table_gone, NULL, NULL, NULL },
 		{ "50 publishes leave the open descriptors as they were",
