@@ -398,6 +398,8 @@ publish_child(const char *db, const char *url, const char *raw)
 	fclose(f);
 	printf("%.1f %.0f %.1f\n", wall, bytes, cpu);
 	hl_target_close(tg);
+	hl_snap_free(s);	/* and its spool, 290 MB at 1M items */
+	hl_store_close(st);
 	return 0;
 }
 
