@@ -12,7 +12,10 @@
 #      items, and gzip levels (bench_gen.c);
 #   3. write-to-visible: from a POST's answer to the new manifest over HTTP,
 #      at real size (the sample files scaled to ~30k items) and at 1M
-#      items (visible.c); then one change to watch-keyword at real size
+#      items (visible.c), with the publisher's CPU per publish, and the
+#      same real-size writes with the public directory on tmpfs (the
+#      publisher's CPU alone, without the disk); then one change to
+#      watch-keyword at real size
 #      (57k items) for main's build (BENCH_BEFORE, a git revision) and
 #      this one side by side: bytes written and syncs per change, the
 #      published directory's growth, and POST->visible p50/p99
@@ -201,7 +204,18 @@ if want visible || want static || want git; then
 			}
 	    }' "$SAMPLE/watched_keywords.txt" >"$R/in/watched_keywords.txt"
 	"$HELIOS" import --db "$R/db.sqlite" "$R/in" >/dev/null || exit 1
+	cp "$R/db.sqlite" "$R/db.orig"
 fi
+# publisher_ticks: CPU clock ticks of the running daemon's publisher
+# thread (hl-publish), for CPU per publish.
+publisher_ticks() {
+	for t in /proc/"$HL_PID"/task/*; do
+		[ "$(cat "$t/comm" 2>/dev/null)" = hl-publish ] || continue
+		sed 's/^.*) //' "$t/stat" | awk '{ print $12 + $13; exit }'
+		return 0
+	done
+	echo 0
+}
 if want visible; then
 	echo
 	echo "== 3. write-to-visible: POST answered -> manifest.json over" \
@@ -212,9 +226,36 @@ if want visible; then
 import json, sys
 print(sum(l.get("count", 0) for l in json.load(sys.stdin)["items"]))' \
 	    2>/dev/null)
+	c0=$(publisher_ticks)
 	"$BB/visible" "$HL_URL" "$HL_ADMIN" watch-keyword 200 60 \
 	    "real ${RC:-?}" | tee "$W/visible-real.txt"
+	c1=$(publisher_ticks)
 	hl_daemon_stop
+	# The same writes with the public directory in memory (tmpfs): what
+	# is left is the publisher's CPU, without the disk and ext4's file
+	# creation.  For reading the row, not a goal.
+	if [ -d /dev/shm ] && [ -w /dev/shm ]; then
+		rm -rf "$W/real-shm" && mkdir -p "$W/real-shm" &&
+		    cp "$R/db.orig" "$W/real-shm/db.sqlite" &&
+		    SHM=$(mktemp -d /dev/shm/helios-bench.XXXXXX) &&
+		    hl_daemon_start "$W/real-shm" --public "$SHM" || exit 1
+		s0=$(publisher_ticks)
+		"$BB/visible" "$HL_URL" "$HL_ADMIN" watch-keyword 200 60 \
+		    "real, tmpfs" | tee "$W/visible-shm.txt"
+		s1=$(publisher_ticks)
+		hl_daemon_stop
+		rm -rf "$SHM"
+	fi
+	awk -v d="$((c1 - c0))" -v s="$((${s1:-0} - ${s0:-0}))" \
+	    -v hz="$(getconf CLK_TCK)" 'FNR == 1 { f++ }
+	    { n[f] = $(NF - 7) }
+	    END {
+		printf "(publisher CPU per publish, ms: %.1f on disk", \
+		    n[1] ? d * 1000 / hz / n[1] : 0
+		if (f > 1)
+			printf ", %.1f on tmpfs", n[2] ? s * 1000 / hz / n[2] : 0
+		print ")"
+	    }' "$W/visible-real.txt" ${s1:+"$W/visible-shm.txt"}
 	# The row ends: POST-p50 vis-p50 vis-p90 vis-p99 max polls start.
 	bench_fact visible.real.post_p50 \
 	    "$(awk '{ print $(NF - 6) }' "$W/visible-real.txt")"
