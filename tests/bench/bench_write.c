@@ -16,8 +16,9 @@
  * row is the disk's own bound, measured in DIR (the database's directory)
  * for SECONDS: one thread appending 100 bytes and calling fdatasync(), as
  * a commit that waits for nobody would; the ratios are then against it.
- * Figures, no assertions; with BENCH_SUMMARY set, the p50s and rates also
- * go to run.sh's summary page (fact()).
+ * Figures, no assertions; with BENCH_SUMMARY set, the p50s, the rates and
+ * the changes per commit also go to the file it names (fact()), from
+ * which run.sh takes its medians and its summary page.
  */
 #include <fcntl.h>
 #include <curl/curl.h>
@@ -265,7 +266,7 @@ main(int argc, char **argv)
 {
 	struct worker *w;
 	double secs, t0, el, *all, first = 0, rate, mean;
-	double c0, n0, c1, n1;
+	double c0, n0, c1, n1, per;
 	size_t n, ok, errors, i;
 	char url[512];
 	const char *fsdir = NULL;
@@ -332,13 +333,15 @@ main(int argc, char **argv)
 		for (mean = 0, i = 0; i < n; i++)
 			mean += all[i];
 		mean = n ? mean / (double)n : 0;
+		per = c0 >= 0 && c1 > c0 ? (n1 - n0) / (c1 - c0) : 0;
 		printf("%-8d %8zu %7zu %10.1f %8.2f %8.2f %8.2f %8.2f %8.2f"
 		    " %6.2fx %8.2f\n", c, ok, errors, rate, pct(all, n, 50),
 		    pct(all, n, 90), pct(all, n, 99), n ? all[n - 1] : 0, mean,
-		    first > 0 ? rate / first : 0, c0 >= 0 && c1 > c0 ?
-		    (n1 - n0) / (c1 - c0) : 0);
+		    first > 0 ? rate / first : 0, per);
 		fact(c, "p50", pct(all, n, 50));
 		fact(c, "rate", rate);
+		if (per > 0)
+			fact(c, "per_commit", per);
 		if (errors)
 			printf("  (%zu errors; last HTTP status %ld)\n",
 			    errors, last);

@@ -5,9 +5,12 @@
 #   1. durable writes: POST latency and writes/s with 1 and 8 clients,
 #      100,000 items in the list (bench_write.c), with the publisher on and
 #      with it off (no target) to tell the store from the generator, each
-#      beside the disk's own fdatasync bound measured in the same run,
-#      then both side by side (ratios to each run's bound, p50 on/off,
-#      and changes per commit from /metrics);
+#      run beside the disk's own fdatasync bound measured in that run and
+#      on a fresh copy of the same preloaded database; BENCH_WRITE_ROUNDS
+#      rounds (default 3) of on then off, alternating, then both side by
+#      side as the medians over the rounds (writes/s, ratio to the fsync
+#      bound, p50, changes per commit from /metrics, p50 on/off) and each
+#      round's p50 on/off; the summary's rows take the medians;
 #   2. the generator: full and incremental builds at 10k, 100k and 1M
 #      items, and gzip levels (bench_gen.c);
 #   3. write-to-visible: from a POST's answer to the new manifest over HTTP,
@@ -123,50 +126,142 @@ t_start=$(date +%s)
 echo "Helios benchmarks ($(nproc) cores, $(date -u +%Y-%m-%dT%H:%MZ))"
 
 # --- 1. durable writes --------------------------------------------------------
+# BENCH_WRITE_ROUNDS rounds, each a run with the publisher on then one with
+# it off, each run on a fresh copy of the same preloaded database and with
+# its own fsync bound; the side-by-side table and the summary's facts are
+# the medians over the rounds (one 5 s run of each on a shared machine
+# gave p50 on/off anywhere from 0.75x to 1.30x).
 if want write; then
+	ROUNDS=${BENCH_WRITE_ROUNDS:-3}
+	CLIENTS="1 8"
 	echo
 	echo "== 1. durable writes: POST /blacklists/watch-keyword," \
-	    "100,000 items preloaded, ${SECS} s per row"
+	    "100,000 items preloaded, ${SECS} s per row, $ROUNDS rounds of" \
+	    "publisher on then off"
 	D=$W/write
-	mkdir -p "$D"
+	mkdir -p "$D/base"
 	tsv 100000 preload >"$D/k.tsv"
-	"$HELIOS" import --db "$D/db.sqlite" --list watch-keyword "$D/k.tsv" \
-	    >/dev/null || exit 1
-	hl_daemon_start "$D" || exit 1
-	published_wait
-	echo "-- publisher on (the local directory target rebuilds after" \
-	    "each burst)"
-	BENCH_KEY=write.on "$BB/bench_write" --fsync "$D" "$HL_URL" \
-	    "$HL_ADMIN" watch-keyword "$SECS" 1 8 | tee "$D/on.txt"
-	hl_daemon_stop
-	hl_daemon_start "$D" --public '' || exit 1
-	echo "-- publisher off (no target): the API and the store alone"
-	BENCH_KEY=write.off "$BB/bench_write" --fsync "$D" "$HL_URL" \
-	    "$HL_ADMIN" watch-keyword "$SECS" 1 8 | tee "$D/off.txt"
-	hl_daemon_stop
-	echo "-- side by side: ratio is writes/s against the fsync bound of" \
-	    "its own run; load $(cut -d' ' -f1-3 /proc/loadavg)"
-	awk 'FNR == 1 { f++; next }
-	    f == 1 { on[$1] = $0; next }
-	    f == 2 && ($1 in on) { split(on[$1], a); keys[++k] = $1
-		line[$1] = sprintf("%-8s %9.1f %6.2fx %7.2f %7.2f | %9.1f" \
-		    " %6.2fx %7.2f %7.2f | %6.2f", $1, a[4], a[10], a[5], \
-		    a[11], $4, $10, $5, $11, $5 > 0 ? a[5] / $5 : 0) }
+	"$HELIOS" import --db "$D/base/db.sqlite" --list watch-keyword \
+	    "$D/k.tsv" >/dev/null || exit 1
+	echo "-- each round: the publisher on (the local directory target" \
+	    "rebuilds after each burst), then off (no target: the API and the" \
+	    "store alone)"
+	printf '%-5s %-4s ' round pub
+	printf '%-8s %8s %7s %10s %8s %8s %8s %8s %8s %7s %8s\n' \
+	    clients writes errors writes/s "p50 ms" "p90 ms" "p99 ms" \
+	    "max ms" "mean ms" ratio w/fsync
+	r=1
+	while [ $r -le "$ROUNDS" ]; do
+		for m in on off; do
+			# A fresh copy of the imported database (with its -wal
+			# and -shm, if any) and no published tree, on the disk
+			# before the run: its writeback must not share the
+			# run's fsyncs.
+			rm -rf "$D/run"
+			mkdir "$D/run"
+			for f in "$D/base/db.sqlite"*; do
+				cp "$f" "$D/run/${f#"$D/base/"}" || exit 1
+			done
+			sync "$D/run/db.sqlite"* 2>/dev/null
+			if [ $m = on ]; then
+				hl_daemon_start "$D/run" || exit 1
+				published_wait
+			else
+				hl_daemon_start "$D/run" --public '' || exit 1
+			fi
+			# shellcheck disable=SC2086
+			BENCH_SUMMARY=$D/r$r.$m.tsv BENCH_KEY=write.$m \
+			    "$BB/bench_write" --fsync "$D/run" "$HL_URL" \
+			    "$HL_ADMIN" watch-keyword "$SECS" $CLIENTS |
+			    awk -v r=$r -v m=$m 'NR > 1 {
+				printf "%-5s %-4s %s\n", r, m, $0 }'
+			hl_daemon_stop
+		done
+		r=$((r + 1))
+	done
+	rm -rf "$D/run"
+	# Each figure's median over the rounds (of the runs that gave it),
+	# for the table below and the summary page.
+	cat "$D"/r*.on.tsv "$D"/r*.off.tsv 2>/dev/null | awk -F '\t' '
+	    !($1 in n) { keys[++k] = $1 }
+	    { v[$1, ++n[$1]] = $2 }
+	    END {
+		for (i = 1; i <= k; i++) {
+			key = keys[i]; c = n[key]
+			for (a = 2; a <= c; a++)	# insertion sort
+				for (b = a; b > 1 && v[key, b - 1] + 0 > \
+				    v[key, b] + 0; b--) {
+					t = v[key, b]; v[key, b] = v[key, b - 1]
+					v[key, b - 1] = t
+				}
+			med = c % 2 ? v[key, (c + 1) / 2] : \
+			    (v[key, c / 2] + v[key, c / 2 + 1]) / 2
+			printf "%s\t%.3f\n", key, med
+		}
+	    }' >"$D/median.tsv"
+	while IFS="$(printf '\t')" read -r key val; do
+		bench_fact "$key" "$val"
+	done <"$D/median.tsv"
+	echo "-- side by side, medians of $ROUNDS rounds: ratio is the" \
+	    "median writes/s against the median fsync bound of the same" \
+	    "runs; load $(cut -d' ' -f1-3 /proc/loadavg)"
+	awk -F '\t' -v rows="fsync $CLIENTS" '
+	    { f[$1] = $2 }
+	    function g(k) { return (k in f) ? f[k] + 0 : -1 }
+	    function num(x, w, p) {
+		return x < 0 ? sprintf("%" w "s", "-") : sprintf("%" w "." p "f", x)
+	    }
+	    function side(m, r,    rate, bound, wpf) {
+		rate = g("write." m "." r ".rate")
+		bound = g("write." m ".fsync.rate")
+		wpf = r == "fsync" ? 1 : g("write." m "." r ".per_commit")
+		return num(rate, 9, 1) " " \
+		    (rate >= 0 && bound > 0 ? sprintf("%6.2fx", rate / bound) : \
+		    sprintf("%7s", "-")) " " num(g("write." m "." r ".p50"), 7, 2) \
+		    " " num(wpf, 7, 2)
+	    }
 	    END {
 		printf "%-8s %9s %7s %7s %7s | %9s %7s %7s %7s | %6s\n",
 		    "", "on w/s", "ratio", "p50 ms", "w/fsync", "off w/s",
 		    "ratio", "p50 ms", "w/fsync", "p50 on/off"
-		for (i = 1; i <= k; i++)
-			print line[keys[i]]
-	    }' "$D/on.txt" "$D/off.txt"
+		n = split(rows, row, " ")
+		for (i = 1; i <= n; i++) {
+			on = g("write.on." row[i] ".p50")
+			off = g("write.off." row[i] ".p50")
+			q = (on >= 0 && off > 0) ? sprintf("%6.2f", on / off) : \
+			    sprintf("%6s", "-")
+			printf "%-8s %s | %s | %s\n", row[i], side("on", row[i]),
+			    side("off", row[i]), q
+		}
+	    }' "$D/median.tsv"
+	# Each round's own p50 on/off: how far apart the rounds were.
+	for c in $CLIENTS; do
+		printf '%-8s p50 on/off by round:' "$c"
+		r=1
+		while [ $r -le "$ROUNDS" ]; do
+			cat "$D/r$r.on.tsv" "$D/r$r.off.tsv" 2>/dev/null |
+			    awk -F '\t' -v c="$c" '
+				$1 == "write.on." c ".p50" { on = $2 }
+				$1 == "write.off." c ".p50" { off = $2 }
+				END {
+					if (off > 0)
+						printf " %.2f", on / off
+					else
+						printf " -"
+				}'
+			r=$((r + 1))
+		done
+		echo
+	done
 	echo "(fsync: one thread appending and fdatasync()ing beside the" \
 	    "database, the disk's bound for"
-	echo " a commit that waits for nobody; ratio: writes/s against it;" \
-	    "w/fsync: changes per commit"
-	echo " (/metrics), how many writers one fsync served. Aim: p50 < 2 ms" \
-	    "with 8 clients, >= 3x the"
-	echo " fsync bound (group commit), and the same p50 with the publisher" \
-	    "on as off)"
+	echo " a commit that waits for nobody, measured in every run;" \
+	    "ratio: median writes/s against"
+	echo " the median bound; w/fsync: changes per commit (/metrics), how" \
+	    "many writers one fsync"
+	echo " served. Aim: p50 < 2 ms with 8 clients, >= 3x the fsync bound" \
+	    "(group commit), and"
+	echo " the same p50 with the publisher on as off)"
 fi
 
 # --- 2. the generator ---------------------------------------------------------

@@ -8,7 +8,9 @@ one "key<TAB>value" line each (BENCH_SUMMARY in run.sh; bench_fact of
 summary.sh in the shell scripts, a few lines of their own in the Python
 and C parts).  A key written twice keeps its last value.  Each row below
 takes a measure and what it is compared with from the same run, their
-ratio, and the goal, met or not met.  A row whose section was not in
+ratio, and the goal, met or not met.  Section 1's figures (write.*) are
+run.sh's medians over its BENCH_WRITE_ROUNDS rounds, each figure its own
+median, so a ratio here is a ratio of medians.  A row whose section was not in
 BENCH_ONLY says "not run"; one whose section ran without giving its
 figures (a tool missing, a step failed: its own table says why) says
 "no figure".
