@@ -35,6 +35,14 @@
 #define EXTERNAL_POLL_MS 2000
 /* Refresh the manifest when less than this part of its life is left. */
 #define REFRESH_DIVISOR	4
+/*
+ * Under a stream of writes, a worker that finds newer changes waiting
+ * when a publish ends rests as long as that publish took (REST_MAX_MS at
+ * most) before the next: it then takes at most about half a core, the
+ * rest left to the writers, and each publish takes in more changes.  A
+ * change made while the worker is idle is published at once.
+ */
+#define REST_MAX_MS	1000
 /* The workers' nice, above the process's; I/O class and level (BE, 7). */
 #define WORKER_NICE	10
 #define IOPRIO_BE_LOWEST ((2 << 13) | 7)
@@ -54,10 +62,13 @@ struct worker {
 	int64_t			 version;	/* published */
 	int64_t			 expires;
 	int64_t			 retry_at_ms;	/* 0: no retry pending */
+	int64_t			 rest_until;	/* ms; see REST_MAX_MS */
 	int64_t			 backoff_ms;
 	int			 stopped;	/* needs an operator */
 	int64_t			 failures;
 	double			 last_ms;
+	int64_t			 publishes;	/* done, since start */
+	double			 busy_ms;	/* in publish(), since start */
 	char			 error[256];
 	int64_t			 behind_since;	/* ms; 0: up to date */
 	int			 resign;	/* the signing keys changed */
@@ -405,7 +416,8 @@ worker_main(void *arg)
 		    (w->expires - p->ttl / REFRESH_DIVISOR) * 1000 : 0;
 		/* Due: a newer version, a retry, or a manifest near expiry. */
 		if (!w->stopped && ((w->retry_at_ms == 0 &&
-		    (p->wanted > w->version || w->expires == 0 ||
+		    ((p->wanted > w->version && t >= w->rest_until) ||
+		    w->expires == 0 ||
 		    t >= refresh_at || w->resign)) ||
 		    (w->retry_at_ms != 0 && t >= w->retry_at_ms))) {
 			pthread_mutex_unlock(&p->mu);
@@ -415,7 +427,9 @@ worker_main(void *arg)
 			rc = publish(w, &err);
 			pthread_mutex_lock(&p->mu);
 			w->last_ms = mono_ms() - t0;
+			w->busy_ms += w->last_ms;
 			if (rc == 0) {
+				w->publishes++;
 				w->version = hl_snap_version(w->snap);
 				w->expires = hl_snap_expires(w->snap);
 				/*
@@ -424,6 +438,9 @@ worker_main(void *arg)
 				 */
 				w->behind_since = w->version >= p->wanted ?
 				    0 : started;
+				w->rest_until = w->behind_since == 0 ? 0 :
+				    now_ms() + (w->last_ms < REST_MAX_MS ?
+				    (int64_t)w->last_ms : REST_MAX_MS);
 				w->retry_at_ms = 0;
 				w->backoff_ms = 0;
 				w->error[0] = '\0';
@@ -455,6 +472,8 @@ worker_main(void *arg)
 			wake = refresh_at;
 		if (w->retry_at_ms != 0 && w->retry_at_ms < wake)
 			wake = w->retry_at_ms;
+		if (w->rest_until > t && w->rest_until < wake)
+			wake = w->rest_until;
 		until.tv_sec = wake / 1000;
 		until.tv_nsec = (wake % 1000) * 1000000;
 		if (pthread_cond_timedwait(&p->cv, &p->mu, &until) != 0) {
@@ -635,12 +654,14 @@ hl_publisher_health(struct hl_publisher *p, json_t *obj)
 		    (now - w->behind_since) / 1000 : 0;
 		stale = p->stale_after > 0 && behind_s > p->stale_after;
 		any_stale |= stale;
-		t = json_pack("{s:s, s:s, s:I, s:I, s:b, s:I, s:f}",
+		t = json_pack("{s:s, s:s, s:I, s:I, s:b, s:I, s:f, s:I, s:f}",
 		    "name", hl_target_name(w->t), "kind", hl_target_kind(w->t),
 		    "version", (json_int_t)w->version,
 		    "expires_at", (json_int_t)w->expires,
 		    "stopped", w->stopped, "failures", (json_int_t)w->failures,
-		    "last_publish_ms", w->last_ms);
+		    "last_publish_ms", w->last_ms,
+		    "publishes", (json_int_t)w->publishes,
+		    "publish_ms_total", w->busy_ms);
 		if (t == NULL)
 			continue;
 		json_object_set_new(t, "error", w->error[0] ?
