@@ -58,15 +58,18 @@ $(B)/libhelios.a: $(LIB_OBJ)
 $(B)/helios: $(B)/src/main.o $(B)/libhelios.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# tests/unit/crashvfs.c (the power-loss and fault VFS) links into every
-# unit binary; only the store's durability tests call it.
-$(B)/tests/crashvfs.o: tests/unit/crashvfs.c tests/unit/crashvfs.h
+# tests/unit/crashvfs.c (the power-loss and fault VFS) and testdb.c (a
+# test's database files) link into every unit binary; only the store's
+# durability tests call the first.
+TEST_OBJS = $(B)/tests/crashvfs.o $(B)/tests/testdb.o
+
+$(B)/tests/%.o: tests/unit/%.c tests/unit/%.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
 
-$(B)/tests/%: tests/unit/%.c $(B)/tests/crashvfs.o $(B)/libhelios.a
+$(B)/tests/%: tests/unit/%.c $(TEST_OBJS) $(B)/libhelios.a
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(B)/tests/crashvfs.o \
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(TEST_OBJS) \
 	    $(B)/libhelios.a $(LDLIBS) -lcmocka
 
 deps:

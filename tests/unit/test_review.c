@@ -17,6 +17,7 @@
 #include "checks.h"
 #include "proposals.h"
 #include "store.h"
+#include "testdb.h"
 #include "validate.h"
 
 /*
@@ -80,16 +81,11 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char p[80];
 
 	hl_checks_free(f->ck);
 	hl_store_close(f->st);
-	unlink(f->path);
+	hl_testdb_remove(f->path);
 	unlink(f->ham);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
 	free(f);
 	return 0;
 }

@@ -18,6 +18,7 @@
 #include "crashvfs.h"
 #include "store.h"
 #include "store_int.h"
+#include "testdb.h"
 
 static const struct hl_actor alice = { .name = "alice" };
 
@@ -47,14 +48,9 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char p[80];
 
 	hl_store_close(f->st);
-	unlink(f->path);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
+	hl_testdb_remove(f->path);
 	free(f);
 	return 0;
 }

@@ -38,6 +38,7 @@
 
 #include "crashvfs.h"
 #include "store.h"
+#include "testdb.h"
 
 #define LIST		"watch-keyword"
 #define NTHREAD		4
@@ -91,18 +92,6 @@ write_some(void *arg)
 }
 
 static void
-rm_db(const char *path)
-{
-	char p[128];
-
-	unlink(path);
-	snprintf(p, sizeof(p), "%s-wal", path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", path);
-	unlink(p);
-}
-
-static void
 copy_file(const char *from, const char *to)
 {
 	char buf[65536];
@@ -149,8 +138,8 @@ teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	rm_db(f->base);
-	rm_db(f->work);
+	hl_testdb_remove(f->base);
+	hl_testdb_remove(f->work);
 	free(f);
 	return 0;
 }
@@ -212,7 +201,7 @@ fault_run(struct fixture *f, enum hl_crashvfs_kind kind, long n, int code,
 	int64_t ver;
 	int t, i, fired;
 
-	rm_db(f->work);
+	hl_testdb_remove(f->work);
 	copy_file(f->base, f->work);
 	hl_crashvfs_reset();
 	hl_crashvfs_sync_delay(1);
@@ -298,7 +287,7 @@ two_stores_on_one_file_never_fail_a_write(void **state)
 	pthread_t th[NTHREAD];
 	int t;
 
-	rm_db(f->work);
+	hl_testdb_remove(f->work);
 	copy_file(f->base, f->work);
 	hl_crashvfs_reset();
 	hl_crashvfs_sync_delay(1);
@@ -359,7 +348,7 @@ a_commit_never_waits_for_the_checkpoint(void **state)
 	long frames = 0;
 	int i;
 
-	rm_db(f->work);
+	hl_testdb_remove(f->work);
 	copy_file(f->base, f->work);
 	hl_crashvfs_reset();
 	hl_crashvfs_db_sync_delay(CKPT_DELAY);
@@ -405,7 +394,7 @@ the_wal_stays_bounded_under_writers_that_never_pause(void **state)
 	long frames;
 	int t;
 
-	rm_db(f->work);
+	hl_testdb_remove(f->work);
 	copy_file(f->base, f->work);
 	hl_crashvfs_reset();
 	hl_crashvfs_db_sync_delay(20);
@@ -619,7 +608,7 @@ async_writes_keep_the_group_commit_rules(void **state)
 	memset(&r, 0, sizeof(r));
 	pthread_mutex_init(&r.mu, NULL);
 	pthread_cond_init(&r.cv, NULL);
-	rm_db(f->work);
+	hl_testdb_remove(f->work);
 	copy_file(f->base, f->work);
 	hl_crashvfs_reset();
 	hl_crashvfs_sync_delay(200);

@@ -18,6 +18,7 @@
 #include <cmocka.h>
 
 #include "store.h"
+#include "testdb.h"
 
 /*
  * A sanitizer build keeps its own allocator (the C library's free of its
@@ -132,15 +133,10 @@ static int
 teardown(void **state)
 {
 	struct fixture *f = *state;
-	char p[80];
 
 	hl_items_free(f->want, f->nwant);
 	hl_store_close(f->st);
-	unlink(f->path);
-	snprintf(p, sizeof(p), "%s-wal", f->path);
-	unlink(p);
-	snprintf(p, sizeof(p), "%s-shm", f->path);
-	unlink(p);
+	hl_testdb_remove(f->path);
 	free(f);
 	return 0;
 }
