@@ -27,17 +27,19 @@ t_ok "the clone's watch-keyword file is the sample file" \
 
 # The daemon publishes each change to the public dir and to git.
 hl_daemon_start "$D" --target "$G" || exit 1
-health_git() {
+health_min() {	# the lowest version the targets (directory, git) hold
 	curl -s "$HL_URL/healthz" | $PY -c '
 import json, sys
-for t in json.load(sys.stdin)["targets"]:
-    if t["kind"] == "git": print(t["version"])'
+print(min(t["version"] for t in json.load(sys.stdin)["targets"]))'
 }
-wait_git() {	# waits until the git target has published version $1
+# Waits until every target has published version $1: the git archive, and
+# the directory the expected list below is read from, which publishes on
+# its own and may come later.
+wait_all() {
 	n=0
 	while :; do
 		# An empty or odd reply is not done: wait on, up to 15 s.
-		g=$(health_git)
+		g=$(health_min)
 		case "$g$1" in
 		''|*[!0-9]*) ;;
 		*) [ "$g" -ge "$1" ] && return 0 ;;
@@ -53,7 +55,7 @@ while [ $i -le 12 ]; do
 	    -d "{\"pattern\":\"history-$i\\\\.example\"}" \
 	    "$HL_URL/blacklists/watch-keyword")
 	v=$(printf "%s" "$body" | $PY -c 'import json,sys; print(json.load(sys.stdin)["version"])')
-	wait_git "$v" || break
+	wait_all "$v" || break
 	# What the list was at v, as the daemon's own tree shows it now.
 	curl -s "$HL_URL/lists/watch-keyword.txt" >"$D/expect.$v"
 	versions="$versions $v"
