@@ -11,6 +11,18 @@
 #        not come up (nginx or fcgiwrap missing is a failure, not a skip).
 #   sh tests/tools/git-http.sh stop DIR
 #        stops both servers (by the pids this script recorded).
+#
+# Two settings of the environment, read at start, for tests of a push's
+# wire:
+#   GIT_HTTP_NO_THIN=1     the advertisement for a push says "no-thin" (a
+#                          server that takes no thin pack).  git's
+#                          receive-pack never says it, so nginx's
+#                          sub_filter writes it over "delete-refs", which
+#                          has the same length: every pkt-line keeps its
+#                          length prefix right.  A stand-in for such a
+#                          server, as none can run here.
+#   GIT_HTTP_KEEP_BODIES=1 every request body is kept, as nginx received
+#                          it, in DIR/tmp/body/ (nginx's numbered files).
 set -u
 cmd=${1:-}
 DIR=${2:-}
@@ -58,6 +70,12 @@ start() {
 	fi
 	usr=""
 	[ "$(id -u)" = 0 ] && usr="user $(id -un) $(id -gn);"
+	extra=""
+	[ "${GIT_HTTP_NO_THIN:-}" = 1 ] && extra="$extra
+			sub_filter_types application/x-git-receive-pack-advertisement;
+			sub_filter ' delete-refs ' ' no-thin d-r ';"
+	[ "${GIT_HTTP_KEEP_BODIES:-}" = 1 ] && extra="$extra
+			client_body_in_file_only on;"
 	cat >"$DIR/nginx.conf" <<CONF
 $usr
 worker_processes 1;
@@ -90,7 +108,7 @@ http {
 			fastcgi_param CONTENT_TYPE \$content_type;
 			fastcgi_param CONTENT_LENGTH \$content_length;
 			fastcgi_param SERVER_PROTOCOL \$server_protocol;
-			fastcgi_param GATEWAY_INTERFACE CGI/1.1;
+			fastcgi_param GATEWAY_INTERFACE CGI/1.1;$extra
 		}
 	}
 }
