@@ -134,6 +134,22 @@ mkdirs(const char *path, struct hl_err *err)
 	return 0;
 }
 
+/* Makes the directory that holds path, with its parents. */
+static int
+parent_make(const char *path, struct hl_err *err)
+{
+	char dir[PATH_MAX];
+	const char *slash = strrchr(path, '/');
+
+	if (slash == NULL)
+		return 0;
+	if ((size_t)(slash - path) >= sizeof(dir))
+		return hl_err_set(err, HL_EINVAL, "path too long: %s", path);
+	memcpy(dir, path, (size_t)(slash - path));
+	dir[slash - path] = '\0';
+	return mkdirs(dir, err);
+}
+
 /*
  * A limit: digits, with an optional k, M or G (powers of 1024) when
  * bytes; at least min.  -1 if it is not one.
@@ -444,7 +460,8 @@ static int
 write_file(struct dir *d, const struct hl_file *f, char *later,
     struct hl_err *err)
 {
-	char path[PATH_MAX], tmpbuf[PATH_MAX], *tmp, *slash;
+	char path[PATH_MAX], tmpbuf[PATH_MAX], *tmp;
+	struct hl_err e = HL_ERR_INIT;	/* the link's: a copy follows */
 	struct stat sb;
 	int fd;
 
@@ -454,25 +471,27 @@ write_file(struct dir *d, const struct hl_file *f, char *later,
 	    (int)sizeof(path) || tmp_name(tmp, PATH_MAX, path, d) != 0)
 		return hl_err_set(err, HL_EINVAL, "path too long: %s",
 		    f->path);
-	if ((slash = strrchr(path, '/')) != NULL) {
-		*slash = '\0';
-		if (mkdirs(path, err) != 0)
-			return HL_EIO;
-		*slash = '/';
-	}
 	/*
 	 * A spooled file (spool.h) is linked in where the spool shares the
-	 * file system, since it never changes once written: no copy.
+	 * file system, since it never changes once written: no copy.  The
+	 * file's directory is made only when it is missing (ENOENT), which
+	 * saves a mkdir(2) per directory level on every other file.
 	 */
 	if (f->spool != NULL && f->cache != HL_CACHE_REVALIDATE &&
-	    later == NULL && link(f->spool, tmp) == 0) {
+	    later == NULL && (link(f->spool, tmp) == 0 || (errno == ENOENT &&
+	    parent_make(path, &e) == 0 && link(f->spool, tmp) == 0))) {
 		fd = -1;
 		if (rename(tmp, path) != 0)
 			goto fail;
 		return 0;
 	}
-	if ((fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC,
-	    0644)) < 0)
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	if (fd < 0 && errno == ENOENT) {
+		if (parent_make(path, err) != 0)
+			return HL_EIO;
+		fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	}
+	if (fd < 0)
 		return hl_err_set(err, HL_EIO, "create %s: %s", tmp,
 		    strerror(errno));
 	if (f->spool != NULL ? put_spooled(fd, f) != 0 :

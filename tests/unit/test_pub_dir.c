@@ -5,7 +5,8 @@
  * tree is never pruned however big, a pruned object named again is
  * written again, and bad limits are refused.  Every file written carries
  * the ETag mark of its bytes (src/base/etagmark.h), which a change in
- * place voids.
+ * place voids.  A directory of the tree removed between two publishes is
+ * made again.
  */
 #define _XOPEN_SOURCE 700
 #include <stdarg.h>
@@ -281,6 +282,27 @@ test_files_carry_their_etag(void **state)
 	hl_pub_dir_ops.close(st);
 }
 
+/*
+ * objects/ removed behind the target's back: the next publish makes it
+ * again (a file's directory is made when its creation says ENOENT).
+ */
+static void
+test_missing_directory_is_made_again(void **state)
+{
+	struct fx *f = *state;
+	void *st = open_dir(f, "retain_versions=8");
+	char path[256];
+
+	publish(st, 1, 100);
+	assert_true(there(f, 1));
+	snprintf(path, sizeof(path), "%s/objects", f->dir);
+	assert_int_equal(nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+	assert_false(there(f, 1));
+	publish(st, 2, 100);
+	assert_true(there(f, 2));
+	hl_pub_dir_ops.close(st);
+}
+
 int
 main(void)
 {
@@ -297,6 +319,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(test_files_carry_their_etag,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_missing_directory_is_made_again, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
