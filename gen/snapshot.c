@@ -155,8 +155,9 @@ entry_set(struct entry *e, const char *path, char *data, size_t len,
 	int rc;
 
 	entry_reset(e);
-	if (len > HL_BLOB_GZIP_BIG && level > HL_BLOB_GZIP_BIG_LEVEL)
-		level = HL_BLOB_GZIP_BIG_LEVEL;
+	if (len > HL_BLOB_GZIP_BIG &&
+	    HL_BLOB_LEVEL(level) > HL_BLOB_GZIP_BIG_LEVEL)
+		level = (level & ~0xff) | HL_BLOB_GZIP_BIG_LEVEL;
 	if ((rc = hl_blob_make(&e->id, &e->gz, &e->memo, data, len, keep,
 	    level, err)) != 0)
 		goto fail;
@@ -230,6 +231,8 @@ hl_snap_new(struct hl_snap **out, const struct hl_snap_opts *o,
 	s->o = *o;
 	if (s->o.gzip_level <= 0 || s->o.gzip_level > 9)
 		s->o.gzip_level = HL_BLOB_GZIP_LEVEL;
+	/* Every file's last chunk by libdeflate (blob.h). */
+	s->o.gzip_level |= HL_BLOB_LIBDEFLATE;
 	if (s->o.manifest_ttl <= 0)
 		s->o.manifest_ttl = 604800;
 	if (s->o.poll_interval <= 0)
@@ -551,9 +554,10 @@ spooled(const struct hl_snap *s, const struct hl_list *l)
 }
 
 /*
- * The level of a list's JSON segments: a big list's are compressed by
- * libdeflate (blob.h, HL_BLOB_LIBDEFLATE) at the big files' level, as
- * its text file is; the others' bytes stay zlib's at level.
+ * The level of a list's JSON segments: a big list's take the big files'
+ * level (HL_BLOB_GZIP_BIG_LEVEL), as its text file does, whatever their
+ * size; the others' take level.  Either way libdeflate makes each one's
+ * last chunk (blob.h, HL_BLOB_LIBDEFLATE).
  */
 static int
 seg_level(const struct hl_snap *s, const struct hl_list *l, int level)
@@ -563,8 +567,9 @@ seg_level(const struct hl_snap *s, const struct hl_list *l, int level)
 
 	if (l->count < min)
 		return level;
-	return (level > HL_BLOB_GZIP_BIG_LEVEL ? HL_BLOB_GZIP_BIG_LEVEL :
-	    level) | HL_BLOB_LIBDEFLATE;
+	return (HL_BLOB_LEVEL(level) > HL_BLOB_GZIP_BIG_LEVEL ?
+	    HL_BLOB_GZIP_BIG_LEVEL : HL_BLOB_LEVEL(level)) |
+	    HL_BLOB_LIBDEFLATE;
 }
 
 static int

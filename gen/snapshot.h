@@ -112,9 +112,9 @@ struct hl_snap_opts {
 	const char	*spool_dir;	/* parent of the spool; NULL: $TMPDIR */
 	/*
 	 * A list of at least big_items items has its JSON segments
-	 * compressed by libdeflate (blob.h, HL_BLOB_LIBDEFLATE), whether
-	 * it is spooled or not: the same rows give the same bytes either
-	 * way.  0: HL_SNAP_BIG_ITEMS.
+	 * compressed at the big files' level (blob.h,
+	 * HL_BLOB_GZIP_BIG_LEVEL), whether it is spooled or not: the same
+	 * rows give the same bytes either way.  0: HL_SNAP_BIG_ITEMS.
 	 */
 	int64_t		 big_items;
 };

@@ -67,10 +67,10 @@ void	hl_blob_clear(struct hl_blob *b);
  * zlib 6 1458 ms / 13.53 MB, zlib 1 436 ms / 16.37 MB; libdeflate 6
  * 1073 ms / 11.60 MB, 4 722 ms / 13.00 MB, 1 329 ms / 15.38 MB.  Chunks
  * before the last stay zlib's (a full flush, which libdeflate cannot end
- * a block with).  The generator asks for it, at HL_BLOB_GZIP_BIG_LEVEL,
- * for the JSON segments of big lists (snapshot.h, HL_SNAP_BIG_ITEMS)
- * alone, so the published bytes of every other file are zlib's as
- * before.  The bytes are still a function of the input and the level.
+ * a block with).  The generator asks for it for every file (snapshot.c,
+ * hl_snap_new): at real size a build after one new pattern took 5.98 ms
+ * of CPU against 7.28 with zlib alone (medians of three alternated runs
+ * of 200 builds each).  The bytes are still a function of the input and the level.
  */
 #define HL_BLOB_LIBDEFLATE	0x100
 #define HL_BLOB_LEVEL(l)	((l) & 0xff)
