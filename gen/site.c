@@ -411,7 +411,7 @@ list_key(unsigned char key[32], const struct hl_site_ctx *c, const char *tpl,
 	/* The events the page shows: the newest LIST_CHANGES of the list. */
 	for (i = c->nev; ok && i-- > 0 && n < LIST_CHANGES; ) {
 		e = &c->ev[i];
-		if (strcmp(e->list, l->info->id) != 0)
+		if (c->evl[i] != (size_t)(l - c->in->lists))
 			continue;
 		ok = key_int(x, e->version) && key_int(x, e->at) &&
 		    key_str(x, e->op) && key_str(x, e->value) &&
@@ -511,6 +511,7 @@ ctx_free(struct hl_site_ctx *c)
 {
 	hl_site_cache_free(c->own_cache);
 	free(c->ev);
+	free(c->evl);
 	free(c->last);
 	free(c->layout);
 	hl_site_files_free(c->out, c->nout);

@@ -168,20 +168,22 @@ static const char fallback_changes[] =
     "<h1>Recent changes</h1>\n<table><tbody><!--helios:changes-->"
     "</tbody></table>\n";
 
-static int
-is_list(const struct hl_site_ctx *c, const char *id)
+size_t
+hl_site__list_index(const struct hl_site_ctx *c, const char *id)
 {
 	size_t i;
 
 	for (i = 0; i < c->in->nlists; i++)
 		if (strcmp(c->in->lists[i].info->id, id) == 0)
-			return 1;
-	return 0;
+			break;
+	return i;
 }
 
 /*
- * The window's list events, oldest first, into c->ev, and the newest of
- * each list into c->last (hl_site__last).  The segments come from
+ * The window's list events, oldest first, into c->ev with their list's
+ * index into c->evl (so that a page of one list picks its events without
+ * a string compare each), and the newest of each list into c->last
+ * (hl_site__last).  The segments come from
  * in->cache, or from a cache of this build's own when there is none.
  */
 int
@@ -210,7 +212,8 @@ hl_site__events(struct hl_site_ctx *c, struct hl_err *err)
 	}
 	if (total == 0)
 		return 0;
-	if ((c->ev = calloc(total, sizeof(*c->ev))) == NULL)
+	if ((c->ev = calloc(total, sizeof(*c->ev))) == NULL ||
+	    (c->evl = calloc(total, sizeof(*c->evl))) == NULL)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	/* The same calls again find every segment in the cache. */
 	for (i = 0, l = 0; i < in->nsegs; i++) {
@@ -228,6 +231,7 @@ hl_site__events(struct hl_site_ctx *c, struct hl_err *err)
 			if (l == in->nlists)
 				continue;
 			c->last[l] = c->ev + c->nev;
+			c->evl[c->nev] = l;
 			c->ev[c->nev++] = *v;
 		}
 	}
@@ -241,10 +245,8 @@ hl_site__last(const struct hl_site_ctx *c, const char *list)
 
 	if (list == NULL)
 		return c->nev > 0 ? &c->ev[c->nev - 1] : NULL;
-	for (l = 0; c->last != NULL && l < c->in->nlists; l++)
-		if (strcmp(c->in->lists[l].info->id, list) == 0)
-			return c->last[l];
-	return NULL;
+	l = hl_site__list_index(c, list);
+	return c->last != NULL && l < c->in->nlists ? c->last[l] : NULL;
 }
 
 static const char *
@@ -289,14 +291,13 @@ hl_site__event_rows(struct hl_sw *w, const struct hl_site_ctx *c,
     const char *list, size_t max)
 {
 	const struct hl_site_event *e;
-	size_t i, n = 0;
-	int linked;
+	size_t i, n = 0, li = list != NULL ? hl_site__list_index(c, list) : 0;
 
+	/* Every event of c->ev is a list's, whose page it links to. */
 	for (i = c->nev; i-- > 0 && n < max; ) {
 		e = &c->ev[i];
-		if (list != NULL && strcmp(e->list, list) != 0)
+		if (list != NULL && c->evl[i] != li)
 			continue;
-		linked = is_list(c, e->list);
 		hl_sw_puts(w, "<tr data-list=\"");
 		hl_sw_esc(w, e->list);
 		hl_sw_printf(w, "\"><td class=\"num\" data-label=\"Version\">"
@@ -304,28 +305,21 @@ hl_site__event_rows(struct hl_sw *w, const struct hl_site_ctx *c,
 		hl_sw_time(w, e->at);
 		hl_sw_puts(w, "</td>");
 		if (list == NULL) {
-			hl_sw_puts(w, "<td data-label=\"List\">");
-			if (linked) {
-				hl_sw_puts(w, "<a href=\"");
-				hl_sw_slug(w, e->list);
-				hl_sw_puts(w, ".html\">");
-			}
+			hl_sw_puts(w, "<td data-label=\"List\"><a href=\"");
+			hl_sw_slug(w, e->list);
+			hl_sw_puts(w, ".html\">");
 			hl_sw_esc(w, e->list);
-			hl_sw_puts(w, linked ? "</a></td>" : "</td>");
+			hl_sw_puts(w, "</a></td>");
 		}
 		hl_sw_printf(w, "<td class=\"op op-%s\" data-label=\"What\">%s"
 		    "</td><td class=\"v\" data-label=\"Value\">",
 		    strcmp(e->op, "add") == 0 ? "add" : "del", verb(e->op));
-		if (linked && e->value != NULL) {
+		if (e->value != NULL) {
 			hl_sw_puts(w, "<a href=\"");
 			entry_href(w, c, e);
 			hl_sw_puts(w, "\"><code>");
 			hl_sw_esc(w, e->value);
 			hl_sw_puts(w, "</code></a>");
-		} else if (e->value != NULL) {
-			hl_sw_puts(w, "<code>");
-			hl_sw_esc(w, e->value);
-			hl_sw_puts(w, "</code>");
 		}
 		hl_sw_puts(w, "</td><td data-label=\"By\">");
 		hl_sw_esc(w, e->actor);
@@ -382,7 +376,7 @@ static void
 feed(struct hl_sw *w, const struct hl_site_ctx *c, const char *list)
 {
 	const struct hl_site_event *e, *last = hl_site__last(c, list);
-	size_t i, n = 0;
+	size_t i, n = 0, li = list != NULL ? hl_site__list_index(c, list) : 0;
 
 	hl_sw_puts(w, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n"
 	    "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n<id>tag:helios,"
@@ -412,7 +406,7 @@ feed(struct hl_sw *w, const struct hl_site_ctx *c, const char *list)
 		    "type=\"text/html\" href=\"changes.html\"/>\n");
 	for (i = c->nev; i-- > 0 && n < FEED_MAX; ) {
 		e = &c->ev[i];
-		if (list != NULL && strcmp(e->list, list) != 0)
+		if (list != NULL && c->evl[i] != li)
 			continue;
 		n++;
 		hl_sw_printf(w, "<entry>\n<id>tag:helios,2024:v%lld</id>\n"
@@ -425,11 +419,9 @@ feed(struct hl_sw *w, const struct hl_site_ctx *c, const char *list)
 		hl_sw_puts(w, "</updated>\n<author><name>");
 		hl_sw_esc(w, e->actor ? e->actor : "unknown");
 		hl_sw_puts(w, "</name></author>\n");
-		if (is_list(c, e->list)) {
-			hl_sw_puts(w, "<link href=\"");
-			entry_href(w, c, e);
-			hl_sw_puts(w, "\"/>\n");
-		}
+		hl_sw_puts(w, "<link href=\"");	/* a list's: linked */
+		entry_href(w, c, e);
+		hl_sw_puts(w, "\"/>\n");
 		hl_sw_printf(w, "<content type=\"text\">Version %lld: ",
 		    (long long)e->version);
 		hl_sw_esc(w, e->actor ? e->actor : "someone");

@@ -91,7 +91,8 @@ struct hl_site_ctx {
 	const char		*site_dir;
 	char			*layout;	/* site/layout.html or NULL */
 	struct hl_site_cache	*own_cache;	/* when in->cache is NULL */
-	struct hl_site_event	*ev;		/* oldest first */
+	struct hl_site_event	*ev;		/* oldest first, lists' only */
+	size_t			*evl;		/* each one's index in in->lists */
 	size_t			 nev;
 	/* The newest event of each of in->lists, or NULL. */
 	const struct hl_site_event **last;
@@ -122,6 +123,8 @@ int	hl_site__add(struct hl_site_ctx *c, const char *path, struct hl_sw *w,
 
 /* site_changes.c: the events of the window, then changes.html and feeds. */
 int	hl_site__events(struct hl_site_ctx *c, struct hl_err *err);
+/* The index of list id in c->in->lists, or c->in->nlists when none. */
+size_t	hl_site__list_index(const struct hl_site_ctx *c, const char *id);
 int	hl_site__changes(struct hl_site_ctx *c, struct hl_err *err);
 /* The newest event of list (NULL: any), or NULL. */
 const struct hl_site_event *hl_site__last(const struct hl_site_ctx *c,
