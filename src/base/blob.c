@@ -152,6 +152,8 @@ hl_blob_memo_clear(struct hl_blob_memo *m)
 		return;
 	EVP_MD_CTX_free(m->sha);
 	EVP_MD_CTX_free(m->md5);
+	EVP_MD_CTX_free(m->gzsha);
+	EVP_MD_CTX_free(m->gzmd5);
 	for (i = 0; i < m->n; i++)
 		free(m->z[i]);
 	free(m->z);
@@ -323,6 +325,60 @@ hl_blob__put_le32(unsigned char *p, unsigned long v)
 	p[3] = (unsigned char)((v >> 24) & 0xff);
 }
 
+/*
+ * The gzip's hashes, chunk by chunk as hl_blob_make lays it out: header,
+ * m->z[0..m->n), trailer.  They start from old's states when those cover
+ * exactly the chunks reused (an append), so that only the new chunks are
+ * hashed; m keeps the states before its last chunk for the next call.
+ */
+static int
+gz_digest(struct hl_blob *gz, struct hl_blob_memo *m,
+    const struct hl_blob_memo *old, size_t reuse,
+    const unsigned char trailer[8])
+{
+	EVP_MD_CTX *sha, *md5;
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int dn;
+	size_t k = 0, last = m->n - 1;
+	int ok;
+
+	sha = EVP_MD_CTX_new();
+	md5 = EVP_MD_CTX_new();
+	m->gzsha = EVP_MD_CTX_new();
+	m->gzmd5 = EVP_MD_CTX_new();
+	ok = sha != NULL && md5 != NULL && m->gzsha != NULL &&
+	    m->gzmd5 != NULL;
+	if (ok && reuse > 0 && old->n == reuse && old->gzsha != NULL &&
+	    old->gzmd5 != NULL && EVP_MD_CTX_copy_ex(sha, old->gzsha) == 1 &&
+	    EVP_MD_CTX_copy_ex(md5, old->gzmd5) == 1)
+		k = reuse;
+	else
+		ok = ok && EVP_DigestInit_ex(sha, EVP_sha256(), NULL) == 1 &&
+		    EVP_DigestInit_ex(md5, EVP_md5(), NULL) == 1 &&
+		    EVP_DigestUpdate(sha, hl_blob__gz_header,
+		    sizeof(hl_blob__gz_header)) == 1 &&
+		    EVP_DigestUpdate(md5, hl_blob__gz_header,
+		    sizeof(hl_blob__gz_header)) == 1;
+	for (; ok && k < last; k++)
+		ok = EVP_DigestUpdate(sha, m->z[k], m->zlen[k]) == 1 &&
+		    EVP_DigestUpdate(md5, m->z[k], m->zlen[k]) == 1;
+	ok = ok && EVP_MD_CTX_copy_ex(m->gzsha, sha) == 1 &&
+	    EVP_MD_CTX_copy_ex(m->gzmd5, md5) == 1 &&
+	    EVP_DigestUpdate(sha, m->z[last], m->zlen[last]) == 1 &&
+	    EVP_DigestUpdate(md5, m->z[last], m->zlen[last]) == 1 &&
+	    EVP_DigestUpdate(sha, trailer, 8) == 1 &&
+	    EVP_DigestUpdate(md5, trailer, 8) == 1 &&
+	    EVP_DigestFinal_ex(sha, d, &dn) == 1;
+	if (ok)
+		hl_blob__hex(gz->sha256, d, dn);
+	ok = ok && EVP_DigestFinal_ex(md5, d, &dn) == 1;
+	if (ok)
+		hl_blob__hex(gz->md5, d, dn);
+	EVP_MD_CTX_free(sha);
+	EVP_MD_CTX_free(md5);
+	return ok ? 0 : HL_EIO;
+}
+
 int
 hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
     struct hl_blob_memo *memo, void *data, size_t len, size_t keep,
@@ -453,7 +509,8 @@ hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
 	id->len = len;
 	gz->data = (unsigned char *)gzdata;
 	gz->len = gzlen;
-	hl_digest(gz->sha256, gz->md5, gzdata, gzlen);
+	if ((rc = gz_digest(gz, &m, &old, reuse, trailer)) != 0)
+		goto fail;
 	/* Only whole chunks before the last are worth keeping. */
 	free(m.z[nchunks - 1]);
 	m.z[nchunks - 1] = NULL;

@@ -80,6 +80,8 @@ struct hl_blob_memo {
 	int		 level;
 	void		*sha;	/* EVP_MD_CTX after `at` bytes */
 	void		*md5;
+	void		*gzsha;	/* the gzip's, after its header and z[0..n) */
+	void		*gzmd5;	/* (NULL: none kept) */
 	unsigned char	**z;	/* compressed chunk k, zlen[k] bytes */
 	size_t		*zlen;
 	unsigned long	*crc;	/* crc32 of chunk k's input */
