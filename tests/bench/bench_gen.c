@@ -194,6 +194,41 @@ struct row {
 	double	import_s;
 };
 
+/*
+ * INCR_RUNS times: one new item (named after tag, n and the run) in list,
+ * then a build of the warm snapshot s; its wall ms into v, CPU ms into c.
+ */
+static void
+add_and_build(double *v, double *c, struct hl_store *st, struct hl_snap *s,
+    struct hl_snap_source *src, const char *list, const char *tag, size_t n)
+{
+	const struct hl_tree *t;
+	struct hl_item in, out;
+	struct hl_actor who = { .name = "bench" };
+	struct hl_err e = HL_ERR_INIT;
+	char val[96];
+	double t0, c0;
+	int64_t version;
+	int i;
+
+	for (i = 0; i < INCR_RUNS; i++) {
+		memset(&in, 0, sizeof(in));
+		snprintf(val, sizeof(val), "%s-%ld-%zu-%d\\.example", tag,
+		    (long)getpid(), n, i);
+		in.value = val;
+		if (hl_store_item_add(&out, &version, st, list, &in, &who,
+		    &e) != 0)
+			die("item_add", &e);
+		hl_item_clear(&out);
+		t0 = now_ms();
+		c0 = cpu_ms();
+		if (hl_snap_build(&t, s, src, &e) != 0)
+			die("snap_build", &e);
+		v[i] = now_ms() - t0;
+		c[i] = cpu_ms() - c0;
+	}
+}
+
 static void
 measure(struct row *r, const char *dir, size_t n, int runs)
 {
@@ -202,12 +237,9 @@ measure(struct row *r, const char *dir, size_t n, int runs)
 	const struct hl_tree *t;
 	struct hl_snap_stats a, b;
 	struct hl_snap_source src;
-	struct hl_item in, out;
-	struct hl_actor who = { .name = "bench" };
 	struct hl_err e = HL_ERR_INIT;
-	char path[4096], val[96];
+	char path[4096];
 	double v[INCR_RUNS], c[INCR_RUNS], t0, c0;
-	int64_t version;
 	int i;
 
 	memset(r, 0, sizeof(*r));
@@ -237,44 +269,14 @@ measure(struct row *r, const char *dir, size_t n, int runs)
 	r->full_max = v[runs - 1];
 
 	hl_snap_stats(&a, s);
-	for (i = 0; i < INCR_RUNS; i++) {
-		memset(&in, 0, sizeof(in));
-		snprintf(val, sizeof(val), "incr-%ld-%zu-%d\\.example",
-		    (long)getpid(), n, i);
-		in.value = val;
-		if (hl_store_item_add(&out, &version, st, SMALL_LIST, &in,
-		    &who, &e) != 0)
-			die("item_add", &e);
-		hl_item_clear(&out);
-		t0 = now_ms();
-		c0 = cpu_ms();
-		if (hl_snap_build(&t, s, &src, &e) != 0)
-			die("snap_build", &e);
-		v[i] = now_ms() - t0;
-		c[i] = cpu_ms() - c0;
-	}
+	add_and_build(v, c, st, s, &src, SMALL_LIST, "incr", n);
 	hl_snap_stats(&b, s);
 	r->incr_lists = (b.lists_rendered - a.lists_rendered) / INCR_RUNS;
 	r->incr = median(v, INCR_RUNS);
 	r->incr_cpu = median(c, INCR_RUNS);
 	r->incr_p90 = v[(INCR_RUNS * 9) / 10];
 	r->incr_max = v[INCR_RUNS - 1];
-	for (i = 0; i < INCR_RUNS; i++) {
-		memset(&in, 0, sizeof(in));
-		snprintf(val, sizeof(val), "app-%ld-%zu-%d\\.example",
-		    (long)getpid(), n, i);
-		in.value = val;
-		if (hl_store_item_add(&out, &version, st, BIG_LIST, &in,
-		    &who, &e) != 0)
-			die("item_add", &e);
-		hl_item_clear(&out);
-		t0 = now_ms();
-		c0 = cpu_ms();
-		if (hl_snap_build(&t, s, &src, &e) != 0)
-			die("snap_build", &e);
-		v[i] = now_ms() - t0;
-		c[i] = cpu_ms() - c0;
-	}
+	add_and_build(v, c, st, s, &src, BIG_LIST, "app", n);
 	r->app = median(v, INCR_RUNS);
 	r->app_cpu = median(c, INCR_RUNS);
 	hl_snap_free(s);
