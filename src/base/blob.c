@@ -329,12 +329,13 @@ hl_blob__put_le32(unsigned char *p, unsigned long v)
  * The gzip's hashes, chunk by chunk as hl_blob_make lays it out: header,
  * m->z[0..m->n), trailer.  They start from old's states when those cover
  * exactly the chunks reused (an append), so that only the new chunks are
- * hashed; m keeps the states before its last chunk for the next call.
+ * hashed; with keep, m keeps the states before its last chunk for the
+ * next call.
  */
 static int
 gz_digest(struct hl_blob *gz, struct hl_blob_memo *m,
     const struct hl_blob_memo *old, size_t reuse,
-    const unsigned char trailer[8])
+    const unsigned char trailer[8], int keep)
 {
 	EVP_MD_CTX *sha, *md5;
 	unsigned char d[EVP_MAX_MD_SIZE];
@@ -344,10 +345,10 @@ gz_digest(struct hl_blob *gz, struct hl_blob_memo *m,
 
 	sha = EVP_MD_CTX_new();
 	md5 = EVP_MD_CTX_new();
-	m->gzsha = EVP_MD_CTX_new();
-	m->gzmd5 = EVP_MD_CTX_new();
-	ok = sha != NULL && md5 != NULL && m->gzsha != NULL &&
-	    m->gzmd5 != NULL;
+	ok = sha != NULL && md5 != NULL;
+	if (ok && keep)
+		ok = (m->gzsha = EVP_MD_CTX_new()) != NULL &&
+		    (m->gzmd5 = EVP_MD_CTX_new()) != NULL;
 	if (ok && reuse > 0 && old->n == reuse && old->gzsha != NULL &&
 	    old->gzmd5 != NULL && EVP_MD_CTX_copy_ex(sha, old->gzsha) == 1 &&
 	    EVP_MD_CTX_copy_ex(md5, old->gzmd5) == 1)
@@ -362,9 +363,10 @@ gz_digest(struct hl_blob *gz, struct hl_blob_memo *m,
 	for (; ok && k < last; k++)
 		ok = EVP_DigestUpdate(sha, m->z[k], m->zlen[k]) == 1 &&
 		    EVP_DigestUpdate(md5, m->z[k], m->zlen[k]) == 1;
-	ok = ok && EVP_MD_CTX_copy_ex(m->gzsha, sha) == 1 &&
-	    EVP_MD_CTX_copy_ex(m->gzmd5, md5) == 1 &&
-	    EVP_DigestUpdate(sha, m->z[last], m->zlen[last]) == 1 &&
+	if (ok && keep)
+		ok = EVP_MD_CTX_copy_ex(m->gzsha, sha) == 1 &&
+		    EVP_MD_CTX_copy_ex(m->gzmd5, md5) == 1;
+	ok = ok && EVP_DigestUpdate(sha, m->z[last], m->zlen[last]) == 1 &&
 	    EVP_DigestUpdate(md5, m->z[last], m->zlen[last]) == 1 &&
 	    EVP_DigestUpdate(sha, trailer, 8) == 1 &&
 	    EVP_DigestUpdate(md5, trailer, 8) == 1 &&
@@ -509,7 +511,7 @@ hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
 	id->len = len;
 	gz->data = (unsigned char *)gzdata;
 	gz->len = gzlen;
-	if ((rc = gz_digest(gz, &m, &old, reuse, trailer)) != 0)
+	if ((rc = gz_digest(gz, &m, &old, reuse, trailer, memo != NULL)) != 0)
 		goto fail;
 	/* Only whole chunks before the last are worth keeping. */
 	free(m.z[nchunks - 1]);
