@@ -47,6 +47,7 @@
 #include "blob.h"
 #include "buf.h"
 #include "gitcache.h"
+#include "gitstream.h"
 #include "gitthin.h"
 #include "log.h"
 #include "item.h"
@@ -98,19 +99,28 @@ struct op {
 static pthread_once_t	git_once = PTHREAD_ONCE_INIT;
 static int		git_init_rc;
 
+static struct hl_err	git_init_err = HL_ERR_INIT;
+
+/* libgit2, on the stream of gitstream.h (TCP_NODELAY, stall limits). */
 static void
 git_init(void)
 {
-	git_init_rc = git_libgit2_init();
+	if ((git_init_rc = git_libgit2_init()) < 0)
+		(void)hl_pub_git__error(&git_init_err, git_init_rc, NULL,
+		    "libgit2");
+	else if (hl_gitstream_register(&git_init_err) != 0)
+		git_init_rc = -1;
 }
 
+/* Once per process; the stall limit is read again on each call. */
 int
 hl_pub_git__init(struct hl_err *err)
 {
 	pthread_once(&git_once, git_init);
 	if (git_init_rc < 0)
-		return hl_pub_git__error(err, git_init_rc, NULL, "libgit2");
-	return 0;
+		return hl_err_set(err, git_init_err.code, "%s",
+		    git_init_err.msg);
+	return hl_gitstream_timeout_env(err);
 }
 
 int
