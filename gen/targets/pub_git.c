@@ -101,15 +101,24 @@ static int		git_init_rc;
 
 static struct hl_err	git_init_err = HL_ERR_INIT;
 
-/* libgit2, on the stream of gitstream.h (TCP_NODELAY, stall limits). */
+/*
+ * libgit2, on the stream of gitstream.h (TCP_NODELAY, stall limits),
+ * trusting the CAs of $SSL_CERT_FILE for https when it is set.
+ */
 static void
 git_init(void)
 {
+	const char *ca = getenv("SSL_CERT_FILE");
+
 	if ((git_init_rc = git_libgit2_init()) < 0)
 		(void)hl_pub_git__error(&git_init_err, git_init_rc, NULL,
 		    "libgit2");
 	else if (hl_gitstream_register(&git_init_err) != 0)
 		git_init_rc = -1;
+	else if (ca != NULL && *ca != '\0' && (git_init_rc =
+	    git_libgit2_opts(GIT_OPT_SET_SSL_CERT_LOCATIONS, ca, NULL)) < 0)
+		(void)hl_pub_git__error(&git_init_err, git_init_rc, NULL,
+		    "SSL_CERT_FILE");
 }
 
 /* Once per process; the stall limit is read again on each call. */

@@ -23,6 +23,10 @@
 #                          server, as none can run here.
 #   GIT_HTTP_KEEP_BODIES=1 every request body is kept, as nginx received
 #                          it, in DIR/tmp/body/ (nginx's numbered files).
+#   GIT_HTTP_TLS=1         https instead of http: a self-signed
+#                          certificate for "localhost" (DIR/tls.crt, made
+#                          with openssl at start; clients trust that file),
+#                          the URL https://localhost:PORT/pages.git.
 set -u
 cmd=${1:-}
 DIR=${2:-}
@@ -76,6 +80,18 @@ start() {
 			sub_filter ' delete-refs ' ' no-thin d-r ';"
 	[ "${GIT_HTTP_KEEP_BODIES:-}" = 1 ] && extra="$extra
 			client_body_in_file_only on;"
+	scheme=http; listen="127.0.0.1:$port"; curlca=""
+	if [ "${GIT_HTTP_TLS:-}" = 1 ]; then
+		[ -f "$DIR/tls.crt" ] || openssl req -x509 -newkey rsa:2048 \
+		    -nodes -days 2 -subj /CN=localhost \
+		    -addext subjectAltName=DNS:localhost \
+		    -keyout "$DIR/tls.key" -out "$DIR/tls.crt" 2>/dev/null ||
+		    { echo "git-http.sh: openssl req failed" >&2; exit 1; }
+		scheme=https; listen="$listen ssl"; curlca="--cacert $DIR/tls.crt"
+		listen="$listen;
+		ssl_certificate $DIR/tls.crt;
+		ssl_certificate_key $DIR/tls.key"
+	fi
 	cat >"$DIR/nginx.conf" <<CONF
 $usr
 worker_processes 1;
@@ -92,7 +108,7 @@ http {
 	scgi_temp_path $DIR/tmp/scgi;
 	client_max_body_size 0;
 	server {
-		listen 127.0.0.1:$port;
+		listen $listen;
 		location / {
 			auth_basic "git";
 			auth_basic_user_file $DIR/htpasswd;
@@ -122,8 +138,9 @@ CONF
 	echo $! >"$DIR/nginx.pid.ours"
 	n=0
 	while :; do
-		code=$(curl -s -o /dev/null -w '%{http_code}' \
-		    "http://127.0.0.1:$port/pages.git/info/refs" 2>/dev/null)
+		code=$(curl -s $curlca -o /dev/null -w '%{http_code}' \
+		    --resolve "localhost:$port:127.0.0.1" \
+		    "$scheme://localhost:$port/pages.git/info/refs" 2>/dev/null)
 		[ "$code" = 401 ] && [ -S "$DIR/fcgi.sock" ] && break
 		n=$((n + 1))
 		if [ $n -gt 100 ]; then

@@ -5,7 +5,10 @@
  * left unanswered (the kernel completes the handshake of a listening
  * socket's backlog, so a client connects and then hears nothing: a server
  * that hangs).  And a git target publishing to such a server: it fails
- * with a timeout instead of hanging (an alarm ends the binary if not).
+ * with a timeout instead of hanging (an alarm ends the binary if not);
+ * and one publishing over https, through the TLS libgit2 puts on this
+ * stream, to nginx + git-http-backend (tests/tools/git-http.sh with
+ * GIT_HTTP_TLS=1, its self-signed certificate trusted by SSL_CERT_FILE).
  */
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -32,6 +35,74 @@
 #include "gitstream.h"
 #include "pub_git.h"
 #include "tree.h"
+
+/* The https server of the group: its directory and port. */
+static char	tls_dir[] = "/tmp/hl-gitstream-tls-XXXXXX";
+static char	tls_port[16];
+
+/* Runs a shell command; its first line of output in out (may be NULL). */
+static int
+run(char *out, size_t n, const char *fmt, ...)
+{
+	char cmd[2048];
+	va_list ap;
+	FILE *p;
+	int st;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(cmd, sizeof(cmd), fmt, ap);
+	va_end(ap);
+	if ((p = popen(cmd, "r")) == NULL)
+		return -1;
+	if (out != NULL) {
+		out[0] = '\0';
+		if (fgets(out, (int)n, p) != NULL)
+			out[strcspn(out, "\n")] = '\0';
+	}
+	while (fgetc(p) != EOF)
+		;
+	st = pclose(p);
+	return st;
+}
+
+static const char *
+script(void)
+{
+	const char *d = getenv("HL_SRCDIR");
+	static char path[512];
+
+	(void)snprintf(path, sizeof(path), "%s/tests/tools/git-http.sh",
+	    d != NULL ? d : ".");
+	return path;
+}
+
+/*
+ * Starts the https git server before any git target opens: libgit2
+ * reads SSL_CERT_FILE once.
+ */
+static int
+group_setup(void **state)
+{
+	char path[256];
+
+	(void)state;
+	if (mkdtemp(tls_dir) == NULL ||
+	    run(tls_port, sizeof(tls_port), "GIT_HTTP_TLS=1 sh %s start %s "
+	    "alice s3cret", script(), tls_dir) != 0 || tls_port[0] == '\0')
+		return -1;
+	(void)snprintf(path, sizeof(path), "%s/tls.crt", tls_dir);
+	setenv("SSL_CERT_FILE", path, 1);
+	return 0;
+}
+
+static int
+group_teardown(void **state)
+{
+	(void)state;
+	unsetenv("SSL_CERT_FILE");
+	return run(NULL, 0, "sh %s stop %s; rm -rf %s", script(), tls_dir,
+	    tls_dir) == 0 ? 0 : -1;
+}
 
 static double
 now_ms(void)
@@ -274,6 +345,73 @@ test_a_git_target_whose_server_hangs_fails_instead_of_waiting(
 	assert_int_equal(system(cmd), 0);
 }
 
+static void
+put_file(struct hl_file *f, struct hl_tree *t, const char *data,
+    int64_t version)
+{
+	memset(f, 0, sizeof(*f));
+	f->path = "lists/watch-keyword.txt";
+	f->data = (const unsigned char *)data;
+	f->len = strlen(data);
+	memset(f->sha256, 'a' + (int)(version % 6), 64);
+	f->content_type = "text/plain; charset=utf-8";
+	memset(t, 0, sizeof(*t));
+	t->files = f;
+	t->n = 1;
+	t->version = version;
+	t->summary = "a change";
+}
+
+/* Two publishes over https (the second a thin pack), read back by git. */
+static void
+test_a_git_target_publishes_over_https(void **state)
+{
+	static char big[256 * 1024];
+	char url[160], got[64], path[96], cache[] = "/tmp/hl-gitstream-c-XXXXXX";
+	FILE *fp;
+	struct hl_pub_git *g = NULL;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_file f;
+	struct hl_tree t;
+	uint32_t x = 7;
+	size_t i;
+
+	(void)state;
+	assert_non_null(mkdtemp(cache));
+	setenv("HELIOS_GIT_CACHE", cache, 1);
+	setenv("HELIOS_GIT_USERNAME", "alice", 1);
+	setenv("HELIOS_GIT_PASSWORD", "s3cret", 1);
+	for (i = 0; i + 1 < sizeof(big); i++) {	/* deflates poorly */
+		x = x * 1103515245 + 12345;
+		big[i] = i % 32 == 31 ? '\n' : (char)('a' + (x >> 16) % 26);
+	}
+	(void)snprintf(url, sizeof(url),
+	    "git+https://localhost:%s/pages.git#gh-pages", tls_port);
+	assert_int_equal(hl_pub_git_open(&g, url, &err), 0);
+	put_file(&f, &t, big, 1);
+	if (hl_pub_git_publish(g, &t, &err) != 0)
+		fail_msg("publish over https: %s", err.msg);
+	memcpy(big + 1000, "changed-line", 12);
+	put_file(&f, &t, big, 2);
+	if (hl_pub_git_publish(g, &t, &err) != 0)
+		fail_msg("second publish over https: %s", err.msg);
+	hl_pub_git_close(g);
+	(void)snprintf(path, sizeof(path), "%s/want", cache);
+	assert_non_null(fp = fopen(path, "w"));
+	assert_int_equal(fwrite(big, 1, strlen(big), fp), strlen(big));
+	assert_int_equal(fclose(fp), 0);
+	assert_int_equal(run(NULL, 0, "git --git-dir=%s/root/pages.git show "
+	    "gh-pages:lists/watch-keyword.txt | cmp -s - %s", tls_dir, path),
+	    0);
+	assert_int_equal(run(got, sizeof(got), "git --git-dir=%s/root/"
+	    "pages.git rev-list --count gh-pages", tls_dir), 0);
+	assert_string_equal(got, "2");
+	unsetenv("HELIOS_GIT_USERNAME");
+	unsetenv("HELIOS_GIT_PASSWORD");
+	unsetenv("HELIOS_GIT_CACHE");
+	assert_int_equal(run(NULL, 0, "rm -rf %s", cache), 0);
+}
+
 int
 main(void)
 {
@@ -289,8 +427,9 @@ main(void)
 		    test_the_limit_comes_from_the_environment_and_is_checked),
 		cmocka_unit_test(
 		    test_a_git_target_whose_server_hangs_fails_instead_of_waiting),
+		cmocka_unit_test(test_a_git_target_publishes_over_https),
 	};
 
 	git_libgit2_init();
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
