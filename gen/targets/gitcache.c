@@ -1,5 +1,6 @@
 /*
- * gitcache: packs a git cache's loose objects (see gitcache.h).
+ * gitcache: packs a git cache's loose objects, and drops its refs to
+ * objects it lost (see gitcache.h).
  *
  * The loose objects are found by reading objects/00 .. objects/ff, where
  * each file named by 38 hex digits is one object (libgit2's temporary
@@ -259,4 +260,31 @@ hl_gitcache_pack(size_t *packed, git_repository *repo, uint64_t min_bytes,
 out:
 	free(s.v);
 	return rc;
+}
+
+int
+hl_gitcache_repair(size_t *dropped, git_repository *repo, struct hl_err *err)
+{
+	git_reference_iterator *it = NULL;
+	git_reference *ref;
+	git_odb *odb = NULL;
+	const git_oid *id;
+	int rc;
+
+	*dropped = 0;
+	if ((rc = git_repository_odb(&odb, repo)) < 0 ||
+	    (rc = git_reference_iterator_new(&it, repo)) < 0) {
+		git_odb_free(odb);
+		return git_fail(err, rc, "refs");
+	}
+	while ((rc = git_reference_next(&ref, it)) == 0) {
+		id = git_reference_target(ref);	/* NULL: symbolic */
+		if (id != NULL && !git_odb_exists(odb, id) &&
+		    git_reference_delete(ref) == 0)
+			(*dropped)++;
+		git_reference_free(ref);
+	}
+	git_reference_iterator_free(it);
+	git_odb_free(odb);
+	return rc == GIT_ITEROVER ? 0 : git_fail(err, rc, "refs");
 }

@@ -37,6 +37,15 @@
 int	hl_gitcache_pack(size_t *packed, git_repository *repo,
 	    uint64_t min_bytes, struct hl_err *err);
 
+/*
+ * Deletes the refs of repo whose object is missing: objects a crash lost
+ * before they were written out (gitmem.h; libgit2 does not sync loose
+ * objects either), so that a publish builds on what is there, or on the
+ * remote's tip, fetched again.  *dropped: how many.  0, or HL_EIO.
+ */
+int	hl_gitcache_repair(size_t *dropped, git_repository *repo,
+	    struct hl_err *err);
+
 /* The loose objects of repo: how many and their bytes on disk. */
 int	hl_gitcache_loose(size_t *n, uint64_t *bytes, git_repository *repo,
 	    struct hl_err *err);

@@ -269,6 +269,8 @@ struct hl_gitthin_pack {
 	size_t		 cap;
 	int		 thin;
 	struct hl_err	*err;		/* while planning */
+	const struct hl_gitthin_blob *known;	/* see hl_gitthin_known() */
+	size_t		 nknown;
 };
 
 /* The pack's bytes on their way to the sink: hashed, in 64 KB pieces. */
@@ -392,19 +394,28 @@ obj_free(struct obj *x)
 }
 
 /*
- * Reads object id whole.  A loose object is read through a stream, which
- * inflates it once and does not hash it again (the cache wrote it).
+ * Reads object id whole: a blob the caller knows from memory, else a loose
+ * object through a stream, which inflates it once and does not hash it
+ * again (the cache wrote it).
  */
 static int
-obj_read(struct obj *x, git_odb *odb, const git_oid *id)
+obj_read(struct obj *x, const struct hl_gitthin_pack *pk, const git_oid *id)
 {
+	git_odb *odb = pk->odb;
 	git_odb_stream *st = NULL;
-	size_t len;
+	size_t len, i;
 	git_object_t type;
 	ssize_t got;
 	int rc;
 
 	memset(x, 0, sizeof(*x));
+	for (i = 0; i < pk->nknown; i++)
+		if (git_oid_equal(&pk->known[i].id, id)) {
+			x->data = pk->known[i].data;
+			x->len = pk->known[i].len;
+			x->type = GIT_OBJECT_BLOB;
+			return 0;
+		}
 	if (git_odb_open_rstream(&st, &len, &type, odb, id) == 0) {
 		if ((rc = hl_buf_grow(&x->b, len + 1)) != 0) {
 			git_odb_stream_free(st);
@@ -432,8 +443,10 @@ obj_read(struct obj *x, git_odb *odb, const git_oid *id)
 
 /* Object id whole, its size and type known, read and deflated in pieces. */
 static int
-put_streamed(struct out *o, git_odb *odb, const git_oid *id, size_t len)
+put_streamed(struct out *o, const struct hl_gitthin_pack *pk,
+    const git_oid *id, size_t len)
 {
+	git_odb *odb = pk->odb;
 	git_odb_stream *st = NULL;
 	struct obj x;
 	z_stream z;
@@ -447,7 +460,7 @@ put_streamed(struct out *o, git_odb *odb, const git_oid *id, size_t len)
 	    id) != 0 || want != len) {
 		if (st != NULL)
 			git_odb_stream_free(st);
-		if ((rc = obj_read(&x, odb, id)) != 0)
+		if ((rc = obj_read(&x, pk, id)) != 0)
 			return rc;
 		rc = x.len == len ? put_deflated(o, x.data, x.len) : HL_EIO;
 		obj_free(&x);
@@ -491,8 +504,8 @@ put_object(struct hl_gitthin_pack *pk, struct out *o, const struct entry *e,
 	if ((rc = git_odb_read_header(&len, &type, pk->odb, &e->id)) < 0)
 		return hl_pub_git__error(err, rc, NULL, "git thin pack");
 	if (pk->thin && e->has_base && len >= 64 && len <= DELTA_MAX) {
-		if ((rc = obj_read(&x, pk->odb, &e->id)) < 0 ||
-		    (rc = obj_read(&bx, pk->odb, &e->base)) < 0) {
+		if ((rc = obj_read(&x, pk, &e->id)) < 0 ||
+		    (rc = obj_read(&bx, pk, &e->base)) < 0) {
 			rc = hl_pub_git__error(err, rc, NULL, "git thin pack");
 			goto out;
 		}
@@ -516,7 +529,7 @@ put_object(struct hl_gitthin_pack *pk, struct out *o, const struct entry *e,
 	if (x.data != NULL)
 		rc = put_deflated(o, x.data, x.len);
 	else
-		rc = put_streamed(o, pk->odb, &e->id, len);
+		rc = put_streamed(o, pk, &e->id, len);
 	if (rc != 0)
 		goto fail;
 out:
@@ -756,6 +769,14 @@ out:
 	free(o);
 	hl_buf_free(&delta);
 	return rc;
+}
+
+void
+hl_gitthin_known(struct hl_gitthin_pack *pk, const struct hl_gitthin_blob *v,
+    size_t n)
+{
+	pk->known = v;
+	pk->nknown = n;
 }
 
 void

@@ -60,6 +60,24 @@ size_t	hl_gitthin_count(const struct hl_gitthin_pack *pk);
  */
 int	hl_gitthin_write(struct hl_gitthin_pack *pk, size_t *ndelta,
 	    hl_gitthin_sink sink, void *arg, struct hl_err *err);
+/*
+ * Blobs whose bytes the caller holds: the lists just written and the
+ * versions last pushed, which are the deltas' targets and bases.  Read
+ * from memory rather than inflated from the repository again.
+ */
+struct hl_gitthin_blob {
+	git_oid			 id;
+	const unsigned char	*data;
+	size_t			 len;
+};
+
+/*
+ * Lets pk's writing read the blobs of v[0..n) from there (each must be
+ * the blob its id names); v must outlive the writing.
+ */
+void	hl_gitthin_known(struct hl_gitthin_pack *pk,
+	    const struct hl_gitthin_blob *v, size_t n);
+
 /* Accepts NULL. */
 void	hl_gitthin_free(struct hl_gitthin_pack *pk);
 
@@ -90,6 +108,12 @@ struct hl_gitthin_push {
 	char			 ls[4096];	/* the advertisement's head */
 	size_t			 nls;
 	git_smart_subtransport_definition def;	/* the transport's */
+	/*
+	 * Called, when set, once the pack is sent and before the report is
+	 * read: work that can overlap the server's unpacking.
+	 */
+	void			(*idle)(void *arg);
+	void			*idle_arg;
 };
 
 /* One ref update: old id (zero: create) to new id. */
@@ -114,9 +138,9 @@ int	hl_gitthin_transport(git_transport **out, git_remote *owner,
  * The receive-pack request of a push, sent by Helios rather than
  * libgit2 (whose push would first build, delta and hold a pack of its
  * own): the ref updates cmd[0..n), then pk's pack written straight into
- * the request body, then the server's report read into push.  The remote
- * must be connected for a push through hl_gitthin_transport (refs
- * listed).  0 when the report was read, whatever it says (see push);
+ * the request body, push->idle, then the server's report read into
+ * push.  The remote must be connected for a push through
+ * hl_gitthin_transport (refs listed).  0 when the report was read, whatever it says (see push);
  * else HL_EIO, HL_EAUTH (c: the credentials libgit2 was given) or
  * HL_ENOMEM, with err set.
  */

@@ -420,6 +420,8 @@ hl_gitthin_send(struct hl_gitthin_push *p, const struct hl_gitthin_cmd *cmd,
 	}
 	if ((rc = hl_gitthin_write(pk, ndelta, sink_stream, s, err)) != 0)
 		goto out;
+	if (p->idle != NULL)
+		p->idle(p->idle_arg);
 	if ((rc = read_answer(&ans, s)) < 0) {
 		rc = hl_pub_git__error(err, rc, c, "git push");
 		goto out;

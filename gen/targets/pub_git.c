@@ -47,6 +47,7 @@
 #include "blob.h"
 #include "buf.h"
 #include "gitcache.h"
+#include "gitmem.h"
 #include "gitstream.h"
 #include "gitthin.h"
 #include "log.h"
@@ -86,6 +87,12 @@ struct hl_pub_git {
 	int			 pushed_set;
 	uint64_t		 pack_min;	/* see pack_loose() */
 	unsigned		 publishes;	/* since open */
+	struct hl_gitmem	*mem;		/* a cache's new objects */
+	/* Big blobs by their bytes (see note_blob(), keep_blobs()). */
+	struct hl_gitthin_blob	*cur;		/* this tree's, into its files */
+	size_t			 ncur, capcur;
+	struct hl_gitthin_blob	*kept;		/* the last push's, copies */
+	size_t			 nkept;
 };
 
 /* What every remote callback receives. */
@@ -734,6 +741,79 @@ blob_write(git_oid *oid, git_repository *repo, const struct hl_file *f,
 	return git_blob_create_from_stream_commit(oid, ws);
 }
 
+/*
+ * Blobs of the tree being published that a push may send (or delta
+ * against next time) are noted by their bytes, so the pack reads them
+ * from memory instead of inflating them again: files held in memory from
+ * KEEP_MIN bytes (the big lists, where inflating costs) to KEEP_MAX (no
+ * delta is made of bigger ones).  After a push, keep_blobs() copies them
+ * for the next one, whose deltas take them as bases.
+ */
+#define KEEP_MIN	(64 * 1024)
+#define KEEP_MAX	(4 * 1024 * 1024)
+
+static void
+note_blob(struct hl_pub_git *g, const git_oid *id, const struct hl_file *f)
+{
+	struct hl_gitthin_blob *nv;
+	size_t cap;
+
+	if (f->data == NULL || f->len < KEEP_MIN || f->len > KEEP_MAX)
+		return;
+	if (g->ncur == g->capcur) {
+		cap = g->capcur ? 2 * g->capcur : 16;
+		if ((nv = realloc(g->cur, cap * sizeof(*nv))) == NULL)
+			return;		/* read back from the cache then */
+		g->cur = nv;
+		g->capcur = cap;
+	}
+	git_oid_cpy(&g->cur[g->ncur].id, id);
+	g->cur[g->ncur].data = f->data;
+	g->cur[g->ncur++].len = f->len;
+}
+
+static void
+free_kept(struct hl_gitthin_blob *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free((void *)v[i].data);
+	free(v);
+}
+
+/* After a push: copies of this tree's noted blobs replace the kept ones. */
+static void
+keep_blobs(struct hl_pub_git *g)
+{
+	struct hl_gitthin_blob *nv;
+	unsigned char *copy;
+	size_t i, j, n = 0;
+
+	if (g->ncur == 0 || (nv = calloc(g->ncur, sizeof(*nv))) == NULL)
+		return;
+	for (i = 0; i < g->ncur; i++) {
+		for (j = 0; j < g->nkept; j++)	/* unchanged: move it */
+			if (g->kept[j].data != NULL &&
+			    git_oid_equal(&g->kept[j].id, &g->cur[i].id))
+				break;
+		if (j < g->nkept) {
+			nv[n++] = g->kept[j];
+			g->kept[j].data = NULL;
+			continue;
+		}
+		if ((copy = malloc(g->cur[i].len)) == NULL)
+			continue;
+		memcpy(copy, g->cur[i].data, g->cur[i].len);
+		git_oid_cpy(&nv[n].id, &g->cur[i].id);
+		nv[n].data = copy;
+		nv[n++].len = g->cur[i].len;
+	}
+	free_kept(g->kept, g->nkept);
+	g->kept = nv;
+	g->nkept = n;
+}
+
 static int
 blob_for(git_oid *oid, struct build *b, const struct hl_file *f,
     struct hl_err *err)
@@ -759,6 +839,7 @@ blob_for(git_oid *oid, struct build *b, const struct hl_file *f,
 			return hl_pub_git__error(err, rc, NULL, f->path);
 		b->hashed++;
 	}
+	note_blob(g, oid, f);
 	if (m != NULL) {
 		memcpy(m->sha256, f->sha256, sizeof(m->sha256));
 		git_oid_cpy(&m->oid, oid);
@@ -884,6 +965,7 @@ build_sd_tree(git_oid *out, struct hl_pub_git *g, const struct hl_tree *t,
 			rc = hl_pub_git__error(err, rc, NULL, name);
 			goto out;
 		}
+		note_blob(g, &id, &t->files[i]);
 	}
 	if ((rc = git_treebuilder_write(out, tb)) < 0)
 		rc = hl_pub_git__error(err, rc, NULL, "git tree");
@@ -1114,6 +1196,26 @@ push(struct hl_pub_git *g, git_remote *remote, git_push_options *po,
 }
 
 /*
+ * Writes out the objects of the cache held in memory (gitmem.h): while
+ * the server unpacks a push, and at the latest before a publish returns.
+ */
+static int
+flush(struct hl_pub_git *g, struct hl_err *err)
+{
+	if (g->mem == NULL || hl_gitmem_count(g->mem, NULL) == 0)
+		return 0;
+	return hl_gitmem_flush(g->mem, err);
+}
+
+static void
+flush_idle(void *arg)
+{
+	struct hl_err e = HL_ERR_INIT;
+
+	(void)flush(arg, &e);		/* failed: again at the end */
+}
+
+/*
  * The push over smart HTTP, sent by Helios (hl_gitthin_send): the branch
  * from rtip (NULL: the remote lacks it) to commit and the tags not pushed
  * yet, with a pack of what the remote lacks, made as it is sent (thin:
@@ -1130,6 +1232,7 @@ own_push(struct hl_pub_git *g, git_remote *remote, struct op *op,
 	char branch[HL_GIT_MAX_BRANCH + 16], ref[MAX_TAGS][64];
 	const git_remote_head **heads;
 	struct hl_gitthin_pack *pk = NULL;
+	struct hl_gitthin_blob *known = NULL;
 	struct hl_err e = HL_ERR_INIT;
 	size_t nheads, n = 0, i, j, k, ndelta;
 	git_oid id;
@@ -1172,12 +1275,23 @@ own_push(struct hl_pub_git *g, git_remote *remote, struct op *op,
 			    g->u.remote, e.msg);
 			return 1;
 		}
+		if ((known = calloc(g->ncur + g->nkept + 1,
+		    sizeof(*known))) != NULL) {
+			memcpy(known, g->cur, g->ncur * sizeof(*known));
+			memcpy(known + g->ncur, g->kept, g->nkept *
+			    sizeof(*known));
+			hl_gitthin_known(pk, known, g->ncur + g->nkept);
+		}
 		g->c.calls = 0;
+		op->thin.idle = flush_idle;
+		op->thin.idle_arg = g;
 		rc = hl_gitthin_send(&op->thin, cmd, n, pk, &ndelta, &g->c,
 		    err);
+		op->thin.idle = NULL;
 		hl_log_debug("git %s: pack of %zu objects (%zu deltas)",
 		    g->u.remote, hl_gitthin_count(pk), ndelta);
 		hl_gitthin_free(pk);
+		free(known);
 		if (rc != 0)
 			return rc;
 		if (op->thin.rejected)
@@ -1190,6 +1304,7 @@ own_push(struct hl_pub_git *g, git_remote *remote, struct op *op,
 			return 1;
 		}
 	}
+	keep_blobs(g);
 	for (i = 0; i < g->ntags; i++)
 		free(g->tags[i]);
 	g->ntags = 0;
@@ -1328,6 +1443,7 @@ hl_pub_git_publish(struct hl_pub_git *g, const struct hl_tree *t,
 	char hex[GIT_OID_HEXSZ + 1];
 	int rhave, phave, lhave, bhave = 0, offline, rc;
 
+	g->ncur = 0;		/* noted anew from t's files */
 	/* 1. Where the remote branch is. */
 	callbacks(&cbs, &op, &g->c);
 	if (strncmp(g->u.remote, "http://", 7) == 0 ||
@@ -1452,8 +1568,15 @@ hl_pub_git_publish(struct hl_pub_git *g, const struct hl_tree *t,
 	    &commit, err)) < 0)
 		goto out;
 	git_oid_tostr(g->head, sizeof(g->head), &commit);
+	if ((rc = flush(g, err)) < 0)
+		goto out;
 	pack_loose(g);
 out:
+	g->ncur = 0;		/* they point into t */
+	if (rc >= 0)
+		rc = flush(g, err);
+	else
+		(void)flush(g, &saved);
 	if (remote != NULL)
 		git_remote_disconnect(remote);
 	git_remote_free(remote);
@@ -1494,6 +1617,7 @@ int
 hl_pub_git_open(struct hl_pub_git **out, const char *url, struct hl_err *err)
 {
 	struct hl_pub_git *g;
+	size_t n = 0;
 	int rc;
 
 	*out = NULL;
@@ -1514,8 +1638,12 @@ hl_pub_git_open(struct hl_pub_git **out, const char *url, struct hl_err *err)
 		goto fail;
 	if (g->u.local)
 		rc = local_open(g, err);
-	else
-		rc = hl_pub_git__cache_open(&g->repo, g->u.remote, err);
+	else if ((rc = hl_pub_git__cache_open(&g->repo, g->u.remote,
+	    err)) == 0 && (rc = hl_gitcache_repair(&n, g->repo, err)) == 0 &&
+	    (rc = hl_gitmem_attach(&g->mem, g->repo, err)) == 0 && n > 0)
+		hl_log_warnx("git %s: the cache had lost the objects of %zu "
+		    "refs (dropped; the remote's tip is fetched again)",
+		    g->u.remote, n);
 	if (rc < 0)
 		goto fail;
 	*out = g;
@@ -1558,6 +1686,8 @@ hl_pub_git_close(struct hl_pub_git *g)
 		return;
 	git_repository_free(g->repo);
 	free(g->memo);
+	free(g->cur);
+	free_kept(g->kept, g->nkept);
 	for (i = 0; i < g->ntags; i++)
 		free(g->tags[i]);
 	hl_pub_git__cred_wipe(&g->c);
