@@ -313,6 +313,24 @@ hl_gitmem_attach(struct hl_gitmem **out, git_repository *repo,
 }
 
 int
+hl_gitmem_put_blob(struct hl_gitmem *m, git_repository *repo,
+    const git_oid *id, const void *data, size_t len)
+{
+	git_odb *odb = NULL;
+	int have;
+
+	if (len > HL_GITMEM_OBJECT_MAX || m->held + len > HL_GITMEM_HELD_MAX)
+		return 1;
+	if (git_repository_odb(&odb, repo) < 0)
+		return -1;
+	have = git_odb_exists(odb, id);
+	git_odb_free(odb);
+	if (have)
+		return 0;
+	return b_write(&m->parent, id, data, len, GIT_OBJECT_BLOB) == 0 ? 0 : 1;
+}
+
+int
 hl_gitmem_flush(struct hl_gitmem *m, struct hl_err *err)
 {
 	const git_error *e;

@@ -43,6 +43,16 @@ int	hl_gitmem_attach(struct hl_gitmem **out, git_repository *repo,
 	    struct hl_err *err);
 
 /*
+ * A blob of len bytes whose id the caller has computed (SHA-1 of "blob
+ * <len>\0" and the bytes; OpenSSL's is several times libgit2's, which
+ * checks for collisions): held, unless the repository has it already.
+ * 0, or 1 when declined (too big, over the total: write it through
+ * libgit2), or -1 with libgit2's error set.
+ */
+int	hl_gitmem_put_blob(struct hl_gitmem *m, git_repository *repo,
+	    const git_oid *id, const void *data, size_t len);
+
+/*
  * Writes every object held to the loose objects and forgets it.  0, or
  * HL_EIO with err set: the objects not written stay held for the next
  * flush.

@@ -110,7 +110,10 @@ static struct hl_err	git_init_err = HL_ERR_INIT;
 
 /*
  * libgit2, on the stream of gitstream.h (TCP_NODELAY, stall limits),
- * trusting the CAs of $SSL_CERT_FILE for https when it is set.
+ * trusting the CAs of $SSL_CERT_FILE for https when it is set.  Without
+ * strict object creation: each tree entry would be looked up before it
+ * is inserted, and every object a tree or commit of ours names was just
+ * written, or named by the tree before (a fifth of building a tree).
  */
 static void
 git_init(void)
@@ -118,6 +121,10 @@ git_init(void)
 	const char *ca = getenv("SSL_CERT_FILE");
 
 	if ((git_init_rc = git_libgit2_init()) < 0)
+		(void)hl_pub_git__error(&git_init_err, git_init_rc, NULL,
+		    "libgit2");
+	else if ((git_init_rc = git_libgit2_opts(
+	    GIT_OPT_ENABLE_STRICT_OBJECT_CREATION, 0)) < 0)
 		(void)hl_pub_git__error(&git_init_err, git_init_rc, NULL,
 		    "libgit2");
 	else if (hl_gitstream_register(&git_init_err) != 0)
@@ -718,18 +725,47 @@ ws_piece(const void *p, size_t n, void *arg)
 	return ws->write(ws, p, n) < 0 ? HL_EIO : 0;
 }
 
+/* The id of the blob of data[0..len): SHA-1 of its header and bytes. */
+static int
+blob_id(git_oid *id, const unsigned char *data, size_t len)
+{
+	unsigned char md[EVP_MAX_MD_SIZE];
+	char head[32];
+	unsigned int mdlen = 0;
+	EVP_MD_CTX *c;
+	int n, ok;
+
+	n = snprintf(head, sizeof(head), "blob %zu", len);
+	if ((c = EVP_MD_CTX_new()) == NULL)
+		return 1;
+	ok = EVP_DigestInit_ex(c, EVP_sha1(), NULL) == 1 &&
+	    EVP_DigestUpdate(c, head, (size_t)n + 1) == 1 &&
+	    EVP_DigestUpdate(c, data, len) == 1 &&
+	    EVP_DigestFinal_ex(c, md, &mdlen) == 1 && mdlen == GIT_OID_RAWSZ;
+	EVP_MD_CTX_free(c);
+	if (!ok)
+		return 1;		/* libgit2 hashes it then */
+	return git_oid_fromraw(id, md);
+}
+
 /*
- * Writes f's bytes as a blob: from memory, or a spooled file (tree.h)
- * through a write stream, in pieces.  A libgit2 code, or HL_EIO with err
+ * Writes f's bytes as a blob: from memory (into the cache's gitmem when
+ * it takes it, hashed here), or a spooled file (tree.h) through a write
+ * stream, in pieces.  A libgit2 code, or HL_EIO with err
  * set when the spooled file could not be read.
  */
 static int
-blob_write(git_oid *oid, git_repository *repo, const struct hl_file *f,
+blob_write(git_oid *oid, struct hl_pub_git *g, const struct hl_file *f,
     struct hl_err *err)
 {
+	git_repository *repo = g->repo;
 	git_writestream *ws = NULL;
 	int rc;
 
+	if (f->spool == NULL && g->mem != NULL &&
+	    (rc = blob_id(oid, f->data, f->len)) == 0 &&
+	    (rc = hl_gitmem_put_blob(g->mem, repo, oid, f->data, f->len)) <= 0)
+		return rc;
 	if (f->spool == NULL)
 		return git_blob_create_from_buffer(oid, repo, f->data, f->len);
 	if ((rc = git_blob_create_from_stream(&ws, repo, NULL)) < 0)
@@ -834,7 +870,7 @@ blob_for(git_oid *oid, struct build *b, const struct hl_file *f,
 	if (old != NULL && old->sha256[0] != '\0')
 		git_oid_cpy(oid, &old->oid);
 	else {
-		rc = blob_write(oid, g->repo, f, err);
+		rc = blob_write(oid, g, f, err);
 		if (rc < 0)
 			return hl_pub_git__error(err, rc, NULL, f->path);
 		b->hashed++;
@@ -959,7 +995,7 @@ build_sd_tree(git_oid *out, struct hl_pub_git *g, const struct hl_tree *t,
 				break;
 		if (i == t->n)
 			continue;
-		if ((rc = blob_write(&id, g->repo, &t->files[i], err)) < 0 ||
+		if ((rc = blob_write(&id, g, &t->files[i], err)) < 0 ||
 		    (rc = git_treebuilder_insert(NULL, tb, name, &id,
 		    GIT_FILEMODE_BLOB)) < 0) {
 			rc = hl_pub_git__error(err, rc, NULL, name);

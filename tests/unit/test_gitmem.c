@@ -167,6 +167,40 @@ test_the_held_bytes_are_bounded(void **state)
 		assert_true(on_disk(fx, &id[i]));
 }
 
+/* A blob whose id the caller computed: held unless already there. */
+static void
+test_a_blob_put_by_its_id_is_held_once(void **state)
+{
+	struct fix *fx = *state;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_gitmem *m = NULL;
+	git_oid id, got;
+	char *big;
+
+	assert_int_equal(hl_gitmem_attach(&m, fx->repo, &err), 0);
+	assert_int_equal(git_odb_hash(&id, "ham\n", 4, GIT_OBJECT_BLOB), 0);
+	assert_int_equal(hl_gitmem_put_blob(m, fx->repo, &id, "ham\n", 4), 0);
+	assert_int_equal(hl_gitmem_count(m, NULL), 1);
+	assert_int_equal(hl_gitmem_put_blob(m, fx->repo, &id, "ham\n", 4), 0);
+	assert_int_equal(hl_gitmem_count(m, NULL), 1);
+	assert_int_equal(hl_gitmem_flush(m, &err), 0);
+	assert_true(on_disk(fx, &id));
+	assert_int_equal(run("test \"$(printf 'ham\\n' | git hash-object "
+	    "--stdin)\" = %s", git_oid_tostr_s(&id)), 0);
+	/* On disk now: not held again. */
+	assert_int_equal(hl_gitmem_put_blob(m, fx->repo, &id, "ham\n", 4), 0);
+	assert_int_equal(hl_gitmem_count(m, NULL), 0);
+	/* Too big: declined, for libgit2 to write. */
+	big = calloc(1, HL_GITMEM_OBJECT_MAX + 1);
+	assert_non_null(big);
+	assert_int_equal(git_odb_hash(&got, big, HL_GITMEM_OBJECT_MAX + 1,
+	    GIT_OBJECT_BLOB), 0);
+	assert_int_equal(hl_gitmem_put_blob(m, fx->repo, &got, big,
+	    HL_GITMEM_OBJECT_MAX + 1), 1);
+	assert_int_equal(hl_gitmem_count(m, NULL), 0);
+	free(big);
+}
+
 /* A ref to an object a crash lost is dropped; the others stay. */
 static void
 test_repair_drops_refs_to_lost_objects(void **state)
@@ -211,6 +245,8 @@ main(void)
 		    test_a_big_object_goes_to_disk_at_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_the_held_bytes_are_bounded, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_blob_put_by_its_id_is_held_once, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_repair_drops_refs_to_lost_objects, setup, teardown),
 	};
