@@ -58,10 +58,10 @@ $(B)/libhelios.a: $(LIB_OBJ)
 $(B)/helios: $(B)/src/main.o $(B)/libhelios.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
 
-# tests/unit/crashvfs.c (the power-loss and fault VFS) and testdb.c (a
-# test's database files) link into every unit binary; only the store's
-# durability tests call the first.
-TEST_OBJS = $(B)/tests/crashvfs.o $(B)/tests/testdb.o
+# tests/unit/crashvfs.c (the power-loss and fault VFS), testdb.c (a
+# test's database files) and testgit.c (the git server script) link into
+# every unit binary; only the store's durability tests call the first.
+TEST_OBJS = $(B)/tests/crashvfs.o $(B)/tests/testdb.o $(B)/tests/testgit.o
 
 $(B)/tests/%.o: tests/unit/%.c tests/unit/%.h
 	@mkdir -p $(dir $@)

@@ -154,7 +154,8 @@ s_finalize(git_odb_stream *st, const git_oid *id)
 	struct mstream *s = (struct mstream *)st;
 
 	if (s->len != s->want) {
-		git_error_set_str(GIT_ERROR_ODB, "object shorter than declared");
+		git_error_set_str(GIT_ERROR_ODB, "object shorter than "
+		    "declared");
 		return -1;
 	}
 	return b_write(st->backend, id, s->buf, s->len, s->type) == 0 ? 0 :
@@ -291,7 +292,8 @@ hl_gitmem_attach(struct hl_gitmem **out, git_repository *repo,
 	m->parent.exists = b_exists;
 	m->parent.foreach = b_foreach;
 	m->parent.free = b_free;
-	(void)snprintf(dir, sizeof(dir), "%sobjects", git_repository_path(repo));
+	(void)snprintf(dir, sizeof(dir), "%sobjects",
+	    git_repository_path(repo));
 	if ((rc = git_odb_new(&m->loose_odb)) < 0 ||
 	    (rc = git_odb_backend_loose(&m->loose, dir, -1, 0, 0, 0)) < 0 ||
 	    (rc = git_odb_add_backend(m->loose_odb, m->loose, 1)) < 0 ||

@@ -174,7 +174,8 @@ s_write(git_stream *g, const char *buf, size_t len, int flags)
 		return -1;
 	}
 	while (off < len) {
-		if ((n = send(s->fd, buf + off, len - off, MSG_NOSIGNAL)) >= 0) {
+		n = send(s->fd, buf + off, len - off, MSG_NOSIGNAL);
+		if (n >= 0) {
 			off += (size_t)n;
 			continue;
 		}

@@ -140,9 +140,9 @@ int	hl_gitthin_transport(git_transport **out, git_remote *owner,
  * own): the ref updates cmd[0..n), then pk's pack written straight into
  * the request body, push->idle, then the server's report read into
  * push.  The remote must be connected for a push through
- * hl_gitthin_transport (refs listed).  0 when the report was read, whatever it says (see push);
- * else HL_EIO, HL_EAUTH (c: the credentials libgit2 was given) or
- * HL_ENOMEM, with err set.
+ * hl_gitthin_transport (refs listed).  0 when the report was read,
+ * whatever it says (see push); else HL_EIO, HL_EAUTH (c: the
+ * credentials libgit2 was given) or HL_ENOMEM, with err set.
  */
 int	hl_gitthin_send(struct hl_gitthin_push *push,
 	    const struct hl_gitthin_cmd *cmd, size_t n,

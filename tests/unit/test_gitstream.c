@@ -34,6 +34,7 @@
 #include "err.h"
 #include "gitstream.h"
 #include "pub_git.h"
+#include "testgit.h"
 #include "tree.h"
 
 /* The https server of the group: its directory and port. */
@@ -65,17 +66,6 @@ run(char *out, size_t n, const char *fmt, ...)
 	return st;
 }
 
-static const char *
-script(void)
-{
-	const char *d = getenv("HL_SRCDIR");
-	static char path[512];
-
-	(void)snprintf(path, sizeof(path), "%s/tests/tools/git-http.sh",
-	    d != NULL ? d : ".");
-	return path;
-}
-
 /*
  * Starts the https git server before any git target opens: libgit2
  * reads SSL_CERT_FILE once.
@@ -88,7 +78,8 @@ group_setup(void **state)
 	(void)state;
 	if (mkdtemp(tls_dir) == NULL ||
 	    run(tls_port, sizeof(tls_port), "GIT_HTTP_TLS=1 sh %s start %s "
-	    "alice s3cret", script(), tls_dir) != 0 || tls_port[0] == '\0')
+	    "alice s3cret", hl_testgit_server(), tls_dir) != 0 ||
+	    tls_port[0] == '\0')
 		return -1;
 	(void)snprintf(path, sizeof(path), "%s/tls.crt", tls_dir);
 	setenv("SSL_CERT_FILE", path, 1);
@@ -100,7 +91,8 @@ group_teardown(void **state)
 {
 	(void)state;
 	unsetenv("SSL_CERT_FILE");
-	return run(NULL, 0, "sh %s stop %s; rm -rf %s", script(), tls_dir,
+	return run(NULL, 0, "sh %s stop %s; rm -rf %s", hl_testgit_server(),
+	    tls_dir,
 	    tls_dir) == 0 ? 0 : -1;
 }
 
@@ -301,7 +293,7 @@ test_the_limit_comes_from_the_environment_and_is_checked(void **state)
  * alarm that would end this binary (libgit2's own stream waits for
  * ever). */
 static void
-test_a_git_target_whose_server_hangs_fails_instead_of_waiting(
+test_a_git_target_whose_server_hangs_fails(
     void **state)
 {
 	char port[16], url[128], cmd[64], dir[] = "/tmp/hl-gitstream-XXXXXX";
@@ -367,7 +359,8 @@ static void
 test_a_git_target_publishes_over_https(void **state)
 {
 	static char big[256 * 1024];
-	char url[160], got[64], path[96], cache[] = "/tmp/hl-gitstream-c-XXXXXX";
+	char url[160], got[64], path[96];
+	char cache[] = "/tmp/hl-gitstream-c-XXXXXX";
 	FILE *fp;
 	struct hl_pub_git *g = NULL;
 	struct hl_err err = HL_ERR_INIT;
@@ -426,7 +419,7 @@ main(void)
 		cmocka_unit_test(
 		    test_the_limit_comes_from_the_environment_and_is_checked),
 		cmocka_unit_test(
-		    test_a_git_target_whose_server_hangs_fails_instead_of_waiting),
+		    test_a_git_target_whose_server_hangs_fails),
 		cmocka_unit_test(test_a_git_target_publishes_over_https),
 	};
 

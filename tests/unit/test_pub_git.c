@@ -28,6 +28,7 @@
 #include "gitarchive.h"
 #include "gitcache.h"
 #include "pub_git.h"
+#include "testgit.h"
 #include "target.h"
 #include "tree.h"
 
@@ -177,8 +178,6 @@ count(const char *dir, const char *rev)
 	return n;
 }
 
-static const char *script(void);
-
 struct fix {
 	char	dir[64];
 	char	bare[128];
@@ -218,7 +217,8 @@ teardown(void **state)
 
 	/* A failed test may have left the HTTP servers running. */
 	(void)snprintf(cmd, sizeof(cmd), "if [ -d %s/http ]; then "
-	    "sh %s stop %s/http; fi; rm -rf %s", fx->dir, script(), fx->dir,
+	    "sh %s stop %s/http; fi; rm -rf %s", fx->dir, hl_testgit_server(),
+	    fx->dir,
 	    fx->dir);
 	if (system(cmd) != 0)
 		return -1;
@@ -613,17 +613,6 @@ now_ms(void)
 	return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
 }
 
-static const char *
-script(void)
-{
-	const char *d = getenv("HL_SRCDIR");
-	static char path[512];
-
-	(void)snprintf(path, sizeof(path), "%s/tests/tools/git-http.sh",
-	    d != NULL ? d : ".");
-	return path;
-}
-
 /*
  * Starts git's smart-HTTP server in DIR/http (srv), user alice, password
  * s3cret, whom the environment names for pub_git: its port (malloc'd);
@@ -637,7 +626,7 @@ http_start(const struct fix *fx, char srv[128], char bare[192],
 
 	(void)snprintf(srv, 128, "%s/http", fx->dir);
 	sh_ok("mkdir -p %s && sh %s start %s alice 's3cret' >/dev/null",
-	    srv, script(), srv);
+	    srv, hl_testgit_server(), srv);
 	(void)snprintf(bare, 192, "%s/root/pages.git", srv);
 	port = sh("cat %s/port", srv);
 	(void)snprintf(url, 256, "git+http://127.0.0.1:%s/pages.git#gh-pages",
@@ -654,7 +643,7 @@ http_stop(struct hl_pub_git *g, const char *srv, char *port)
 	hl_pub_git_close(g);
 	unsetenv("HELIOS_GIT_USERNAME");
 	unsetenv("HELIOS_GIT_PASSWORD");
-	sh_ok("sh %s stop %s", script(), srv);
+	sh_ok("sh %s stop %s", hl_testgit_server(), srv);
 	free(port);
 }
 
@@ -742,14 +731,15 @@ test_smart_http_publish_with_auth_and_outages(void **state)
 	assert_int_equal(count(bare, "gh-pages"), 1);
 
 	/* Server down, then up again: the newest version goes out. */
-	sh_ok("sh %s stop %s", script(), srv);
+	sh_ok("sh %s stop %s", hl_testgit_server(), srv);
 	puts_(&tt, "lists/watch-keyword.txt", "second\n");
 	assert_int_equal(hl_pub_git_publish(g, version(&tt, ++v), &err),
 	    HL_EIO);
 	puts_(&tt, "lists/watch-keyword.txt", "third\n");
 	assert_int_equal(hl_pub_git_publish(g, version(&tt, ++v), &err),
 	    HL_EIO);
-	sh_ok("sh %s start %s alice 's3cret' >/dev/null", script(), srv);
+	sh_ok("sh %s start %s alice 's3cret' >/dev/null",
+	    hl_testgit_server(), srv);
 	puts_(&tt, "lists/watch-keyword.txt", "fourth\n");
 	publish_ok(g, version(&tt, ++v));
 	s = sh("git --git-dir=%s show gh-pages:lists/watch-keyword.txt", bare);
@@ -810,7 +800,7 @@ test_smart_http_publish_with_auth_and_outages(void **state)
 	assert_string_equal(s, "27");
 	free(s);
 
-	sh_ok("sh %s stop %s", script(), srv);
+	sh_ok("sh %s stop %s", hl_testgit_server(), srv);
 	free(port);
 	tree_free(&tt);
 }
@@ -1046,7 +1036,7 @@ test_a_publish_leaves_its_objects_on_disk_pushed_or_not(void **state)
 	    "refs/heads/gh-pages >/dev/null 2>&1", cache);
 
 	puts_(&tt, "lists/list-07.txt", "changed while the server is down\n");
-	sh_ok("sh %s stop %s", script(), srv);
+	sh_ok("sh %s stop %s", hl_testgit_server(), srv);
 	assert_int_equal(hl_pub_git_publish(g, version(&tt, 2), &err), HL_EIO);
 	s = sh("git --git-dir=%s show gh-pages:lists/list-07.txt", cache);
 	assert_string_equal(s, "changed while the server is down");
@@ -1054,7 +1044,8 @@ test_a_publish_leaves_its_objects_on_disk_pushed_or_not(void **state)
 	sh_ok("git --git-dir=%s fsck --connectivity-only --no-dangling "
 	    "refs/heads/gh-pages >/dev/null 2>&1", cache);
 
-	sh_ok("sh %s start %s alice 's3cret' >/dev/null", script(), srv);
+	sh_ok("sh %s start %s alice 's3cret' >/dev/null",
+	    hl_testgit_server(), srv);
 	publish_ok(g, version(&tt, 3));
 	s = sh("git --git-dir=%s show gh-pages:lists/list-07.txt", bare);
 	assert_string_equal(s, "changed while the server is down");
