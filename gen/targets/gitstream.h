@@ -19,8 +19,9 @@
  * does a read or write that makes no progress for that long (a stall, not
  * a total: a big push that keeps moving is never cut).
  *
- * The limit is process-wide: HELIOS_GIT_TIMEOUT_MS (100 to 600000; 60000
- * when unset), read by hl_gitstream_timeout_env() when a git target
+ * The limit is process-wide: HELIOS_GIT_TIMEOUT_MS (100 to 3600000;
+ * 120000 when unset: a server may say nothing for a while as it indexes a
+ * big first push), read by hl_gitstream_timeout_env() when a git target
  * opens.
  */
 #ifndef HL_GITSTREAM_H
@@ -31,9 +32,9 @@
 
 #include "err.h"
 
-#define HL_GITSTREAM_TIMEOUT_MS		60000
+#define HL_GITSTREAM_TIMEOUT_MS		120000
 #define HL_GITSTREAM_TIMEOUT_MIN	100
-#define HL_GITSTREAM_TIMEOUT_MAX	600000
+#define HL_GITSTREAM_TIMEOUT_MAX	3600000
 
 /*
  * Registers the stream with libgit2 (after git_libgit2_init).  0, or an

@@ -56,7 +56,7 @@
  * Over https the server's certificate is checked against the system's
  * CAs, or those of the PEM file SSL_CERT_FILE names (read once, when the
  * first git target opens).  HELIOS_GIT_TIMEOUT_MS bounds each connect
- * and each stall of a connection (gitstream.h; 60 s by default).
+ * and each stall of a connection (gitstream.h; 120 s by default).
  *
  * and the author of the commits from HELIOS_GIT_AUTHOR_NAME and
  * HELIOS_GIT_AUTHOR_EMAIL (default "Helios" <helios@localhost>).

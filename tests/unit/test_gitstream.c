@@ -271,7 +271,7 @@ test_a_refused_connection_names_the_server(void **state)
 static void
 test_the_limit_comes_from_the_environment_and_is_checked(void **state)
 {
-	static const char *bad[] = { "abc", "50", "600001", "-1", "100ms",
+	static const char *bad[] = { "abc", "50", "3600001", "-1", "100ms",
 	    "99999999999999999999" };
 	struct hl_err err = HL_ERR_INIT;
 	size_t i;
