@@ -1718,6 +1718,8 @@ target_metrics(struct hl_buf *b, struct hl_api *api)
 		    "Publishes to a target that succeeded.", 1 },
 		{ "publish_ms_total", "helios_target_publish_seconds_total",
 		    "counter", "Time spent publishing to a target.", 1e-3 },
+		{ "rests", "helios_target_rests_total", "counter",
+		    "Pauses between publishes under a stream of writes.", 1 },
 		{ "expires_at", "helios_target_manifest_expiry_seconds",
 		    "gauge", "When the target's manifest expires (Unix time).",
 		    1 },

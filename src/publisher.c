@@ -36,11 +36,14 @@
 /* Refresh the manifest when less than this part of its life is left. */
 #define REFRESH_DIVISOR	4
 /*
- * Under a stream of writes, a worker that finds newer changes waiting
- * when a publish ends rests as long as that publish took (REST_MAX_MS at
- * most) before the next: it then takes at most about half a core, the
- * rest left to the writers, and each publish takes in more changes.  A
- * change made while the worker is idle is published at once.
+ * Under a stream of writes, a worker that finds, when a publish ends,
+ * changes made before it began to write its files, or more than one change
+ * in all, rests as long as that publish took (REST_MAX_MS at most) before
+ * the next: it then takes at most about half a core, the rest left to the
+ * writers, and each publish takes in more changes.  A change made while
+ * the worker is idle, or the one change made after its files were written
+ * (a writer that waits to see its last change before it makes the next),
+ * is published at once.
  */
 #define REST_MAX_MS	1000
 /* The workers' nice, above the process's; I/O class and level (BE, 7). */
@@ -68,6 +71,7 @@ struct worker {
 	int64_t			 failures;
 	double			 last_ms;
 	int64_t			 publishes;	/* done, since start */
+	int64_t			 rests;		/* taken, since start */
 	double			 busy_ms;	/* in publish(), since start */
 	char			 error[256];
 	int64_t			 behind_since;	/* ms; 0: up to date */
@@ -333,9 +337,13 @@ tell_webhooks(struct worker *w, const struct hl_tree *tree)
 	hl_lists_free(lists, n);
 }
 
-/* Builds and publishes once; records the outcome in the store. */
+/*
+ * Builds and publishes once; records the outcome in the store.  *waiting:
+ * the newest version asked for when the build was done, as its files
+ * began to be written (0 without a publisher).
+ */
 static int
-publish(struct worker *w, struct hl_err *err)
+publish(struct worker *w, int64_t *waiting, struct hl_err *err)
 {
 	const struct hl_tree *tree;
 	struct hl_err e2 = HL_ERR_INIT;
@@ -347,10 +355,16 @@ publish(struct worker *w, struct hl_err *err)
 		return rc;
 	/* Chained to what the target holds, not to a failed build. */
 	hl_snap_set_previous(w->snap, w->previous);
+	*waiting = 0;
 	if ((rc = hl_snap_build(&tree, w->snap, &w->src, err)) != 0)
 		return rc;
 	if (hook)
 		w->p->publishing(w->p->publishing_payload, 1);
+	if (w->p != NULL) {
+		pthread_mutex_lock(&w->p->mu);
+		*waiting = w->p->wanted;
+		pthread_mutex_unlock(&w->p->mu);
+	}
 	rc = hl_target_publish(w->t, tree, err);
 	if (hook)
 		w->p->publishing(w->p->publishing_payload, 0);
@@ -402,7 +416,7 @@ worker_main(void *arg)
 	struct hl_publisher *p = w->p;
 	struct hl_err err = HL_ERR_INIT;
 	struct timespec until;
-	int64_t wake, t, refresh_at, v;
+	int64_t wake, t, refresh_at, v, waiting;
 	double t0;
 	int64_t started;
 	int rc, resign;
@@ -424,7 +438,7 @@ worker_main(void *arg)
 			t0 = mono_ms();
 			started = now_ms();
 			hl_err_clear(&err);
-			rc = publish(w, &err);
+			rc = publish(w, &waiting, &err);
 			pthread_mutex_lock(&p->mu);
 			w->last_ms = mono_ms() - t0;
 			w->busy_ms += w->last_ms;
@@ -438,9 +452,11 @@ worker_main(void *arg)
 				 */
 				w->behind_since = w->version >= p->wanted ?
 				    0 : started;
-				w->rest_until = w->behind_since == 0 ? 0 :
+				w->rest_until = waiting <= w->version &&
+				    p->wanted <= w->version + 1 ? 0 :
 				    now_ms() + (w->last_ms < REST_MAX_MS ?
 				    (int64_t)w->last_ms : REST_MAX_MS);
+				w->rests += w->rest_until != 0;
 				w->retry_at_ms = 0;
 				w->backoff_ms = 0;
 				w->error[0] = '\0';
@@ -654,13 +670,14 @@ hl_publisher_health(struct hl_publisher *p, json_t *obj)
 		    (now - w->behind_since) / 1000 : 0;
 		stale = p->stale_after > 0 && behind_s > p->stale_after;
 		any_stale |= stale;
-		t = json_pack("{s:s, s:s, s:I, s:I, s:b, s:I, s:f, s:I, s:f}",
+		t = json_pack("{s:s, s:s, s:I, s:I, s:b, s:I, s:f, s:I, s:I, s:f}",
 		    "name", hl_target_name(w->t), "kind", hl_target_kind(w->t),
 		    "version", (json_int_t)w->version,
 		    "expires_at", (json_int_t)w->expires,
 		    "stopped", w->stopped, "failures", (json_int_t)w->failures,
 		    "last_publish_ms", w->last_ms,
 		    "publishes", (json_int_t)w->publishes,
+		    "rests", (json_int_t)w->rests,
 		    "publish_ms_total", w->busy_ms);
 		if (t == NULL)
 			continue;
@@ -715,6 +732,7 @@ hl_publish_once(const struct hl_publisher_opts *o, struct hl_err *err)
 {
 	struct worker w;
 	struct hl_err e = HL_ERR_INIT;
+	int64_t waiting;
 	size_t i;
 	int rc, first = 0;
 
@@ -723,7 +741,7 @@ hl_publish_once(const struct hl_publisher_opts *o, struct hl_err *err)
 		hl_err_clear(&e);
 		rc = worker_open(&w, o->db, o->targets[i], &o->snap, &e);
 		if (rc == 0)
-			rc = publish(&w, &e);
+			rc = publish(&w, &waiting, &e);
 		if (rc != 0) {
 			hl_log_warnx("%s: %s", o->targets[i], e.msg);
 			if (first == 0) {
