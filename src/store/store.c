@@ -116,10 +116,11 @@ struct hl_store;
  * "done" before the COMMIT that made their change durable has returned.
  *
  * An asynchronous wop (submit_async()) has a done function instead of a
- * waiting writer: its writer leads when no commit is under way and
- * otherwise returns at once; whoever commits its batch calls done.  A
- * lead that would go to an asynchronous wop, whose writer is not
- * waiting, goes to the committer thread (committer()).
+ * waiting writer: its writer returns at once, and whoever commits its
+ * batch calls done.  A lead that would go to an asynchronous wop, whose
+ * writer is not waiting, goes to the committer thread (committer()):
+ * a server's thread that submits one never waits for an fsync, so the
+ * other connections it serves are not held up by it.
  */
 struct wop {
 	int			(*fn)(struct wop *, struct hl_store *);
@@ -1560,10 +1561,10 @@ out:
 
 /*
  * Queues w (on the heap, with its done function) and returns without
- * waiting for another writer's commit: when no commit is under way the
- * caller leads w's batch itself, done being called before this returns;
- * otherwise a leader or the committer thread takes w with the next batch
- * and calls done.  A thread that holds the writer commits w at once.
+ * waiting for any commit: when no commit is under way the committer
+ * thread is handed the lead, otherwise a leader or the committer takes w
+ * with the next batch; either calls done.  A thread that holds the
+ * writer commits w at once.
  */
 static void
 submit_async(struct hl_store *st, struct wop *w)
@@ -1579,7 +1580,8 @@ submit_async(struct hl_store *st, struct wop *w)
 	st->qtail = &w->next;
 	if (!st->committing && !st->ckhold) {
 		st->committing = 1;
-		lead_batch(st, w);
+		st->cmwant = 1;
+		pthread_cond_signal(&st->cmcv);
 	}
 	pthread_mutex_unlock(&st->qmu);
 }

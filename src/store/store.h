@@ -105,10 +105,10 @@ int	hl_store_item_del(struct hl_item *out, int64_t *version,
  * The asynchronous forms of hl_store_item_add and hl_store_item_del, for
  * a server that answers when the change is durable without a thread
  * waiting for it.  They queue the change in the group commit and return
- * without waiting for another writer's commit (when no commit is under
- * way the caller commits the batch itself).  fn is called exactly once,
- * after the change's COMMIT (or its failure), from the thread that
- * committed it -- perhaps the caller, before the call returns: rc and
+ * without waiting for any commit: the store's committer thread, or a
+ * writer already leading, commits it.  fn is called exactly once, after
+ * the change's COMMIT (or its failure), from the thread that committed
+ * it (never the caller, unless it holds the writer already): rc and
  * err as the blocking call returns them, it as its *out (fn may take its
  * fields and clear it), version as its *version.  list, in, value and who
  * must stay valid until fn is called.  Returns 0, or HL_ENOMEM (fn is

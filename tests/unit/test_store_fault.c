@@ -481,6 +481,7 @@ struct async_run {
 	int		 calls[NASYNC];
 	int		 rc[NASYNC];
 	int64_t		 version[NASYNC];
+	pthread_t	 by[NASYNC];	/* the thread that told it */
 	int		 ndone;
 	char		 v[NASYNC][64];
 	struct hl_item	 in[NASYNC];
@@ -503,6 +504,7 @@ async_done(int rc, const struct hl_err *err, struct hl_item *it,
 	r->calls[s->i]++;
 	r->rc[s->i] = rc;
 	r->version[s->i] = version;
+	r->by[s->i] = pthread_self();
 	if (rc == 0 && (it == NULL || it->value == NULL ||
 	    strcmp(it->value, r->v[s->i]) != 0))
 		r->rc[s->i] = -100;	/* acknowledged, not this item */
@@ -663,6 +665,53 @@ async_writes_keep_the_group_commit_rules(void **state)
 	pthread_cond_destroy(&r.cv);
 }
 
+/*
+ * An asynchronous write made with no commit under way is committed by the
+ * store's committer, not by the thread that submitted it: a server's
+ * thread never waits for an fsync, and the other connections it serves
+ * are not held up behind one.
+ */
+static void
+an_async_write_is_never_committed_on_its_caller(void **state)
+{
+	struct fixture *f = *state;
+	struct hl_err err = HL_ERR_INIT;
+	struct async_run r;
+	struct async_slot slot = { &r, 0 };
+	struct hl_store *st;
+	double t0, dt;
+
+	memset(&r, 0, sizeof(r));
+	pthread_mutex_init(&r.mu, NULL);
+	pthread_cond_init(&r.cv, NULL);
+	hl_testdb_remove(f->work);
+	copy_file(f->base, f->work);
+	hl_crashvfs_reset();
+	hl_crashvfs_sync_delay(200);
+	assert_int_equal(hl_store_open(&st, f->work, &err), 0);
+	snprintf(r.v[0], sizeof(r.v[0]), "alone\\.example");
+	r.in[0] = (struct hl_item){ .value = r.v[0] };
+	t0 = now_ms();
+	assert_int_equal(hl_store_item_add_async(st, LIST, &r.in[0], &alice,
+	    async_done, &slot), 0);
+	dt = now_ms() - t0;
+	pthread_mutex_lock(&r.mu);
+	while (r.ndone < 1)
+		pthread_cond_wait(&r.cv, &r.mu);
+	pthread_mutex_unlock(&r.mu);
+	hl_crashvfs_sync_delay(0);
+	assert_int_equal(r.rc[0], 0);
+	assert_int_equal(holds(st, r.v[0]), 1);
+	if (pthread_equal(r.by[0], pthread_self()))
+		fail_msg("the submitting thread committed its own write");
+	if (dt > 100)
+		fail_msg("the submission took %.0f ms: it waited for its"
+		    " commit", dt);
+	hl_store_close(st);
+	pthread_mutex_destroy(&r.mu);
+	pthread_cond_destroy(&r.cv);
+}
+
 int
 main(void)
 {
@@ -671,6 +720,7 @@ main(void)
 		    a_clean_run_groups_commits_and_refuses_only_the_poisoned),
 		cmocka_unit_test(two_stores_on_one_file_never_fail_a_write),
 		cmocka_unit_test(async_writes_keep_the_group_commit_rules),
+		cmocka_unit_test(an_async_write_is_never_committed_on_its_caller),
 		cmocka_unit_test(a_commit_never_waits_for_the_checkpoint),
 		cmocka_unit_test(
 		    the_wal_stays_bounded_under_writers_that_never_pause),
