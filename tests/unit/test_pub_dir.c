@@ -13,7 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,20 +25,12 @@
 #include "blob.h"
 #include "etagmark.h"
 #include "target.h"
+#include "testdb.h"
 
 struct fx {
 	char	dir[64];
 	char	url[256];
 };
-
-static int
-rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
 
 static int
 setup(void **state)
@@ -58,7 +49,7 @@ teardown(void **state)
 {
 	struct fx *f = *state;
 
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	hl_testdb_rmtree(f->dir);
 	free(f);
 	return 0;
 }
@@ -296,7 +287,7 @@ test_missing_directory_is_made_again(void **state)
 	publish(st, 1, 100);
 	assert_true(there(f, 1));
 	snprintf(path, sizeof(path), "%s/objects", f->dir);
-	assert_int_equal(nftw(path, rm_one, 16, FTW_DEPTH | FTW_PHYS), 0);
+	assert_int_equal(hl_testdb_rmtree(path), 0);
 	assert_false(there(f, 1));
 	publish(st, 2, 100);
 	assert_true(there(f, 2));

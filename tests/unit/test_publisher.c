@@ -14,7 +14,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <setjmp.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,6 +27,7 @@
 
 #include "publisher.h"
 #include "store.h"
+#include "testdb.h"
 
 /* When the hook makes its changes: at a publish's begin or end. */
 enum when { NEVER, AT_BEGIN, AT_END };
@@ -44,15 +44,6 @@ struct fx {
 	int			 count;		/* changes the hook makes */
 	int64_t			 made;		/* the last one's version */
 };
-
-static int
-rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
 
 /* Adds one pattern; returns its version. */
 static int64_t
@@ -122,7 +113,7 @@ teardown(void **state)
 	hl_publisher_stop(f->p);
 	hl_store_close(f->st);
 	pthread_mutex_destroy(&f->mu);
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	hl_testdb_rmtree(f->dir);
 	free(f);
 	return 0;
 }
@@ -201,46 +192,39 @@ change_with_hook(struct fx *f, enum when when, int count)
 	return made;
 }
 
+/*
+ * Starts the publisher, makes count changes at when of the publish of one
+ * more, and waits for all to be published, in three publishes (the first
+ * at start): returns how often the worker rested.
+ */
+static int64_t
+rests_after(struct fx *f, enum when when, int count)
+{
+	start(f);
+	wait_published(f, change_with_hook(f, when, count));
+	assert_int_equal(health_count(f, "publishes"), 3);
+	return health_count(f, "rests");
+}
+
 static void
 test_a_change_made_after_the_files_were_written_is_published_at_once(
     void **state)
 {
-	struct fx *f = *state;
-	int64_t made;
-
-	start(f);
-	made = change_with_hook(f, AT_END, 1);
-	wait_published(f, made);
-	assert_int_equal(health_count(f, "rests"), 0);
-	assert_int_equal(health_count(f, "publishes"), 3);
+	assert_int_equal(rests_after(*state, AT_END, 1), 0);
 }
 
 static void
 test_two_changes_made_after_the_files_were_written_make_it_rest(
     void **state)
 {
-	struct fx *f = *state;
-	int64_t made;
-
-	start(f);
-	made = change_with_hook(f, AT_END, 2);
-	wait_published(f, made);
-	assert_int_equal(health_count(f, "rests"), 1);
-	assert_int_equal(health_count(f, "publishes"), 3);
+	assert_int_equal(rests_after(*state, AT_END, 2), 1);
 }
 
 static void
 test_a_change_made_before_the_files_were_written_makes_it_rest(
     void **state)
 {
-	struct fx *f = *state;
-	int64_t made;
-
-	start(f);
-	made = change_with_hook(f, AT_BEGIN, 1);
-	wait_published(f, made);
-	assert_int_equal(health_count(f, "rests"), 1);
-	assert_int_equal(health_count(f, "publishes"), 3);
+	assert_int_equal(rests_after(*state, AT_BEGIN, 1), 1);
 }
 
 int

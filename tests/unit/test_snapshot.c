@@ -12,7 +12,6 @@
 #include <stdint.h>
 #include <setjmp.h>
 #include <dirent.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <sys/stat.h>
 #include <stdlib.h>
@@ -28,6 +27,7 @@
 #include "snapshot.h"
 #include "snapsrc.h"
 #include "store.h"
+#include "testdb.h"
 
 /* A temporary directory with the store in it. */
 struct fx {
@@ -35,15 +35,6 @@ struct fx {
 	char		 db[128];
 	struct hl_store	*st;
 };
-
-static int
-rm_one(const char *path, const struct stat *sb, int type, struct FTW *ftw)
-{
-	(void)sb;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
 
 static int
 setup(void **state)
@@ -66,7 +57,7 @@ teardown(void **state)
 	struct fx *f = *state;
 
 	hl_store_close(f->st);
-	nftw(f->dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+	hl_testdb_rmtree(f->dir);
 	free(f);
 	return 0;
 }

@@ -588,6 +588,24 @@ holds(struct hl_store *st, const char *v)
 	return seen;
 }
 
+/* A fresh store whose syncs take 200 ms, and r made ready for it. */
+static struct hl_store *
+async_open(struct fixture *f, struct async_run *r)
+{
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_store *st;
+
+	memset(r, 0, sizeof(*r));
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	hl_testdb_remove(f->work);
+	copy_file(f->base, f->work);
+	hl_crashvfs_reset();
+	hl_crashvfs_sync_delay(200);
+	assert_int_equal(hl_store_open(&st, f->work, &err), 0);
+	return st;
+}
+
 /*
  * Asynchronous writes keep the group commit's rules: a submission never
  * waits for another writer's commit, the writes queued meanwhile share
@@ -607,14 +625,7 @@ async_writes_keep_the_group_commit_rules(void **state)
 	double worst;
 	int i, failed = 0;
 
-	memset(&r, 0, sizeof(r));
-	pthread_mutex_init(&r.mu, NULL);
-	pthread_cond_init(&r.cv, NULL);
-	hl_testdb_remove(f->work);
-	copy_file(f->base, f->work);
-	hl_crashvfs_reset();
-	hl_crashvfs_sync_delay(200);
-	assert_int_equal(hl_store_open(&st, f->work, &err), 0);
+	st = async_open(f, &r);
 
 	hl_store_stats(&c0, &ch0, st);
 	worst = async_batch(st, &r, "ok", slot);
@@ -675,20 +686,12 @@ static void
 an_async_write_is_never_committed_on_its_caller(void **state)
 {
 	struct fixture *f = *state;
-	struct hl_err err = HL_ERR_INIT;
 	struct async_run r;
 	struct async_slot slot = { &r, 0 };
 	struct hl_store *st;
 	double t0, dt;
 
-	memset(&r, 0, sizeof(r));
-	pthread_mutex_init(&r.mu, NULL);
-	pthread_cond_init(&r.cv, NULL);
-	hl_testdb_remove(f->work);
-	copy_file(f->base, f->work);
-	hl_crashvfs_reset();
-	hl_crashvfs_sync_delay(200);
-	assert_int_equal(hl_store_open(&st, f->work, &err), 0);
+	st = async_open(f, &r);
 	snprintf(r.v[0], sizeof(r.v[0]), "alone\\.example");
 	r.in[0] = (struct hl_item){ .value = r.v[0] };
 	t0 = now_ms();
