@@ -611,7 +611,7 @@ dispatch(struct hl_http *h, struct MHD_Connection *conn,
 			return MHD_YES;
 		}
 		if (rs->res.pending)
-			rc = rs->api_rc;	/* committed in this thread */
+			rc = rs->api_rc;	/* committed already */
 		async_over(h);
 		pthread_mutex_unlock(&h->async_mu);
 	}
