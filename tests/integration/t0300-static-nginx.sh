@@ -118,8 +118,9 @@ SS="http://127.0.0.1:${SS_PORT:-1}"
 t_ok "the static test server starts on a free port" hl_wait_http "$SS/"
 
 # --- the checks ---------------------------------------------------------
-# URL paths of every file, plus the two directories with an index
-PATHS=$(cd "$PUB" && find . -type f | sed 's|^\.||' | sort)
+# URL paths of every file (not the target's own dot names: temporary
+# files, .spares/), plus the two directories with an index
+PATHS=$(cd "$PUB" && find . -type f | grep -v '/\.' | sed 's|^\.||' | sort)
 PATHS="$PATHS / /docs/"
 
 # fetch BASE PATH OUT [curl args...]: body to OUT, headers to OUT.h

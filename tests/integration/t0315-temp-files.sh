@@ -3,7 +3,7 @@
 # come from a real publish (strace records every rename into place); each
 # must start with a dot, and the daemon, serving a directory where files
 # of those very names lie, answers 404 for each while the real file
-# beside it is 200.
+# beside it is 200; the same for the directory target's spares.
 . tests/lib.sh
 T=$(hl_tmp)
 mkdir -p "$T/d"
@@ -34,5 +34,12 @@ while read -r tmp real; do
 	[ "$s" = 404 ] && [ "$r" = 200 ] || bad="$bad $tmp:$s/$real:$r"
 done <"$T/names"
 t_is "each temporary name is 404 and its file 200" "$bad" ""
+# The directory target's spare files (gen/targets/spares.h), a full one
+# as while a publish writes it, are never served either.
+cp "$T/d/public/manifest.json" "$T/d/public/.spares/.spare.x" 2>/dev/null
+t_is "its spare files are 404" \
+    "$(curl -s -o /dev/null -w '%{http_code}' "$HL_URL/.spares/.spare.x") $(
+    curl -s -o /dev/null -w '%{http_code}' "$HL_URL/.spares/.spares.lock") $(
+    test -f "$T/d/public/.spares/.spares.lock" && echo there)" "404 404 there"
 t_ok "the daemon stops with status 0" hl_daemon_stop
 t_done

@@ -90,7 +90,7 @@ second=$($PY - "$D/trace" <<'PYEOF'
 import re, sys
 pubs, cur = [], []
 for ln in open(sys.argv[1]):
-    m = re.search(r'rename\w*\(.*"[^"]*/public/([^"]*)"\)\s+= 0', ln)
+    m = re.search(r'rename\w*\(.*"[^"]*/public/([^"]*)"(?:, RENAME_\w+)?\)\s+= 0', ln)
     if not m:
         continue
     cur.append(m.group(1))

@@ -48,9 +48,10 @@ stats() { curl -s "http://127.0.0.1:$PX_PORT/__fault/$1"; }
 
 # same_as_dir: every file under $PUB is the object of the same key.  The
 # manifests and their object copies may differ: each target builds its
-# own tree, and its manifest says when.
+# own tree, and its manifest says when.  Dot names are the directory
+# target's own (temporary files, .spares/), not the tree's.
 same_as_dir() {
-	(cd "$PUB" && find . -type f | sed 's|^\./||' | grep -v '^manifest') |
+	(cd "$PUB" && find . -type f | grep -v '/\.' | sed 's|^\./||' | grep -v '^manifest') |
 	    while read -r f; do
 		case $f in
 		objects/*) grep -q '"generated_at":' "$PUB/$f" && continue ;;
@@ -70,7 +71,7 @@ t_ok "every file of the directory is in the bucket, byte for byte" \
     same_as_dir
 t_is "awscli lists as many objects as the directory has files" \
     "$($AWS s3 ls s3://helios/pub/ --recursive | wc -l)" \
-    "$(find "$PUB" -type f | wc -l)"
+    "$(find "$PUB" -type f | grep -v '/\.' | wc -l)"
 
 # headers: .gz as stored, classes' Cache-Control
 GZ=$(cd "$PUB" && ls lists/*.gz | head -1)
@@ -108,7 +109,7 @@ printf '1700000000\tt0400\tt0400-new-pattern\n' >>"$T/watched_keywords.txt"
 stats reset >/dev/null
 t_ok "helios publish after one changed pattern succeeds" \
     "$HELIOS" publish --db "$DB" --target "dir:$PUB" --target "$TARGET"
-(cd "$PUB" && find . -type f | sort | while read -r f; do
+(cd "$PUB" && find . -type f | grep -v '/\.' | sort | while read -r f; do
 	cmp -s "$f" "$T/before/$f" || echo "$f"; done) >"$T/changed"
 CHANGED=$(wc -l <"$T/changed")
 sed 's/^/# changed: /' "$T/changed"
@@ -123,7 +124,7 @@ ONCE=$(cd "$PUB" && grep -E '^\./(objects|changes|manifest)' "$T/changed" |
 ALL=$(cd "$PUB" && xargs cat <"$T/changed" | wc -c)
 echo "# one changed pattern: $CHANGED files changed, $REQS requests," \
     "$PUTS PUTs, $BYTES bytes up ($ALL bytes changed)," \
-    "$(find "$PUB" -type f | wc -l) files in the tree"
+    "$(find "$PUB" -type f | grep -v '/\.' | wc -l) files in the tree"
 t_ok "the changed pattern changed some files" test "$CHANGED" -gt 0
 t_is "only the changed files are written" "$PUTS" "$CHANGED"
 # (within 1%: the bucket's manifest is built apart from the directory's.)

@@ -1,7 +1,9 @@
 #!/bin/sh
 # t0790: the publisher's workers run at a lower CPU priority than the
 # threads that answer requests, so a publish never takes a core from an
-# acknowledged write (figures: `make bench`, section 1).
+# acknowledged write (figures: `make bench`, section 1); the directory
+# target's keeper of spare files (gen/targets/spares.h), housework, at
+# the lowest.
 . tests/lib.sh
 T=$(hl_tmp)
 D=$T/d
@@ -13,10 +15,12 @@ nice_of() {	# /proc/.../stat: field 19, after the name in parentheses
 }
 MAIN=$(nice_of /proc/"$HL_PID"/stat)
 WANT=$((MAIN + 10 > 19 ? 19 : MAIN + 10))
-PUB=""
+PUB="" SPARES=""
 for t in /proc/"$HL_PID"/task/*; do
-	[ "$(cat "$t/comm" 2>/dev/null)" = hl-publish ] &&
-	    PUB="$PUB $(nice_of "$t/stat")"
+	case $(cat "$t/comm" 2>/dev/null) in
+	hl-publish) PUB="$PUB $(nice_of "$t/stat")" ;;
+	hl-spares) SPARES="$SPARES $(nice_of "$t/stat")" ;;
+	esac
 done
 t_ok "the daemon answers" curl -sf "$HL_URL/healthz"
 t_is "one thread, hl-publish, publishes at nice 10 above the process's" \
@@ -26,9 +30,12 @@ others_keep_nice() {	# a thread that ends meanwhile is skipped
 		c=$(cat "$t/comm" 2>/dev/null) || continue
 		n=$(nice_of "$t/stat" 2>/dev/null)
 		[ -n "$n" ] || continue
-		[ "$c" = hl-publish ] || [ "$n" = "$MAIN" ] || return 1
+		[ "$c" = hl-publish ] || [ "$c" = hl-spares ] ||
+		    [ "$n" = "$MAIN" ] || return 1
 	done
 }
+t_is "one thread, hl-spares, keeps the target's spare files at nice 19" \
+    "$(echo $SPARES)" 19
 t_ok "the process's other threads keep its nice ($MAIN)" others_keep_nice
 t_ok "SIGTERM ends the daemon with status 0" hl_daemon_stop
 t_done

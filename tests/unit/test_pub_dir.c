@@ -6,7 +6,9 @@
  * written again, and bad limits are refused.  Every file written carries
  * the ETag mark of its bytes (src/base/etagmark.h), which a change in
  * place voids.  A directory of the tree removed between two publishes is
- * made again.
+ * made again.  Once files are pruned, a publish writes into them instead
+ * of making new ones (spares.h), but never into one a reader still holds
+ * open.
  */
 #define _XOPEN_SOURCE 700
 #include <stdarg.h>
@@ -17,7 +19,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <dirent.h>
 #include <fcntl.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -294,6 +298,114 @@ test_missing_directory_is_made_again(void **state)
 	hl_pub_dir_ops.close(st);
 }
 
+/* The inode of root/rel, or 0 when it is not there. */
+static ino_t
+inode_of(const struct fx *f, const char *rel)
+{
+	char path[256];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/%s", f->dir, rel);
+	return stat(path, &sb) == 0 ? sb.st_ino : 0;
+}
+
+/* The inodes of the spares under .spares/ (spares.h), at most max. */
+static size_t
+spares_of(ino_t *v, size_t max, const struct fx *f)
+{
+	char dir[128], rel[128];
+	struct dirent *de;
+	DIR *dp;
+	size_t n = 0;
+
+	snprintf(dir, sizeof(dir), "%s/.spares", f->dir);
+	assert_non_null(dp = opendir(dir));
+	while ((de = readdir(dp)) != NULL && n < max)
+		if (strncmp(de->d_name, ".spare.", 7) == 0) {
+			snprintf(rel, sizeof(rel), ".spares/%.100s",
+			    de->d_name);
+			v[n++] = inode_of(f, rel);
+		}
+	closedir(dp);
+	return n;
+}
+
+/*
+ * Publishes v, v + 1, ... (at most 50, 20 ms apart, as the spares are
+ * checked by a thread of their own) until objects/obj-<v> is written
+ * into a file that was a spare before that publish: its version, or 0.
+ * Fails when a spare or a new object is the file held (0: none).
+ */
+static int
+publish_until_reused(void *st, const struct fx *f, int v, ino_t held)
+{
+	struct timespec ts = { 0, 20 * 1000 * 1000 };
+	ino_t sp[512], ino;
+	char rel[64];
+	size_t i, n;
+	int end = v + 50;
+
+	for (; v < end; v++) {
+		n = spares_of(sp, 512, f);
+		for (i = 0; i < n; i++)
+			assert_true(sp[i] != held);
+		publish(st, v, 100);
+		snprintf(rel, sizeof(rel), "objects/obj-%d", v);
+		ino = inode_of(f, rel);
+		assert_true(ino != held);
+		for (i = 0; i < n; i++)
+			if (sp[i] == ino)
+				return v;
+		nanosleep(&ts, NULL);
+	}
+	return 0;
+}
+
+/*
+ * Files pruned (and each manifest replaced) become spares, and later
+ * publishes write into them: in the steady state no inode is made or
+ * freed.
+ */
+static void
+test_pruned_files_are_written_again(void **state)
+{
+	struct fx *f = *state;
+	void *st = open_dir(f, "retain_versions=1&retain_bytes=0");
+
+	assert_true(publish_until_reused(st, f, 1, 0) > 0);
+	hl_pub_dir_ops.close(st);
+}
+
+/*
+ * A reader that holds a file open when it is pruned keeps every byte of
+ * it: that file is removed, never emptied, never written again, while
+ * the others are.
+ */
+static void
+test_a_file_held_open_is_never_written_again(void **state)
+{
+	struct fx *f = *state;
+	void *st = open_dir(f, "retain_versions=1&retain_bytes=0");
+	unsigned char buf[200];
+	struct stat sb;
+	char path[256];
+	int fd, i;
+
+	publish(st, 1, 100);
+	snprintf(path, sizeof(path), "%s/objects/obj-1", f->dir);
+	assert_true((fd = open(path, O_RDONLY)) >= 0);
+	assert_int_equal(fstat(fd, &sb), 0);
+	assert_true(publish_until_reused(st, f, 2, sb.st_ino) > 0);
+	assert_true(publish_until_reused(st, f, 100, sb.st_ino) > 0);
+	assert_int_equal(fstat(fd, &sb), 0);
+	assert_int_equal(sb.st_nlink, 0);
+	assert_int_equal(pread(fd, buf, sizeof(buf), 0), 100);
+	for (i = 0; i < 100; i++)
+		assert_int_equal(buf[i], 'b');
+	close(fd);
+	hl_pub_dir_ops.close(st);
+}
+
 int
 main(void)
 {
@@ -312,6 +424,11 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_missing_directory_is_made_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_pruned_files_are_written_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_file_held_open_is_never_written_again, setup,
+		    teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
