@@ -493,19 +493,21 @@ spare_open(struct dir *d, char *tmp)
 }
 
 /*
- * tmp renamed to path, whose old file goes to the spares; path's
- * directory is made when missing (a spare lives elsewhere).
+ * tmp renamed to path; with replaces (path may be there: a mutable
+ * file), path's old file goes to the spares.  path's directory is made
+ * when missing (a spare lives elsewhere).
  */
 static int
-move_in(struct dir *d, const char *tmp, const char *path)
+move_in(struct dir *d, const char *tmp, const char *path, int replaces)
 {
 	struct hl_err e = HL_ERR_INIT;
+	struct hl_spares *s = replaces ? d->spares : NULL;
 
-	if (hl_spares_replace(d->spares, tmp, path) == 0)
+	if (hl_spares_replace(s, tmp, path) == 0)
 		return 0;
 	if (errno != ENOENT || parent_make(path, &e) != 0)
 		return -1;
-	return hl_spares_replace(d->spares, tmp, path);
+	return hl_spares_replace(s, tmp, path);
 }
 
 /*
@@ -580,7 +582,7 @@ write_file(struct dir *d, const struct hl_file *f, char *later,
 	}
 	if (later != NULL)
 		return 0;
-	if (move_in(d, tmp, path) != 0) {
+	if (move_in(d, tmp, path, f->cache != HL_CACHE_IMMUTABLE) != 0) {
 		fd = -1;
 		goto fail;
 	}
@@ -815,7 +817,7 @@ dir_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
 	for (k = 0; k < nl; k++) {
 		if (snprintf(path, sizeof(path), "%s/%s", d->root,
 		    lf[k]->path) >= (int)sizeof(path) ||
-		    move_in(d, tmp[k], path) != 0) {
+		    move_in(d, tmp[k], path, 1) != 0) {
 			rc = hl_err_set(err, HL_EIO, "rename %s: %s",
 			    lf[k]->path, strerror(errno));
 			goto fail;

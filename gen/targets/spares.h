@@ -69,7 +69,9 @@ int	hl_spares_take(struct hl_spares *s, char *buf, size_t len);
 /*
  * rename(2) from to to, where to's old file, when there was one, goes
  * to the pool (hl_spares_put) instead of being freed.  It stays at from
- * until hl_spares_settle, so the rename costs no more than before.  -1
+ * until hl_spares_settle, so the rename costs no more than before; when
+ * to is missing, a rename(2) follows the exchange that failed, so a
+ * caller that knows to is new passes s NULL: a plain rename(2).  -1
  * with errno as rename(2) sets it.
  */
 int	hl_spares_replace(struct hl_spares *s, const char *from,
