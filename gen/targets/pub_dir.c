@@ -280,7 +280,8 @@ dir_open(void **state, const char *url, struct hl_err *err)
 		/* None (another process holds it): files made and freed. */
 		if (snprintf(odir, sizeof(odir), "%s/.spares", d->root) <
 		    (int)sizeof(odir))
-			(void)hl_spares_open(&d->spares, odir, 0, &e2);
+			(void)hl_spares_open(&d->spares, odir, 0,
+			    HL_SPARES_FRESH, &e2);
 	}
 	{
 		char mpath[PATH_MAX];

@@ -8,6 +8,14 @@
  * once) are the keeper thread's, at the lowest CPU priority, so that the
  * next publish does not wait for them.  Spares queued and not yet
  * checked are not handed out.
+ *
+ * When it has nothing queued, the keeper also makes new empty spares
+ * until `fresh` are ready, so that a publish before pruning has given
+ * any back (the first ones after start, a burst) takes them instead of
+ * making its files on the way to the manifest.  It makes each in the
+ * subdirectory FRESH and then renames it into the pool: making a file can
+ * take a millisecond (see spares.h), all of it under its directory's
+ * lock, which a publish renaming a spare out of the pool would wait for.
  */
 #include <sys/file.h>
 #include <sys/resource.h>
@@ -28,12 +36,14 @@
 #include "spares.h"
 
 #define SPARE_PREFIX	".spare."
+#define FRESH		"fresh"	/* where the keeper makes new spares */
 #define PENDING_MAX	16	/* set aside by replace before a settle */
 
 struct hl_spares {
 	char		*dir;
 	int		 lockfd;
 	size_t		 max;
+	size_t		 fresh;		/* made ready ahead, when idle */
 	mode_t		 mode;		/* a new file's, after the umask */
 	char		*pending[PENDING_MAX];	/* hl_spares_replace's */
 	size_t		 npending;
@@ -108,35 +118,29 @@ keep(const struct hl_spares *s, unsigned n)
 	return 0;
 }
 
-/* Checks the queued spares and makes them ready, until told to stop. */
-static void *
-keeper_main(void *arg)
+/*
+ * Makes spare n, empty, in FRESH, and renames it into the pool.  Its mode
+ * is a new file's, as open(2) makes it under the umask.  0, or -1.
+ */
+static int
+make(const struct hl_spares *s, unsigned n)
 {
-	struct hl_spares *s = arg;
-	unsigned n;
-	int kept;
+	char path[PATH_MAX], made[PATH_MAX];
+	int fd, k;
 
-	(void)pthread_setname_np(pthread_self(), "hl-spares");
-	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
-	pthread_mutex_lock(&s->mu);
-	for (;;) {
-		while (s->nq == 0 && !s->stop)
-			pthread_cond_wait(&s->cv, &s->mu);
-		if (s->nq == 0)
-			break;
-		n = s->queued[--s->nq];
-		s->checking++;
-		pthread_mutex_unlock(&s->mu);
-		kept = keep(s, n) == 0;
-		pthread_mutex_lock(&s->mu);
-		s->checking--;
-		if (kept) {
-			assert(s->n < s->max);
-			s->ready[s->n++] = n;
-		}
+	k = snprintf(made, sizeof(made), "%s/" FRESH "/" SPARE_PREFIX "%u",
+	    s->dir, n);
+	if (k < 0 || (size_t)k >= sizeof(made) ||
+	    spare_name(path, sizeof(path), s, n) != 0 ||
+	    (fd = open(made, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW | O_NOCTTY, 0644)) < 0)
+		return -1;
+	close(fd);
+	if (rename(made, path) != 0) {
+		(void)unlink(made);
+		return -1;
 	}
-	pthread_mutex_unlock(&s->mu);
-	return NULL;
+	return 0;
 }
 
 /* Is there room for one more spare?  (s->mu held) */
@@ -144,6 +148,51 @@ static int
 room(const struct hl_spares *s)
 {
 	return s->n + s->nq + s->checking < s->max;
+}
+
+/* Should the keeper make a new spare now?  (s->mu held) */
+static int
+short_of_fresh(const struct hl_spares *s)
+{
+	return s->nq == 0 && s->n + s->checking < s->fresh && room(s) &&
+	    s->next < UINT_MAX / 2;
+}
+
+/*
+ * Checks the queued spares and makes them ready, or makes new ones while
+ * fewer than s->fresh are ready, until told to stop.
+ */
+static void *
+keeper_main(void *arg)
+{
+	struct hl_spares *s = arg;
+	unsigned n;
+	int kept, made;
+
+	(void)pthread_setname_np(pthread_self(), "hl-spares");
+	(void)setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
+	pthread_mutex_lock(&s->mu);
+	for (;;) {
+		while (s->nq == 0 && !s->stop && !short_of_fresh(s))
+			pthread_cond_wait(&s->cv, &s->mu);
+		if (s->stop)
+			break;
+		made = s->nq == 0;
+		n = made ? s->next++ : s->queued[--s->nq];
+		s->checking++;
+		pthread_mutex_unlock(&s->mu);
+		kept = (made ? make(s, n) : keep(s, n)) == 0;
+		pthread_mutex_lock(&s->mu);
+		s->checking--;
+		if (made && !kept)
+			s->fresh = 0;	/* no more tries: as without fresh */
+		if (kept) {
+			assert(s->n < s->max);
+			s->ready[s->n++] = n;
+		}
+	}
+	pthread_mutex_unlock(&s->mu);
+	return NULL;
 }
 
 /* Queues spare n for the keeper (s->mu held; room checked). */
@@ -209,9 +258,37 @@ adopt(struct hl_spares *s)
 	closedir(dp);
 }
 
+/*
+ * Makes s->dir/FRESH, or empties it of the files a process before this
+ * one made and did not rename into the pool.  0, or -1.
+ */
+static int
+fresh_dir(const struct hl_spares *s)
+{
+	char path[PATH_MAX];
+	struct dirent *de;
+	DIR *dp;
+	int fd;
+
+	if (snprintf(path, sizeof(path), "%s/" FRESH, s->dir) >=
+	    (int)sizeof(path) || (mkdir(path, 0755) != 0 && errno != EEXIST) ||
+	    (fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW |
+	    O_CLOEXEC)) < 0)
+		return -1;
+	if ((dp = fdopendir(fd)) == NULL) {
+		close(fd);
+		return -1;
+	}
+	while ((de = readdir(dp)) != NULL)
+		if (spare_number(de->d_name) >= 0)
+			(void)unlinkat(fd, de->d_name, 0);
+	closedir(dp);
+	return 0;
+}
+
 int
 hl_spares_open(struct hl_spares **out, const char *dir, size_t max,
-    struct hl_err *err)
+    size_t fresh, struct hl_err *err)
 {
 	struct hl_spares *s;
 	char path[PATH_MAX];
@@ -224,6 +301,7 @@ hl_spares_open(struct hl_spares **out, const char *dir, size_t max,
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	s->lockfd = -1;
 	s->max = max ? max : HL_SPARES_MAX;
+	s->fresh = fresh < s->max ? fresh : s->max;
 	pthread_mutex_init(&s->mu, NULL);
 	pthread_cond_init(&s->cv, NULL);
 	if ((s->dir = strdup(dir)) == NULL ||
@@ -247,6 +325,8 @@ hl_spares_open(struct hl_spares **out, const char *dir, size_t max,
 		hl_spares_close(s);
 		return err->code;
 	}
+	if (s->fresh > 0 && fresh_dir(s) != 0)
+		s->fresh = 0;
 	if (pthread_create(&s->keeper, NULL, keeper_main, s) != 0) {
 		hl_spares_close(s);
 		return hl_err_set(err, HL_ENOMEM, "no thread for the spares");
@@ -326,6 +406,8 @@ hl_spares_take(struct hl_spares *s, char *buf, size_t len)
 	if (s->n > 0 && spare_name(buf, len, s, s->ready[s->n - 1]) == 0) {
 		s->n--;
 		rc = 0;
+		if (short_of_fresh(s))
+			pthread_cond_signal(&s->cv);
 	}
 	pthread_mutex_unlock(&s->mu);
 	return rc;

@@ -39,16 +39,20 @@
 #include "err.h"
 
 #define HL_SPARES_MAX	256	/* spares kept at most */
+#define HL_SPARES_FRESH	64	/* made ready ahead of need (pub_dir) */
 
 struct hl_spares;
 
 /*
  * The pool of dir (made when missing), holding at most max spares (0:
- * HL_SPARES_MAX).  HL_EEXISTS when another process holds it: the caller
- * then goes without one.  HL_EIO, HL_ENOMEM.
+ * HL_SPARES_MAX).  While nothing put waits for its checks, the keeper
+ * makes new empty spares until fresh (at most max) are ready; it stops
+ * making them for good when one cannot be made.  HL_EEXISTS when another
+ * process holds the pool: the caller then goes without one.  HL_EIO,
+ * HL_ENOMEM.
  */
 int	hl_spares_open(struct hl_spares **out, const char *dir, size_t max,
-	    struct hl_err *err);
+	    size_t fresh, struct hl_err *err);
 /* Leaves the spares on disk for the next owner.  Accepts NULL. */
 void	hl_spares_close(struct hl_spares *s);
 

@@ -15,41 +15,50 @@ if ! command -v strace >/dev/null; then
 	t_done; exit 1
 fi
 "$HELIOS" import --db "$T/db.sqlite" "$(hl_samples)" >/dev/null 2>&1
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -f -qq -e trace=syncfs,fsync,fdatasync,rename,renameat,renameat2,openat \
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -ff -qq -e trace=syncfs,fsync,fdatasync,rename,renameat,renameat2,openat \
     -o "$T/trace" "$HELIOS" publish --db "$T/db.sqlite" --public "$T/pub" \
     >/dev/null 2>&1
 # (LeakSanitizer cannot stop a traced process: no leak check here.)
 t_is "helios publish under strace exits 0" "$?" 0
-order=$($PY - "$T/trace" "$T/pub" <<'PYEOF'
+# One trace file per thread (-ff): the publish is the thread that renames
+# manifest.json; the spares' keeper (spares.h) works beside it.
+order=$($PY - "$T/pub" "$T"/trace.* <<'PYEOF'
 import re, sys
-calls = []
-for ln in open(sys.argv[1]):
-    m = re.search(r'(syncfs|fsync|fdatasync|rename\w*|openat)\((.*)\)\s+= \d', ln)
-    if not m:
-        continue
-    name, args = m.groups()
-    if name == "openat":
-        if "O_CREAT" in args and "/.manifest.json.tmp." in args:
-            calls.append(("manifest-tmp", ""))
-        continue
-    if name.startswith("rename"):
-        dst = re.findall(r'"([^"]*)"', args)[-1]
-        rel = dst[len(sys.argv[2]) + 1:]
-        calls.append(("manifest" if rel == "manifest.json" else
-                      "manifest.gz" if rel == "manifest.json.gz" else
-                      "file", rel))
-    else:
-        calls.append((name, ""))
-kinds = [k for k, _ in calls]
-if "manifest" not in kinds:
+pub = sys.argv[1]
+def calls_of(path):
+    calls = []
+    for ln in open(path):
+        m = re.search(r'(syncfs|fsync|fdatasync|rename\w*|openat)\((.*)\)\s+= \d', ln)
+        if not m:
+            continue
+        name, args = m.groups()
+        paths = re.findall(r'"([^"]*)"', args)
+        if name == "openat":
+            calls.append(("open", paths[-1] if paths else ""))
+        elif name.startswith("rename"):
+            rel = paths[-1][len(pub) + 1:]
+            if rel.startswith(".spares/"):
+                continue    # the pool's own names, not the tree's
+            calls.append(("manifest" if rel == "manifest.json" else
+                          "manifest.gz" if rel == "manifest.json.gz" else
+                          "file", paths[0]))
+        else:
+            calls.append((name, ""))
+    return calls
+calls = next((c for c in map(calls_of, sys.argv[2:])
+              if "manifest" in [k for k, _ in c]), None)
+if calls is None:
     print("no rename to manifest.json"); sys.exit()
+kinds = [k for k, _ in calls]
 m = kinds.index("manifest")
 last_file = max((i for i, k in enumerate(kinds) if k == "file"), default=-1)
 syncs = [i for i, k in enumerate(kinds) if k == "syncfs"]
 out = []
 out.append("files-before-manifest" if 0 <= last_file < m else "a file after the manifest")
 out.append("syncfs-between" if any(last_file < i < m for i in syncs) else "no syncfs between the files and the manifest")
-tmp = kinds.index("manifest-tmp") if "manifest-tmp" in kinds else -1
+# The manifest's bytes: the last open of the name it is renamed from.
+tmp = max((i for i, (k, p) in enumerate(calls[:m])
+           if k == "open" and p == calls[m][1]), default=-1)
 out.append("written-before-syncfs" if 0 <= tmp < min(syncs, default=-1) else "the manifest is not written before the syncfs")
 out.append("no-fsync-between" if "fsync" not in kinds[max(syncs, default=0):m] else "an fsync between the syncfs and the manifest's rename")
 out.append("fsync-after" if "fsync" in kinds[m + 1:] else "no fsync of the directory after")
@@ -66,7 +75,7 @@ D=$T/d
 mkdir -p "$D"
 "$HELIOS" import --db "$D/db.sqlite" "$(hl_samples)" >/dev/null 2>&1
 port=$(hl_port)
-strace -f -qq -e trace=rename,renameat,renameat2 -o "$D/trace" \
+strace -ff -qq -e trace=rename,renameat,renameat2 -o "$D/trace" \
     "$HELIOS" serve --listen "127.0.0.1:$port" --db "$D/db.sqlite" \
     --public "$D/public" --admin-token-file "$D/admin.token" -d \
     >"$D/log" 2>&1 &
@@ -86,10 +95,11 @@ n=0
 while [ "$(mversion)" -lt "${v:-1}" ] && [ $n -lt 200 ]; do sleep 0.1; n=$((n + 1)); done
 kill -TERM "$(pgrep -P "$ST_PID" | head -1)" 2>/dev/null
 wait "$ST_PID"
-second=$($PY - "$D/trace" <<'PYEOF'
+# (One file per thread: the publisher's names its publishes in order.)
+second=$($PY - "$D"/trace.* <<'PYEOF'
 import re, sys
 pubs, cur = [], []
-for ln in open(sys.argv[1]):
+for ln in (ln for f in sys.argv[1:] for ln in open(f)):
     m = re.search(r'rename\w*\(.*"[^"]*/public/([^"]*)"(?:, RENAME_\w+)?\)\s+= 0', ln)
     if not m:
         continue

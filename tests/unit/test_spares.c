@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -71,14 +72,21 @@ mkfile(char *out, size_t outlen, const struct fx *f, const char *name,
 }
 
 static struct hl_spares *
-pool(const struct fx *f, size_t max)
+pool_fresh(const struct fx *f, size_t max, size_t fresh)
 {
 	struct hl_err err = HL_ERR_INIT;
 	struct hl_spares *s = NULL;
 
-	if (hl_spares_open(&s, f->dir, max, &err) != 0)
+	if (hl_spares_open(&s, f->dir, max, fresh, &err) != 0)
 		fail_msg("open %s: %s", f->dir, err.msg);
 	return s;
+}
+
+/* A pool that makes no spares of its own: only files put come back. */
+static struct hl_spares *
+pool(const struct fx *f, size_t max)
+{
+	return pool_fresh(f, max, 0);
 }
 
 /* The names under f->dir that are spares (ready or not yet checked). */
@@ -227,7 +235,7 @@ test_one_owner_at_a_time(void **state)
 	struct hl_spares *s = pool(f, 0), *t = NULL;
 	struct hl_err err = HL_ERR_INIT;
 
-	assert_int_equal(hl_spares_open(&t, f->dir, 0, &err), HL_EEXISTS);
+	assert_int_equal(hl_spares_open(&t, f->dir, 0, 0, &err), HL_EEXISTS);
 	assert_null(t);
 	/* Without a pool, put removes and take finds nothing. */
 	assert_int_equal(hl_spares_take(t, err.msg, sizeof(err.msg)), -1);
@@ -311,6 +319,72 @@ test_replace_gives_the_old_file_to_the_pool(void **state)
 	hl_spares_close(s);
 }
 
+/*
+ * With nothing put, the keeper makes fresh spares, empty and with a new
+ * file's mode, up to the number asked and no further; one taken is made
+ * again.
+ */
+static void
+test_fresh_spares_are_made_ahead(void **state)
+{
+	struct fx *f = *state;
+	struct hl_spares *s = pool_fresh(f, 8, 3);
+	char spare[256];
+	struct stat sb;
+
+	settled(s, f, 3);
+	assert_int_equal(hl_spares_take(s, spare, sizeof(spare)), 0);
+	assert_int_equal(stat(spare, &sb), 0);
+	assert_true(S_ISREG(sb.st_mode));
+	assert_int_equal(sb.st_size, 0);
+	assert_int_equal(sb.st_nlink, 1);
+	assert_int_equal(sb.st_mode & 07777, new_file_mode());
+	assert_int_equal(unlink(spare), 0);	/* as pub_dir renames it away */
+	settled(s, f, 3);
+	hl_spares_close(s);
+	/* A fresh spare is bounded by max. */
+	s = pool_fresh(f, 2, 50);
+	settled(s, f, 2);
+	hl_spares_close(s);
+}
+
+/*
+ * Where no spare can be made (here the pool's directory has gone), the
+ * keeper stops trying, without spinning, and makes no more; the pool
+ * still takes files put.
+ */
+static void
+test_a_pool_that_cannot_make_spares_gives_up(void **state)
+{
+	struct fx *f = *state;
+	struct hl_spares *s = pool_fresh(f, 8, 3);
+	char away[256], path[256], t1[256], t2[256];
+	struct rusage a, b;
+
+	settled(s, f, 3);
+	snprintf(away, sizeof(away), "%s.away", f->dir);
+	assert_int_equal(rename(f->dir, away), 0);
+	assert_int_equal(hl_spares_take(s, t1, sizeof(t1)), 0);
+	assert_int_equal(hl_spares_take(s, t2, sizeof(t2)), 0);
+	assert_int_equal(getrusage(RUSAGE_SELF, &a), 0);
+	usleep(300 * 1000);
+	assert_int_equal(getrusage(RUSAGE_SELF, &b), 0);
+	assert_int_equal(rename(away, f->dir), 0);
+	/* A spinning keeper would take most of the 300 ms of CPU. */
+	assert_true((b.ru_utime.tv_sec - a.ru_utime.tv_sec) * 1000000 +
+	    (b.ru_utime.tv_usec - a.ru_utime.tv_usec) +
+	    (b.ru_stime.tv_sec - a.ru_stime.tv_sec) * 1000000 +
+	    (b.ru_stime.tv_usec - a.ru_stime.tv_usec) < 100 * 1000);
+	/* The two taken go as pub_dir's are renamed away; none is made. */
+	assert_int_equal(unlink(t1), 0);
+	assert_int_equal(unlink(t2), 0);
+	settled(s, f, 1);
+	mkfile(path, sizeof(path), f, "obj-1", 10, 'x', 0644);
+	assert_int_equal(hl_spares_put(s, path), 0);
+	settled(s, f, 2);
+	hl_spares_close(s);
+}
+
 int
 main(void)
 {
@@ -325,6 +399,11 @@ main(void)
 		    teardown),
 		cmocka_unit_test_setup_teardown(test_the_pool_is_bounded,
 		    setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_fresh_spares_are_made_ahead, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_pool_that_cannot_make_spares_gives_up, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(test_one_owner_at_a_time,
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
