@@ -115,6 +115,10 @@ struct hl_snap {
 	size_t			 nfiles;
 	size_t			 capfiles;
 	struct hl_tree		 tree;
+	/* src->early's: the lists' objects, then the rest's (tell_early) */
+	struct hl_file		*early[2];
+	size_t			 nearly[2];
+	size_t			 capearly[2];
 };
 
 /* Empties e, keeping its memo (what a later append can reuse). */
@@ -279,6 +283,8 @@ hl_snap_free(struct hl_snap *s)
 	hl_blob_clear(&s->sigs);
 	free(s->summary);
 	free(s->files);
+	free(s->early[0]);
+	free(s->early[1]);
 	hl_signer_free(s->signer);
 	hl_spool_free(s->spool);
 	free(s);
@@ -1253,20 +1259,22 @@ summarise(struct hl_snap *s, const struct hl_snap_source *src,
 	return s->summary ? 0 : hl_err_set(err, HL_ENOMEM, "out of memory");
 }
 
+/* Appends path, with b's bytes, to the files v (n of cap).  HL_ENOMEM. */
 static int
-add_file(struct hl_snap *s, const char *path, const struct hl_blob *b)
+file_push(struct hl_file **v, size_t *n, size_t *cap, const char *path,
+    const struct hl_blob *b)
 {
 	struct hl_file *f;
 
-	if (s->nfiles == s->capfiles) {
-		size_t cap = s->capfiles ? s->capfiles * 2 : 64;
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 64;
 
-		if ((f = realloc(s->files, cap * sizeof(*f))) == NULL)
+		if ((f = realloc(*v, c * sizeof(*f))) == NULL)
 			return HL_ENOMEM;
-		s->files = f;
-		s->capfiles = cap;
+		*v = f;
+		*cap = c;
 	}
-	f = &s->files[s->nfiles++];
+	f = &(*v)[(*n)++];
 	memset(f, 0, sizeof(*f));
 	f->path = path;
 	f->data = b->data;
@@ -1277,6 +1285,12 @@ add_file(struct hl_snap *s, const char *path, const struct hl_blob *b)
 	f->cache = hl_tree_cache_class(path);
 	f->content_type = hl_tree_content_type(path);
 	return 0;
+}
+
+static int
+add_file(struct hl_snap *s, const char *path, const struct hl_blob *b)
+{
+	return file_push(&s->files, &s->nfiles, &s->capfiles, path, b);
 }
 
 static int
@@ -1330,6 +1344,52 @@ mutable_entries(const struct entry **out, size_t max, const struct hl_snap *s)
 	for (i = 0; i < s->nassets && n < max; i++)
 		out[n++] = &s->assets[i];
 	return n;
+}
+
+static int
+early_push(struct hl_snap *s, int part, const char *path,
+    const struct hl_blob *b)
+{
+	return file_push(&s->early[part], &s->nearly[part],
+	    &s->capearly[part], path, b);
+}
+
+/*
+ * Tells src->early of objects of the tree being built (snapshot.h).  Part
+ * 0, after the lists: their files' copies and a big list's segments.
+ * Part 1, after the site: the copies of every other file, and the change
+ * segments.  Each part has its own array, since the first may still be
+ * read while the second is made.  Out of memory, it tells of fewer (the
+ * publish writes the rest).
+ */
+static void
+tell_early(struct hl_snap *s, const struct hl_snap_source *src, int part)
+{
+	const struct entry *m[512];
+	size_t i, k, n;
+	int rc = 0;
+
+	if (src->early == NULL)
+		return;
+	s->nearly[part] = 0;
+	n = mutable_entries(m, sizeof(m) / sizeof(m[0]), s);
+	/* The lists' files come first (mutable_entries): 2 a list. */
+	for (i = part ? 2 * s->nlists : 0;
+	    i < (part ? n : 2 * s->nlists) && i < n && rc == 0; i++)
+		if (m[i]->objpath != NULL)
+			rc = early_push(s, part, m[i]->objpath, &m[i]->id) ||
+			    early_push(s, part, m[i]->gzobjpath, &m[i]->gz);
+	for (i = 0; part == 0 && i < s->nlists && rc == 0; i++) {
+		const struct hl_lsegs *g = &s->lists[i].segs;
+
+		for (k = 0; k < g->n && rc == 0; k++)
+			rc = early_push(s, part, g->v[k].obj, &g->v[k].id) ||
+			    early_push(s, part, g->v[k].gzobj, &g->v[k].gz);
+	}
+	for (i = 0; part == 1 && i < s->nsegs && rc == 0; i++)
+		rc = early_push(s, part, s->segs[i].e.path, &s->segs[i].e.id) ||
+		    early_push(s, part, s->segs[i].e.gzpath, &s->segs[i].e.gz);
+	src->early(s->early[part], s->nearly[part], src->early_payload);
 }
 
 static int
@@ -1617,14 +1677,17 @@ hl_snap_build(const struct hl_tree **tree, struct hl_snap *s,
 	if ((rc = src->begin(src->payload, err)) != 0)
 		return rc;
 	v = src->version(src->payload);
-	if ((rc = render_lists(s, src, err)) != 0 ||
-	    (rc = render_notifs(s, src, err)) != 0 ||
+	if ((rc = render_lists(s, src, err)) != 0)
+		goto out;
+	tell_early(s, src, 0);
+	if ((rc = render_notifs(s, src, err)) != 0 ||
 	    (rc = render_proposals(s, src, err)) != 0 ||
 	    (rc = render_changes(s, src, v, err)) != 0 ||
 	    (rc = summarise(s, src, v, err)) != 0)
 		goto out;
 	if ((rc = render_site(s, src, v, err)) != 0)
 		goto out;
+	tell_early(s, src, 1);
 	if ((rc = render_manifest(s, v, err)) != 0 ||
 	    (rc = assemble(s, err)) != 0)
 		goto out;

@@ -182,6 +182,15 @@ propagation(struct hl_snap_prop *out, size_t max, void *payload)
 	return n;
 }
 
+/* The lists' objects of a build under way, for the target (snapshot.h). */
+static void
+stage_early(const struct hl_file *files, size_t n, void *payload)
+{
+	struct worker *w = payload;
+
+	hl_target_stage(w->t, files, n);
+}
+
 static int
 worker_open(struct worker *w, const char *db, const char *url,
     const struct hl_snap_opts *so, struct hl_err *err)
@@ -193,6 +202,8 @@ worker_open(struct worker *w, const char *db, const char *url,
 	    (rc = hl_snap_new(&w->snap, so, err)) != 0)
 		return rc;
 	hl_snapsrc_store(&w->src, w->st);
+	w->src.early = stage_early;
+	w->src.early_payload = w;
 	if (w->p != NULL) {
 		w->src.propagation = propagation;
 		w->src.prop_payload = w->p;
@@ -356,8 +367,10 @@ publish(struct worker *w, int64_t *waiting, struct hl_err *err)
 	/* Chained to what the target holds, not to a failed build. */
 	hl_snap_set_previous(w->snap, w->previous);
 	*waiting = 0;
-	if ((rc = hl_snap_build(&tree, w->snap, &w->src, err)) != 0)
+	if ((rc = hl_snap_build(&tree, w->snap, &w->src, err)) != 0) {
+		hl_target_stage(w->t, NULL, 0);	/* done with the early files */
 		return rc;
+	}
 	if (hook)
 		w->p->publishing(w->p->publishing_payload, 1);
 	if (w->p != NULL) {

@@ -25,11 +25,18 @@
  * and then as a hard link to its object copy (objects/<sha256>), which
  * holds the same bytes, so each new content is written to disk once.
  *
+ * A build's new objects may be written before its publish (dir_stage):
+ * the stager thread writes them while the rest of the tree is rendered,
+ * and the publish, which waits for it first, finds them present.  Until
+ * a manifest names them they are objects nobody reads, pruned as any.
+ *
  * Files are not made and freed but kept (spares.h): a file pruned, or a
  * manifest file replaced (renameat2 RENAME_EXCHANGE: the name is never
  * missing), goes to a pool of emptied files in the hidden directory
  * .spares/ of the root, and a file is written into a spare where there is
- * one, before a new one is made.
+ * one, before a new one is made.  The pool also keeps up to `spares`
+ * (URL option or HELIOS_SPARES; default HL_SPARES_FRESH, 0 for none)
+ * empty files made ahead, for publishes before any file is pruned.
  * A publish in the steady state then makes no inode and frees none, which
  * on ext4 without a journal is what a file's creation costs most (0.5 to
  * 1 ms a file once many were freed in the last minutes).  The temporary
@@ -60,6 +67,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <pthread.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -101,10 +109,24 @@ struct dir {
 	int64_t		 retention;
 	int64_t		 retain_versions;
 	int64_t		 retain_bytes;
+	int64_t		 spares_fresh;	/* made ahead (spares.h) */
 	int64_t		 gen;		/* publishes so far */
 	unsigned	 tmpn;
 	int64_t		 stamp;		/* mtime of the manifest files */
 	struct hl_spares *spares;	/* files to write again, or NULL */
+	/*
+	 * The stager (dir_stage): files handed to it, written by its thread
+	 * while busy; the publish waits until it is not.  Only one of the
+	 * two threads touches the rest of this struct at a time.
+	 */
+	pthread_t	 stager;
+	int		 staging;	/* the thread runs */
+	pthread_mutex_t	 smu;		/* guards the four below */
+	pthread_cond_t	 scv;
+	const struct hl_file *sfiles;
+	size_t		 snfiles;
+	int		 sbusy;
+	int		 sstop;
 };
 
 /*
@@ -208,6 +230,8 @@ limits(struct dir *d, const char *query, struct hl_err *err)
 		    offsetof(struct dir, retain_versions) },
 		{ "retain_bytes", "HELIOS_RETAIN_BYTES", 1, 0,
 		    offsetof(struct dir, retain_bytes) },
+		{ "spares", "HELIOS_SPARES", 0, 0,
+		    offsetof(struct dir, spares_fresh) },
 	};
 	const char *env, *p, *eq, *amp;
 	size_t i;
@@ -233,7 +257,7 @@ limits(struct dir *d, const char *query, struct hl_err *err)
 		if (i == sizeof(opt) / sizeof(opt[0]))
 			return hl_err_set(err, HL_EINVAL, "dir target: unknown"
 			    " option \"%.*s\" (retention, retain_versions,"
-			    " retain_bytes)", (int)(eq - p), p);
+			    " retain_bytes, spares)", (int)(eq - p), p);
 		if (limit_parse((int64_t *)((char *)d + opt[i].off), eq + 1,
 		    amp ? (size_t)(amp - eq - 1) : strlen(eq + 1),
 		    opt[i].bytes, opt[i].min) != 0)
@@ -257,6 +281,8 @@ dir_open(void **state, const char *url, struct hl_err *err)
 		return hl_err_set(err, HL_EINVAL, "dir target: empty path");
 	if ((d = calloc(1, sizeof(*d))) == NULL)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	pthread_mutex_init(&d->smu, NULL);
+	pthread_cond_init(&d->scv, NULL);
 	q = strchr(url, '?');
 	d->root = q ? strndup(url, (size_t)(q - url)) : strdup(url);
 	if (d->root == NULL) {
@@ -265,6 +291,7 @@ dir_open(void **state, const char *url, struct hl_err *err)
 	}
 	d->retention = HL_DIR_RETENTION;
 	d->retain_versions = HL_DIR_RETAIN_VERSIONS;
+	d->spares_fresh = HL_SPARES_FRESH;
 	d->retain_bytes = HL_DIR_RETAIN_BYTES;
 	if ((rc = limits(d, q ? q + 1 : NULL, err)) != 0 ||
 	    (rc = mkdirs(d->root, err)) != 0) {
@@ -281,7 +308,7 @@ dir_open(void **state, const char *url, struct hl_err *err)
 		if (snprintf(odir, sizeof(odir), "%s/.spares", d->root) <
 		    (int)sizeof(odir))
 			(void)hl_spares_open(&d->spares, odir, 0,
-			    HL_SPARES_FRESH, &e2);
+			    (size_t)d->spares_fresh, &e2);
 	}
 	{
 		char mpath[PATH_MAX];
@@ -760,6 +787,83 @@ link_object(struct dir *d, const struct hl_tree *tree, const struct hl_file *f)
 	return 0;
 }
 
+/*
+ * The stager's thread: writes each immutable file handed to it that this
+ * target neither wrote under that name nor finds present, until stopped.
+ * A file it cannot write is left to the publish, which reports it.
+ */
+static void *
+stager_main(void *arg)
+{
+	struct dir *d = arg;
+	struct hl_err e = HL_ERR_INIT;
+	const struct hl_file *f;
+	struct seen *s;
+	size_t i, n;
+
+	(void)pthread_setname_np(pthread_self(), "hl-stage");
+	pthread_mutex_lock(&d->smu);
+	for (;;) {
+		while (d->sfiles == NULL && !d->sstop)
+			pthread_cond_wait(&d->scv, &d->smu);
+		if (d->sstop)
+			break;
+		f = d->sfiles;
+		n = d->snfiles;
+		pthread_mutex_unlock(&d->smu);
+		for (i = 0; i < n; i++) {
+			if (f[i].cache != HL_CACHE_IMMUTABLE ||
+			    ((s = seen_find(d, f[i].path)) != NULL &&
+			    strcmp(s->sha256, f[i].sha256) == 0) ||
+			    present(d, &f[i]))
+				continue;
+			hl_err_clear(&e);
+			(void)write_file(d, &f[i], NULL, &e);
+		}
+		pthread_mutex_lock(&d->smu);
+		d->sfiles = NULL;
+		d->sbusy = 0;
+		pthread_cond_broadcast(&d->scv);
+	}
+	pthread_mutex_unlock(&d->smu);
+	return NULL;
+}
+
+/* Hands files to the stager, started on first use (target.h). */
+static void
+dir_stage(void *state, const struct hl_file *files, size_t n)
+{
+	struct dir *d = state;
+
+	pthread_mutex_lock(&d->smu);
+	while (d->sbusy)
+		pthread_cond_wait(&d->scv, &d->smu);
+	if (n == 0) {
+		pthread_mutex_unlock(&d->smu);
+		return;
+	}
+	if (!d->staging && !d->sstop)
+		d->staging = pthread_create(&d->stager, NULL, stager_main,
+		    d) == 0;
+	if (d->staging) {
+		d->sfiles = files;
+		d->snfiles = n;
+		d->sbusy = 1;
+		pthread_cond_broadcast(&d->scv);
+	}
+	pthread_mutex_unlock(&d->smu);
+}
+
+/* Waits until the stager is done with what it was handed. */
+static void
+stage_wait(struct dir *d)
+{
+	pthread_mutex_lock(&d->smu);
+	while (d->sbusy)
+		pthread_cond_wait(&d->scv, &d->smu);
+	pthread_mutex_unlock(&d->smu);
+}
+
 static int
 dir_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
 {
@@ -773,6 +877,7 @@ dir_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
 	size_t i, k, nl = 0;
 	int rc = 0, last = 0;
 
+	stage_wait(d);
 	d->stamp = now > d->stamp ? now : d->stamp + 1;
 	/* A publish counts once it is whole: see d->gen below. */
 	for (i = 0; i < tree->n; i++) {
@@ -895,6 +1000,16 @@ dir_close(void *state)
 
 	if (d == NULL)
 		return;
+	pthread_mutex_lock(&d->smu);
+	while (d->sbusy)
+		pthread_cond_wait(&d->scv, &d->smu);
+	d->sstop = 1;
+	pthread_cond_broadcast(&d->scv);
+	pthread_mutex_unlock(&d->smu);
+	if (d->staging)
+		pthread_join(d->stager, NULL);
+	pthread_cond_destroy(&d->scv);
+	pthread_mutex_destroy(&d->smu);
 	for (i = 0; i < d->nseen; i++)
 		free(d->seen[i].path);
 	free(d->seen);
@@ -910,4 +1025,5 @@ const struct hl_target_ops hl_pub_dir_ops = {
 	.publish = dir_publish,
 	.manifest = dir_manifest,
 	.close = dir_close,
+	.stage = dir_stage,
 };

@@ -74,6 +74,13 @@ hl_target_publish(struct hl_target *t, const struct hl_tree *tree,
 	return t->ops->publish(t->state, tree, err);
 }
 
+void
+hl_target_stage(struct hl_target *t, const struct hl_file *files, size_t n)
+{
+	if (t->ops->stage != NULL)
+		t->ops->stage(t->state, files, n);
+}
+
 int
 hl_target_manifest(struct hl_buf *out, struct hl_target *t,
     struct hl_err *err)

@@ -42,6 +42,9 @@ struct hl_target_ops {
 	int		(*manifest)(struct hl_buf *out, void *state,
 			    struct hl_err *err);
 	void		(*close)(void *state);
+	/* NULL: the kind writes everything in its publish. */
+	void		(*stage)(void *state, const struct hl_file *files,
+			    size_t n);
 };
 
 /*
@@ -52,6 +55,18 @@ int		 hl_target_open(struct hl_target **out, const char *url,
 		    struct hl_err *err);
 int		 hl_target_publish(struct hl_target *t,
 		    const struct hl_tree *tree, struct hl_err *err);
+/*
+ * Tells t of immutable files of the tree about to be built (objects/),
+ * which it may begin to write while the build goes on, so that the
+ * publish that follows finds them there.  The files and their bytes stay
+ * as they are until that publish returns.  Nothing the manifest does not
+ * name yet is made visible to readers by it, and a file it could not
+ * write is written by the publish; it returns nothing.  A kind without
+ * the operation ignores it.
+ */
+void		 hl_target_stage(struct hl_target *t,
+		    const struct hl_file *files, size_t n);
+/* (With n 0: returns once t is done with the files it was handed.) */
 /*
  * Appends the bytes of the manifest.json the target holds now to out:
  * the file (dir), a GET of PREFIXmanifest.json (s3), the file at the

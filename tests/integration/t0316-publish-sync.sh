@@ -67,6 +67,24 @@ PYEOF
 )
 t_is "files and the manifest's bytes, syncfs, manifest rename, directory fsync: in that order" \
     "$order" "files-before-manifest syncfs-between written-before-syncfs no-fsync-between fsync-after"
+# The lists' objects are written ahead, by the stager thread (pub_dir.c,
+# dir_stage) while the site renders: renames into objects/ in a trace that
+# is not the publish's.  The publish waited for it before its syncfs.
+staged=$($PY - "$T/pub" "$T"/trace.* <<'PYEOF'
+import re, sys
+pub = sys.argv[1]
+n = 0
+for f in sys.argv[2:]:
+    text = open(f).read()
+    if re.search(r'rename\w*\(.*"%s/manifest.json"' % re.escape(pub), text):
+        continue
+    n += len(re.findall(r'rename\w*\([^\n]*"%s/objects/[0-9a-f]{64}(?:\.gz)?"[^\n]*\)\s+= 0'
+                        % re.escape(pub), text))
+print("some" if n > 0 else "none")
+PYEOF
+)
+t_is "the lists' objects are renamed in by the stager, not the publish" \
+    "$staged" "some"
 
 # In the daemon, a publish after one change rewrites that list's files
 # and the index files, not the other lists: what the target wrote last is

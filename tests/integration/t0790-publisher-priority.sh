@@ -3,23 +3,29 @@
 # threads that answer requests, so a publish never takes a core from an
 # acknowledged write (figures: `make bench`, section 1); the directory
 # target's keeper of spare files (gen/targets/spares.h), housework, at
-# the lowest.
+# the lowest; its stager, which writes a build's objects while the build
+# goes on (pub_dir.c), at the publisher's own.
 . tests/lib.sh
 T=$(hl_tmp)
 D=$T/d
 mkdir -p "$D"
 hl_daemon_start "$D" || exit 1
+n=0	# the first publish, which starts the stager, is done
+while ! [ -f "$D/public/manifest.json" ] && [ $n -lt 100 ]; do
+	sleep 0.1; n=$((n + 1))
+done
 
 nice_of() {	# /proc/.../stat: field 19, after the name in parentheses
 	sed 's/^.*) //' "$1" | awk '{ print $17 }'
 }
 MAIN=$(nice_of /proc/"$HL_PID"/stat)
 WANT=$((MAIN + 10 > 19 ? 19 : MAIN + 10))
-PUB="" SPARES=""
+PUB="" SPARES="" STAGE=""
 for t in /proc/"$HL_PID"/task/*; do
 	case $(cat "$t/comm" 2>/dev/null) in
 	hl-publish) PUB="$PUB $(nice_of "$t/stat")" ;;
 	hl-spares) SPARES="$SPARES $(nice_of "$t/stat")" ;;
+	hl-stage) STAGE="$STAGE $(nice_of "$t/stat")" ;;
 	esac
 done
 t_ok "the daemon answers" curl -sf "$HL_URL/healthz"
@@ -31,11 +37,14 @@ others_keep_nice() {	# a thread that ends meanwhile is skipped
 		n=$(nice_of "$t/stat" 2>/dev/null)
 		[ -n "$n" ] || continue
 		[ "$c" = hl-publish ] || [ "$c" = hl-spares ] ||
+		    [ "$c" = hl-stage ] ||
 		    [ "$n" = "$MAIN" ] || return 1
 	done
 }
 t_is "one thread, hl-spares, keeps the target's spare files at nice 19" \
     "$(echo $SPARES)" 19
+t_is "one thread, hl-stage, writes objects ahead at the publisher's nice" \
+    "$(echo $STAGE)" "$WANT"
 t_ok "the process's other threads keep its nice ($MAIN)" others_keep_nice
 t_ok "SIGTERM ends the daemon with status 0" hl_daemon_stop
 t_done

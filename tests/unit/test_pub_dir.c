@@ -8,7 +8,10 @@
  * place voids.  A directory of the tree removed between two publishes is
  * made again.  Once files are pruned, a publish writes into them instead
  * of making new ones (spares.h), but never into one a reader still holds
- * open.
+ * open (spares=0 there: no empty files made ahead to blur which is which;
+ * spares=N makes N).  Objects handed to the stager before a publish are
+ * written ahead, only they (no name, no manifest), and the publish keeps
+ * them as they are.
  */
 #define _XOPEN_SOURCE 700
 #include <stdarg.h>
@@ -215,7 +218,8 @@ static void
 test_bad_limits_are_refused(void **state)
 {
 	static const char *bad[] = { "retain_bytes=abc", "retain_versions=-1",
-	    "bogus=1", "retain_bytes", "retention=0", "retain_bytes=5T" };
+	    "bogus=1", "retain_bytes", "retention=0", "retain_bytes=5T",
+	    "spares=-1", "spares=many" };
 	struct fx *f = *state;
 	struct hl_err err = HL_ERR_INIT;
 	void *st = NULL;
@@ -370,7 +374,7 @@ static void
 test_pruned_files_are_written_again(void **state)
 {
 	struct fx *f = *state;
-	void *st = open_dir(f, "retain_versions=1&retain_bytes=0");
+	void *st = open_dir(f, "retain_versions=1&retain_bytes=0&spares=0");
 
 	assert_true(publish_until_reused(st, f, 1, 0) > 0);
 	hl_pub_dir_ops.close(st);
@@ -385,7 +389,7 @@ static void
 test_a_file_held_open_is_never_written_again(void **state)
 {
 	struct fx *f = *state;
-	void *st = open_dir(f, "retain_versions=1&retain_bytes=0");
+	void *st = open_dir(f, "retain_versions=1&retain_bytes=0&spares=0");
 	unsigned char buf[200];
 	struct stat sb;
 	char path[256];
@@ -403,6 +407,90 @@ test_a_file_held_open_is_never_written_again(void **state)
 	for (i = 0; i < 100; i++)
 		assert_int_equal(buf[i], 'b');
 	close(fd);
+	hl_pub_dir_ops.close(st);
+}
+
+/* spares=N: N empty files made ahead in the pool; spares=0: none. */
+static void
+test_spares_sets_the_files_made_ahead(void **state)
+{
+	struct fx *f = *state;
+	struct timespec ts = { 0, 10 * 1000 * 1000 };
+	ino_t sp[16];
+	void *st = open_dir(f, "spares=5");
+	int i;
+
+	for (i = 0; i < 300 && spares_of(sp, 16, f) != 5; i++)
+		nanosleep(&ts, NULL);
+	assert_int_equal(spares_of(sp, 16, f), 5);
+	hl_pub_dir_ops.close(st);
+	hl_testdb_rmtree(f->dir);
+	assert_int_equal(mkdir(f->dir, 0700), 0);
+	st = open_dir(f, "spares=0");
+	for (i = 0; i < 20; i++)
+		nanosleep(&ts, NULL);
+	assert_int_equal(spares_of(sp, 16, f), 0);
+	hl_pub_dir_ops.close(st);
+}
+
+/*
+ * Objects staged are on disk once the stager is done, with their bytes
+ * and mark, while no manifest and no other file is; the publish that
+ * follows keeps the very files (same inode), and a file of another kind
+ * handed over is left to the publish.
+ */
+static void
+test_staged_objects_are_written_ahead(void **state)
+{
+	struct fx *f = *state;
+	void *st = open_dir(f, "retain_versions=4");
+	static unsigned char a[3000], b[100], c[10];
+	struct hl_file files[3];
+	char path[256], etag[HL_ETAGMARK_LEN];
+	struct stat sb;
+	ino_t ino;
+	int fd;
+
+	mkfile(&files[0], "objects/obj-1", a, sizeof(a), 'a' + 1);
+	mkfile(&files[1], "objects/obj-1.gz", b, sizeof(b), 'b');
+	mkfile(&files[2], "lists/x.txt", c, sizeof(c), 'c');
+	hl_pub_dir_ops.stage(st, files, 3);
+	hl_pub_dir_ops.stage(st, NULL, 0);	/* waits for the stager */
+	snprintf(path, sizeof(path), "%s/objects/obj-1", f->dir);
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(sb.st_size, sizeof(a));
+	ino = sb.st_ino;
+	fd = open(path, O_RDONLY);
+	assert_true(fd >= 0);
+	assert_int_equal(hl_etagmark_get(etag, fd, &sb), 0);
+	close(fd);
+	snprintf(path, sizeof(path), "%s/objects/obj-1.gz", f->dir);
+	assert_int_equal(stat(path, &sb), 0);
+	snprintf(path, sizeof(path), "%s/lists/x.txt", f->dir);
+	assert_int_equal(stat(path, &sb), -1);	/* a name: the publish's */
+	snprintf(path, sizeof(path), "%s/manifest.json", f->dir);
+	assert_int_equal(stat(path, &sb), -1);
+	publish(st, 1, sizeof(a));	/* the same objects/obj-1 */
+	assert_int_equal(inode_of(f, "objects/obj-1"), ino);
+	hl_pub_dir_ops.close(st);
+}
+
+/* The stager skips what the target wrote already under that name. */
+static void
+test_staging_what_is_there_writes_nothing(void **state)
+{
+	struct fx *f = *state;
+	void *st = open_dir(f, "retain_versions=4");
+	static unsigned char a[64];
+	struct hl_file file;
+	ino_t ino;
+
+	publish(st, 1, 64);
+	ino = inode_of(f, "objects/obj-1");
+	mkfile(&file, "objects/obj-1", a, sizeof(a), 'a' + 1);
+	hl_pub_dir_ops.stage(st, &file, 1);
+	hl_pub_dir_ops.stage(st, NULL, 0);
+	assert_int_equal(inode_of(f, "objects/obj-1"), ino);
 	hl_pub_dir_ops.close(st);
 }
 
@@ -426,6 +514,13 @@ main(void)
 		    test_missing_directory_is_made_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_pruned_files_are_written_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_spares_sets_the_files_made_ahead, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_staged_objects_are_written_ahead, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_staging_what_is_there_writes_nothing, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_a_file_held_open_is_never_written_again, setup,
 		    teardown),
