@@ -136,7 +136,8 @@ make(const struct hl_spares *s, unsigned n)
 	    O_NOFOLLOW | O_NOCTTY, 0644)) < 0)
 		return -1;
 	close(fd);
-	if (rename(made, path) != 0) {
+	/* Never over a spare of the pool's (adopt numbers them all first). */
+	if (renameat2(AT_FDCWD, made, AT_FDCWD, path, RENAME_NOREPLACE) != 0) {
 		(void)unlink(made);
 		return -1;
 	}
@@ -327,14 +328,15 @@ hl_spares_open(struct hl_spares **out, const char *dir, size_t max,
 	}
 	if (s->fresh > 0 && fresh_dir(s) != 0)
 		s->fresh = 0;
+	/* Before the keeper runs: it numbers its new spares past these. */
+	pthread_mutex_lock(&s->mu);
+	adopt(s);
+	pthread_mutex_unlock(&s->mu);
 	if (pthread_create(&s->keeper, NULL, keeper_main, s) != 0) {
 		hl_spares_close(s);
 		return hl_err_set(err, HL_ENOMEM, "no thread for the spares");
 	}
 	s->running = 1;
-	pthread_mutex_lock(&s->mu);
-	adopt(s);
-	pthread_mutex_unlock(&s->mu);
 	*out = s;
 	return 0;
 }
