@@ -94,13 +94,13 @@ struct hl_snap_source {
 		    void *prop_payload);
 	void	*prop_payload;
 	/*
-	 * Told, once the lists are rendered and before the rest of the
-	 * build, of the immutable files among them (objects/: each list
-	 * file's content-addressed copy and its .gz, and a big list's
-	 * segments), which the tree will hold if the build succeeds.  The
-	 * files stay valid until the next build begins; a caller that
-	 * writes them ahead (hl_target_stage) is done with them first.
-	 * NULL: not told.
+	 * Told twice a build, before it ends, of immutable files the tree
+	 * will hold if the build succeeds: once the lists are rendered,
+	 * their files' content-addressed copies (objects/, with .gz) and a
+	 * big list's segments; once the site is, every other file's copy
+	 * and the change segments (changes/).  The files stay valid until
+	 * the next build begins; a caller that writes them ahead
+	 * (hl_target_stage) is done with them first.  NULL: not told.
 	 */
 	void	(*early)(const struct hl_file *files, size_t n,
 		    void *early_payload);

@@ -182,7 +182,7 @@ propagation(struct hl_snap_prop *out, size_t max, void *payload)
 	return n;
 }
 
-/* The lists' objects of a build under way, for the target (snapshot.h). */
+/* Objects of the build under way, for the target to write ahead. */
 static void
 stage_early(const struct hl_file *files, size_t n, void *payload)
 {

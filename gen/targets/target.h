@@ -56,17 +56,17 @@ int		 hl_target_open(struct hl_target **out, const char *url,
 int		 hl_target_publish(struct hl_target *t,
 		    const struct hl_tree *tree, struct hl_err *err);
 /*
- * Tells t of immutable files of the tree about to be built (objects/),
- * which it may begin to write while the build goes on, so that the
+ * Tells t of immutable files (objects/, changes/) of the tree being
+ * built, which it may begin to write while the build goes on, so that the
  * publish that follows finds them there.  The files and their bytes stay
- * as they are until that publish returns.  Nothing the manifest does not
- * name yet is made visible to readers by it, and a file it could not
- * write is written by the publish; it returns nothing.  A kind without
- * the operation ignores it.
+ * as they are until that publish returns, or until a call with n 0,
+ * which returns once t is done with them (after a failed build).  It
+ * names nothing: no manifest names these files yet.  A file it could not
+ * write is written by the publish.  A kind without the operation ignores
+ * it.
  */
 void		 hl_target_stage(struct hl_target *t,
 		    const struct hl_file *files, size_t n);
-/* (With n 0: returns once t is done with the files it was handed.) */
 /*
  * Appends the bytes of the manifest.json the target holds now to out:
  * the file (dir), a GET of PREFIXmanifest.json (s3), the file at the
