@@ -829,19 +829,29 @@ stager_main(void *arg)
 	return NULL;
 }
 
+/* Waits until the stager is done with what it was handed. */
+static void
+stage_wait(struct dir *d)
+{
+	pthread_mutex_lock(&d->smu);
+	while (d->sbusy)
+		pthread_cond_wait(&d->scv, &d->smu);
+	pthread_mutex_unlock(&d->smu);
+}
+
 /* Hands files to the stager, started on first use (target.h). */
 static void
 dir_stage(void *state, const struct hl_file *files, size_t n)
 {
 	struct dir *d = state;
 
+	if (n == 0) {
+		stage_wait(d);
+		return;
+	}
 	pthread_mutex_lock(&d->smu);
 	while (d->sbusy)
 		pthread_cond_wait(&d->scv, &d->smu);
-	if (n == 0) {
-		pthread_mutex_unlock(&d->smu);
-		return;
-	}
 	if (!d->staging && !d->sstop)
 		d->staging = pthread_create(&d->stager, NULL, stager_main,
 		    d) == 0;
@@ -851,16 +861,6 @@ dir_stage(void *state, const struct hl_file *files, size_t n)
 		d->sbusy = 1;
 		pthread_cond_broadcast(&d->scv);
 	}
-	pthread_mutex_unlock(&d->smu);
-}
-
-/* Waits until the stager is done with what it was handed. */
-static void
-stage_wait(struct dir *d)
-{
-	pthread_mutex_lock(&d->smu);
-	while (d->sbusy)
-		pthread_cond_wait(&d->scv, &d->smu);
 	pthread_mutex_unlock(&d->smu);
 }
 
@@ -1000,9 +1000,8 @@ dir_close(void *state)
 
 	if (d == NULL)
 		return;
+	stage_wait(d);
 	pthread_mutex_lock(&d->smu);
-	while (d->sbusy)
-		pthread_cond_wait(&d->scv, &d->smu);
 	d->sstop = 1;
 	pthread_cond_broadcast(&d->scv);
 	pthread_mutex_unlock(&d->smu);
