@@ -34,6 +34,7 @@
 
 #include <openssl/evp.h>
 
+#include "par.h"
 #include "site.h"
 #include "site_int.h"
 
@@ -357,9 +358,8 @@ proposals_marker(struct hl_sw *w, const char *name, void *payload)
 	return 0;
 }
 
-/* s with its length (NULL: a length no string has) into the digest. */
-static int
-key_str(EVP_MD_CTX *x, const char *s)
+int
+hl_site__key_str(EVP_MD_CTX *x, const char *s)
 {
 	size_t n = s != NULL ? strlen(s) : (size_t)-1;
 
@@ -367,18 +367,30 @@ key_str(EVP_MD_CTX *x, const char *s)
 	    (s == NULL || EVP_DigestUpdate(x, s, n) == 1);
 }
 
-static int
-key_int(EVP_MD_CTX *x, int64_t v)
+int
+hl_site__key_int(EVP_MD_CTX *x, int64_t v)
 {
 	return EVP_DigestUpdate(x, &v, sizeof(v)) == 1;
+}
+
+int
+hl_site__key_event(EVP_MD_CTX *x, const struct hl_site_event *e)
+{
+	return hl_site__key_int(x, e->version) &&
+	    hl_site__key_int(x, e->at) && hl_site__key_str(x, e->op) &&
+	    hl_site__key_str(x, e->list) && hl_site__key_str(x, e->value) &&
+	    hl_site__key_str(x, e->actor) && hl_site__key_int(x, e->item);
 }
 
 static int
 key_ref(EVP_MD_CTX *x, const struct hl_site_ref *r)
 {
-	return key_str(x, r->path) && key_str(x, r->sha256) &&
-	    key_int(x, (int64_t)r->bytes) && key_str(x, r->gzpath) &&
-	    key_str(x, r->gzsha256) && key_int(x, (int64_t)r->gzbytes);
+	return hl_site__key_str(x, r->path) &&
+	    hl_site__key_str(x, r->sha256) &&
+	    hl_site__key_int(x, (int64_t)r->bytes) &&
+	    hl_site__key_str(x, r->gzpath) &&
+	    hl_site__key_str(x, r->gzsha256) &&
+	    hl_site__key_int(x, (int64_t)r->gzbytes);
 }
 
 /*
@@ -399,23 +411,23 @@ list_key(unsigned char key[32], const struct hl_site_ctx *c, const char *tpl,
 	if ((x = EVP_MD_CTX_new()) == NULL)
 		return -1;
 	ok = EVP_DigestInit_ex(x, EVP_sha256(), NULL) == 1 &&
-	    key_str(x, c->layout) && key_str(x, tpl) &&
-	    key_int(x, c->layout != NULL &&
+	    hl_site__key_str(x, c->layout) && hl_site__key_str(x, tpl) &&
+	    hl_site__key_int(x, c->layout != NULL &&
 	    strstr(c->layout, "<!--helios:version-->") != NULL ?
 	    c->in->version : -1) &&
-	    key_str(x, path) && key_str(x, title) &&
-	    key_str(x, l->info->id) && key_str(x, l->info->file) &&
-	    key_int(x, l->info->count) && key_int(x, l->info->version) &&
-	    key_int(x, (int64_t)l->info->fmt) &&
+	    hl_site__key_str(x, path) && hl_site__key_str(x, title) &&
+	    hl_site__key_str(x, l->info->id) &&
+	    hl_site__key_str(x, l->info->file) &&
+	    hl_site__key_int(x, l->info->count) &&
+	    hl_site__key_int(x, l->info->version) &&
+	    hl_site__key_int(x, (int64_t)l->info->fmt) &&
 	    key_ref(x, &l->json) && key_ref(x, &l->text);
 	/* The events the page shows: the newest LIST_CHANGES of the list. */
 	for (i = c->nev; ok && i-- > 0 && n < LIST_CHANGES; ) {
 		e = &c->ev[i];
 		if (c->evl[i] != (size_t)(l - c->in->lists))
 			continue;
-		ok = key_int(x, e->version) && key_int(x, e->at) &&
-		    key_str(x, e->op) && key_str(x, e->value) &&
-		    key_str(x, e->actor) && key_int(x, e->item);
+		ok = hl_site__key_event(x, e);
 		n++;
 	}
 	ok = ok && EVP_DigestFinal_ex(x, key, &len) == 1 && len == 32;
@@ -423,9 +435,8 @@ list_key(unsigned char key[32], const struct hl_site_ctx *c, const char *tpl,
 	return ok ? 0 : -1;
 }
 
-/* The cache's page for path, or NULL. */
-static struct hl_site_memo *
-memo_find(struct hl_site_cache *m, const char *path)
+struct hl_site_memo *
+hl_site__memo_find(struct hl_site_cache *m, const char *path)
 {
 	size_t i;
 
@@ -435,9 +446,8 @@ memo_find(struct hl_site_cache *m, const char *path)
 	return NULL;
 }
 
-/* Keeps the page just added to c's output as path's, made of key. */
-static void
-memo_put(struct hl_site_cache *m, const struct hl_site_ctx *c,
+void
+hl_site__memo_put(struct hl_site_cache *m, const struct hl_site_ctx *c,
     const char *path, const unsigned char key[32])
 {
 	const struct hl_site_file *f = &c->out[c->nout - 1];
@@ -447,7 +457,7 @@ memo_put(struct hl_site_cache *m, const struct hl_site_ctx *c,
 	if (m == NULL || (data = malloc(f->len + 1)) == NULL)
 		return;
 	memcpy(data, f->data, f->len);
-	if ((e = memo_find(m, path)) == NULL) {
+	if ((e = hl_site__memo_find(m, path)) == NULL) {
 		if ((v = realloc(m->memo, (m->nmemo + 1) *
 		    sizeof(*v))) == NULL || (v[m->nmemo].path =
 		    strdup(path)) == NULL) {
@@ -482,7 +492,7 @@ list_page(struct hl_site_ctx *c, const char *tpl, const struct hl_site_list *l,
 	int rc, keyed = m != NULL &&
 	    list_key(key, c, tpl, l, path, title) == 0;
 
-	if (keyed && (e = memo_find(m, path)) != NULL &&
+	if (keyed && (e = hl_site__memo_find(m, path)) != NULL &&
 	    memcmp(e->key, key, sizeof(key)) == 0) {
 		hl_sw_put(&w, e->data, e->len);
 		return hl_site__add(c, path, &w, err);
@@ -495,7 +505,7 @@ list_page(struct hl_site_ctx *c, const char *tpl, const struct hl_site_list *l,
 	if (m != NULL)
 		m->list_pages_made++;
 	if (keyed)
-		memo_put(m, c, path, key);
+		hl_site__memo_put(m, c, path, key);
 	return 0;
 }
 
@@ -517,23 +527,74 @@ ctx_free(struct hl_site_ctx *c)
 	hl_site_files_free(c->out, c->nout);
 }
 
+/* The changes page, on a context of its own (hl_site_build). */
+struct changes_job {
+	struct hl_site_ctx	 c;
+	struct hl_err		 err;
+};
+
+static int
+changes_job(void *arg)
+{
+	struct changes_job *j = arg;
+
+	return hl_site__changes(&j->c, &j->err);
+}
+
+/*
+ * Moves the pages of from (the changes job's) to the end of to's.  On
+ * error (HL_ENOMEM) from keeps them.
+ */
+static int
+take_pages(struct hl_site_ctx *to, struct hl_site_ctx *from,
+    struct hl_err *err)
+{
+	struct hl_site_file *v;
+
+	if (from->nout == 0)
+		return 0;
+	if ((v = realloc(to->out, (to->nout + from->nout) * sizeof(*v))) ==
+	    NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	memcpy(v + to->nout, from->out, from->nout * sizeof(*v));
+	to->out = v;
+	to->nout += from->nout;
+	to->capout = to->nout;
+	free(from->out);
+	from->out = NULL;
+	from->nout = from->capout = 0;
+	return 0;
+}
+
 int
 hl_site_build(struct hl_site_file **out, size_t *n, const char *site_dir,
     const struct hl_site_in *in, struct hl_err *err)
 {
 	struct hl_site_ctx c;
+	struct changes_job cj;
+	struct hl_par_job par;
 	char path[128], title[160], *ltpl = NULL;
 	size_t i;
-	int rc;
+	int rc, started = 0;
 
 	*out = NULL;
 	*n = 0;
 	memset(&c, 0, sizeof(c));
+	memset(&cj, 0, sizeof(cj));
 	c.in = in;
 	c.site_dir = site_dir;
 	if ((rc = hl_site__template(&c.layout, site_dir, "layout.html",
 	    err)) != 0 || (rc = hl_site__events(&c, err)) != 0)
 		goto out;
+	/*
+	 * The changes page (half of the work) is made on a second thread:
+	 * it reads the events, the layout and in, which nothing changes from
+	 * here, and writes a page of its own only.
+	 */
+	cj.c = c;
+	cj.c.own_cache = NULL;
+	hl_par_start(in->par, &par, changes_job, &cj);
+	started = 1;
 	if ((rc = hl_site__page(&c, "index.html",
 	    "Helios: SmokeDetector pattern lists", "index.html",
 	    fallback_index, NULL, index_marker, &c, err)) != 0 ||
@@ -560,7 +621,7 @@ hl_site_build(struct hl_site_file **out, size_t *n, const char *site_dir,
 	if ((rc = hl_site__page(&c, "caught.html", "Is this caught? - Helios",
 	    "caught.html", fallback_caught, "pyregex.js caught.js", caught_marker, &c,
 	    err)) != 0 ||
-	    (rc = hl_site__changes(&c, err)) != 0 ||
+	    (rc = hl_site__feeds(&c, err)) != 0 ||
 	    (rc = hl_site__api(&c, err)) != 0)
 		goto out;
 	/* The review queue: a shell filled from proposals.json. */
@@ -568,12 +629,24 @@ hl_site_build(struct hl_site_file **out, size_t *n, const char *site_dir,
 	    "Review queue - Helios", "proposals.html", fallback_proposals,
 	    "proposals.js", proposals_marker, &c, err)) != 0)
 		goto out;
+	started = 0;
+	if (hl_par_join(in->par, &par) != 0) {
+		rc = cj.err.code ? cj.err.code : HL_ENOMEM;
+		if (err != NULL)
+			*err = cj.err;
+		goto out;
+	}
+	if ((rc = take_pages(&c, &cj.c, err)) != 0)
+		goto out;
 	qsort(c.out, c.nout, sizeof(*c.out), cmp_files);
 	*out = c.out;
 	*n = c.nout;
 	c.out = NULL;
 	c.nout = 0;
 out:
+	if (started)
+		(void)hl_par_join(in->par, &par);
+	hl_site_files_free(cj.c.out, cj.c.nout);
 	free(ltpl);
 	ctx_free(&c);
 	return rc;

@@ -63,6 +63,7 @@ struct hl_site_seg {
  * ones.  Optional (NULL: everything is parsed each time).
  */
 struct hl_site_cache;
+struct hl_par;
 int	hl_site_cache_new(struct hl_site_cache **out, struct hl_err *err);
 void	hl_site_cache_free(struct hl_site_cache *c);
 
@@ -86,6 +87,7 @@ struct hl_site_in {
 	struct hl_site_cache *cache;	/* or NULL */
 	const struct hl_site_prop *props; /* the public copies, or NULL */
 	size_t		 nprops;
+	struct hl_par	*par;		/* a second thread (par.h), or NULL */
 };
 
 struct hl_site_file {

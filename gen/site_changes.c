@@ -18,6 +18,9 @@
  * Links are relative to the feed, which sits beside the pages, so a feed
  * works on every mirror and under any sub-path.  The feed's <updated> is
  * the newest change's time, so that the same tree gives the same bytes.
+ * A feed is made again only when the events it shows changed: the build's
+ * cache keeps each with the SHA-256 of those events (feed_key), as it
+ * keeps the list pages (site.c).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,6 +41,14 @@ struct cached_seg {
 	json_t			*root;
 	struct hl_site_event	*ev;
 	size_t			 nev;
+	/*
+	 * Each event's index in the lists whose ids, each ended by a NUL,
+	 * are lkey (lkeylen bytes): the nlists of then for none.  Made
+	 * again when the lists are not those.
+	 */
+	size_t			*li;
+	char			*lkey;
+	size_t			 lkeylen;
 };
 
 int
@@ -53,6 +64,8 @@ seg_clear(struct cached_seg *g)
 {
 	json_decref(g->root);
 	free(g->ev);
+	free(g->li);
+	free(g->lkey);
 }
 
 void
@@ -117,7 +130,7 @@ seg_events(struct cached_seg *g, struct hl_err *err)
  * added to it.  HL_EINVAL when it is not JSON, HL_ENOMEM.
  */
 static int
-segment(const struct cached_seg **out, struct hl_site_cache *cache,
+segment(struct cached_seg **out, struct hl_site_cache *cache,
     const struct hl_site_seg *g, struct hl_err *err)
 {
 	struct cached_seg *nv, one = { .from = g->from, .to = g->to };
@@ -168,6 +181,52 @@ static const char fallback_changes[] =
     "<h1>Recent changes</h1>\n<table><tbody><!--helios:changes-->"
     "</tbody></table>\n";
 
+/*
+ * The ids of in's lists, each ended by a NUL, into key: what a segment's
+ * list indexes are good for.
+ */
+static int
+lists_key(struct hl_buf *key, const struct hl_site_in *in)
+{
+	size_t i;
+
+	for (i = 0; i < in->nlists; i++)
+		if (hl_buf_put(key, in->lists[i].info->id,
+		    strlen(in->lists[i].info->id) + 1) != 0)
+			return -1;
+	return 0;
+}
+
+/* g's events' list indexes (li) for the lists of key, made when stale. */
+static int
+seg_lists(struct cached_seg *g, const struct hl_site_in *in,
+    const struct hl_buf *key, struct hl_err *err)
+{
+	size_t k, l = 0;
+
+	if (g->lkey != NULL && g->lkeylen == key->len &&
+	    memcmp(g->lkey, key->data, key->len) == 0)
+		return 0;
+	free(g->li);
+	free(g->lkey);
+	g->lkey = NULL;
+	if ((g->li = calloc(g->nev + 1, sizeof(*g->li))) == NULL ||
+	    (g->lkey = malloc(key->len + 1)) == NULL)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	memcpy(g->lkey, key->data, key->len);
+	g->lkeylen = key->len;
+	for (k = 0; k < g->nev; k++) {
+		if (l >= in->nlists ||
+		    strcmp(in->lists[l].info->id, g->ev[k].list) != 0)
+			for (l = 0; l < in->nlists; l++)
+				if (strcmp(in->lists[l].info->id,
+				    g->ev[k].list) == 0)
+					break;
+		g->li[k] = l;
+	}
+	return 0;
+}
+
 size_t
 hl_site__list_index(const struct hl_site_ctx *c, const char *id)
 {
@@ -183,16 +242,16 @@ hl_site__list_index(const struct hl_site_ctx *c, const char *id)
  * The window's list events, oldest first, into c->ev with their list's
  * index into c->evl (so that a page of one list picks its events without
  * a string compare each), and the newest of each list into c->last
- * (hl_site__last).  The segments come from
- * in->cache, or from a cache of this build's own when there is none.
+ * (hl_site__last).  The segments, and their events' list indexes, come
+ * from in->cache, or from a cache of this build's own when there is none.
  */
 int
 hl_site__events(struct hl_site_ctx *c, struct hl_err *err)
 {
 	const struct hl_site_in *in = c->in;
-	const struct cached_seg *g;
-	const struct hl_site_event *v;
+	struct cached_seg *g;
 	struct hl_site_cache *cache = in->cache;
+	struct hl_buf key = HL_BUF_INIT;
 	size_t i, k, l, total = 0;
 	int rc;
 
@@ -215,27 +274,26 @@ hl_site__events(struct hl_site_ctx *c, struct hl_err *err)
 	if ((c->ev = calloc(total, sizeof(*c->ev))) == NULL ||
 	    (c->evl = calloc(total, sizeof(*c->evl))) == NULL)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	if (lists_key(&key, in) != 0) {
+		hl_buf_free(&key);
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	}
 	/* The same calls again find every segment in the cache. */
-	for (i = 0, l = 0; i < in->nsegs; i++) {
-		if ((rc = segment(&g, cache, &in->segs[i], err)) != 0)
-			return rc;
+	for (i = 0, rc = 0; i < in->nsegs && rc == 0; i++) {
+		if ((rc = segment(&g, cache, &in->segs[i], err)) != 0 ||
+		    (rc = seg_lists(g, in, &key, err)) != 0)
+			break;
 		for (k = 0; k < g->nev; k++) {
-			v = &g->ev[k];
 			/* Lists only: notifications name chat users. */
-			if (l >= in->nlists || strcmp(in->lists[l].info->id,
-			    v->list) != 0)
-				for (l = 0; l < in->nlists; l++)
-					if (strcmp(in->lists[l].info->id,
-					    v->list) == 0)
-						break;
-			if (l == in->nlists)
+			if ((l = g->li[k]) >= in->nlists)
 				continue;
 			c->last[l] = c->ev + c->nev;
 			c->evl[c->nev] = l;
-			c->ev[c->nev++] = *v;
+			c->ev[c->nev++] = g->ev[k];
 		}
 	}
-	return 0;
+	hl_buf_free(&key);
+	return rc;
 }
 
 const struct hl_site_event *
@@ -438,17 +496,78 @@ int
 hl_site__changes(struct hl_site_ctx *c, struct hl_err *err)
 {
 	struct page_fill f = { c };
+
+	return hl_site__page(c, "changes.html", "Recent changes - Helios",
+	    "changes.html", fallback_changes, "changes.js", changes_marker,
+	    &f, err);
+}
+
+/*
+ * The SHA-256 of what the feed of list (NULL: every list) at path is made
+ * of: the events it shows.  0, or -1 when it cannot be had (the feed is
+ * then made).
+ */
+static int
+feed_key(unsigned char key[32], const struct hl_site_ctx *c,
+    const char *path, const char *list)
+{
+	EVP_MD_CTX *x;
+	unsigned int len = 0;
+	size_t i, n = 0, li = list != NULL ? hl_site__list_index(c, list) : 0;
+	int ok;
+
+	if ((x = EVP_MD_CTX_new()) == NULL)
+		return -1;
+	ok = EVP_DigestInit_ex(x, EVP_sha256(), NULL) == 1 &&
+	    hl_site__key_str(x, path) && hl_site__key_str(x, list);
+	for (i = c->nev; ok && i-- > 0 && n < FEED_MAX; ) {
+		if (list != NULL && c->evl[i] != li)
+			continue;
+		ok = hl_site__key_event(x, &c->ev[i]);
+		n++;
+	}
+	ok = ok && EVP_DigestFinal_ex(x, key, &len) == 1 && len == 32;
+	EVP_MD_CTX_free(x);
+	return ok ? 0 : -1;
+}
+
+/*
+ * Adds the feed of list (NULL: every list) as path: the cache's copy when
+ * it was made of the same events (feed_key), else made anew and kept.
+ */
+static int
+add_feed(struct hl_site_ctx *c, const char *path, const char *list,
+    struct hl_err *err)
+{
+	struct hl_site_cache *m = c->in->cache;
+	struct hl_site_memo *e;
 	struct hl_sw w = HL_SW_INIT;
+	unsigned char key[32];
+	int rc, keyed = m != NULL && feed_key(key, c, path, list) == 0;
+
+	if (keyed && (e = hl_site__memo_find(m, path)) != NULL &&
+	    memcmp(e->key, key, sizeof(key)) == 0) {
+		hl_sw_put(&w, e->data, e->len);
+		return hl_site__add(c, path, &w, err);
+	}
+	feed(&w, c, list);
+	if ((rc = hl_site__add(c, path, &w, err)) != 0)
+		return rc;
+	if (m != NULL)
+		m->feeds_made++;
+	if (keyed)
+		hl_site__memo_put(m, c, path, key);
+	return 0;
+}
+
+int
+hl_site__feeds(struct hl_site_ctx *c, struct hl_err *err)
+{
 	char path[128];
 	size_t i;
 	int rc;
 
-	if ((rc = hl_site__page(c, "changes.html", "Recent changes - Helios",
-	    "changes.html", fallback_changes, "changes.js", changes_marker,
-	    &f, err)) != 0)
-		return rc;
-	feed(&w, c, NULL);
-	if ((rc = hl_site__add(c, "feed.xml", &w, err)) != 0)
+	if ((rc = add_feed(c, "feed.xml", NULL, err)) != 0)
 		return rc;
 	for (i = 0; i < c->in->nlists; i++) {
 		struct hl_sw name = HL_SW_INIT;
@@ -462,8 +581,8 @@ hl_site__changes(struct hl_site_ctx *c, struct hl_err *err)
 		}
 		memcpy(path, name.b.data, name.b.len + 1);
 		hl_sw_free(&name);
-		feed(&w, c, c->in->lists[i].info->id);
-		if ((rc = hl_site__add(c, path, &w, err)) != 0)
+		if ((rc = add_feed(c, path, c->in->lists[i].info->id,
+		    err)) != 0)
 			return rc;
 	}
 	return 0;

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include <jansson.h>
+#include <openssl/evp.h>
 
 #include "buf.h"
 #include "err.h"
@@ -84,6 +85,7 @@ struct hl_site_cache {
 	struct hl_site_memo *memo;	/* the lists' pages (site.c) */
 	size_t		 nmemo;
 	unsigned long	 list_pages_made;	/* not taken from memo */
+	unsigned long	 feeds_made;		/* the same, for feeds */
 };
 
 struct hl_site_ctx {
@@ -121,11 +123,13 @@ int	hl_site__page(struct hl_site_ctx *c, const char *path,
 int	hl_site__add(struct hl_site_ctx *c, const char *path, struct hl_sw *w,
 	    struct hl_err *err);
 
-/* site_changes.c: the events of the window, then changes.html and feeds. */
+/* site_changes.c: the events of the window, changes.html, the feeds. */
 int	hl_site__events(struct hl_site_ctx *c, struct hl_err *err);
 /* The index of list id in c->in->lists, or c->in->nlists when none. */
 size_t	hl_site__list_index(const struct hl_site_ctx *c, const char *id);
 int	hl_site__changes(struct hl_site_ctx *c, struct hl_err *err);
+/* feed.xml and each list's feed-<list>.xml. */
+int	hl_site__feeds(struct hl_site_ctx *c, struct hl_err *err);
 /* The newest event of list (NULL: any), or NULL. */
 const struct hl_site_event *hl_site__last(const struct hl_site_ctx *c,
 	    const char *list);
@@ -134,6 +138,23 @@ void	hl_site__event_what(struct hl_sw *w, const struct hl_site_event *e);
 /* Table rows for the newest max events of list (NULL: all). */
 size_t	hl_site__event_rows(struct hl_sw *w, const struct hl_site_ctx *c,
 	    const char *list, size_t max);
+
+/*
+ * The cache's memo of pages made only when what they are made of changed
+ * (site.c: the list pages; site_changes.c: the feeds).  A page's key is
+ * the SHA-256 of its inputs, put in a digest with hl_site__key_*.
+ */
+/* The memo for path, or NULL. */
+struct hl_site_memo *hl_site__memo_find(struct hl_site_cache *m,
+	    const char *path);
+/* Keeps the page just added to c's output as path's, made of key. */
+void	hl_site__memo_put(struct hl_site_cache *m, const struct hl_site_ctx *c,
+	    const char *path, const unsigned char key[32]);
+/* s with its length (NULL: a length no string has) into the digest. */
+int	hl_site__key_str(EVP_MD_CTX *x, const char *s);
+int	hl_site__key_int(EVP_MD_CTX *x, int64_t v);
+/* Every field of e a page shows. */
+int	hl_site__key_event(EVP_MD_CTX *x, const struct hl_site_event *e);
 
 /* site_api.c: api.html from openapi.json. */
 int	hl_site__api(struct hl_site_ctx *c, struct hl_err *err);

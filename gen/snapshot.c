@@ -44,6 +44,7 @@
 #include "keyring.h"
 #include "listseg.h"
 #include "manifest.h"
+#include "par.h"
 #include "proposals_json.h"
 #include "signer.h"
 #include "site.h"
@@ -82,6 +83,7 @@ struct hl_snap {
 	struct hl_snap_opts	 o;
 	struct hl_signer	*signer;	/* NULL: unsigned */
 	struct hl_spool		*spool;		/* made at the first big list */
+	struct hl_par		*par;		/* a second thread (par.h) */
 
 	struct list_cache	*lists;
 	size_t			 nlists;
@@ -241,8 +243,13 @@ hl_snap_new(struct hl_snap **out, const struct hl_snap_opts *o,
 		s->o.manifest_ttl = 604800;
 	if (s->o.poll_interval <= 0)
 		s->o.poll_interval = 60;
+	if ((rc = hl_par_new(&s->par, err)) != 0) {
+		free(s);
+		return rc;
+	}
 	if (o->signing_key != NULL &&
 	    (rc = hl_signer_open(&s->signer, o->signing_key, err)) != 0) {
+		hl_par_free(s->par);
 		free(s);
 		return rc;
 	}
@@ -257,6 +264,7 @@ hl_snap_free(struct hl_snap *s)
 
 	if (s == NULL)
 		return;
+	hl_par_free(s->par);
 	for (i = 0; i < s->nlists; i++) {
 		hl_list_clear(&s->lists[i].info);
 		entry_clear(&s->lists[i].json);
@@ -858,6 +866,24 @@ out:
 	return rc;
 }
 
+/* append_text's arguments, for a thread of its own. */
+struct text_job {
+	struct hl_snap		*s;
+	struct list_cache	*lc;
+	const struct hl_item	*items;
+	size_t			 n;
+	int			 fmt;
+	int			 level;
+};
+
+static int
+text_job(void *arg)
+{
+	struct text_job *j = arg;
+
+	return append_text(j->s, j->lc, j->items, j->n, j->fmt, j->level);
+}
+
 /*
  * Appends items to an already rendered plain or tsv list: the JSON keeps
  * its bytes up to the last item and gets the new items and a new tail (a
@@ -874,6 +900,9 @@ append_list(struct hl_snap *s, struct list_cache *lc,
 	struct hl_item *items = NULL;
 	struct hl_buf json = HL_BUF_INIT;
 	char *head = NULL, *tail = NULL, *data;
+	struct text_job tj;
+	struct hl_par_job text;
+	struct hl_spool *sp;
 	char jpath[128];
 	size_t n = 0, i, len, body;
 	int rc = -1, seg = hl_lseg_wanted(now->count);
@@ -891,17 +920,19 @@ append_list(struct hl_snap *s, struct list_cache *lc,
 	    lc->info.count) != 0)
 		return -1;
 	snprintf(jpath, sizeof(jpath), "%s", lc->json.path);
+	/* The text file on a second thread, the JSON here (par.h). */
+	tj.s = s;
+	tj.lc = lc;
+	tj.items = items;
+	tj.n = n;
+	tj.fmt = now->fmt;
+	tj.level = level;
+	sp = lc->text.id.spool != NULL ? s->spool : NULL;
+	hl_par_start(s->par, &text, text_job, &tj);
 	if (seg) {
-		if (hl_lseg_append(&lc->segs, items, n, now->id, now->fmt,
-		    seg_level(s, now, level), lc->text.id.spool != NULL ?
-		    s->spool : NULL, made,
-		    NULL) != 0 ||
-		    render_index(lc, now, level, NULL) != 0 ||
-		    append_text(s, lc, items, n, now->fmt, level) != 0) {
-			lc->valid = 0;
-			goto out;
-		}
-		rc = 0;
+		rc = hl_lseg_append(&lc->segs, items, n, now->id, now->fmt,
+		    seg_level(s, now, level), sp, made, NULL) != 0 ||
+		    render_index(lc, now, level, NULL) != 0 ? -1 : 0;
 		goto out;
 	}
 	if (list_doc_ends(&head, &tail, now) != 0 ||
@@ -919,16 +950,16 @@ append_list(struct hl_snap *s, struct list_cache *lc,
 	    hl_buf_putc(&json, '\n'))
 		goto out;
 	data = hl_buf_detach(&json, &len);
-	if ((rc = entry_set(&lc->json, jpath, data, len, level,
-	    lc->json_body, NULL)) == 0)
-		rc = append_text(s, lc, items, n, now->fmt, level);
-	if (rc == 0)
+	if (entry_set(&lc->json, jpath, data, len, level, lc->json_body,
+	    NULL) == 0) {
 		lc->json_body = body;
-	else {
-		lc->valid = 0;
-		rc = -1;
+		rc = 0;
 	}
 out:
+	if (hl_par_join(s->par, &text) != 0)
+		rc = -1;
+	if (rc != 0)
+		lc->valid = 0;
 	free(head);
 	free(tail);
 	hl_buf_free(&json);
@@ -1480,6 +1511,75 @@ site_ref(struct hl_site_ref *r, const struct entry *e)
 	r->gzbytes = e->gz.len;
 }
 
+/* The site's changed pages, gzipped and hashed by two threads at once. */
+struct page_set {
+	struct entry		*pages;
+	struct hl_site_file	*f;
+	const size_t		*todo;	/* indexes of both, biggest first */
+	size_t			 n;
+	size_t			 next;	/* taken with an atomic add */
+	int			 level;
+};
+
+struct page_worker {
+	struct page_set		*set;
+	struct hl_err		 err;
+};
+
+static int
+page_worker(void *arg)
+{
+	struct page_worker *w = arg;
+	struct page_set *ps = w->set;
+	size_t i, k;
+	int rc = 0;
+
+	while ((i = __atomic_fetch_add(&ps->next, 1, __ATOMIC_RELAXED)) <
+	    ps->n) {
+		k = ps->todo[i];
+		if (entry_set(&ps->pages[k], ps->f[k].path, ps->f[k].data,
+		    ps->f[k].len, ps->level, 0, rc == 0 ? &w->err : NULL) !=
+		    0 && rc == 0)
+			rc = w->err.code;
+		ps->f[k].data = NULL;	/* entry_set's now */
+	}
+	return rc;
+}
+
+/*
+ * Makes the entries of pages todo[0..n) from f (taking their bytes), the
+ * second thread (s->par) taking every other one.  On error some are left
+ * empty.
+ */
+static int
+make_pages(struct hl_snap *s, struct entry *pages, struct hl_site_file *f,
+    size_t *todo, size_t n, struct hl_err *err)
+{
+	struct page_set ps = { pages, f, todo, n, 0, s->o.gzip_level };
+	struct page_worker a = { &ps, HL_ERR_INIT }, b = { &ps, HL_ERR_INIT };
+	struct hl_par_job j;
+	size_t i, k, t;
+	int rc, brc;
+
+	/* The biggest first, so the two threads end close together. */
+	for (i = 1; i < n; i++)
+		for (k = i; k > 0 && f[todo[k]].len > f[todo[k - 1]].len;
+		    k--) {
+			t = todo[k];
+			todo[k] = todo[k - 1];
+			todo[k - 1] = t;
+		}
+	hl_par_start(n > 1 ? s->par : NULL, &j, page_worker, &b);
+	rc = page_worker(&a);
+	brc = hl_par_join(n > 1 ? s->par : NULL, &j);
+	if (rc != 0 || brc != 0) {
+		if (err != NULL)
+			*err = rc != 0 ? a.err : b.err;
+		return rc != 0 ? rc : brc;
+	}
+	return 0;
+}
+
 /* The site's pages (site.h), made again with every build. */
 static int
 render_site(struct hl_snap *s, const struct hl_snap_source *src, int64_t v,
@@ -1495,7 +1595,7 @@ render_site(struct hl_snap *s, const struct hl_snap_source *src, int64_t v,
 	struct entry *pages;
 	unsigned char raw[32];
 	char fpr[HL_SITE_FPR_LEN];
-	size_t i, j, n = 0, rawlen = sizeof(raw);
+	size_t *todo, i, j, n = 0, ntodo = 0, rawlen = sizeof(raw);
 	int rc;
 
 	for (i = 0; i < s->nlists && i < 64; i++) {
@@ -1537,13 +1637,16 @@ render_site(struct hl_snap *s, const struct hl_snap_source *src, int64_t v,
 	    (rc = hl_site_cache_new(&s->site_cache, err)) != 0)
 		return rc;
 	in.cache = s->site_cache;
+	in.par = s->par;
 	if ((rc = hl_site_build(&f, &n, s->o.site_dir, &in, err)) != 0)
 		return rc;
-	if ((pages = calloc(n + 1, sizeof(*pages))) == NULL) {
+	if ((pages = calloc(n + 1, sizeof(*pages))) == NULL ||
+	    (todo = calloc(n + 1, sizeof(*todo))) == NULL) {
+		free(pages);
 		hl_site_files_free(f, n);
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	}
-	for (i = 0; i < n && rc == 0; i++) {
+	for (i = 0; i < n; i++) {
 		/* A page that did not change keeps its gzip and hashes. */
 		for (j = 0; j < s->npages; j++)
 			if (s->pages[j].path != NULL &&
@@ -1555,12 +1658,11 @@ render_site(struct hl_snap *s, const struct hl_snap_source *src, int64_t v,
 		if (j < s->npages) {
 			pages[i] = s->pages[j];
 			memset(&s->pages[j], 0, sizeof(s->pages[j]));
-		} else {
-			rc = entry_set(&pages[i], f[i].path, f[i].data,
-			    f[i].len, s->o.gzip_level, 0, err);
-			f[i].data = NULL;
-		}
+		} else
+			todo[ntodo++] = i;
 	}
+	rc = make_pages(s, pages, f, todo, ntodo, err);
+	free(todo);
 	hl_site_files_free(f, n);
 	for (j = 0; j < s->npages; j++)
 		entry_clear(&s->pages[j]);

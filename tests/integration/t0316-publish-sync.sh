@@ -15,7 +15,7 @@ if ! command -v strace >/dev/null; then
 	t_done; exit 1
 fi
 "$HELIOS" import --db "$T/db.sqlite" "$(hl_samples)" >/dev/null 2>&1
-ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -ff -qq -e trace=syncfs,fsync,fdatasync,rename,renameat,renameat2,openat \
+ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 strace -ff -qq -e trace=syncfs,fsync,fdatasync,rename,renameat,renameat2,openat,sync_file_range \
     -o "$T/trace" "$HELIOS" publish --db "$T/db.sqlite" --public "$T/pub" \
     >/dev/null 2>&1
 # (LeakSanitizer cannot stop a traced process: no leak check here.)
@@ -70,21 +70,33 @@ t_is "files and the manifest's bytes, syncfs, manifest rename, directory fsync: 
 # The lists' objects are written ahead, by the stager thread (pub_dir.c,
 # dir_stage) while the site renders: renames into objects/ in a trace that
 # is not the publish's.  The publish waited for it before its syncfs.
+# Each object it writes has its writeback started (sync_file_range) before
+# its rename, so the publish's syncfs finds it on its way to the disk.
 staged=$($PY - "$T/pub" "$T"/trace.* <<'PYEOF'
 import re, sys
 pub = sys.argv[1]
-n = 0
+n = started = 0
 for f in sys.argv[2:]:
     text = open(f).read()
     if re.search(r'rename\w*\(.*"%s/manifest.json"' % re.escape(pub), text):
         continue
-    n += len(re.findall(r'rename\w*\([^\n]*"%s/objects/[0-9a-f]{64}(?:\.gz)?"[^\n]*\)\s+= 0'
-                        % re.escape(pub), text))
-print("some" if n > 0 else "none")
+    pending = 0
+    for ln in text.splitlines():
+        if re.search(r'sync_file_range\(\d+, 0, 0, SYNC_FILE_RANGE_WRITE\)\s+= 0', ln):
+            pending += 1
+        elif re.search(r'rename\w*\([^\n]*"%s/objects/[0-9a-f]{64}(?:\.gz)?"[^\n]*\)\s+= 0'
+                       % re.escape(pub), ln):
+            n += 1
+            if pending > 0:
+                started += 1
+                pending -= 1
+print(("some" if n > 0 else "none") + " " +
+      ("each-started" if n > 0 and started == n else
+       "%d of %d started" % (started, n)))
 PYEOF
 )
-t_is "the lists' objects are renamed in by the stager, not the publish" \
-    "$staged" "some"
+t_is "the lists' objects are renamed in by the stager, not the publish, each with its writeback started" \
+    "$staged" "some each-started"
 
 # In the daemon, a publish after one change rewrites that list's files
 # and the index files, not the other lists: what the target wrote last is

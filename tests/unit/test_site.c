@@ -7,7 +7,8 @@
  * every endpoint of schema/openapi.json, and changes to notifications
  * (which name chat users) are left out; the index shows the propagation
  * delay measured to each public copy, escaped, or that none was.  A
- * cache kept across builds gives the same pages as none, and keeps the API
+ * cache kept across builds gives the same pages as none, makes a list's
+ * page or feed again only when what it shows changed, and keeps the API
  * reference with the openapi.json text it was made from.
  */
 #include <stdarg.h>
@@ -22,6 +23,7 @@
 
 #include <cmocka.h>
 
+#include "par.h"
 #include "site.h"
 #include "site_int.h"
 
@@ -71,10 +73,22 @@ static const char seg2[] =
     "\"blacklist-cidr\",\"value\":\"192.0.2.0/24\",\"actor\":"
     "\"frank\",\"record\":{\"id\":4}}]}";
 
-/* The window and cache the next build() uses (seg alone, none). */
+static const char seg3[] =
+    "{\"from\":7,\"to\":7,\"events\":["
+    "{\"version\":7,\"at\":1700000360,\"op\":\"add\",\"list\":"
+    "\"watch-keyword\",\"value\":\"newest\",\"actor\":\"grace\","
+    "\"record\":{\"id\":10}}]}";
+
+/*
+ * The window, cache and second thread the next build() uses (seg alone,
+ * none, none).
+ */
 static struct hl_site_seg *win;
 static size_t nwin;
 static struct hl_site_cache *cache;
+static struct hl_par *par;
+/* The lists the next build() shows: from lists[first_list] on. */
+static size_t first_list;
 
 static void
 build(struct hl_site_file **f, size_t *n, const char *site_dir)
@@ -99,14 +113,15 @@ build(struct hl_site_file **f, size_t *n, const char *site_dir)
 	sg.data = seg;
 	sg.len = strlen(seg);
 	hl_site_key_fpr(fpr, raw, sizeof(raw));
-	in.lists = sl;
-	in.nlists = 2;
+	in.lists = sl + first_list;
+	in.nlists = 2 - first_list;
 	in.version = 3;
 	in.ttl = 604800;
 	in.key_fpr = fpr;
 	in.segs = win ? win : &sg;
 	in.nsegs = win ? nwin : 1;
 	in.cache = cache;
+	in.par = par;
 	in.props = props;
 	in.nprops = nprops;
 	assert_int_equal(hl_site_build(f, n, site_dir, &in, &err), 0);
@@ -345,6 +360,93 @@ a_change_to_one_list_makes_that_page_alone(void **state)
 	nwin = 0;
 }
 
+/*
+ * With a cache, a feed is made again only when the events it shows
+ * changed, and is the feed a build without cache makes: a change to one
+ * list makes feed.xml and that list's feed, not the other lists'.  With
+ * the second thread (par.h) or without, the pages are the same.
+ */
+static void
+a_change_to_one_list_makes_its_feed_alone(void **state)
+{
+	struct hl_site_seg segs[2] = {
+		{ .from = 1, .to = 3, .data = seg, .len = strlen(seg) },
+		{ .from = 7, .to = 7, .data = seg3, .len = strlen(seg3) },
+	};
+	static const unsigned long made[3] = { 3, 3, 5 };
+	static const size_t count[3] = { 1, 1, 2 };
+	struct hl_site_cache *keep = NULL;
+	struct hl_site_file *f = NULL, *g = NULL;
+	struct hl_err err = HL_ERR_INIT;
+	size_t n = 0, m = 0, k;
+
+	(void)state;
+	assert_int_equal(hl_site_cache_new(&keep, &err), 0);
+	assert_int_equal(hl_par_new(&par, &err), 0);
+	win = segs;
+	for (k = 0; k < 3; k++) {
+		nwin = count[k];
+		cache = keep;
+		build(&f, &n, "site");
+		cache = NULL;
+		build(&g, &m, "site");
+		same_pages(f, n, g, m);
+		assert_int_equal(keep->feeds_made, made[k]);
+		if (k == 2)
+			assert_non_null(strstr(page(f, n,
+			    "feed-watch-keyword.xml"), "newest"));
+		hl_site_files_free(f, n);
+		/* and the same again on one thread */
+		hl_par_free(par);
+		par = NULL;
+		cache = keep;
+		build(&f, &n, "site");
+		same_pages(f, n, g, m);
+		assert_int_equal(keep->feeds_made, made[k]);
+		assert_int_equal(hl_par_new(&par, &err), 0);
+		hl_site_files_free(f, n);
+		hl_site_files_free(g, m);
+	}
+	hl_par_free(par);
+	par = NULL;
+	cache = NULL;
+	hl_site_cache_free(keep);
+	win = NULL;
+	nwin = 0;
+}
+
+/*
+ * The cache keeps each segment's events with the index of their list;
+ * when the set of lists changes (a list dropped, the others moved up),
+ * those are made again: the pages are those a build without cache makes,
+ * and the dropped list's changes are on none of them.
+ */
+static void
+a_cache_follows_a_change_to_the_set_of_lists(void **state)
+{
+	struct hl_site_cache *keep = NULL;
+	struct hl_site_file *f = NULL, *g = NULL;
+	struct hl_err err = HL_ERR_INIT;
+	size_t n = 0, m = 0, k;
+
+	(void)state;
+	assert_int_equal(hl_site_cache_new(&keep, &err), 0);
+	for (k = 0; k < 3; k++) {
+		first_list = k == 1;	/* watch-keyword dropped, then back */
+		cache = keep;
+		build(&f, &n, "site");
+		cache = NULL;
+		build(&g, &m, "site");
+		same_pages(f, n, g, m);
+		assert_true((strstr(page(f, n, "changes.html"), "alice") ==
+		    NULL) == (k == 1));
+		hl_site_files_free(f, n);
+		hl_site_files_free(g, m);
+	}
+	first_list = 0;
+	hl_site_cache_free(keep);
+}
+
 static void
 put_text(const char *path, const char *text)
 {
@@ -413,6 +515,8 @@ main(void)
 		cmocka_unit_test(pages_say_what_they_should),
 		cmocka_unit_test(a_cache_gives_the_same_pages),
 		cmocka_unit_test(a_change_to_one_list_makes_that_page_alone),
+		cmocka_unit_test(a_change_to_one_list_makes_its_feed_alone),
+		cmocka_unit_test(a_cache_follows_a_change_to_the_set_of_lists),
 		cmocka_unit_test(the_cache_keeps_the_api_reference),
 	};
 
