@@ -8,6 +8,10 @@
  * no hash yet) and compressed at the end by a small pool of threads that
  * each take the next pending segment: every segment is compressed alone,
  * so thread timing changes only the order of the work, never the bytes.
+ * Segments are compressed in chunks of HL_BLOB_CHUNK_SMALL (blob.h,
+ * HL_BLOB_SMALL_CHUNKS), and the open segment (the last, not ended by
+ * the boundary rule) keeps its memo: an append reopens it and compresses
+ * and hashes its last chunk again, not the whole segment.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -62,6 +66,9 @@ struct hl_lseg_bld {
 	int		 fmt;
 	int		 level;
 	size_t		 pending;	/* bytes of segments not compressed */
+	/* the reopened segment's memo and kept bytes, for its next close */
+	struct hl_blob_memo memo;
+	size_t		 keep;
 	size_t		 sum, nsum;	/* bytes and count of segments closed */
 	size_t		 made;
 	/* the spool threads (a spooled full build) */
@@ -109,6 +116,7 @@ hl_lsegs_clear(struct hl_lsegs *segs)
 	for (i = 0; i < segs->n; i++) {
 		hl_blob_clear(&segs->v[i].id);
 		hl_blob_clear(&segs->v[i].gz);
+		hl_blob_memo_clear(&segs->v[i].memo);
 	}
 	free(segs->v);
 	segs->v = NULL;
@@ -205,7 +213,13 @@ close_seg(struct bld *b, int closed)
 		g->id.len = len;
 		g->level = b->level;
 		b->pending += len;
+		/* The reopened segment's bytes lead this one's. */
+		g->memo = b->memo;
+		g->keep = b->keep;
+		memset(&b->memo, 0, sizeof(b->memo));
 	}
+	hl_blob_memo_clear(&b->memo);
+	b->keep = 0;
 	return 0;
 }
 
@@ -301,8 +315,12 @@ pool_run(void *arg)
 		g = &p->segs->v[i];
 		data = g->id.data;
 		len = g->id.len;
-		rc = hl_blob_make(&g->id, &g->gz, NULL, data, len, 0,
-		    p->level, &e);
+		/* An open segment keeps its memo for the next append. */
+		rc = hl_blob_make(&g->id, &g->gz, &g->memo, data, len,
+		    g->keep, p->level, &e);
+		g->keep = 0;
+		if (g->closed)
+			hl_blob_memo_clear(&g->memo);
 		if (rc == 0)
 			rc = seg_names(g, &e);
 		if (rc != 0) {
@@ -514,7 +532,7 @@ hl_lseg_start(struct hl_lseg_bld **out, struct hl_lsegs *old,
 	b->sp = sp;
 	b->list = list;
 	b->fmt = fmt;
-	b->level = level;
+	b->level = level | HL_BLOB_SMALL_CHUNKS;
 	b->todo_end = &b->todo;
 	if (sp != NULL) {
 		pthread_mutex_init(&b->mu, NULL);
@@ -551,6 +569,7 @@ hl_lseg_abort(struct hl_lseg_bld *b)
 		return;
 	(void)spool_stop(b, NULL);
 	hl_buf_free(&b->cur);
+	hl_blob_memo_clear(&b->memo);
 	if (b->old != NULL)
 		hl_lsegs_clear(b->old);
 	hl_lsegs_clear(&b->out);
@@ -627,7 +646,7 @@ hl_lseg_append(struct hl_lsegs *segs, const struct hl_item *items,
 	b.out = *segs;
 	b.cap = segs->n;
 	b.sp = sp;
-	b.level = level;
+	b.level = level | HL_BLOB_SMALL_CHUNKS;
 	segs->v = NULL;
 	segs->n = 0;
 	last = &b.out.v[b.out.n - 1];
@@ -638,6 +657,9 @@ hl_lseg_append(struct hl_lsegs *segs, const struct hl_item *items,
 		    (sizeof(SEG_TAIL) - 1)) != 0)
 			rc = HL_ENOMEM;
 		b.k = last->n;
+		b.memo = last->memo;
+		b.keep = b.cur.len;
+		memset(&last->memo, 0, sizeof(last->memo));
 		hl_blob_clear(&last->id);
 		hl_blob_clear(&last->gz);
 		b.out.n--;
@@ -647,12 +669,13 @@ hl_lseg_append(struct hl_lsegs *segs, const struct hl_item *items,
 	if (rc == 0 && b.k > 0)
 		rc = close_seg(&b, 0);
 	hl_buf_free(&b.cur);
+	hl_blob_memo_clear(&b.memo);	/* (close_seg took it) */
 	if (rc != 0)
 		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
 	else if (sp != NULL)
 		rc = spool_pending(&b, err);
 	else
-		rc = compress_pending(&b.out, level, &b.made, err);
+		rc = compress_pending(&b.out, b.level, &b.made, err);
 	if (made != NULL)
 		*made += b.made;
 	if (rc != 0) {

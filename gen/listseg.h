@@ -55,6 +55,9 @@ struct hl_lseg {
 	int		 closed;	/* ended by the boundary rule */
 	unsigned long	 crc;		/* crc32 of id, to find it again */
 	int		 level;		/* gz's, to find it again */
+	/* an open segment's (not closed), for its next append (blob.h) */
+	struct hl_blob_memo memo;
+	size_t		 keep;		/* pending: leading bytes memo had */
 };
 
 struct hl_lsegs {

@@ -435,8 +435,9 @@ list_key(unsigned char key[32], const struct hl_site_ctx *c, const char *tpl,
 	return ok ? 0 : -1;
 }
 
-struct hl_site_memo *
-hl_site__memo_find(struct hl_site_cache *m, const char *path)
+/* The cache's page for path, or NULL. */
+static struct hl_site_memo *
+memo_find(struct hl_site_cache *m, const char *path)
 {
 	size_t i;
 
@@ -444,6 +445,19 @@ hl_site__memo_find(struct hl_site_cache *m, const char *path)
 		if (strcmp(m->memo[i].path, path) == 0)
 			return &m->memo[i];
 	return NULL;
+}
+
+int
+hl_site__memo_add(struct hl_site_ctx *c, const char *path,
+    const unsigned char key[32], struct hl_err *err)
+{
+	struct hl_site_memo *e = memo_find(c->in->cache, path);
+	struct hl_sw w = HL_SW_INIT;
+
+	if (e == NULL || memcmp(e->key, key, sizeof(e->key)) != 0)
+		return -1;
+	hl_sw_put(&w, e->data, e->len);
+	return hl_site__add(c, path, &w, err);
 }
 
 void
@@ -457,7 +471,7 @@ hl_site__memo_put(struct hl_site_cache *m, const struct hl_site_ctx *c,
 	if (m == NULL || (data = malloc(f->len + 1)) == NULL)
 		return;
 	memcpy(data, f->data, f->len);
-	if ((e = hl_site__memo_find(m, path)) == NULL) {
+	if ((e = memo_find(m, path)) == NULL) {
 		if ((v = realloc(m->memo, (m->nmemo + 1) *
 		    sizeof(*v))) == NULL || (v[m->nmemo].path =
 		    strdup(path)) == NULL) {
@@ -485,18 +499,13 @@ list_page(struct hl_site_ctx *c, const char *tpl, const struct hl_site_list *l,
     const char *path, const char *title, struct hl_err *err)
 {
 	struct hl_site_cache *m = c->in->cache;
-	struct hl_site_memo *e;
 	struct list_fill lf;
 	unsigned char key[32];
-	struct hl_sw w = HL_SW_INIT;
 	int rc, keyed = m != NULL &&
 	    list_key(key, c, tpl, l, path, title) == 0;
 
-	if (keyed && (e = hl_site__memo_find(m, path)) != NULL &&
-	    memcmp(e->key, key, sizeof(key)) == 0) {
-		hl_sw_put(&w, e->data, e->len);
-		return hl_site__add(c, path, &w, err);
-	}
+	if (keyed && (rc = hl_site__memo_add(c, path, key, err)) >= 0)
+		return rc;
 	lf.c = c;
 	lf.l = l;
 	if ((rc = hl_site__page(c, path, title, "list.html", fallback_list,

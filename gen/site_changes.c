@@ -540,16 +540,12 @@ add_feed(struct hl_site_ctx *c, const char *path, const char *list,
     struct hl_err *err)
 {
 	struct hl_site_cache *m = c->in->cache;
-	struct hl_site_memo *e;
 	struct hl_sw w = HL_SW_INIT;
 	unsigned char key[32];
 	int rc, keyed = m != NULL && feed_key(key, c, path, list) == 0;
 
-	if (keyed && (e = hl_site__memo_find(m, path)) != NULL &&
-	    memcmp(e->key, key, sizeof(key)) == 0) {
-		hl_sw_put(&w, e->data, e->len);
-		return hl_site__add(c, path, &w, err);
-	}
+	if (keyed && (rc = hl_site__memo_add(c, path, key, err)) >= 0)
+		return rc;
 	feed(&w, c, list);
 	if ((rc = hl_site__add(c, path, &w, err)) != 0)
 		return rc;

@@ -144,9 +144,12 @@ size_t	hl_site__event_rows(struct hl_sw *w, const struct hl_site_ctx *c,
  * (site.c: the list pages; site_changes.c: the feeds).  A page's key is
  * the SHA-256 of its inputs, put in a digest with hl_site__key_*.
  */
-/* The memo for path, or NULL. */
-struct hl_site_memo *hl_site__memo_find(struct hl_site_cache *m,
-	    const char *path);
+/*
+ * Adds the memo's page for path when it was made of key: 0 (or HL_ENOMEM)
+ * when added, -1 when there is none of that key (make the page).
+ */
+int	hl_site__memo_add(struct hl_site_ctx *c, const char *path,
+	    const unsigned char key[32], struct hl_err *err);
 /* Keeps the page just added to c's output as path's, made of key. */
 void	hl_site__memo_put(struct hl_site_cache *m, const struct hl_site_ctx *c,
 	    const char *path, const unsigned char key[32]);

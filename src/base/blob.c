@@ -249,21 +249,35 @@ ld_chunk(unsigned char **out, size_t *outlen, const unsigned char *p,
  * One chunk as raw deflate; a full flush unless it is the last, which
  * libdeflate makes when level asks for it (HL_BLOB_LIBDEFLATE).
  */
-int
-hl_blob__deflate_chunk(unsigned char **out, size_t *outlen,
-    const unsigned char *p, size_t len, int level, int last)
+/*
+ * One chunk as hl_blob__deflate_chunk makes it, with dict (dictlen bytes,
+ * the input just before p, at most 32 KB) as zlib's preset dictionary:
+ * the chunk may then refer back into the chunk before, as one stream
+ * does, and a file of small chunks compresses almost as well as a file
+ * of big ones.  With a dictionary every chunk is zlib's, the last too
+ * (libdeflate takes none).
+ */
+static int
+deflate_chunk(unsigned char **out, size_t *outlen, const unsigned char *p,
+    size_t len, int level, int last, const unsigned char *dict,
+    size_t dictlen)
 {
 	z_stream z;
 	unsigned char *buf;
 	size_t cap;
 	int rc;
 
-	if (last && (level & HL_BLOB_LIBDEFLATE))
+	if (last && (level & HL_BLOB_LIBDEFLATE) && dictlen == 0)
 		return ld_chunk(out, outlen, p, len, HL_BLOB_LEVEL(level));
 	memset(&z, 0, sizeof(z));
 	if (deflateInit2(&z, HL_BLOB_LEVEL(level), Z_DEFLATED, -15, 8,
 	    Z_DEFAULT_STRATEGY) != Z_OK)
 		return HL_ENOMEM;
+	if (dictlen > 0 && deflateSetDictionary(&z, dict, (uInt)dictlen) !=
+	    Z_OK) {
+		deflateEnd(&z);
+		return HL_EIO;
+	}
 	cap = deflateBound(&z, len) + 16;
 	if ((buf = malloc(cap)) == NULL) {
 		deflateEnd(&z);
@@ -288,9 +302,25 @@ hl_blob__deflate_chunk(unsigned char **out, size_t *outlen,
 	return 0;
 }
 
+int
+hl_blob__deflate_chunk(unsigned char **out, size_t *outlen,
+    const unsigned char *p, size_t len, int level, int last)
+{
+	return deflate_chunk(out, outlen, p, len, level, last, NULL, 0);
+}
+
+/* The input bytes of a chunk at level (blob.h, HL_BLOB_SMALL_CHUNKS). */
+static size_t
+chunk_of(int level)
+{
+	return level & HL_BLOB_SMALL_CHUNKS ? HL_BLOB_CHUNK_SMALL :
+	    HL_BLOB_CHUNK;
+}
+
 struct zjob {
 	const unsigned char	*data;
 	size_t			 len;
+	size_t			 cs;	/* chunk size */
 	size_t			 first;	/* chunk index to start at */
 	size_t			 nchunks;
 	int			 level;
@@ -304,14 +334,17 @@ static void *
 zjob_run(void *arg)
 {
 	struct zjob *j = arg;
-	size_t k, off, n;
+	size_t k, off, n, dn;
 
 	for (k = j->first; k < j->nchunks && j->rc == 0; k++) {
-		off = k * HL_BLOB_CHUNK;
-		n = j->len - off < HL_BLOB_CHUNK ? j->len - off : HL_BLOB_CHUNK;
+		off = k * j->cs;
+		n = j->len - off < j->cs ? j->len - off : j->cs;
+		/* Small chunks see the 32 KB before them (deflate_chunk). */
+		dn = !(j->level & HL_BLOB_SMALL_CHUNKS) ? 0 :
+		    off < 32768 ? off : 32768;
 		j->crc[k] = libdeflate_crc32(0, j->data + off, n);
-		j->rc = hl_blob__deflate_chunk(&j->z[k], &j->zlen[k],
-		    j->data + off, n, j->level, k == j->nchunks - 1);
+		j->rc = deflate_chunk(&j->z[k], &j->zlen[k], j->data + off, n,
+		    j->level, k == j->nchunks - 1, j->data + off - dn, dn);
 	}
 	return NULL;
 }
@@ -394,7 +427,7 @@ hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
 	unsigned char d[EVP_MAX_MD_SIZE], trailer[8];
 	const unsigned char *p = data;
 	unsigned long crc = 0;
-	size_t nchunks, reuse, hashed, k, gzlen;
+	size_t nchunks, reuse, hashed, k, gzlen, cs = chunk_of(level);
 	pthread_t thr;
 	unsigned int dn;
 	int rc = HL_ENOMEM, threaded;
@@ -410,10 +443,10 @@ hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
 	}
 	if (data == NULL)
 		goto fail;
-	nchunks = len == 0 ? 1 : (len + HL_BLOB_CHUNK - 1) / HL_BLOB_CHUNK;
+	nchunks = len == 0 ? 1 : (len + cs - 1) / cs;
 	/* Whole chunks of the old file that are still whole and unchanged. */
 	reuse = old.level == level && old.at <= keep && old.at < len ?
-	    old.at / HL_BLOB_CHUNK : 0;
+	    old.at / cs : 0;
 	if (reuse > nchunks - 1)
 		reuse = nchunks - 1;
 	/* A spool writer's memo keeps no chunks (spool.c): none to reuse. */
@@ -436,13 +469,14 @@ hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
 	memset(&job, 0, sizeof(job));
 	job.data = p;
 	job.len = len;
+	job.cs = cs;
 	job.first = reuse;
 	job.nchunks = nchunks;
 	job.level = level;
 	job.z = m.z;
 	job.zlen = m.zlen;
 	job.crc = m.crc;
-	threaded = len - reuse * HL_BLOB_CHUNK >= HL_BLOB_CHUNK &&
+	threaded = len - reuse * cs >= HL_BLOB_CHUNK &&
 	    pthread_create(&thr, NULL, zjob_run, &job) == 0;
 	if (!threaded)
 		zjob_run(&job);
@@ -451,7 +485,7 @@ hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
 	if ((sha = EVP_MD_CTX_new()) == NULL || (md5 = EVP_MD_CTX_new()) ==
 	    NULL)
 		rc = HL_ENOMEM;
-	else if (reuse > 0 && old.at == reuse * HL_BLOB_CHUNK &&
+	else if (reuse > 0 && old.at == reuse * cs &&
 	    EVP_MD_CTX_copy_ex(sha, old.sha) == 1 &&
 	    EVP_MD_CTX_copy_ex(md5, old.md5) == 1) {
 		hashed = old.at;
@@ -462,7 +496,7 @@ hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
 		    EVP_DigestInit_ex(md5, EVP_md5(), NULL) == 1 ? 0 : HL_EIO;
 	}
 	/* Keep the states at the start of the last chunk, for next time. */
-	m.at = (nchunks - 1) * HL_BLOB_CHUNK;
+	m.at = (nchunks - 1) * cs;
 	if (rc == 0 && hashed < m.at)
 		rc = EVP_DigestUpdate(sha, p + hashed, m.at - hashed) == 1 &&
 		    EVP_DigestUpdate(md5, p + hashed, m.at - hashed) == 1 ?
@@ -493,8 +527,7 @@ hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
 	for (k = 0; k < nchunks; k++) {
 		gzlen += m.zlen[k];
 		crc = k == 0 ? m.crc[0] : crc32_combine(crc, m.crc[k],
-		    (z_off_t)(k == nchunks - 1 ? len - k * HL_BLOB_CHUNK :
-		    HL_BLOB_CHUNK));
+		    (z_off_t)(k == nchunks - 1 ? len - k * cs : cs));
 	}
 	if (hl_buf_grow(&out, gzlen) != 0) {
 		rc = HL_ENOMEM;

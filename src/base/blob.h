@@ -73,6 +73,19 @@ void	hl_blob_clear(struct hl_blob *b);
  * of 200 builds each).  The bytes are still a function of the input and the level.
  */
 #define HL_BLOB_LIBDEFLATE	0x100
+/*
+ * ORed into a level: chunks of HL_BLOB_CHUNK_SMALL input bytes instead of
+ * HL_BLOB_CHUNK, for a file made again after each append that stays
+ * under HL_BLOB_CHUNK (a big list's open JSON segment, listseg.h): an
+ * append then compresses and hashes its last 64 KB, not the whole file.
+ * Each chunk after the first is compressed with the 32 KB before it as
+ * zlib's preset dictionary (and by zlib, the last too), so it may refer
+ * back as one stream does: without, the segments of a real-size
+ * watch-keyword took 36% more gzip bytes.  Never for a file the spool
+ * writes (spool.h keeps HL_BLOB_CHUNK).
+ */
+#define HL_BLOB_SMALL_CHUNKS	0x200
+#define HL_BLOB_CHUNK_SMALL	(64 * 1024)
 #define HL_BLOB_LEVEL(l)	((l) & 0xff)
 
 struct hl_blob_memo {

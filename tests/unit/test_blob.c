@@ -138,6 +138,53 @@ an_append_reuses_the_prefix_and_gives_the_same_bytes(void **state)
 	free(all);
 }
 
+/*
+ * With HL_BLOB_SMALL_CHUNKS (a big list's open segment) the chunks are of
+ * HL_BLOB_CHUNK_SMALL bytes: an append through the memo reuses all but
+ * the last, and gives the bytes and hashes of a fresh make at that level.
+ */
+static void
+small_chunks_append_as_a_fresh_make(void **state)
+{
+	static const size_t steps[] = { 10, 2 * HL_BLOB_CHUNK_SMALL + 100,
+	    2 * HL_BLOB_CHUNK_SMALL + 300, 3 * HL_BLOB_CHUNK_SMALL,
+	    3 * HL_BLOB_CHUNK_SMALL + 7 };
+	int level = 6 | HL_BLOB_LIBDEFLATE | HL_BLOB_SMALL_CHUNKS;
+	struct hl_blob_memo memo = { 0 };
+	struct hl_blob id, gz, id2, gz2;
+	struct hl_err err = HL_ERR_INIT;
+	size_t i, prev = 0;
+	char *all = text(4 * HL_BLOB_CHUNK_SMALL, 5), *p;
+
+	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+		p = malloc(steps[i]);
+		memcpy(p, all, steps[i]);
+		assert_int_equal(hl_blob_make(&id, &gz, &memo, p, steps[i],
+		    prev, level, &err), 0);
+		/* the state kept: at the start of the last small chunk */
+		assert_int_equal(memo.at, (steps[i] - 1) /
+		    HL_BLOB_CHUNK_SMALL * HL_BLOB_CHUNK_SMALL);
+		p = malloc(steps[i]);
+		memcpy(p, all, steps[i]);
+		assert_int_equal(hl_blob_make(&id2, &gz2, NULL, p, steps[i],
+		    0, level, &err), 0);
+		assert_string_equal(id.sha256, id2.sha256);
+		assert_string_equal(id.md5, id2.md5);
+		assert_int_equal(gz.len, gz2.len);
+		assert_memory_equal(gz.data, gz2.data, gz.len);
+		assert_string_equal(gz.sha256, gz2.sha256);
+		assert_string_equal(gz.md5, gz2.md5);
+		check(&id, &gz, all, steps[i]);
+		hl_blob_clear(&id);
+		hl_blob_clear(&gz);
+		hl_blob_clear(&id2);
+		hl_blob_clear(&gz2);
+		prev = steps[i];
+	}
+	hl_blob_memo_clear(&memo);
+	free(all);
+}
+
 /* The gzip libdeflate makes of p alone: our header, its deflate, trailer. */
 static void
 ld_gzip(struct hl_buf *out, const void *p, size_t n, int level)
@@ -386,6 +433,7 @@ main(void)
 		    chunked_gzip_decompresses_and_hashes_at_every_size),
 		cmocka_unit_test(
 		    an_append_reuses_the_prefix_and_gives_the_same_bytes),
+		cmocka_unit_test(small_chunks_append_as_a_fresh_make),
 		cmocka_unit_test(libdeflate_makes_the_last_chunk),
 		cmocka_unit_test(
 		    a_spool_writer_gives_the_bytes_of_memory_with_libdeflate),

@@ -264,6 +264,25 @@ same_pages(const struct hl_site_file *a, size_t na,
 }
 
 /*
+ * Builds with the cache keep and with none: the same pages, byte for
+ * byte.  *f gets the first build's, the caller's to free.
+ */
+static void
+build_cached(struct hl_site_file **f, size_t *n, struct hl_site_cache *keep,
+    const char *site_dir)
+{
+	struct hl_site_file *g = NULL;
+	size_t m = 0;
+
+	cache = keep;
+	build(f, n, site_dir);
+	cache = NULL;
+	build(&g, &m, site_dir);
+	same_pages(*f, *n, g, m);
+	hl_site_files_free(g, m);
+}
+
+/*
  * A cache kept across builds (as the generator keeps it) gives the same
  * pages as none while the window moves on: a segment comes in, the
  * newest change of each list follows it, a segment leaves.
@@ -277,9 +296,9 @@ a_cache_gives_the_same_pages(void **state)
 	};
 	static const size_t from[3] = { 0, 0, 1 }, count[3] = { 1, 2, 1 };
 	struct hl_site_cache *keep = NULL;
-	struct hl_site_file *f = NULL, *g = NULL;
+	struct hl_site_file *f = NULL;
 	struct hl_err err = HL_ERR_INIT;
-	size_t n = 0, m = 0, k;
+	size_t n = 0, k;
 	const char *idx;
 
 	(void)state;
@@ -287,11 +306,8 @@ a_cache_gives_the_same_pages(void **state)
 	for (k = 0; k < 3; k++) {
 		win = &both[from[k]];
 		nwin = count[k];
-		cache = keep;		/* kept from the window before */
-		build(&f, &n, "site");
-		cache = NULL;
-		build(&g, &m, "site");
-		same_pages(f, n, g, m);
+		/* keep: kept from the window before */
+		build_cached(&f, &n, keep, "site");
 		idx = page(f, n, "index.html");
 		if (k == 0) {
 			assert_non_null(strstr(idx, "(v2)"));
@@ -302,7 +318,6 @@ a_cache_gives_the_same_pages(void **state)
 			assert_null(strstr(idx, "(v3)"));
 		}
 		hl_site_files_free(f, n);
-		hl_site_files_free(g, m);
 	}
 	hl_site_cache_free(keep);
 	win = NULL;
@@ -325,9 +340,9 @@ a_change_to_one_list_makes_that_page_alone(void **state)
 	};
 	static const unsigned long made[4] = { 2, 2, 3, 5 };
 	struct hl_site_cache *keep = NULL;
-	struct hl_site_file *f = NULL, *g = NULL;
+	struct hl_site_file *f = NULL;
 	struct hl_err err = HL_ERR_INIT;
-	size_t n = 0, m = 0, k;
+	size_t n = 0, k;
 
 	(void)state;
 	assert_int_equal(hl_site_cache_new(&keep, &err), 0);
@@ -344,14 +359,9 @@ a_change_to_one_list_makes_that_page_alone(void **state)
 			win = &both[1];
 			nwin = 1;
 		}
-		cache = keep;
-		build(&f, &n, "site");
-		cache = NULL;
-		build(&g, &m, "site");
-		same_pages(f, n, g, m);
+		build_cached(&f, &n, keep, "site");
 		assert_int_equal(keep->list_pages_made, made[k]);
 		hl_site_files_free(f, n);
-		hl_site_files_free(g, m);
 	}
 	lists[1].count--;
 	lists[1].version = 3;
@@ -376,9 +386,9 @@ a_change_to_one_list_makes_its_feed_alone(void **state)
 	static const unsigned long made[3] = { 3, 3, 5 };
 	static const size_t count[3] = { 1, 1, 2 };
 	struct hl_site_cache *keep = NULL;
-	struct hl_site_file *f = NULL, *g = NULL;
+	struct hl_site_file *f = NULL;
 	struct hl_err err = HL_ERR_INIT;
-	size_t n = 0, m = 0, k;
+	size_t n = 0, k;
 
 	(void)state;
 	assert_int_equal(hl_site_cache_new(&keep, &err), 0);
@@ -386,11 +396,7 @@ a_change_to_one_list_makes_its_feed_alone(void **state)
 	win = segs;
 	for (k = 0; k < 3; k++) {
 		nwin = count[k];
-		cache = keep;
-		build(&f, &n, "site");
-		cache = NULL;
-		build(&g, &m, "site");
-		same_pages(f, n, g, m);
+		build_cached(&f, &n, keep, "site");
 		assert_int_equal(keep->feeds_made, made[k]);
 		if (k == 2)
 			assert_non_null(strstr(page(f, n,
@@ -399,13 +405,10 @@ a_change_to_one_list_makes_its_feed_alone(void **state)
 		/* and the same again on one thread */
 		hl_par_free(par);
 		par = NULL;
-		cache = keep;
-		build(&f, &n, "site");
-		same_pages(f, n, g, m);
+		build_cached(&f, &n, keep, "site");
 		assert_int_equal(keep->feeds_made, made[k]);
 		assert_int_equal(hl_par_new(&par, &err), 0);
 		hl_site_files_free(f, n);
-		hl_site_files_free(g, m);
 	}
 	hl_par_free(par);
 	par = NULL;
@@ -425,23 +428,18 @@ static void
 a_cache_follows_a_change_to_the_set_of_lists(void **state)
 {
 	struct hl_site_cache *keep = NULL;
-	struct hl_site_file *f = NULL, *g = NULL;
+	struct hl_site_file *f = NULL;
 	struct hl_err err = HL_ERR_INIT;
-	size_t n = 0, m = 0, k;
+	size_t n = 0, k;
 
 	(void)state;
 	assert_int_equal(hl_site_cache_new(&keep, &err), 0);
 	for (k = 0; k < 3; k++) {
 		first_list = k == 1;	/* watch-keyword dropped, then back */
-		cache = keep;
-		build(&f, &n, "site");
-		cache = NULL;
-		build(&g, &m, "site");
-		same_pages(f, n, g, m);
+		build_cached(&f, &n, keep, "site");
 		assert_true((strstr(page(f, n, "changes.html"), "alice") ==
 		    NULL) == (k == 1));
 		hl_site_files_free(f, n);
-		hl_site_files_free(g, m);
 	}
 	first_list = 0;
 	hl_site_cache_free(keep);
@@ -470,10 +468,10 @@ the_cache_keeps_the_api_reference(void **state)
 		"{\"info\":{\"description\":\"Second text.\"},\"paths\":{}}",
 	};
 	struct hl_site_cache *keep = NULL;
-	struct hl_site_file *f = NULL, *g = NULL;
+	struct hl_site_file *f = NULL;
 	struct hl_err err = HL_ERR_INIT;
 	char dir[64], site[96], api[96];
-	size_t n = 0, m = 0, k;
+	size_t n = 0, k;
 
 	(void)state;
 	snprintf(dir, sizeof(dir), "/tmp/helios-site.XXXXXX");
@@ -484,11 +482,7 @@ the_cache_keeps_the_api_reference(void **state)
 	assert_int_equal(hl_site_cache_new(&keep, &err), 0);
 	for (k = 0; k < 4; k++) {
 		put_text(api, doc[k / 2]);
-		cache = keep;
-		build(&f, &n, site);
-		cache = NULL;
-		build(&g, &m, site);
-		same_pages(f, n, g, m);
+		build_cached(&f, &n, keep, site);
 		assert_non_null(strstr(page(f, n, "api.html"),
 		    k < 2 ? "First text." : "Second text."));
 		/* what the cache holds: the text the page was made from */
@@ -497,7 +491,6 @@ the_cache_keeps_the_api_reference(void **state)
 		assert_memory_equal(keep->api_src, doc[k / 2],
 		    strlen(doc[k / 2]));
 		hl_site_files_free(f, n);
-		hl_site_files_free(g, m);
 	}
 	hl_site_cache_free(keep);
 	assert_int_equal(unlink(api), 0);
