@@ -100,6 +100,7 @@ struct hl_snap {
 	struct hl_site_cache	*site_cache;
 	struct entry		*assets;
 	size_t			 nassets;
+	struct hl_manifest_cache *manifest_cache;	/* made at the first */
 	struct hl_blob		 manifest;
 	struct hl_blob		 manifest_gz;
 	struct hl_blob		 sig;
@@ -285,6 +286,7 @@ hl_snap_free(struct hl_snap *s)
 	for (i = 0; i < s->nassets; i++)
 		entry_clear(&s->assets[i]);
 	free(s->assets);
+	hl_manifest_cache_free(s->manifest_cache);
 	hl_blob_clear(&s->manifest);
 	hl_blob_clear(&s->manifest_gz);
 	hl_blob_clear(&s->sig);
@@ -1727,6 +1729,10 @@ render_manifest(struct hl_snap *s, int64_t v, struct hl_err *err)
 	info.nfiles = n;
 	info.lists = ml;
 	info.nlists = i;
+	if (s->manifest_cache == NULL &&
+	    (rc = hl_manifest_cache_new(&s->manifest_cache, err)) != 0)
+		return rc;
+	info.cache = s->manifest_cache;
 	if ((rc = hl_manifest_render(&b, &info, err)) != 0) {
 		hl_buf_free(&b);
 		return rc;

@@ -27,7 +27,8 @@
  *
  * A build's new objects may be written before its publish (dir_stage):
  * the stager thread writes them while the rest of the tree is rendered,
- * and the publish, which waits for it first, finds them present.  Until
+ * and the publish, which first writes beside it those it has not taken
+ * yet and waits for the rest, finds them present.  Until
  * a manifest names them they are objects nobody reads, pruned as any.
  *
  * Files are not made and freed but kept (spares.h): a file pruned, or a
@@ -118,19 +119,23 @@ struct dir {
 	struct hl_spares *spares;	/* files to write again, or NULL */
 	/*
 	 * The stager (dir_stage): batches of files handed to it, queued (a
-	 * build hands two), written by its thread in turn; the publish waits
-	 * until it is done with all.  Only one of the two threads touches the
-	 * rest of this struct at a time.
+	 * build hands two), written by its thread file by file; the publish
+	 * writes those it has not taken yet beside it, then waits for the
+	 * rest.  While files are staged, the stager and the publish touch
+	 * nothing else of this struct but tmpn (atomic), seen (read) and the
+	 * spares (locked); otherwise only the publish's thread does.
 	 */
 	pthread_t	 stager;
 	int		 staging;	/* the thread runs */
-	pthread_mutex_t	 smu;		/* guards the four below */
+	pthread_mutex_t	 smu;		/* guards the six below */
 	pthread_cond_t	 scv;
 	struct {
 		const struct hl_file *files;
 		size_t		 n;
-	}		 sq[DIR_STAGE_QUEUE];	/* sq[0]: the one being written */
+	}		 sq[DIR_STAGE_QUEUE];	/* sq[0]: the one being taken */
 	size_t		 sqn;
+	size_t		 snext;		/* sq[0]'s next file to take */
+	size_t		 sactive;	/* files taken, not yet written */
 	int		 sstop;
 };
 
@@ -146,8 +151,10 @@ tmp_name(char *tmp, size_t sz, const char *path, struct dir *d)
 	int n;
 
 	base = base ? base + 1 : path;
+	/* (atomic: the stager and the publish both write files) */
 	n = snprintf(tmp, sz, "%.*s.%s.tmp.%d.%u", dirlen, path, base,
-	    (int)getpid(), d->tmpn++);
+	    (int)getpid(), __atomic_fetch_add(&d->tmpn, 1,
+	    __ATOMIC_RELAXED));
 	return n < 0 || (size_t)n >= sz ? -1 : 0;
 }
 
@@ -800,53 +807,96 @@ link_object(struct dir *d, const struct hl_tree *tree, const struct hl_file *f)
 	return 0;
 }
 
+/* Drops sq[0] once every file of it is taken.  Under smu. */
+static void
+stage_pop(struct dir *d)
+{
+	while (d->sqn > 0 && d->snext >= d->sq[0].n) {
+		memmove(&d->sq[0], &d->sq[1], --d->sqn * sizeof(d->sq[0]));
+		d->snext = 0;
+	}
+}
+
 /*
- * The stager's thread: writes each immutable file handed to it that this
- * target neither wrote under that name nor finds present, until stopped.
- * A file it cannot write is left to the publish, which reports it.
+ * The next staged file to write, counted as being written (sactive); NULL
+ * when none is left.  A batch stays queued while it has a file not taken,
+ * so the stager is idle when no batch is queued and none is active.
+ * Under smu.
  */
+static const struct hl_file *
+stage_take(struct dir *d)
+{
+	const struct hl_file *f;
+
+	stage_pop(d);
+	if (d->sqn == 0)
+		return NULL;
+	f = &d->sq[0].files[d->snext++];
+	d->sactive++;
+	stage_pop(d);
+	return f;
+}
+
+/*
+ * Writes f, an immutable file of a build, unless this target wrote it
+ * under that name or finds it present; then counts it done.  A file it
+ * cannot write is left to the publish, which reports it.
+ */
+static void
+stage_one(struct dir *d, const struct hl_file *f)
+{
+	struct hl_err e = HL_ERR_INIT;
+	struct seen *s;
+
+	if (f->cache == HL_CACHE_IMMUTABLE &&
+	    ((s = seen_find(d, f->path)) == NULL ||
+	    strcmp(s->sha256, f->sha256) != 0) && !present(d, f))
+		(void)write_file(d, f, NULL, &e);
+	pthread_mutex_lock(&d->smu);
+	d->sactive--;
+	pthread_cond_broadcast(&d->scv);
+	pthread_mutex_unlock(&d->smu);
+}
+
+/* The stager's thread: writes the files handed to it, until stopped. */
 static void *
 stager_main(void *arg)
 {
 	struct dir *d = arg;
-	struct hl_err e = HL_ERR_INIT;
 	const struct hl_file *f;
-	struct seen *s;
-	size_t i, n;
 
 	(void)pthread_setname_np(pthread_self(), "hl-stage");
 	pthread_mutex_lock(&d->smu);
 	for (;;) {
-		while (d->sqn == 0 && !d->sstop)
+		while (!d->sstop && (f = stage_take(d)) == NULL)
 			pthread_cond_wait(&d->scv, &d->smu);
 		if (d->sstop)
 			break;
-		f = d->sq[0].files;
-		n = d->sq[0].n;
 		pthread_mutex_unlock(&d->smu);
-		for (i = 0; i < n; i++) {
-			if (f[i].cache != HL_CACHE_IMMUTABLE ||
-			    ((s = seen_find(d, f[i].path)) != NULL &&
-			    strcmp(s->sha256, f[i].sha256) == 0) ||
-			    present(d, &f[i]))
-				continue;
-			hl_err_clear(&e);
-			(void)write_file(d, &f[i], NULL, &e);
-		}
+		stage_one(d, f);
 		pthread_mutex_lock(&d->smu);
-		memmove(&d->sq[0], &d->sq[1], --d->sqn * sizeof(d->sq[0]));
-		pthread_cond_broadcast(&d->scv);
 	}
 	pthread_mutex_unlock(&d->smu);
 	return NULL;
 }
 
-/* Waits until the stager is done with all it was handed. */
+/*
+ * Waits until what the stager was handed is written; with help, this
+ * thread writes what the stager has not taken yet meanwhile (the publish:
+ * two threads write the last of a build's objects).
+ */
 static void
-stage_wait(struct dir *d)
+stage_wait(struct dir *d, int help)
 {
+	const struct hl_file *f;
+
 	pthread_mutex_lock(&d->smu);
-	while (d->sqn > 0)
+	while (help && (f = stage_take(d)) != NULL) {
+		pthread_mutex_unlock(&d->smu);
+		stage_one(d, f);
+		pthread_mutex_lock(&d->smu);
+	}
+	while (d->sqn > 0 || d->sactive > 0)
 		pthread_cond_wait(&d->scv, &d->smu);
 	pthread_mutex_unlock(&d->smu);
 }
@@ -858,7 +908,7 @@ dir_stage(void *state, const struct hl_file *files, size_t n)
 	struct dir *d = state;
 
 	if (n == 0) {
-		stage_wait(d);
+		stage_wait(d, 0);
 		return;
 	}
 	pthread_mutex_lock(&d->smu);
@@ -888,7 +938,7 @@ dir_publish(void *state, const struct hl_tree *tree, struct hl_err *err)
 	size_t i, k, nl = 0;
 	int rc = 0, last = 0;
 
-	stage_wait(d);
+	stage_wait(d, 1);
 	d->stamp = now > d->stamp ? now : d->stamp + 1;
 	/* A publish counts once it is whole: see d->gen below. */
 	for (i = 0; i < tree->n; i++) {
@@ -1011,7 +1061,7 @@ dir_close(void *state)
 
 	if (d == NULL)
 		return;
-	stage_wait(d);
+	stage_wait(d, 0);
 	pthread_mutex_lock(&d->smu);
 	d->sstop = 1;
 	pthread_cond_broadcast(&d->scv);

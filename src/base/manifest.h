@@ -63,6 +63,8 @@
 
 #define HL_MANIFEST_FORMAT 1
 
+struct hl_manifest_cache;
+
 struct hl_manifest_file {
 	const char		*path;
 	const char		*object;
@@ -93,11 +95,22 @@ struct hl_manifest_info {
 	size_t				 nfiles;
 	const struct hl_manifest_list	*lists;
 	size_t				 nlists;
+	/* The entries of the last render, kept for the next; or NULL. */
+	struct hl_manifest_cache	*cache;
 };
 
-/* Appends the manifest's bytes to out. */
+/*
+ * Appends the manifest's bytes to out.  With m->cache, a file whose path
+ * and hashes are those of the last render's takes its entry from there:
+ * the bytes are the same either way.  HL_ENOMEM.
+ */
 int	hl_manifest_render(struct hl_buf *out,
 	    const struct hl_manifest_info *m, struct hl_err *err);
+/* An empty cache of entries.  HL_ENOMEM. */
+int	hl_manifest_cache_new(struct hl_manifest_cache **out,
+	    struct hl_err *err);
+/* Accepts NULL. */
+void	hl_manifest_cache_free(struct hl_manifest_cache *c);
 
 /*
  * Appends the signatures file (above) to out: sigs[i] (64 bytes) made by

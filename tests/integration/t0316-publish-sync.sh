@@ -69,7 +69,8 @@ t_is "files and the manifest's bytes, syncfs, manifest rename, directory fsync: 
     "$order" "files-before-manifest syncfs-between written-before-syncfs no-fsync-between fsync-after"
 # The lists' objects are written ahead, by the stager thread (pub_dir.c,
 # dir_stage) while the site renders: renames into objects/ in a trace that
-# is not the publish's.  The publish waited for it before its syncfs.
+# is not the publish's.  The publish wrote beside it what it had not taken
+# yet and waited for the rest before its syncfs.
 # Each object it writes has its writeback started (sync_file_range) before
 # its rename, so the publish's syncfs finds it on its way to the disk.
 staged=$($PY - "$T/pub" "$T"/trace.* <<'PYEOF'
@@ -95,7 +96,7 @@ print(("some" if n > 0 else "none") + " " +
        "%d of %d started" % (started, n)))
 PYEOF
 )
-t_is "the lists' objects are renamed in by the stager, not the publish, each with its writeback started" \
+t_is "objects are renamed in by the stager, ahead of the publish, each with its writeback started" \
     "$staged" "some each-started"
 
 # In the daemon, a publish after one change rewrites that list's files

@@ -494,6 +494,51 @@ test_staging_what_is_there_writes_nothing(void **state)
 	hl_pub_dir_ops.close(st);
 }
 
+/*
+ * Two batches a build, staged again and again, then waited for or
+ * published (the publish writes beside the stager what it has not taken
+ * yet): every object is there each time and nothing waits forever (an
+ * alarm turns a wait that never ends into a failure).
+ */
+static void
+test_staging_and_publishing_together_finish(void **state)
+{
+	struct fx *f = *state;
+	void *st = open_dir(f, "retain_versions=4");
+	static unsigned char buf[2][8][512];
+	static char paths[2][8][64];
+	struct hl_file batch[2][8];
+	char path[256];
+	struct stat sb;
+	int round, k, i;
+
+	alarm(60);
+	for (round = 0; round < 200; round++) {
+		for (k = 0; k < 2; k++) {
+			for (i = 0; i < 8; i++) {
+				snprintf(paths[k][i], sizeof(paths[k][i]),
+				    "objects/r%d-%d-%d", round, k, i);
+				mkfile(&batch[k][i], paths[k][i], buf[k][i],
+				    sizeof(buf[k][i]), 'a' + (round + i) % 26);
+			}
+			hl_pub_dir_ops.stage(st, batch[k], 8);
+		}
+		if (round % 2)
+			hl_pub_dir_ops.stage(st, NULL, 0);
+		else
+			publish(st, round + 1, 16);
+		for (k = 0; k < 2; k++)
+			for (i = 0; i < 8; i++) {
+				snprintf(path, sizeof(path), "%s/%s", f->dir,
+				    paths[k][i]);
+				assert_int_equal(stat(path, &sb), 0);
+				assert_int_equal(sb.st_size, 512);
+			}
+	}
+	alarm(0);
+	hl_pub_dir_ops.close(st);
+}
+
 int
 main(void)
 {
@@ -520,6 +565,9 @@ main(void)
 		    test_staged_objects_are_written_ahead, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_staging_what_is_there_writes_nothing, setup,
+		    teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_staging_and_publishing_together_finish, setup,
 		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_a_file_held_open_is_never_written_again, setup,
