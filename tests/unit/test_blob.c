@@ -86,6 +86,35 @@ chunked_gzip_decompresses_and_hashes_at_every_size(void **state)
 }
 
 /*
+ * id and gz (made through a memo) are the bytes and hashes a fresh make
+ * of all's first len bytes gives at level, and read back; then cleared.
+ */
+static void
+same_as_fresh(struct hl_blob *id, struct hl_blob *gz, const char *all,
+    size_t len, int level)
+{
+	struct hl_blob id2, gz2;
+	struct hl_err err = HL_ERR_INIT;
+	char *p = malloc(len + 1);
+
+	assert_non_null(p);
+	memcpy(p, all, len);
+	assert_int_equal(hl_blob_make(&id2, &gz2, NULL, p, len, 0, level,
+	    &err), 0);
+	assert_string_equal(id->sha256, id2.sha256);
+	assert_string_equal(id->md5, id2.md5);
+	assert_int_equal(gz->len, gz2.len);
+	assert_memory_equal(gz->data, gz2.data, gz->len);
+	assert_string_equal(gz->sha256, gz2.sha256);
+	assert_string_equal(gz->md5, gz2.md5);
+	check(id, gz, all, len);
+	hl_blob_clear(id);
+	hl_blob_clear(gz);
+	hl_blob_clear(&id2);
+	hl_blob_clear(&gz2);
+}
+
+/*
  * Growing a file through the memo gives the bytes and hashes of a fresh
  * make, the gzip's included.
  */
@@ -95,7 +124,7 @@ an_append_reuses_the_prefix_and_gives_the_same_bytes(void **state)
 	static const size_t steps[] = { 10, 3 * HL_BLOB_CHUNK + 100,
 	    3 * HL_BLOB_CHUNK + 200, 4 * HL_BLOB_CHUNK, 5 * HL_BLOB_CHUNK + 1 };
 	struct hl_blob_memo memo = { 0 };
-	struct hl_blob id, gz, id2, gz2;
+	struct hl_blob id, gz;
 	struct hl_err err = HL_ERR_INIT;
 	size_t i, prev = 0;
 	char *all = text(6 * HL_BLOB_CHUNK, 3), *p;
@@ -107,21 +136,7 @@ an_append_reuses_the_prefix_and_gives_the_same_bytes(void **state)
 		    prev, 1, &err), 0);
 		if (i >= 2)
 			assert_true(memo.at >= 3 * HL_BLOB_CHUNK);
-		p = malloc(steps[i]);
-		memcpy(p, all, steps[i]);
-		assert_int_equal(hl_blob_make(&id2, &gz2, NULL, p, steps[i],
-		    0, 1, &err), 0);
-		assert_string_equal(id.sha256, id2.sha256);
-		assert_string_equal(id.md5, id2.md5);
-		assert_int_equal(gz.len, gz2.len);
-		assert_memory_equal(gz.data, gz2.data, gz.len);
-		assert_string_equal(gz.sha256, gz2.sha256);
-		assert_string_equal(gz.md5, gz2.md5);
-		check(&id, &gz, all, steps[i]);
-		hl_blob_clear(&id);
-		hl_blob_clear(&gz);
-		hl_blob_clear(&id2);
-		hl_blob_clear(&gz2);
+		same_as_fresh(&id, &gz, all, steps[i], 1);
 		prev = steps[i];
 	}
 	/* A change inside the prefix: keep says so, nothing stale is used. */
@@ -151,7 +166,7 @@ small_chunks_append_as_a_fresh_make(void **state)
 	    3 * HL_BLOB_CHUNK_SMALL + 7 };
 	int level = 6 | HL_BLOB_LIBDEFLATE | HL_BLOB_SMALL_CHUNKS;
 	struct hl_blob_memo memo = { 0 };
-	struct hl_blob id, gz, id2, gz2;
+	struct hl_blob id, gz;
 	struct hl_err err = HL_ERR_INIT;
 	size_t i, prev = 0;
 	char *all = text(4 * HL_BLOB_CHUNK_SMALL, 5), *p;
@@ -164,21 +179,7 @@ small_chunks_append_as_a_fresh_make(void **state)
 		/* the state kept: at the start of the last small chunk */
 		assert_int_equal(memo.at, (steps[i] - 1) /
 		    HL_BLOB_CHUNK_SMALL * HL_BLOB_CHUNK_SMALL);
-		p = malloc(steps[i]);
-		memcpy(p, all, steps[i]);
-		assert_int_equal(hl_blob_make(&id2, &gz2, NULL, p, steps[i],
-		    0, level, &err), 0);
-		assert_string_equal(id.sha256, id2.sha256);
-		assert_string_equal(id.md5, id2.md5);
-		assert_int_equal(gz.len, gz2.len);
-		assert_memory_equal(gz.data, gz2.data, gz.len);
-		assert_string_equal(gz.sha256, gz2.sha256);
-		assert_string_equal(gz.md5, gz2.md5);
-		check(&id, &gz, all, steps[i]);
-		hl_blob_clear(&id);
-		hl_blob_clear(&gz);
-		hl_blob_clear(&id2);
-		hl_blob_clear(&gz2);
+		same_as_fresh(&id, &gz, all, steps[i], level);
 		prev = steps[i];
 	}
 	hl_blob_memo_clear(&memo);
