@@ -315,9 +315,13 @@ pool_run(void *arg)
 		g = &p->segs->v[i];
 		data = g->id.data;
 		len = g->id.len;
-		/* An open segment keeps its memo for the next append. */
-		rc = hl_blob_make(&g->id, &g->gz, &g->memo, data, len,
-		    g->keep, p->level, &e);
+		/*
+		 * An open segment keeps its memo for the next append, and a
+		 * reopened one (keep) starts from its own; a full build's
+		 * closed segments need none.
+		 */
+		rc = hl_blob_make(&g->id, &g->gz, !g->closed || g->keep > 0 ?
+		    &g->memo : NULL, data, len, g->keep, p->level, &e);
 		g->keep = 0;
 		if (g->closed)
 			hl_blob_memo_clear(&g->memo);
