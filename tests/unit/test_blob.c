@@ -5,6 +5,7 @@
  * of spools a crash left.
  */
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 
@@ -19,6 +20,7 @@
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <linux/fs.h>
 #include <libdeflate.h>
 #include <zlib.h>
 
@@ -368,6 +370,14 @@ stale_spools_are_swept_and_live_ones_kept(void **state)
 	close(fd);
 	snprintf(path, sizeof(path), "%s/helios-spool.zzzzzz", dir);
 	assert_int_equal(mkdir(path, 0700), 0);
+	/* ... and one in subdirectories (hl_spool_new's layout). */
+	snprintf(path, sizeof(path), "%s/helios-spool.sub123", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/helios-spool.sub123/3", dir);
+	assert_int_equal(mkdir(path, 0700), 0);
+	snprintf(path, sizeof(path), "%s/helios-spool.sub123/3/11.gz", dir);
+	assert_true((fd = open(path, O_WRONLY | O_CREAT, 0644)) >= 0);
+	close(fd);
 	/* Not spools: another name, and a link to a directory. */
 	snprintf(path, sizeof(path), "%s/helios-spool.toolong1", dir);
 	assert_int_equal(mkdir(path, 0700), 0);
@@ -396,8 +406,10 @@ stale_spools_are_swept_and_live_ones_kept(void **state)
 	close(up[0]);
 
 	assert_int_equal(hl_spool_sweep(&n, dir, &err), 0);
-	assert_int_equal(n, 2);
+	assert_int_equal(n, 3);
 	snprintf(path, sizeof(path), "%s/helios-spool.abc123", dir);
+	assert_int_not_equal(lstat(path, &st), 0);
+	snprintf(path, sizeof(path), "%s/helios-spool.sub123", dir);
 	assert_int_not_equal(lstat(path, &st), 0);
 	snprintf(path, sizeof(path), "%s/helios-spool.zzzzzz", dir);
 	assert_int_not_equal(lstat(path, &st), 0);
@@ -426,6 +438,84 @@ stale_spools_are_swept_and_live_ones_kept(void **state)
 	assert_non_null(strstr(err.msg, "/nonexistent/helios"));
 }
 
+/*
+ * Can directories under dir carry FS_TOPDIR_FL?  (ext4 yes; tmpfs, a
+ * file system that does not know the flag, no.)
+ */
+static int
+topdir_supported(const char *dir)
+{
+	char path[256];
+	int fd, fl, ok = 0;
+
+	snprintf(path, sizeof(path), "%s/probe", dir);
+	if (mkdir(path, 0700) != 0)
+		return 0;
+	if ((fd = open(path, O_RDONLY | O_DIRECTORY)) >= 0) {
+		if (ioctl(fd, FS_IOC_GETFLAGS, &fl) == 0) {
+			fl |= FS_TOPDIR_FL;
+			ok = ioctl(fd, FS_IOC_SETFLAGS, &fl) == 0 &&
+			    ioctl(fd, FS_IOC_GETFLAGS, &fl) == 0 &&
+			    (fl & FS_TOPDIR_FL);
+		}
+		close(fd);
+	}
+	(void)rmdir(path);
+	return ok;
+}
+
+/*
+ * A spool's files are spread over its subdirectories, whose parent is
+ * marked a top directory where the file system knows the flag (spool.c:
+ * ext4 then places each subdirectory in a group of its own choosing), and
+ * hl_spool_free removes them all.
+ */
+static void
+a_spool_spreads_its_files_over_subdirectories(void **state)
+{
+	struct hl_spool *sp;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_blob b[16];
+	char dir[] = "/tmp/test_blob.XXXXXX", parent[256], seen[16][256];
+	size_t i, k, nseen = 0, plen;
+	int fd, fl;
+
+	assert_non_null(mkdtemp(dir));
+	assert_int_equal(hl_spool_new(&sp, dir, &err), 0);
+	plen = strlen(hl_spool_dir(sp));
+	for (i = 0; i < 16; i++) {
+		memset(&b[i], 0, sizeof(b[i]));
+		assert_int_equal(hl_blob_take(&b[i], strdup("abc"), 3, &err),
+		    0);
+		assert_int_equal(hl_spool_blob(&b[i], sp, &err), 0);
+		/* <spool>/<subdirectory>/<name> */
+		assert_memory_equal(b[i].spool, hl_spool_dir(sp), plen);
+		assert_int_equal(b[i].spool[plen], '/');
+		snprintf(parent, sizeof(parent), "%s", b[i].spool);
+		*strrchr(parent, '/') = '\0';
+		assert_true(strlen(parent) > plen);
+		assert_null(strchr(parent + plen + 1, '/'));
+		for (k = 0; k < nseen && strcmp(seen[k], parent) != 0; k++)
+			;
+		if (k == nseen)
+			snprintf(seen[nseen++], sizeof(seen[0]), "%s", parent);
+	}
+	assert_true(nseen >= 4);
+	if (topdir_supported(dir)) {
+		assert_true((fd = open(hl_spool_dir(sp), O_RDONLY |
+		    O_DIRECTORY)) >= 0);
+		assert_int_equal(ioctl(fd, FS_IOC_GETFLAGS, &fl), 0);
+		assert_true(fl & FS_TOPDIR_FL);
+		close(fd);
+	} else
+		print_message("(%s: no FS_TOPDIR_FL here, not checked)\n",
+		    dir);
+	for (i = 0; i < 16; i++)
+		hl_blob_clear(&b[i]);
+	hl_spool_free(sp);
+	assert_int_equal(rmdir(dir), 0);	/* nothing left behind */
+}
+
 int
 main(void)
 {
@@ -439,6 +529,8 @@ main(void)
 		cmocka_unit_test(
 		    a_spool_writer_gives_the_bytes_of_memory_with_libdeflate),
 		cmocka_unit_test(stale_spools_are_swept_and_live_ones_kept),
+		cmocka_unit_test(
+		    a_spool_spreads_its_files_over_subdirectories),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
