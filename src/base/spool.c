@@ -13,11 +13,13 @@
  * hash states, which let an append redo the last chunk only.
  *
  * Where the files go.  A spool's files are spread over SPOOL_DIRS
- * subdirectories ("0" to "7", by sequence number), and the spool's own
- * directory is marked as the top of a hierarchy (FS_TOPDIR_FL).  ext4
- * puts a file's inode in the block group of its directory, and a
- * directory made under an ordinary one beside its parent, but one made
- * under a top directory in a group with inodes to spare.  Without a
+ * subdirectories ("0.<tag>" to "7.<tag>" by sequence number, the tag
+ * being the spool's own random suffix), and the spool's own directory is
+ * marked as the top of a hierarchy (FS_TOPDIR_FL).  ext4 puts a file's
+ * inode in the block group of its directory, and a directory made under
+ * an ordinary one beside its parent, but one made under a top directory
+ * in a group with inodes to spare, searched from a hash of its name: the
+ * tag makes each spool's names, and so its groups, new.  Without a
  * journal, ext4 passes over every inode of the group freed in the last
  * minute or more, reading its table block, before it takes one: a spool
  * made after thousands of files were removed near it (the last build's
@@ -54,6 +56,7 @@ _Static_assert(HL_BLOB_CHUNK == HL_BLOB_GZIP_BIG,
 
 struct hl_spool {
 	char		 dir[4096];
+	const char	*tag;		/* dir's random suffix */
 	unsigned long	 seq;
 	int		 lockfd;	/* the directory, flock'd while alive */
 };
@@ -103,9 +106,9 @@ write_all(int fd, const void *p, size_t n)
  * subdirectory cannot be made.
  */
 static int
-spread(int fd)
+spread(int fd, const char *tag)
 {
-	char name[16];
+	char name[32];
 	int fl, k;
 
 	if (ioctl(fd, FS_IOC_GETFLAGS, &fl) == 0 && !(fl & FS_TOPDIR_FL)) {
@@ -113,7 +116,7 @@ spread(int fd)
 		(void)ioctl(fd, FS_IOC_SETFLAGS, &fl);
 	}
 	for (k = 0; k < SPOOL_DIRS; k++) {
-		snprintf(name, sizeof(name), "%d", k);
+		snprintf(name, sizeof(name), "%d.%s", k, tag);
 		if (mkdirat(fd, name, 0700) != 0)
 			return -1;
 	}
@@ -152,7 +155,8 @@ hl_spool_new(struct hl_spool **out, const char *parent, struct hl_err *err)
 		hl_spool_free(sp);
 		return HL_EIO;
 	}
-	if (spread(sp->lockfd) != 0) {
+	sp->tag = sp->dir + strlen(sp->dir) - 6;	/* mkdtemp's XXXXXX */
+	if (spread(sp->lockfd, sp->tag) != 0) {
 		hl_err_set(err, HL_EIO, "spool: mkdir in %s: %s", sp->dir,
 		    strerror(errno));
 		hl_spool_free(sp);
@@ -268,8 +272,8 @@ spool_create(char **path, int *fd, struct hl_spool *sp, const char *suffix,
 	unsigned long seq = __atomic_add_fetch(&sp->seq, 1, __ATOMIC_RELAXED);
 
 	*fd = -1;
-	if (asprintf(path, "%s/%lu/%lu%s", sp->dir, seq % SPOOL_DIRS, seq,
-	    suffix) < 0) {
+	if (asprintf(path, "%s/%lu.%s/%lu%s", sp->dir, seq % SPOOL_DIRS,
+	    sp->tag, seq, suffix) < 0) {
 		*path = NULL;
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	}
