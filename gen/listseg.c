@@ -690,26 +690,22 @@ hl_lseg_append(struct hl_lsegs *segs, const struct hl_item *items,
 	return 0;
 }
 
-json_t *
-hl_lseg_index(const struct hl_lsegs *segs)
+int
+hl_lseg_index(struct hl_buf *out, const struct hl_lsegs *segs)
 {
-	json_t *arr, *r;
 	size_t i;
 
-	if ((arr = json_array()) == NULL)
-		return NULL;
+	if (hl_buf_putc(out, '[') != 0)
+		return HL_ENOMEM;
 	for (i = 0; i < segs->n; i++) {
 		const struct hl_lseg *g = &segs->v[i];
 
-		r = json_pack("{s:s, s:I, s:I, s:{s:s, s:I}}",
-		    "sha256", g->id.sha256, "bytes", (json_int_t)g->id.len,
-		    "items", (json_int_t)g->n,
-		    "gz", "sha256", g->gz.sha256,
-		    "bytes", (json_int_t)g->gz.len);
-		if (r == NULL || json_array_append_new(arr, r) != 0) {
-			json_decref(arr);
-			return NULL;
-		}
+		/* sha256s are hex digits: nothing to escape */
+		if (hl_buf_printf(out, "%s{\"bytes\":%zu,\"gz\":{\"bytes\":%zu,"
+		    "\"sha256\":\"%s\"},\"items\":%zu,\"sha256\":\"%s\"}",
+		    i > 0 ? "," : "", g->id.len, g->gz.len, g->gz.sha256, g->n,
+		    g->id.sha256) != 0)
+			return HL_ENOMEM;
 	}
-	return arr;
+	return hl_buf_putc(out, ']') != 0 ? HL_ENOMEM : 0;
 }

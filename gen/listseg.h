@@ -34,9 +34,8 @@
 
 #include <stddef.h>
 
-#include <jansson.h>
-
 #include "blob.h"
+#include "buf.h"
 #include "err.h"
 #include "item.h"
 #include "spool.h"
@@ -99,10 +98,13 @@ int	hl_lseg_append(struct hl_lsegs *segs, const struct hl_item *items,
 	    size_t *made, struct hl_err *err);
 
 /*
- * The index's "segments" array: [{"sha256", "bytes", "items",
- * "gz": {"sha256", "bytes"}}, ...].  NULL when out of memory.
+ * Appends the index's "segments" array to out, as json_dumps with
+ * JSON_COMPACT | JSON_SORT_KEYS writes it: [{"bytes", "gz": {"bytes",
+ * "sha256"}, "items", "sha256"}, ...] (no tree is built: at real size
+ * a change renders the ~110 entries of a big list's index).  0, or
+ * HL_ENOMEM.
  */
-json_t	*hl_lseg_index(const struct hl_lsegs *segs);
+int	hl_lseg_index(struct hl_buf *out, const struct hl_lsegs *segs);
 
 void	hl_lsegs_clear(struct hl_lsegs *segs);
 

@@ -540,22 +540,39 @@ each_item(const struct hl_snap_source *src, const struct list_cache *lc,
 
 /*
  * The index of a segmented list into lc->json: the whole-list document
- * with "segments" (listseg.h) where "items" would be.
+ * with "segments" (listseg.h) where "items" would be, the same bytes as
+ * json_dumps with sorted keys would give.  jansson writes the keys
+ * before "segments" (names to escape), hl_lseg_index the array.
  */
 static int
 render_index(struct list_cache *lc, const struct hl_list *l, int level,
     struct hl_err *err)
 {
-	char path[128];
+	struct hl_buf b = HL_BUF_INIT;
+	char path[128], *head = NULL, *data;
+	size_t len;
+	json_t *h;
 
 	snprintf(path, sizeof(path), "lists/%s.json", l->id);
 	lc->json_body = 0;
-	return entry_json(&lc->json, path, json_pack(
-	    "{s:s, s:s, s:s, s:I, s:o, s:I}", "file", l->file,
+	h = json_pack("{s:s, s:s, s:s, s:I}", "file", l->file,
 	    "format", hl_fmt_name(l->fmt), "list", l->id,
-	    "numItems", (json_int_t)l->count,
-	    "segments", hl_lseg_index(&lc->segs),
-	    "version", (json_int_t)l->version), level, err);
+	    "numItems", (json_int_t)l->count);
+	if (h != NULL)
+		head = json_dumps(h, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(h);
+	if (head == NULL || hl_buf_put(&b, head, strlen(head) - 1) != 0 ||
+	    hl_buf_puts(&b, ",\"segments\":") != 0 ||
+	    hl_lseg_index(&b, &lc->segs) != 0 ||
+	    hl_buf_printf(&b, ",\"version\":%lld}\n",
+	    (long long)l->version) != 0) {
+		free(head);
+		hl_buf_free(&b);
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	}
+	free(head);
+	data = hl_buf_detach(&b, &len);
+	return entry_set(&lc->json, path, data, len, level, 0, err);
 }
 
 /* Is this list written to the spool (spool.h)? */

@@ -972,13 +972,21 @@ test_appends_give_the_bytes_of_a_full_render(void **state)
 static json_t *
 assemble_list(const struct hl_tree *t, const char *list, json_t **shas)
 {
-	char path[128], obj[80], sha[65], md5[33];
+	char path[128], obj[80], sha[65], md5[33], *canon;
 	const struct hl_file *fi;
 	json_t *idx, *segs, *g, *doc, *items;
 	size_t i;
 
 	snprintf(path, sizeof(path), "lists/%s.json", list);
-	idx = parse(find(t, path));
+	idx = parse(fi = find(t, path));
+	/* The bytes jansson gives the document, keys sorted (snapshot.c
+	   writes the segments itself). */
+	canon = json_dumps(idx, JSON_COMPACT | JSON_SORT_KEYS);
+	assert_non_null(canon);
+	assert_int_equal(fi->len, strlen(canon) + 1);
+	assert_memory_equal(fi->data, canon, fi->len - 1);
+	assert_int_equal(fi->data[fi->len - 1], '\n');
+	free(canon);
 	assert_null(json_object_get(idx, "items"));
 	segs = json_object_get(idx, "segments");
 	assert_true(json_array_size(segs) > 1);
