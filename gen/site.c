@@ -359,38 +359,74 @@ proposals_marker(struct hl_sw *w, const char *name, void *payload)
 }
 
 int
-hl_site__key_str(EVP_MD_CTX *x, const char *s)
+hl_site__key_begin(struct hl_site_key *k)
+{
+	k->n = 0;
+	return (k->x = EVP_MD_CTX_new()) != NULL &&
+	    EVP_DigestInit_ex(k->x, EVP_sha256(), NULL) == 1;
+}
+
+/* n bytes at p into k. */
+static int
+key_put(struct hl_site_key *k, const void *p, size_t n)
+{
+	if (k->n + n > sizeof(k->buf)) {
+		if (EVP_DigestUpdate(k->x, k->buf, k->n) != 1)
+			return 0;
+		k->n = 0;
+		if (n > sizeof(k->buf))
+			return EVP_DigestUpdate(k->x, p, n) == 1;
+	}
+	memcpy(k->buf + k->n, p, n);
+	k->n += n;
+	return 1;
+}
+
+int
+hl_site__key_end(struct hl_site_key *k, unsigned char key[32], int ok)
+{
+	unsigned int len = 0;
+
+	ok = ok && k->x != NULL &&
+	    (k->n == 0 || EVP_DigestUpdate(k->x, k->buf, k->n) == 1) &&
+	    EVP_DigestFinal_ex(k->x, key, &len) == 1 && len == 32;
+	EVP_MD_CTX_free(k->x);
+	k->x = NULL;
+	return ok ? 0 : -1;
+}
+
+int
+hl_site__key_str(struct hl_site_key *k, const char *s)
 {
 	size_t n = s != NULL ? strlen(s) : (size_t)-1;
 
-	return EVP_DigestUpdate(x, &n, sizeof(n)) == 1 &&
-	    (s == NULL || EVP_DigestUpdate(x, s, n) == 1);
+	return key_put(k, &n, sizeof(n)) && (s == NULL || key_put(k, s, n));
 }
 
 int
-hl_site__key_int(EVP_MD_CTX *x, int64_t v)
+hl_site__key_int(struct hl_site_key *k, int64_t v)
 {
-	return EVP_DigestUpdate(x, &v, sizeof(v)) == 1;
+	return key_put(k, &v, sizeof(v));
 }
 
 int
-hl_site__key_event(EVP_MD_CTX *x, const struct hl_site_event *e)
+hl_site__key_event(struct hl_site_key *k, const struct hl_site_event *e)
 {
-	return hl_site__key_int(x, e->version) &&
-	    hl_site__key_int(x, e->at) && hl_site__key_str(x, e->op) &&
-	    hl_site__key_str(x, e->list) && hl_site__key_str(x, e->value) &&
-	    hl_site__key_str(x, e->actor) && hl_site__key_int(x, e->item);
+	return hl_site__key_int(k, e->version) &&
+	    hl_site__key_int(k, e->at) && hl_site__key_str(k, e->op) &&
+	    hl_site__key_str(k, e->list) && hl_site__key_str(k, e->value) &&
+	    hl_site__key_str(k, e->actor) && hl_site__key_int(k, e->item);
 }
 
 static int
-key_ref(EVP_MD_CTX *x, const struct hl_site_ref *r)
+key_ref(struct hl_site_key *k, const struct hl_site_ref *r)
 {
-	return hl_site__key_str(x, r->path) &&
-	    hl_site__key_str(x, r->sha256) &&
-	    hl_site__key_int(x, (int64_t)r->bytes) &&
-	    hl_site__key_str(x, r->gzpath) &&
-	    hl_site__key_str(x, r->gzsha256) &&
-	    hl_site__key_int(x, (int64_t)r->gzbytes);
+	return hl_site__key_str(k, r->path) &&
+	    hl_site__key_str(k, r->sha256) &&
+	    hl_site__key_int(k, (int64_t)r->bytes) &&
+	    hl_site__key_str(k, r->gzpath) &&
+	    hl_site__key_str(k, r->gzsha256) &&
+	    hl_site__key_int(k, (int64_t)r->gzbytes);
 }
 
 /*
@@ -403,36 +439,31 @@ list_key(unsigned char key[32], const struct hl_site_ctx *c, const char *tpl,
     const struct hl_site_list *l, const char *path, const char *title)
 {
 	const struct hl_site_event *e;
-	EVP_MD_CTX *x;
-	unsigned int len = 0;
+	struct hl_site_key k;
 	size_t i, n = 0;
 	int ok;
 
-	if ((x = EVP_MD_CTX_new()) == NULL)
-		return -1;
-	ok = EVP_DigestInit_ex(x, EVP_sha256(), NULL) == 1 &&
-	    hl_site__key_str(x, c->layout) && hl_site__key_str(x, tpl) &&
-	    hl_site__key_int(x, c->layout != NULL &&
+	ok = hl_site__key_begin(&k) &&
+	    hl_site__key_str(&k, c->layout) && hl_site__key_str(&k, tpl) &&
+	    hl_site__key_int(&k, c->layout != NULL &&
 	    strstr(c->layout, "<!--helios:version-->") != NULL ?
 	    c->in->version : -1) &&
-	    hl_site__key_str(x, path) && hl_site__key_str(x, title) &&
-	    hl_site__key_str(x, l->info->id) &&
-	    hl_site__key_str(x, l->info->file) &&
-	    hl_site__key_int(x, l->info->count) &&
-	    hl_site__key_int(x, l->info->version) &&
-	    hl_site__key_int(x, (int64_t)l->info->fmt) &&
-	    key_ref(x, &l->json) && key_ref(x, &l->text);
+	    hl_site__key_str(&k, path) && hl_site__key_str(&k, title) &&
+	    hl_site__key_str(&k, l->info->id) &&
+	    hl_site__key_str(&k, l->info->file) &&
+	    hl_site__key_int(&k, l->info->count) &&
+	    hl_site__key_int(&k, l->info->version) &&
+	    hl_site__key_int(&k, (int64_t)l->info->fmt) &&
+	    key_ref(&k, &l->json) && key_ref(&k, &l->text);
 	/* The events the page shows: the newest LIST_CHANGES of the list. */
 	for (i = c->nev; ok && i-- > 0 && n < LIST_CHANGES; ) {
 		e = &c->ev[i];
 		if (c->evl[i] != (size_t)(l - c->in->lists))
 			continue;
-		ok = hl_site__key_event(x, e);
+		ok = hl_site__key_event(&k, e);
 		n++;
 	}
-	ok = ok && EVP_DigestFinal_ex(x, key, &len) == 1 && len == 32;
-	EVP_MD_CTX_free(x);
-	return ok ? 0 : -1;
+	return hl_site__key_end(&k, key, ok);
 }
 
 /* The cache's page for path, or NULL. */

@@ -511,24 +511,19 @@ static int
 feed_key(unsigned char key[32], const struct hl_site_ctx *c,
     const char *path, const char *list)
 {
-	EVP_MD_CTX *x;
-	unsigned int len = 0;
+	struct hl_site_key k;
 	size_t i, n = 0, li = list != NULL ? hl_site__list_index(c, list) : 0;
 	int ok;
 
-	if ((x = EVP_MD_CTX_new()) == NULL)
-		return -1;
-	ok = EVP_DigestInit_ex(x, EVP_sha256(), NULL) == 1 &&
-	    hl_site__key_str(x, path) && hl_site__key_str(x, list);
+	ok = hl_site__key_begin(&k) && hl_site__key_str(&k, path) &&
+	    hl_site__key_str(&k, list);
 	for (i = c->nev; ok && i-- > 0 && n < FEED_MAX; ) {
 		if (list != NULL && c->evl[i] != li)
 			continue;
-		ok = hl_site__key_event(x, &c->ev[i]);
+		ok = hl_site__key_event(&k, &c->ev[i]);
 		n++;
 	}
-	ok = ok && EVP_DigestFinal_ex(x, key, &len) == 1 && len == 32;
-	EVP_MD_CTX_free(x);
-	return ok ? 0 : -1;
+	return hl_site__key_end(&k, key, ok);
 }
 
 /*

@@ -153,11 +153,29 @@ int	hl_site__memo_add(struct hl_site_ctx *c, const char *path,
 /* Keeps the page just added to c's output as path's, made of key. */
 void	hl_site__memo_put(struct hl_site_cache *m, const struct hl_site_ctx *c,
 	    const char *path, const unsigned char key[32]);
-/* s with its length (NULL: a length no string has) into the digest. */
-int	hl_site__key_str(EVP_MD_CTX *x, const char *s);
-int	hl_site__key_int(EVP_MD_CTX *x, int64_t v);
+/*
+ * A key being made: the inputs are gathered in buf and go to the digest
+ * a buffer at a time (a feed's key is a few thousand small fields; one
+ * EVP_DigestUpdate each cost more than the hashing).  The digest is of
+ * the same bytes either way.
+ */
+struct hl_site_key {
+	EVP_MD_CTX	*x;
+	size_t		 n;
+	unsigned char	 buf[4096];
+};
+
+/* 1, or 0 when no digest can be had (hl_site__key_end then fails). */
+int	hl_site__key_begin(struct hl_site_key *k);
+/* s with its length (NULL: a length no string has) into the key. */
+int	hl_site__key_str(struct hl_site_key *k, const char *s);
+int	hl_site__key_int(struct hl_site_key *k, int64_t v);
 /* Every field of e a page shows. */
-int	hl_site__key_event(EVP_MD_CTX *x, const struct hl_site_event *e);
+int	hl_site__key_event(struct hl_site_key *k,
+	    const struct hl_site_event *e);
+/* The key into key and k freed: 0, or -1 when !ok or the digest failed. */
+int	hl_site__key_end(struct hl_site_key *k, unsigned char key[32],
+	    int ok);
 
 /* site_api.c: api.html from openapi.json. */
 int	hl_site__api(struct hl_site_ctx *c, struct hl_err *err);

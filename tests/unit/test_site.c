@@ -498,11 +498,70 @@ the_cache_keeps_the_api_reference(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/*
+ * A key is the SHA-256 of its fields as (length, bytes) and integers,
+ * whatever the buffering: fields that cross the buffer's end, one longer
+ * than the buffer, NULL, and none at all give the digest of that stream
+ * fed at once.
+ */
+static void
+a_key_is_the_digest_of_its_fields(void **state)
+{
+	struct hl_site_key k;
+	unsigned char got[32], want[32];
+	unsigned int len = 0;
+	char *big;
+	size_t n, i;
+	int64_t v;
+	EVP_MD_CTX *x;
+
+	big = malloc(3 * sizeof(k.buf));
+	assert_non_null(big);
+	for (i = 0; i < 3 * sizeof(k.buf); i++)
+		big[i] = (char)('a' + i % 26);
+	big[3 * sizeof(k.buf) - 1] = '\0';
+	x = EVP_MD_CTX_new();
+	assert_true(EVP_DigestInit_ex(x, EVP_sha256(), NULL) == 1);
+	assert_true(hl_site__key_begin(&k));
+	big[2000] = '\0';
+	for (i = 0; i < 700; i++) {	/* ~11 KB: the buffer fills twice */
+		v = (int64_t)i * 7919;
+		n = 2 + i % 5;
+		assert_true(hl_site__key_int(&k, v));
+		assert_true(hl_site__key_str(&k, big + 2000 - n));
+		EVP_DigestUpdate(x, &v, sizeof(v));
+		EVP_DigestUpdate(x, &n, sizeof(n));
+		EVP_DigestUpdate(x, big + 2000 - n, n);
+	}
+	big[2000] = 'z';
+	assert_true(hl_site__key_str(&k, NULL));
+	n = (size_t)-1;
+	EVP_DigestUpdate(x, &n, sizeof(n));
+	assert_true(hl_site__key_str(&k, big));	/* longer than buf */
+	n = strlen(big);
+	EVP_DigestUpdate(x, &n, sizeof(n));
+	EVP_DigestUpdate(x, big, n);
+	assert_int_equal(hl_site__key_end(&k, got, 1), 0);
+	assert_true(EVP_DigestFinal_ex(x, want, &len) == 1 && len == 32);
+	assert_memory_equal(got, want, 32);
+	/* Nothing at all: the digest of nothing; a failure says -1. */
+	assert_true(hl_site__key_begin(&k));
+	assert_int_equal(hl_site__key_end(&k, got, 1), 0);
+	assert_true(EVP_DigestInit_ex(x, EVP_sha256(), NULL) == 1 &&
+	    EVP_DigestFinal_ex(x, want, &len) == 1);
+	assert_memory_equal(got, want, 32);
+	assert_true(hl_site__key_begin(&k));
+	assert_int_equal(hl_site__key_end(&k, got, 0), -1);
+	EVP_MD_CTX_free(x);
+	free(big);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(the_index_shows_propagation),
+		cmocka_unit_test(a_key_is_the_digest_of_its_fields),
 		cmocka_unit_test(every_page_is_made),
 		cmocka_unit_test(values_are_escaped),
 		cmocka_unit_test(pages_say_what_they_should),
