@@ -38,7 +38,7 @@ void	hl_spool_free(struct hl_spool *sp);
  * Removes the spools a crash left in parent (NULL: $TMPDIR or /tmp): each
  * helios-spool.XXXXXX directory (not a link) that no live hl_spool holds
  * (hl_spool_new keeps an flock(2) on its directory until hl_spool_free),
- * with its files.  *removed counts them.  HL_EIO when parent cannot be
+ * with its subdirectories and files (spool.c).  *removed counts them.  HL_EIO when parent cannot be
  * read.
  */
 int	hl_spool_sweep(size_t *removed, const char *parent,
