@@ -52,6 +52,8 @@ enum {
 	Q_LIST_SET_VERSION,
 	Q_TOKEN_FIND,
 	Q_LIST_BY_ID,
+	Q_TARGET_PUBLISHED,
+	Q_TARGET_FAILED,
 	/* The group commit's own statements (run_batch()). */
 	Q_BEGIN,
 	Q_SAVEPOINT,
@@ -87,6 +89,14 @@ static const char *const queries[Q_N] = {
 	    " OR expires_at > ?2)",
 	[Q_LIST_BY_ID] = "SELECT l.id, l.file, l.format, l.version, l.count,"
 	    " l.policy FROM lists l WHERE l.id = ?1",
+	/* A failure keeps the last published version and time. */
+	[Q_TARGET_PUBLISHED] = "INSERT INTO targets (name, version,"
+	    " published_at, attempted_at, last_error) VALUES (?1, ?2, ?3, ?3,"
+	    " NULL) ON CONFLICT (name) DO UPDATE SET version = ?2,"
+	    " published_at = ?3, attempted_at = ?3, last_error = NULL",
+	[Q_TARGET_FAILED] = "INSERT INTO targets (name, attempted_at,"
+	    " last_error) VALUES (?1, ?3, ?4) ON CONFLICT (name) DO UPDATE SET"
+	    " attempted_at = ?3, last_error = ?4",
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
 	[Q_SAVEPOINT] = "SAVEPOINT w",
 	[Q_ROLLBACK_TO] = "ROLLBACK TO w",
@@ -2806,28 +2816,21 @@ op_target_set(struct hl_store *st, void *arg, struct hl_err *err)
 {
 	struct target_arg *a = arg;
 	sqlite3_stmt *s;
-	int rc = 0;
+	int rc;
 
-	/* A failure keeps the last published version and time. */
-	s = prep(st, a->error == NULL ?
-	    "INSERT INTO targets (name, version, published_at, attempted_at,"
-	    " last_error) VALUES (?1, ?2, ?3, ?3, NULL) ON CONFLICT (name)"
-	    " DO UPDATE SET version = ?2, published_at = ?3,"
-	    " attempted_at = ?3, last_error = NULL" :
-	    "INSERT INTO targets (name, attempted_at, last_error)"
-	    " VALUES (?1, ?3, ?4) ON CONFLICT (name) DO UPDATE SET"
-	    " attempted_at = ?3, last_error = ?4", err);
-	if (s == NULL)
+	/* Cached: each publish runs it, inside the writers' group commit. */
+	if ((s = q(st, a->error == NULL ? Q_TARGET_PUBLISHED :
+	    Q_TARGET_FAILED, err)) == NULL)
 		return HL_EIO;
 	hl_store__bind_str(s, 1, a->name);
 	sqlite3_bind_int64(s, 2, a->version);
 	sqlite3_bind_int64(s, 3, now());
 	if (a->error != NULL)
 		hl_store__bind_str(s, 4, a->error);
-	if (sqlite3_step(s) != SQLITE_DONE)
-		rc = hl_store__dberr(err, st, "write target state");
-	sqlite3_finalize(s);
-	return rc;
+	rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	return rc == SQLITE_DONE ? 0 :
+	    hl_store__dberr(err, st, "write target state");
 }
 
 /* In the group commit: a publish shares the fsync of the writes then. */

@@ -545,7 +545,7 @@ target_state_keeps_the_last_good_version_on_failure(void **state)
 	struct fixture *f = *state;
 	struct hl_target_state *t = NULL;
 	struct hl_err err = HL_ERR_INIT;
-	size_t n = 0;
+	size_t n = 0, i;
 
 	assert_int_equal(hl_store_target_set(f->st, "dir:x", 7, NULL, &err),
 	    0);
@@ -555,6 +555,25 @@ target_state_keeps_the_last_good_version_on_failure(void **state)
 	assert_int_equal(n, 1);
 	assert_int_equal(t[0].version, 7);
 	assert_string_equal(t[0].last_error, "disk full");
+	hl_target_states_free(t, n);
+
+	/* Again, through the same (cached) statements: a success clears
+	   the error; another target has its own row. */
+	assert_int_equal(hl_store_target_set(f->st, "dir:x", 8, NULL, &err),
+	    0);
+	assert_int_equal(hl_store_target_set(f->st, "s3:y", 0, "refused",
+	    &err), 0);
+	assert_int_equal(hl_store_targets(&t, &n, f->st, &err), 0);
+	assert_int_equal(n, 2);
+	for (i = 0; i < n; i++)
+		if (strcmp(t[i].name, "dir:x") == 0) {
+			assert_int_equal(t[i].version, 8);
+			assert_null(t[i].last_error);
+		} else {
+			assert_string_equal(t[i].name, "s3:y");
+			assert_int_equal(t[i].version, 0);
+			assert_string_equal(t[i].last_error, "refused");
+		}
 	hl_target_states_free(t, n);
 }
 
