@@ -54,6 +54,14 @@ enum {
 	Q_LIST_BY_ID,
 	Q_TARGET_PUBLISHED,
 	Q_TARGET_FAILED,
+	/* Every build's reads (hl_snap_build): parsed once, not each time. */
+	Q_READ_BEGIN,
+	Q_READ_PIN,
+	Q_VERSION,
+	Q_NOTIFS_VERSION,
+	Q_ADMIN_COUNT,
+	Q_EVENTS_SINCE,
+	Q_LISTS,
 	/* The group commit's own statements (run_batch()). */
 	Q_BEGIN,
 	Q_SAVEPOINT,
@@ -63,6 +71,9 @@ enum {
 	Q_ROLLBACK,
 	Q_N
 };
+
+#define LIST_COLS "SELECT l.id, l.file, l.format, l.version, l.count," \
+	" l.policy FROM lists l"
 
 static const char *const queries[Q_N] = {
 	[Q_LIST_FMT] = "SELECT format FROM lists WHERE id = ?1",
@@ -87,8 +98,7 @@ static const char *const queries[Q_N] = {
 	    " revoked_at, last_used_at, hash, lists, expires_at FROM tokens"
 	    " WHERE hash = ?1 AND revoked_at IS NULL AND (expires_at IS NULL"
 	    " OR expires_at > ?2)",
-	[Q_LIST_BY_ID] = "SELECT l.id, l.file, l.format, l.version, l.count,"
-	    " l.policy FROM lists l WHERE l.id = ?1",
+	[Q_LIST_BY_ID] = LIST_COLS " WHERE l.id = ?1",
 	/* A failure keeps the last published version and time. */
 	[Q_TARGET_PUBLISHED] = "INSERT INTO targets (name, version,"
 	    " published_at, attempted_at, last_error) VALUES (?1, ?2, ?3, ?3,"
@@ -97,6 +107,22 @@ static const char *const queries[Q_N] = {
 	[Q_TARGET_FAILED] = "INSERT INTO targets (name, attempted_at,"
 	    " last_error) VALUES (?1, ?3, ?4) ON CONFLICT (name) DO UPDATE SET"
 	    " attempted_at = ?3, last_error = ?4",
+	[Q_READ_BEGIN] = "BEGIN",
+	[Q_READ_PIN] = "SELECT 1 FROM lists LIMIT 1",
+	/*
+	 * The sequence, not MAX(version): after a restore from an archive the
+	 * versions go on from the archive's, with no events behind them.
+	 */
+	[Q_VERSION] = "SELECT COALESCE((SELECT seq FROM sqlite_sequence"
+	    " WHERE name = 'events'), 0)",
+	[Q_NOTIFS_VERSION] = "SELECT CAST(value AS INTEGER) FROM meta"
+	    " WHERE key = 'notifications_version'",
+	[Q_ADMIN_COUNT] = "SELECT count(*) FROM tokens WHERE revoked_at IS"
+	    " NULL AND (',' || scopes || ',') LIKE '%,admin,%'",
+	[Q_EVENTS_SINCE] = "SELECT version, at, op, list_id, value, record,"
+	    " actor, token_id FROM events WHERE version > ?1 ORDER BY version"
+	    " LIMIT ?2",
+	[Q_LISTS] = LIST_COLS " ORDER BY l.ord",
 	[Q_BEGIN] = "BEGIN IMMEDIATE",
 	[Q_SAVEPOINT] = "SAVEPOINT w",
 	[Q_ROLLBACK_TO] = "ROLLBACK TO w",
@@ -812,17 +838,18 @@ hl_store_close(struct hl_store *st)
 	free(st);
 }
 
+/* The one integer the cached query `which` gives, 0 when none. */
 static int64_t
-scalar(struct hl_store *st, const char *sql)
+scalar(struct hl_store *st, int which)
 {
 	sqlite3_stmt *s;
 	int64_t v = 0;
 
 	rd_enter(st);
-	if ((s = prep(st, sql, NULL)) != NULL) {
+	if ((s = q(st, which, NULL)) != NULL) {
 		if (sqlite3_step(s) == SQLITE_ROW)
 			v = sqlite3_column_int64(s, 0);
-		sqlite3_finalize(s);
+		sqlite3_reset(s);
 	}
 	rd_leave(st);
 	return v;
@@ -831,30 +858,20 @@ scalar(struct hl_store *st, const char *sql)
 int64_t
 hl_store_version(struct hl_store *st)
 {
-	/*
-	 * The sequence, not MAX(version): after a restore from an archive the
-	 * versions go on from the archive's, with no events behind them.
-	 */
-	return scalar(st, "SELECT COALESCE((SELECT seq FROM sqlite_sequence"
-	    " WHERE name = 'events'), 0)");
+	return scalar(st, Q_VERSION);
 }
 
 int64_t
 hl_store_notifs_version(struct hl_store *st)
 {
-	return scalar(st, "SELECT CAST(value AS INTEGER) FROM meta"
-	    " WHERE key = 'notifications_version'");
+	return scalar(st, Q_NOTIFS_VERSION);
 }
 
 int64_t
 hl_store_admin_count(struct hl_store *st)
 {
-	return scalar(st, "SELECT count(*) FROM tokens WHERE revoked_at IS"
-	    " NULL AND (',' || scopes || ',') LIKE '%,admin,%'");
+	return scalar(st, Q_ADMIN_COUNT);
 }
-
-#define LIST_COLS "SELECT l.id, l.file, l.format, l.version, l.count," \
-	" l.policy FROM lists l"
 
 static int
 read_list(struct hl_list *l, sqlite3_stmt *s)
@@ -925,10 +942,10 @@ hl_store_lists(struct hl_list **out, size_t *n, struct hl_store *st,
 	*out = NULL;
 	*n = 0;
 	rd_enter(st);
-	if ((s = prep(st, LIST_COLS " ORDER BY l.ord", err)) != NULL) {
+	if ((s = q(st, Q_LISTS, err)) != NULL) {
 		rc = collect((void **)out, n, sizeof(**out), s, fill_list,
 		    clear_list, st, err);
-		sqlite3_finalize(s);
+		sqlite3_reset(s);
 	}
 	rd_leave(st);
 	return rc;
@@ -2589,15 +2606,12 @@ hl_store_events(struct hl_event **out, size_t *n, struct hl_store *st,
 	*out = NULL;
 	*n = 0;
 	rd_enter(st);
-	s = prep(st, "SELECT version, at, op, list_id, value, record, actor,"
-	    " token_id FROM events WHERE version > ?1 ORDER BY version"
-	    " LIMIT ?2", err);
-	if (s != NULL) {
+	if ((s = q(st, Q_EVENTS_SINCE, err)) != NULL) {
 		sqlite3_bind_int64(s, 1, since);
 		sqlite3_bind_int64(s, 2, (sqlite3_int64)limit);
 		rc = collect((void **)out, n, sizeof(**out), s, fill_event,
 		    clear_event, st, err);
-		sqlite3_finalize(s);
+		sqlite3_reset(s);
 	}
 	rd_leave(st);
 	return rc;
@@ -2901,21 +2915,29 @@ hl_store_targets(struct hl_target_state **out, size_t *n,
 int
 hl_store_read_begin(struct hl_store *st, struct hl_err *err)
 {
+	sqlite3_stmt *s;
+	int step = SQLITE_ERROR;
+
 	rd_enter(st);
 	/* BEGIN is lazy: the first read fixes the snapshot, so read now. */
-	if (exec(st, "BEGIN", err) != 0 ||
-	    exec(st, "SELECT 1 FROM lists LIMIT 1", err) != 0) {
-		(void)exec(st, "ROLLBACK", NULL);
-		rd_leave(st);
-		return HL_EIO;
+	if (run_q(st, Q_READ_BEGIN, err) == 0 &&
+	    (s = q(st, Q_READ_PIN, err)) != NULL) {
+		step = sqlite3_step(s);
+		if (step != SQLITE_ROW && step != SQLITE_DONE)
+			(void)hl_store__dberr(err, st, "begin a read");
+		sqlite3_reset(s);
+		if (step == SQLITE_ROW || step == SQLITE_DONE)
+			return 0;
 	}
-	return 0;
+	(void)run_q(st, Q_ROLLBACK, NULL);
+	rd_leave(st);
+	return HL_EIO;
 }
 
 void
 hl_store_read_end(struct hl_store *st)
 {
-	(void)exec(st, "COMMIT", NULL);
+	(void)run_q(st, Q_COMMIT, NULL);
 	rd_leave(st);
 }
 
