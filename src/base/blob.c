@@ -247,15 +247,12 @@ ld_chunk(unsigned char **out, size_t *outlen, const unsigned char *p,
 
 /*
  * One chunk as raw deflate; a full flush unless it is the last, which
- * libdeflate makes when level asks for it (HL_BLOB_LIBDEFLATE).
- */
-/*
- * One chunk as hl_blob__deflate_chunk makes it, with dict (dictlen bytes,
- * the input just before p, at most 32 KB) as zlib's preset dictionary:
- * the chunk may then refer back into the chunk before, as one stream
- * does, and a file of small chunks compresses almost as well as a file
- * of big ones.  With a dictionary every chunk is zlib's, the last too
- * (libdeflate takes none).
+ * libdeflate makes when level asks for it (HL_BLOB_LIBDEFLATE).  With
+ * dict (dictlen bytes, the input just before p, at most 32 KB) as zlib's
+ * preset dictionary, the chunk may refer back into the chunk before, as
+ * one stream does, and a file of small chunks compresses almost as well
+ * as a file of big ones; every chunk is then zlib's, the last too
+ * (libdeflate takes no dictionary).
  */
 static int
 deflate_chunk(unsigned char **out, size_t *outlen, const unsigned char *p,

@@ -185,9 +185,12 @@ empty_dir(int fd, int depth)
 	}
 	while ((de = readdir(d)) != NULL) {
 		if (strcmp(de->d_name, ".") == 0 ||
-		    strcmp(de->d_name, "..") == 0 ||
-		    unlinkat(dirfd(d), de->d_name, 0) == 0 || depth > 0 ||
-		    (sub = openat(dirfd(d), de->d_name, O_RDONLY |
+		    strcmp(de->d_name, "..") == 0)
+			continue;
+		/* A file (or a link) goes; so does a subdirectory at depth 0. */
+		if (unlinkat(dirfd(d), de->d_name, 0) == 0 || depth > 0)
+			continue;
+		if ((sub = openat(dirfd(d), de->d_name, O_RDONLY |
 		    O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0)
 			continue;
 		empty_dir(sub, depth + 1);

@@ -2916,17 +2916,17 @@ int
 hl_store_read_begin(struct hl_store *st, struct hl_err *err)
 {
 	sqlite3_stmt *s;
-	int step = SQLITE_ERROR;
+	int step, ok;
 
 	rd_enter(st);
 	/* BEGIN is lazy: the first read fixes the snapshot, so read now. */
 	if (run_q(st, Q_READ_BEGIN, err) == 0 &&
 	    (s = q(st, Q_READ_PIN, err)) != NULL) {
 		step = sqlite3_step(s);
-		if (step != SQLITE_ROW && step != SQLITE_DONE)
+		if (!(ok = step == SQLITE_ROW || step == SQLITE_DONE))
 			(void)hl_store__dberr(err, st, "begin a read");
 		sqlite3_reset(s);
-		if (step == SQLITE_ROW || step == SQLITE_DONE)
+		if (ok)
 			return 0;
 	}
 	(void)run_q(st, Q_ROLLBACK, NULL);

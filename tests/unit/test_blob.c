@@ -117,6 +117,25 @@ same_as_fresh(struct hl_blob *id, struct hl_blob *gz, const char *all,
 }
 
 /*
+ * The first len bytes of all made through memo, its first keep bytes
+ * unchanged since the memo's make, and checked against a fresh make.
+ */
+static void
+grow(struct hl_blob_memo *memo, const char *all, size_t len, size_t keep,
+    int level)
+{
+	struct hl_blob id, gz;
+	struct hl_err err = HL_ERR_INIT;
+	char *p = malloc(len + 1);
+
+	assert_non_null(p);
+	memcpy(p, all, len);
+	assert_int_equal(hl_blob_make(&id, &gz, memo, p, len, keep, level,
+	    &err), 0);
+	same_as_fresh(&id, &gz, all, len, level);
+}
+
+/*
  * Growing a file through the memo gives the bytes and hashes of a fresh
  * make, the gzip's included.
  */
@@ -132,13 +151,9 @@ an_append_reuses_the_prefix_and_gives_the_same_bytes(void **state)
 	char *all = text(6 * HL_BLOB_CHUNK, 3), *p;
 
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		p = malloc(steps[i]);
-		memcpy(p, all, steps[i]);
-		assert_int_equal(hl_blob_make(&id, &gz, &memo, p, steps[i],
-		    prev, 1, &err), 0);
+		grow(&memo, all, steps[i], prev, 1);
 		if (i >= 2)
 			assert_true(memo.at >= 3 * HL_BLOB_CHUNK);
-		same_as_fresh(&id, &gz, all, steps[i], 1);
 		prev = steps[i];
 	}
 	/* A change inside the prefix: keep says so, nothing stale is used. */
@@ -168,20 +183,14 @@ small_chunks_append_as_a_fresh_make(void **state)
 	    3 * HL_BLOB_CHUNK_SMALL + 7 };
 	int level = 6 | HL_BLOB_LIBDEFLATE | HL_BLOB_SMALL_CHUNKS;
 	struct hl_blob_memo memo = { 0 };
-	struct hl_blob id, gz;
-	struct hl_err err = HL_ERR_INIT;
 	size_t i, prev = 0;
-	char *all = text(4 * HL_BLOB_CHUNK_SMALL, 5), *p;
+	char *all = text(4 * HL_BLOB_CHUNK_SMALL, 5);
 
 	for (i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
-		p = malloc(steps[i]);
-		memcpy(p, all, steps[i]);
-		assert_int_equal(hl_blob_make(&id, &gz, &memo, p, steps[i],
-		    prev, level, &err), 0);
+		grow(&memo, all, steps[i], prev, level);
 		/* the state kept: at the start of the last small chunk */
 		assert_int_equal(memo.at, (steps[i] - 1) /
 		    HL_BLOB_CHUNK_SMALL * HL_BLOB_CHUNK_SMALL);
-		same_as_fresh(&id, &gz, all, steps[i], level);
 		prev = steps[i];
 	}
 	hl_blob_memo_clear(&memo);
