@@ -387,14 +387,25 @@ same_prefix(const struct hl_blob *b, const char *p, size_t len)
 
 /*
  * One rendering of a list, fed its items in batches (render_list): the
- * text file on a thread of its own, the JSON (whole, or segments) on the
- * caller's.  A spooled list's text goes to a spool writer as it is made;
- * another's collects in text.
+ * text file and the JSON (whole, or segments) each on a thread of its own,
+ * a lane, while the source reads the next batch on the caller's.  A
+ * spooled list's text goes to a spool writer as it is made; another's
+ * collects in text.
  */
+struct render;
+
+struct lane {
+	struct render	*r;
+	void		(*run)(struct render *, const struct hl_item *,
+			    size_t);
+	pthread_t	 thr;
+	int		 busy;		/* the batch posted, not done */
+};
+
 struct render {
 	struct list_cache	*lc;
 	int			 level;
-	/* the text, on the thread */
+	/* the text */
 	struct hl_buf		 text;
 	struct hl_spool_w	*tw;		/* spooled: the writer */
 	int			 nl;		/* the last batch ended on a line
@@ -408,14 +419,13 @@ struct render {
 	struct hl_lseg_bld	*seg;		/* segmented: the builder */
 	int			 jrc;
 	struct hl_err		 jerr;
-	/* the hand-over of a batch to the thread */
-	pthread_t		 thr;
-	int			 threaded;
+	/* the hand-over of a batch to the lanes */
+	struct lane		 lanes[2];	/* text, JSON */
+	int			 threaded;	/* both lanes run */
 	pthread_mutex_t		 mu;
 	pthread_cond_t		 cv;
 	const struct hl_item	*batch;
 	size_t			 n;
-	int			 busy;		/* batch posted, not done */
 	int			 quit;
 };
 
@@ -447,27 +457,6 @@ text_batch(struct render *r, const struct hl_item *v, size_t n)
 	}
 }
 
-static void *
-text_thread(void *arg)
-{
-	struct render *r = arg;
-
-	pthread_mutex_lock(&r->mu);
-	for (;;) {
-		while (!r->busy && !r->quit)
-			pthread_cond_wait(&r->cv, &r->mu);
-		if (!r->busy && r->quit)
-			break;
-		pthread_mutex_unlock(&r->mu);
-		text_batch(r, r->batch, r->n);
-		pthread_mutex_lock(&r->mu);
-		r->busy = 0;
-		pthread_cond_broadcast(&r->cv);
-	}
-	pthread_mutex_unlock(&r->mu);
-	return NULL;
-}
-
 /* The JSON of one batch: into segments, or the whole document. */
 static void
 json_batch(struct render *r, const struct hl_item *v, size_t n)
@@ -491,30 +480,103 @@ json_batch(struct render *r, const struct hl_item *v, size_t n)
 	}
 }
 
-/* items_each's callback: the text on the thread, the JSON here. */
+static void *
+lane_thread(void *arg)
+{
+	struct lane *l = arg;
+	struct render *r = l->r;
+
+	pthread_mutex_lock(&r->mu);
+	for (;;) {
+		while (!l->busy && !r->quit)
+			pthread_cond_wait(&r->cv, &r->mu);
+		if (!l->busy)
+			break;
+		pthread_mutex_unlock(&r->mu);
+		l->run(r, r->batch, r->n);
+		pthread_mutex_lock(&r->mu);
+		l->busy = 0;
+		pthread_cond_broadcast(&r->cv);
+	}
+	pthread_mutex_unlock(&r->mu);
+	return NULL;
+}
+
+/* Starts the lanes; r->threaded 0 when they cannot run (then inline). */
+static void
+lanes_start(struct render *r)
+{
+	int i;
+
+	pthread_mutex_init(&r->mu, NULL);
+	pthread_cond_init(&r->cv, NULL);
+	r->lanes[0].run = text_batch;
+	r->lanes[1].run = json_batch;
+	for (i = 0; i < 2; i++) {
+		r->lanes[i].r = r;
+		if (pthread_create(&r->lanes[i].thr, NULL, lane_thread,
+		    &r->lanes[i]) != 0)
+			break;
+	}
+	r->threaded = i == 2;
+	if (i == 1) {
+		pthread_mutex_lock(&r->mu);
+		r->quit = 1;
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+		pthread_join(r->lanes[0].thr, NULL);
+	}
+}
+
+/* Stops the lanes, idle since items_each's last call (render_batch). */
+static void
+lanes_stop(struct render *r)
+{
+	int i;
+
+	if (r->threaded) {
+		pthread_mutex_lock(&r->mu);
+		r->quit = 1;
+		pthread_cond_broadcast(&r->cv);
+		pthread_mutex_unlock(&r->mu);
+		for (i = 0; i < 2; i++)
+			pthread_join(r->lanes[i].thr, NULL);
+	}
+	pthread_cond_destroy(&r->cv);
+	pthread_mutex_destroy(&r->mu);
+}
+
+/*
+ * items_each's callback: waits for the lanes to be done with the batch
+ * before (the source's again once this returns), then posts v to both and
+ * returns while they render it.  v NULL is the end: only the wait.
+ */
 static int
 render_batch(const struct hl_item *v, size_t n, void *arg)
 {
 	struct render *r = arg;
+	int rc;
 
 	if (!r->threaded) {
-		text_batch(r, v, n);
-		json_batch(r, v, n);
+		if (v != NULL) {
+			text_batch(r, v, n);
+			json_batch(r, v, n);
+		}
 		return r->trc != 0 ? r->trc : r->jrc;
 	}
 	pthread_mutex_lock(&r->mu);
-	r->batch = v;
-	r->n = n;
-	r->busy = 1;
-	pthread_cond_broadcast(&r->cv);
-	pthread_mutex_unlock(&r->mu);
-	json_batch(r, v, n);
-	/* The batch is the source's until this returns: wait for the text. */
-	pthread_mutex_lock(&r->mu);
-	while (r->busy)
+	while (r->lanes[0].busy || r->lanes[1].busy)
 		pthread_cond_wait(&r->cv, &r->mu);
+	/* Read while the lanes are idle: they write it as they render. */
+	rc = r->trc != 0 ? r->trc : r->jrc;
+	if (v != NULL && rc == 0) {
+		r->batch = v;
+		r->n = n;
+		r->lanes[0].busy = r->lanes[1].busy = 1;
+		pthread_cond_broadcast(&r->cv);
+	}
 	pthread_mutex_unlock(&r->mu);
-	return r->trc != 0 ? r->trc : r->jrc;
+	return rc;
 }
 
 /* The items of lc's list, in batches, to fn. */
@@ -523,9 +585,10 @@ each_item(const struct hl_snap_source *src, const struct list_cache *lc,
     int (*fn)(const struct hl_item *, size_t, void *), void *arg,
     struct hl_err *err)
 {
+	static const struct hl_item none;
 	struct hl_item *items = NULL;
 	size_t n = 0;
-	int rc;
+	int rc, end;
 
 	/* yaml is rendered as a whole (its header counts the items). */
 	if (src->items_each != NULL && !hl_fmt_is_yaml(lc->info.fmt))
@@ -533,9 +596,12 @@ each_item(const struct hl_snap_source *src, const struct list_cache *lc,
 		    HL_SNAP_BATCH, fn, arg, err);
 	if ((rc = src->items(&items, &n, src->payload, lc->info.id, err)) != 0)
 		return rc;
-	rc = fn(items, n, arg);
+	/* An empty list is one empty batch too: a yaml file has its header. */
+	rc = fn(items != NULL ? items : &none, n, arg);
+	/* The end (snapshot.h): fn lets go of the batch. */
+	end = fn(NULL, 0, arg);
 	hl_items_free(items, n);
-	return rc;
+	return rc != 0 ? rc : end;
 }
 
 /*
@@ -673,19 +739,9 @@ render_list(struct hl_snap *s, struct list_cache *lc,
 			goto out;
 		}
 	}
-	pthread_mutex_init(&r.mu, NULL);
-	pthread_cond_init(&r.cv, NULL);
-	r.threaded = pthread_create(&r.thr, NULL, text_thread, &r) == 0;
+	lanes_start(&r);
 	rc = each_item(src, lc, render_batch, &r, err);
-	if (r.threaded) {
-		pthread_mutex_lock(&r.mu);
-		r.quit = 1;
-		pthread_cond_broadcast(&r.cv);
-		pthread_mutex_unlock(&r.mu);
-		pthread_join(r.thr, NULL);
-	}
-	pthread_mutex_destroy(&r.mu);
-	pthread_cond_destroy(&r.cv);
+	lanes_stop(&r);
 	if (r.trc != 0) {
 		rc = r.trc;
 		if (err != NULL)

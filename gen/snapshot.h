@@ -61,10 +61,14 @@ struct hl_snap_source {
 		    const char *list, struct hl_err *err);
 	/*
 	 * The same, handed to fn in batches of at most batch items (owned
-	 * by the source, valid until fn returns), so that a list of any
-	 * size is read in bounded memory.  Returns fn's first nonzero
-	 * return.  NULL: the generator calls items and hands that on as
-	 * one batch.
+	 * by the source), so that a list of any size is read in bounded
+	 * memory.  A batch stays valid until fn returns for the call after
+	 * it: the generator renders one batch on its threads while the
+	 * source reads the next.  The last call, always made once, is
+	 * fn(NULL, 0, arg): no batch follows (the end, an error, or fn's
+	 * nonzero return), and fn lets go of every batch before it returns.
+	 * Returns fn's first nonzero return.  NULL: the generator calls
+	 * items and hands that on as one batch.
 	 */
 	int	(*items_each)(void *payload, const char *list, size_t batch,
 		    int (*fn)(const struct hl_item *v, size_t n, void *arg),

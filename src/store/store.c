@@ -1139,16 +1139,20 @@ hl_store_items_each(struct hl_store *st, const char *list, size_t batch,
     int (*fn)(const struct hl_item *v, size_t n, void *arg), void *arg,
     struct hl_err *err)
 {
-	struct hl_item *v;
-	struct arena a = { NULL, NULL };
+	/* Two batches, in turn: one read while fn may still hold the other. */
+	struct hl_item *v[2] = { NULL, NULL };
+	struct arena a[2] = { { NULL, NULL }, { NULL, NULL } };
 	sqlite3_stmt *s;
 	size_t n = 0, rows = 0;
-	int rc = 0, step = SQLITE_DONE;
+	int rc = 0, end, cur = 0, step = SQLITE_DONE;
 
 	if (batch == 0)
 		batch = 1;
-	if ((v = calloc(batch, sizeof(*v))) == NULL)
+	if ((v[0] = calloc(batch, sizeof(*v[0]))) == NULL ||
+	    (v[1] = calloc(batch, sizeof(*v[1]))) == NULL) {
+		free(v[0]);
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
+	}
 	rd_enter(st);
 	s = prep(st, ITEMS_SELECT " ORDER BY pos, id", err);
 	if (s == NULL) {
@@ -1165,27 +1169,35 @@ hl_store_items_each(struct hl_store *st, const char *list, size_t batch,
 		 */
 		if (++rows == SCAN_BIG)
 			(void)exec(st, "PRAGMA cache_size = " SCAN_CACHE, NULL);
-		if (read_item(&v[n], s, &a) != 0) {
+		if (read_item(&v[cur][n], s, &a[cur]) != 0) {
 			rc = hl_err_set(err, HL_ENOMEM, "out of memory");
 			break;
 		}
 		if (++n == batch) {
-			rc = fn(v, n, arg);
-			arena_reset(&a);
+			rc = fn(v[cur], n, arg);
+			/* fn has returned for the batch after the other one. */
+			cur ^= 1;
+			arena_reset(&a[cur]);
 			n = 0;
 		}
 	}
 	if (rc == 0 && step != SQLITE_DONE)
 		rc = hl_store__dberr(err, st, "read");
 	if (rc == 0 && n > 0)
-		rc = fn(v, n, arg);
+		rc = fn(v[cur], n, arg);
 	sqlite3_finalize(s);
 	if (rows >= SCAN_BIG)
 		(void)exec(st, "PRAGMA cache_size = " STORE_CACHE, NULL);
 out:
+	/* The end, whatever stopped the scan: fn lets go of its batches. */
+	end = fn(NULL, 0, arg);
+	if (rc == 0)
+		rc = end;
 	rd_leave(st);
-	arena_free(&a);
-	free(v);
+	arena_free(&a[0]);
+	arena_free(&a[1]);
+	free(v[0]);
+	free(v[1]);
 	return rc;
 }
 

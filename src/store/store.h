@@ -71,11 +71,15 @@ int	hl_store_items(struct hl_item **out, size_t *n, struct hl_store *st,
 /*
  * The same items (verbatim lines included), handed to fn in batches of at
  * most batch, in file order, from one statement stepping: a list of any
- * size costs one batch of memory.  The items are the store's and live
- * until fn returns; their strings are copied into a few blocks reused
- * from batch to batch, not allocated one by one.  Stops at fn's first nonzero return, which it
- * returns; HL_EIO, HL_ENOMEM.  Called inside hl_store_read_begin/end, all
- * batches see one version.
+ * size costs two batches of memory.  The items are the store's; their
+ * strings are copied into a few blocks reused from batch to batch, not
+ * allocated one by one.  A batch lives until fn returns for the call after
+ * it, so that fn may hand it to other threads and return while the next
+ * batch is read; that last call is always fn(NULL, 0, arg), once, when no
+ * batch follows (the scan ended, failed, or fn returned nonzero): fn lets
+ * go of its batches before it returns.  Stops at fn's first nonzero
+ * return, which it returns; HL_EIO, HL_ENOMEM.  Called inside
+ * hl_store_read_begin/end, all batches see one version.
  */
 int	hl_store_items_each(struct hl_store *st, const char *list,
 	    size_t batch, int (*fn)(const struct hl_item *v, size_t n,

@@ -1562,6 +1562,130 @@ test_source_errors_pass_up_and_the_read_ends(void **state)
 	hl_snap_free(s);
 }
 
+/*
+ * A source that hands the generator its own copies of the store's
+ * batches and spoils each copy (its strings overwritten, then all freed)
+ * as soon as the call after it returns: the longest items_each lets a
+ * batch live (snapshot.h).  The rest is the store's, through `failing`.
+ */
+struct spoiling {
+	struct failing	 base;		/* first: the f_* callbacks' payload */
+	int		(*fn)(const struct hl_item *, size_t, void *);
+	void		*arg;
+	struct hl_item	*prev;		/* the copy handed last */
+	size_t		 prevn;
+	int		 batches;
+	int		 ends;
+};
+
+static void
+spoil(struct hl_item *v, size_t n)
+{
+	char **str[8];
+	size_t i, k;
+
+	for (i = 0; i < n; i++) {
+		str[0] = &v[i].value;
+		str[1] = &v[i].comment;
+		str[2] = &v[i].src;
+		str[3] = &v[i].origin;
+		str[4] = &v[i].keys;
+		str[5] = &v[i].created_by;
+		str[6] = &v[i].modified_by;
+		str[7] = &v[i].review;
+		for (k = 0; k < 8; k++)
+			if (*str[k] != NULL)
+				memset(*str[k], 'X', strlen(*str[k]));
+		v[i].pos = -1;
+	}
+	hl_items_free(v, n);
+}
+
+static int
+spoil_batch(const struct hl_item *v, size_t n, void *arg)
+{
+	struct spoiling *x = arg;
+	struct hl_item *copy = NULL;
+	size_t i;
+	int rc;
+
+	if (v != NULL) {
+		assert_non_null(copy = calloc(n + 1, sizeof(*copy)));
+		for (i = 0; i < n; i++)
+			assert_int_equal(hl_item_copy(&copy[i], &v[i]), 0);
+		x->batches++;
+	} else
+		x->ends++;
+	rc = x->fn(copy, n, x->arg);
+	/* The batch before is the source's again. */
+	spoil(x->prev, x->prevn);
+	x->prev = copy;
+	x->prevn = n;
+	return rc;
+}
+
+static int
+s_items_each(void *payload, const char *list, size_t batch,
+    int (*fn)(const struct hl_item *, size_t, void *), void *arg,
+    struct hl_err *err)
+{
+	struct spoiling *x = payload;
+
+	x->fn = fn;
+	x->arg = arg;
+	return x->base.store.items_each(x->base.store.payload, list, batch,
+	    spoil_batch, x, err);
+}
+
+/*
+ * Lists read in many batches render while the source reads on (each
+ * batch handed to the generator's threads): yet no batch is read after
+ * the call following it returns, since the bytes are those of a build
+ * from the store; every scan ends with its end call.
+ */
+static void
+test_batches_are_let_go_in_time(void **state)
+{
+	struct fx *f = *state;
+	struct hl_snap_opts o = HL_SNAP_OPTS_INIT;
+	struct hl_snap *s, *ref;
+	struct hl_snap_source src;
+	struct spoiling x;
+	struct hl_err err = HL_ERR_INIT;
+	const struct hl_tree *t, *u;
+
+	o.now = 1796000000;
+	import_src(f->st, "blacklist-keyword", 3 * HL_SNAP_BATCH + 7,
+	    HL_SNAP_BATCH - 1);
+	add_many(f->st, "watch-keyword", "tsv", 2 * HL_SNAP_BATCH + 1);
+	memset(&x, 0, sizeof(x));
+	hl_snapsrc_store(&x.base.store, f->st);
+	x.base.items_left = -1;
+	src = x.base.store;
+	src.payload = &x;
+	src.begin = f_begin;
+	src.end = f_end;
+	src.version = f_version;
+	src.lists = f_lists;
+	src.items = f_items;
+	src.items_each = s_items_each;
+	src.events = f_events;
+	src.notifs = f_notifs;
+	src.notifs_version = f_notifs_version;
+	src.proposals = f_proposals;
+	src.proposals_version = f_proposals_version;
+	assert_int_equal(hl_snap_new(&s, &o, &err), 0);
+	assert_int_equal(hl_snap_build(&t, s, &src, &err), 0);
+	assert_null(x.prev);
+	assert_true(x.batches >= 4 + 3);
+	assert_true(x.ends >= 2);
+	assert_int_equal(hl_snap_new(&ref, &o, &err), 0);
+	assert_int_equal(build(&u, ref, f->st, &err), 0);
+	(void)same_as(t, u);
+	hl_snap_free(ref);
+	hl_snap_free(s);
+}
+
 int
 main(void)
 {
@@ -1598,6 +1722,8 @@ main(void)
 		    test_spooled_lists_give_the_same_bytes, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_big_lists_take_the_big_level, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_batches_are_let_go_in_time, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

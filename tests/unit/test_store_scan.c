@@ -25,10 +25,10 @@
  * memory would abort): there nothing is counted, and the test of the
  * count is left out.
  */
-#if defined(__SANITIZE_ADDRESS__)
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
 #define SANITIZED 1
 #elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
 #define SANITIZED 1
 #endif
 #endif
@@ -149,12 +149,19 @@ same_str(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
-/* Checks each batch against want; the batches' strings kept to the end. */
+/*
+ * Checks each batch against want; the batches' strings kept to the end,
+ * and the batch before still whole during the call after it (the next
+ * batch or the end).
+ */
 struct walk {
-	struct fixture	*f;
-	size_t		 at;
-	size_t		 batches;
-	size_t		 bad;
+	struct fixture		*f;
+	size_t			 at;
+	size_t			 batches;
+	size_t			 ends;
+	size_t			 bad;
+	const struct hl_item	*prev;
+	size_t			 prevn, prevat;
 };
 
 static int
@@ -164,6 +171,22 @@ check_batch(const struct hl_item *v, size_t n, void *arg)
 	const struct hl_item *a, *b;
 	size_t i;
 
+	for (i = 0; i < w->prevn; i++)
+		if (w->prev[i].id != w->f->want[w->prevat + i].id ||
+		    !same_str(w->prev[i].value,
+		    w->f->want[w->prevat + i].value))
+			w->bad++;
+	w->prev = v;
+	w->prevn = n;
+	w->prevat = w->at;
+	if (n == 0) {
+		w->ends++;
+		if (v != NULL || w->ends > 1)
+			w->bad++;
+		return 0;
+	}
+	if (w->ends > 0)
+		w->bad++;	/* a batch after the end */
 	w->batches++;
 	if (n > BATCH)
 		w->bad++;
@@ -190,18 +213,22 @@ check_batch(const struct hl_item *v, size_t n, void *arg)
 	return 0;
 }
 
-/* Batch by batch, the very items hl_store_items gives, long one too. */
+/*
+ * Batch by batch, the very items hl_store_items gives, long one too; each
+ * batch whole until the call after it returns, then one end call.
+ */
 static void
 test_scan_same_items(void **state)
 {
 	struct fixture *f = *state;
-	struct walk w = { f, 0, 0, 0 };
+	struct walk w = { f, 0, 0, 0, 0, NULL, 0, 0 };
 	struct hl_err err = HL_ERR_INIT;
 
 	assert_int_equal(hl_store_items_each(f->st, LIST, BATCH, check_batch,
 	    &w, &err), 0);
 	assert_int_equal(w.at, NITEMS);
 	assert_int_equal(w.batches, NITEMS / BATCH);
+	assert_int_equal(w.ends, 1);
 	assert_int_equal(w.bad, 0);
 }
 
@@ -241,11 +268,25 @@ test_scan_allocs(void **state)
 
 #endif
 
-/* A callback's error stops the scan and comes back; nothing leaks. */
+/*
+ * A callback's error stops the scan and comes back, after the end call;
+ * nothing leaks.
+ */
+struct stop {
+	int	calls;
+	int	ends;
+};
+
 static int
 stop_batch(const struct hl_item *v, size_t n, void *arg)
 {
-	return ++*(int *)arg == 3 ? HL_EIO : 0;
+	struct stop *s = arg;
+
+	if (n == 0) {
+		s->ends++;
+		return 0;
+	}
+	return ++s->calls == 3 ? HL_EIO : 0;
 }
 
 static void
@@ -253,11 +294,12 @@ test_scan_stops(void **state)
 {
 	struct fixture *f = *state;
 	struct hl_err err = HL_ERR_INIT;
-	int calls = 0;
+	struct stop s = { 0, 0 };
 
 	assert_int_equal(hl_store_items_each(f->st, LIST, BATCH, stop_batch,
-	    &calls, &err), HL_EIO);
-	assert_int_equal(calls, 3);
+	    &s, &err), HL_EIO);
+	assert_int_equal(s.calls, 3);
+	assert_int_equal(s.ends, 1);
 }
 
 int
