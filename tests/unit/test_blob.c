@@ -285,6 +285,79 @@ libdeflate_makes_the_last_chunk(void **state)
 	free(p);
 }
 
+/*
+ * The gzip of p in small chunks as fresh zlib streams make it: each
+ * chunk's own deflateInit2, the 32 KB before it as its dictionary, a full
+ * flush but for the last.
+ */
+static void
+fresh_zlib_gzip(struct hl_buf *out, const unsigned char *p, size_t n,
+    int level)
+{
+	unsigned char t[8];
+	size_t off = 0, k, dn;
+	z_stream z;
+
+	assert_int_equal(hl_buf_put(out, hl_blob__gz_header, 10), 0);
+	do {
+		k = n - off < HL_BLOB_CHUNK_SMALL ? n - off :
+		    HL_BLOB_CHUNK_SMALL;
+		dn = off < 32768 ? off : 32768;
+		memset(&z, 0, sizeof(z));
+		assert_int_equal(deflateInit2(&z, level, Z_DEFLATED, -15, 8,
+		    Z_DEFAULT_STRATEGY), Z_OK);
+		if (dn > 0)
+			assert_int_equal(deflateSetDictionary(&z, p + off - dn,
+			    (uInt)dn), Z_OK);
+		assert_int_equal(hl_buf_grow(out, deflateBound(&z, k) + 16),
+		    0);
+		z.next_in = (Bytef *)(uintptr_t)(p + off);
+		z.avail_in = (uInt)k;
+		z.next_out = (Bytef *)out->data + out->len;
+		z.avail_out = (uInt)(deflateBound(&z, k) + 16);
+		assert_true(deflate(&z, off + k == n ? Z_FINISH :
+		    Z_FULL_FLUSH) >= Z_OK);
+		out->len = (size_t)((char *)z.next_out - out->data);
+		deflateEnd(&z);
+		off += k;
+	} while (off < n);
+	hl_blob__put_le32(t, crc32(0L, p, (uInt)n));
+	hl_blob__put_le32(t + 4, (unsigned long)n);
+	assert_int_equal(hl_buf_put(out, t, 8), 0);
+}
+
+/*
+ * A thread's zlib stream is reset and kept from chunk to chunk, file to
+ * file and level to level (blob.c): every file still has the bytes fresh
+ * streams give, whatever was compressed before it on the thread.
+ */
+static void
+a_kept_zlib_stream_gives_the_bytes_of_a_fresh_one(void **state)
+{
+	static const int levels[] = { 1, 6, 1, 9, 1 };
+	static const size_t sizes[] = { 5 * HL_BLOB_CHUNK_SMALL + 77, 100,
+	    2 * HL_BLOB_CHUNK_SMALL, 3 * HL_BLOB_CHUNK_SMALL + 1, 40000 };
+	struct hl_buf want = HL_BUF_INIT;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_blob id, gz;
+	size_t i;
+	char *p;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		p = text(sizes[i], (unsigned)i + 3);
+		hl_buf_reset(&want);
+		fresh_zlib_gzip(&want, (const unsigned char *)p, sizes[i],
+		    levels[i]);
+		assert_int_equal(hl_blob_make(&id, &gz, NULL, p, sizes[i], 0,
+		    levels[i] | HL_BLOB_SMALL_CHUNKS, &err), 0);
+		assert_int_equal(gz.len, want.len);
+		assert_memory_equal(gz.data, want.data, want.len);
+		hl_blob_clear(&id);
+		hl_blob_clear(&gz);
+	}
+	hl_buf_free(&want);
+}
+
 /* The bytes of a spooled blob. */
 static char *
 slurp(const struct hl_blob *b)
@@ -535,6 +608,8 @@ main(void)
 		    an_append_reuses_the_prefix_and_gives_the_same_bytes),
 		cmocka_unit_test(small_chunks_append_as_a_fresh_make),
 		cmocka_unit_test(libdeflate_makes_the_last_chunk),
+		cmocka_unit_test(
+		    a_kept_zlib_stream_gives_the_bytes_of_a_fresh_one),
 		cmocka_unit_test(
 		    a_spool_writer_gives_the_bytes_of_memory_with_libdeflate),
 		cmocka_unit_test(stale_spools_are_swept_and_live_ones_kept),
