@@ -11,7 +11,8 @@
  * Segments are compressed in chunks of HL_BLOB_CHUNK_SMALL (blob.h,
  * HL_BLOB_SMALL_CHUNKS), and the open segment (the last, not ended by
  * the boundary rule) keeps its memo: an append reopens it and compresses
- * and hashes its last chunk again, not the whole segment.
+ * and hashes its last chunk again, not the whole segment.  Segments take
+ * no MD5 (HL_BLOB_NO_MD5): no manifest lists them.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -536,7 +537,7 @@ hl_lseg_start(struct hl_lseg_bld **out, struct hl_lsegs *old,
 	b->sp = sp;
 	b->list = list;
 	b->fmt = fmt;
-	b->level = level | HL_BLOB_SMALL_CHUNKS;
+	b->level = level | HL_BLOB_SMALL_CHUNKS | HL_BLOB_NO_MD5;
 	b->todo_end = &b->todo;
 	if (sp != NULL) {
 		pthread_mutex_init(&b->mu, NULL);
@@ -650,7 +651,7 @@ hl_lseg_append(struct hl_lsegs *segs, const struct hl_item *items,
 	b.out = *segs;
 	b.cap = segs->n;
 	b.sp = sp;
-	b.level = level | HL_BLOB_SMALL_CHUNKS;
+	b.level = level | HL_BLOB_SMALL_CHUNKS | HL_BLOB_NO_MD5;
 	segs->v = NULL;
 	segs->n = 0;
 	last = &b.out.v[b.out.n - 1];

@@ -389,6 +389,77 @@ hl_blob__put_le32(unsigned char *p, unsigned long v)
 }
 
 /*
+ * A file's SHA-256 and MD5 side by side; md5 NULL for a file made with
+ * HL_BLOB_NO_MD5 (blob.h), whose md5 is then left "".
+ */
+struct dig {
+	EVP_MD_CTX	*sha;
+	EVP_MD_CTX	*md5;
+};
+
+static int
+dig_new(struct dig *g, int md5)
+{
+	g->sha = EVP_MD_CTX_new();
+	g->md5 = md5 ? EVP_MD_CTX_new() : NULL;
+	if (g->sha != NULL && (!md5 || g->md5 != NULL))
+		return 0;
+	EVP_MD_CTX_free(g->sha);
+	EVP_MD_CTX_free(g->md5);
+	g->sha = g->md5 = NULL;
+	return HL_ENOMEM;
+}
+
+static void
+dig_free(struct dig *g)
+{
+	EVP_MD_CTX_free(g->sha);
+	EVP_MD_CTX_free(g->md5);
+}
+
+static int
+dig_init(struct dig *g)
+{
+	return EVP_DigestInit_ex(g->sha, EVP_sha256(), NULL) == 1 &&
+	    (g->md5 == NULL || EVP_DigestInit_ex(g->md5, EVP_md5(), NULL) ==
+	    1) ? 0 : HL_EIO;
+}
+
+/* g takes from's states; from must hold an MD5 state if g has one. */
+static int
+dig_copy(struct dig *g, const struct dig *from)
+{
+	return from->sha != NULL && EVP_MD_CTX_copy_ex(g->sha, from->sha) ==
+	    1 && (g->md5 == NULL || (from->md5 != NULL &&
+	    EVP_MD_CTX_copy_ex(g->md5, from->md5) == 1)) ? 0 : HL_EIO;
+}
+
+static int
+dig_update(struct dig *g, const void *p, size_t n)
+{
+	return EVP_DigestUpdate(g->sha, p, n) == 1 && (g->md5 == NULL ||
+	    EVP_DigestUpdate(g->md5, p, n) == 1) ? 0 : HL_EIO;
+}
+
+/* Ends g into b's hex digests. */
+static int
+dig_final(struct dig *g, struct hl_blob *b)
+{
+	unsigned char d[EVP_MAX_MD_SIZE];
+	unsigned int dn;
+
+	if (EVP_DigestFinal_ex(g->sha, d, &dn) != 1)
+		return HL_EIO;
+	hl_blob__hex(b->sha256, d, dn);
+	if (g->md5 != NULL) {
+		if (EVP_DigestFinal_ex(g->md5, d, &dn) != 1)
+			return HL_EIO;
+		hl_blob__hex(b->md5, d, dn);
+	}
+	return 0;
+}
+
+/*
  * The gzip's hashes, chunk by chunk as hl_blob_make lays it out: header,
  * m->z[0..m->n), trailer.  They start from old's states when those cover
  * exactly the chunks reused (an append), so that only the new chunks are
@@ -398,50 +469,33 @@ hl_blob__put_le32(unsigned char *p, unsigned long v)
 static int
 gz_digest(struct hl_blob *gz, struct hl_blob_memo *m,
     const struct hl_blob_memo *old, size_t reuse,
-    const unsigned char trailer[8], int keep)
+    const unsigned char trailer[8], int keep, int md5)
 {
-	EVP_MD_CTX *sha, *md5;
-	unsigned char d[EVP_MAX_MD_SIZE];
-	unsigned int dn;
+	struct dig g, kept = { NULL, NULL };
+	struct dig was = { old->gzsha, old->gzmd5 };
 	size_t k = 0, last = m->n - 1;
-	int ok;
+	int rc;
 
-	sha = EVP_MD_CTX_new();
-	md5 = EVP_MD_CTX_new();
-	ok = sha != NULL && md5 != NULL;
-	if (ok && keep)
-		ok = (m->gzsha = EVP_MD_CTX_new()) != NULL &&
-		    (m->gzmd5 = EVP_MD_CTX_new()) != NULL;
-	if (ok && reuse > 0 && old->n == reuse && old->gzsha != NULL &&
-	    old->gzmd5 != NULL && EVP_MD_CTX_copy_ex(sha, old->gzsha) == 1 &&
-	    EVP_MD_CTX_copy_ex(md5, old->gzmd5) == 1)
+	rc = dig_new(&g, md5);
+	if (rc == 0 && keep && (rc = dig_new(&kept, md5)) == 0) {
+		m->gzsha = kept.sha;
+		m->gzmd5 = kept.md5;
+	}
+	if (rc == 0 && reuse > 0 && old->n == reuse && dig_copy(&g, &was) ==
+	    0)
 		k = reuse;
-	else
-		ok = ok && EVP_DigestInit_ex(sha, EVP_sha256(), NULL) == 1 &&
-		    EVP_DigestInit_ex(md5, EVP_md5(), NULL) == 1 &&
-		    EVP_DigestUpdate(sha, hl_blob__gz_header,
-		    sizeof(hl_blob__gz_header)) == 1 &&
-		    EVP_DigestUpdate(md5, hl_blob__gz_header,
-		    sizeof(hl_blob__gz_header)) == 1;
-	for (; ok && k < last; k++)
-		ok = EVP_DigestUpdate(sha, m->z[k], m->zlen[k]) == 1 &&
-		    EVP_DigestUpdate(md5, m->z[k], m->zlen[k]) == 1;
-	if (ok && keep)
-		ok = EVP_MD_CTX_copy_ex(m->gzsha, sha) == 1 &&
-		    EVP_MD_CTX_copy_ex(m->gzmd5, md5) == 1;
-	ok = ok && EVP_DigestUpdate(sha, m->z[last], m->zlen[last]) == 1 &&
-	    EVP_DigestUpdate(md5, m->z[last], m->zlen[last]) == 1 &&
-	    EVP_DigestUpdate(sha, trailer, 8) == 1 &&
-	    EVP_DigestUpdate(md5, trailer, 8) == 1 &&
-	    EVP_DigestFinal_ex(sha, d, &dn) == 1;
-	if (ok)
-		hl_blob__hex(gz->sha256, d, dn);
-	ok = ok && EVP_DigestFinal_ex(md5, d, &dn) == 1;
-	if (ok)
-		hl_blob__hex(gz->md5, d, dn);
-	EVP_MD_CTX_free(sha);
-	EVP_MD_CTX_free(md5);
-	return ok ? 0 : HL_EIO;
+	else if (rc == 0 && (rc = dig_init(&g)) == 0)
+		rc = dig_update(&g, hl_blob__gz_header,
+		    sizeof(hl_blob__gz_header));
+	for (; rc == 0 && k < last; k++)
+		rc = dig_update(&g, m->z[k], m->zlen[k]);
+	if (rc == 0 && keep)
+		rc = dig_copy(&kept, &g);
+	if (rc == 0 && (rc = dig_update(&g, m->z[last], m->zlen[last])) == 0 &&
+	    (rc = dig_update(&g, trailer, 8)) == 0)
+		rc = dig_final(&g, gz);
+	dig_free(&g);
+	return rc;
 }
 
 int
@@ -453,14 +507,13 @@ hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
 	struct hl_blob_memo old, m;
 	struct hl_buf out = HL_BUF_INIT;
 	struct zjob job;
-	EVP_MD_CTX *sha = NULL, *md5 = NULL;
-	unsigned char d[EVP_MAX_MD_SIZE], trailer[8];
+	struct dig g = { NULL, NULL }, kept = { NULL, NULL }, was;
+	unsigned char trailer[8];
 	const unsigned char *p = data;
 	unsigned long crc = 0;
 	size_t nchunks, reuse, hashed, k, gzlen, cs = chunk_of(level);
 	pthread_t thr;
-	unsigned int dn;
-	int rc = HL_ENOMEM, threaded;
+	int rc = HL_ENOMEM, threaded, md5 = !(level & HL_BLOB_NO_MD5);
 	char *gzdata;
 
 	memset(id, 0, sizeof(*id));
@@ -473,6 +526,8 @@ hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
 	}
 	if (data == NULL)
 		goto fail;
+	was.sha = old.sha;
+	was.md5 = old.md5;
 	nchunks = len == 0 ? 1 : (len + cs - 1) / cs;
 	/* Whole chunks of the old file that are still whole and unchanged. */
 	reuse = old.level == level && old.at <= keep && old.at < len ?
@@ -512,39 +567,25 @@ hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
 		zjob_run(&job);
 
 	/* Hashes: from the old state when it covers an unchanged prefix. */
-	if ((sha = EVP_MD_CTX_new()) == NULL || (md5 = EVP_MD_CTX_new()) ==
-	    NULL)
-		rc = HL_ENOMEM;
-	else if (reuse > 0 && old.at == reuse * cs &&
-	    EVP_MD_CTX_copy_ex(sha, old.sha) == 1 &&
-	    EVP_MD_CTX_copy_ex(md5, old.md5) == 1) {
+	if ((rc = dig_new(&g, md5)) == 0 && reuse > 0 &&
+	    old.at == reuse * cs && dig_copy(&g, &was) == 0)
 		hashed = old.at;
-		rc = 0;
-	} else {
+	else {
 		hashed = 0;
-		rc = EVP_DigestInit_ex(sha, EVP_sha256(), NULL) == 1 &&
-		    EVP_DigestInit_ex(md5, EVP_md5(), NULL) == 1 ? 0 : HL_EIO;
+		if (rc == 0)
+			rc = dig_init(&g);
 	}
 	/* Keep the states at the start of the last chunk, for next time. */
 	m.at = (nchunks - 1) * cs;
 	if (rc == 0 && hashed < m.at)
-		rc = EVP_DigestUpdate(sha, p + hashed, m.at - hashed) == 1 &&
-		    EVP_DigestUpdate(md5, p + hashed, m.at - hashed) == 1 ?
-		    0 : HL_EIO;
-	if (rc == 0 && ((m.sha = EVP_MD_CTX_new()) == NULL ||
-	    (m.md5 = EVP_MD_CTX_new()) == NULL ||
-	    EVP_MD_CTX_copy_ex(m.sha, sha) != 1 ||
-	    EVP_MD_CTX_copy_ex(m.md5, md5) != 1))
-		rc = HL_ENOMEM;
-	if (rc == 0 && (EVP_DigestUpdate(sha, p + m.at, len - m.at) != 1 ||
-	    EVP_DigestUpdate(md5, p + m.at, len - m.at) != 1))
-		rc = HL_EIO;
-	if (rc == 0) {
-		EVP_DigestFinal_ex(sha, d, &dn);
-		hl_blob__hex(id->sha256, d, dn);
-		EVP_DigestFinal_ex(md5, d, &dn);
-		hl_blob__hex(id->md5, d, dn);
+		rc = dig_update(&g, p + hashed, m.at - hashed);
+	if (rc == 0 && (rc = dig_new(&kept, md5)) == 0) {
+		m.sha = kept.sha;
+		m.md5 = kept.md5;
+		rc = dig_copy(&kept, &g);
 	}
+	if (rc == 0 && (rc = dig_update(&g, p + m.at, len - m.at)) == 0)
+		rc = dig_final(&g, id);
 	if (threaded)
 		pthread_join(thr, NULL);
 	if (rc == 0 && job.rc != 0)
@@ -574,7 +615,8 @@ hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
 	id->len = len;
 	gz->data = (unsigned char *)gzdata;
 	gz->len = gzlen;
-	if ((rc = gz_digest(gz, &m, &old, reuse, trailer, memo != NULL)) != 0)
+	if ((rc = gz_digest(gz, &m, &old, reuse, trailer, memo != NULL,
+	    md5)) != 0)
 		goto fail;
 	/* Only whole chunks before the last are worth keeping. */
 	free(m.z[nchunks - 1]);
@@ -584,13 +626,11 @@ hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
 		*memo = m;
 	else
 		hl_blob_memo_clear(&m);
-	EVP_MD_CTX_free(sha);
-	EVP_MD_CTX_free(md5);
+	dig_free(&g);
 	hl_blob_memo_clear(&old);
 	return 0;
 fail:
-	EVP_MD_CTX_free(sha);
-	EVP_MD_CTX_free(md5);
+	dig_free(&g);
 	hl_blob_memo_clear(&m);
 	hl_blob_memo_clear(&old);
 	hl_buf_free(&out);

@@ -220,7 +220,7 @@ check_chain(struct vctx *v, const struct hl_buf *m, long n, size_t *walked,
 	struct hl_fetch_res res = HL_FETCH_RES_INIT;
 	struct hl_buf cur = HL_BUF_INIT;
 	struct hl_err e = HL_ERR_INIT;
-	char prev[65], path[80], sha[65], md5[33];
+	char prev[65], path[80], sha[65];
 	int64_t version, pv;
 	long k;
 	int rc;
@@ -248,7 +248,7 @@ check_chain(struct vctx *v, const struct hl_buf *m, long n, size_t *walked,
 			    rc == HL_ENOTFOUND ? "missing" : e.msg);
 			goto out;
 		}
-		hl_digest(sha, md5, res.body.data ? res.body.data : "",
+		hl_digest(sha, NULL, res.body.data ? res.body.data : "",
 		    res.body.len);
 		if (strcmp(sha, prev) != 0) {
 			bad(v, "chain: %s: sha256 %s", path, sha);

@@ -104,7 +104,7 @@ take_old(struct hl_buf *body, const struct hl_pull_jsegs *r,
     const char *sha, int64_t bytes)
 {
 	const size_t head = sizeof(SEG_HEAD) - 1, tail = sizeof(SEG_TAIL) - 1;
-	char got[65], md5[33];
+	char got[65];
 	ssize_t n;
 	size_t i;
 
@@ -125,7 +125,7 @@ take_old(struct hl_buf *body, const struct hl_pull_jsegs *r,
 		body->len = head + g->len;
 		if (hl_buf_put(body, SEG_TAIL, tail) != 0)
 			return -1;
-		hl_digest(got, md5, body->data, body->len);
+		hl_digest(got, NULL, body->data, body->len);
 		if (strcmp(got, sha) == 0)
 			return 0;
 	}

@@ -1080,7 +1080,7 @@ patch_list(struct local *l, const char *dir, json_t *events,
 	struct hl_buf next = HL_BUF_INIT;
 	json_t *ev;
 	const char *list;
-	char sha[65], md5[33];
+	char sha[65];
 	size_t i;
 	int fd = -1, rc = -1;
 
@@ -1097,7 +1097,7 @@ patch_list(struct local *l, const char *dir, json_t *events,
 	if (hl_textfmt_render(&next, l->list->fmt, l->items, l->nitems,
 	    &e2) != 0)
 		goto out;
-	hl_digest(sha, md5, next.data ? next.data : "", next.len);
+	hl_digest(sha, NULL, next.data ? next.data : "", next.len);
 	if (strcmp(sha, l->pf->id.sha256) != 0)
 		goto out;
 	if ((rc = tmp_make(&fd, l, dir, err)) != 0)
@@ -1394,7 +1394,7 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 	struct state s = { 0 };
 	struct local *loc = NULL, *l;
 	json_t *events = NULL;
-	char *statepath = NULL, *path = NULL, msha[65], md5[33];
+	char *statepath = NULL, *path = NULL, msha[65];
 	char keysha[65] = "";
 	const char *ssha, *was, *inm = NULL, *edited = NULL;
 	int64_t now = o->now ? o->now : (int64_t)time(NULL), budget = 0;
@@ -1427,7 +1427,7 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 			rc = fail(rep, HL_PULL_LOCAL, rc);
 			goto out;
 		}
-		hl_digest(keysha, md5, kb.data ? kb.data : "", kb.len);
+		hl_digest(keysha, NULL, kb.data ? kb.data : "", kb.len);
 		hl_buf_free(&kb);
 	}
 
@@ -1461,7 +1461,7 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 		rep->unchanged = 1;
 		goto out;
 	}
-	hl_digest(msha, md5, res.body.data ? res.body.data : "", res.body.len);
+	hl_digest(msha, NULL, res.body.data ? res.body.data : "", res.body.len);
 	if ((rc = hl_pull_manifest_parse(&m, res.body.data, res.body.len,
 	    err)) != 0) {
 		rc = fail(rep, rc == HL_ENOMEM ? HL_PULL_LOCAL :

@@ -358,6 +358,49 @@ a_kept_zlib_stream_gives_the_bytes_of_a_fresh_one(void **state)
 	hl_buf_free(&want);
 }
 
+/*
+ * HL_BLOB_NO_MD5 leaves both md5s "" and changes nothing else: the gzip's
+ * bytes and the SHA-256s of a make with MD5, in one make and through an
+ * append's memo.
+ */
+static void
+no_md5_changes_nothing_else(void **state)
+{
+	static const size_t sizes[] = { 3 * HL_BLOB_CHUNK_SMALL + 5,
+	    4 * HL_BLOB_CHUNK_SMALL + 9, 4 * HL_BLOB_CHUNK_SMALL + 900 };
+	const int lv = 1 | HL_BLOB_LIBDEFLATE | HL_BLOB_SMALL_CHUNKS;
+	struct hl_blob_memo memo = { 0 };
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_blob id, gz, nid, ngz;
+	size_t i, prev = 0;
+	char *all = text(5 * HL_BLOB_CHUNK_SMALL, 9), *p;
+
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		p = malloc(sizes[i]);
+		memcpy(p, all, sizes[i]);
+		assert_int_equal(hl_blob_make(&id, &gz, NULL, p, sizes[i], 0,
+		    lv, &err), 0);
+		p = malloc(sizes[i]);
+		memcpy(p, all, sizes[i]);
+		assert_int_equal(hl_blob_make(&nid, &ngz, &memo, p, sizes[i],
+		    prev, lv | HL_BLOB_NO_MD5, &err), 0);
+		assert_string_equal(nid.sha256, id.sha256);
+		assert_string_equal(ngz.sha256, gz.sha256);
+		assert_string_equal(nid.md5, "");
+		assert_string_equal(ngz.md5, "");
+		assert_true(strlen(id.md5) == 32 && strlen(gz.md5) == 32);
+		assert_int_equal(ngz.len, gz.len);
+		assert_memory_equal(ngz.data, gz.data, gz.len);
+		hl_blob_clear(&id);
+		hl_blob_clear(&gz);
+		hl_blob_clear(&nid);
+		hl_blob_clear(&ngz);
+		prev = sizes[i];
+	}
+	hl_blob_memo_clear(&memo);
+	free(all);
+}
+
 /* The bytes of a spooled blob. */
 static char *
 slurp(const struct hl_blob *b)
@@ -610,6 +653,7 @@ main(void)
 		cmocka_unit_test(libdeflate_makes_the_last_chunk),
 		cmocka_unit_test(
 		    a_kept_zlib_stream_gives_the_bytes_of_a_fresh_one),
+		cmocka_unit_test(no_md5_changes_nothing_else),
 		cmocka_unit_test(
 		    a_spool_writer_gives_the_bytes_of_memory_with_libdeflate),
 		cmocka_unit_test(stale_spools_are_swept_and_live_ones_kept),

@@ -1563,6 +1563,60 @@ test_source_errors_pass_up_and_the_read_ends(void **state)
 }
 
 /*
+ * A big list's segments, identity and gzip, take no MD5 (HL_BLOB_NO_MD5:
+ * no manifest lists them, their ETag is made where they are served);
+ * every other file of the tree has the MD5 of its bytes.
+ */
+static void
+test_segments_take_no_md5(void **state)
+{
+	struct fx *f = *state;
+	struct hl_snap_opts o = HL_SNAP_OPTS_INIT;
+	struct hl_snap *s;
+	struct hl_err err = HL_ERR_INIT;
+	const struct hl_tree *t;
+	json_t *items, *shas;
+	char sha[65], md5[33];
+	unsigned char *b;
+	size_t i, k, segs = 0;
+
+	o.now = 1796000000;
+	add_many(f->st, "blacklist-keyword", "kw", 5000);
+	assert_int_equal(hl_snap_new(&s, &o, &err), 0);
+	assert_int_equal(build(&t, s, f->st, &err), 0);
+	items = assemble_list(t, "blacklist-keyword", &shas);
+	assert_true(json_array_size(shas) > 2);
+	for (i = 0; i < t->n; i++) {
+		const struct hl_file *fi = &t->files[i];
+
+		for (k = 0; k < json_array_size(shas); k++) {
+			const char *h = json_string_value(json_array_get(shas,
+			    k));
+
+			if (strncmp(fi->path, "objects/", 8) == 0 &&
+			    strncmp(fi->path + 8, h, 64) == 0 &&
+			    (fi->path[72] == '\0' ||
+			    strcmp(fi->path + 72, ".gz") == 0))
+				break;
+		}
+		if (k < json_array_size(shas)) {
+			assert_string_equal(fi->md5, "");
+			segs++;
+			continue;
+		}
+		b = file_bytes(fi);
+		hl_digest(sha, md5, b != NULL ? (void *)b : "", fi->len);
+		assert_string_equal(fi->sha256, sha);
+		assert_string_equal(fi->md5, md5);
+		free(b);
+	}
+	assert_int_equal(segs, 2 * json_array_size(shas));
+	json_decref(items);
+	json_decref(shas);
+	hl_snap_free(s);
+}
+
+/*
  * A source that hands the generator its own copies of the store's
  * batches and spoils each copy (its strings overwritten, then all freed)
  * as soon as the call after it returns: the longest items_each lets a
@@ -1724,6 +1778,8 @@ main(void)
 		    test_big_lists_take_the_big_level, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_batches_are_let_go_in_time, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_segments_take_no_md5, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
