@@ -539,6 +539,78 @@ test_staging_and_publishing_together_finish(void **state)
 	hl_pub_dir_ops.close(st);
 }
 
+/*
+ * A spooled object (spool.h) is linked in under its name, no copy and no
+ * temporary name left; an object already there of its size is kept, one
+ * of another size (damaged) is replaced.
+ */
+static void
+test_spooled_objects_are_linked_in(void **state)
+{
+	struct fx *f = *state;
+	void *st = open_dir(f, "retain_versions=8");
+	static unsigned char man[64], bytes[300];
+	struct hl_file files[2];
+	struct hl_tree t;
+	struct hl_err err = HL_ERR_INIT;
+	char sp[256], path[256];
+	struct dirent *de;
+	struct stat sb;
+	ino_t ino;
+	DIR *dp;
+	int fd, round;
+
+	snprintf(sp, sizeof(sp), "%s.spooled", f->dir);
+	assert_true((fd = open(sp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0);
+	memset(bytes, 'q', sizeof(bytes));
+	assert_int_equal(write(fd, bytes, sizeof(bytes)), sizeof(bytes));
+	close(fd);
+	assert_int_equal(stat(sp, &sb), 0);
+	ino = sb.st_ino;
+	snprintf(path, sizeof(path), "%s/objects/seg", f->dir);
+	for (round = 0; round < 3; round++) {
+		mkfile(&files[0], "objects/seg", bytes, sizeof(bytes), 'q');
+		files[0].data = NULL;
+		files[0].spool = sp;
+		mkfile(&files[1], "manifest.json", man, sizeof(man),
+		    '0' + round);
+		memset(&t, 0, sizeof(t));
+		t.version = round + 1;
+		t.files = files;
+		t.n = 2;
+		if (round == 1) {	/* another file of its size: kept */
+			assert_int_equal(unlink(path), 0);
+			assert_true((fd = open(path, O_WRONLY | O_CREAT, 0644))
+			    >= 0);
+			assert_int_equal(write(fd, bytes, sizeof(bytes)),
+			    sizeof(bytes));
+			close(fd);
+		}
+		if (round == 2)		/* cut short: replaced */
+			assert_int_equal(truncate(path, 10), 0);
+		/* (a new target each round: it knows nothing written) */
+		hl_pub_dir_ops.close(st);
+		st = open_dir(f, "retain_versions=8");
+		if (hl_pub_dir_ops.publish(st, &t, &err) != 0)
+			fail_msg("publish: %s", err.msg);
+		assert_int_equal(stat(path, &sb), 0);
+		assert_int_equal(sb.st_size, sizeof(bytes));
+		if (round == 1)
+			assert_true(sb.st_ino != ino);
+		else
+			assert_true(sb.st_ino == ino);
+	}
+	snprintf(path, sizeof(path), "%s/objects", f->dir);
+	assert_non_null(dp = opendir(path));
+	while ((de = readdir(dp)) != NULL)
+		if (de->d_name[0] == '.' && strcmp(de->d_name, ".") != 0 &&
+		    strcmp(de->d_name, "..") != 0)
+			fail_msg("left behind: objects/%s", de->d_name);
+	closedir(dp);
+	hl_pub_dir_ops.close(st);
+	unlink(sp);
+}
+
 int
 main(void)
 {
@@ -557,6 +629,8 @@ main(void)
 		    setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_missing_directory_is_made_again, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_spooled_objects_are_linked_in, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_pruned_files_are_written_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(
