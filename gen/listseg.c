@@ -11,9 +11,8 @@
  * Segments are compressed in chunks of HL_BLOB_CHUNK_SMALL (blob.h,
  * HL_BLOB_SMALL_CHUNKS), and the open segment (the last, not ended by
  * the boundary rule) keeps its memo: an append reopens it and compresses
- * and hashes its last chunk again, not the whole segment.  A closed
- * segment, never appended to, is compressed whole instead (made_at).  Segments take no MD5 (HL_BLOB_NO_MD5): no manifest lists
- * them.
+ * and hashes its last chunk again, not the whole segment.  Segments take
+ * no MD5 (HL_BLOB_NO_MD5): no manifest lists them.
  */
 #include <fcntl.h>
 #include <pthread.h>
@@ -49,7 +48,6 @@
 /* One segment for the spool thread; its results go to out.v[idx]. */
 struct sjob {
 	size_t		 idx;
-	int		 level;
 	unsigned char	*data;
 	size_t		 len;
 	struct hl_blob	 id;
@@ -67,7 +65,7 @@ struct hl_lseg_bld {
 	struct hl_spool	*sp;		/* NULL: segments stay in memory */
 	const char	*list;
 	int		 fmt;
-	int		 level;		/* an open segment's (made_at) */
+	int		 level;
 	size_t		 pending;	/* bytes of segments not compressed */
 	/* the reopened segment's memo and kept bytes, for its next close */
 	struct hl_blob_memo memo;
@@ -88,30 +86,15 @@ struct hl_lseg_bld {
 };
 #define bld hl_lseg_bld
 
-static int compress_pending(struct hl_lsegs *, size_t *, struct hl_err *);
+static int compress_pending(struct hl_lsegs *, int, size_t *,
+    struct hl_err *);
 static int seg_names(struct hl_lseg *, struct hl_err *);
-static int enqueue(struct bld *, size_t, int, unsigned char *, size_t);
+static int enqueue(struct bld *, size_t, unsigned char *, size_t);
 
 int
 hl_lseg_wanted(int64_t count)
 {
 	return count > HL_LSEG_MIN_ITEMS;
-}
-
-/*
- * The level a segment is made at, from the builder's: an open one in
- * small chunks (HL_BLOB_SMALL_CHUNKS), so that an append compresses its
- * last 64 KB again, not all of it; a closed one, never appended to,
- * whole (in HL_BLOB_CHUNK pieces: one at the usual size, libdeflate's when
- * level asks for it, HL_BLOB_LIBDEFLATE), which took 45% less time and
- * made 6% fewer bytes than small chunks with their zlib dictionaries on
- * real list JSON.  Whether a segment is closed
- * is a function of its items (the boundary rule), so its bytes are too.
- */
-static int
-made_at(int level, int closed)
-{
-	return closed ? level & ~HL_BLOB_SMALL_CHUNKS : level;
 }
 
 /* Does a segment end after the item with this id?  (splitmix64) */
@@ -164,10 +147,10 @@ same_spooled(const struct hl_blob *b, const unsigned char *p, size_t len)
 	return same;
 }
 
-/* A segment of old with exactly these bytes, made at level, or NULL. */
+/* A segment of old with exactly these bytes, or NULL. */
 static struct hl_lseg *
 find_old(struct bld *b, const unsigned char *p, size_t len,
-    unsigned long crc, int level)
+    unsigned long crc)
 {
 	struct hl_lseg *g;
 	size_t i, j;
@@ -179,7 +162,8 @@ find_old(struct bld *b, const unsigned char *p, size_t len,
 		g = &b->old->v[j];
 		if ((g->id.data != NULL || g->id.spool != NULL) &&
 		    (g->gz.data != NULL || g->gz.spool != NULL) &&
-		    g->id.len == len && g->crc == crc && g->level == level &&
+		    g->id.len == len && g->crc == crc &&
+		    g->level == b->level &&
 		    (g->id.data != NULL ? memcmp(g->id.data, p, len) == 0 :
 		    same_spooled(&g->id, p, len))) {
 			b->hint = j + 1;
@@ -196,7 +180,6 @@ close_seg(struct bld *b, int closed)
 	struct hl_lseg *g, *old;
 	unsigned char *data;
 	size_t len;
-	int level = made_at(b->level, closed);
 
 	if (b->out.n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 64;
@@ -219,17 +202,17 @@ close_seg(struct bld *b, int closed)
 	g->n = b->k;
 	g->closed = closed;
 	b->k = 0;
-	if ((old = find_old(b, data, len, g->crc, level)) != NULL) {
+	if ((old = find_old(b, data, len, g->crc)) != NULL) {
 		*g = *old;
 		memset(old, 0, sizeof(*old));
 		free(data);
 	} else if (b->async) {
-		g->level = level;
-		return enqueue(b, b->out.n - 1, level, data, len);
+		g->level = b->level;
+		return enqueue(b, b->out.n - 1, data, len);
 	} else {
 		g->id.data = data;	/* pending: compress_pending() hashes it */
 		g->id.len = len;
-		g->level = level;
+		g->level = b->level;
 		b->pending += len;
 		/* The reopened segment's bytes lead this one's. */
 		g->memo = b->memo;
@@ -252,7 +235,7 @@ spool_pending(struct bld *b, struct hl_err *err)
 	size_t i;
 	int rc;
 
-	if ((rc = compress_pending(&b->out, &b->made, err)) != 0)
+	if ((rc = compress_pending(&b->out, b->level, &b->made, err)) != 0)
 		return rc;
 	b->pending = 0;
 	for (i = 0; i < b->out.n; i++) {
@@ -303,6 +286,7 @@ put_items(struct bld *b, const struct hl_item *items, size_t n,
 struct pool {
 	struct hl_lsegs	*segs;
 	size_t		 next;
+	int		 level;
 	int		 rc;
 	struct hl_err	 err;
 	pthread_mutex_t	 mu;
@@ -334,14 +318,14 @@ pool_run(void *arg)
 		len = g->id.len;
 		/*
 		 * An open segment keeps its memo for the next append, and a
-		 * reopened one (keep) starts from its own; a closed one, one
-		 * stream, takes none.
+		 * reopened one (keep) starts from its own; a full build's
+		 * closed segments need none.
 		 */
+		rc = hl_blob_make(&g->id, &g->gz, !g->closed || g->keep > 0 ?
+		    &g->memo : NULL, data, len, g->keep, p->level, &e);
+		g->keep = 0;
 		if (g->closed)
 			hl_blob_memo_clear(&g->memo);
-		rc = hl_blob_make(&g->id, &g->gz, g->closed ? NULL : &g->memo,
-		    data, len, g->closed ? 0 : g->keep, g->level, &e);
-		g->keep = 0;
 		if (rc == 0)
 			rc = seg_names(g, &e);
 		if (rc != 0) {
@@ -393,7 +377,7 @@ spool_run(void *arg)
 		if (failed)
 			free(j->data);
 		else if ((rc = hl_blob_make(&j->id, &j->gz, NULL, j->data,
-		    j->len, 0, j->level, &e)) == 0 &&
+		    j->len, 0, b->level, &e)) == 0 &&
 		    (rc = hl_spool_blob(&j->id, b->sp, &e)) == 0)
 			rc = hl_spool_blob(&j->gz, b->sp, &e);
 		j->data = NULL;
@@ -434,12 +418,11 @@ harvest(struct bld *b)
 }
 
 /*
- * Hands segment idx (data, len bytes, taken; made at level) to the spool
- * threads, first waiting while more than SPOOL_QUEUE bytes are queued.
+ * Hands segment idx (data, len bytes, taken) to the spool threads, first
+ * waiting while more than SPOOL_QUEUE bytes are queued.
  */
 static int
-enqueue(struct bld *b, size_t idx, int level, unsigned char *data,
-    size_t len)
+enqueue(struct bld *b, size_t idx, unsigned char *data, size_t len)
 {
 	struct sjob *j;
 
@@ -448,7 +431,6 @@ enqueue(struct bld *b, size_t idx, int level, unsigned char *data,
 		return HL_ENOMEM;
 	}
 	j->idx = idx;
-	j->level = level;
 	j->data = data;
 	j->len = len;
 	pthread_mutex_lock(&b->mu);
@@ -502,9 +484,10 @@ spool_stop(struct bld *b, struct hl_err *err)
 	return 0;
 }
 
-/* Hashes and compresses every pending segment of segs, at its level. */
+/* Hashes and compresses every pending segment of segs. */
 static int
-compress_pending(struct hl_lsegs *segs, size_t *made, struct hl_err *err)
+compress_pending(struct hl_lsegs *segs, int level, size_t *made,
+    struct hl_err *err)
 {
 	struct pool p;
 	pthread_t thr[HL_LSEG_THREADS];
@@ -520,6 +503,7 @@ compress_pending(struct hl_lsegs *segs, size_t *made, struct hl_err *err)
 		return 0;
 	memset(&p, 0, sizeof(p));
 	p.segs = segs;
+	p.level = level;
 	pthread_mutex_init(&p.mu, NULL);
 	/* This thread is one of the pool; start the others if worth it. */
 	for (t = 1; t < HL_LSEG_THREADS && (size_t)t < pending; t++)
@@ -616,7 +600,7 @@ hl_lseg_finish(struct hl_lsegs *out, struct hl_lseg_bld *b, size_t *made,
 		rc = src;
 	if (rc == 0)
 		rc = b->sp != NULL ? spool_pending(b, err) :
-		    compress_pending(&b->out, &b->made, err);
+		    compress_pending(&b->out, b->level, &b->made, err);
 	if (made != NULL)
 		*made += b->made;
 	if (rc != 0) {
@@ -696,7 +680,7 @@ hl_lseg_append(struct hl_lsegs *segs, const struct hl_item *items,
 	else if (sp != NULL)
 		rc = spool_pending(&b, err);
 	else
-		rc = compress_pending(&b.out, &b.made, err);
+		rc = compress_pending(&b.out, b.level, &b.made, err);
 	if (made != NULL)
 		*made += b.made;
 	if (rc != 0) {

@@ -22,13 +22,9 @@
  * neighbour) and no other.  The last segment is open: new items go at its
  * end until one closes it.
  *
- * A closed segment is compressed whole (in HL_BLOB_CHUNK pieces: one, at
- * the usual size); the open one in small chunks (blob.h,
- * HL_BLOB_SMALL_CHUNKS), so that an append compresses its last 64 KB
- * again, not all of it.  Segments whose bytes
- * did not change keep their hashes and gzip (found again by length,
- * CRC-32, bytes and gzip level); new ones are compressed on
- * HL_LSEG_THREADS threads, each segment on its own, so the output is
+ * Segments whose bytes did not change keep their hashes and gzip (found
+ * again by length, CRC-32, bytes and gzip level); new ones are compressed
+ * on HL_LSEG_THREADS threads, each segment on its own, so the output is
  * the same bytes whatever the threads' timing.  A spooled list's threads
  * take each segment as soon as it is closed, and write it and its gzip
  * to the spool, while the caller renders the next ones.

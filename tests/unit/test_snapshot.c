@@ -1303,8 +1303,7 @@ test_spooled_lists_give_the_same_bytes(void **state)
 /*
  * The gzip of segment k of list's index in t: checks it decompresses to
  * the segment and is the gzip hl_blob_make gives at level (with its
- * flags): whole for a closed segment, in small chunks for the open last
- * one (listseg.c).
+ * flags), in small chunks as every segment (listseg.c).
  */
 static void
 seg_is(const struct hl_tree *t, const char *list, size_t k, int level)
@@ -1336,11 +1335,8 @@ seg_is(const struct hl_tree *t, const char *list, size_t k, int level)
 	assert_int_equal(out.len, (size_t)json_integer_value(
 	    json_object_get(g, "bytes")));
 	assert_memory_equal(out.data, seg, out.len);
-	/* Closed (not the last here): one stream; open: small chunks. */
-	if (k + 1 == json_array_size(json_object_get(idx, "segments")))
-		level |= HL_BLOB_SMALL_CHUNKS;
-	assert_int_equal(hl_blob_make(&id, &gz, NULL, seg, out.len, 0, level,
-	    &err), 0);
+	assert_int_equal(hl_blob_make(&id, &gz, NULL, seg, out.len, 0, level |
+	    HL_BLOB_SMALL_CHUNKS, &err), 0);
 	assert_int_equal(gz.len, fi->len);
 	assert_memory_equal(gz.data, gzb, fi->len);
 	hl_blob_clear(&id);
