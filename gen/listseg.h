@@ -28,6 +28,16 @@
  * the same bytes whatever the threads' timing.  A spooled list's threads
  * take each segment as soon as it is closed, and write it and its gzip
  * to the spool, while the caller renders the next ones.
+ *
+ * The gzip's form is part of the name.  objects/<sha256>.gz is named by
+ * the identity bytes, clients check its own SHA-256 and size against the
+ * index, and targets keep an immutable object they already hold (S3 by
+ * its key, pub_dir by its size).  So a segment's gzip must come out the
+ * same bytes from one version of Helios to the next: a change of chunking
+ * or compressor (even an upgrade of zlib or libdeflate, neither of which
+ * promises the same output from one version to the next) would leave
+ * mirrors serving gzips the index does not name.  Keep the form, or give
+ * the change a way to replace what mirrors hold.
  */
 #ifndef HL_LISTSEG_H
 #define HL_LISTSEG_H
