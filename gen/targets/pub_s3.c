@@ -1180,8 +1180,15 @@ is_held(const struct s3 *s, const struct hl_file *f)
 
 	if (e == NULL)
 		return 0;
+	/*
+	 * An object is named by content: held when it is there, unless its
+	 * ETag (the MD5 of what the bucket holds) names other bytes, such as
+	 * a gzip an older build compressed otherwise (listseg.h).  A file
+	 * made without an MD5 (HL_BLOB_NO_MD5) is held by its key alone.
+	 */
 	if (f->cache == HL_CACHE_IMMUTABLE)
-		return 1;
+		return e->md5[0] == '\0' || f->md5[0] == '\0' ||
+		    strcmp(e->md5, f->md5) == 0;
 	return e->md5[0] != '\0' && strcmp(e->md5, f->md5) == 0;
 }
 

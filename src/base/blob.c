@@ -464,20 +464,20 @@ dig_final(struct dig *g, struct hl_blob *b)
  * m->z[0..m->n), trailer.  They start from old's states when those cover
  * exactly the chunks reused (an append), so that only the new chunks are
  * hashed; with keep, m keeps the states before its last chunk for the
- * next call.
+ * next call.  Always with its MD5, HL_BLOB_NO_MD5 or not (blob.h).
  */
 static int
 gz_digest(struct hl_blob *gz, struct hl_blob_memo *m,
     const struct hl_blob_memo *old, size_t reuse,
-    const unsigned char trailer[8], int keep, int md5)
+    const unsigned char trailer[8], int keep)
 {
 	struct dig g, kept = { NULL, NULL };
 	struct dig was = { old->gzsha, old->gzmd5 };
 	size_t k = 0, last = m->n - 1;
 	int rc;
 
-	rc = dig_new(&g, md5);
-	if (rc == 0 && keep && (rc = dig_new(&kept, md5)) == 0) {
+	rc = dig_new(&g, 1);
+	if (rc == 0 && keep && (rc = dig_new(&kept, 1)) == 0) {
 		m->gzsha = kept.sha;
 		m->gzmd5 = kept.md5;
 	}
@@ -615,8 +615,7 @@ hl_blob_make(struct hl_blob *id, struct hl_blob *gz,
 	id->len = len;
 	gz->data = (unsigned char *)gzdata;
 	gz->len = gzlen;
-	if ((rc = gz_digest(gz, &m, &old, reuse, trailer, memo != NULL,
-	    md5)) != 0)
+	if ((rc = gz_digest(gz, &m, &old, reuse, trailer, memo != NULL)) != 0)
 		goto fail;
 	/* Only whole chunks before the last are worth keeping. */
 	free(m.z[nchunks - 1]);

@@ -554,6 +554,67 @@ test_first_publish_writes_every_file_with_its_headers(void **unused)
 	tt_free(&tt);
 }
 
+/*
+ * An object held under its key with other bytes (a gzip an older build
+ * compressed otherwise, listseg.h) is uploaded again by a new target: its
+ * ETag in the bucket's listing is not the file's MD5.  One made without an
+ * MD5 (HL_BLOB_NO_MD5) is held by its key alone.
+ */
+static void
+test_an_object_held_with_other_bytes_is_uploaded_again(void **unused)
+{
+	struct ttree		 tt;
+	struct hl_err		 err = HL_ERR_INIT;
+	struct hl_file		*f = NULL, *g = NULL;
+	struct resp		 r;
+	const char		 other[] = "the same content, compressed otherwise";
+	char			 key[512];
+	size_t			 i;
+	void			*st;
+
+	set_creds("S3RVER", "S3RVER");
+	tt_build(&tt, 1, "spam\nham\n", 2);
+	st = target_open(s3_port, "t9", "");
+	if (hl_pub_s3_ops.publish(st, &tt.t, &err) != 0)
+		fail_msg("publish: %s", err.msg);
+	hl_pub_s3_ops.close(st);
+	/* Two immutable files take other bytes under the same names. */
+	for (i = 0; i < tt.t.n; i++)
+		if (tt.f[i].cache == HL_CACHE_IMMUTABLE)
+			g = f, f = &tt.f[i];
+	assert_non_null(f);
+	assert_non_null(g);
+	for (i = 0; i < tt.t.n; i++)
+		if (&tt.f[i] == f || &tt.f[i] == g) {
+			free(tt.data[i]);
+			tt.data[i] = (unsigned char *)strdup(other);
+			tt.f[i].data = tt.data[i];
+			tt.f[i].len = strlen(other);
+			hexdigest(tt.f[i].sha256, EVP_sha256(), other,
+			    strlen(other));
+			hexdigest(tt.f[i].md5, EVP_md5(), other,
+			    strlen(other));
+		}
+	g->md5[0] = '\0';	/* made without an MD5: held by its key */
+	st = target_open(s3_port, "t9", "");
+	if (hl_pub_s3_ops.publish(st, &tt.t, &err) != 0)
+		fail_msg("publish: %s", err.msg);
+	hl_pub_s3_ops.close(st);
+	snprintf(key, sizeof(key), "t9/%s", f->path);
+	http_get(&r, s3_port, key);
+	assert_int_equal(r.status, 200);
+	assert_int_equal(r.body.len, strlen(other));
+	assert_memory_equal(r.body.data, other, strlen(other));
+	hl_buf_free(&r.body);
+	snprintf(key, sizeof(key), "t9/%s", g->path);
+	http_get(&r, s3_port, key);
+	assert_int_equal(r.status, 200);
+	assert_true(r.body.len != strlen(other) ||
+	    memcmp(r.body.data, other, r.body.len) != 0);
+	hl_buf_free(&r.body);
+	tt_free(&tt);
+}
+
 static void
 test_one_changed_list_uploads_its_files_and_manifest(void **unused)
 {
@@ -1039,6 +1100,8 @@ main(void)
 		    test_first_publish_writes_every_file_with_its_headers),
 		cmocka_unit_test(
 		    test_one_changed_list_uploads_its_files_and_manifest),
+		cmocka_unit_test(
+		    test_an_object_held_with_other_bytes_is_uploaded_again),
 		cmocka_unit_test(test_no_more_than_eight_uploads_run_at_once),
 		cmocka_unit_test(
 		    test_a_wrong_secret_is_an_auth_error_without_retries),
