@@ -550,7 +550,18 @@ move_in(struct dir *d, const char *tmp, const char *path, int replaces)
 	return hl_spares_replace(s, tmp, path);
 }
 
-static int present(struct dir *, const struct hl_file *);
+/* Is an immutable file already there, whole? */
+static int
+present(struct dir *d, const struct hl_file *f)
+{
+	char path[PATH_MAX];
+	struct stat sb;
+
+	if (snprintf(path, sizeof(path), "%s/%s", d->root, f->path) >=
+	    (int)sizeof(path))
+		return 0;
+	return stat(path, &sb) == 0 && (size_t)sb.st_size == f->len;
+}
 
 /*
  * Writes data to root/path through a temporary file and rename; with
@@ -658,19 +669,6 @@ fail:
 		close(fd);
 	unlink(tmp);
 	return HL_EIO;
-}
-
-/* Is an immutable file already there, whole? */
-static int
-present(struct dir *d, const struct hl_file *f)
-{
-	char path[PATH_MAX];
-	struct stat sb;
-
-	if (snprintf(path, sizeof(path), "%s/%s", d->root, f->path) >=
-	    (int)sizeof(path))
-		return 0;
-	return stat(path, &sb) == 0 && (size_t)sb.st_size == f->len;
 }
 
 /* Removes files under root/sub not named for the retention time. */

@@ -22,7 +22,7 @@ struct hl_blob {
 				   bytes when data is NULL (spool.h); the
 				   blob owns the file: clearing it unlinks */
 	char		 sha256[65];
-	char		 md5[33];
+	char		 md5[33];	/* "": made without (HL_BLOB_NO_MD5) */
 };
 
 /*
@@ -105,7 +105,7 @@ struct hl_blob_memo {
 	size_t		 at;	/* bytes covered: whole chunks, never the last */
 	int		 level;
 	void		*sha;	/* EVP_MD_CTX after `at` bytes */
-	void		*md5;
+	void		*md5;	/* (NULL: made without, HL_BLOB_NO_MD5) */
 	void		*gzsha;	/* the gzip's, after its header and z[0..n) */
 	void		*gzmd5;	/* (NULL: none kept) */
 	unsigned char	**z;	/* compressed chunk k, zlen[k] bytes */

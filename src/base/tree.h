@@ -49,7 +49,9 @@ struct hl_file {
 	size_t			 len;
 	const char		*spool;		/* else the file of the bytes */
 	char			 sha256[65];	/* lower-case hex */
-	char			 md5[33];	/* lower-case hex (S3 ETag) */
+	char			 md5[33];	/* lower-case hex (S3 ETag); ""
+					   for a segment's identity
+					   (blob.h, HL_BLOB_NO_MD5) */
 	int			 cache;		/* enum hl_cache */
 	const char		*content_type;	/* "text/plain; charset=utf-8" */
 };
