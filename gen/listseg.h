@@ -30,14 +30,16 @@
  * to the spool, while the caller renders the next ones.
  *
  * The gzip's form is part of the name.  objects/<sha256>.gz is named by
- * the identity bytes, clients check its own SHA-256 and size against the
- * index, and targets keep an immutable object they already hold (S3 by
- * its key, pub_dir by its size).  So a segment's gzip must come out the
- * same bytes from one version of Helios to the next: a change of chunking
- * or compressor (even an upgrade of zlib or libdeflate, neither of which
- * promises the same output from one version to the next) would leave
- * mirrors serving gzips the index does not name.  Keep the form, or give
- * the change a way to replace what mirrors hold.
+ * the identity bytes, and clients check its own SHA-256 and size against
+ * the index.  A change of chunking or compressor (even an upgrade of zlib
+ * or libdeflate, neither of which promises the same output from one
+ * version to the next) makes other bytes under the same name.  The
+ * targets replace a gzip they hold with other bytes (pub_s3 by the
+ * listed ETag, pub_dir by its mark or its MD5), and clients that meet one
+ * on a mirror fall back to the identity object (pull.h, protocol.html
+ * 4a), but every segment of every mirror is then uploaded again, and
+ * every client downloads the identity bytes until it is.  Keep the form
+ * unless the gain pays for that.
  */
 #ifndef HL_LISTSEG_H
 #define HL_LISTSEG_H

@@ -78,6 +78,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <openssl/evp.h>
+
 #include "buf.h"
 #include "etagmark.h"
 #include "spares.h"
@@ -550,17 +552,67 @@ move_in(struct dir *d, const char *tmp, const char *path, int replaces)
 	return hl_spares_replace(s, tmp, path);
 }
 
-/* Is an immutable file already there, whole? */
+static int
+md5_piece(const void *p, size_t n, void *arg)
+{
+	return EVP_DigestUpdate(arg, p, n) == 1 ? 0 : -1;
+}
+
+/* 1 when the file at path is len bytes whose MD5 is md5 (hex). */
+static int
+has_md5(const char *path, size_t len, const char *md5)
+{
+	struct hl_file at = { .path = path, .spool = path, .len = len };
+	struct hl_err e = HL_ERR_INIT;
+	unsigned char d[EVP_MAX_MD_SIZE];
+	char hex[2 * EVP_MAX_MD_SIZE + 1];
+	unsigned int i, n = 0;
+	EVP_MD_CTX *c;
+	int ok;
+
+	if ((c = EVP_MD_CTX_new()) == NULL)
+		return 0;
+	ok = EVP_DigestInit_ex(c, EVP_md5(), NULL) == 1 &&
+	    hl_file_each(&at, md5_piece, c, &e) == 0 &&
+	    EVP_DigestFinal_ex(c, d, &n) == 1;
+	EVP_MD_CTX_free(c);
+	for (i = 0; ok && i < n; i++)
+		snprintf(hex + 2 * i, 3, "%02x", d[i]);
+	return ok && n == 16 && strcmp(hex, md5) == 0;
+}
+
+/*
+ * Is an immutable file already there, whole?  An object's name is the
+ * SHA-256 of its bytes, so its size tells it from a torn copy.  Its gzip
+ * (objects/<sha256>.gz) is named by the identity bytes, not its own
+ * (listseg.h): a compressor of another version gives other bytes under
+ * the same name, which clients would refuse, so a gzip found there must
+ * also have the MD5 this build gives it, from its ETag mark (etagmark.h)
+ * or, unmarked (linked in from a spool), by reading it.  That read comes
+ * only after a restart: a file this process wrote is known by its hash.
+ */
 static int
 present(struct dir *d, const struct hl_file *f)
 {
-	char path[PATH_MAX];
+	char path[PATH_MAX], etag[HL_ETAGMARK_LEN];
+	size_t n = strlen(f->path);
 	struct stat sb;
+	int fd, ok, marked;
 
 	if (snprintf(path, sizeof(path), "%s/%s", d->root, f->path) >=
 	    (int)sizeof(path))
 		return 0;
-	return stat(path, &sb) == 0 && (size_t)sb.st_size == f->len;
+	if (n < 3 || strcmp(f->path + n - 3, ".gz") != 0 || f->md5[0] == '\0')
+		return stat(path, &sb) == 0 && (size_t)sb.st_size == f->len;
+	if ((fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC)) < 0)
+		return 0;
+	ok = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
+	    (size_t)sb.st_size == f->len;
+	marked = ok && hl_etagmark_get(etag, fd, &sb) == 0;
+	close(fd);
+	if (marked)
+		return strncmp(etag + 1, f->md5, 32) == 0;
+	return ok && has_md5(path, f->len, f->md5);
 }
 
 /*

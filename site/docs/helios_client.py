@@ -595,9 +595,27 @@ class ListSync(object):
         return status, body, headers
 
     def _fetch(self, f):
-        """The identity bytes of a tree file, checked: its .gz (the object
-        copy first, then the path) when it has one, else the file."""
-        ref = f.gz or f.id
+        """The identity bytes of a tree file, checked: its .gz when it has
+        one, else the file.  A gzip is named by the identity bytes, not its
+        own, so a mirror may hold one another compressor made (other bytes,
+        the same content), or none: when the gzip is missing or fails its
+        checks, the identity bytes, checked against their own hash, do as
+        well.  When they fail too, the gzip's error is raised."""
+        if f.gz is None:
+            return self._fetch_form(f.id, None)
+        try:
+            return self._fetch_form(f.gz, f.id)
+        except (IntegrityError, NetworkError) as e:
+            if isinstance(e, NetworkError) and e.http_status != 404:
+                raise
+            try:
+                return self._fetch_form(f.id, None)
+            except (IntegrityError, NetworkError):
+                raise e
+
+    def _fetch_form(self, ref, inflated):
+        """The bytes of ref (the object copy first, then the path),
+        checked; with inflated, a gzip of those identity bytes."""
         body = None
         for p in (ref.object, ref.path):
             if p is None:
@@ -613,14 +631,14 @@ class ListSync(object):
                                  " names %s (%d bytes)"
                                  % (ref.path, _sha256(body), len(body),
                                     ref.sha256, ref.bytes))
-        if f.gz is None:
+        if inflated is None:
             return body
-        body = _gunzip(body, f.id.bytes, ref.path)
-        if len(body) != f.id.bytes or _sha256(body) != f.id.sha256:
+        body = _gunzip(body, inflated.bytes, ref.path)
+        if len(body) != inflated.bytes or _sha256(body) != inflated.sha256:
             raise IntegrityError("%s: decompresses to sha256 %s (%d bytes),"
                                  " the manifest names %s (%d bytes)"
                                  % (ref.path, _sha256(body), len(body),
-                                    f.id.sha256, f.id.bytes))
+                                    inflated.sha256, inflated.bytes))
         return body
 
     # -- state and lock --

@@ -396,6 +396,9 @@ hl_cmd_verify(int argc, char **argv)
 			    m.lists[i].id, m.lists[i].json);
 	for (i = 0; i < m.nfiles; i++)
 		check_file(&v, NULL, &m.files[i], 0);
+	/* A segment's gzip is checked, not stood in for (pull.h). */
+	for (i = 0; i < m.nfiles; i++)
+		m.files[i].gz_only = 1;
 	for (i = 0; i < m.nlists; i++) {
 		int fd;
 

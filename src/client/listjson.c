@@ -133,11 +133,14 @@ take_old(struct hl_buf *body, const struct hl_pull_jsegs *r,
 	return -1;
 }
 
-/* Fetches segment k of the index (or takes it from r), checked, and
- * writes its items. */
+/*
+ * Fetches segment k of the index (or takes it from r), checked, and
+ * writes its items; gz_only as the index's file has it (pull.h).
+ */
 static int
 put_segment(struct out *o, struct hl_fetch *f, json_t *g, size_t k,
-    uint64_t max, int first, struct hl_pull_jsegs *r, struct hl_err *err)
+    uint64_t max, int first, int gz_only, struct hl_pull_jsegs *r,
+    struct hl_err *err)
 {
 	const size_t head = sizeof(SEG_HEAD) - 1, tail = sizeof(SEG_TAIL) - 1;
 	struct hl_pull_file pf;
@@ -177,6 +180,7 @@ put_segment(struct out *o, struct hl_fetch *f, json_t *g, size_t k,
 		memcpy(pf.gz.sha256, gzsha, 65);
 		pf.gz.bytes = gzbytes;
 		pf.has_gz = 1;
+		pf.gz_only = gz_only;
 		rc = hl_pull_fetch_file(-1, &body, f, &pf, max, err);
 	}
 	if (rc != 0)
@@ -306,7 +310,7 @@ hl_pull_list_json(int fd, struct hl_fetch *f,
 		json_array_foreach(segs, i, g) {
 			if (rc == 0)
 				rc = put_segment(&o, f, g, i, max, i == 0,
-				    reuse, err);
+				    pf->gz_only, reuse, err);
 		}
 		if (rc == 0)
 			rc = put(&o, mark, strlen(mark), err);

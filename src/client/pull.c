@@ -536,13 +536,17 @@ out:
 	return rc;
 }
 
-/* One try at one path of pf: a fresh sink, the stream, the checks. */
+/*
+ * One try at one path of pf, its gzip (gz) or its identity bytes: a fresh
+ * sink, the stream, the checks.
+ */
 static int
 fetch_one(int fd, struct hl_buf *buf, struct hl_fetch *f,
-    const struct hl_pull_file *pf, const char *path, struct hl_err *err)
+    const struct hl_pull_file *pf, int gz, const char *path,
+    struct hl_err *err)
 {
 	struct hl_fetch_res res = HL_FETCH_RES_INIT;
-	const struct hl_pull_ref *r = pf->has_gz ? &pf->gz : &pf->id;
+	const struct hl_pull_ref *r = gz ? &pf->gz : &pf->id;
 	struct hl_sink *sk = NULL;
 	char raw[65], out[65], msg[sizeof(err->msg)];
 	uint64_t rawn = 0, outn = 0;
@@ -555,7 +559,7 @@ fetch_one(int fd, struct hl_buf *buf, struct hl_fetch *f,
 	if (buf != NULL)
 		hl_buf_reset(buf);
 	/* The sink stops a body, or what it inflates to, at its claim. */
-	if ((rc = hl_sink_new(&sk, pf->has_gz, (uint64_t)r->bytes,
+	if ((rc = hl_sink_new(&sk, gz, (uint64_t)r->bytes,
 	    (uint64_t)pf->id.bytes, fd, buf, err)) != 0)
 		return rc;
 	rc = hl_fetch_stream(&res, f, path, NULL, (size_t)r->bytes, 0,
@@ -582,24 +586,54 @@ fetch_one(int fd, struct hl_buf *buf, struct hl_fetch *f,
 	return rc;
 }
 
-int
-hl_pull_fetch_file(int fd, struct hl_buf *buf, struct hl_fetch *f,
-    const struct hl_pull_file *pf, uint64_t max, struct hl_err *err)
+/* pf's gzip (gz) or identity bytes: the object copy first, then the path. */
+static int
+fetch_form(int fd, struct hl_buf *buf, struct hl_fetch *f,
+    const struct hl_pull_file *pf, int gz, struct hl_err *err)
 {
-	const struct hl_pull_ref *r = pf->has_gz ? &pf->gz : &pf->id;
+	const struct hl_pull_ref *r = gz ? &pf->gz : &pf->id;
 	const char *paths[2] = { r->object ? r->object : r->path,
 	    r->object ? r->path : NULL };
 	size_t i;
 	int rc = HL_ENOTFOUND;
 
-	if ((uint64_t)pf->id.bytes > max || (uint64_t)r->bytes > max)
-		rc = hl_err_set(err, HL_ETOOBIG, "%s: the manifest says %lld"
-		    " bytes, over the limit of %llu (--max-size)",
-		    pf->id.path, (long long)((uint64_t)pf->id.bytes > max ?
-		    pf->id.bytes : r->bytes), (unsigned long long)max);
 	for (i = 0; i < 2 && rc == HL_ENOTFOUND; i++)
 		if (paths[i] != NULL)
-			rc = fetch_one(fd, buf, f, pf, paths[i], err);
+			rc = fetch_one(fd, buf, f, pf, gz, paths[i], err);
+	return rc;
+}
+
+int
+hl_pull_fetch_file(int fd, struct hl_buf *buf, struct hl_fetch *f,
+    const struct hl_pull_file *pf, uint64_t max, struct hl_err *err)
+{
+	const struct hl_pull_ref *r = pf->has_gz ? &pf->gz : &pf->id;
+	struct hl_err id = HL_ERR_INIT;
+	char gz[sizeof(id.msg)];
+	int rc;
+
+	if ((uint64_t)pf->id.bytes > max || (uint64_t)r->bytes > max)
+		return hl_err_set(err, HL_ETOOBIG, "%s: the manifest says"
+		    " %lld bytes, over the limit of %llu (--max-size)",
+		    pf->id.path, (long long)((uint64_t)pf->id.bytes > max ?
+		    pf->id.bytes : r->bytes), (unsigned long long)max);
+	rc = fetch_form(fd, buf, f, pf, pf->has_gz, err);
+	/*
+	 * A gzip is named by the identity bytes, not its own (listseg.h), so
+	 * a mirror may hold one that another compressor made, which fails the
+	 * gzip's hash though its content is right, or none at all.  Then the
+	 * identity bytes, checked against their own hash, do as well.  When
+	 * they fail too, the gzip's error is the one returned, theirs after.
+	 */
+	if (pf->has_gz && !pf->gz_only && (rc == HL_EINVAL ||
+	    rc == HL_ETOOBIG || rc == HL_ENOTFOUND)) {
+		if (fetch_form(fd, buf, f, pf, 0, &id) == 0)
+			rc = 0;
+		else if (err != NULL) {
+			memcpy(gz, err->msg, sizeof(gz));
+			rc = hl_err_set(err, rc, "%s; %s", gz, id.msg);
+		}
+	}
 	if (rc != 0 && buf != NULL)
 		hl_buf_reset(buf);
 	return rc;

@@ -134,6 +134,13 @@ struct hl_pull_file {
 	struct hl_pull_ref	id;
 	struct hl_pull_ref	gz;
 	int			has_gz;
+	/*
+	 * 1: a gzip that is missing or fails its checks is an error, not
+	 * fetched from the identity bytes instead (hl_pull_fetch_file):
+	 * helios verify checks the mirror's gzips.  A big list's segments
+	 * take it from their index's file.
+	 */
+	int			gz_only;
 };
 
 struct hl_pull_list {
@@ -202,6 +209,9 @@ void	hl_pull_changes_clear(struct hl_pull_changes *c);
  * Downloads the identity bytes of pf, checked, streaming them to fd (when
  * not -1) and appending them to buf (when not NULL): its .gz when it has
  * one (the object copy first, then the path), else the identity file.
+ * A .gz that is missing or fails its checks gives way to the identity
+ * file, unless pf->gz_only; when that fails too, the .gz's error is
+ * returned.
  * Returns HL_ETOOBIG, before any request, when pf claims more than max
  * bytes (identity or .gz); HL_EINVAL when a hash or size does not match,
  * the body is longer than claimed or the gzip is bad; or an

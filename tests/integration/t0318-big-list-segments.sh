@@ -4,7 +4,8 @@
 # segment is named by its hash, helios pull --json assembles the list
 # (the items the segments hold, in order), a one-item change adds one
 # segment object, and a tampered segment is refused with exit 3 and
-# nothing written in DIR.
+# nothing written in DIR; a segment's gzip that is stale (made by another
+# compressor) or missing gives way to its identity object.
 . tests/lib.sh
 
 T=$(hl_tmp)
@@ -140,7 +141,34 @@ t_is "helios_client.py refuses the tampered segment (IntegrityError)" "$?" 3
 # the file it wrote, each checked against its hash; a local edit or a
 # crafted state costs a download, never a wrong byte.
 cp "$T/good" "$new"
+
+# A gzip of the same segment that another compressor made (other bytes,
+# the same content: a mirror that kept an older build's), then none:
+# pull and helios_client.py take the identity object instead, checked.
+gzip -1 -n -c "$T/good" >"$new.gz"
+t_ok "a stale gzip of the segment: other bytes, the same content" \
+    sh -c "! cmp -s '$new.gz' '$T/good.gz' && gunzip -c '$new.gz' |
+    cmp -s - '$T/good'"
+assembled() {	# DIR: its watched_keywords.json holds the segments' items
+	[ "$(jq -c '.items[]' "$1/watched_keywords.json" | sha256sum)" = \
+	    "$(cat $(segs) | jq -c '.items[]' | sha256sum)" ]
+}
+for gz in stale missing; do
+	[ $gz = missing ] && rm "$new.gz"
+	rm -rf "$T/fb"
+	mkdir -p "$T/fb"
+	t_ok "a $gz gzip: pull --json falls back to the identity object" \
+	    "$HELIOS" pull -q --json "$PUB" "$T/fb"
+	t_ok "... and assembles the list" assembled "$T/fb"
+	pyjson "$T/py3.json"
+	t_is "a $gz gzip: helios_client.py falls back too" "$?" 0
+	t_is "... the same document" "$(jq -cS . "$T/py3.json" | sha256sum)" \
+	    "$(jq -cS . "$T/fb/watched_keywords.json" | sha256sum)"
+	t_is "helios verify reports the $gz gzip (exit 3)" \
+	    "$("$HELIOS" verify "$PUB" >/dev/null 2>&1; echo $?)" 3
+done
 cp "$T/good.gz" "$new.gz"
+t_ok "with its gzip back, verify passes" "$HELIOS" verify "$PUB"
 D2=$T/d2
 mkdir -p "$D2"
 "$HELIOS" pull -q --json "$PUB" "$D2"

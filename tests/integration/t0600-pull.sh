@@ -189,16 +189,38 @@ t_ok "the message names the list" grep -q "blacklist-website" "$T/out"
 fresh_evil
 seg=$(jq -r ".segments[] | select(.from <= $V2 and .to >= $V2) | .gz.path" \
     "$T/evil/changes.json")
-gunzip -c "$T/evil/$seg" | sed 's/helios-pull-test-two/helios-pull-test-2/' |
-    gzip -n >"$T/evil/$seg.new"
+gunzip -c "$T/evil/$seg" | sed 's/helios-pull-test-two/helios-pull-test-2/' \
+    >"$T/evil/${seg%.gz}.new"
+gzip -n <"$T/evil/${seg%.gz}.new" >"$T/evil/$seg.new"
+mv "$T/evil/${seg%.gz}.new" "$T/evil/${seg%.gz}"
 mv "$T/evil/$seg.new" "$T/evil/$seg"
 expect "a change segment whose hash does not match" 3 "$EV"
 
+# A gzip cut short (a mirror's copy torn, or another compressor's) gives
+# way to the list's identity file, checked: a poll fails only when that
+# fails too.
+cut_gz() {
+	for f in $(list_ref blacklist-website | sed -n "3,4s|^|$T/evil/|p"); do
+		head -c $(($(wc -c <"$f") / 2)) "$f" >"$f.cut" &&
+		    mv "$f.cut" "$f"
+	done
+}
 fresh_evil
-for f in $(list_ref blacklist-website | sed -n "3,4s|^|$T/evil/|p"); do
-	head -c $(($(wc -c <"$f") / 2)) "$f" >"$f.cut" && mv "$f.cut" "$f"
-done
-expect "a truncated gzip" 3 --full "$EV"
+cut_gz
+flip $(list_ref blacklist-website | sed -n "1,2s|^|$T/evil/|p")
+expect "a truncated gzip, its identity file damaged too," 3 --full "$EV"
+t_ok "the message names the gzip and then the identity file" \
+    grep -q "blacklist-website.txt.gz.*; .*blacklist-website.txt" "$T/out"
+fresh_evil
+cut_gz
+rm -rf "$T/c"
+cp -a "$T/c0" "$T/c"
+"$HELIOS" pull -q --full "$EV" "$T/c"
+t_is "a truncated gzip whose identity file is whole: pull takes that" \
+    "$?" 0
+t_ok "... and writes the list the manifest names" cmp \
+    "$T/c/blacklisted_websites.txt" \
+    "$T/evil/$(list_ref blacklist-website | head -1)"
 
 DOWN=$(hl_port)
 expect "a server that is down" 2 "http://127.0.0.1:$DOWN"

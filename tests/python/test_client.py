@@ -10,6 +10,7 @@ the environment below; runs under Python 3.7 and later).
     CLIENT_DIR  the directory of helios_client.py
 """
 import functools
+import gzip
 import hashlib
 import json
 import os
@@ -439,15 +440,43 @@ class Test2Mirror(unittest.TestCase):
         text = [l["text"] for l in m["lists"]
                 if l["id"] == "blacklist-website"][0]
         f = [f for f in m["files"] if f["path"] == text][0]
-        for p in (f["gz"]["path"], f["gz"]["object"]):
+        for p in (f["gz"]["path"], f["gz"]["object"], f["path"],
+                  f["object"]):
             b = bytearray(read(os.path.join(t, p)))
             b[len(b) // 2] ^= 1
             os.unlink(os.path.join(t, p))  # may be a hard link
             with open(os.path.join(t, p), "wb") as out:
                 out.write(bytes(b))
-        # refused on the compressed bytes, before inflating them
+        # refused on the compressed bytes, before inflating them; the
+        # identity bytes, tried next, fail too: the gzip's error is raised
         self.expect(hc.IntegrityError, t, match=f["gz"]["path"] + ": sha256",
                     use_changes=False)
+
+    def test_5_stale_gzip(self):
+        """a gzip of other bytes (another compressor's): the identity bytes are taken"""
+        write(api().create_blacklist("blacklist-website",
+                                     r"helios-%s-stale\.example" % RUN))
+        t = evil_copy("stale")
+        m = json.loads(read(os.path.join(t, "manifest.json")).decode())
+        text = [l["text"] for l in m["lists"]
+                if l["id"] == "blacklist-website"][0]
+        f = [f for f in m["files"] if f["path"] == text][0]
+        ident = read(os.path.join(t, f["path"]))
+        for p in (f["gz"]["path"], f["gz"]["object"]):
+            os.unlink(os.path.join(t, p))  # may be a hard link
+            with open(os.path.join(t, p), "wb") as out:
+                out.write(gzip.compress(ident, 1))
+        self.assertNotEqual(hashlib.sha256(read(os.path.join(
+            t, f["gz"]["path"]))).hexdigest(), f["gz"]["sha256"])
+        d = client_copy("stale")
+        srv = Server(t)
+        try:
+            r = hc.ListSync(srv.url, d, use_changes=False).sync()
+        finally:
+            srv.close()
+        self.assertIn("blacklisted_websites.txt", r.downloaded)
+        self.assertEqual(read(os.path.join(d, "blacklisted_websites.txt")),
+                         ident)
 
     def test_6_gzip_bomb(self):
         """a gzip that inflates past the size named is refused, in little memory"""
@@ -514,6 +543,7 @@ class Test2Mirror(unittest.TestCase):
             for f in m["files"]:
                 if f["path"] == "changes.json":
                     f["object"] = f["gz"]["object"] = None
+                    f["path"] = "gone/changes.json"
                     f["gz"]["path"] = "gone/changes.json.gz"
         edit_manifest(t, hide)
         d = client_copy("nochanges")

@@ -11,7 +11,8 @@
  * open (spares=0 there: no empty files made ahead to blur which is which;
  * spares=N makes N).  Objects handed to the stager before a publish are
  * written ahead, only they (no name, no manifest), and the publish keeps
- * them as they are.
+ * them as they are.  An object's gzip found with other bytes than this
+ * build's is written again.
  */
 #define _XOPEN_SOURCE 700
 #include <stdarg.h>
@@ -611,6 +612,104 @@ test_spooled_objects_are_linked_in(void **state)
 	unlink(sp);
 }
 
+/* Puts len bytes of c at path, a new inode, marked with md5 unless NULL. */
+static void
+put_at(const char *path, size_t len, int c, const char *md5)
+{
+	unsigned char buf[512];
+	struct stat sb;
+	int fd;
+
+	assert_true(len <= sizeof(buf));
+	memset(buf, c, len);
+	(void)unlink(path);
+	assert_true((fd = open(path, O_RDWR | O_CREAT | O_EXCL, 0644)) >= 0);
+	assert_int_equal(write(fd, buf, len), (ssize_t)len);
+	assert_int_equal(fstat(fd, &sb), 0);
+	if (md5 != NULL)
+		assert_int_equal(hl_etagmark_set(fd, &sb, md5), 0);
+	close(fd);
+}
+
+/*
+ * An object's gzip is named by the identity bytes (listseg.h), so one
+ * found under its name with other bytes of the same size (a compressor of
+ * another version) is written again, whether it carries the ETag mark of
+ * those bytes or none; one of this build's bytes is kept as it is.  The
+ * gzip comes from a spool, as a big list's segments do, and from memory.
+ */
+static void
+test_a_gzip_of_other_bytes_is_written_again(void **state)
+{
+	struct fx *f = *state;
+	static unsigned char gz[300], man[64], other[300];
+	struct hl_file files[2], old;
+	struct hl_tree t;
+	struct hl_err err = HL_ERR_INIT;
+	char sp[256], path[256];
+	struct stat sb;
+	void *st;
+	FILE *fp;
+	int fd, round;
+
+	snprintf(sp, sizeof(sp), "%s.spooled", f->dir);
+	memset(gz, 'g', sizeof(gz));
+	assert_true((fd = open(sp, O_WRONLY | O_CREAT | O_TRUNC, 0600)) >= 0);
+	assert_int_equal(write(fd, gz, sizeof(gz)), sizeof(gz));
+	close(fd);
+	mkfile(&old, "objects/old", other, sizeof(other), 'h');
+	snprintf(path, sizeof(path), "%s/objects", f->dir);
+	assert_int_equal(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/objects/%064d.gz", f->dir, 7);
+	for (round = 0; round < 6; round++) {
+		static char gzpath[80];
+
+		snprintf(gzpath, sizeof(gzpath), "objects/%064d.gz", 7);
+		mkfile(&files[0], gzpath, gz, sizeof(gz), 'g');
+		if (round % 2 == 0) {
+			files[0].data = NULL;
+			files[0].spool = sp;
+		}
+		mkfile(&files[1], "manifest.json", man, sizeof(man),
+		    '0' + round);
+		memset(&t, 0, sizeof(t));
+		t.version = round + 1;
+		t.files = files;
+		t.n = 2;
+		switch (round / 2) {
+		case 0:		/* other bytes, marked as theirs */
+			put_at(path, sizeof(other), 'h', old.md5);
+			break;
+		case 1:		/* other bytes, no mark */
+			put_at(path, sizeof(other), 'h', NULL);
+			break;
+		default:	/* this build's bytes, no mark: kept */
+			put_at(path, sizeof(gz), 'g', NULL);
+			break;
+		}
+		assert_int_equal(stat(path, &sb), 0);
+		/* (a new target each round: it knows nothing written) */
+		st = open_dir(f, "retain_versions=8");
+		if (hl_pub_dir_ops.publish(st, &t, &err) != 0)
+			fail_msg("publish: %s", err.msg);
+		hl_pub_dir_ops.close(st);
+		assert_non_null(fp = fopen(path, "rb"));
+		assert_int_equal(fread(other, 1, sizeof(other), fp),
+		    sizeof(other));
+		fclose(fp);
+		if (memcmp(other, gz, sizeof(gz)) != 0)
+			fail_msg("round %d: the gzip of other bytes stayed",
+			    round);
+		if (round >= 4) {
+			struct stat now;
+
+			assert_int_equal(stat(path, &now), 0);
+			assert_true(now.st_ino == sb.st_ino);
+		}
+	}
+	unlink(sp);
+}
+
 int
 main(void)
 {
@@ -631,6 +730,9 @@ main(void)
 		    test_missing_directory_is_made_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_spooled_objects_are_linked_in, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+		    test_a_gzip_of_other_bytes_is_written_again, setup,
+		    teardown),
 		cmocka_unit_test_setup_teardown(
 		    test_pruned_files_are_written_again, setup, teardown),
 		cmocka_unit_test_setup_teardown(
