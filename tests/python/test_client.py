@@ -161,6 +161,13 @@ def evil_copy(name, src=None):
     return d
 
 
+def text_entry(d, list_id):
+    """The manifest's file entry for the text file of list_id in tree d."""
+    m = json.loads(read(os.path.join(d, "manifest.json")).decode())
+    text = [l["text"] for l in m["lists"] if l["id"] == list_id][0]
+    return [f for f in m["files"] if f["path"] == text][0]
+
+
 def edit_manifest(d, fn):
     p = os.path.join(d, "manifest.json")
     m = json.loads(read(p).decode())
@@ -436,10 +443,7 @@ class Test2Mirror(unittest.TestCase):
         write(api().create_blacklist("blacklist-website",
                                      r"helios-%s-hash\.example" % RUN))
         t = evil_copy("hash")
-        m = json.loads(read(os.path.join(t, "manifest.json")).decode())
-        text = [l["text"] for l in m["lists"]
-                if l["id"] == "blacklist-website"][0]
-        f = [f for f in m["files"] if f["path"] == text][0]
+        f = text_entry(t, "blacklist-website")
         for p in (f["gz"]["path"], f["gz"]["object"], f["path"],
                   f["object"]):
             b = bytearray(read(os.path.join(t, p)))
@@ -457,10 +461,7 @@ class Test2Mirror(unittest.TestCase):
         write(api().create_blacklist("blacklist-website",
                                      r"helios-%s-stale\.example" % RUN))
         t = evil_copy("stale")
-        m = json.loads(read(os.path.join(t, "manifest.json")).decode())
-        text = [l["text"] for l in m["lists"]
-                if l["id"] == "blacklist-website"][0]
-        f = [f for f in m["files"] if f["path"] == text][0]
+        f = text_entry(t, "blacklist-website")
         ident = read(os.path.join(t, f["path"]))
         for p in (f["gz"]["path"], f["gz"]["object"]):
             os.unlink(os.path.join(t, p))  # may be a hard link

@@ -64,7 +64,7 @@ teardown(void **state)
 
 /* A file of len bytes of c under path. */
 static void
-mkfile(struct hl_file *file, char *path, unsigned char *buf, size_t len,
+mkfile(struct hl_file *file, const char *path, unsigned char *buf, size_t len,
     int c)
 {
 	char md5[33];
@@ -541,6 +541,28 @@ test_staging_and_publishing_together_finish(void **state)
 }
 
 /*
+ * Version round + 1 in t: files[0], len bytes of buf's first byte under
+ * path (spooled in sp when not NULL), and a manifest of the round.
+ */
+static void
+object_tree(struct hl_tree *t, struct hl_file files[2], const char *path,
+    unsigned char *buf, size_t len, const char *sp, int round)
+{
+	static unsigned char man[64];
+
+	mkfile(&files[0], path, buf, len, buf[0]);
+	if (sp != NULL) {
+		files[0].data = NULL;
+		files[0].spool = sp;
+	}
+	mkfile(&files[1], "manifest.json", man, sizeof(man), '0' + round);
+	memset(t, 0, sizeof(*t));
+	t->version = round + 1;
+	t->files = files;
+	t->n = 2;
+}
+
+/*
  * A spooled object (spool.h) is linked in under its name, no copy and no
  * temporary name left; an object already there of its size is kept, one
  * of another size (damaged) is replaced.
@@ -550,7 +572,7 @@ test_spooled_objects_are_linked_in(void **state)
 {
 	struct fx *f = *state;
 	void *st = open_dir(f, "retain_versions=8");
-	static unsigned char man[64], bytes[300];
+	static unsigned char bytes[300];
 	struct hl_file files[2];
 	struct hl_tree t;
 	struct hl_err err = HL_ERR_INIT;
@@ -570,15 +592,8 @@ test_spooled_objects_are_linked_in(void **state)
 	ino = sb.st_ino;
 	snprintf(path, sizeof(path), "%s/objects/seg", f->dir);
 	for (round = 0; round < 3; round++) {
-		mkfile(&files[0], "objects/seg", bytes, sizeof(bytes), 'q');
-		files[0].data = NULL;
-		files[0].spool = sp;
-		mkfile(&files[1], "manifest.json", man, sizeof(man),
-		    '0' + round);
-		memset(&t, 0, sizeof(t));
-		t.version = round + 1;
-		t.files = files;
-		t.n = 2;
+		object_tree(&t, files, "objects/seg", bytes, sizeof(bytes),
+		    sp, round);
 		if (round == 1) {	/* another file of its size: kept */
 			assert_int_equal(unlink(path), 0);
 			assert_true((fd = open(path, O_WRONLY | O_CREAT, 0644))
@@ -642,7 +657,7 @@ static void
 test_a_gzip_of_other_bytes_is_written_again(void **state)
 {
 	struct fx *f = *state;
-	static unsigned char gz[300], man[64], other[300];
+	static unsigned char gz[300], other[300];
 	struct hl_file files[2], old;
 	struct hl_tree t;
 	struct hl_err err = HL_ERR_INIT;
@@ -665,17 +680,8 @@ test_a_gzip_of_other_bytes_is_written_again(void **state)
 		static char gzpath[80];
 
 		snprintf(gzpath, sizeof(gzpath), "objects/%064d.gz", 7);
-		mkfile(&files[0], gzpath, gz, sizeof(gz), 'g');
-		if (round % 2 == 0) {
-			files[0].data = NULL;
-			files[0].spool = sp;
-		}
-		mkfile(&files[1], "manifest.json", man, sizeof(man),
-		    '0' + round);
-		memset(&t, 0, sizeof(t));
-		t.version = round + 1;
-		t.files = files;
-		t.n = 2;
+		object_tree(&t, files, gzpath, gz, sizeof(gz),
+		    round % 2 == 0 ? sp : NULL, round);
 		switch (round / 2) {
 		case 0:		/* other bytes, marked as theirs */
 			put_at(path, sizeof(other), 'h', old.md5);
