@@ -1313,9 +1313,13 @@ own_push(struct hl_pub_git *g, git_remote *remote, struct op *op,
 		}
 		if ((known = calloc(g->ncur + g->nkept + 1,
 		    sizeof(*known))) != NULL) {
-			memcpy(known, g->cur, g->ncur * sizeof(*known));
-			memcpy(known + g->ncur, g->kept, g->nkept *
-			    sizeof(*known));
+			/* (memcpy takes no NULL, even for no bytes) */
+			if (g->ncur > 0)
+				memcpy(known, g->cur, g->ncur *
+				    sizeof(*known));
+			if (g->nkept > 0)
+				memcpy(known + g->ncur, g->kept, g->nkept *
+				    sizeof(*known));
 			hl_gitthin_known(pk, known, g->ncur + g->nkept);
 		}
 		g->c.calls = 0;
