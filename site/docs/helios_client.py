@@ -417,7 +417,10 @@ class SyncResult(object):
     manifest this client does not know; notifications_changed: the
     manifest names another notifications.json than the last poll saw;
     poll_interval: seconds to wait before the next poll; requests and
-    bytes: HTTP requests made and body bytes read."""
+    bytes: HTTP requests made and body bytes read; gz_fallbacks: paths of
+    .gz files that were missing or not the ones the manifest names, whose
+    identity files were taken instead (a mirror to check with helios
+    verify)."""
 
     def __init__(self):
         self.version = 0
@@ -430,6 +433,7 @@ class SyncResult(object):
         self.poll_interval = 60
         self.requests = 0
         self.bytes = 0
+        self.gz_fallbacks = []
 
     @property
     def changed(self):
@@ -609,9 +613,11 @@ class ListSync(object):
             if isinstance(e, NetworkError) and e.http_status != 404:
                 raise
             try:
-                return self._fetch_form(f.id, None)
+                body = self._fetch_form(f.id, None)
             except (IntegrityError, NetworkError):
                 raise e
+            self._res.gz_fallbacks.append(f.gz.path)
+            return body
 
     def _fetch_form(self, ref, inflated):
         """The bytes of ref (the object copy first, then the path),

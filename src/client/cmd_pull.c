@@ -149,6 +149,11 @@ report(const struct hl_pull_report *rep, const struct hl_err *e,
 		fprintf(stderr, "helios pull: warning: skipped %zu list%s this"
 		    " client does not know: %s\n", rep->skipped,
 		    rep->skipped == 1 ? "" : "s", rep->skipped_ids);
+	if (rep->status == HL_PULL_OK && rep->fellback > 0)
+		fprintf(stderr, "helios pull: warning: %zu .gz file%s missing"
+		    " or not the one the manifest names; the file itself was"
+		    " taken instead (helios verify names them)\n",
+		    rep->fellback, rep->fellback == 1 ? " was" : "s were");
 	if (rep->status == HL_PULL_OK && rep->replaced > 0)
 		fprintf(stderr, "helios pull: --force: replaced %zu file%s"
 		    " that pull had not written\n", rep->replaced,

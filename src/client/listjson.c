@@ -181,7 +181,8 @@ put_segment(struct out *o, struct hl_fetch *f, json_t *g, size_t k,
 		pf.gz.bytes = gzbytes;
 		pf.has_gz = 1;
 		pf.gz_only = gz_only;
-		rc = hl_pull_fetch_file(-1, &body, f, &pf, max, err);
+		rc = hl_pull_fetch_file(-1, &body, f, &pf, max,
+		    r != NULL ? &r->fellback : NULL, err);
 	}
 	if (rc != 0)
 		goto out;
@@ -245,7 +246,8 @@ hl_pull_list_json(int fd, struct hl_fetch *f,
 	    NULL)
 		return hl_err_set(err, HL_EINVAL, "manifest.json: list %s"
 		    " names no JSON file", l->id);
-	if ((rc = hl_pull_fetch_file(-1, &idx, f, pf, max, err)) != 0)
+	if ((rc = hl_pull_fetch_file(-1, &idx, f, pf, max,
+	    reuse != NULL ? &reuse->fellback : NULL, err)) != 0)
 		goto out;
 	doc = json_loadb(idx.data, idx.len, JSON_REJECT_DUPLICATES, NULL);
 	if (!json_is_object(doc)) {

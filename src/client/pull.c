@@ -605,7 +605,8 @@ fetch_form(int fd, struct hl_buf *buf, struct hl_fetch *f,
 
 int
 hl_pull_fetch_file(int fd, struct hl_buf *buf, struct hl_fetch *f,
-    const struct hl_pull_file *pf, uint64_t max, struct hl_err *err)
+    const struct hl_pull_file *pf, uint64_t max, size_t *fell,
+    struct hl_err *err)
 {
 	const struct hl_pull_ref *r = pf->has_gz ? &pf->gz : &pf->id;
 	struct hl_err id = HL_ERR_INIT;
@@ -627,8 +628,11 @@ hl_pull_fetch_file(int fd, struct hl_buf *buf, struct hl_fetch *f,
 	 */
 	if (pf->has_gz && !pf->gz_only && (rc == HL_EINVAL ||
 	    rc == HL_ETOOBIG || rc == HL_ENOTFOUND)) {
-		if (fetch_form(fd, buf, f, pf, 0, &id) == 0)
+		if (fetch_form(fd, buf, f, pf, 0, &id) == 0) {
 			rc = 0;
+			if (fell != NULL)
+				(*fell)++;
+		}
 		else if (err != NULL) {
 			memcpy(gz, err->msg, sizeof(gz));
 			rc = hl_err_set(err, rc, "%s; %s", gz, id.msg);
@@ -1005,12 +1009,13 @@ apply_event(struct local *l, json_t *ev)
  * version order to *events.  Returns 1 when the changes cover the range,
  * 0 when they do not (the client is too far behind, they would cost more
  * than budget bytes, or changes.json or the segments are over their
- * caps), or a negative code.
+ * caps), or a negative code.  *fell counts the gzips stood in for
+ * (hl_pull_fetch_file).
  */
 static int
 fetch_events(json_t *events, struct hl_fetch *f,
     const struct hl_pull_manifest *m, int64_t from, int64_t to,
-    int64_t budget, struct hl_err *err)
+    int64_t budget, size_t *fell, struct hl_err *err)
 {
 	const struct hl_pull_file *cf;
 	const struct hl_pull_seg *g;
@@ -1026,7 +1031,7 @@ fetch_events(json_t *events, struct hl_fetch *f,
 	    cf->id.bytes > (int64_t)HL_PULL_MAX_CHANGES)
 		return 0;
 	if ((rc = hl_pull_fetch_file(-1, &b, f, cf, HL_PULL_MAX_CHANGES,
-	    err)) != 0 ||
+	    fell, err)) != 0 ||
 	    (rc = hl_pull_changes_parse(&c, b.data, b.len, err)) != 0) {
 		if (rc == HL_ETOOBIG)
 			rc = 0;	/* not covered: download instead */
@@ -1051,7 +1056,7 @@ fetch_events(json_t *events, struct hl_fetch *f,
 		goto out;
 	for (i = first; i < last; i++) {
 		if ((rc = hl_pull_fetch_file(-1, &b, f, &c.segs[i].f,
-		    HL_PULL_MAX_SEGMENT, err)) != 0)
+		    HL_PULL_MAX_SEGMENT, fell, err)) != 0)
 			goto out;
 		/* Events are kept until patched: their count is capped. */
 		values += json_values(b.data ? b.data : "", b.len);
@@ -1293,11 +1298,13 @@ jsegs_from_state(struct hl_pull_jseg **out, size_t *n, const json_t *a,
  * --json: list l's JSON to fd, taking the segments that did not change
  * from the file DIR holds (opened without following a link, a regular
  * file only) where l->jsegs says they are; then l->jsegs says where the
- * new file holds them.  *reused counts the segments taken.
+ * new file holds them.  rep counts the segments taken and the gzips
+ * stood in for.
  */
 static int
 json_assemble(int fd, struct hl_fetch *f, const struct hl_pull_manifest *m,
-    struct local *l, const char *dir, uint64_t max, size_t *reused,
+    struct local *l, const char *dir, uint64_t max,
+    struct hl_pull_report *rep,
     struct hl_err *err)
 {
 	struct hl_pull_jsegs r = { .oldfd = -1 };
@@ -1322,7 +1329,8 @@ json_assemble(int fd, struct hl_fetch *f, const struct hl_pull_manifest *m,
 	if (r.oldfd != -1)
 		close(r.oldfd);
 	free(old);
-	*reused += r.reused;
+	rep->reused += r.reused;
+	rep->fellback += r.fellback;
 	if (rc == 0 && r.nmade > 0 && (a = json_array()) == NULL)
 		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
 	for (i = 0; rc == 0 && i < r.nmade; i++)
@@ -1606,7 +1614,7 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 				goto out;
 			}
 			covered = fetch_events(events, f, &m, s.version,
-			    m.version, budget, err);
+			    m.version, budget, &rep->fellback, err);
 			if (covered == HL_ENOTFOUND)
 				covered = 0;	/* no changes: download */
 			if (covered < 0) {
@@ -1650,7 +1658,8 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 			rc = fail(rep, HL_PULL_LOCAL, rc);
 			goto out;
 		}
-		rc = hl_pull_fetch_file(fd, NULL, f, l->pf, max, err);
+		rc = hl_pull_fetch_file(fd, NULL, f, l->pf, max,
+		    &rep->fellback, err);
 		if (rc != 0) {
 			close(fd);
 			rc = fail(rep, get_status(rc), rc);
@@ -1676,8 +1685,8 @@ hl_pull_once(struct hl_pull_report *rep, struct hl_fetch *f,
 			    "%s: %s", o->dir, strerror(errno)));
 			goto out;
 		}
-		if ((rc = json_assemble(fd, f, &m, l, o->dir, max,
-		    &rep->reused, err)) != 0) {
+		if ((rc = json_assemble(fd, f, &m, l, o->dir, max, rep,
+		    err)) != 0) {
 			close(fd);
 			rc = fail(rep, get_status(rc), rc);
 			goto out;

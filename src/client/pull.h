@@ -211,7 +211,8 @@ void	hl_pull_changes_clear(struct hl_pull_changes *c);
  * one (the object copy first, then the path), else the identity file.
  * A .gz that is missing or fails its checks gives way to the identity
  * file, unless pf->gz_only; when that fails too, the .gz's error is
- * returned.
+ * returned.  *fell, when fell is not NULL, counts each time the identity
+ * file stood in.
  * Returns HL_ETOOBIG, before any request, when pf claims more than max
  * bytes (identity or .gz); HL_EINVAL when a hash or size does not match,
  * the body is longer than claimed or the gzip is bad; or an
@@ -219,7 +220,8 @@ void	hl_pull_changes_clear(struct hl_pull_changes *c);
  * is empty and fd holds garbage: the caller removes its file.
  */
 int	hl_pull_fetch_file(int fd, struct hl_buf *buf, struct hl_fetch *f,
-	    const struct hl_pull_file *pf, uint64_t max, struct hl_err *err);
+	    const struct hl_pull_file *pf, uint64_t max, size_t *fell,
+	    struct hl_err *err);
 
 /*
  * Where an assembled list's JSON holds each segment's items: the bytes
@@ -238,8 +240,9 @@ struct hl_pull_jseg {
  * before (-1: none), and old, what it held where (hints: every slice
  * taken is checked against its segment's hash, and fetched when it does
  * not match).  Out: made, where the new file holds each segment (n 0 for
- * a whole-form list), and reused, how many segments were taken from
- * oldfd.  made is the caller's to free (free(made)).
+ * a whole-form list), reused, how many segments were taken from oldfd,
+ * and fellback, how many files were taken whole for a gzip that failed
+ * (hl_pull_fetch_file).  made is the caller's to free (free(made)).
  */
 struct hl_pull_jsegs {
 	int			 oldfd;
@@ -248,6 +251,7 @@ struct hl_pull_jsegs {
 	struct hl_pull_jseg	*made;
 	size_t			 nmade;
 	size_t			 reused;
+	size_t			 fellback;
 };
 
 /*
@@ -305,6 +309,9 @@ struct hl_pull_report {
 	size_t		skipped;	/* lists of unknown ids, not written */
 	char		skipped_ids[200];	/* their ids, ", "-joined */
 	size_t		replaced;	/* files not pull's, replaced (force) */
+	size_t		fellback;	/* .gz files that were missing or
+					   failed their checks, the file
+					   itself taken instead */
 };
 
 /*

@@ -215,9 +215,12 @@ fresh_evil
 cut_gz
 rm -rf "$T/c"
 cp -a "$T/c0" "$T/c"
-"$HELIOS" pull -q --full "$EV" "$T/c"
+"$HELIOS" pull -q --full "$EV" "$T/c" 2>"$T/err"
 t_is "a truncated gzip whose identity file is whole: pull takes that" \
     "$?" 0
+t_ok "... and warns that it did" grep -q \
+    "warning: 1 .gz file was missing or not the one the manifest names" \
+    "$T/err"
 t_ok "... and writes the list the manifest names" cmp \
     "$T/c/blacklisted_websites.txt" \
     "$T/evil/$(list_ref blacklist-website | head -1)"

@@ -478,6 +478,7 @@ class Test2Mirror(unittest.TestCase):
         self.assertIn("blacklisted_websites.txt", r.downloaded)
         self.assertEqual(read(os.path.join(d, "blacklisted_websites.txt")),
                          ident)
+        self.assertEqual(r.gz_fallbacks, [f["gz"]["path"]])
 
     def test_6_gzip_bomb(self):
         """a gzip that inflates past the size named is refused, in little memory"""
