@@ -613,11 +613,13 @@ hl_pull_fetch_file(int fd, struct hl_buf *buf, struct hl_fetch *f,
 	char gz[sizeof(id.msg)];
 	int rc;
 
-	if ((uint64_t)pf->id.bytes > max || (uint64_t)r->bytes > max)
-		return hl_err_set(err, HL_ETOOBIG, "%s: the manifest says"
+	if ((uint64_t)pf->id.bytes > max || (uint64_t)r->bytes > max) {
+		rc = hl_err_set(err, HL_ETOOBIG, "%s: the manifest says"
 		    " %lld bytes, over the limit of %llu (--max-size)",
 		    pf->id.path, (long long)((uint64_t)pf->id.bytes > max ?
 		    pf->id.bytes : r->bytes), (unsigned long long)max);
+		goto out;
+	}
 	rc = fetch_form(fd, buf, f, pf, pf->has_gz, err);
 	/*
 	 * A gzip is named by the identity bytes, not its own (listseg.h), so
@@ -632,12 +634,12 @@ hl_pull_fetch_file(int fd, struct hl_buf *buf, struct hl_fetch *f,
 			rc = 0;
 			if (fell != NULL)
 				(*fell)++;
-		}
-		else if (err != NULL) {
+		} else if (err != NULL) {
 			memcpy(gz, err->msg, sizeof(gz));
 			rc = hl_err_set(err, rc, "%s; %s", gz, id.msg);
 		}
 	}
+out:
 	if (rc != 0 && buf != NULL)
 		hl_buf_reset(buf);
 	return rc;
