@@ -57,6 +57,7 @@
 #include <unistd.h>
 
 #include "buf.h"
+#include "etagmark.h"
 #include "static.h"
 #include "static_table.h"
 #include "tree.h"
@@ -160,7 +161,7 @@ etag_get(struct hl_static *s, char etag[HL_STATIC_ETAG_LEN],
 	pthread_mutex_unlock(&s->mu);
 
 	/* Hash outside the lock: a large object must not stall the rest. */
-	if ((rc = hl_stable_md5(etag, fd, st)) != 0)
+	if ((rc = hl_etagmark_hash(etag, fd, st)) != 0)
 		return rc;
 	if ((copy = strdup(path)) == NULL)
 		return 0;	/* served all the same, just not cached */

@@ -57,7 +57,6 @@
 
 #define ST_MAX_DEPTH	8
 #define ST_MAX_PATH	1024
-#define ST_READ		(64 * 1024)	/* hl_stable_md5 */
 #define ST_SETTLE_MS	20		/* quiet time before a rebuild */
 #define ST_SETTLE_MAX	500		/* ... but no longer than this */
 #define ST_MASK		(IN_CREATE | IN_DELETE | IN_MOVED_FROM | \
@@ -136,63 +135,6 @@ blob_read(int fd, const struct stat *st)
 	return b;
 }
 
-/* The ETag of a 16-byte MD5: '"', 32 hex digits, '"'. */
-static void
-quote_md5(char etag[HL_STABLE_ETAG_LEN], const unsigned char md[16])
-{
-	static const char hex[] = "0123456789abcdef";
-	int i;
-
-	etag[0] = '"';
-	for (i = 0; i < 16; i++) {
-		etag[1 + 2 * i] = hex[md[i] >> 4];
-		etag[2 + 2 * i] = hex[md[i] & 0xf];
-	}
-	etag[33] = '"';
-	etag[34] = '\0';
-}
-
-int
-hl_stable_md5(char etag[HL_STABLE_ETAG_LEN], int fd, const struct stat *st)
-{
-	EVP_MD_CTX *ctx = NULL;
-	unsigned char md[EVP_MAX_MD_SIZE], *buf = NULL;
-	unsigned int mdlen = 0;
-	off_t off = 0;
-	ssize_t n;
-	int rc = HL_EIO;
-
-	if ((buf = malloc(ST_READ)) == NULL ||
-	    (ctx = EVP_MD_CTX_new()) == NULL) {
-		rc = HL_ENOMEM;
-		goto out;
-	}
-	if (!EVP_DigestInit_ex(ctx, EVP_md5(), NULL))
-		goto out;
-	while (off < st->st_size) {
-		size_t want = ST_READ;
-
-		if ((off_t)want > st->st_size - off)
-			want = (size_t)(st->st_size - off);
-		n = pread(fd, buf, want, off);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			goto out;	/* error, or shrunk under us */
-		if (!EVP_DigestUpdate(ctx, buf, (size_t)n))
-			goto out;
-		off += n;
-	}
-	if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 16)
-		goto out;
-	quote_md5(etag, md);
-	rc = 0;
-out:
-	EVP_MD_CTX_free(ctx);
-	free(buf);
-	return rc;
-}
-
 /* The quoted MD5 of len bytes at p. */
 static int
 md5_mem(char etag[HL_STABLE_ETAG_LEN], const void *p, size_t len)
@@ -202,7 +144,7 @@ md5_mem(char etag[HL_STABLE_ETAG_LEN], const void *p, size_t len)
 
 	if (!EVP_Digest(p, len, md, &mdlen, EVP_md5(), NULL) || mdlen != 16)
 		return HL_EIO;
-	quote_md5(etag, md);
+	hl_etagmark_quote(etag, md);
 	return 0;
 }
 

@@ -122,8 +122,4 @@ void	hl_stable_blob_drop(void *b);
 /* How many tables have been built (tests and logs). */
 unsigned long	hl_stable_builds(struct hl_stable *t);
 
-/* The quoted MD5 of the st_size bytes of fd.  0, HL_ENOMEM or HL_EIO. */
-int	hl_stable_md5(char etag[HL_STABLE_ETAG_LEN], int fd,
-	    const struct stat *st);
-
 #endif

@@ -78,8 +78,6 @@
 #include <time.h>
 #include <unistd.h>
 
-#include <openssl/evp.h>
-
 #include "buf.h"
 #include "etagmark.h"
 #include "spares.h"
@@ -552,35 +550,6 @@ move_in(struct dir *d, const char *tmp, const char *path, int replaces)
 	return hl_spares_replace(s, tmp, path);
 }
 
-static int
-md5_piece(const void *p, size_t n, void *arg)
-{
-	return EVP_DigestUpdate(arg, p, n) == 1 ? 0 : -1;
-}
-
-/* 1 when the file at path is len bytes whose MD5 is md5 (hex). */
-static int
-has_md5(const char *path, size_t len, const char *md5)
-{
-	struct hl_file at = { .path = path, .spool = path, .len = len };
-	struct hl_err e = HL_ERR_INIT;
-	unsigned char d[EVP_MAX_MD_SIZE];
-	char hex[2 * EVP_MAX_MD_SIZE + 1];
-	unsigned int i, n = 0;
-	EVP_MD_CTX *c;
-	int ok;
-
-	if ((c = EVP_MD_CTX_new()) == NULL)
-		return 0;
-	ok = EVP_DigestInit_ex(c, EVP_md5(), NULL) == 1 &&
-	    hl_file_each(&at, md5_piece, c, &e) == 0 &&
-	    EVP_DigestFinal_ex(c, d, &n) == 1;
-	EVP_MD_CTX_free(c);
-	for (i = 0; ok && i < n; i++)
-		snprintf(hex + 2 * i, 3, "%02x", d[i]);
-	return ok && n == 16 && strcmp(hex, md5) == 0;
-}
-
 /*
  * Is an immutable file already there, whole?  An object's name is the
  * SHA-256 of its bytes, so its size tells it from a torn copy.  Its gzip
@@ -597,7 +566,7 @@ present(struct dir *d, const struct hl_file *f)
 	char path[PATH_MAX], etag[HL_ETAGMARK_LEN];
 	size_t n = strlen(f->path);
 	struct stat sb;
-	int fd, ok, marked;
+	int fd, ok;
 
 	if (snprintf(path, sizeof(path), "%s/%s", d->root, f->path) >=
 	    (int)sizeof(path))
@@ -608,11 +577,11 @@ present(struct dir *d, const struct hl_file *f)
 		return 0;
 	ok = fstat(fd, &sb) == 0 && S_ISREG(sb.st_mode) &&
 	    (size_t)sb.st_size == f->len;
-	marked = ok && hl_etagmark_get(etag, fd, &sb) == 0;
+	ok = ok && (hl_etagmark_get(etag, fd, &sb) == 0 ||
+	    hl_etagmark_hash(etag, fd, &sb) == 0) &&
+	    strncmp(etag + 1, f->md5, 32) == 0;
 	close(fd);
-	if (marked)
-		return strncmp(etag + 1, f->md5, 32) == 0;
-	return ok && has_md5(path, f->len, f->md5);
+	return ok;
 }
 
 /*

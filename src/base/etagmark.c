@@ -3,12 +3,19 @@
  */
 #include <sys/xattr.h>
 
+#include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include <openssl/evp.h>
+
+#include "err.h"
 #include "etagmark.h"
 
 #define MARK_MAX	128
+#define HASH_READ	(64 * 1024)	/* hl_etagmark_hash's reads */
 
 /* "<size> <mtime s> <mtime ns> ": what a mark of st begins with. */
 static int
@@ -56,4 +63,60 @@ hl_etagmark_get(char etag[HL_ETAGMARK_LEN], int fd, const struct stat *st)
 		return -1;
 	memcpy(etag, q, HL_ETAGMARK_LEN);
 	return 0;
+}
+
+void
+hl_etagmark_quote(char etag[HL_ETAGMARK_LEN], const unsigned char md[16])
+{
+	static const char hex[] = "0123456789abcdef";
+	int i;
+
+	etag[0] = '"';
+	for (i = 0; i < 16; i++) {
+		etag[1 + 2 * i] = hex[md[i] >> 4];
+		etag[2 + 2 * i] = hex[md[i] & 0xf];
+	}
+	etag[33] = '"';
+	etag[34] = '\0';
+}
+
+int
+hl_etagmark_hash(char etag[HL_ETAGMARK_LEN], int fd, const struct stat *st)
+{
+	EVP_MD_CTX *ctx = NULL;
+	unsigned char md[EVP_MAX_MD_SIZE], *buf = NULL;
+	unsigned int mdlen = 0;
+	off_t off = 0;
+	ssize_t n;
+	int rc = HL_EIO;
+
+	if ((buf = malloc(HASH_READ)) == NULL ||
+	    (ctx = EVP_MD_CTX_new()) == NULL) {
+		rc = HL_ENOMEM;
+		goto out;
+	}
+	if (!EVP_DigestInit_ex(ctx, EVP_md5(), NULL))
+		goto out;
+	while (off < st->st_size) {
+		size_t want = HASH_READ;
+
+		if ((off_t)want > st->st_size - off)
+			want = (size_t)(st->st_size - off);
+		n = pread(fd, buf, want, off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto out;	/* error, or shrunk under us */
+		if (!EVP_DigestUpdate(ctx, buf, (size_t)n))
+			goto out;
+		off += n;
+	}
+	if (!EVP_DigestFinal_ex(ctx, md, &mdlen) || mdlen != 16)
+		goto out;
+	hl_etagmark_quote(etag, md);
+	rc = 0;
+out:
+	EVP_MD_CTX_free(ctx);
+	free(buf);
+	return rc;
 }

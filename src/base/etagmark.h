@@ -8,7 +8,8 @@
  * sends it).  It holds only while the file keeps that size and mtime: a
  * file changed in place after it was marked (which moves its mtime) is
  * hashed again, as is one on a file system without user attributes.
- * pub_dir writes the mark; the daemon's static table reads it.
+ * pub_dir writes the mark; the daemon's static table reads it.  A file
+ * without one is hashed (hl_etagmark_hash).
  */
 #ifndef HL_ETAGMARK_H
 #define HL_ETAGMARK_H
@@ -32,6 +33,18 @@ int	hl_etagmark_set(int fd, const struct stat *st, const char *md5);
  * 0 when a well-formed mark of this size and mtime is there, else -1.
  */
 int	hl_etagmark_get(char etag[HL_ETAGMARK_LEN], int fd,
+	    const struct stat *st);
+
+/* The ETag of a 16-byte MD5: '"', 32 lower-case hex digits, '"'. */
+void	hl_etagmark_quote(char etag[HL_ETAGMARK_LEN],
+	    const unsigned char md[16]);
+
+/*
+ * The ETag of the file open on fd, whose fstat is st, by reading its
+ * st_size bytes: for a file with no mark.  0, HL_ENOMEM, or HL_EIO (also
+ * when the file is shorter than st says).
+ */
+int	hl_etagmark_hash(char etag[HL_ETAGMARK_LEN], int fd,
 	    const struct stat *st);
 
 #endif
