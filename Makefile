@@ -7,7 +7,8 @@
 #                   "N passed, N failed"
 #   make check      the suite under ASan and UBSan
 #   make bench      benchmarks (figures, not assertions)
-#   make fuzz       a long libFuzzer run of the request parser
+#   make fuzz       long libFuzzer runs of the request parser and of the
+#                   list files' reader and writer (textfmt)
 #   make mutate     mutation testing: breaks each behaviour listed in
 #                   tests/mutate/mutations.txt in a copy of the tree and
 #                   reports whether the tests catch it (15 to 60 minutes

@@ -63,9 +63,13 @@
  * quoting) is one HL_VERBATIM_HEAD item, written instead of the usual
  * header ("items: []" and "items:" follow whether items remain).  An item
  * spans its lines from its "- " to the end of its last value, so a comment
- * inside an item, or after its value on the same line, is in its src.  A
- * file whose items do not stand on lines of their own (flow style) is
- * read into items alone and comes back in PyYAML's form.
+ * inside an item, or after its value on the same line, is in its src (and
+ * so is a "-" on a line of its own above its keys).  A file whose items do
+ * not stand on lines of their own (flow style: "items: [{ip: ...}]") is
+ * refused with HL_EINVAL, as is any file with a carriage return that is
+ * not part of a "\r\n" (SmokeDetector, and YAML, read it as a line
+ * break): neither could be written back as it is.  So every file that
+ * parses renders to its own bytes; tests/fuzz/fuzz_textfmt.c checks it.
  *
  * tsv lines that SmokeDetector's TSVDictParser logs and skips (not three
  * fields after rstrip) or skips silently (a pattern starting with '#') are
@@ -277,24 +281,57 @@ tsv_line(struct hl_item *it, const char *p, size_t ll, int nl,
 	return rc;
 }
 
+/* The 1-based line of data that holds byte at. */
+static size_t
+line_of(const char *data, const char *at)
+{
+	const char *p;
+	size_t line = 1;
+
+	for (p = data; (p = memchr(p, '\n', at - p)) != NULL; p++)
+		line++;
+	return line;
+}
+
+/*
+ * A carriage return that is neither followed by '\n' nor the file's last
+ * byte ends a line for Python's universal newlines (SmokeDetector's text
+ * files) and for YAML, but not for a line kept here: such a file is
+ * refused, so that Helios and SmokeDetector never read the same bytes as
+ * different lines.  HL_EINVAL.
+ */
+static int
+check_cr(const char *data, size_t len, const char *filename,
+    struct hl_err *err)
+{
+	const char *p, *end = data + len;
+
+	for (p = data; (p = memchr(p, '\r', end - p)) != NULL; p++)
+		if (p + 1 < end && p[1] != '\n')
+			return hl_err_set(err, HL_EINVAL, "%s:%zu: a carriage "
+			    "return inside a line, which SmokeDetector reads "
+			    "as a line break: end lines with \\n or \\r\\n",
+			    filename, line_of(data, p));
+	return 0;
+}
+
 static int
 parse_lines(struct hl_item **out, size_t *n, int tsv, const char *data,
     size_t len, const char *filename, struct hl_err *err)
 {
 	struct hl_item *items = NULL, *it;
 	const char *p, *end, *nl, *zero;
-	size_t nlines = 0, i = 0, line, vl;
+	size_t nlines = 0, i = 0, vl;
 	int rc = HL_ENOMEM;
 
 	if (len == 0)
 		return 0;
-	if ((zero = memchr(data, '\0', len)) != NULL) {
-		line = 1;
-		for (p = data; (p = memchr(p, '\n', zero - p)) != NULL; p++)
-			line++;
+	if ((zero = memchr(data, '\0', len)) != NULL)
 		return hl_err_set(err, HL_EINVAL, "%s:%zu: NUL byte",
-		    filename, line);
-	}
+		    filename, line_of(data, zero));
+	if ((rc = check_cr(data, len, filename, err)) != 0)
+		return rc;
+	rc = HL_ENOMEM;
 	for (p = data, end = data + len; (p = memchr(p, '\n', end - p)) != NULL;
 	    p++)
 		nlines++;
@@ -655,7 +692,8 @@ yp_items(struct yparse *y, struct hl_item **items, size_t *n, int fmt,
 }
 
 static int yaml_keep_text(struct hl_item **, size_t *, int, struct hl_item *,
-    size_t, const struct yspan *, size_t, const char *, size_t);
+    size_t, struct yspan *, size_t, const char *, size_t, const char *,
+    struct hl_err *);
 
 static int
 parse_yaml(struct hl_item **out, size_t *n, int fmt, const char *data,
@@ -669,6 +707,8 @@ parse_yaml(struct hl_item **out, size_t *n, int fmt, const char *data,
 	int seen[3] = { 0 }, rc, i;
 	const char *const top[3] = { "Schema", "Schema_version", "items" };
 
+	if ((rc = check_cr(data, len, filename, err)) != 0)
+		return rc;
 	memset(&y, 0, sizeof(y));
 	y.filename = filename;
 	y.err = err;
@@ -746,7 +786,7 @@ parse_yaml(struct hl_item **out, size_t *n, int fmt, const char *data,
 		goto out;
 	}
 	rc = yaml_keep_text(out, n, fmt, items, nitems, spans, items_line,
-	    data, len);
+	    data, len, filename, err);
 	items = NULL;
 	nitems = 0;
 out:
@@ -1509,31 +1549,82 @@ std_header(char *buf, size_t len, int fmt, int empty)
 }
 
 /*
+ * The end of the key "items" and its ':' at the start of line l (len
+ * bytes to the end of t), written plain or quoted, with blanks before the
+ * ':' ("items :", "'items':"); 0 when the line does not start so.
+ */
+static size_t
+items_key(const char *l, size_t len)
+{
+	char quote = len > 0 && (l[0] == '\'' || l[0] == '"') ? l[0] : 0;
+	size_t i = quote ? 1 : 0;
+
+	if (len - i < 5 || memcmp(l + i, "items", 5) != 0)
+		return 0;
+	i += 5;
+	if (quote && (i == len || l[i++] != quote))
+		return 0;
+	while (i < len && (l[i] == ' ' || l[i] == '\t'))
+		i++;
+	return i < len && l[i] == ':' ? i + 1 : 0;
+}
+
+/*
+ * Where the items key's value starts in a kept header t (just past the
+ * ':' of its last line that starts with the key: comments and blank lines
+ * may follow), and whether that value is the empty sequence "[]" (*flow,
+ * with *q just past it).  -1 when no line starts with the key.
+ */
+static long
+head_items(const char *t, size_t len, int *flow, size_t *q)
+{
+	size_t p, at = len, k;
+	long key = -1;
+
+	for (p = 0; p < len; p = at + 1) {
+		if ((k = items_key(t + p, len - p)) > 0)
+			key = (long)(p + k);
+		at = p;
+		while (at < len && t[at] != '\n')
+			at++;
+	}
+	*flow = 0;
+	if (key < 0)
+		return -1;
+	for (p = (size_t)key; p < len && (t[p] == ' ' || t[p] == '\t'); p++)
+		;
+	if (p + 1 < len && t[p] == '[' && t[p + 1] == ']') {
+		*flow = 1;
+		*q = p + 2;
+	}
+	return key;
+}
+
+/*
  * A header kept from a file, written with its items key fitting the
  * items: "items: []" when the file had none and now has some is written
- * "items:", and "items:" as "items: []" when none are left.
+ * "items:", and "items:" as "items: []" when none are left; the rest of
+ * the header (a comment after the key, lines after it) as it was.
  */
 static void
 yw_head(struct yw *w, const struct hl_item *it, int empty)
 {
 	const char *t = it->src ? it->src : it->value;
-	size_t len = strlen(t), body = len, ls;
+	size_t len = strlen(t), q = 0;
+	long key;
+	int flow;
 
-	if (body > 0 && t[body - 1] == '\n')
-		body--;
-	for (ls = body; ls > 0 && t[ls - 1] != '\n'; ls--)
-		;
-	if (!empty && body - ls == 9 && memcmp(t + ls, "items: []", 9) == 0) {
-		yw_text(w, t, ls);
-		yw_text(w, "items:\n", 7);
-		return;
-	}
-	if (empty && body - ls == 6 && memcmp(t + ls, "items:", 6) == 0) {
-		yw_text(w, t, ls);
-		yw_text(w, "items: []\n", 10);
-		return;
-	}
-	yw_text(w, t, it->src ? len : body);
+	key = head_items(t, len, &flow, &q);
+	if (key >= 0 && !empty && flow) {
+		yw_text(w, t, (size_t)key);
+		yw_text(w, t + q, len - q);
+	} else if (key >= 0 && empty && !flow) {
+		yw_text(w, t, (size_t)key);
+		yw_text(w, " []", 3);
+		yw_text(w, t + key, len - (size_t)key);
+	} else
+		yw_text(w, t, len);
+	/* The value lost its last '\n' when it was read. */
 	if (it->src == NULL)
 		yw_text(w, "\n", 1);
 }
@@ -1621,17 +1712,61 @@ hl_textfmt_render(struct hl_buf *out, int fmt, const struct hl_item *items,
 }
 
 /*
+ * Is line l (ll bytes, with its '\n') blank or a comment (c 0), or an
+ * entry's "-" alone before its mapping (c '-'), as "-\n" or "- # note\n"?
+ */
+static int
+line_is(const char *l, size_t ll, int c)
+{
+	size_t i = 0;
+
+	while (i < ll && l[i] == ' ')
+		i++;
+	if (c == '-') {
+		if (i == ll || l[i] != '-')
+			return 0;
+		i++;
+		if (i < ll && l[i] != ' ' && l[i] != '\t' && l[i] != '\r' &&
+		    l[i] != '\n')
+			return 0;
+	}
+	while (i < ll && (l[i] == ' ' || l[i] == '\t'))
+		i++;
+	return i == ll || l[i] == '\n' || l[i] == '\r' || l[i] == '#';
+}
+
+/*
+ * An item whose mapping starts on a line after its "-" (a hand edit:
+ * "-\n  ip: ..."): the line of that "-", found above first over blank
+ * and comment lines but not before floor; first when there is none.
+ */
+static size_t
+dash_above(const char *data, const size_t *ls, size_t first, size_t floor)
+{
+	size_t k;
+
+	for (k = first; k > floor; k--) {
+		if (line_is(data + ls[k - 1], ls[k] - ls[k - 1], '-'))
+			return k - 1;
+		if (!line_is(data + ls[k - 1], ls[k] - ls[k - 1], 0))
+			break;
+	}
+	return first;
+}
+
+/*
  * After a yaml file is parsed: the items' own lines (spans) kept where
  * rendering would not give them back, the header kept when it is not the
  * one yaml.dump writes, and every line between items (comments, blank
  * lines) kept as a verbatim item.  When the items do not stand on lines of
- * their own (flow style), the file is normalised as before: items alone.
- * Takes items (n of them); *out gets the result.  HL_ENOMEM.
+ * their own (flow style), the file is refused: HL_EINVAL, naming the line.
+ * Takes items (n of them); *out gets the result.  HL_ENOMEM, HL_EINVAL.
  */
 static int
 yaml_keep_text(struct hl_item **out, size_t *nout, int fmt,
-    struct hl_item *items, size_t n, const struct yspan *spans,
-    size_t items_line, const char *data, size_t len)
+    struct hl_item *items, size_t n, struct yspan *spans,
+    size_t items_line, const char *data, size_t len, const char *filename,
+    struct hl_err *err)
 {
 	struct hl_item *v = NULL, *it;
 	struct hl_buf b = HL_BUF_INIT;
@@ -1663,14 +1798,22 @@ yaml_keep_text(struct hl_item **out, size_t *nout, int fmt,
 		p = ls[from < nl ? from : nl];
 		while (p < len && data[p] == ' ')
 			p++;
+		if (from < nl && p < len && data[p] != '-') {
+			from = spans[i].first = dash_above(data, ls, from,
+			    i > 0 ? spans[i - 1].last : items_line + 1);
+			for (p = ls[from]; p < len && data[p] == ' '; p++)
+				;
+		}
 		ok = to > from && to <= nl && p < len && data[p] == '-' &&
 		    (i == 0 || from >= spans[i - 1].last);
 	}
-	if (!ok || nl == 0) {
-		*out = items;
-		*nout = n;
-		items = NULL;
-		rc = 0;
+	if (!ok) {
+		rc = hl_err_set(err, HL_EINVAL, "%s:%zu: an item that does "
+		    "not stand on lines of its own (flow style, as in "
+		    "\"items: [...]\"), which could not be written back as it "
+		    "is: write each item from its \"- \" line, as yaml.dump "
+		    "does", filename, i > 0 ? items[i - 1].line : 1 +
+		    items_line);
 		goto out;
 	}
 	/* At most one item a line, plus the header. */

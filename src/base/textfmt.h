@@ -6,8 +6,9 @@
  * produces are described at the top of textfmt.c.  Parsing then rendering
  * a file gives back the same bytes (items keep the text they were read
  * from where rendering would differ, in src; comments and skipped lines
- * are verbatim items); the one case where a file is normalised instead, a
- * yaml file in flow style, is described there too.
+ * are verbatim items).  A file that could not be written back as it is (a
+ * yaml file in flow style, a carriage return inside a line) is refused
+ * with HL_EINVAL instead; see textfmt.c.
  */
 #ifndef HL_TEXTFMT_H
 #define HL_TEXTFMT_H

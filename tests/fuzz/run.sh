@@ -1,13 +1,18 @@
 #!/bin/sh
-# Builds and runs the libFuzzer target tests/fuzz/fuzz_request.c (clang,
-# -fsanitize=fuzzer,address,undefined) over the request parser of api.c.
+# Builds and runs the libFuzzer targets (clang,
+# -fsanitize=fuzzer,address,undefined):
 #
-#   sh tests/fuzz/run.sh short    about 20 seconds (part of make test)
-#   sh tests/fuzz/run.sh long     10 minutes (make fuzz)
+#   fuzz_request   the request parser and router of api.c
+#   fuzz_textfmt   SmokeDetector's list files (base/textfmt.c): a file
+#                  that parses comes back byte for byte, and stays
+#                  readable as items are added and deleted
 #
-# Prints the plan and one TAP line.  Objects, the corpus and any crash
-# input go under build-fuzz/ (crash-* files there reproduce with
-# build-fuzz/fuzz_request FILE).
+#   sh tests/fuzz/run.sh short    about 20 seconds each (part of make test)
+#   sh tests/fuzz/run.sh long     10 minutes each (make fuzz)
+#
+# Prints the plan and one TAP line a target.  Objects, the corpora and any
+# crash input go under build-fuzz/ (a crash-* file there reproduces with
+# build-fuzz/fuzz_<target> FILE).
 MODE=${1:-short}
 case "$MODE" in
 short)	SECS=20 ;;
@@ -20,45 +25,77 @@ CF="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
  -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter $(make -s --no-print-directory print-inc) \
  $(pkg-config --cflags $PKGS)"
 LIBS="$(pkg-config --libs $PKGS) -lpthread"
+SAMPLES=${HELIOS_SAMPLES:-../shared/data/smokedetector-sample}
+[ -d "$SAMPLES" ] || SAMPLES=/work/shared/data/smokedetector-sample
 log=$(mktemp)
-echo "1..1"
+echo "1..2"
 trap 'rm -f "$log"' EXIT INT TERM
+fails=0
 
-if ! command -v clang >/dev/null; then
-	echo "not ok 1 - the request parser survives fuzzing (no clang)"
-	exit 1
-fi
-if ! make -s -j2 B=$B CC=clang CFLAGS="$CF" $B/libhelios.a >"$log" 2>&1 ||
-    ! clang $CF -fsanitize=fuzzer -o $B/fuzz_request \
-    tests/fuzz/fuzz_request.c $B/libhelios.a $LIBS >>"$log" 2>&1; then
-	echo "not ok 1 - the request parser survives fuzzing (build failed)"
-	sed 's/^/#   /' "$log" | tail -20
-	exit 1
-fi
+# seed_request NAME TEXT: a request (fuzz_request.c's layout).
+seed_request() { printf "$2" >"$B/corpus-request/seed-$1"; }
 
-corpus=$B/corpus
-mkdir -p "$corpus"
-seed() { printf "$2" >"$corpus/seed-$1"; }
-seed post 'POST\n/blacklists/watch-keyword\napplication/json\nW\n{"pattern":"a\\\\.b"}'
-seed yaml 'POST\n/blacklists/watch-ns\napplication/json; charset=utf-8\nW\n{"ns":["ns1.example.com."],"comment":"c","disable":true}'
-seed asn 'POST\n/blacklists/watch-asn\napplication/json\nW\n{"asn":13335,"pass":false}'
-seed del 'DELETE\n/blacklists/blacklist-keyword?pattern=a%%5C.b&x=1\n\nBearer W\n'
-seed notif 'POST\n/notifications\napplication/json\nW\n{"user_id":1,"server":"s","room_id":2,"site":"x","always_ping":true}'
-seed token 'POST\n/auth/create\napplication/json\nA\n{"name":"n","scopes":["admin","write"]}'
-seed revoke 'DELETE\n/tokens/2\n\nA\n'
-seed changes 'GET\n/changes?since=0&limit=2\n\n\n'
-seed path 'GET\n/blacklists/%%2e%%2e//x/../y%%00\n\n\n'
-seed big '!POST\n/blacklists/watch-keyword\napplication/json\nW\n{}'
+# seed_file FORMAT FILE: a sample list file behind its format byte
+# (fuzz_textfmt.c: 0 plain, 1 tsv, 2 yaml_cidr, 3 yaml_ns, 4 yaml_asn).
+seed_file() {
+	[ -f "$SAMPLES/$2" ] || return 0
+	{ printf "\\$1"; cat "$SAMPLES/$2"; } \
+	    >"$B/corpus-textfmt/seed-$2"
+}
 
-$B/fuzz_request -max_total_time=$SECS -max_len=4096 -timeout=10 \
-    -rss_limit_mb=2048 -artifact_prefix=$B/ -print_final_stats=1 \
-    "$corpus" >"$log" 2>&1
-rc=$?
-runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-if [ $rc -eq 0 ] && [ -n "$runs" ]; then
-	echo "ok 1 - the request parser survives $runs fuzz runs"
-else
-	echo "not ok 1 - the request parser survives fuzzing (exit $rc)"
-	grep -E 'ERROR|SUMMARY|#[0-9]+ ' "$log" | sed 's/^/#   /' | head -30
-	exit 1
-fi
+# run N TARGET WHAT: builds and fuzzes TARGET, prints TAP line N.
+run() {
+	if ! command -v clang >/dev/null; then
+		echo "not ok $1 - $3 (no clang)"
+		return 1
+	fi
+	if ! make -s -j2 B=$B CC=clang CFLAGS="$CF" $B/libhelios.a \
+	    >"$log" 2>&1 ||
+	    ! clang $CF -fsanitize=fuzzer -o $B/fuzz_$2 \
+	    tests/fuzz/fuzz_$2.c $B/libhelios.a $LIBS >>"$log" 2>&1; then
+		echo "not ok $1 - $3 (build failed)"
+		sed 's/^/#   /' "$log" | tail -20
+		return 1
+	fi
+	$B/fuzz_$2 -max_total_time=$SECS -max_len=4096 -timeout=10 \
+	    -rss_limit_mb=2048 -artifact_prefix=$B/ -print_final_stats=1 \
+	    "$B/corpus-$2" >"$log" 2>&1
+	rc=$?
+	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" |
+	    tail -1)
+	if [ $rc -eq 0 ] && [ -n "$runs" ]; then
+		echo "ok $1 - $3: $runs fuzz runs"
+		return 0
+	fi
+	echo "not ok $1 - $3 (exit $rc)"
+	grep -E '^(==.*ERROR|SUMMARY|fuzz_textfmt:|#[0-9]+ )|Test unit written' \
+	    "$log" | sed 's/^/#   /' | tail -30
+	return 1
+}
+
+mkdir -p "$B/corpus-request" "$B/corpus-textfmt"
+seed_request post 'POST\n/blacklists/watch-keyword\napplication/json\nW\n{"pattern":"a\\\\.b"}'
+seed_request yaml 'POST\n/blacklists/watch-ns\napplication/json; charset=utf-8\nW\n{"ns":["ns1.example.com."],"comment":"c","disable":true}'
+seed_request asn 'POST\n/blacklists/watch-asn\napplication/json\nW\n{"asn":13335,"pass":false}'
+seed_request del 'DELETE\n/blacklists/blacklist-keyword?pattern=a%%5C.b&x=1\n\nBearer W\n'
+seed_request notif 'POST\n/notifications\napplication/json\nW\n{"user_id":1,"server":"s","room_id":2,"site":"x","always_ping":true}'
+seed_request token 'POST\n/auth/create\napplication/json\nA\n{"name":"n","scopes":["admin","write"]}'
+seed_request revoke 'DELETE\n/tokens/2\n\nA\n'
+seed_request changes 'GET\n/changes?since=0&limit=2\n\n\n'
+seed_request path 'GET\n/blacklists/%%2e%%2e//x/../y%%00\n\n\n'
+seed_request big '!POST\n/blacklists/watch-keyword\napplication/json\nW\n{}'
+for f in bad_keywords.txt blacklisted_websites.txt blacklisted_usernames.txt \
+    blacklisted_numbers.txt; do
+	seed_file 000 $f
+done
+seed_file 001 watched_keywords.txt
+seed_file 001 watched_numbers.txt
+seed_file 002 blacklisted_cidrs.yml
+seed_file 003 blacklisted_nses.yml
+seed_file 003 watched_nses.yml
+seed_file 004 watched_asns.yml
+
+run 1 request "the request parser survives fuzzing" || fails=1
+run 2 textfmt "list files come back byte for byte and stay readable" ||
+    fails=1
+exit $fails

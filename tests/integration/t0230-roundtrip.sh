@@ -3,9 +3,11 @@
 # tests/data/roundtrip/ holds one construct (a folded block scalar, a long
 # comment, "- ns: " with its trailing space, duplicates in each format, a
 # short tsv line, comments and blank lines, disabled items, key order,
-# quoting); each, and the real sample files, is imported, then exported,
-# published and pulled: all three must be cmp-identical to the file read.
-# Then through the daemon: a new item changes only its own lines, a
+# quoting, hand edits); each, and the real sample files, is imported, then
+# exported, published and pulled: all three must be cmp-identical to the
+# file read.  A file that could not come back as it is (a lone carriage
+# return, yaml in flow style) is refused with its line.  Then through the
+# daemon: a new item changes only its own lines, a
 # duplicate is refused, a delete removes every copy; and import --mirror
 # carries removals (--dry-run only prints them), --strict refuses a line
 # SmokeDetector skips.
@@ -105,6 +107,23 @@ t_ok "--strict refuses a line SmokeDetector's parser skips" \
 t_ok "--strict names the file and line" \
     grep -q 'watched_keywords.txt:3: SmokeDetector' "$T/strict/out"
 t_is "--strict imported nothing" "$(version "$T/strict/db.sqlite")" 0
+
+# --- files that could not come back as they are --------------------------
+mkdir -p "$T/cr/in" "$T/flow/in"
+printf 'one\ntwo\rthree\n' >"$T/cr/in/bad_keywords.txt"
+printf "Schema: yaml_cidr\nSchema_version: '2019120601'\nitems: [{ip: 192.0.2.1}]\n" \
+    >"$T/flow/in/blacklisted_cidrs.yml"
+t_ok "a carriage return inside a line is refused" \
+    sh -c "! '$HELIOS' import --db '$T/cr/db.sqlite' '$T/cr/in' >'$T/cr/out' 2>&1"
+t_ok "... naming the file and line" \
+    grep -q 'bad_keywords.txt:2: a carriage return inside a line' "$T/cr/out"
+t_is "... and nothing is imported" "$(version "$T/cr/db.sqlite")" 0
+t_ok "yaml items in flow style are refused" \
+    sh -c "! '$HELIOS' import --db '$T/flow/db.sqlite' '$T/flow/in' >'$T/flow/out' 2>&1"
+t_ok "... naming the file and line" grep -q \
+    'blacklisted_cidrs.yml:3: an item that does not stand on lines' \
+    "$T/flow/out"
+t_is "... and nothing is imported" "$(version "$T/flow/db.sqlite")" 0
 
 # --- through the daemon: only the changed item's lines change ------------
 D=$T/daemon

@@ -974,6 +974,112 @@ a_kept_header_says_items_are_there_or_not(void **state)
 	hl_items_free(v, 2);
 }
 
+/* Removes v[i] from v[0..*n), freeing it. */
+static void
+drop_item(struct hl_item *v, size_t *n, size_t i)
+{
+	hl_item_clear(&v[i]);
+	memmove(&v[i], &v[i + 1], (*n - i - 1) * sizeof(*v));
+	(*n)--;
+}
+
+static void
+lines_after_a_kept_items_key_are_kept(void **state)
+{
+	/* A blank line, then a comment, between "items:" and the first. */
+	static const char text[] =
+	    "Schema: yaml_cidr\n"
+	    "Schema_version: '2019120601'\n"
+	    "items:\n"
+	    "\n"
+	    "# mail relays\n"
+	    "- ip: 1.2.3.4\n";
+	static const char none[] =
+	    "Schema: yaml_cidr\n"
+	    "Schema_version: '2019120601'\n"
+	    "items: []\n"
+	    "\n"
+	    "# mail relays\n";
+	struct hl_item *v, *w;
+	size_t n, len, i;
+	char *out;
+
+	(void)state;
+	round_trip("blank line after items:", text, sizeof(text) - 1,
+	    HL_FMT_YAML_CIDR, text, sizeof(text) - 1);
+	/* The last item deleted: "items: []" and the lines after it. */
+	v = parse_ok(text, sizeof(text) - 1, HL_FMT_YAML_CIDR, &n);
+	for (i = 0; i < n && v[i].verbatim; i++)
+		;
+	assert_true(i < n);
+	drop_item(v, &n, i);
+	out = render_ok(HL_FMT_YAML_CIDR, v, n, &len);
+	assert_string_equal(out, none);
+	/* ... which is read as an empty list, and takes one again. */
+	hl_items_free(v, n);
+	v = parse_ok(out, len, HL_FMT_YAML_CIDR, &n);
+	free(out);
+	assert_non_null(w = realloc(v, (n + 1) * sizeof(*v)));
+	v = w;
+	memset(&v[n], 0, sizeof(v[n]));
+	assert_non_null(v[n].value = strdup("1.2.3.4"));
+	out = render_ok(HL_FMT_YAML_CIDR, v, n + 1, &len);
+	assert_string_equal(out, text);
+	free(out);
+	hl_items_free(v, n + 1);
+}
+
+static void
+a_dash_on_a_line_of_its_own_is_kept(void **state)
+{
+	static const char text[] =
+	    "Schema: yaml_ns\n"
+	    "Schema_version: '2019120601'\n"
+	    "items:\n"
+	    "-\n"
+	    "  ns: a.example.com.\n"
+	    "- # hand-written\n"
+	    "\n"
+	    "  ns: b.example.com.\n"
+	    "  pass: true\n"
+	    "- ns: c.example.com.\n";
+	struct hl_item *v;
+	size_t n;
+
+	(void)state;
+	v = parse_ok(text, sizeof(text) - 1, HL_FMT_YAML_NS, &n);
+	assert_int_equal(n, 3);
+	assert_string_equal(v[0].src, "-\n  ns: a.example.com.\n");
+	assert_string_equal(v[1].value, "b.example.com.");
+	assert_true(v[1].pass);
+	assert_null(v[2].src);
+	hl_items_free(v, n);
+	round_trip("dash alone", text, sizeof(text) - 1, HL_FMT_YAML_NS,
+	    text, sizeof(text) - 1);
+}
+
+static void
+files_that_cannot_come_back_as_they_are_are_refused(void **state)
+{
+	(void)state;
+	/* Python's universal newlines read a lone CR as a line break. */
+	assert_rejected("a\nb\rc\n", HL_FMT_PLAIN, "list.txt:2: a carriage "
+	    "return inside a line");
+	assert_rejected("1\tu\ta\r2\tu\tb\n", HL_FMT_TSV, "list.txt:1: a "
+	    "carriage return");
+	assert_rejected("Schema: yaml_cidr\rSchema_version: '2019120601'\n"
+	    "items: []\n", HL_FMT_YAML_CIDR, "list.txt:1: a carriage return");
+	assert_rejected("Schema: yaml_cidr\nSchema_version: '2019120601'\n"
+	    "items: [{ip: 1.2.3.4}]\n", HL_FMT_YAML_CIDR, "list.txt:3: an "
+	    "item that does not stand on lines of its own");
+	assert_rejected("Schema: yaml_cidr\nSchema_version: '2019120601'\n"
+	    "items:\n- ip: 1.2.3.4\n- {ip: 1.2.3.5}\n- [{ip: 1.2.3.6}]\n",
+	    HL_FMT_YAML_CIDR, "list.txt:6: an item must be a mapping");
+	/* CRLF, and a CR that ends the file, are read as SmokeDetector does. */
+	round_trip("crlf", "a\r\nb\r\n", 6, HL_FMT_PLAIN, "a\r\nb\r\n", 6);
+	round_trip("cr last", "a\nb\r", 4, HL_FMT_PLAIN, "a\nb\r", 4);
+}
+
 static void
 tsv_lines_smokedetector_rejects_are_kept_and_marked(void **state)
 {
@@ -1109,6 +1215,14 @@ main(void)
 		    a_line_cut_short_gets_its_newline_when_an_item_follows),
 		TEST("items PyYAML would write the same keep no text",
 		    items_pyyaml_would_write_keep_no_text),
+		TEST("blank and comment lines after a kept \"items:\" stay, "
+		    "as the items come and go",
+		    lines_after_a_kept_items_key_are_kept),
+		TEST("a \"-\" on a line of its own above its keys is kept",
+		    a_dash_on_a_line_of_its_own_is_kept),
+		TEST("a file that could not be written back as it is (a lone "
+		    "CR, flow style) is refused with its line",
+		    files_that_cannot_come_back_as_they_are_are_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
