@@ -9,6 +9,8 @@
  *   2. with its first item deleted, and with every item deleted, the
  *      file renders to one that parses again, holding the other items'
  *      values in order (a delete through the API keeps the file readable);
+ *      and while other items remain, a delete removes one run of bytes
+ *      and changes no other (a version's diff is its change);
  *   3. with an item added at its end, as the API adds one, the same.
  *
  * Input layout: the first byte picks the format (enum hl_fmt, modulo 5),
@@ -64,11 +66,12 @@ api_item(struct hl_item *it, int fmt)
 
 /*
  * Renders v[0..n) and parses the result: its items that are not verbatim
- * must be those of v, in order.
+ * must be those of v, in order.  With cut, the rendering must also be the
+ * file with one run of bytes taken out.
  */
 static void
 reads_back(const char *what, int fmt, const struct hl_item *v, size_t n,
-    const char *in, size_t inlen)
+    const char *in, size_t inlen, int cut)
 {
 	struct hl_err err = HL_ERR_INIT;
 	struct hl_buf out = HL_BUF_INIT;
@@ -77,6 +80,19 @@ reads_back(const char *what, int fmt, const struct hl_item *v, size_t n,
 
 	if (hl_textfmt_render(&out, fmt, v, n, &err) != 0)
 		broken(what, fmt, in, inlen, NULL, err.msg);
+	if (cut) {
+		const char *o = out.data ? out.data : "";
+		size_t pre = 0, suf = 0;
+
+		while (pre < out.len && pre < inlen && o[pre] == in[pre])
+			pre++;
+		while (suf < out.len - pre && suf < inlen - pre &&
+		    o[out.len - 1 - suf] == in[inlen - 1 - suf])
+			suf++;
+		if (pre + suf != out.len)
+			broken(what, fmt, in, inlen, &out,
+			    "bytes other than the item's changed");
+	}
 	if (hl_textfmt_parse(&w, &m, fmt, out.data ? out.data : "", out.len,
 	    "out", &err) != 0)
 		broken(what, fmt, in, inlen, &out, err.msg);
@@ -123,7 +139,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	v = w;
 	api_item(&v[n++], fmt);
-	reads_back("with an item added", fmt, v, n, in, len);
+	reads_back("with an item added", fmt, v, n, in, len, 0);
 	hl_item_clear(&v[--n]);
 
 	/* 2. The first item deleted, then all of them. */
@@ -133,7 +149,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		hl_item_clear(&v[i]);
 		memmove(&v[i], &v[i + 1], (n - i - 1) * sizeof(*v));
 		n--;
-		reads_back("with its first item deleted", fmt, v, n, in, len);
+		for (i = 0, k = 0; i < n; i++)
+			k += !v[i].verbatim;
+		reads_back("with its first item deleted", fmt, v, n, in, len,
+		    k > 0);
 		for (i = 0, k = 0; i < n; i++) {
 			if (v[i].verbatim)
 				v[k++] = v[i];
@@ -141,7 +160,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 				hl_item_clear(&v[i]);
 		}
 		n = k;
-		reads_back("with every item deleted", fmt, v, n, in, len);
+		reads_back("with every item deleted", fmt, v, n, in, len, 0);
 	}
 	hl_items_free(v, n);
 	return 0;
