@@ -6,13 +6,17 @@
 #   fuzz_textfmt   SmokeDetector's list files (base/textfmt.c): a file
 #                  that parses comes back byte for byte, and stays
 #                  readable as items are added and deleted
+#   fuzz_manifest  what the pull client reads from a mirror first
+#                  (manifest.json, changes.json): what it accepts keeps
+#                  every path inside the tree
 #
 #   sh tests/fuzz/run.sh short    about 20 seconds each (part of make test)
 #   sh tests/fuzz/run.sh long     10 minutes each (make fuzz)
 #
 # Prints the plan and one TAP line a target.  Objects, the corpora and any
 # crash input go under build-fuzz/ (a crash-* file there reproduces with
-# build-fuzz/fuzz_<target> FILE).
+# build-fuzz/fuzz_<target> FILE); tests/fuzz/fuzz_<target>.dict, when there
+# is one, gives the fuzzer tokens to try.
 MODE=${1:-short}
 case "$MODE" in
 short)	SECS=20 ;;
@@ -28,7 +32,7 @@ LIBS="$(pkg-config --libs $PKGS) -lpthread"
 SAMPLES=${HELIOS_SAMPLES:-../shared/data/smokedetector-sample}
 [ -d "$SAMPLES" ] || SAMPLES=/work/shared/data/smokedetector-sample
 log=$(mktemp)
-echo "1..2"
+echo "1..3"
 trap 'rm -f "$log"' EXIT INT TERM
 fails=0
 
@@ -57,9 +61,11 @@ run() {
 		sed 's/^/#   /' "$log" | tail -20
 		return 1
 	fi
+	dict=
+	[ -f tests/fuzz/fuzz_$2.dict ] && dict=-dict=tests/fuzz/fuzz_$2.dict
 	$B/fuzz_$2 -max_total_time=$SECS -max_len=4096 -timeout=10 \
 	    -rss_limit_mb=2048 -artifact_prefix=$B/ -print_final_stats=1 \
-	    "$B/corpus-$2" >"$log" 2>&1
+	    $dict "$B/corpus-$2" >"$log" 2>&1
 	rc=$?
 	runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" |
 	    tail -1)
@@ -68,12 +74,12 @@ run() {
 		return 0
 	fi
 	echo "not ok $1 - $3 (exit $rc)"
-	grep -E '^(==.*ERROR|SUMMARY|fuzz_textfmt:|#[0-9]+ )|Test unit written' \
+	grep -E '^(==.*ERROR|SUMMARY|fuzz_[a-z]*:|#[0-9]+ )|Test unit written' \
 	    "$log" | sed 's/^/#   /' | tail -30
 	return 1
 }
 
-mkdir -p "$B/corpus-request" "$B/corpus-textfmt"
+mkdir -p "$B/corpus-request" "$B/corpus-textfmt" "$B/corpus-manifest"
 seed_request post 'POST\n/blacklists/watch-keyword\napplication/json\nW\n{"pattern":"a\\\\.b"}'
 seed_request yaml 'POST\n/blacklists/watch-ns\napplication/json; charset=utf-8\nW\n{"ns":["ns1.example.com."],"comment":"c","disable":true}'
 seed_request asn 'POST\n/blacklists/watch-asn\napplication/json\nW\n{"asn":13335,"pass":false}'
@@ -94,8 +100,16 @@ seed_file 002 blacklisted_cidrs.yml
 seed_file 003 blacklisted_nses.yml
 seed_file 003 watched_nses.yml
 seed_file 004 watched_asns.yml
+# A published manifest (one list's files) and changes.json, behind the
+# byte fuzz_manifest.c reads first.
+{ printf m; cat tests/data/fuzz/manifest.json; } \
+    >"$B/corpus-manifest/seed-manifest"
+{ printf c; cat tests/data/fuzz/changes.json; } \
+    >"$B/corpus-manifest/seed-changes"
 
 run 1 request "the request parser survives fuzzing" || fails=1
 run 2 textfmt "list files come back byte for byte and stay readable" ||
+    fails=1
+run 3 manifest "a mirror's manifest and changes keep every path inside the tree" ||
     fails=1
 exit $fails
