@@ -1,0 +1,52 @@
+#!/bin/sh
+# t0232: the yaml lists as SmokeDetector's own library reads and writes
+# them.  Items with comments made of what PyYAML's emitter and resolver
+# treat specially (indicators, quotes, words that load as bools, nulls,
+# numbers or dates, non-ASCII, white space at the ends, line breaks, long
+# lines it folds), with disable, pass and ns lists, are added through the
+# daemon's API; the exported files must load with yaml.safe_load to those
+# items, and yaml.dump of them must give the files' bytes (what
+# SmokeDetector's writer would have written).  tests/tools/pyyaml_diff.py
+# makes the items (seeded, so a failure repeats) and compares.
+. tests/lib.sh
+
+T=$(hl_tmp)
+D=$T/daemon
+mkdir -p "$D"
+t_ok "PyYAML is there to compare with" $PY -c 'import yaml'
+
+hl_daemon_start "$D" || exit 1
+$PY tests/tools/pyyaml_diff.py post "$HL_URL" "$HL_ADMIN" 1 300 \
+    >"$T/added.json" 2>"$T/post.err"
+t_is "900 items added through the API, none refused" \
+    "$(tail -1 "$T/post.err")" "0 refused"
+hl_daemon_stop
+"$HELIOS" export --db "$D/db.sqlite" "$T/x" >/dev/null 2>&1
+
+$PY tests/tools/pyyaml_diff.py check "$T/added.json" "$T/x" >"$T/x.out" 2>&1
+rc=$?
+t_is "PyYAML reads every item back as it was added, and yaml.dump writes the same bytes" \
+    "$rc $(head -c 1500 "$T/x.out")" "0 900 items compared"
+
+# The comparison itself: a file that differs by one quoting is caught.
+cp -r "$T/x" "$T/y"
+$PY - "$T/y/watched_nses.yml" <<'PYEOF'
+import sys
+p = sys.argv[1]
+s = open(p).read()
+# The first one-line comment, its value quoted another way (or, when
+# quoted, a space after it): PyYAML reads the same, yaml.dump differs.
+for line in s.split("\n"):
+    k = line.find("comment: ")
+    if k >= 0 and line[k + 9:] and line[k + 9] not in "\"'|>":
+        val = line[k + 9:]
+        new = line[:k + 9] + "'" + val.replace("'", "''") + "'"
+        break
+else:
+    sys.exit("no plain one-line comment")
+open(p, "w").write(s.replace(line + "\n", new + "\n", 1))
+PYEOF
+t_ok "a comment quoted another way than yaml.dump's is caught" \
+    sh -c "! $PY tests/tools/pyyaml_diff.py check '$T/added.json' '$T/y' >'$T/y.out' 2>&1"
+t_ok "... naming the file and line" grep -q 'watched_nses.yml line' "$T/y.out"
+t_done
