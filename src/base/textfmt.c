@@ -216,13 +216,26 @@ memdup0(const char *s, size_t len)
 	return p;
 }
 
-/* Python's str.rstrip() for ASCII: the length of s[0..len) without it. */
+/*
+ * Python's str.rstrip(): the length of s[0..len) without the white space
+ * py_space() knows at its end (a pattern copied with a no-break space
+ * after it is read as SmokeDetector reads it; the line stays in src).
+ */
 static size_t
 rstrip_len(const char *s, size_t len)
 {
-	while (len > 0 && (s[len - 1] == ' ' || (s[len - 1] >= '\t' &&
-	    s[len - 1] <= '\r') || (s[len - 1] >= 0x1c && s[len - 1] <= 0x1f)))
-		len--;
+	const unsigned char *u = (const unsigned char *)s;
+	size_t k, adv;
+
+	while (len > 0) {
+		/* The code point that ends at len: 1, 2 or 3 bytes. */
+		for (k = 1; k <= 3 && k <= len; k++)
+			if (py_space(u + len - k, k, &adv) && adv == k)
+				break;
+		if (k > 3 || k > len)
+			break;
+		len -= k;
+	}
 	return len;
 }
 

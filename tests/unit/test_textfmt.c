@@ -1059,6 +1059,38 @@ a_dash_on_a_line_of_its_own_is_kept(void **state)
 }
 
 static void
+white_space_python_strips_is_stripped(void **state)
+{
+	/* A no-break space, an em space, U+3000, U+0085 and a \x1f. */
+	static const char plain[] =
+	    "foo\xc2\xa0\n"
+	    "bar\xe2\x80\x83 \xe3\x80\x80\n"
+	    "baz\xc2\x85\x1f\n"
+	    "\xc2\xa0\n";
+	static const char tsv[] = "1\tu\tqux\xe2\x80\x83\n";
+	struct hl_item *v;
+	size_t n;
+
+	(void)state;
+	v = parse_ok(plain, sizeof(plain) - 1, HL_FMT_PLAIN, &n);
+	assert_int_equal(n, 4);
+	assert_string_equal(v[0].value, "foo");
+	assert_string_equal(v[0].src, "foo\xc2\xa0\n");
+	assert_string_equal(v[1].value, "bar");
+	assert_string_equal(v[2].value, "baz");
+	assert_int_equal(v[3].verbatim, HL_VERBATIM_LINE);
+	hl_items_free(v, n);
+	v = parse_ok(tsv, sizeof(tsv) - 1, HL_FMT_TSV, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(v[0].value, "qux");
+	hl_items_free(v, n);
+	round_trip("unicode spaces", plain, sizeof(plain) - 1, HL_FMT_PLAIN,
+	    plain, sizeof(plain) - 1);
+	round_trip("unicode spaces, tsv", tsv, sizeof(tsv) - 1, HL_FMT_TSV,
+	    tsv, sizeof(tsv) - 1);
+}
+
+static void
 files_that_cannot_come_back_as_they_are_are_refused(void **state)
 {
 	(void)state;
@@ -1220,6 +1252,9 @@ main(void)
 		    lines_after_a_kept_items_key_are_kept),
 		TEST("a \"-\" on a line of its own above its keys is kept",
 		    a_dash_on_a_line_of_its_own_is_kept),
+		TEST("a pattern is read without the white space Python's "
+		    "rstrip() takes, non-ASCII too",
+		    white_space_python_strips_is_stripped),
 		TEST("a file that could not be written back as it is (a lone "
 		    "CR, flow style) is refused with its line",
 		    files_that_cannot_come_back_as_they_are_are_refused),
