@@ -201,7 +201,8 @@ refresh(struct cached *c, const struct hl_list *l, struct hl_store *st,
 	for (i = 0; i < n; i++) {
 		struct pat *p = &c->pats[c->n];
 
-		if (items[i].value == NULL || items[i].disabled)
+		if (items[i].value == NULL ||
+		    items[i].disabled == HL_DISABLE_TRUE)
 			continue;
 		p->id = items[i].id;
 		p->value = items[i].value;

@@ -296,8 +296,11 @@ hl_item_json(const struct hl_item *it, const char *list, int fmt)
 		    json_string(it->value));
 	if (it->comment != NULL)
 		json_object_set_new(o, "comment", json_string(it->comment));
-	if (it->disabled)
+	/* "disable:" with no value is None to PyYAML: not disabled. */
+	if (it->disabled == HL_DISABLE_TRUE)
 		json_object_set_new(o, "disable", json_true());
+	else if (it->disabled == HL_DISABLE_EMPTY)
+		json_object_set_new(o, "disable", json_null());
 	if (it->pass)
 		json_object_set_new(o, "pass", json_true());
 	if (it->verbatim)
@@ -535,8 +538,10 @@ hl_item_json_write(struct hl_buf *b, const struct hl_item *it,
 		w = put_str(w, &first, "comment", it->comment);
 	w = put_int(w, &first, "created_at", it->created_at);
 	w = put_nstr(w, &first, "created_by", it->created_by);
-	if (it->disabled)
+	if (it->disabled == HL_DISABLE_TRUE)
 		w = put_raw(w, &first, "disable", "true");
+	else if (it->disabled == HL_DISABLE_EMPTY)
+		w = put_raw(w, &first, "disable", "null");
 	if (it->dup_of > 0)
 		w = put_int(w, &first, "dup_of", it->dup_of);
 	if (it->verbatim == HL_VERBATIM_HEAD)
@@ -598,6 +603,8 @@ dup_member(char **dst, json_t *o, const char *key)
 int
 hl_item_from_json(struct hl_item *out, json_t *rec)
 {
+	json_t *dis;
+
 	memset(out, 0, sizeof(*out));
 	if (!json_is_object(rec) ||
 	    !json_is_string(json_object_get(rec, "text_pattern")))
@@ -608,8 +615,9 @@ hl_item_from_json(struct hl_item *out, json_t *rec)
 	out->modified_at = json_integer_value(json_object_get(rec,
 	    "modified_at"));
 	out->token_id = json_integer_value(json_object_get(rec, "token_id"));
-	out->disabled = json_is_true(json_object_get(rec, "disable")) ?
-	    HL_DISABLE_TRUE : HL_DISABLE_NO;
+	dis = json_object_get(rec, "disable");
+	out->disabled = json_is_true(dis) ? HL_DISABLE_TRUE :
+	    json_is_null(dis) ? HL_DISABLE_EMPTY : HL_DISABLE_NO;
 	out->pass = json_is_true(json_object_get(rec, "pass"));
 	out->verbatim = json_is_true(json_object_get(rec, "verbatim"));
 	if (out->verbatim && json_is_true(json_object_get(rec, "head")))

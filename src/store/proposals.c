@@ -79,7 +79,7 @@ hl_proposal_json(const struct hl_proposal *p)
 		return NULL;
 	if (p->comment != NULL)
 		json_object_set_new(o, "comment", json_string(p->comment));
-	if (p->disabled)
+	if (p->disabled == HL_DISABLE_TRUE)
 		json_object_set_new(o, "disable", json_true());
 	if (p->pass)
 		json_object_set_new(o, "pass", json_true());

@@ -6,8 +6,10 @@
 # lines it folds), with disable, pass and ns lists, are added through the
 # daemon's API; the exported files must load with yaml.safe_load to those
 # items, and yaml.dump of them must give the files' bytes (what
-# SmokeDetector's writer would have written).  tests/tools/pyyaml_diff.py
-# makes the items (seeded, so a failure repeats) and compares.
+# SmokeDetector's writer would have written).  Imported yaml files must
+# publish, in lists/<id>.json, what yaml.safe_load reads in them.
+# tests/tools/pyyaml_diff.py makes the items (seeded, so a failure
+# repeats) and compares.
 . tests/lib.sh
 
 T=$(hl_tmp)
@@ -27,6 +29,23 @@ $PY tests/tools/pyyaml_diff.py check "$T/added.json" "$T/x" >"$T/x.out" 2>&1
 rc=$?
 t_is "PyYAML reads every item back as it was added, and yaml.dump writes the same bytes" \
     "$rc $(head -c 1500 "$T/x.out")" "0 900 items compared"
+
+# Imported files: what yaml.safe_load reads in each yaml file of the
+# samples and of t0230's constructs (comments, "disable:" with no value,
+# folded and quoted scalars, hand edits) is what Helios publishes in
+# lists/<id>.json: values, comments, and disable and pass as SmokeDetector
+# tests them (item.get(...): "disable:" alone is None, not disabled).
+for d in "$(hl_samples)" tests/data/roundtrip/*; do
+	ls "$d"/*.yml >/dev/null 2>&1 || continue
+	w=$T/files/$(basename "$d")
+	mkdir -p "$w"
+	"$HELIOS" import --db "$w/db.sqlite" "$d" >/dev/null 2>&1
+	"$HELIOS" publish --db "$w/db.sqlite" --target "dir:$w/pub" \
+	    >/dev/null 2>&1
+	$PY tests/tools/pyyaml_diff.py files "$d" "$w/pub" >"$w/out" 2>&1
+	t_is "$(basename "$d"): the JSON holds what PyYAML reads in the yaml files" \
+	    "$? $(grep -v 'yaml items compared' "$w/out")" "0 "
+done
 
 # The comparison itself: a file that differs by one quoting is caught.
 cp -r "$T/x" "$T/y"

@@ -10,7 +10,14 @@ SmokeDetector reads and writes them with (tests/integration/t0232).
                                          the items back, and yaml.dump of
                                          them must give the file's bytes
 
-check prints one TAP-free line per mismatch (the first few) and exits 1
+  pyyaml_diff.py files DIR PUB           for each yaml list file in DIR,
+                                         what yaml.safe_load reads in it
+                                         against lists/<id>.json in PUB
+                                         (the import's reading): values,
+                                         comments, disable and pass as
+                                         SmokeDetector tests them
+
+check and files print one line per mismatch (the first few) and exit 1
 when there is any.
 """
 import json
@@ -23,6 +30,8 @@ import yaml
 LISTS = {
     # list id: (file, key, value of item i)
     "watch-ns": ("watched_nses.yml", "ns", lambda i: "ns%d.example.com." % i),
+    "blacklist-ns": ("blacklisted_nses.yml", "ns", None),
+    "watch-cidr": ("watched_cidrs.yml", "ip", None),
     "blacklist-cidr": ("blacklisted_cidrs.yml", "ip",
                        lambda i: "198.51.%d.%d" % (i // 250, i % 250 + 1)),
     "watch-asn": ("watched_asns.yml", "asn", lambda i: str(200000 + i)),
@@ -51,10 +60,12 @@ def comment(rng):
 
 def post(url, token, seed, n):
     rng = random.Random(seed)
-    added = {lid: [] for lid in LISTS}
+    added = {lid: [] for lid in LISTS if LISTS[lid][2] is not None}
     refused = []
     for i in range(n):
         for lid, (_, key, value) in LISTS.items():
+            if value is None:
+                continue
             item = {key: value(i)}
             body = dict(item)
             if key == "asn":
@@ -123,8 +134,43 @@ def check(added_file, d):
     sys.exit(1 if bad else 0)
 
 
+def files(d, pub):
+    bad = []
+    total = 0
+    for lid, (fname, key, _) in sorted(LISTS.items()):
+        try:
+            text = open("%s/%s" % (d, fname), encoding="utf-8").read()
+        except FileNotFoundError:
+            continue
+        sd = yaml.safe_load(text)["items"] or []
+        js = json.load(open("%s/lists/%s.json" % (pub, lid)))["items"]
+        total += len(sd)
+        if len(sd) != len(js):
+            bad.append("%s: PyYAML reads %d items, Helios %d" %
+                       (fname, len(sd), len(js)))
+            continue
+        for k, (a, h) in enumerate(zip(sd, js)):
+            want = a[key] if isinstance(a[key], list) or key != "ns" \
+                else [a[key]]
+            got = h.get(key)
+            if key == "asn":
+                want = str(want)
+            if (got != want or a.get("comment") != h.get("comment") or
+                    bool(a.get("disable")) != bool(h.get("disable")) or
+                    bool(a.get("pass")) != bool(h.get("pass"))):
+                bad.append("%s item %d: PyYAML reads %r, Helios %r" %
+                           (fname, k, a, h))
+                break
+    for b in bad[:5]:
+        print(b)
+    print("%d yaml items compared" % total, file=sys.stderr)
+    sys.exit(1 if bad else 0)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "post":
         post(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+    elif sys.argv[1] == "files":
+        files(sys.argv[2], sys.argv[3])
     else:
         check(sys.argv[2], sys.argv[3])

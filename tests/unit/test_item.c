@@ -144,6 +144,25 @@ an_item_reads_back_from_its_json(void **state)
 	assert_int_equal(back.verbatim, HL_VERBATIM_HEAD);
 	hl_item_clear(&back);
 	json_decref(j);
+	/*
+	 * "disable:" with no value: PyYAML reads None, which SmokeDetector
+	 * takes as not disabled; the JSON says null, not true.
+	 */
+	it.verbatim = 0;
+	it.disabled = HL_DISABLE_EMPTY;
+	j = hl_item_json(&it, "watch-ns", HL_FMT_YAML_NS);
+	assert_true(json_is_null(json_object_get(j, "disable")));
+	assert_int_equal(hl_item_from_json(&back, j), 0);
+	assert_int_equal(back.disabled, HL_DISABLE_EMPTY);
+	hl_item_clear(&back);
+	json_decref(j);
+	it.disabled = HL_DISABLE_NO;
+	j = hl_item_json(&it, "watch-ns", HL_FMT_YAML_NS);
+	assert_null(json_object_get(j, "disable"));
+	assert_int_equal(hl_item_from_json(&back, j), 0);
+	assert_int_equal(back.disabled, HL_DISABLE_NO);
+	hl_item_clear(&back);
+	json_decref(j);
 	/* A notification record is no item. */
 	j = json_pack("{s:I, s:s}", "user_id", (json_int_t)1, "site", "so");
 	assert_int_equal(hl_item_from_json(&back, j), HL_EINVAL);
