@@ -149,14 +149,20 @@ py_space(const unsigned char *s, size_t len, size_t *adv)
 	return 0;
 }
 
-/* Skips Python white space from s; returns the offset of the first other. */
+/*
+ * Skips white space from s; returns the offset of the first other.  With
+ * re_s, the white space of \s in the regex module SmokeDetector matches
+ * with (Unicode's White_Space: not U+001C..U+001F, which str.isspace()
+ * counts), else str.isspace()'s.
+ */
 static size_t
-skip_space(const char *s, size_t len)
+skip_space(const char *s, size_t len, int re_s)
 {
 	size_t i, adv;
 
 	for (i = 0; i < len; i += adv)
-		if (!py_space((const unsigned char *)s + i, len - i, &adv))
+		if (!py_space((const unsigned char *)s + i, len - i, &adv) ||
+		    (re_s && s[i] >= 0x1c && s[i] <= 0x1f))
 			break;
 	return i < len ? i : len;
 }
@@ -165,16 +171,16 @@ skip_space(const char *s, size_t len)
 static int
 plain_skipped(const char *s, size_t len)
 {
-	return (len > 0 && s[0] == '#') || skip_space(s, len) == len;
+	return (len > 0 && s[0] == '#') || skip_space(s, len, 0) == len;
 }
 
-/* tsv: TSVDictParser skips lines matching ^\s*(?:#|$). */
+/* tsv: TSVDictParser skips lines matching ^\s*(?:#|$) (regex module). */
 static int
 tsv_skipped(const char *s, size_t len)
 {
 	size_t i;
 
-	i = skip_space(s, len);
+	i = skip_space(s, len, 1);
 	return i == len || s[i] == '#';
 }
 

@@ -8,16 +8,20 @@ t0233).  SmokeDetector's BasicListParser.parse and TSVDictParser.parse
                                       each, with the white space and line
                                       ends SmokeDetector's code strips,
                                       skips or splits on
-  sd_parse_diff.py check DIR PUB      compares SmokeDetector's reading of
+  sd_parse_diff.py check DIR PUB [IMPORT_OUT]
+                                      compares SmokeDetector's reading of
                                       DIR's files with the lists Helios
-                                      published in PUB (lists/<id>.json)
+                                      published in PUB (lists/<id>.json),
+                                      and the tsv lines its parser drops
+                                      with those helios import reported
 
 check prints the first differences and exits 1 when there is any.
 """
 import json
 import random
-import re
 import sys
+
+import regex
 
 # White space Python's str.rstrip() and str.isspace() know, ASCII or not.
 SPACES = [" ", "\t", "\x0b", "\x0c", "\x1c", "\x1f", "\x85", "\xa0",
@@ -33,7 +37,10 @@ def line(rng, tsv):
     if kind < 0.2:
         return "".join(rng.choice(SPACES) for _ in range(rng.randint(0, 3)))
     if tsv and kind < 0.25:
-        return rng.choice(SPACES[:2]) + "# " + rng.choice(WORDS)
+        # \x1c..\x1f are white space to str.isspace(), not to the regex
+        # module's \s that TSVDictParser skips comment lines with.
+        return rng.choice(SPACES[:2] + ["\x1c", "\x1f"]) + "# " + \
+            rng.choice(WORDS)
     v = rng.choice(WORDS)
     if rng.random() < 0.7:
         v += str(rng.randint(0, 999))
@@ -62,25 +69,29 @@ def basic_parse(filename):
                 for line in f if len(line.rstrip()) > 0 and line[0] != '#']
 
 
-def tsv_parse(filename):
-    # SmokeDetector uses the regex module; for these lines (no \x1c-\x1f
-    # before a '#') its \s and re's agree.
+def tsv_parse(filename, dropped=None):
+    # dropped, when given, counts the lines the parser logs and drops (not
+    # three fields) or drops silently (a pattern starting with '#').
     dct = {}
     with open(filename, 'r', encoding='utf-8') as f:
         for lineno, line in enumerate(f, 1):
-            if re.compile(r'^\s*(?:#|$)').match(line):
+            if regex.compile(r'^\s*(?:#|$)').match(line):
                 continue
             try:
                 when, by_whom, what = line.rstrip().split('\t')
             except ValueError:
+                if dropped is not None:
+                    dropped.append(lineno)
                 continue
             if what[0] != "#":
                 dct[what] = {'when': when, 'by': by_whom}
+            elif dropped is not None:
+                dropped.append(lineno)
     return dct
 # --------------------------------------------------------------------------
 
 
-def check(d, pub):
+def check(d, pub, import_out=None):
     bad = []
     items = json.load(open(pub + "/lists/blacklist-keyword.json"))["items"]
     helios = [i["text_pattern"] for i in items]
@@ -97,12 +108,23 @@ def check(d, pub):
     helios = {}
     for i in items:
         helios.setdefault(i["text_pattern"], i)
-    sd = tsv_parse(d + "/watched_keywords.txt")
+    dropped = []
+    sd = tsv_parse(d + "/watched_keywords.txt", dropped)
     if list(helios) != list(sd):
         extra = [k for k in helios if k not in sd][:3]
         missing = [k for k in sd if k not in helios][:3]
         bad.append("watched_keywords.txt: Helios alone has %r, "
                    "SmokeDetector alone %r" % (extra, missing))
+    if import_out is not None:
+        # The import reports the lines SmokeDetector's parser drops.
+        rep = [l for l in open(import_out)
+               if "watched_keywords.txt:" in l and "lines new" in l][0]
+        told = int(regex.search(r"(\d+) lines SmokeDetector skips", rep)
+                   .group(1)) if "SmokeDetector skips" in rep else 0
+        if told != len(dropped):
+            bad.append("watched_keywords.txt: the import reports %d lines "
+                       "SmokeDetector's parser drops, it drops %d" %
+                       (told, len(dropped)))
     for b in bad:
         print(b)
     print("%d plain and %d tsv patterns compared" %
@@ -115,4 +137,5 @@ if __name__ == "__main__":
     if sys.argv[1] == "make":
         make(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
     else:
-        check(sys.argv[2], sys.argv[3])
+        check(sys.argv[2], sys.argv[3],
+              sys.argv[4] if len(sys.argv) > 4 else None)

@@ -1084,6 +1084,22 @@ white_space_python_strips_is_stripped(void **state)
 	assert_int_equal(n, 1);
 	assert_string_equal(v[0].value, "qux");
 	hl_items_free(v, n);
+	/*
+	 * TSVDictParser's ^\s*(?:#|$) is the regex module's: its \s is not
+	 * str.isspace(), and leaves out U+001C..U+001F.  Such a line is not
+	 * skipped as a comment; it is logged and dropped (not three fields).
+	 */
+	v = parse_ok("\x1c# note\n\x1f\n \t# note\n", 19, HL_FMT_TSV, &n);
+	assert_int_equal(n, 3);
+	assert_int_equal(v[0].verbatim, HL_VERBATIM_SKIPPED);
+	assert_int_equal(v[1].verbatim, HL_VERBATIM_SKIPPED);
+	assert_int_equal(v[2].verbatim, HL_VERBATIM_LINE);
+	hl_items_free(v, n);
+	/* BasicListParser's rstrip() does take them: a blank line. */
+	v = parse_ok("\x1c\x1f\n", 3, HL_FMT_PLAIN, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(v[0].verbatim, HL_VERBATIM_LINE);
+	hl_items_free(v, n);
 	round_trip("unicode spaces", plain, sizeof(plain) - 1, HL_FMT_PLAIN,
 	    plain, sizeof(plain) - 1);
 	round_trip("unicode spaces, tsv", tsv, sizeof(tsv) - 1, HL_FMT_TSV,
