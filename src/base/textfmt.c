@@ -70,6 +70,9 @@
  * not part of a "\r\n" (SmokeDetector, and YAML, read it as a line
  * break): neither could be written back as it is.  So every file that
  * parses renders to its own bytes; tests/fuzz/fuzz_textfmt.c checks it.
+ * libyaml reads some files PyYAML (SmokeDetector's yaml.safe_load) cannot:
+ * a tab between or inside plain values, a tag it has no constructor for.
+ * Those are refused too (check_tabs, yp_tag_ok); t0232 compares.
  *
  * tsv lines that SmokeDetector's TSVDictParser logs and skips (not three
  * fields after rstrip) or skips silently (a pattern starting with '#') are
@@ -401,6 +404,12 @@ fail:
 /*
  * yaml parsing: a walk over libyaml's events.
  */
+
+/* A scalar's text from (line, col) to before (eline, ecol), 0-based. */
+struct yzone {
+	size_t	line, col, eline, ecol;
+};
+
 struct yparse {
 	yaml_parser_t	 p;
 	yaml_event_t	 ev;
@@ -410,6 +419,10 @@ struct yparse {
 	/* Where the last scalar read ends (0-based line and column). */
 	size_t		 end_line;
 	size_t		 end_col;
+	/* Quoted and block scalars, where a tab is text (check_tabs). */
+	struct yzone	*zones;
+	size_t		 nzones;
+	size_t		 capzones;
 };
 
 /* The lines of an item in the file, [first, last), 0-based. */
@@ -418,10 +431,44 @@ struct yspan {
 	size_t	last;
 };
 
+/*
+ * A tag other than the standard one of its node's kind (!!str, !!seq,
+ * !!map) is one SmokeDetector's yaml.safe_load has no constructor for: it
+ * could not read the file.  HL_EINVAL.
+ */
+static int
+yp_tag_ok(struct yparse *y)
+{
+	const char *tag = NULL, *want = NULL;
+
+	switch (y->ev.type) {
+	case YAML_SCALAR_EVENT:
+		tag = (const char *)y->ev.data.scalar.tag;
+		want = YAML_STR_TAG;
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		tag = (const char *)y->ev.data.sequence_start.tag;
+		want = YAML_SEQ_TAG;
+		break;
+	case YAML_MAPPING_START_EVENT:
+		tag = (const char *)y->ev.data.mapping_start.tag;
+		want = YAML_MAP_TAG;
+		break;
+	default:
+		break;
+	}
+	if (tag == NULL || strcmp(tag, want) == 0)
+		return 0;
+	return hl_err_set(y->err, HL_EINVAL, "%s:%zu: the tag %.40s, which "
+	    "SmokeDetector's yaml.safe_load cannot read", y->filename,
+	    y->ev.start_mark.line + 1, tag);
+}
+
 static int
 yp_next(struct yparse *y)
 {
 	const char *what;
+	int rc;
 
 	if (y->have) {
 		yaml_event_delete(&y->ev);
@@ -440,6 +487,24 @@ yp_next(struct yparse *y)
 		    y->filename, y->p.problem_mark.line + 1, what);
 	}
 	y->have = 1;
+	if ((rc = yp_tag_ok(y)) != 0)
+		return rc;
+	if (y->ev.type == YAML_SCALAR_EVENT &&
+	    y->ev.data.scalar.style != YAML_PLAIN_SCALAR_STYLE) {
+		if (y->nzones == y->capzones) {
+			struct yzone *z;
+
+			y->capzones = y->capzones ? 2 * y->capzones : 64;
+			if ((z = realloc(y->zones, y->capzones *
+			    sizeof(*z))) == NULL)
+				return hl_err_set(y->err, HL_ENOMEM,
+				    "%s: out of memory", y->filename);
+			y->zones = z;
+		}
+		y->zones[y->nzones++] = (struct yzone){
+		    y->ev.start_mark.line, y->ev.start_mark.column,
+		    y->ev.end_mark.line, y->ev.end_mark.column };
+	}
 	if (y->ev.type == YAML_SCALAR_EVENT &&
 	    (y->ev.end_mark.line > y->end_line ||
 	    (y->ev.end_mark.line == y->end_line &&
@@ -710,6 +775,65 @@ yp_items(struct yparse *y, struct hl_item **items, size_t *n, int fmt,
 	}
 }
 
+/* Is (line, col) inside zone z? */
+static int
+in_zone(const struct yzone *z, size_t line, size_t col)
+{
+	if (line < z->line || (line == z->line && col < z->col))
+		return 0;
+	return line < z->eline || (line == z->eline && col < z->ecol);
+}
+
+/*
+ * libyaml reads a tab between or inside plain values as white space;
+ * PyYAML, which SmokeDetector loads its yaml files with, refuses the
+ * file ("found character '\t' that cannot start any token").  A tab is
+ * text only inside a quoted or block scalar (zones, in libyaml's lines
+ * and columns of characters) or a comment.  HL_EINVAL naming the line
+ * of the first other one.
+ */
+static int
+check_tabs(const char *data, size_t len, const struct yzone *zones,
+    size_t nz, const char *filename, struct hl_err *err)
+{
+	const char *ls = data, *end = data + len, *p, *q, *le;
+	size_t line = 0, col, z = 0;
+	int comment, in;
+
+	while ((p = memchr(ls, '\t', (size_t)(end - ls))) != NULL) {
+		/* The line of p; each line with a tab is walked once. */
+		for (q = ls; (q = memchr(q, '\n', (size_t)(p - q))) != NULL;
+		    ls = ++q)
+			line++;
+		if ((le = memchr(p, '\n', (size_t)(end - p))) == NULL)
+			le = end;
+		comment = 0;
+		for (q = ls, col = 0; q < le; q++) {
+			if (((unsigned char)*q & 0xc0) == 0x80)
+				continue;	/* inside a character */
+			/* Zones are in order: skip those that end before. */
+			while (z < nz && (zones[z].eline < line ||
+			    (zones[z].eline == line && zones[z].ecol <= col)))
+				z++;
+			in = z < nz && in_zone(&zones[z], line, col);
+			if (!in && *q == '#' && (q == ls || q[-1] == ' ' ||
+			    q[-1] == '\t'))
+				comment = 1;
+			if (*q == '\t' && !in && !comment)
+				return hl_err_set(err, HL_EINVAL, "%s:%zu: a tab "
+				    "outside quotes and comments, which "
+				    "SmokeDetector's yaml.safe_load refuses",
+				    filename, line + 1);
+			col++;
+		}
+		if (le == end)
+			break;
+		ls = le + 1;
+		line++;
+	}
+	return 0;
+}
+
 static int yaml_keep_text(struct hl_item **, size_t *, int, struct hl_item *,
     size_t, struct yspan *, size_t, const char *, size_t, const char *,
     struct hl_err *);
@@ -804,12 +928,16 @@ parse_yaml(struct hl_item **out, size_t *n, int fmt, const char *data,
 		    "%s:%zu: more than one document", filename, yp_line(&y));
 		goto out;
 	}
+	if ((rc = check_tabs(data, len, y.zones, y.nzones, filename,
+	    err)) != 0)
+		goto out;
 	rc = yaml_keep_text(out, n, fmt, items, nitems, spans, items_line,
 	    data, len, filename, err);
 	items = NULL;
 	nitems = 0;
 out:
 	free(spans);
+	free(y.zones);
 	if (rc == HL_ENOMEM)
 		hl_err_set(err, HL_ENOMEM, "%s: out of memory", filename);
 	if (y.have)

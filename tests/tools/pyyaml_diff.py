@@ -17,8 +17,15 @@ SmokeDetector reads and writes them with (tests/integration/t0232).
                                          comments, disable and pass as
                                          SmokeDetector tests them
 
-check and files print one line per mismatch (the first few) and exit 1
-when there is any.
+  pyyaml_diff.py mutants SAMPLES OUT SEED N
+                                         writes N variants of the sample
+                                         yaml files (a tab, a tag, a quote
+                                         or a '#' put in), OUT/<k>/<file>
+  pyyaml_diff.py accepted DIR PUB        a file Helios imported must load
+                                         in PyYAML, to what Helios holds
+
+check, files and accepted print one line per mismatch (the first few)
+and exit 1 when there is any.
 """
 import json
 import random
@@ -167,10 +174,51 @@ def files(d, pub):
     sys.exit(1 if bad else 0)
 
 
+def mutants(samples, out, seed, n):
+    """Writes n variants of the sample yaml files, out/<k>/<file>: a tab,
+    a tag, a quote or a '#' put where hand edits put them."""
+    import os
+    rng = random.Random(seed)
+    names = sorted(f for f in os.listdir(samples) if f.endswith(".yml"))
+    for k in range(n):
+        name = rng.choice(names)
+        text = open(os.path.join(samples, name), encoding="utf-8").read()
+        for _ in range(rng.randint(1, 2)):
+            i = rng.randrange(len(text))
+            piece = rng.choice(["\t", "\t", " \t", "!x ", "!!str ", "'",
+                                "# ", " #\t", "\t# n", "!!int "])
+            text = text[:i] + piece + text[i:]
+        os.makedirs("%s/%d" % (out, k))
+        with open("%s/%d/%s" % (out, k, name), "w", encoding="utf-8",
+                  newline="") as f:
+            f.write(text)
+
+
+def accepted(d, pub):
+    """A file Helios imported (published in pub) must be one PyYAML
+    loads, holding what Helios holds (files() compares)."""
+    for lid, (fname, _, _) in LISTS.items():
+        try:
+            text = open("%s/%s" % (d, fname), encoding="utf-8").read()
+        except FileNotFoundError:
+            continue
+        try:
+            yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            print("%s/%s: Helios imports it, PyYAML cannot load it: %s" %
+                  (d, fname, str(e).split("\n")[0]))
+            sys.exit(1)
+    files(d, pub)
+
+
 if __name__ == "__main__":
     if sys.argv[1] == "post":
         post(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
     elif sys.argv[1] == "files":
         files(sys.argv[2], sys.argv[3])
+    elif sys.argv[1] == "mutants":
+        mutants(sys.argv[2], sys.argv[3], int(sys.argv[4]), int(sys.argv[5]))
+    elif sys.argv[1] == "accepted":
+        accepted(sys.argv[2], sys.argv[3])
     else:
         check(sys.argv[2], sys.argv[3])

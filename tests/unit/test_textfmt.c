@@ -1109,6 +1109,11 @@ white_space_python_strips_is_stripped(void **state)
 static void
 files_that_cannot_come_back_as_they_are_are_refused(void **state)
 {
+	static const char tabs[] =
+	    "Schema: yaml_ns\nSchema_version: '2019120601'\nitems:\n"
+	    "- comment: \"caf\xc3\xa9\ta\"  # x\tb\n  ns: 'a\tb.'\n"
+	    "- comment: >\n    a\tb\n  ns: !!str c.d.\n# \tend\n";
+
 	(void)state;
 	/* Python's universal newlines read a lone CR as a line break. */
 	assert_rejected("a\nb\rc\n", HL_FMT_PLAIN, "list.txt:2: a carriage "
@@ -1123,6 +1128,22 @@ files_that_cannot_come_back_as_they_are_are_refused(void **state)
 	assert_rejected("Schema: yaml_cidr\nSchema_version: '2019120601'\n"
 	    "items:\n- ip: 1.2.3.4\n- {ip: 1.2.3.5}\n- [{ip: 1.2.3.6}]\n",
 	    HL_FMT_YAML_CIDR, "list.txt:6: an item must be a mapping");
+	/*
+	 * libyaml reads these; SmokeDetector's yaml.safe_load cannot: a tab
+	 * outside quotes and comments, a tag it has no constructor for.
+	 */
+	assert_rejected("Schema: yaml_cidr\nSchema_version: '2019120601'\n"
+	    "items:\n- ip: 1.2.3.4\t\n", HL_FMT_YAML_CIDR,
+	    "list.txt:4: a tab outside quotes and comments");
+	assert_rejected("Schema: yaml_ns\nSchema_version: '2019120601'\n"
+	    "items:\n- comment: caf\xc3\xa9 \"x\" a\tb\n  ns: a.b.\n",
+	    HL_FMT_YAML_NS, "list.txt:4: a tab outside quotes");
+	assert_rejected("Schema: yaml_asn\nSchema_version: '2019120601'\n"
+	    "items:\n- asn: '1'\n  comment: !64/714 over a year\n",
+	    HL_FMT_YAML_ASN, "list.txt:5: the tag !64/714");
+	/* Tabs in quotes, block scalars and comments are text; !!str is. */
+	round_trip("tabs where PyYAML takes them", tabs, sizeof(tabs) - 1,
+	    HL_FMT_YAML_NS, tabs, sizeof(tabs) - 1);
 	/* CRLF, and a CR that ends the file, are read as SmokeDetector does. */
 	round_trip("crlf", "a\r\nb\r\n", 6, HL_FMT_PLAIN, "a\r\nb\r\n", 6);
 	round_trip("cr last", "a\nb\r", 4, HL_FMT_PLAIN, "a\nb\r", 4);
@@ -1272,7 +1293,8 @@ main(void)
 		    "rstrip() takes, non-ASCII too",
 		    white_space_python_strips_is_stripped),
 		TEST("a file that could not be written back as it is (a lone "
-		    "CR, flow style) is refused with its line",
+		    "CR, flow style), or that PyYAML cannot load (a tab outside "
+		    "quotes and comments, a tag), is refused with its line",
 		    files_that_cannot_come_back_as_they_are_are_refused),
 	};
 
