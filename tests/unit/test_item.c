@@ -86,6 +86,29 @@ the_streamed_json_of_an_item_is_jansson_s_byte_for_byte(void **state)
 		same_as_jansson(&it, "blacklist-website", fmts[k]);
 }
 
+/*
+ * it with disabled d: its JSON's "disable" is of type want (-1: absent),
+ * and reads back as d.
+ */
+static void
+disable_reads_back(struct hl_item *it, int d, int want)
+{
+	struct hl_item back;
+	json_t *j, *v;
+
+	it->disabled = d;
+	j = hl_item_json(it, "watch-ns", HL_FMT_YAML_NS);
+	v = json_object_get(j, "disable");
+	if (want < 0)
+		assert_null(v);
+	else
+		assert_int_equal(json_typeof(v), want);
+	assert_int_equal(hl_item_from_json(&back, j), 0);
+	assert_int_equal(back.disabled, d);
+	hl_item_clear(&back);
+	json_decref(j);
+}
+
 /* hl_item_from_json reads back what hl_item_json wrote. */
 static void
 an_item_reads_back_from_its_json(void **state)
@@ -149,20 +172,9 @@ an_item_reads_back_from_its_json(void **state)
 	 * takes as not disabled; the JSON says null, not true.
 	 */
 	it.verbatim = 0;
-	it.disabled = HL_DISABLE_EMPTY;
-	j = hl_item_json(&it, "watch-ns", HL_FMT_YAML_NS);
-	assert_true(json_is_null(json_object_get(j, "disable")));
-	assert_int_equal(hl_item_from_json(&back, j), 0);
-	assert_int_equal(back.disabled, HL_DISABLE_EMPTY);
-	hl_item_clear(&back);
-	json_decref(j);
-	it.disabled = HL_DISABLE_NO;
-	j = hl_item_json(&it, "watch-ns", HL_FMT_YAML_NS);
-	assert_null(json_object_get(j, "disable"));
-	assert_int_equal(hl_item_from_json(&back, j), 0);
-	assert_int_equal(back.disabled, HL_DISABLE_NO);
-	hl_item_clear(&back);
-	json_decref(j);
+	disable_reads_back(&it, HL_DISABLE_EMPTY, JSON_NULL);
+	disable_reads_back(&it, HL_DISABLE_NO, -1);
+	disable_reads_back(&it, HL_DISABLE_TRUE, JSON_TRUE);
 	/* A notification record is no item. */
 	j = json_pack("{s:I, s:s}", "user_id", (json_int_t)1, "site", "so");
 	assert_int_equal(hl_item_from_json(&back, j), HL_EINVAL);
