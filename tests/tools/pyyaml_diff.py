@@ -9,7 +9,6 @@ SmokeDetector reads and writes them with (tests/integration/t0232).
                                          that JSON: yaml.safe_load must give
                                          the items back, and yaml.dump of
                                          them must give the file's bytes
-
   pyyaml_diff.py files DIR PUB           for each yaml list file in DIR,
                                          what yaml.safe_load reads in it
                                          against lists/<id>.json in PUB
@@ -28,8 +27,10 @@ check, files and accepted print one line per mismatch (the first few)
 and exit 1 when there is any.
 """
 import json
+import os
 import random
 import sys
+import urllib.error
 import urllib.request
 
 import yaml
@@ -177,7 +178,6 @@ def files(d, pub):
 def mutants(samples, out, seed, n):
     """Writes n variants of the sample yaml files, out/<k>/<file>: a tab,
     a tag, a quote or a '#' put where hand edits put them."""
-    import os
     rng = random.Random(seed)
     names = sorted(f for f in os.listdir(samples) if f.endswith(".yml"))
     for k in range(n):
