@@ -24,7 +24,8 @@ CFLAGS ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wstrict-prototypes \
           -Wmissing-prototypes -Wno-unused-parameter \
           $(INC) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lpthread
+# libunistring (Python's str.lower(), src/base/pystr.c) has no pkg-config file.
+override LDLIBS += $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lunistring -lpthread
 B      ?= build
 
 # The layers, lowest first (each folder's README says what it may include;
@@ -92,9 +93,13 @@ test: test-deps
 	$(MAKE) units
 	sh tests/run.sh $(B)
 
-# The compiler flags for code built outside this file (benchmarks, fuzzing).
-print-inc:
-	@echo $(INC)
+# The flags for code built outside this file (benchmarks, fuzzing, the
+# static test server): include paths and packages' flags, and libraries.
+print-cflags:
+	@echo $(INC) $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+
+print-libs:
+	@echo $(LDLIBS)
 
 check:
 	$(MAKE) B=build-san CC=clang \
@@ -125,4 +130,4 @@ install: all
 clean:
 	rm -rf build build-san build-fuzz
 
-.PHONY: all deps test-deps units run test print-inc check bench fuzz mutate chaos install clean
+.PHONY: all deps test-deps units run test print-cflags print-libs check bench fuzz mutate chaos install clean

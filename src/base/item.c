@@ -1,13 +1,13 @@
 /*
  * item: record structs, their cleanup and their JSON shapes (see item.h).
  */
-#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "err.h"
 #include "item.h"
+#include "pystr.h"
 
 static const struct {
 	const char	*name;
@@ -651,19 +651,7 @@ hl_item_from_json(struct hl_item *out, json_t *rec)
 char *
 hl_item_key(int fmt, const char *value)
 {
-	char *k, *p;
-
-	if ((k = strdup(value)) == NULL)
-		return NULL;
-	switch (fmt) {
-	case HL_FMT_PLAIN:
-		for (p = k; *p != '\0'; p++)
-			*p = (char)tolower((unsigned char)*p);
-		break;
-	default:
-		break;
-	}
-	return k;
+	return fmt == HL_FMT_PLAIN ? hl_pystr_lower(value) : strdup(value);
 }
 
 struct keyed {

@@ -220,10 +220,10 @@ int	hl_item_json_write(struct hl_buf *b, const struct hl_item *it,
 /*
  * The duplicate key of a value in a list of format fmt: what two items
  * must not share, as SmokeDetector's own duplicate checks compare them
- * (blacklists.py): plain patterns case-insensitively (its
- * BasicListParser.exists() lowers both sides; Helios folds ASCII), tsv
- * patterns exactly (TSVDictParser.exists()), yaml keys (ip, ns, asn)
- * exactly (YAMLParserCIDR.add()).  Returns a malloc'd string or NULL when
+ * (blacklists.py): plain patterns case-insensitively, in Unicode (its
+ * BasicListParser.exists() lowers both sides with Python's str.lower(),
+ * which hl_pystr_lower is), tsv patterns exactly (TSVDictParser.exists()),
+ * yaml keys (ip, ns, asn) exactly (YAMLParserCIDR.add()).  Returns a malloc'd string or NULL when
  * out of memory.
  */
 char	*hl_item_key(int fmt, const char *value);

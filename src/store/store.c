@@ -469,9 +469,18 @@ now(void)
 	return (int64_t)time(NULL);
 }
 
+static int	rekey_plain(struct hl_store *, struct hl_err *);
+
+/*
+ * Applies the migrations this database lacks, each in a transaction of its
+ * own with its step in C, when it has one (steps[i] for migration i + 1).
+ */
 static int
 migrate(struct hl_store *st, struct hl_err *err)
 {
+	static int (*const steps[])(struct hl_store *, struct hl_err *) = {
+		[4] = rekey_plain,
+	};
 	sqlite3_stmt *s;
 	char sql[64];
 	int have, i;
@@ -488,6 +497,8 @@ migrate(struct hl_store *st, struct hl_err *err)
 			return HL_EIO;
 		snprintf(sql, sizeof(sql), "PRAGMA user_version = %d", i + 1);
 		if (exec(st, hl_migrations[i].sql, err) != 0 ||
+		    (i < (int)(sizeof(steps) / sizeof(steps[0])) &&
+		    steps[i] != NULL && steps[i](st, err) != 0) ||
 		    exec(st, sql, err) != 0) {
 			(void)exec(st, "ROLLBACK", NULL);
 			return HL_EIO;
@@ -2016,6 +2027,121 @@ free_keys(char **keys, size_t n)
 	for (i = 0; i < n; i++)
 		free(keys[i]);
 	free(keys);
+}
+
+/*
+ * Rewrites the keys of one plain list's items (in file order) as an import
+ * of its file would make them now.  An item whose copy-of changes (two
+ * values that were distinct in ASCII case and are the same in Unicode's)
+ * is recorded as a delete of what it was and an add of what it is, so the
+ * list's version and count move and a client's changes show it.
+ */
+static int
+rekey_list(struct hl_store *st, const char *list, struct hl_err *err)
+{
+	const struct hl_actor who = { .name = "migration" };
+	struct hl_item *v = NULL, it;
+	sqlite3_stmt *s = NULL;
+	char **keys = NULL;
+	size_t *first = NULL, n = 0, i;
+	int64_t dup, version;
+	json_t *rec;
+	int rc;
+
+	if ((s = prep(st, ITEMS_SELECT " ORDER BY pos, id", err)) == NULL)
+		return HL_EIO;
+	hl_store__bind_str(s, 1, list);
+	rc = collect((void **)&v, &n, sizeof(*v), s, fill_item, clear_item,
+	    st, err);
+	sqlite3_finalize(s);
+	s = NULL;
+	if (rc != 0)
+		return rc;
+	if (file_keys(&keys, &first, v, n, HL_FMT_PLAIN) != 0) {
+		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+		goto out;
+	}
+	/* Out of the way first: a new key may be another item's old one. */
+	if ((s = prep(st, "UPDATE items SET vkey = char(3) || id"
+	    " WHERE list_id = ?1", err)) == NULL) {
+		rc = HL_EIO;
+		goto out;
+	}
+	hl_store__bind_str(s, 1, list);
+	rc = sqlite3_step(s) == SQLITE_DONE ? 0 :
+	    hl_store__dberr(err, st, "rekey items");
+	sqlite3_finalize(s);
+	if (rc != 0 || (s = prep(st, "UPDATE items SET vkey = ?2,"
+	    " dup_of = ?3 WHERE id = ?1", err)) == NULL) {
+		rc = rc != 0 ? rc : HL_EIO;
+		goto out;
+	}
+	for (i = 0; i < n && rc == 0; i++) {
+		dup = first[i] != i ? v[first[i]].id : 0;
+		sqlite3_reset(s);
+		sqlite3_clear_bindings(s);
+		sqlite3_bind_int64(s, 1, v[i].id);
+		hl_store__bind_str(s, 2, keys[i]);
+		if (dup > 0)
+			sqlite3_bind_int64(s, 3, dup);
+		if (sqlite3_step(s) != SQLITE_DONE) {
+			rc = hl_store__dberr(err, st, "rekey item");
+			break;
+		}
+		if (v[i].verbatim || dup == v[i].dup_of)
+			continue;
+		rec = hl_item_json(&v[i], list, HL_FMT_PLAIN);
+		rc = add_event(&version, st, "delete", list, v[i].value, rec,
+		    v[i].dup_of > 0 ? 0 : -1, &who, err);
+		json_decref(rec);
+		it = v[i];
+		it.dup_of = dup;
+		rec = hl_item_json(&it, list, HL_FMT_PLAIN);
+		if (rc == 0)
+			rc = add_event(&version, st, "add", list, it.value,
+			    rec, dup > 0 ? 0 : 1, &who, err);
+		json_decref(rec);
+	}
+out:
+	sqlite3_finalize(s);
+	free_keys(keys, n);
+	free(first);
+	hl_items_free(v, n);
+	return rc;
+}
+
+/*
+ * Migration 5's step (schema/0005-unicode-keys.sql): plain lists compare
+ * their patterns as SmokeDetector does, in Unicode (hl_item_key), so their
+ * keys and copies are made again.
+ */
+static int
+rekey_plain(struct hl_store *st, struct hl_err *err)
+{
+	sqlite3_stmt *s;
+	char **lists = NULL;
+	size_t n = 0, i;
+	int rc = 0;
+
+	if ((s = prep(st, "SELECT id FROM lists WHERE format = 'plain'"
+	    " ORDER BY ord", err)) == NULL)
+		return HL_EIO;
+	while (rc == 0 && sqlite3_step(s) == SQLITE_ROW) {
+		char **l = realloc(lists, (n + 1) * sizeof(*lists));
+
+		if (l == NULL || (l[n] = hl_store__col_str(s, 0)) == NULL) {
+			lists = l != NULL ? l : lists;
+			rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+			break;
+		}
+		lists = l;
+		n++;
+	}
+	sqlite3_finalize(s);
+	for (i = 0; i < n && rc == 0; i++)
+		rc = rekey_list(st, lists[i], err);
+	free_keys(lists, n);
+	return rc;
 }
 
 static int

@@ -66,8 +66,6 @@ ONLY=${BENCH_ONLY:-write gen visible static pull git gitimport review site slow}
 BIG=${BENCH_BIG:-1}
 SECS=${BENCH_SECS:-5}
 SAMPLE=$(hl_samples 2>/dev/null || echo ../shared/data/smokedetector-sample)
-PKGS="sqlite3 libmicrohttpd libcurl libgit2 zlib jansson libcrypto yaml-0.1
-    libpcre2-8 libdeflate"
 BB=$BA/bench
 W=$(hl_tmp)
 BENCH_SUMMARY=$W/summary.tsv
@@ -87,9 +85,9 @@ for p in bench_write bench_gen visible; do
 	# shellcheck disable=SC2046
 	${CC:-cc} ${CFLAGS:--O2 -g} -std=c11 -D_GNU_SOURCE -Wall -Wextra \
 	    -Wshadow -Wstrict-prototypes -Wmissing-prototypes \
-	    -Wno-unused-parameter $(make -s --no-print-directory print-inc) \
-	    $(pkg-config --cflags $PKGS) -o "$BB/$p" "tests/bench/$p.c" \
-	    "$BA/libhelios.a" $(pkg-config --libs $PKGS) -lpthread || exit 1
+	    -Wno-unused-parameter $(make -s --no-print-directory print-cflags) \
+	    -o "$BB/$p" "tests/bench/$p.c" "$BA/libhelios.a" \
+	    $(make -s --no-print-directory print-libs) || exit 1
 done
 # A private copy of the binary: a rebuild during the run must not touch it.
 cp "$BA/helios" "$W/helios" || exit 1

@@ -24,11 +24,10 @@ long)	SECS=600 ;;
 *)	echo "usage: sh tests/fuzz/run.sh short|long" >&2; exit 2 ;;
 esac
 B=build-fuzz
-PKGS="sqlite3 libmicrohttpd libcurl libgit2 zlib jansson libcrypto yaml-0.1 libpcre2-8 libdeflate"
 CF="-O1 -g -fno-omit-frame-pointer -fsanitize=fuzzer-no-link,address,undefined \
- -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter $(make -s --no-print-directory print-inc) \
- $(pkg-config --cflags $PKGS)"
-LIBS="$(pkg-config --libs $PKGS) -lpthread"
+ -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wno-unused-parameter \
+ $(make -s --no-print-directory print-cflags)"
+LIBS="$(make -s --no-print-directory print-libs)"
 SAMPLES=${HELIOS_SAMPLES:-../shared/data/smokedetector-sample}
 [ -d "$SAMPLES" ] || SAMPLES=/work/shared/data/smokedetector-sample
 log=$(mktemp)

@@ -12,8 +12,6 @@
 B=${HELIOS_BUILD:-$PWD/build}
 T=$(hl_tmp)
 PUB=$T/public
-PKGS="sqlite3 libmicrohttpd libcurl libgit2 zlib jansson libcrypto yaml-0.1
-    libpcre2-8 libdeflate"
 NG_PID=""
 SS_PID=""
 
@@ -77,10 +75,10 @@ fi
 [ -f "$B/libhelios.a" ] || make -s "$B/libhelios.a" >/dev/null
 # shellcheck disable=SC2046,SC2086
 t_ok "the static test server builds against libhelios.a" \
-    $CC -std=c11 -D_GNU_SOURCE -g $SAN $(make -s --no-print-directory print-inc) \
-    $(pkg-config --cflags $PKGS) -o "$T/static_serve" \
+    $CC -std=c11 -D_GNU_SOURCE -g $SAN \
+    $(make -s --no-print-directory print-cflags) -o "$T/static_serve" \
     tests/tools/static_serve.c "$B/libhelios.a" \
-    $(pkg-config --libs $PKGS) -lpthread
+    $(make -s --no-print-directory print-libs)
 
 NG_PORT=$(hl_port)
 hl_nginx_start "$T/nginx" "

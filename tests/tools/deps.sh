@@ -10,7 +10,7 @@
 set -e
 BUILD="build-essential pkg-config libsqlite3-dev libmicrohttpd-dev
 libcurl4-openssl-dev libgit2-dev zlib1g-dev libjansson-dev libssl-dev
-libyaml-dev libpcre2-dev libseccomp-dev libdeflate-dev"
+libyaml-dev libpcre2-dev libseccomp-dev libdeflate-dev libunistring-dev"
 TEST="libcmocka-dev clang libclang-rt-14-dev nginx fcgiwrap git awscli
 python3 python3-requests python3-yaml python3-regex nodejs npm curl valgrind wrk sqlite3 openssl jq
 chromium"

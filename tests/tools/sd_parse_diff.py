@@ -7,19 +7,30 @@ t0233).  SmokeDetector's BasicListParser.parse and TSVDictParser.parse
                                       DIR/watched_keywords.txt, N lines
                                       each, with the white space and line
                                       ends SmokeDetector's code strips,
-                                      skips or splits on
+                                      skips or splits on, and
+                                      DIR/blacklisted_usernames.txt: every
+                                      code point that has a case or that
+                                      the capital sigma's rule skips, each
+                                      beside spellings Python's
+                                      str.lower() does or does not make
+                                      the same
   sd_parse_diff.py check DIR PUB [IMPORT_OUT]
                                       compares SmokeDetector's reading of
                                       DIR's files with the lists Helios
                                       published in PUB (lists/<id>.json),
                                       and the tsv lines its parser drops
-                                      with those helios import reported
+                                      with those helios import reported;
+                                      and the copies Helios marks in the
+                                      plain lists with the patterns
+                                      BasicListParser.exists() would find
+                                      already there
 
 check prints the first differences and exits 1 when there is any.
 """
 import json
 import random
 import sys
+import unicodedata
 
 import regex
 
@@ -52,8 +63,40 @@ def line(rng, tsv):
     return v
 
 
+def case_points():
+    """The code points whose lowering can differ between readers: those
+    with a case, and those the final sigma rule skips or stops at."""
+    for c in range(0x21, 0x110000):
+        ch = chr(c)
+        if 0xD800 <= c < 0xE000 or ch.isspace() or ch in "\r\n":
+            continue
+        if ch.lower() != ch or ch.upper() != ch or ch in "'.:\u00b7" or \
+                unicodedata.category(ch) in ("Mn", "Me", "Cf", "Lm", "Sk",
+                                             "Lt"):
+            yield ch
+
+
+def case_lines():
+    # Each code point, upper and lower, alone and between letters beside
+    # a capital sigma, against spellings that lower alike, or nearly.
+    # The number before each spelling is neither cased nor case-ignorable:
+    # a capital sigma after it has nothing cased before it.
+    out = []
+    for k, ch in enumerate(case_points()):
+        for v in (ch, ch.upper(), ch.lower(),
+                  "\u0391" + ch + "\u03a3", "\u03b1" + ch.lower() +
+                  "\u03c2", "\u03b1" + ch.lower() + "\u03c3",
+                  "\u03a3" + ch + "\u0391", "\u03c3" + ch.lower() + "\u03b1",
+                  ch + "\u03a3", ch.lower() + "\u03c3"):
+            out.append("%d %s" % (k, v))
+    return out
+
+
 def make(d, seed, n):
     rng = random.Random(seed)
+    with open("%s/blacklisted_usernames.txt" % d, "w", encoding="utf-8",
+              newline="") as f:
+        f.write("".join(v + "\n" for v in case_lines()))
     for name, tsv in (("bad_keywords.txt", False),
                       ("watched_keywords.txt", True)):
         with open("%s/%s" % (d, name), "w", encoding="utf-8",
@@ -91,8 +134,40 @@ def tsv_parse(filename, dropped=None):
 # --------------------------------------------------------------------------
 
 
+def list_items(pub, list_id):
+    """lists/<id>.json's items, from its segments when it has them."""
+    doc = json.load(open("%s/lists/%s.json" % (pub, list_id)))
+    if "segments" not in doc:
+        return doc["items"]
+    return [i for seg in doc["segments"] for i in json.load(
+        open("%s/objects/%s" % (pub, seg["sha256"])))["items"]]
+
+
+def copies(pub, list_id):
+    """The copies Helios marks in a plain list against those Python's
+    str.lower() makes: what BasicListParser.exists() finds already there
+    (it lowers both sides)."""
+    bad = []
+    first = {}
+    items = list_items(pub, list_id)
+    for i in items:
+        k = i["text_pattern"].lower()
+        want = first.get(k)
+        if i.get("dup_of") != want:
+            bad.append("%s: %r is a copy of item %r for Python's lower(), "
+                       "of %r for Helios" % (list_id, i["text_pattern"],
+                                             want, i.get("dup_of")))
+        first.setdefault(k, i["id"])
+    return bad[:5], len(items), sum(1 for i in items if "dup_of" in i)
+
+
 def check(d, pub, import_out=None):
     bad = []
+    for list_id in ("blacklist-keyword", "blacklist-username"):
+        b, n, dups = copies(pub, list_id)
+        bad += b
+        print("%s: %d patterns, %d copies compared" % (list_id, n, dups),
+              file=sys.stderr)
     items = json.load(open(pub + "/lists/blacklist-keyword.json"))["items"]
     helios = [i["text_pattern"] for i in items]
     sd = basic_parse(d + "/bad_keywords.txt")

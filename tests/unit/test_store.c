@@ -539,6 +539,113 @@ reopening_applies_no_migration_twice(void **state)
 	hl_store_close(st2);
 }
 
+/* Runs sql on the database file at path, outside the store. */
+static void
+sql_on(const char *path, const char *sql)
+{
+	sqlite3 *db;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_exec(db, sql, NULL, NULL, NULL), SQLITE_OK);
+	sqlite3_close(db);
+}
+
+static int
+count_rows(const char *path, const char *sql)
+{
+	sqlite3 *db;
+	sqlite3_stmt *s;
+	int n;
+
+	assert_int_equal(sqlite3_open(path, &db), SQLITE_OK);
+	assert_int_equal(sqlite3_prepare_v2(db, sql, -1, &s, NULL), SQLITE_OK);
+	assert_int_equal(sqlite3_step(s), SQLITE_ROW);
+	n = sqlite3_column_int(s, 0);
+	sqlite3_finalize(s);
+	sqlite3_close(db);
+	return n;
+}
+
+static void
+plain_duplicates_compare_case_in_unicode_as_python_lowers(void **state)
+{
+	struct fixture *f = *state;
+
+	add(f->st, "blacklist-keyword", "caf\xc3\xa9", 0);
+	add(f->st, "blacklist-keyword", "CAF\xc3\x89", HL_EEXISTS);
+	/* ΑΣ lowers to ας (a final sigma), which ασ is not. */
+	add(f->st, "blacklist-keyword", "\xce\xb1\xcf\x83", 0);
+	add(f->st, "blacklist-keyword", "\xce\x91\xce\xa3", 0);
+	add(f->st, "blacklist-keyword", "\xce\xb1\xcf\x82", HL_EEXISTS);
+	/* tsv patterns still compare exactly. */
+	add(f->st, "watch-keyword", "caf\xc3\xa9", 0);
+	add(f->st, "watch-keyword", "CAF\xc3\x89", 0);
+}
+
+/*
+ * A database from before migration 5 holds "CAF\xc3\x89" beside "caf\xc3\xa9"
+ * (its keys lowered ASCII only): opening it makes the later one a copy,
+ * with a delete and an add in the log, once.
+ */
+static void
+an_older_database_s_plain_keys_are_made_again_in_unicode(void **state)
+{
+	struct fixture *f = *state;
+	struct hl_item in[4] = { { 0 } }, *out = NULL, it;
+	struct hl_err err = HL_ERR_INIT;
+	struct hl_list l;
+	size_t added, n = 0;
+	int64_t v;
+
+	in[0].value = "Spam";
+	in[1].value = "caf\xc3\xa9";
+	in[2].value = "CAF\xc3\x89";
+	in[3].value = "spam";
+	assert_int_equal(hl_store_import(&added, &v, f->st,
+	    "blacklist-keyword", in, 4, &alice, &err), 0);
+	assert_int_equal(v, 4);
+	hl_store_close(f->st);
+	/* What the version before this one wrote: SQLite's lower() is ASCII. */
+	sql_on(f->path, "UPDATE items SET vkey = lower(value), dup_of = NULL"
+	    " WHERE value <> 'spam';"
+	    "UPDATE lists SET count = 3 WHERE id = 'blacklist-keyword';"
+	    "PRAGMA user_version = 4;");
+	assert_int_equal(count_rows(f->path, "SELECT count(DISTINCT vkey)"
+	    " FROM items"), 4);
+
+	assert_int_equal(hl_store_open(&f->st, f->path, &err), 0);
+	assert_int_equal(hl_store_items(&out, &n, f->st, "blacklist-keyword",
+	    0, &err), 0);
+	assert_int_equal(n, 4);
+	assert_int_equal(out[0].dup_of, 0);
+	assert_int_equal(out[1].dup_of, 0);
+	assert_int_equal(out[2].dup_of, out[1].id);
+	assert_int_equal(out[3].dup_of, out[0].id);
+	hl_items_free(out, n);
+	assert_int_equal(hl_store_list(&l, f->st, "blacklist-keyword", &err),
+	    0);
+	assert_int_equal(l.count, 2);
+	assert_int_equal(l.version, 6);
+	hl_list_clear(&l);
+	assert_int_equal(count_rows(f->path, "SELECT count(*) FROM events"
+	    " WHERE actor = 'migration' AND value = 'CAF\xc3\x89' AND"
+	    " ((op = 'delete' AND json_extract(record, '$.dup_of') IS NULL) OR"
+	    " (op = 'add' AND json_extract(record, '$.dup_of') > 0))"), 2);
+	/* Only once. */
+	hl_store_close(f->st);
+	assert_int_equal(hl_store_open(&f->st, f->path, &err), 0);
+	assert_int_equal(hl_store_version(f->st), 6);
+	/* A delete by either spelling takes both, as a new database would. */
+	assert_int_equal(hl_store_item_del(&it, &v, f->st, "blacklist-keyword",
+	    "CAF\xc3\x89", &alice, &err), 0);
+	assert_string_equal(it.value, "caf\xc3\xa9");
+	hl_item_clear(&it);
+	assert_int_equal(hl_store_items(&out, &n, f->st, "blacklist-keyword",
+	    0, &err), 0);
+	assert_int_equal(n, 2);
+	hl_items_free(out, n);
+}
+
 static void
 target_state_keeps_the_last_good_version_on_failure(void **state)
 {
@@ -809,6 +916,8 @@ main(void)
 		T(only_the_hash_of_a_token_is_stored),
 		T(a_committed_write_is_in_the_file_for_a_new_connection),
 		T(reopening_applies_no_migration_twice),
+		T(plain_duplicates_compare_case_in_unicode_as_python_lowers),
+		T(an_older_database_s_plain_keys_are_made_again_in_unicode),
 		T(target_state_keeps_the_last_good_version_on_failure),
 		T(a_backup_is_a_consistent_database),
 		T(a_write_does_not_wait_for_a_snapshot_being_read),

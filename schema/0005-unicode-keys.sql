@@ -1,0 +1,10 @@
+-- Helios schema, migration 5: the plain lists compare their patterns as
+-- SmokeDetector does, case-insensitively in Unicode (Python's str.lower(),
+-- src/base/pystr.c), where Helios lowered ASCII letters only.
+--
+-- No table changes.  The work is a step in C that runs after this file, in
+-- the same transaction (rekey_plain in src/store/store.c): each plain
+-- list's vkeys and dup_of are made again as an import of its file would
+-- make them now.  An item that becomes a copy of an earlier one ("CAFÉ"
+-- after "café") is recorded as a delete of what it was and an add of what
+-- it is, by "migration", so the list's version and count move with it.
