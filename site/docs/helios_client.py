@@ -1043,6 +1043,25 @@ def _skipped(line, fmt):
     return s == "" or s.startswith("#")
 
 
+def _key(value, fmt):
+    """What a delete event's value is compared with, as Helios compares
+    (hl_item_key) and SmokeDetector's exists() does: a plain pattern by
+    Python's str.lower(), a tsv pattern exactly.  value is the pattern
+    without its line's trailing white space."""
+    return value.lower() if fmt == "plain" else value
+
+
+def _line_value(line, fmt):
+    """The pattern of a list file's line, as SmokeDetector's parser reads
+    it (BasicListParser, TSVDictParser), or None for a malformed tsv
+    line."""
+    s = line.decode("utf-8", "surrogateescape").rstrip()
+    if fmt != "tsv":
+        return s
+    fields = s.split("\t")
+    return fields[2] if len(fields) == 3 else None
+
+
 def _apply_events(data, fmt, lid, events):
     """The file after the add/delete events of list lid, or None when an
     event does not apply (the caller then downloads the list)."""
@@ -1056,13 +1075,10 @@ def _apply_events(data, fmt, lid, events):
         if _skipped(line, fmt):
             items.append((None, line))
             continue
-        value = line
-        if fmt == "tsv":
-            fields = line.split(b"\t")
-            if len(fields) != 3:
-                return None
-            value = fields[2]
-        items.append((value.lower(), line))
+        value = _line_value(line, fmt)
+        if value is None:
+            return None
+        items.append((_key(value, fmt), line))
     for ev in events:
         if ev.get("list") != lid:
             continue
@@ -1086,9 +1102,9 @@ def _apply_events(data, fmt, lid, events):
                 line = b"%d\t%s\t%s" % (at, by.encode("utf-8"), v)
             else:
                 line = v
-            items.append((v.lower(), line))
+            items.append((_key(rec["text_pattern"], fmt), line))
         elif op == "delete":
-            key = value.encode("utf-8").lower()
+            key = _key(value, fmt)
             for i, (k, _) in enumerate(items):
                 if k is not None and k == key:
                     del items[i]

@@ -237,6 +237,18 @@ class Test1Sync(unittest.TestCase):
         self.assertEqual(r.patched, ["bad_keywords.txt"])
         self.assertEqual(differs_from_pull(A), [])
 
+    def test_04b_tsv_delete_compares_exactly(self):
+        """a watched keyword deleted beside one that differs in case only is patched out, not the other"""
+        for v in ("(?-i:Helios%sCase)", "(?-i:helios%scase)"):
+            write(api().create_blacklist("watch-keyword", v % RUN))
+        hc.ListSync(E["NG_URL"], A).sync()
+        write(api().delete_blacklist("watch-keyword",
+                                     "(?-i:helios%scase)" % RUN))
+        r = hc.ListSync(E["NG_URL"], A).sync()
+        self.assertEqual((r.patched, r.downloaded),
+                         (["watched_keywords.txt"], []))
+        self.assertEqual(differs_from_pull(A), [])
+
     def test_05_yaml_downloads(self):
         """a changed yaml list is downloaded whole and checked"""
         write(api().create_blacklist("watch-asn",
