@@ -1068,7 +1068,7 @@ def _apply_events(data, fmt, lid, events):
     lines = data.split(b"\n")
     if lines and lines[-1] == b"":
         lines.pop()
-    items = []      # (key or None for a skipped line, line bytes)
+    items = []      # (value or None for a skipped line, line bytes)
     for line in lines:
         if b"\0" in line:
             return None
@@ -1078,7 +1078,7 @@ def _apply_events(data, fmt, lid, events):
         value = _line_value(line, fmt)
         if value is None:
             return None
-        items.append((_key(value, fmt), line))
+        items.append((value, line))
     for ev in events:
         if ev.get("list") != lid:
             continue
@@ -1102,15 +1102,19 @@ def _apply_events(data, fmt, lid, events):
                 line = b"%d\t%s\t%s" % (at, by.encode("utf-8"), v)
             else:
                 line = v
-            items.append((_key(rec["text_pattern"], fmt), line))
+            items.append((rec["text_pattern"], line))
         elif op == "delete":
-            key = _key(value, fmt)
-            for i, (k, _) in enumerate(items):
-                if k is not None and k == key:
-                    del items[i]
-                    break
-            else:
+            # The line holding the value itself, else the first of the
+            # same key: the right one of two copies that differ in case.
+            at = next((i for i, (v, _) in enumerate(items) if v == value),
+                      None)
+            if at is None:
+                key = _key(value, fmt)
+                at = next((i for i, (v, _) in enumerate(items)
+                           if v is not None and _key(v, fmt) == key), None)
+            if at is None:
                 return None
+            del items[at]
         else:
             return None
     return b"".join(line + b"\n" for _, line in items)

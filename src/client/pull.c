@@ -954,6 +954,43 @@ event_item(struct hl_item *it, json_t *ev, int fmt)
 }
 
 /*
+ * The item of l a delete of value removes: the first that holds value
+ * itself, else the first of the same key (hl_item_key), as the store
+ * matched it.  The first rule keeps the right line when a list holds
+ * copies that differ in case ("Spam", then "spam") and one of them goes.
+ * 0 with *at, HL_ENOTFOUND, or HL_ENOMEM.
+ */
+static int
+delete_target(size_t *at, const struct local *l, const char *value)
+{
+	char *key, *k;
+	size_t i;
+	int rc = HL_ENOTFOUND;
+
+	for (i = 0; i < l->nitems; i++)
+		if (!l->items[i].verbatim && l->items[i].value != NULL &&
+		    strcmp(l->items[i].value, value) == 0) {
+			*at = i;
+			return 0;
+		}
+	if ((key = hl_item_key(l->list->fmt, value)) == NULL)
+		return HL_ENOMEM;
+	for (i = 0; i < l->nitems && rc == HL_ENOTFOUND; i++) {
+		if (l->items[i].verbatim || l->items[i].value == NULL)
+			continue;
+		if ((k = hl_item_key(l->list->fmt, l->items[i].value)) == NULL)
+			rc = HL_ENOMEM;
+		else if (strcmp(k, key) == 0) {
+			*at = i;
+			rc = 0;
+		}
+		free(k);
+	}
+	free(key);
+	return rc;
+}
+
+/*
  * Applies one event to l's items.  Returns -1 when the event cannot be
  * applied (an unknown operation, a delete of a value that is not there).
  */
@@ -963,9 +1000,7 @@ apply_event(struct local *l, json_t *ev)
 	const char *op = json_string_value(json_object_get(ev, "op"));
 	const char *value = json_string_value(json_object_get(ev, "value"));
 	struct hl_item it, *v;
-	char *key = NULL, *k;
 	size_t i;
-	int found = 0;
 
 	if (op == NULL || value == NULL)
 		return -1;
@@ -984,26 +1019,13 @@ apply_event(struct local *l, json_t *ev)
 		l->items[l->nitems++] = it;
 		return 0;
 	}
-	if (strcmp(op, "delete") != 0)
+	if (strcmp(op, "delete") != 0 || delete_target(&i, l, value) != 0)
 		return -1;
-	if ((key = hl_item_key(l->list->fmt, value)) == NULL)
-		return -1;
-	for (i = 0; i < l->nitems && !found; i++) {
-		if (l->items[i].verbatim || l->items[i].value == NULL)
-			continue;
-		if ((k = hl_item_key(l->list->fmt, l->items[i].value)) == NULL)
-			break;
-		if (strcmp(k, key) == 0) {
-			found = 1;
-			hl_item_clear(&l->items[i]);
-			memmove(&l->items[i], &l->items[i + 1],
-			    (l->nitems - i - 1) * sizeof(l->items[0]));
-			l->nitems--;
-		}
-		free(k);
-	}
-	free(key);
-	return found ? 0 : -1;
+	hl_item_clear(&l->items[i]);
+	memmove(&l->items[i], &l->items[i + 1],
+	    (l->nitems - i - 1) * sizeof(l->items[0]));
+	l->nitems--;
+	return 0;
 }
 
 /*
