@@ -31,13 +31,25 @@ count() {
 	    awk '/^helios_target_publishes_total/ { print $2 }'
 }
 b0=$(busy); n0=$(count); t0=$($PY -c 'import time; print(time.time())')
-i=0
-while [ $i -lt 200 ]; do	# some seconds of writes, one at a time
-	hl_api POST "$HL_ADMIN" /blacklists/watch-keyword \
-	    "{\"pattern\": \"stream-$i\\\\.example\"}" >/dev/null
-	i=$((i + 1))
+# Some seconds of writes from four writers, each waiting for its answer:
+# a stream.  (One writer alone, waiting for each answer, may be slower
+# than a publish on a fast machine; each of its changes is then published
+# at once, as it should be, and there is no stream to rest from.)
+pids=""
+for w in 1 2 3 4; do
+	(
+	i=0
+	while [ $i -lt 50 ]; do
+		hl_api POST "$HL_ADMIN" /blacklists/watch-keyword \
+		    "{\"pattern\": \"stream-$w-$i\\\\.example\"}" >/dev/null
+		i=$((i + 1))
+	done
+	) &
+	pids="$pids $!"
 done
+wait $pids	# not the daemon, also a child of this shell
 b1=$(busy); n1=$(count); t1=$($PY -c 'import time; print(time.time())')
+hl_api GET "$HL_ADMIN" /healthz >/dev/null	# the version now
 LAST=$(hl_field 'j["version"]')
 FRAC=$($PY -c "print('%.2f' % (($b1 - $b0) / ($t1 - $t0)))")
 echo "# $((n1 - n0)) publishes, busy $FRAC of $($PY -c "print('%.1f' % ($t1 - $t0))") s"
