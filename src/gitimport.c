@@ -213,7 +213,7 @@ delta_add(struct hl_gitimport *gi, const struct hl_gitimport_path *p,
  */
 static int
 parse_line(struct hl_item *it, const struct hl_gitimport_path *p,
-    const struct hl_gitsrc_line *l, struct hl_err *err)
+    const struct hl_linetrack_line *l, struct hl_err *err)
 {
 	struct hl_item *v = NULL;
 	char *text;

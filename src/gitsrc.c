@@ -1,20 +1,9 @@
 /*
  * gitsrc: reads SmokeDetector's repository through libgit2 (gitsrc.h).
  *
- * Per tracked path the walk keeps the current file's bytes, its lines, and
- * for each line the index of the commit that introduced it.  When a commit
- * changes the path, the new file is split into lines and compared with the
- * old one:
- *
- *   old:  a b c d e          prefix: lines equal from the start (a b)
- *   new:  a b X d e Y        suffix: lines equal from the end, not
- *                            overlapping the prefix (none here: e != Y)
- *
- * The middles (c d e / X d e Y) are matched as multisets through a hash
- * table: d and e keep their commits, X and Y are added by this commit, c
- * is removed.  That is what `git blame --first-parent` answers for the
- * usual edits (appends, deletions, in-place edits); a line moved within
- * the middle keeps its commit too, where blame would give it to the move.
+ * Per tracked path the walk keeps the current file's bytes and its lines,
+ * each with the index of the commit that introduced it (linetrack.h says
+ * how one version's lines are matched with the next).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -22,15 +11,13 @@
 #include <git2.h>
 
 #include "gitsrc.h"
+#include "linetrack.h"
 
 struct track {
 	char			*path;
 	git_oid			 oid;
 	int			 have;
-	char			*data;
-	size_t			 len;
-	struct hl_gitsrc_line	*lines;
-	size_t			 nlines;
+	struct hl_linetrack	 lt;
 };
 
 struct hl_gitsrc {
@@ -84,8 +71,7 @@ tracks_free(struct hl_gitsrc *g)
 
 	for (i = 0; i < g->ntr; i++) {
 		free(g->tr[i].path);
-		free(g->tr[i].data);
-		free(g->tr[i].lines);
+		hl_linetrack_free(&g->tr[i].lt);
 	}
 	free(g->tr);
 	g->tr = NULL;
@@ -143,15 +129,15 @@ hl_gitsrc_commit_at(const struct hl_gitsrc *g, size_t ci)
 	return ci < g->ncommits ? &g->commits[ci] : NULL;
 }
 
-const struct hl_gitsrc_line *
+const struct hl_linetrack_line *
 hl_gitsrc_lines(size_t *n, const struct hl_gitsrc *g, const char *path)
 {
 	size_t i;
 
 	for (i = 0; i < g->ntr; i++)
 		if (strcmp(g->tr[i].path, path) == 0) {
-			*n = g->tr[i].nlines;
-			return g->tr[i].lines;
+			*n = g->tr[i].lt.nlines;
+			return g->tr[i].lt.lines;
 		}
 	*n = 0;
 	return NULL;
@@ -164,207 +150,38 @@ hl_gitsrc_file(size_t *len, const struct hl_gitsrc *g, const char *path)
 
 	for (i = 0; i < g->ntr; i++)
 		if (strcmp(g->tr[i].path, path) == 0 && g->tr[i].have) {
-			*len = g->tr[i].len;
-			return g->tr[i].data;
+			*len = g->tr[i].lt.len;
+			return g->tr[i].lt.data;
 		}
 	*len = 0;
 	return NULL;
 }
 
 /*
- * Splits data into lines (a last line without '\n' counts), attributed to
- * commit.  The first nold lines of old (from the buffer old_data) that lie
- * wholly inside the bytes data shares with old_data are taken over as they
- * are, moved to data, keeping their commits: a commit that appends to a
- * large file costs a comparison of the two buffers, not a new split.
- */
-static int
-split(struct hl_gitsrc_line **out, size_t *n, const char *data, size_t len,
-    size_t commit, const struct hl_gitsrc_line *old, size_t nold,
-    const char *old_data, size_t old_len)
-{
-	struct hl_gitsrc_line *v;
-	const char *p = data, *end = data + len, *nl;
-	size_t k = 0, cap, same = 0, keep = 0, lo, hi;
-
-	/* The bytes both buffers share, compared a block at a time. */
-	if (old != NULL) {
-		size_t lim = len < old_len ? len : old_len;
-
-		while (same + 4096 <= lim &&
-		    memcmp(data + same, old_data + same, 4096) == 0)
-			same += 4096;
-		while (same < lim && data[same] == old_data[same])
-			same++;
-		/* Old lines ending (with their '\n') inside them. */
-		lo = 0;
-		hi = nold;
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-			size_t endoff = (size_t)(old[mid].text - old_data) +
-			    old[mid].len + 1;
-
-			if (endoff <= same)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		keep = lo;
-	}
-	cap = keep + 1;
-	for (nl = data + (keep ? (size_t)(old[keep - 1].text - old_data) +
-	    old[keep - 1].len + 1 : 0); nl < end &&
-	    (nl = memchr(nl, '\n', (size_t)(end - nl))) != NULL; nl++)
-		cap++;
-	if ((v = calloc(cap, sizeof(*v))) == NULL)
-		return -1;
-	for (k = 0; k < keep; k++) {
-		v[k] = old[k];
-		v[k].text = data + (old[k].text - old_data);
-	}
-	if (keep > 0)
-		p = v[keep - 1].text + v[keep - 1].len + 1;
-	while (p < end) {
-		nl = memchr(p, '\n', (size_t)(end - p));
-		v[k].text = p;
-		v[k].len = nl ? (size_t)(nl - p) : (size_t)(end - p);
-		v[k].commit = commit;
-		k++;
-		p = nl ? nl + 1 : end;
-	}
-	*out = v;
-	*n = k;
-	return 0;
-}
-
-static int
-same(const struct hl_gitsrc_line *a, const struct hl_gitsrc_line *b)
-{
-	return a->len == b->len && memcmp(a->text, b->text, a->len) == 0;
-}
-
-static uint64_t
-hash(const struct hl_gitsrc_line *l)
-{
-	uint64_t h = 1469598103934665603ULL;
-	size_t i;
-
-	for (i = 0; i < l->len; i++)
-		h = (h ^ (unsigned char)l->text[i]) * 1099511628211ULL;
-	return h;
-}
-
-/*
- * Gives the new middle lines nw[0..nn) the commits of equal old middle
- * lines od[0..no) (each old line once); the rest are added by ci.  Marks
- * the old lines used in used[].
- */
-static int
-match(struct hl_gitsrc_line *nw, size_t nn, unsigned char *added,
-    const struct hl_gitsrc_line *od, size_t no, unsigned char *used,
-    size_t ci)
-{
-	size_t cap = 16, i, j, *head, *next;
-
-	while (cap < 2 * no)
-		cap *= 2;
-	if ((head = malloc(cap * sizeof(*head))) == NULL ||
-	    (next = malloc((no + 1) * sizeof(*next))) == NULL) {
-		free(head);
-		return -1;
-	}
-	for (i = 0; i < cap; i++)
-		head[i] = SIZE_MAX;
-	/* Chains in file order: insert from the end. */
-	for (j = no; j-- > 0;) {
-		size_t h = (size_t)(hash(&od[j]) & (cap - 1));
-
-		next[j] = head[h];
-		head[h] = j;
-	}
-	for (i = 0; i < nn; i++) {
-		size_t h = (size_t)(hash(&nw[i]) & (cap - 1));
-
-		for (j = head[h]; j != SIZE_MAX; j = next[j])
-			if (!used[j] && same(&od[j], &nw[i]))
-				break;
-		if (j == SIZE_MAX) {
-			nw[i].commit = ci;
-			added[i] = 1;
-		} else {
-			nw[i].commit = od[j].commit;
-			used[j] = 1;
-		}
-	}
-	free(head);
-	free(next);
-	return 0;
-}
-
-/*
  * Moves track t to its new bytes (data, owned from now on), filling ch.
- * The old bytes and lines are handed back through old_* for the caller to
- * free after the callback (ch->removed points into them).
+ * What is kept of the old version (ch->removed points into it) is in
+ * step, for the caller to free after the callback.
  */
 static int
 advance(struct track *t, char *data, size_t len, size_t ci,
-    struct hl_gitsrc_change *ch, unsigned char **added,
-    struct hl_gitsrc_line **removed, char **old_data,
-    struct hl_gitsrc_line **old_lines, struct hl_err *err)
+    struct hl_gitsrc_change *ch, struct hl_linetrack_step *step,
+    struct hl_err *err)
 {
-	struct hl_gitsrc_line *nw = NULL, *od = t->lines, *rm = NULL;
-	unsigned char *add = NULL, *used = NULL;
-	size_t nn, no = t->nlines, pre = 0, suf = 0, i, k;
+	size_t old_len = t->lt.len;
 
-	if (split(&nw, &nn, data, len, ci, od, no, t->data, t->len) != 0 ||
-	    (add = calloc(nn + 1, 1)) == NULL ||
-	    (used = calloc(no + 1, 1)) == NULL ||
-	    (rm = calloc(no + 1, sizeof(*rm))) == NULL)
-		goto nomem;
-	while (pre < nn && pre < no && same(&nw[pre], &od[pre])) {
-		nw[pre].commit = od[pre].commit;
-		pre++;
-	}
-	while (suf < nn - pre && suf < no - pre &&
-	    same(&nw[nn - 1 - suf], &od[no - 1 - suf])) {
-		nw[nn - 1 - suf].commit = od[no - 1 - suf].commit;
-		suf++;
-	}
-	/* No new lines between the common ends: nothing to match (and nw
-	 * may be NULL); no old lines: od may be NULL. */
-	if (pre + suf < nn && match(nw + pre, nn - pre - suf, add + pre,
-	    no > 0 ? od + pre : od, no - pre - suf, used + pre, ci) != 0)
-		goto nomem;
-	for (i = pre, k = 0; i < no - suf; i++)
-		if (!used[i])
-			rm[k++] = od[i];
-	free(used);
-	ch->old_data = t->data ? t->data : "";
-	ch->old_len = t->len;
-	*old_data = t->data;
-	*old_lines = t->lines;
-	t->data = data;
-	t->len = len;
-	t->lines = nw;
-	t->nlines = nn;
+	if (hl_linetrack_advance(&t->lt, data, len, ci, step) != 0)
+		return hl_err_set(err, HL_ENOMEM, "out of memory");
 	ch->path = t->path;
-	ch->data = data;
-	ch->len = len;
-	ch->lines = nw;
-	ch->nlines = nn;
-	ch->added = add;
-	ch->removed = rm;
-	ch->nremoved = k;
-	*added = add;
-	*removed = rm;
+	ch->old_data = step->old_data ? step->old_data : "";
+	ch->old_len = old_len;
+	ch->data = t->lt.data;
+	ch->len = t->lt.len;
+	ch->lines = t->lt.lines;
+	ch->nlines = t->lt.nlines;
+	ch->added = step->added;
+	ch->removed = step->removed;
+	ch->nremoved = step->nremoved;
 	return 0;
-nomem:
-	free(nw);
-	free(add);
-	free(used);
-	free(rm);
-	free(data);
-	return hl_err_set(err, HL_ENOMEM, "out of memory");
 }
 
 static int
@@ -457,9 +274,7 @@ visit(struct hl_gitsrc *g, git_commit *c, hl_gitsrc_cb cb, void *payload,
     struct hl_err *err)
 {
 	struct hl_gitsrc_change ch[64];
-	unsigned char *added[64];
-	struct hl_gitsrc_line *removed[64], *old_lines[64];
-	char *old_data[64];
+	struct hl_linetrack_step step[64];
 	git_tree *tree = NULL;
 	git_tree_entry *e;
 	size_t nch = 0, i, ci = g->ncommits;
@@ -496,8 +311,8 @@ visit(struct hl_gitsrc *g, git_commit *c, hl_gitsrc_cb cb, void *payload,
 		memset(&ch[nch], 0, sizeof(ch[nch]));
 		ch[nch].existed = t->have;
 		ch[nch].exists = has;
-		if ((rc = advance(t, data, len, ci, &ch[nch], &added[nch],
-		    &removed[nch], &old_data[nch], &old_lines[nch], err)) != 0)
+		if ((rc = advance(t, data, len, ci, &ch[nch], &step[nch],
+		    err)) != 0)
 			break;
 		t->have = has;
 		if (has)
@@ -506,12 +321,8 @@ visit(struct hl_gitsrc *g, git_commit *c, hl_gitsrc_cb cb, void *payload,
 	}
 	if (rc == 0 && nch > 0)
 		rc = cb(&g->commits[ci], ci, ch, nch, payload);
-	for (i = 0; i < nch; i++) {
-		free(added[i]);
-		free(removed[i]);
-		free(old_data[i]);
-		free(old_lines[i]);
-	}
+	for (i = 0; i < nch; i++)
+		hl_linetrack_step_free(&step[i]);
 	git_tree_free(tree);
 	return rc;
 }
@@ -537,14 +348,19 @@ start_at(struct hl_gitsrc *g, const git_oid *id, struct hl_err *err)
 		if (git_tree_entry_bypath(&e, tree, t->path) != 0)
 			continue;
 		if (git_tree_entry_type(e) == GIT_OBJECT_BLOB) {
+			struct hl_linetrack_step step;
+			char *data;
+			size_t len;
+
 			git_oid_cpy(&t->oid, git_tree_entry_id(e));
 			t->have = 1;
-			if ((rc = blob_read(&t->data, &t->len, g->repo,
-			    &t->oid, err)) == 0 && split(&t->lines,
-			    &t->nlines, t->data, t->len,
-			    HL_GITSRC_BEFORE, NULL, 0, NULL, 0) != 0)
+			if ((rc = blob_read(&data, &len, g->repo, &t->oid,
+			    err)) == 0 && hl_linetrack_advance(&t->lt, data,
+			    len, HL_GITSRC_BEFORE, &step) != 0)
 				rc = hl_err_set(err, HL_ENOMEM,
 				    "out of memory");
+			if (rc == 0)
+				hl_linetrack_step_free(&step);
 		}
 		git_tree_entry_free(e);
 	}

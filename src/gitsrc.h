@@ -22,6 +22,7 @@
 #include <stdint.h>
 
 #include "err.h"
+#include "linetrack.h"
 
 struct hl_gitsrc;
 
@@ -31,17 +32,6 @@ struct hl_gitsrc_commit {
 	int64_t	 time;		/* author time, seconds since the epoch */
 	char	*author;	/* author name */
 	char	*subject;	/* first line of the message */
-};
-
-/*
- * A line of a tracked file and the commit that introduced it (an index
- * into the walk's commits, hl_gitsrc_commit_at()).  The bytes are borrowed
- * from the walk and valid until the next change of that path.
- */
-struct hl_gitsrc_line {
-	const char	*text;		/* without its '\n' */
-	size_t		 len;
-	size_t		 commit;
 };
 
 /* What one commit did to one tracked path. */
@@ -55,13 +45,16 @@ struct hl_gitsrc_change {
 	const char	*data;
 	size_t		 len;
 	/*
-	 * The lines after the commit with their provenance, and which of
-	 * them are new (added[i] != 0), and the lines that went away.
+	 * The lines after the commit, each with the index of the commit that
+	 * introduced it (hl_gitsrc_commit_at()), which of them are new
+	 * (added[i] != 0), and the lines that went away (linetrack.h).  All
+	 * borrowed: lines and data until the path's next change, removed
+	 * and old_data until the callback returns.
 	 */
-	const struct hl_gitsrc_line	*lines;
+	const struct hl_linetrack_line	*lines;
 	size_t				 nlines;
 	const unsigned char		*added;
-	const struct hl_gitsrc_line	*removed;
+	const struct hl_linetrack_line	*removed;
 	size_t				 nremoved;
 };
 
@@ -118,7 +111,7 @@ const struct hl_gitsrc_commit *hl_gitsrc_commit_at(const struct hl_gitsrc *g,
  * *n is 0 when the path was never seen.  Borrowed, valid until the next
  * walk or hl_gitsrc_close.
  */
-const struct hl_gitsrc_line *hl_gitsrc_lines(size_t *n,
+const struct hl_linetrack_line *hl_gitsrc_lines(size_t *n,
 	    const struct hl_gitsrc *g, const char *path);
 
 #endif

@@ -9,6 +9,8 @@
 #   fuzz_manifest  what the pull client reads from a mirror first
 #                  (manifest.json, changes.json): what it accepts keeps
 #                  every path inside the tree
+#   fuzz_linetrack which commit introduced each line of a list file
+#                  (import --git, src/linetrack.c), against a naive model
 #
 #   sh tests/fuzz/run.sh short    about 20 seconds each (part of make test)
 #   sh tests/fuzz/run.sh long     10 minutes each (make fuzz)
@@ -31,7 +33,7 @@ LIBS="$(make -s --no-print-directory print-libs)"
 SAMPLES=${HELIOS_SAMPLES:-../shared/data/smokedetector-sample}
 [ -d "$SAMPLES" ] || SAMPLES=/work/shared/data/smokedetector-sample
 log=$(mktemp)
-echo "1..3"
+echo "1..4"
 trap 'rm -f "$log"' EXIT INT TERM
 fails=0
 
@@ -78,7 +80,8 @@ run() {
 	return 1
 }
 
-mkdir -p "$B/corpus-request" "$B/corpus-textfmt" "$B/corpus-manifest"
+mkdir -p "$B/corpus-request" "$B/corpus-textfmt" "$B/corpus-manifest" \
+    "$B/corpus-linetrack"
 seed_request post 'POST\n/blacklists/watch-keyword\napplication/json\nW\n{"pattern":"a\\\\.b"}'
 seed_request yaml 'POST\n/blacklists/watch-ns\napplication/json; charset=utf-8\nW\n{"ns":["ns1.example.com."],"comment":"c","disable":true}'
 seed_request asn 'POST\n/blacklists/watch-asn\napplication/json\nW\n{"asn":13335,"pass":false}'
@@ -106,9 +109,17 @@ seed_file 004 watched_asns.yml
 { printf c; cat tests/data/fuzz/changes.json; } \
     >"$B/corpus-manifest/seed-changes"
 
+# File histories (fuzz_linetrack.c: versions split by NUL bytes; an odd
+# first byte puts 9,000 shared bytes in front of each).
+printf '\000a\nb\nc\n\000a\nb\nX\nc\nY\000b\nc\nb\n\000' \
+    >"$B/corpus-linetrack/seed-edits"
+printf '\001x\ny\000x\ny\nz\000x\nz\000x\nz\nz' \
+    >"$B/corpus-linetrack/seed-appends"
+
 run 1 request "the request parser survives fuzzing" || fails=1
 run 2 textfmt "list files come back byte for byte and stay readable" ||
     fails=1
 run 3 manifest "a mirror's manifest and changes keep every path inside the tree" ||
     fails=1
+run 4 linetrack "each line keeps the commit that introduced it" || fails=1
 exit $fails

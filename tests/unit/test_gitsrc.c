@@ -135,7 +135,7 @@ static void
 provenance_matches_git_blame(void **state)
 {
 	const char *paths[] = { "bad_keywords.txt" };
-	const struct hl_gitsrc_line *l;
+	const struct hl_linetrack_line *l;
 	const struct hl_gitsrc_commit *c;
 	struct hl_gitsrc *g;
 	struct hl_err e = HL_ERR_INIT;
