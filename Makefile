@@ -9,7 +9,8 @@
 #   make bench      benchmarks (figures, not assertions)
 #   make fuzz       long libFuzzer runs of the request parser, the list
 #                   files' reader and writer (textfmt), the client's
-#                   manifest reader and import --git's line provenance
+#                   manifest reader, import --git's line provenance and
+#                   restore's reading of a published tree
 #   make mutate     mutation testing: breaks each behaviour listed in
 #                   tests/mutate/mutations.txt in a copy of the tree and
 #                   reports whether the tests catch it (15 to 60 minutes

@@ -215,20 +215,89 @@ assemble_segments(json_t *doc, struct run *r, const char *jpath,
 
 struct prov {
 	char		*key;
+	size_t		 pos;	/* in the document's items */
 	json_t		*rec;	/* borrowed from the list document */
 };
 
 static int
-cmp_prov(const void *a, const void *b)
+cmp_key(const void *a, const void *b)
 {
 	return strcmp(((const struct prov *)a)->key,
 	    ((const struct prov *)b)->key);
 }
 
+/* By key, then by place in the document: qsort is not stable. */
+static int
+cmp_prov(const void *a, const void *b)
+{
+	const struct prov *x = a, *y = b;
+	int c = strcmp(x->key, y->key);
+
+	return c != 0 ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
 /*
- * Gives items the provenance that the list's JSON records for them: who
- * made and last changed each one and when, the git commit an import took
- * it from, the review that published it.
+ * Gives it the provenance of the JSON record r: who made and last changed
+ * it and when, the git commit an import took it from, the review that
+ * published it.  A tsv line's own timestamp and user are its creation, so
+ * there the text's win: the list renders back to its file's bytes.
+ */
+static void
+take_provenance(struct hl_item *it, json_t *r, int fmt)
+{
+	struct hl_item rec;
+
+	if (hl_item_from_json(&rec, r) != 0)
+		return;
+	if (fmt != HL_FMT_TSV) {
+		it->created_at = rec.created_at;
+		free(it->created_by);
+		it->created_by = rec.created_by;
+		rec.created_by = NULL;
+	}
+	it->modified_at = rec.modified_at;
+	free(it->modified_by);
+	it->modified_by = rec.modified_by;
+	rec.modified_by = NULL;
+	if (rec.origin != NULL) {		/* the git commit of an import */
+		free(it->origin);
+		it->origin = rec.origin;
+		rec.origin = NULL;
+	}
+	if (rec.review != NULL) {		/* the review that published it */
+		free(it->review);
+		it->review = rec.review;
+		rec.review = NULL;
+	}
+	hl_item_clear(&rec);
+}
+
+/*
+ * Does arr hold one record for each item that is not verbatim, in file
+ * order, each with the item's value?  It does in a tree Helios wrote.
+ */
+static int
+in_file_order(const struct hl_item *items, size_t n, json_t *arr)
+{
+	const char	*v;
+	size_t		 i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		if (items[i].verbatim)
+			continue;
+		v = json_string_value(json_object_get(json_array_get(arr, k++),
+		    "text_pattern"));
+		if (v == NULL || strcmp(v, items[i].value) != 0)
+			return 0;
+	}
+	return k == json_array_size(arr);
+}
+
+/*
+ * Gives items the provenance that the list's JSON records for them.  The
+ * records are taken in file order, so that each copy of a duplicate gets
+ * its own; a tree whose JSON does not follow its text (edited by hand) is
+ * matched by key instead, each item taking the first record of its key.
  */
 static int
 add_provenance(struct hl_item *items, size_t n, json_t *doc, int fmt,
@@ -236,10 +305,16 @@ add_provenance(struct hl_item *items, size_t n, json_t *doc, int fmt,
 {
 	json_t		*arr = json_object_get(doc, "items"), *r;
 	struct prov	*pv, key, *hit;
-	struct hl_item	 rec;
 	const char	*v;
 	size_t		 np, i, k = 0;
 
+	if (in_file_order(items, n, arr)) {
+		for (i = 0; i < n; i++)
+			if (!items[i].verbatim)
+				take_provenance(&items[i],
+				    json_array_get(arr, k++), fmt);
+		return 0;
+	}
 	np = json_array_size(arr);
 	if ((pv = calloc(np + 1, sizeof(*pv))) == NULL)
 		return hl_err_set(err, HL_ENOMEM, "out of memory");
@@ -248,6 +323,7 @@ add_provenance(struct hl_item *items, size_t n, json_t *doc, int fmt,
 		v = json_string_value(json_object_get(r, "text_pattern"));
 		if ((pv[k].key = hl_item_key(fmt, v ? v : "")) == NULL)
 			continue;
+		pv[k].pos = i;
 		pv[k++].rec = r;
 	}
 	qsort(pv, k, sizeof(*pv), cmp_prov);
@@ -255,29 +331,15 @@ add_provenance(struct hl_item *items, size_t n, json_t *doc, int fmt,
 		if (items[i].verbatim)
 			continue;
 		key.key = hl_item_key(fmt, items[i].value);
-		hit = key.key ? bsearch(&key, pv, k, sizeof(*pv), cmp_prov) :
+		hit = key.key ? bsearch(&key, pv, k, sizeof(*pv), cmp_key) :
 		    NULL;
 		free(key.key);
-		if (hit == NULL || hl_item_from_json(&rec, hit->rec) != 0)
-			continue;
-		items[i].created_at = rec.created_at;
-		items[i].modified_at = rec.modified_at;
-		free(items[i].created_by);
-		free(items[i].modified_by);
-		items[i].created_by = rec.created_by;
-		items[i].modified_by = rec.modified_by;
-		rec.created_by = rec.modified_by = NULL;
-		if (rec.origin != NULL) {	/* the git commit of an import */
-			free(items[i].origin);
-			items[i].origin = rec.origin;
-			rec.origin = NULL;
-		}
-		if (rec.review != NULL) {	/* the review that published it */
-			free(items[i].review);
-			items[i].review = rec.review;
-			rec.review = NULL;
-		}
-		hl_item_clear(&rec);
+		/* bsearch finds one of the equal keys: back to the first. */
+		while (hit != NULL && hit > pv && strcmp(hit[-1].key,
+		    hit->key) == 0)
+			hit--;
+		if (hit != NULL)
+			take_provenance(&items[i], hit->rec, fmt);
 	}
 	for (i = 0; i < k; i++)
 		free(pv[i].key);

@@ -10,9 +10,12 @@
  *   manifest.json.sig      with a keyring only: must verify (keyring.h)
  *   lists/<id>.<txt|yml>   the items in order, with the lines SmokeDetector
  *                          skips and the duplicates, byte for byte
- *   lists/<id>.json        each item's provenance (created/modified at/by);
- *                          a big list's from the segments its index names,
- *                          objects/<sha256>, each checked against its name
+ *   lists/<id>.json        each item's provenance (created/modified at/by),
+ *                          its records taken in file order, so each copy of
+ *                          a duplicate keeps its own (the text wins where
+ *                          they disagree); a big list's from the segments
+ *                          its index names, objects/<sha256>, each checked
+ *                          against its name
  *   notifications.json     the notifications
  *
  * Each file is read through its immutable copy objects/<sha256> when the

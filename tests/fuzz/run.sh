@@ -11,6 +11,9 @@
 #                  every path inside the tree
 #   fuzz_linetrack which commit introduced each line of a list file
 #                  (import --git, src/linetrack.c), against a naive model
+#   fuzz_restore   a published tree read back by `helios restore`: a
+#                  refused one leaves no database, a restored one renders
+#                  each list back to its text file's bytes
 #
 #   sh tests/fuzz/run.sh short    about 20 seconds each (part of make test)
 #   sh tests/fuzz/run.sh long     10 minutes each (make fuzz)
@@ -33,7 +36,7 @@ LIBS="$(make -s --no-print-directory print-libs)"
 SAMPLES=${HELIOS_SAMPLES:-../shared/data/smokedetector-sample}
 [ -d "$SAMPLES" ] || SAMPLES=/work/shared/data/smokedetector-sample
 log=$(mktemp)
-echo "1..4"
+echo "1..5"
 trap 'rm -f "$log"' EXIT INT TERM
 fails=0
 
@@ -48,7 +51,8 @@ seed_file() {
 	    >"$B/corpus-textfmt/seed-$2"
 }
 
-# run N TARGET WHAT: builds and fuzzes TARGET, prints TAP line N.
+# run N TARGET WHAT [MAXLEN]: builds and fuzzes TARGET (inputs of at most
+# MAXLEN bytes, 4096 unless given), prints TAP line N.
 run() {
 	if ! command -v clang >/dev/null; then
 		echo "not ok $1 - $3 (no clang)"
@@ -64,7 +68,7 @@ run() {
 	fi
 	dict=
 	[ -f tests/fuzz/fuzz_$2.dict ] && dict=-dict=tests/fuzz/fuzz_$2.dict
-	$B/fuzz_$2 -max_total_time=$SECS -max_len=4096 -timeout=10 \
+	$B/fuzz_$2 -max_total_time=$SECS -max_len=${4:-4096} -timeout=10 \
 	    -rss_limit_mb=2048 -artifact_prefix=$B/ -print_final_stats=1 \
 	    $dict "$B/corpus-$2" >"$log" 2>&1
 	rc=$?
@@ -81,7 +85,7 @@ run() {
 }
 
 mkdir -p "$B/corpus-request" "$B/corpus-textfmt" "$B/corpus-manifest" \
-    "$B/corpus-linetrack"
+    "$B/corpus-linetrack" "$B/corpus-restore"
 seed_request post 'POST\n/blacklists/watch-keyword\napplication/json\nW\n{"pattern":"a\\\\.b"}'
 seed_request yaml 'POST\n/blacklists/watch-ns\napplication/json; charset=utf-8\nW\n{"ns":["ns1.example.com."],"comment":"c","disable":true}'
 seed_request asn 'POST\n/blacklists/watch-asn\napplication/json\nW\n{"asn":13335,"pass":false}'
@@ -116,10 +120,15 @@ printf '\000a\nb\nc\n\000a\nb\nX\nc\nY\000b\nc\nb\n\000' \
 printf '\001x\ny\000x\ny\nz\000x\nz\000x\nz\nz' \
     >"$B/corpus-linetrack/seed-appends"
 
+# A small published tree (fuzz_restore.c's layout, from a real publish):
+# a plain, a tsv and two yaml lists, and the notifications.
+cp tests/data/fuzz/restore.tree "$B/corpus-restore/seed-tree"
+
 run 1 request "the request parser survives fuzzing" || fails=1
 run 2 textfmt "list files come back byte for byte and stay readable" ||
     fails=1
 run 3 manifest "a mirror's manifest and changes keep every path inside the tree" ||
     fails=1
 run 4 linetrack "each line keeps the commit that introduced it" || fails=1
+run 5 restore "a restored tree gives back its lists' bytes" 16384 || fails=1
 exit $fails
