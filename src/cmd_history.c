@@ -7,7 +7,9 @@
  * log: every add and delete up to the version or date, in order.  After
  * `helios import --git --history` the log begins with SmokeDetector's own
  * past, so this answers for dates before the migration too; the file is
- * rendered from the values (without the comment lines of the time).
+ * rendered from the values (without the comment lines of the time), every
+ * copy of a duplicate kept until its own delete.  Events carry no
+ * position: an add lands at the end, as it does for the clients.
  *
  * The list's file name comes from that version's manifest, so a list is
  * found even if its text format changed since.  DATE is YYYY-MM-DD or
@@ -27,6 +29,35 @@
 #include "store.h"
 #include "textfmt.h"
 
+/*
+ * Which copy of key a delete of rec takes: among the live items at the
+ * positions in chain (oldest first), the one rec describes (value, time
+ * and author), else the first holding its value, else the first; as the
+ * store and the clients match a delete, so every copy of a duplicate is
+ * kept until its own delete.  The index into chain, or -1.
+ */
+static long
+delete_target(const struct hl_item *v, json_t *chain, const struct hl_item *rec)
+{
+	json_t *at;
+	size_t k;
+	long val = -1;
+
+	json_array_foreach(chain, k, at) {
+		const struct hl_item *it = &v[json_integer_value(at)];
+
+		if (strcmp(it->value, rec->value) != 0)
+			continue;
+		if (it->created_at == rec->created_at && it->created_by &&
+		    rec->created_by && strcmp(it->created_by,
+		    rec->created_by) == 0)
+			return (long)k;
+		if (val < 0)
+			val = (long)k;
+	}
+	return val >= 0 ? val : json_array_size(chain) > 0 ? 0 : -1;
+}
+
 /* The list as the audit log has it at version (0: any) or date when. */
 static int
 from_events(const char *db, const char *id, int64_t version, int64_t when,
@@ -35,13 +66,14 @@ from_events(const char *db, const char *id, int64_t version, int64_t when,
 	struct hl_store *st = NULL;
 	struct hl_list l;
 	struct hl_event *ev = NULL;
-	struct hl_item *v = NULL;
+	struct hl_item *v = NULL, it;
 	struct hl_buf out = HL_BUF_INIT;
 	struct hl_err e = HL_ERR_INIT;
 	size_t n = 0, cap = 0, nev, i, j;
 	int64_t since = 0, last = 0;
-	json_t *rec, *index = json_object(), *at;
+	json_t *rec, *index = json_object(), *chain;
 	char *key;
+	long k;
 	int done = 0;
 
 	if (hl_store_open(&st, db, &e) != 0 ||
@@ -60,20 +92,27 @@ from_events(const char *db, const char *id, int64_t version, int64_t when,
 			if (strcmp(ev[i].list, id) != 0)
 				continue;
 			last = ev[i].version;
+			if ((rec = json_loads(ev[i].record, 0, NULL)) == NULL ||
+			    hl_item_from_json(&it, rec) != 0)
+				errx(1, "event %lld: unreadable record",
+				    (long long)ev[i].version);
+			json_decref(rec);
 			if ((key = hl_item_key(l.fmt, ev[i].value)) == NULL)
 				errx(1, "out of memory");
-			at = json_object_get(index, key);
-			if (strcmp(ev[i].op, "delete") == 0) {
-				if (at != NULL) {	/* compacted below */
-					hl_item_clear(&v[json_integer_value(
-					    at)]);
-					json_object_del(index, key);
-				}
-				free(key);
-				continue;
+			/* Every copy of a key, oldest first. */
+			if ((chain = json_object_get(index, key)) == NULL) {
+				chain = json_array();
+				json_object_set_new(index, key, chain);
 			}
-			if (at != NULL) {
-				free(key);
+			free(key);
+			if (strcmp(ev[i].op, "delete") == 0) {
+				if ((k = delete_target(v, chain, &it)) >= 0) {
+					/* compacted below */
+					hl_item_clear(&v[json_integer_value(
+					    json_array_get(chain, (size_t)k))]);
+					json_array_remove(chain, (size_t)k);
+				}
+				hl_item_clear(&it);
 				continue;
 			}
 			if (n == cap) {
@@ -81,14 +120,8 @@ from_events(const char *db, const char *id, int64_t version, int64_t when,
 				if ((v = realloc(v, cap * sizeof(*v))) == NULL)
 					errx(1, "out of memory");
 			}
-			if ((rec = json_loads(ev[i].record, 0, NULL)) == NULL ||
-			    hl_item_from_json(&v[n], rec) != 0)
-				errx(1, "event %lld: unreadable record",
-				    (long long)ev[i].version);
-			json_decref(rec);
-			json_object_set_new(index, key, json_integer(
-			    (json_int_t)n));
-			free(key);
+			v[n] = it;
+			json_array_append_new(chain, json_integer((json_int_t)n));
 			n++;
 		}
 		hl_events_free(ev, nev);
