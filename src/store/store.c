@@ -44,6 +44,7 @@
 
 enum {
 	Q_LIST_FMT,
+	Q_LIST_CLEARS,
 	Q_ITEM_BY_KEY,
 	Q_ITEM_NEXT_POS,
 	Q_ITEM_INSERT,
@@ -77,6 +78,7 @@ enum {
 
 static const char *const queries[Q_N] = {
 	[Q_LIST_FMT] = "SELECT format FROM lists WHERE id = ?1",
+	[Q_LIST_CLEARS] = "SELECT clears FROM lists WHERE id = ?1",
 	[Q_ITEM_BY_KEY] = "SELECT id, pos, value, comment, disabled, pass,"
 	    " ns_seq, verbatim, created_at, created_by, modified_at,"
 	    " modified_by, token_id, yaml_keys, src, dup_of, origin, review"
@@ -1674,6 +1676,50 @@ add_one(struct hl_item *out, int64_t *version, struct hl_store *st,
 	return rc;
 }
 
+static int	del_one(struct hl_item *, int64_t *, struct hl_store *,
+		    const char *, const char *, const struct hl_actor *,
+		    struct hl_err *);
+
+/*
+ * Deletes value from the lists that list clears (lists.clears: a value
+ * blacklisted leaves the watchlists, as SmokeDetector's add_to_blacklist
+ * takes it out of them), each delete an audit event by who.  *version is
+ * then the last one's.  The transaction is the caller's.
+ */
+static int
+clear_others(int64_t *version, struct hl_store *st, const char *list,
+    const char *value, const struct hl_actor *who, struct hl_err *err)
+{
+	struct hl_item gone;
+	struct hl_err e;
+	sqlite3_stmt *s;
+	char *clears = NULL, *id, *save = NULL;
+	int rc = 0;
+
+	if ((s = q(st, Q_LIST_CLEARS, err)) == NULL)
+		return HL_EIO;
+	hl_store__bind_str(s, 1, list);
+	if (sqlite3_step(s) == SQLITE_ROW &&
+	    sqlite3_column_text(s, 0) != NULL &&
+	    (clears = strdup((const char *)sqlite3_column_text(s, 0))) ==
+	    NULL)
+		rc = hl_err_set(err, HL_ENOMEM, "out of memory");
+	sqlite3_reset(s);
+	for (id = clears ? strtok_r(clears, " ", &save) : NULL;
+	    rc == 0 && id != NULL; id = strtok_r(NULL, " ", &save)) {
+		memset(&gone, 0, sizeof(gone));
+		e = (struct hl_err)HL_ERR_INIT;
+		rc = del_one(&gone, version, st, id, value, who, &e);
+		hl_item_clear(&gone);
+		if (rc == HL_ENOTFOUND)
+			rc = 0;		/* not watched: nothing to take out */
+		else if (rc != 0)
+			*err = e;
+	}
+	free(clears);
+	return rc;
+}
+
 static int
 op_item_add(struct wop *w, struct hl_store *st)
 {
@@ -1683,6 +1729,9 @@ op_item_add(struct wop *w, struct hl_store *st)
 	    &w->err);
 	if (rc == HL_EEXISTS)
 		w->undo = NULL;	/* the caller gets the existing item */
+	if (rc == 0)
+		rc = clear_others(&w->version, st, w->list, w->in->value,
+		    w->who, &w->err);
 	return rc;
 }
 

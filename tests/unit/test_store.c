@@ -172,6 +172,65 @@ deleting_returns_the_item_and_writes_an_event(void **state)
 	hl_events_free(ev, n);
 }
 
+/* The values of list, in file order, joined by '|'. */
+static void
+values_are(struct hl_store *st, const char *list, const char *want)
+{
+	struct hl_item *v = NULL;
+	struct hl_err err = HL_ERR_INIT;
+	char got[256] = "";
+	size_t n = 0, i;
+
+	assert_int_equal(hl_store_items(&v, &n, st, list, 0, &err), 0);
+	for (i = 0; i < n; i++)
+		snprintf(got + strlen(got), sizeof(got) - strlen(got), "%s%s",
+		    i ? "|" : "", v[i].value);
+	hl_items_free(v, n);
+	assert_string_equal(got, want);
+}
+
+static void
+a_blacklisted_value_leaves_the_watchlists_in_the_same_change(void **state)
+{
+	struct fixture *f = *state;
+	struct hl_item item = { .value = "spam\\.example" };
+	struct hl_event *ev = NULL;
+	struct hl_err err = HL_ERR_INIT;
+	size_t n = 0, added;
+	int64_t v;
+
+	add(f->st, "watch-keyword", "spam\\.example", 0);
+	add(f->st, "watch-keyword", "other\\.example", 0);
+	add(f->st, "watch-number", "5550100", 0);
+	/* Three events: the add, then the delete, which the version names. */
+	assert_int_equal(add(f->st, "blacklist-keyword", "spam\\.example", 0),
+	    5);
+	values_are(f->st, "watch-keyword", "other\\.example");
+	assert_int_equal(hl_store_events(&ev, &n, f->st, 3, 10, &err), 0);
+	assert_int_equal(n, 2);
+	assert_string_equal(ev[0].op, "add");
+	assert_string_equal(ev[0].list, "blacklist-keyword");
+	assert_string_equal(ev[1].op, "delete");
+	assert_string_equal(ev[1].list, "watch-keyword");
+	assert_string_equal(ev[1].actor, "alice");
+	hl_events_free(ev, n);
+	/* Every blacklist clears both watchlists; nothing watched, no event. */
+	assert_int_equal(add(f->st, "blacklist-number", "5550100", 0), 7);
+	values_are(f->st, "watch-number", "");
+	assert_int_equal(add(f->st, "blacklist-website", "new\\.example", 0),
+	    8);
+	/* A watchlist or an import clears nothing. */
+	add(f->st, "watch-keyword", "spam\\.example", 0);
+	add(f->st, "blacklist-username", "x", 0);
+	add(f->st, "watch-keyword", "x", 0);
+	values_are(f->st, "blacklist-username", "x");
+	item.value = "other\\.example";
+	assert_int_equal(hl_store_import(&added, &v, f->st,
+	    "blacklist-keyword", &item, 1, &alice, &err), 0);
+	assert_int_equal(added, 1);
+	values_are(f->st, "watch-keyword", "other\\.example|spam\\.example|x");
+}
+
 static void
 an_unknown_list_is_not_found_and_changes_nothing(void **state)
 {
@@ -609,6 +668,7 @@ an_older_database_s_plain_keys_are_made_again_in_unicode(void **state)
 	sql_on(f->path, "UPDATE items SET vkey = lower(value), dup_of = NULL"
 	    " WHERE value <> 'spam';"
 	    "UPDATE lists SET count = 3 WHERE id = 'blacklist-keyword';"
+	    "ALTER TABLE lists DROP COLUMN clears;"	/* migration 6's */
 	    "PRAGMA user_version = 4;");
 	assert_int_equal(count_rows(f->path, "SELECT count(DISTINCT vkey)"
 	    " FROM items"), 4);
@@ -905,6 +965,7 @@ main(void)
 		T(each_change_is_the_next_version_and_moves_its_list),
 		T(a_duplicate_is_refused_with_the_existing_item_case_insensitively),
 		T(deleting_returns_the_item_and_writes_an_event),
+		T(a_blacklisted_value_leaves_the_watchlists_in_the_same_change),
 		T(an_unknown_list_is_not_found_and_changes_nothing),
 		T(import_keeps_order_and_verbatim_lines_and_is_idempotent),
 		T(duplicates_are_kept_in_place_counted_once_and_deleted_together),
